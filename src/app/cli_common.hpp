@@ -1,0 +1,67 @@
+#pragma once
+// Command-line pieces both programs share: connection flags, output flags, and turning
+// CLI11's outcome into an exit status.
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mqtt/client.hpp"
+
+namespace app {
+
+struct OutputOptions {
+    std::string report_file;          // --report: JSON with the final figures
+    std::uint64_t progress_every{1000};  // 0 = no progress
+    bool quiet{false};
+};
+
+// Flags mosquitto_pub/mosquitto_sub users know: -h -p -i -u -P, plus --keepalive.
+void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& options);
+void add_output_flags(CLI::App& app, OutputOptions& options);
+// Checks that CLI11 cannot express alone; returns an error message or nothing.
+std::optional<std::string> validate_connection(const mqtt::ConnectOptions& options);
+std::optional<std::string> validate_topic_name(const std::string& flag, const std::string& topic);
+
+// The outcome of parsing a command line: options to run with, or an exit status and the text
+// to print (help on stdout, a one-line error on stderr).
+template <typename Options>
+struct Parsed {
+    std::optional<Options> options;
+    int exit_status{0};
+    std::string out;  // for stdout (--help)
+    std::string err;  // for stderr (errors)
+};
+
+// Runs CLI11 on args (args[0] is the program name) and maps its errors to exit statuses.
+// `validate` returns an error message for values that parse but make no sense together.
+template <typename Options, typename Validate>
+Parsed<Options> parse_with(CLI::App& app, Options& options, const std::vector<std::string>& args,
+                           Validate validate) {
+    std::vector<const char*> argv;
+    for (const std::string& a : args) argv.push_back(a.c_str());
+    Parsed<Options> result;
+    const std::string program = args.empty() ? app.get_name() : args[0];
+    try {
+        app.parse(static_cast<int>(argv.size()), argv.data());
+    } catch (const CLI::CallForHelp&) {
+        result.out = app.help();
+        return result;
+    } catch (const CLI::ParseError& e) {
+        result.exit_status = 2;
+        result.err = program + ": error: " + e.what() + " (see --help)";
+        return result;
+    }
+    if (std::optional<std::string> problem = validate(options)) {
+        result.exit_status = 2;
+        result.err = program + ": error: " + *problem + " (see --help)";
+        return result;
+    }
+    result.options = options;
+    return result;
+}
+
+}  // namespace app

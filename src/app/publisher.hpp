@@ -1,0 +1,32 @@
+#pragma once
+// mqtt_publisher: the IoT sensor simulator.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "app/cli_common.hpp"
+#include "mqtt/client.hpp"
+
+namespace app {
+
+struct PublisherOptions {
+    mqtt::ConnectOptions connect;
+    OutputOptions output;
+    std::uint64_t count{1'000'000};
+    int qos{1};
+    double rate{0.0};  // messages per second, 0 = as fast as possible
+    std::uint64_t devices{10};
+    std::string device_prefix{"sensor-"};
+    std::string topic{"sensors/{device}/telemetry"};
+    std::string control_topic{"telemetry/run-summary"};
+    std::uint64_t seed{1};
+    std::string run_id;  // empty: random
+    double drain_timeout_s{30.0};
+};
+
+Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args);
+int run_publisher(const PublisherOptions& options);
+
+}  // namespace app

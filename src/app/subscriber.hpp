@@ -1,0 +1,27 @@
+#pragma once
+// mqtt_subscriber: the data consumer that verifies every message arrived exactly once.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/cli_common.hpp"
+#include "mqtt/client.hpp"
+
+namespace app {
+
+struct SubscriberOptions {
+    mqtt::ConnectOptions connect;
+    OutputOptions output;
+    std::vector<std::string> topics{"sensors/+/telemetry"};
+    std::string control_topic{"telemetry/run-summary"};
+    std::optional<std::uint64_t> count;  // finish after this many unique messages
+    double idle_timeout_s{30.0};
+    std::size_t max_gaps{20};  // gap ranges listed in the report
+};
+
+Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args);
+int run_subscriber(const SubscriberOptions& options);
+
+}  // namespace app

@@ -1,0 +1,59 @@
+#pragma once
+// Simulated sensors whose values drift like real ones: mean-reverting random walks for
+// temperature, humidity and pressure, and a battery that slowly drains. Reproducible from a
+// seed: the same seed and device index give the same sequence of values.
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "telemetry/payload.hpp"
+
+namespace sim {
+
+struct SensorValues {
+    double temperature_c;
+    double humidity_pct;
+    double pressure_hpa;
+    double battery_pct;
+};
+
+class SensorModel {
+public:
+    SensorModel(std::uint64_t seed, std::uint64_t device_index);
+    // Advances the sensors by one reading interval and returns the new values.
+    SensorValues next();
+
+private:
+    std::mt19937_64 rng_;
+    std::normal_distribution<double> noise_{0.0, 1.0};
+    double temp_mean_, hum_mean_, pres_mean_;
+    SensorValues v_;
+};
+
+// A fleet of simulated devices publishing in turn; each device numbers its readings from 1.
+class DeviceFleet {
+public:
+    DeviceFleet(std::string id_prefix, std::uint64_t devices, std::uint64_t seed, std::string run_id);
+
+    // The next reading of the next device in round-robin order, stamped with `ts_us`.
+    const telemetry::Reading& next(std::int64_t ts_us);
+
+    struct Device {
+        std::string id;
+        SensorModel model;
+        std::uint64_t last_seq{0};
+    };
+    const std::vector<Device>& devices() const { return devices_; }
+
+private:
+    std::vector<Device> devices_;
+    std::size_t turn_{0};
+    telemetry::Reading reading_;
+};
+
+// Device ids are the prefix followed by a 1-based index padded to at least four digits.
+std::string device_id(const std::string& prefix, std::uint64_t index);
+
+}  // namespace sim

@@ -1,0 +1,44 @@
+#pragma once
+// The telemetry payload schema (documented in README.md, "Payload schema") and its codec.
+// Pure logic: no I/O, no MQTT.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace telemetry {
+
+inline constexpr int kSchemaVersion = 1;
+
+// One sensor reading as it travels from a device to the consumer.
+struct Reading {
+    std::string run;       // run id: which publisher run produced it
+    std::string device;    // device id, also the middle level of the topic
+    std::uint64_t seq{};   // per-device sequence number, starting at 1
+    std::int64_t ts_us{};  // send time, microseconds since the Unix epoch
+    double temperature_c{};
+    double humidity_pct{};
+    double pressure_hpa{};
+    double battery_pct{};
+
+    bool operator==(const Reading&) const = default;
+};
+
+// Run and device ids are written into JSON and topics unescaped, so both ends restrict them to
+// 1-64 characters of [A-Za-z0-9._-].
+bool is_plain_identifier(std::string_view id);
+
+// Appends the JSON encoding of `reading` to `out` (cleared first) and returns it as a view.
+// Values are written with two decimals: the precision of the simulated sensors.
+std::string_view encode_reading(const Reading& reading, std::string& out);
+
+// Outcome of decoding: either a reading or the reason it does not follow the schema.
+struct DecodedReading {
+    std::optional<Reading> reading;
+    std::string error;  // empty when `reading` holds a value
+};
+
+DecodedReading decode_reading(std::string_view payload);
+
+}  // namespace telemetry

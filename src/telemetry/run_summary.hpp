@@ -1,0 +1,41 @@
+#pragma once
+// The run summary the publisher sends on the control topic after its last confirmation:
+// it tells the consumer exactly what to expect, so loss at the end of a run is visible too.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace telemetry {
+
+struct DeviceSummary {
+    std::string device;
+    std::uint64_t count{};     // messages published by this device
+    std::uint64_t last_seq{};  // highest sequence number published (== count: seq starts at 1)
+
+    bool operator==(const DeviceSummary&) const = default;
+};
+
+struct RunSummary {
+    std::string run;
+    int qos{1};
+    std::uint64_t published{};
+    std::uint64_t confirmed{};
+    bool interrupted{false};
+    std::vector<DeviceSummary> devices;
+
+    bool operator==(const RunSummary&) const = default;
+};
+
+std::string encode_run_summary(const RunSummary& summary);
+
+struct DecodedRunSummary {
+    std::optional<RunSummary> summary;
+    std::string error;
+};
+
+DecodedRunSummary decode_run_summary(std::string_view payload);
+
+}  // namespace telemetry

@@ -1,0 +1,139 @@
+#include "telemetry/sequence_ledger.hpp"
+
+#include <iterator>
+
+namespace telemetry {
+
+SequenceLedger::Outcome SequenceLedger::record(std::uint64_t seq) {
+    // Fast path: the next number of the highest range, the common case in a lossless run.
+    if (!ranges_.empty()) {
+        auto last = std::prev(ranges_.end());
+        if (seq == last->second + 1) {
+            last->second = seq;
+            ++unique_;
+            highest_ = seq;
+            return Outcome::InOrder;
+        }
+    }
+
+    auto next = ranges_.upper_bound(seq);  // first range starting after seq
+    auto prev = next == ranges_.begin() ? ranges_.end() : std::prev(next);
+    if (prev != ranges_.end() && prev->second >= seq) return Outcome::Duplicate;
+
+    const bool joins_prev = prev != ranges_.end() && prev->second + 1 == seq;
+    const bool joins_next = next != ranges_.end() && next->first == seq + 1;
+    if (joins_prev && joins_next) {
+        prev->second = next->second;
+        ranges_.erase(next);
+    } else if (joins_prev) {
+        prev->second = seq;
+    } else if (joins_next) {
+        const std::uint64_t last = next->second;
+        ranges_.erase(next);
+        ranges_.emplace(seq, last);
+    } else {
+        ranges_.emplace(seq, seq);
+    }
+    ++unique_;
+    const bool in_order = seq > highest_;
+    if (in_order) highest_ = seq;
+    return in_order ? Outcome::InOrder : Outcome::OutOfOrder;
+}
+
+std::uint64_t SequenceLedger::missing_up_to(std::uint64_t last) const {
+    std::uint64_t delivered = unique_;
+    // Numbers beyond `last` do not fill any gap below it (rare: only with a wrong summary).
+    for (auto it = ranges_.rbegin(); it != ranges_.rend() && it->second > last; ++it) {
+        const std::uint64_t from = it->first > last ? it->first : last + 1;
+        delivered -= it->second - from + 1;
+    }
+    return last - delivered;
+}
+
+std::vector<SeqRange> SequenceLedger::gaps_up_to(std::uint64_t last, std::size_t limit) const {
+    std::vector<SeqRange> gaps;
+    std::uint64_t next_expected = 1;
+    for (const auto& [first, end] : ranges_) {
+        if (gaps.size() >= limit || next_expected > last) return gaps;
+        if (first > next_expected) gaps.push_back({next_expected, std::min(first - 1, last)});
+        next_expected = end + 1;
+    }
+    if (gaps.size() < limit && next_expected <= last) gaps.push_back({next_expected, last});
+    return gaps;
+}
+
+SequenceLedger::Outcome DeliveryLedger::record(std::string_view run, std::string_view device,
+                                               std::uint64_t seq) {
+    ++received_;
+    if (last_run_ == nullptr || run != last_run_id_) {
+        auto it = runs_.find(run);
+        if (it == runs_.end()) it = runs_.emplace(std::string(run), Run{}).first;
+        last_run_ = &it->second;
+        last_run_id_ = run;
+    }
+    auto dev = last_run_->devices.find(device);
+    if (dev == last_run_->devices.end()) dev = last_run_->devices.emplace(std::string(device), Device{}).first;
+    const auto outcome = dev->second.seqs.record(seq);
+    if (outcome == SequenceLedger::Outcome::Duplicate) ++duplicates_;
+    if (outcome == SequenceLedger::Outcome::OutOfOrder) ++out_of_order_;
+    return outcome;
+}
+
+void DeliveryLedger::expect(const RunSummary& summary) {
+    auto it = runs_.find(summary.run);
+    if (it == runs_.end()) it = runs_.emplace(summary.run, Run{}).first;
+    Run& run = it->second;
+    run.summarised = true;
+    for (const DeviceSummary& d : summary.devices) {
+        auto dev = run.devices.find(d.device);
+        if (dev == run.devices.end()) dev = run.devices.emplace(d.device, Device{}).first;
+        dev->second.expected_last = d.last_seq;
+    }
+}
+
+bool DeliveryLedger::complete() const {
+    bool any = false;
+    for (const auto& [id, run] : runs_) {
+        if (!run.summarised) continue;
+        any = true;
+        for (const auto& [name, dev] : run.devices)
+            if (dev.seqs.missing_up_to(dev.last_expected()) != 0) return false;
+    }
+    return any;
+}
+
+std::uint64_t DeliveryLedger::runs_summarised() const {
+    std::uint64_t n = 0;
+    for (const auto& [id, run] : runs_) n += run.summarised ? 1 : 0;
+    return n;
+}
+
+LedgerTotals DeliveryLedger::totals() const {
+    LedgerTotals t;
+    t.received = received_;
+    t.duplicates = duplicates_;
+    t.out_of_order = out_of_order_;
+    t.malformed = malformed_;
+    for (const auto& [id, run] : runs_) {
+        for (const auto& [name, dev] : run.devices) {
+            t.unique += dev.seqs.unique();
+            t.missing += dev.seqs.missing_up_to(dev.last_expected());
+            t.expected += dev.last_expected();
+        }
+    }
+    return t;
+}
+
+std::vector<DeviceGap> DeliveryLedger::gaps(std::size_t limit) const {
+    std::vector<DeviceGap> out;
+    for (const auto& [id, run] : runs_) {
+        for (const auto& [name, dev] : run.devices) {
+            if (out.size() >= limit) return out;
+            for (const SeqRange& r : dev.seqs.gaps_up_to(dev.last_expected(), limit - out.size()))
+                out.push_back({id, name, r});
+        }
+    }
+    return out;
+}
+
+}  // namespace telemetry

@@ -1,0 +1,98 @@
+#pragma once
+// Per-device and per-run accounting of sequence numbers: what arrived, what is missing,
+// what came twice or out of order. Pure logic; the subscriber feeds it decoded readings.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "telemetry/run_summary.hpp"
+
+namespace telemetry {
+
+struct SeqRange {
+    std::uint64_t first{};
+    std::uint64_t last{};
+    bool operator==(const SeqRange&) const = default;
+};
+
+// The sequence numbers one device delivered, kept as a set of disjoint ranges: a lossless
+// run is one range, so memory grows with the number of gaps, not with the message count.
+class SequenceLedger {
+public:
+    enum class Outcome { InOrder, OutOfOrder, Duplicate };
+
+    Outcome record(std::uint64_t seq);
+
+    std::uint64_t unique() const { return unique_; }
+    std::uint64_t highest() const { return highest_; }
+    // Sequence numbers in [1, last] that never arrived.
+    std::uint64_t missing_up_to(std::uint64_t last) const;
+    // The first `limit` ranges of [1, last] that never arrived, lowest first.
+    std::vector<SeqRange> gaps_up_to(std::uint64_t last, std::size_t limit) const;
+
+private:
+    std::map<std::uint64_t, std::uint64_t> ranges_;  // first -> last, disjoint, non-adjacent
+    std::uint64_t unique_{0};
+    std::uint64_t highest_{0};
+};
+
+struct DeviceGap {
+    std::string run;
+    std::string device;
+    SeqRange range;
+};
+
+struct LedgerTotals {
+    std::uint64_t received{};      // every telemetry message that arrived, duplicates included
+    std::uint64_t unique{};        // distinct (run, device, seq) delivered
+    std::uint64_t missing{};       // expected but not (yet) delivered
+    std::uint64_t duplicates{};    // arrived again after the first delivery
+    std::uint64_t out_of_order{};  // arrived after a higher sequence number of the same device
+    std::uint64_t malformed{};     // not valid per the payload schema
+    std::uint64_t expected{};      // what the summaries announced, else the highest seen
+};
+
+// Accounting for every run and device seen by one consumer.
+class DeliveryLedger {
+public:
+    SequenceLedger::Outcome record(std::string_view run, std::string_view device, std::uint64_t seq);
+    void record_malformed() { ++malformed_; }
+    // A run summary tells the ledger what that run published, including devices and tail
+    // messages that never arrived at all.
+    void expect(const RunSummary& summary);
+
+    // True when at least one summary arrived and every summarised run is fully delivered.
+    bool complete() const;
+    std::uint64_t runs_summarised() const;
+    // Cheap running figures for the hot path; totals() walks every device.
+    std::uint64_t received() const { return received_; }
+    std::uint64_t unique() const { return received_ - duplicates_; }
+    LedgerTotals totals() const;
+    std::vector<DeviceGap> gaps(std::size_t limit) const;
+
+private:
+    struct Device {
+        SequenceLedger seqs;
+        std::uint64_t expected_last{0};  // from the summary; 0 = unknown, use highest seen
+        std::uint64_t last_expected() const {
+            return expected_last != 0 ? expected_last : seqs.highest();
+        }
+    };
+    struct Run {
+        std::map<std::string, Device, std::less<>> devices;
+        bool summarised{false};
+    };
+    std::map<std::string, Run, std::less<>> runs_;
+    Run* last_run_{nullptr};  // messages come in long streams from one run: skip the lookup
+    std::string last_run_id_;
+    std::uint64_t received_{0};
+    std::uint64_t duplicates_{0};
+    std::uint64_t out_of_order_{0};
+    std::uint64_t malformed_{0};
+};
+
+}  // namespace telemetry

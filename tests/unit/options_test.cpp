@@ -1,0 +1,122 @@
+// Argument validation of both programs: every bad value is a usage error (exit 2) with a
+// one-line message naming the flag, before anything connects.
+
+#include <gtest/gtest.h>
+
+#include "app/publisher.hpp"
+#include "app/subscriber.hpp"
+
+namespace app {
+namespace {
+
+std::vector<std::string> pub(std::initializer_list<std::string> rest) {
+    std::vector<std::string> v{"mqtt_publisher"};
+    v.insert(v.end(), rest);
+    return v;
+}
+std::vector<std::string> sub(std::initializer_list<std::string> rest) {
+    std::vector<std::string> v{"mqtt_subscriber"};
+    v.insert(v.end(), rest);
+    return v;
+}
+
+TEST(PublisherOptions, DefaultsAreTheReferenceRun) {
+    const auto p = parse_publisher_args(pub({}));
+    ASSERT_TRUE(p.options) << p.err;
+    EXPECT_EQ(p.options->count, 1'000'000u);
+    EXPECT_EQ(p.options->qos, 1);
+    EXPECT_EQ(p.options->connect.host, "127.0.0.1");
+    EXPECT_EQ(p.options->output.progress_every, 1000u);
+}
+
+TEST(PublisherOptions, MosquittoPubShortFlagsWork) {
+    const auto p = parse_publisher_args(
+        pub({"-h", "broker", "-p", "1884", "-q", "2", "-i", "me", "-u", "user", "-P", "pw", "-t", "x/{device}"}));
+    ASSERT_TRUE(p.options) << p.err;
+    EXPECT_EQ(p.options->connect.host, "broker");
+    EXPECT_EQ(p.options->connect.port, 1884);
+    EXPECT_EQ(p.options->qos, 2);
+    EXPECT_EQ(p.options->connect.client_id, "me");
+    EXPECT_EQ(p.options->connect.username, "user");
+    EXPECT_EQ(p.options->connect.password, "pw");
+    EXPECT_EQ(p.options->topic, "x/{device}");
+}
+
+TEST(PublisherOptions, HelpExitsZeroWithExamplesAndExitStatuses) {
+    const auto p = parse_publisher_args(pub({"--help"}));
+    EXPECT_FALSE(p.options);
+    EXPECT_EQ(p.exit_status, 0);
+    EXPECT_NE(p.out.find("Examples"), std::string::npos);
+    EXPECT_NE(p.out.find("130"), std::string::npos);
+}
+
+struct BadArgs {
+    const char* name;
+    std::vector<std::string> args;
+    const char* mentions;
+};
+
+class PublisherBadArgs : public testing::TestWithParam<BadArgs> {};
+
+TEST_P(PublisherBadArgs, AreAUsageErrorNamingTheProblem) {
+    std::vector<std::string> args{"mqtt_publisher"};
+    args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
+    const auto p = parse_publisher_args(args);
+    EXPECT_FALSE(p.options);
+    EXPECT_EQ(p.exit_status, 2);
+    EXPECT_NE(p.err.find(GetParam().mentions), std::string::npos) << p.err;
+    EXPECT_EQ(p.err.find('\n'), std::string::npos) << "one line: " << p.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Validation, PublisherBadArgs,
+    testing::Values(BadArgs{"qos3", {"-q", "3"}, "qos"}, BadArgs{"qos_text", {"--qos", "one"}, "qos"},
+                    BadArgs{"port0", {"-p", "0"}, "port"}, BadArgs{"port_too_big", {"-p", "70000"}, "port"},
+                    BadArgs{"count0", {"-n", "0"}, "count"}, BadArgs{"negative_count", {"-n", "-5"}, "count"},
+                    BadArgs{"window0", {"--window", "0"}, "window"},
+                    BadArgs{"negative_rate", {"--rate", "-1"}, "rate"},
+                    BadArgs{"unknown_flag", {"--frobnicate"}, "frobnicate"},
+                    BadArgs{"wildcard_topic", {"-t", "sensors/#"}, "--topic"},
+                    BadArgs{"bad_prefix", {"--device-prefix", "a/b"}, "--device-prefix"},
+                    BadArgs{"bad_run_id", {"--run-id", "x y"}, "--run-id"},
+                    BadArgs{"password_alone", {"-P", "secret"}, "--username"},
+                    BadArgs{"devices_over_count", {"-n", "5", "-d", "10"}, "--devices"},
+                    BadArgs{"stray_argument", {"extra"}, "extra"}),
+    [](const testing::TestParamInfo<BadArgs>& p) { return std::string(p.param.name); });
+
+TEST(SubscriberOptions, DefaultsSubscribeToAllSensors) {
+    const auto s = parse_subscriber_args(sub({}));
+    ASSERT_TRUE(s.options) << s.err;
+    EXPECT_EQ(s.options->topics, std::vector<std::string>{"sensors/+/telemetry"});
+    EXPECT_FALSE(s.options->count);
+    EXPECT_EQ(s.options->idle_timeout_s, 30.0);
+}
+
+TEST(SubscriberOptions, TopicIsRepeatable) {
+    const auto s = parse_subscriber_args(sub({"-t", "a/#", "-t", "b/+", "-C", "10"}));
+    ASSERT_TRUE(s.options) << s.err;
+    EXPECT_EQ(s.options->topics, (std::vector<std::string>{"a/#", "b/+"}));
+    EXPECT_EQ(s.options->count, 10u);
+}
+
+class SubscriberBadArgs : public testing::TestWithParam<BadArgs> {};
+
+TEST_P(SubscriberBadArgs, AreAUsageErrorNamingTheProblem) {
+    std::vector<std::string> args{"mqtt_subscriber"};
+    args.insert(args.end(), GetParam().args.begin(), GetParam().args.end());
+    const auto s = parse_subscriber_args(args);
+    EXPECT_FALSE(s.options);
+    EXPECT_EQ(s.exit_status, 2);
+    EXPECT_NE(s.err.find(GetParam().mentions), std::string::npos) << s.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Validation, SubscriberBadArgs,
+    testing::Values(BadArgs{"count0", {"-C", "0"}, "count"}, BadArgs{"idle0", {"--idle-timeout", "0"}, "idle"},
+                    BadArgs{"empty_topic", {"-t", ""}, "topic"},
+                    BadArgs{"wildcard_control", {"--control-topic", "a/+"}, "--control-topic"},
+                    BadArgs{"empty_host", {"-h", ""}, "host"}),
+    [](const testing::TestParamInfo<BadArgs>& p) { return std::string(p.param.name); });
+
+}  // namespace
+}  // namespace app

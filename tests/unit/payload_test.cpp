@@ -1,0 +1,87 @@
+#include "telemetry/payload.hpp"
+
+#include <gtest/gtest.h>
+
+namespace telemetry {
+namespace {
+
+Reading sample() {
+    return Reading{"run-1", "sensor-0001", 42, 1764102213123456, 21.53, 45.2, 1013.25, 99.87};
+}
+
+TEST(PayloadCodec, RoundTripsAReading) {
+    std::string buffer;
+    const DecodedReading decoded = decode_reading(encode_reading(sample(), buffer));
+    ASSERT_TRUE(decoded.reading) << decoded.error;
+    EXPECT_EQ(*decoded.reading, sample());
+}
+
+TEST(PayloadCodec, EncodesTheDocumentedSchemaExactly) {
+    std::string buffer;
+    EXPECT_EQ(encode_reading(sample(), buffer),
+              R"({"v":1,"run":"run-1","dev":"sensor-0001","seq":42,"ts":1764102213123456,)"
+              R"("temp":21.53,"hum":45.20,"pres":1013.25,"batt":99.87})");
+}
+
+TEST(PayloadCodec, AcceptsFieldsInAnyOrderAndUnknownFields) {
+    const auto d = decode_reading(
+        R"({"seq":7,"dev":"d1","run":"r","v":1,"ts":5,"temp":-3,"hum":0,"pres":900.5,"batt":100,"fw":"2.1"})");
+    ASSERT_TRUE(d.reading) << d.error;
+    EXPECT_EQ(d.reading->seq, 7u);
+    EXPECT_EQ(d.reading->device, "d1");
+}
+
+struct MalformedCase {
+    const char* name;
+    const char* payload;
+    const char* error_mentions;
+};
+
+class PayloadMalformed : public testing::TestWithParam<MalformedCase> {};
+
+TEST_P(PayloadMalformed, IsRejectedWithAReason) {
+    const auto d = decode_reading(GetParam().payload);
+    EXPECT_FALSE(d.reading);
+    EXPECT_NE(d.error.find(GetParam().error_mentions), std::string::npos) << d.error;
+}
+
+constexpr const char* kValid = R"("v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90)";
+
+INSTANTIATE_TEST_SUITE_P(
+    Schema, PayloadMalformed,
+    testing::Values(
+        MalformedCase{"empty", "", "JSON"},
+        MalformedCase{"truncated", R"({"v":1,"run":"r","dev":)", "JSON"},
+        MalformedCase{"binary", "\x01\x02\xff", "JSON"},
+        MalformedCase{"array", "[1,2,3]", "object"},
+        MalformedCase{"wrong_version", R"({"v":2,"run":"r","dev":"d","seq":1})", "\"v\""},
+        MalformedCase{"missing_seq", R"({"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
+        MalformedCase{"zero_seq", R"({"seq":0,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
+        MalformedCase{"negative_seq", R"({"seq":-4,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
+        MalformedCase{"fractional_seq", R"({"seq":1.5,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
+        MalformedCase{"string_seq", R"({"seq":"1","v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
+        MalformedCase{"device_with_slash", R"({"seq":1,"v":1,"run":"r","dev":"a/b","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"dev\""},
+        MalformedCase{"empty_run", R"({"seq":1,"v":1,"run":"","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"run\""},
+        MalformedCase{"humidity_over_100", R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":101,"pres":1000,"batt":90})", "\"hum\""},
+        MalformedCase{"battery_missing", R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000})", "\"batt\""},
+        MalformedCase{"temperature_string", R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":"hot","hum":50,"pres":1000,"batt":90})", "\"temp\""}),
+    [](const testing::TestParamInfo<MalformedCase>& p) { return std::string(p.param.name); });
+
+TEST(PayloadCodec, ValidBaseOfTheMalformedTableDecodes) {
+    // Guards the table above: each case breaks exactly one thing of this valid payload.
+    const auto d = decode_reading(std::string("{\"seq\":1,") + kValid + "}");
+    EXPECT_TRUE(d.reading) << d.error;
+}
+
+TEST(PlainIdentifier, AllowsTopicSafeCharactersOnly) {
+    EXPECT_TRUE(is_plain_identifier("sensor-0001"));
+    EXPECT_TRUE(is_plain_identifier("a.b_C-9"));
+    EXPECT_FALSE(is_plain_identifier(""));
+    EXPECT_FALSE(is_plain_identifier("a+b"));
+    EXPECT_FALSE(is_plain_identifier("a#"));
+    EXPECT_FALSE(is_plain_identifier("quote\""));
+    EXPECT_FALSE(is_plain_identifier(std::string(65, 'x')));
+}
+
+}  // namespace
+}  // namespace telemetry

@@ -1,0 +1,33 @@
+#include "telemetry/run_summary.hpp"
+
+#include <gtest/gtest.h>
+
+namespace telemetry {
+namespace {
+
+TEST(RunSummaryCodec, RoundTrips) {
+    const RunSummary s{"abc123", 1, 2000, 1999, true, {{"sensor-0001", 1000, 1000}, {"sensor-0002", 1000, 1000}}};
+    const auto decoded = decode_run_summary(encode_run_summary(s));
+    ASSERT_TRUE(decoded.summary) << decoded.error;
+    EXPECT_EQ(*decoded.summary, s);
+}
+
+TEST(RunSummaryCodec, RejectsATelemetryReading) {
+    const auto d = decode_run_summary(R"({"v":1,"run":"r","dev":"d","seq":1})");
+    EXPECT_FALSE(d.summary);
+    EXPECT_NE(d.error.find("run_summary"), std::string::npos);
+}
+
+TEST(RunSummaryCodec, RejectsMissingDevices) {
+    const auto d = decode_run_summary(R"({"type":"run_summary","run":"r","qos":1,"published":1,"confirmed":1})");
+    EXPECT_FALSE(d.summary);
+}
+
+TEST(RunSummaryCodec, RejectsNegativeCounts) {
+    const auto d = decode_run_summary(
+        R"({"type":"run_summary","run":"r","qos":1,"published":1,"confirmed":1,"devices":[{"dev":"d","count":-1,"last_seq":1}]})");
+    EXPECT_FALSE(d.summary);
+}
+
+}  // namespace
+}  // namespace telemetry

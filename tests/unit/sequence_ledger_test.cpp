@@ -1,0 +1,123 @@
+#include "telemetry/sequence_ledger.hpp"
+
+#include <gtest/gtest.h>
+
+namespace telemetry {
+namespace {
+
+using Outcome = SequenceLedger::Outcome;
+
+TEST(SequenceLedger, InOrderStreamHasNoGaps) {
+    SequenceLedger l;
+    for (std::uint64_t s = 1; s <= 1000; ++s) ASSERT_EQ(l.record(s), Outcome::InOrder);
+    EXPECT_EQ(l.unique(), 1000u);
+    EXPECT_EQ(l.highest(), 1000u);
+    EXPECT_EQ(l.missing_up_to(1000), 0u);
+    EXPECT_TRUE(l.gaps_up_to(1000, 10).empty());
+}
+
+TEST(SequenceLedger, RepeatedNumberIsADuplicate) {
+    SequenceLedger l;
+    l.record(1);
+    l.record(2);
+    EXPECT_EQ(l.record(1), Outcome::Duplicate);
+    EXPECT_EQ(l.record(2), Outcome::Duplicate);
+    EXPECT_EQ(l.unique(), 2u);
+}
+
+TEST(SequenceLedger, LateArrivalIsOutOfOrderAndFillsTheGap) {
+    SequenceLedger l;
+    l.record(1);
+    l.record(3);
+    EXPECT_EQ(l.missing_up_to(3), 1u);
+    EXPECT_EQ(l.record(2), Outcome::OutOfOrder);
+    EXPECT_EQ(l.missing_up_to(3), 0u);
+    EXPECT_EQ(l.record(2), Outcome::Duplicate);
+}
+
+TEST(SequenceLedger, GapsAreListedLowestFirstWithTheTail) {
+    SequenceLedger l;
+    for (std::uint64_t s : {2, 3, 7, 8, 9}) l.record(s);
+    const std::vector<SeqRange> expected{{1, 1}, {4, 6}, {10, 12}};
+    EXPECT_EQ(l.gaps_up_to(12, 10), expected);
+    EXPECT_EQ(l.missing_up_to(12), 7u);
+    EXPECT_EQ(l.gaps_up_to(12, 2).size(), 2u);
+}
+
+TEST(SequenceLedger, FillingBetweenTwoRangesMergesThem) {
+    SequenceLedger l;
+    for (std::uint64_t s : {1, 2, 4, 5}) l.record(s);
+    EXPECT_EQ(l.record(3), Outcome::OutOfOrder);
+    EXPECT_TRUE(l.gaps_up_to(5, 10).empty());
+    EXPECT_EQ(l.record(6), Outcome::InOrder);
+}
+
+TEST(SequenceLedger, ReverseOrderArrivalCountsEveryOneOnce) {
+    SequenceLedger l;
+    EXPECT_EQ(l.record(100), Outcome::InOrder);
+    for (std::uint64_t s = 99; s >= 1; --s) ASSERT_EQ(l.record(s), Outcome::OutOfOrder);
+    EXPECT_EQ(l.unique(), 100u);
+    EXPECT_EQ(l.missing_up_to(100), 0u);
+}
+
+TEST(SequenceLedger, NumbersBeyondTheExpectedEndDoNotHideMissingOnes) {
+    SequenceLedger l;
+    for (std::uint64_t s : {1, 2, 11, 12}) l.record(s);
+    EXPECT_EQ(l.missing_up_to(10), 8u);
+}
+
+TEST(DeliveryLedger, SummaryRevealsLossAtTheEndAndSilentDevices) {
+    DeliveryLedger l;
+    for (std::uint64_t s = 1; s <= 8; ++s) l.record("r1", "a", s);
+    EXPECT_EQ(l.totals().missing, 0u);  // without a summary the tail is unknown
+    l.expect(RunSummary{"r1", 1, 15, 15, false, {{"a", 10, 10}, {"b", 5, 5}}});
+    const LedgerTotals t = l.totals();
+    EXPECT_EQ(t.unique, 8u);
+    EXPECT_EQ(t.expected, 15u);
+    EXPECT_EQ(t.missing, 7u);
+    EXPECT_FALSE(l.complete());
+    const auto gaps = l.gaps(10);
+    ASSERT_EQ(gaps.size(), 2u);
+    EXPECT_EQ(gaps[0].device, "a");
+    EXPECT_EQ(gaps[0].range, (SeqRange{9, 10}));
+    EXPECT_EQ(gaps[1].device, "b");
+    EXPECT_EQ(gaps[1].range, (SeqRange{1, 5}));
+}
+
+TEST(DeliveryLedger, CompleteOnlyOnceEverySummarisedMessageArrived) {
+    DeliveryLedger l;
+    EXPECT_FALSE(l.complete());
+    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 2, 2}, {"b", 2, 2}}});
+    l.record("r1", "a", 1);
+    l.record("r1", "a", 2);
+    l.record("r1", "b", 2);
+    EXPECT_FALSE(l.complete());
+    l.record("r1", "b", 1);
+    EXPECT_TRUE(l.complete());
+}
+
+TEST(DeliveryLedger, RunsAreKeptApart) {
+    DeliveryLedger l;
+    l.record("r1", "a", 1);
+    EXPECT_EQ(l.record("r2", "a", 1), SequenceLedger::Outcome::InOrder);
+    EXPECT_EQ(l.record("r1", "a", 1), SequenceLedger::Outcome::Duplicate);
+    const LedgerTotals t = l.totals();
+    EXPECT_EQ(t.received, 3u);
+    EXPECT_EQ(t.unique, 2u);
+    EXPECT_EQ(t.duplicates, 1u);
+    EXPECT_EQ(l.unique(), 2u);
+}
+
+TEST(DeliveryLedger, CountsOutOfOrderAndMalformed) {
+    DeliveryLedger l;
+    l.record("r", "a", 2);
+    l.record("r", "a", 1);
+    l.record_malformed();
+    const LedgerTotals t = l.totals();
+    EXPECT_EQ(t.out_of_order, 1u);
+    EXPECT_EQ(t.malformed, 1u);
+    EXPECT_EQ(t.missing, 0u);
+}
+
+}  // namespace
+}  // namespace telemetry
