@@ -80,6 +80,9 @@ void LibmosquittoClient::loop_until(Done done, std::chrono::milliseconds limit,
         if (std::chrono::steady_clock::now() >= deadline)
             fail(ErrorKind::Unreachable, fmt::format("no {} within {} ms", waiting_for, limit.count()));
         const int rc = mosquitto_loop(mosq_, 100, 1);
+        // A refused CONNACK is reported through the callback and as an error code: the
+        // callback's code says why, so it wins.
+        if (done()) return;
         if (rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_ERRNO)
             fail(ErrorKind::Protocol,
                  fmt::format("connection closed while waiting for {}", waiting_for));
@@ -142,7 +145,12 @@ void LibmosquittoClient::connect(const ConnectOptions& options) {
     switch (*connack_code_) {
         case 0: break;
         case 4: fail(ErrorKind::BadCredentials, "bad user name or password");
-        case 5: fail(ErrorKind::NotAuthorised, "not authorised");
+        // Mosquitto answers a wrong password with 5 rather than 4 under MQTT 3.1.1.
+        case 5:
+            fail(ErrorKind::NotAuthorised,
+                 options.username ? fmt::format("not authorised: user '{}' refused (wrong password or no access)",
+                                                *options.username)
+                                  : std::string("not authorised: anonymous clients refused (use --username/--password)"));
         default:
             fail(ErrorKind::Protocol,
                  fmt::format("connection refused: {}", mosquitto_connack_string(*connack_code_)));
@@ -172,13 +180,16 @@ std::optional<PublishId> LibmosquittoClient::publish(std::string_view topic, std
     if (in_flight_ >= options_.max_inflight) return std::nullopt;
     topic_.assign(topic);
     int mid = 0;
+    // Counted before the call: for QoS 0 libmosquitto confirms inside mosquitto_publish().
+    ++in_flight_;
     const int rc = mosquitto_publish(mosq_, &mid, topic_.c_str(), static_cast<int>(payload.size()),
                                      payload.data(), static_cast<int>(qos), false);
-    if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST)
-        fail(ErrorKind::ConnectionLost, "connection lost");
-    if (rc != MOSQ_ERR_SUCCESS)
+    if (rc != MOSQ_ERR_SUCCESS) {
+        --in_flight_;
+        if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST)
+            fail(ErrorKind::ConnectionLost, "connection lost");
         fail(ErrorKind::Protocol, fmt::format("publish failed: {}", mosquitto_strerror(rc)));
-    ++in_flight_;
+    }
     return static_cast<PublishId>(mid);
 }
 

@@ -55,6 +55,9 @@ struct BadArgs {
     std::vector<std::string> args;
     const char* mentions;
 };
+// Names the case in test output instead of dumping its bytes.
+void PrintTo(const BadArgs& c, std::ostream* os) { *os << c.name; }
+
 
 class PublisherBadArgs : public testing::TestWithParam<BadArgs> {};
 

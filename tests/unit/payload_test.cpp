@@ -36,6 +36,9 @@ struct MalformedCase {
     const char* payload;
     const char* error_mentions;
 };
+// Names the case in test output instead of dumping its bytes.
+void PrintTo(const MalformedCase& c, std::ostream* os) { *os << c.name; }
+
 
 class PayloadMalformed : public testing::TestWithParam<MalformedCase> {};
 

@@ -1,0 +1,53 @@
+#pragma once
+// Runs a subscriber and then a publisher against one broker, the order the demo uses: the
+// publisher starts only after the subscriber's SUBACK, so no message precedes its session.
+
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+namespace harness {
+
+struct PairResult {
+    int publisher_status{-1};
+    int subscriber_status{-1};
+    nlohmann::json publisher;   // --report of each side
+    nlohmann::json subscriber;
+    std::string publisher_err;
+    std::string subscriber_out;
+    std::string subscriber_err;
+};
+
+inline PairResult run_pair(const Broker& broker, const TempDir& dir, std::vector<std::string> pub_args,
+                           std::vector<std::string> sub_args, std::chrono::milliseconds timeout = 300s) {
+    PairResult r;
+    std::vector<std::string> sub{subscriber_path(), "-p", broker.port_str(), "--report",
+                                 (dir / "sub.json").string()};
+    sub.insert(sub.end(), sub_args.begin(), sub_args.end());
+    ChildProcess subscriber(sub, dir / "sub.out", dir / "sub.err");
+    if (!wait_for_text(dir / "sub.err", "(ready)", 20s)) {
+        ADD_FAILURE() << "subscriber never became ready: " << read_file(dir / "sub.err");
+        return r;
+    }
+    std::vector<std::string> pub{publisher_path(), "-p", broker.port_str(), "--report",
+                                 (dir / "pub.json").string()};
+    pub.insert(pub.end(), pub_args.begin(), pub_args.end());
+    ChildProcess publisher(pub, dir / "pub.out", dir / "pub.err");
+    const auto pub_status = publisher.wait(timeout);
+    const auto sub_status = subscriber.wait(timeout);
+    r.publisher_err = read_file(dir / "pub.err");
+    r.subscriber_out = read_file(dir / "sub.out");
+    r.subscriber_err = read_file(dir / "sub.err");
+    if (!pub_status || !sub_status) {
+        ADD_FAILURE() << "timed out: publisher " << (pub_status ? "exited" : "running") << ", subscriber "
+                      << (sub_status ? "exited" : "running");
+        return r;
+    }
+    r.publisher_status = *pub_status;
+    r.subscriber_status = *sub_status;
+    r.publisher = read_json(dir / "pub.json");
+    r.subscriber = read_json(dir / "sub.json");
+    return r;
+}
+
+}  // namespace harness
