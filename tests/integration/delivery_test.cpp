@@ -68,7 +68,7 @@ TEST(Delivery, LossInADroppingBrokerIsReportedExactly) {
     ChildProcess publisher({publisher_path(), "-p", broker.port_str(), "-n", "20000", "-r", "5000", "--report",
                             (dir / "pub.json").string()},
                            dir / "pub.out", dir / "pub.err");
-    ASSERT_TRUE(wait_for_text(dir / "sub.err", "received 2000 ", 20s));
+    ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 2000, 20s));
     subscriber.signal(SIGSTOP);
     std::this_thread::sleep_for(2s);
     subscriber.signal(SIGCONT);

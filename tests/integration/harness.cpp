@@ -69,6 +69,19 @@ bool wait_for_text(const fs::path& path, const std::string& needle, std::chrono:
     return false;
 }
 
+bool wait_for_count(const fs::path& path, const std::string& label, std::uint64_t at_least,
+                    std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const std::string text = read_file(path);
+        for (auto pos = text.find(label); pos != std::string::npos; pos = text.find(label, pos + 1)) {
+            if (std::strtoull(text.c_str() + pos + label.size(), nullptr, 10) >= at_least) return true;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    return false;
+}
+
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));

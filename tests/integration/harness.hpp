@@ -41,6 +41,10 @@ nlohmann::json read_json(const fs::path& path);
 // Waits until the file contains `needle`; false on timeout.
 bool wait_for_text(const fs::path& path, const std::string& needle, std::chrono::milliseconds timeout);
 
+// Waits until the file shows `label` followed by a number >= `at_least` (progress lines).
+bool wait_for_count(const fs::path& path, const std::string& label, std::uint64_t at_least,
+                    std::chrono::milliseconds timeout);
+
 class ChildProcess {
 public:
     // Starts argv[0] with stdout and stderr going to the given files.

@@ -16,7 +16,7 @@ TEST(Shutdown, PublisherInterruptedMidRunDrainsAndReports) {
     ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "100000000", "-r", "20000", "--report",
                       (dir / "pub.json").string()},
                      dir / "pub.out", dir / "pub.err");
-    ASSERT_TRUE(wait_for_text(dir / "pub.err", "confirmed 5000 ", 30s)) << read_file(dir / "pub.err");
+    ASSERT_TRUE(wait_for_count(dir / "pub.err", "confirmed ", 5000, 30s)) << read_file(dir / "pub.err");
     pub.signal(SIGINT);
     ASSERT_EQ(pub.wait(30s), 130);
     const auto rep = read_json(dir / "pub.json");
@@ -34,7 +34,7 @@ TEST(Shutdown, SubscriberTerminatedMidRunReportsWhatItCounted) {
     ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s));
     ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "100000000", "-r", "20000"},
                      dir / "pub.out", dir / "pub.err");
-    ASSERT_TRUE(wait_for_text(dir / "sub.err", "received 3000 ", 30s)) << read_file(dir / "sub.err");
+    ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 3000, 30s)) << read_file(dir / "sub.err");
     sub.signal(SIGTERM);
     ASSERT_EQ(sub.wait(30s), 130);
     const auto rep = read_json(dir / "sub.json");
