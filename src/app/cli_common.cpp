@@ -6,7 +6,9 @@ void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o) {
     // mosquitto_pub/sub use -h for the host, so help is --help only.
     app.set_help_flag("--help", "Print this help and exit");
     app.add_option("-h,--host", o.host, "Broker host")->capture_default_str();
-    app.add_option("-p,--port", o.port, "Broker port")->capture_default_str()->check(CLI::Range(1, 65535));
+    app.add_option("-p,--port", o.port, "Broker port")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 65535));
     app.add_option("-i,--id", o.client_id, "MQTT client id (default: generated)");
     app.add_option("-u,--username", o.username, "User name for the broker");
     app.add_option("-P,--password", o.password, "Password for the broker (needs --username)");
@@ -16,7 +18,9 @@ void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o) {
         ->check(CLI::Range(5, 65535));
     app.add_option_function<double>(
            "--connect-timeout",
-           [&o](double s) { o.connect_timeout = std::chrono::milliseconds(static_cast<long>(s * 1000)); },
+           [&o](double s) {
+               o.connect_timeout = std::chrono::milliseconds(static_cast<long>(s * 1000));
+           },
            "Seconds to wait for the broker's CONNACK/SUBACK (default 10)")
         ->check(CLI::Range(0.1, 3600.0));
 }
@@ -27,7 +31,8 @@ void add_output_flags(CLI::App& app, OutputOptions& o) {
     app.add_option("--progress-every", o.progress_every,
                    "Report progress every N messages on stderr (0 = off)")
         ->capture_default_str();
-    app.add_flag("-Q,--quiet", o.quiet, "No progress or informational lines; errors and the result only");
+    app.add_flag("-Q,--quiet", o.quiet,
+                 "No progress or informational lines; errors and the result only");
 }
 
 std::optional<std::string> validate_connection(const mqtt::ConnectOptions& o) {

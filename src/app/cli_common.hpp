@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@
 namespace app {
 
 struct OutputOptions {
-    std::string report_file;          // --report: JSON with the final figures
+    std::string report_file;             // --report: JSON with the final figures
     std::uint64_t progress_every{1000};  // 0 = no progress
     bool quiet{false};
 };
@@ -62,6 +63,18 @@ Parsed<Options> parse_with(CLI::App& app, Options& options, const std::vector<st
     }
     result.options = options;
     return result;
+}
+
+// The whole main() of either program: parse, print help or the error, or run.
+template <typename ParseFn, typename RunFn>
+int run_main(int argc, char** argv, ParseFn parse, RunFn run) {
+    const auto parsed = parse(std::vector<std::string>(argv, argv + argc));
+    if (!parsed.options) {
+        std::fputs(parsed.out.c_str(), stdout);
+        if (!parsed.err.empty()) std::fprintf(stderr, "%s\n", parsed.err.c_str());
+        return parsed.exit_status;
+    }
+    return run(*parsed.options);
 }
 
 }  // namespace app

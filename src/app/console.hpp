@@ -8,7 +8,7 @@
 namespace app {
 
 class ProgressLine {
-public:
+  public:
     ProgressLine(std::string program, bool enabled);
     ~ProgressLine() { finish(); }
     ProgressLine(const ProgressLine&) = delete;  // owns the terminal line
@@ -20,7 +20,7 @@ public:
     // An informational line (suppressed when progress is disabled by --quiet).
     void info(const std::string& text);
 
-private:
+  private:
     std::string program_;
     bool enabled_;
     bool tty_;

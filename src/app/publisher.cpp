@@ -3,13 +3,13 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 #include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "app/console.hpp"
 #include "app/exit_status.hpp"
+#include "app/report_file.hpp"
 #include "app/signals.hpp"
 #include "sim/rate_pacer.hpp"
 #include "sim/sensor_model.hpp"
@@ -29,7 +29,8 @@ std::string random_run_id() {
 
 std::string expand_topic(const std::string& pattern, const std::string& device) {
     std::string topic = pattern;
-    for (auto pos = topic.find("{device}"); pos != std::string::npos; pos = topic.find("{device}", pos))
+    for (auto pos = topic.find("{device}"); pos != std::string::npos;
+         pos = topic.find("{device}", pos))
         topic.replace(pos, 8, device);
     return topic;
 }
@@ -47,10 +48,9 @@ struct Counters {
     std::string error;
 };
 
-void write_report(const PublisherOptions& o, const std::string& run_id, const Counters& c,
-                  double elapsed_s, int exit_status) {
-    if (o.output.report_file.empty()) return;
-    const nlohmann::json report = {
+nlohmann::json make_report(const PublisherOptions& o, const std::string& run_id, const Counters& c,
+                           double elapsed_s, int exit_status) {
+    return {
         {"program", kProgram},
         {"run", run_id},
         {"qos", o.qos},
@@ -67,38 +67,33 @@ void write_report(const PublisherOptions& o, const std::string& run_id, const Co
         {"error", c.error},
         {"exit_status", exit_status},
     };
-    std::ofstream out(o.output.report_file, std::ios::trunc);
-    out << report.dump(2) << '\n';
-    if (!out) print_error(kProgram, "cannot write the report to " + o.output.report_file);
 }
 
 }  // namespace
 
 int run_publisher(const PublisherOptions& o) {
     install_stop_signals();
-    // Open the report file first: a path that cannot be written is a usage error, found
-    // before anything is sent.
-    if (!o.output.report_file.empty() && !std::ofstream(o.output.report_file, std::ios::trunc)) {
-        print_error(kProgram, "cannot write the report file " + o.output.report_file);
-        return kUsageError;
-    }
+    const ReportFile report_file(kProgram, o.output.report_file);
+    if (!report_file.prepare()) return kUsageError;
     ProgressLine progress(kProgram, !o.output.quiet);
     const std::string run_id = o.run_id.empty() ? random_run_id() : o.run_id;
     const auto qos = static_cast<mqtt::QoS>(o.qos);
 
     Counters c;
     const auto started = Clock::now();
-    const auto elapsed_s = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+    const auto elapsed_s = [&] {
+        return std::chrono::duration<double>(Clock::now() - started).count();
+    };
     const auto finish = [&](int status) {
         progress.finish();
         const double secs = elapsed_s();
-        std::printf("%s: run %s: published %llu, confirmed %llu (QoS %d) in %.2f s, %.0f msg/s%s\n", kProgram,
-                    run_id.c_str(), static_cast<unsigned long long>(c.published),
+        std::printf("%s: run %s: published %llu, confirmed %llu (QoS %d) in %.2f s, %.0f msg/s%s\n",
+                    kProgram, run_id.c_str(), static_cast<unsigned long long>(c.published),
                     static_cast<unsigned long long>(c.confirmed), o.qos, secs,
                     secs > 0 ? static_cast<double>(c.confirmed) / secs : 0.0,
                     status == kInterrupted ? " (interrupted)" : "");
         std::fflush(stdout);
-        write_report(o, run_id, c, secs, status);
+        report_file.write(make_report(o, run_id, c, secs, status));
         return status;
     };
 
@@ -134,8 +129,8 @@ int run_publisher(const PublisherOptions& o) {
     std::uint64_t next_progress = o.output.progress_every;
     const auto report_progress = [&] {
         const double secs = elapsed_s();
-        progress.update(fmt::format("published {} confirmed {} in flight {} | {:.0f} msg/s", c.published,
-                                    c.confirmed, client->in_flight(),
+        progress.update(fmt::format("published {} confirmed {} in flight {} | {:.0f} msg/s",
+                                    c.published, c.confirmed, client->in_flight(),
                                     secs > 0 ? static_cast<double>(c.confirmed) / secs : 0.0));
     };
 
@@ -145,18 +140,23 @@ int run_publisher(const PublisherOptions& o) {
             while (c.published < due && client->in_flight() < o.connect.max_inflight) {
                 // With --rate, stamp the scheduled send time, so a stall shows as latency.
                 const std::int64_t ts =
-                    pacer.paced() ? to_epoch_us(sys_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                                                pacer.due_time(c.published) - steady_start))
-                                  : to_epoch_us(std::chrono::system_clock::now());
+                    pacer.paced()
+                        ? to_epoch_us(
+                              sys_start +
+                              std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                  pacer.due_time(c.published) - steady_start))
+                        : to_epoch_us(std::chrono::system_clock::now());
                 const std::size_t device_index = c.published % o.devices;
                 const telemetry::Reading& r = fleet.next(ts);
                 telemetry::encode_reading(r, payload);
                 if (!client->publish(topics[device_index], payload, qos))
-                    throw mqtt::Error(mqtt::ErrorKind::Protocol, "publish refused with room in the window");
+                    throw mqtt::Error(mqtt::ErrorKind::Protocol,
+                                      "publish refused with room in the window");
                 ++c.published;
             }
             std::chrono::milliseconds wait{0};
-            if (c.published < o.count && client->in_flight() < o.connect.max_inflight && pacer.paced()) {
+            if (c.published < o.count && client->in_flight() < o.connect.max_inflight &&
+                pacer.paced()) {
                 const auto until = pacer.due_time(c.published) - Clock::now();
                 wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
                                   std::chrono::milliseconds(0), std::chrono::milliseconds(100));
@@ -166,17 +166,20 @@ int run_publisher(const PublisherOptions& o) {
             client->poll(wait);
             if (o.output.progress_every != 0 && c.confirmed >= next_progress) {
                 report_progress();
-                next_progress = (c.confirmed / o.output.progress_every + 1) * o.output.progress_every;
+                next_progress =
+                    (c.confirmed / o.output.progress_every + 1) * o.output.progress_every;
             }
         }
 
         // Await outstanding confirmations, bounded so a silent broker cannot hang us.
         const auto drain_deadline =
             Clock::now() + std::chrono::milliseconds(static_cast<long>(o.drain_timeout_s * 1000));
-        while (client->in_flight() > 0 && Clock::now() < drain_deadline) client->poll(std::chrono::milliseconds(100));
+        while (client->in_flight() > 0 && Clock::now() < drain_deadline)
+            client->poll(std::chrono::milliseconds(100));
 
         // The run summary tells the consumer exactly what to expect.
-        telemetry::RunSummary summary{run_id, o.qos, c.published, c.confirmed, stop_requested(), {}};
+        telemetry::RunSummary summary{run_id,           o.qos, c.published, c.confirmed,
+                                      stop_requested(), {}};
         for (const auto& d : fleet.devices())
             if (d.last_seq > 0) summary.devices.push_back({d.id, d.last_seq, d.last_seq});
         const std::string summary_payload = telemetry::encode_run_summary(summary);
@@ -200,8 +203,9 @@ int run_publisher(const PublisherOptions& o) {
     }
     if (c.confirmed < c.published) {
         c.end_reason = "unconfirmed";
-        print_error(kProgram, fmt::format("{} of {} messages were not confirmed within {} s",
-                                          c.published - c.confirmed, c.published, o.drain_timeout_s));
+        print_error(kProgram,
+                    fmt::format("{} of {} messages were not confirmed within {} s",
+                                c.published - c.confirmed, c.published, o.drain_timeout_s));
         return finish(kVerificationFailed);
     }
     return finish(kSuccess);

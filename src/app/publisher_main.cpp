@@ -1,13 +1,5 @@
-#include <cstdio>
-
 #include "app/publisher.hpp"
 
 int main(int argc, char** argv) {
-    const auto parsed = app::parse_publisher_args(std::vector<std::string>(argv, argv + argc));
-    if (!parsed.options) {
-        std::fputs(parsed.out.c_str(), stdout);
-        if (!parsed.err.empty()) std::fprintf(stderr, "%s\n", parsed.err.c_str());
-        return parsed.exit_status;
-    }
-    return app::run_publisher(*parsed.options);
+    return app::run_main(argc, argv, app::parse_publisher_args, app::run_publisher);
 }

@@ -8,9 +8,10 @@ namespace app {
 
 Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args) {
     PublisherOptions o;
-    CLI::App cli{"mqtt_publisher - IoT sensor simulator: publishes telemetry readings of simulated\n"
-                 "devices to an MQTT broker and counts what the broker confirmed.",
-                 "mqtt_publisher"};
+    CLI::App cli{
+        "mqtt_publisher - IoT sensor simulator: publishes telemetry readings of simulated\n"
+        "devices to an MQTT broker and counts what the broker confirmed.",
+        "mqtt_publisher"};
     add_connection_flags(cli, o.connect);
     cli.add_option("-n,--count", o.count, "Messages to publish in total")
         ->capture_default_str()
@@ -41,11 +42,12 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
         ->capture_default_str()
         ->check(CLI::Range(0.0, 3600.0));
     add_output_flags(cli, o.output);
-    cli.footer(std::string("\nExamples:\n"
-                           "  mqtt_publisher -p 1883                       1,000,000 readings at QoS 1\n"
-                           "  mqtt_publisher -n 10000 -q 2 -d 100 -r 500   100 devices, 500 msg/s, QoS 2\n"
-                           "  mqtt_publisher -h broker -u dev -P secret --report pub.json\n\n") +
-               kExitStatusHelp);
+    cli.footer(
+        std::string("\nExamples:\n"
+                    "  mqtt_publisher -p 1883                       1,000,000 readings at QoS 1\n"
+                    "  mqtt_publisher -n 10000 -q 2 -d 100 -r 500   100 devices, 500 msg/s, QoS 2\n"
+                    "  mqtt_publisher -h broker -u dev -P secret --report pub.json\n\n") +
+        kExitStatusHelp);
 
     return parse_with(cli, o, args, [](const PublisherOptions& p) -> std::optional<std::string> {
         if (auto e = validate_connection(p.connect)) return e;
@@ -55,7 +57,8 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
             return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
         if (auto e = validate_topic_name("--topic", p.topic)) return e;
         if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
-        if (p.devices > p.count) return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
+        if (p.devices > p.count)
+            return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
         return std::nullopt;
     });
 }

@@ -5,7 +5,9 @@
 namespace app {
 namespace {
 volatile std::sig_atomic_t g_signal = 0;
-extern "C" void on_stop_signal(int sig) { g_signal = sig; }
+extern "C" void on_stop_signal(int sig) {
+    g_signal = sig;
+}
 }  // namespace
 
 void install_stop_signals() {
@@ -18,7 +20,11 @@ void install_stop_signals() {
     std::signal(SIGPIPE, SIG_IGN);
 }
 
-bool stop_requested() { return g_signal != 0; }
-int stop_signal() { return g_signal; }
+bool stop_requested() {
+    return g_signal != 0;
+}
+int stop_signal() {
+    return g_signal;
+}
 
 }  // namespace app

@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "app/console.hpp"
 #include "app/exit_status.hpp"
+#include "app/report_file.hpp"
 #include "app/signals.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/run_summary.hpp"
@@ -39,10 +39,8 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 
 int run_subscriber(const SubscriberOptions& o) {
     install_stop_signals();
-    if (!o.output.report_file.empty() && !std::ofstream(o.output.report_file, std::ios::trunc)) {
-        print_error(kProgram, "cannot write the report file " + o.output.report_file);
-        return kUsageError;
-    }
+    const ReportFile report_file(kProgram, o.output.report_file);
+    if (!report_file.prepare()) return kUsageError;
     ProgressLine progress(kProgram, !o.output.quiet);
     Reception rx;
 
@@ -67,26 +65,30 @@ int run_subscriber(const SubscriberOptions& o) {
         const bool complete = t.missing == 0 && t.malformed == 0 && t.unique > 0;
         if (status == kSuccess && !complete) status = kVerificationFailed;
         const bool verified = complete && status == kSuccess;
-        std::printf("%s: %s: received %llu, unique %llu of %llu expected, missing %llu, duplicates %llu, "
-                    "out of order %llu, malformed %llu in %.2f s, %.0f msg/s (%s)\n",
-                    kProgram, verified ? "VERIFIED" : "NOT VERIFIED",
-                    static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.unique),
-                    static_cast<unsigned long long>(t.expected), static_cast<unsigned long long>(t.missing),
-                    static_cast<unsigned long long>(t.duplicates),
-                    static_cast<unsigned long long>(t.out_of_order),
-                    static_cast<unsigned long long>(t.malformed), secs, rate, rx.end_reason.c_str());
+        std::printf(
+            "%s: %s: received %llu, unique %llu of %llu expected, missing %llu, duplicates %llu, "
+            "out of order %llu, malformed %llu in %.2f s, %.0f msg/s (%s)\n",
+            kProgram, verified ? "VERIFIED" : "NOT VERIFIED",
+            static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.unique),
+            static_cast<unsigned long long>(t.expected), static_cast<unsigned long long>(t.missing),
+            static_cast<unsigned long long>(t.duplicates),
+            static_cast<unsigned long long>(t.out_of_order),
+            static_cast<unsigned long long>(t.malformed), secs, rate, rx.end_reason.c_str());
         const auto gaps = rx.ledger.gaps(o.max_gaps);
         for (const auto& g : gaps)
-            std::printf("%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(), g.device.c_str(),
-                        static_cast<unsigned long long>(g.range.first),
+            std::printf("%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(),
+                        g.device.c_str(), static_cast<unsigned long long>(g.range.first),
                         static_cast<unsigned long long>(g.range.last));
         std::fflush(stdout);
-        if (!o.output.report_file.empty()) {
+        {
             nlohmann::json gap_list = nlohmann::json::array();
             for (const auto& g : gaps)
-                gap_list.push_back({{"run", g.run}, {"device", g.device}, {"first", g.range.first},
-                                    {"last", g.range.last}, {"count", g.range.last - g.range.first + 1}});
-            const nlohmann::json report = {
+                gap_list.push_back({{"run", g.run},
+                                    {"device", g.device},
+                                    {"first", g.range.first},
+                                    {"last", g.range.last},
+                                    {"count", g.range.last - g.range.first + 1}});
+            report_file.write({
                 {"program", kProgram},
                 {"received", t.received},
                 {"unique", t.unique},
@@ -104,10 +106,7 @@ int run_subscriber(const SubscriberOptions& o) {
                 {"end_reason", rx.end_reason},
                 {"error", rx.error},
                 {"exit_status", status},
-            };
-            std::ofstream out(o.output.report_file, std::ios::trunc);
-            out << report.dump(2) << '\n';
-            if (!out) print_error(kProgram, "cannot write the report to " + o.output.report_file);
+            });
         }
         return status;
     };
@@ -115,43 +114,39 @@ int run_subscriber(const SubscriberOptions& o) {
     auto client = mqtt::make_libmosquitto_client();
     std::uint64_t next_progress = o.output.progress_every;
     bool summary_arrived = false;
+    const auto note_malformed = [&](std::string_view topic, const std::string& reason) {
+        rx.ledger.record_malformed();
+        if (rx.malformed_examples.size() < kMalformedExamples)
+            rx.malformed_examples.push_back(std::string(topic) + ": " + reason);
+    };
     client->on_message([&](const mqtt::Message& m) {
         const auto now = Clock::now();
         rx.last_message = now;
         if (m.topic == o.control_topic) {
             auto decoded = telemetry::decode_run_summary(m.payload);
-            if (!decoded.summary) {
-                rx.ledger.record_malformed();
-                if (rx.malformed_examples.size() < kMalformedExamples)
-                    rx.malformed_examples.push_back(std::string(m.topic) + ": " + decoded.error);
-                return;
-            }
+            if (!decoded.summary) return note_malformed(m.topic, decoded.error);
             rx.ledger.expect(*decoded.summary);
             rx.summaries.push_back(decoded.summary->run);
             summary_arrived = true;
-            progress.info(fmt::format("run summary of run {}: {} published, {} confirmed{}",
-                                      decoded.summary->run, decoded.summary->published,
-                                      decoded.summary->confirmed,
-                                      decoded.summary->interrupted ? " (publisher interrupted)" : ""));
+            progress.info(fmt::format(
+                "run summary of run {}: {} published, {} confirmed{}", decoded.summary->run,
+                decoded.summary->published, decoded.summary->confirmed,
+                decoded.summary->interrupted ? " (publisher interrupted)" : ""));
             return;
         }
         if (!rx.first_message) rx.first_message = now;
         auto decoded = telemetry::decode_reading(m.payload);
-        if (!decoded.reading) {
-            rx.ledger.record_malformed();
-            if (rx.malformed_examples.size() < kMalformedExamples)
-                rx.malformed_examples.push_back(std::string(m.topic) + ": " + decoded.error);
-            return;
-        }
+        if (!decoded.reading) return note_malformed(m.topic, decoded.error);
         rx.ledger.record(decoded.reading->run, decoded.reading->device, decoded.reading->seq);
         if (o.output.progress_every != 0 && rx.ledger.received() >= next_progress) {
             next_progress += o.output.progress_every;
             const telemetry::LedgerTotals t = rx.ledger.totals();
             const double secs = seconds_between(*rx.first_message, now);
-            progress.update(fmt::format(
-                "received {} unique {} missing so far {} duplicates {} out of order {} malformed {} | {:.0f} msg/s",
-                t.received, t.unique, t.missing, t.duplicates, t.out_of_order, t.malformed,
-                secs > 0 ? static_cast<double>(t.unique) / secs : 0.0));
+            progress.update(
+                fmt::format("received {} unique {} missing so far {} duplicates {} out of order {} "
+                            "malformed {} | {:.0f} msg/s",
+                            t.received, t.unique, t.missing, t.duplicates, t.out_of_order,
+                            t.malformed, secs > 0 ? static_cast<double>(t.unique) / secs : 0.0));
         }
     });
 
@@ -187,7 +182,9 @@ int run_subscriber(const SubscriberOptions& o) {
                 rx.end_reason = "complete";
                 break;
             }
-            const auto last_activity = rx.first_message || summary_arrived ? std::max(idle_since, rx.last_message) : idle_since;
+            const auto last_activity = rx.first_message || summary_arrived
+                                           ? std::max(idle_since, rx.last_message)
+                                           : idle_since;
             if (Clock::now() - last_activity >= idle_limit) {
                 rx.end_reason = "idle-timeout";
                 break;

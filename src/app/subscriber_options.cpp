@@ -6,15 +6,18 @@ namespace app {
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args) {
     SubscriberOptions o;
     o.connect.max_inflight = 0;  // the subscriber publishes nothing
-    CLI::App cli{"mqtt_subscriber - data consumer: receives telemetry, keeps a per-device ledger of\n"
-                 "sequence numbers and verifies that every message arrived exactly once.",
-                 "mqtt_subscriber"};
+    CLI::App cli{
+        "mqtt_subscriber - data consumer: receives telemetry, keeps a per-device ledger of\n"
+        "sequence numbers and verifies that every message arrived exactly once.",
+        "mqtt_subscriber"};
     add_connection_flags(cli, o.connect);
     cli.add_option("-t,--topic", o.topics, "Topic filter to subscribe to at QoS 1 (repeatable)")
         ->capture_default_str();
     cli.add_option("--control-topic", o.control_topic, "Topic of the publishers' run summaries")
         ->capture_default_str();
-    cli.add_option("-C,--count", o.count, "Finish after N unique messages (default: when the run summary says all arrived)")
+    cli.add_option(
+           "-C,--count", o.count,
+           "Finish after N unique messages (default: when the run summary says all arrived)")
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}));
     cli.add_option("--idle-timeout", o.idle_timeout_s, "Finish after S seconds without a message")
         ->capture_default_str()
@@ -23,13 +26,15 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{0}, std::size_t{100000}));
     add_output_flags(cli, o.output);
-    cli.footer(std::string("\nExamples:\n"
-                           "  mqtt_subscriber -p 1883                     verify a run, end on its summary\n"
-                           "  mqtt_subscriber -C 10000 --idle-timeout 5   stop after 10,000 unique messages\n"
-                           "  mqtt_subscriber -t 'sensors/sensor-0001/telemetry' --report sub.json\n\n"
-                           "A run is verified when nothing is missing or malformed; duplicates and\n"
-                           "out-of-order deliveries are reported (legal at QoS 1) but do not fail it.\n\n") +
-               kExitStatusHelp);
+    cli.footer(
+        std::string(
+            "\nExamples:\n"
+            "  mqtt_subscriber -p 1883                     verify a run, end on its summary\n"
+            "  mqtt_subscriber -C 10000 --idle-timeout 5   stop after 10,000 unique messages\n"
+            "  mqtt_subscriber -t 'sensors/sensor-0001/telemetry' --report sub.json\n\n"
+            "A run is verified when nothing is missing or malformed; duplicates and\n"
+            "out-of-order deliveries are reported (legal at QoS 1) but do not fail it.\n\n") +
+        kExitStatusHelp);
 
     return parse_with(cli, o, args, [](const SubscriberOptions& s) -> std::optional<std::string> {
         if (auto e = validate_connection(s.connect)) return e;

@@ -45,11 +45,11 @@ enum class ErrorKind {
 
 // Errors carry a kind (for exit statuses) and a one-line message naming host:port.
 class Error : public std::runtime_error {
-public:
+  public:
     Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
     ErrorKind kind() const { return kind_; }
 
-private:
+  private:
     ErrorKind kind_;
 };
 
@@ -63,7 +63,7 @@ struct Message {
 using PublishId = std::uint32_t;
 
 class Client {
-public:
+  public:
     using MessageHandler = std::function<void(const Message&)>;
     using ConfirmHandler = std::function<void(PublishId)>;
 
@@ -88,7 +88,7 @@ public:
     void on_message(MessageHandler handler) { message_handler_ = std::move(handler); }
     void on_confirmed(ConfirmHandler handler) { confirm_handler_ = std::move(handler); }
 
-protected:
+  protected:
     MessageHandler message_handler_;
     ConfirmHandler confirm_handler_;
 };

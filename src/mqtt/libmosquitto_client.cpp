@@ -17,7 +17,7 @@ namespace {
 
 // mosquitto_lib_init/cleanup once per process, for as long as any client exists.
 class LibraryUse {
-public:
+  public:
     LibraryUse() {
         std::lock_guard lock(mutex_);
         if (users_++ == 0) mosquitto_lib_init();
@@ -29,13 +29,13 @@ public:
     LibraryUse(const LibraryUse&) = delete;  // one count per owner
     LibraryUse& operator=(const LibraryUse&) = delete;
 
-private:
+  private:
     static inline std::mutex mutex_;
     static inline int users_ = 0;
 };
 
 class LibmosquittoClient final : public Client {
-public:
+  public:
     LibmosquittoClient() = default;
     ~LibmosquittoClient() override {
         if (mosq_ != nullptr) mosquitto_destroy(mosq_);
@@ -51,8 +51,10 @@ public:
     std::size_t in_flight() const override { return in_flight_; }
     void disconnect() noexcept override;
 
-private:
-    static LibmosquittoClient& self(void* userdata) { return *static_cast<LibmosquittoClient*>(userdata); }
+  private:
+    static LibmosquittoClient& self(void* userdata) {
+        return *static_cast<LibmosquittoClient*>(userdata);
+    }
     [[noreturn]] void fail(ErrorKind kind, const std::string& reason) const {
         throw Error(kind, fmt::format("broker {}:{}: {}", options_.host, options_.port, reason));
     }
@@ -78,7 +80,8 @@ void LibmosquittoClient::loop_until(Done done, std::chrono::milliseconds limit,
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!done()) {
         if (std::chrono::steady_clock::now() >= deadline)
-            fail(ErrorKind::Unreachable, fmt::format("no {} within {} ms", waiting_for, limit.count()));
+            fail(ErrorKind::Unreachable,
+                 fmt::format("no {} within {} ms", waiting_for, limit.count()));
         const int rc = mosquitto_loop(mosq_, 100, 1);
         // A refused CONNACK is reported through the callback and as an error code: the
         // callback's code says why, so it wins.
@@ -103,15 +106,14 @@ void LibmosquittoClient::connect(const ConnectOptions& options) {
         mosquitto_username_pw_set(mosq_, options.username->c_str(), pw);
     }
 
-    mosquitto_connect_callback_set(mosq_, [](mosquitto*, void* ud, int rc) {
-        self(ud).connack_code_ = rc;
-    });
-    mosquitto_subscribe_callback_set(mosq_, [](mosquitto*, void* ud, int mid, int count,
-                                               const int* granted) {
-        auto& c = self(ud);
-        c.suback_mid_ = mid;
-        c.granted_qos_.assign(granted, granted + count);
-    });
+    mosquitto_connect_callback_set(
+        mosq_, [](mosquitto*, void* ud, int rc) { self(ud).connack_code_ = rc; });
+    mosquitto_subscribe_callback_set(
+        mosq_, [](mosquitto*, void* ud, int mid, int count, const int* granted) {
+            auto& c = self(ud);
+            c.suback_mid_ = mid;
+            c.granted_qos_.assign(granted, granted + count);
+        });
     mosquitto_publish_callback_set(mosq_, [](mosquitto*, void* ud, int mid) {
         auto& c = self(ud);
         if (c.in_flight_ > 0) --c.in_flight_;
@@ -120,13 +122,14 @@ void LibmosquittoClient::connect(const ConnectOptions& options) {
     mosquitto_message_callback_set(mosq_, [](mosquitto*, void* ud, const mosquitto_message* m) {
         auto& c = self(ud);
         if (!c.message_handler_) return;
-        c.message_handler_(Message{m->topic,
-                                   {static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)},
-                                   static_cast<QoS>(m->qos), m->retain});
+        c.message_handler_(
+            Message{m->topic,
+                    {static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)},
+                    static_cast<QoS>(m->qos),
+                    m->retain});
     });
-    mosquitto_disconnect_callback_set(mosq_, [](mosquitto*, void* ud, int) {
-        self(ud).connected_ = false;
-    });
+    mosquitto_disconnect_callback_set(
+        mosq_, [](mosquitto*, void* ud, int) { self(ud).connected_ = false; });
 
     errno = 0;
     const int rc = mosquitto_connect(mosq_, options.host.c_str(), options.port,
@@ -143,14 +146,19 @@ void LibmosquittoClient::connect(const ConnectOptions& options) {
 
     loop_until([&] { return connack_code_.has_value(); }, options.connect_timeout, "CONNACK");
     switch (*connack_code_) {
-        case 0: break;
-        case 4: fail(ErrorKind::BadCredentials, "bad user name or password");
+        case 0:
+            break;
+        case 4:
+            fail(ErrorKind::BadCredentials, "bad user name or password");
         // Mosquitto answers a wrong password with 5 rather than 4 under MQTT 3.1.1.
         case 5:
-            fail(ErrorKind::NotAuthorised,
-                 options.username ? fmt::format("not authorised: user '{}' refused (wrong password or no access)",
-                                                *options.username)
-                                  : std::string("not authorised: anonymous clients refused (use --username/--password)"));
+            fail(
+                ErrorKind::NotAuthorised,
+                options.username
+                    ? fmt::format("not authorised: user '{}' refused (wrong password or no access)",
+                                  *options.username)
+                    : std::string(
+                          "not authorised: anonymous clients refused (use --username/--password)"));
         default:
             fail(ErrorKind::Protocol,
                  fmt::format("connection refused: {}", mosquitto_connack_string(*connack_code_)));
@@ -162,21 +170,21 @@ void LibmosquittoClient::subscribe(const std::vector<std::string>& filters, QoS 
     std::vector<char*> subs;
     for (const std::string& f : filters) subs.push_back(const_cast<char*>(f.c_str()));
     int mid = 0;
-    const int rc = mosquitto_subscribe_multiple(mosq_, &mid, static_cast<int>(subs.size()), subs.data(),
-                                                static_cast<int>(qos), 0, nullptr);
+    const int rc = mosquitto_subscribe_multiple(mosq_, &mid, static_cast<int>(subs.size()),
+                                                subs.data(), static_cast<int>(qos), 0, nullptr);
     if (rc != MOSQ_ERR_SUCCESS)
         fail(ErrorKind::Protocol, fmt::format("subscribe failed: {}", mosquitto_strerror(rc)));
     suback_mid_.reset();
     loop_until([&] { return suback_mid_ == mid; }, options_.connect_timeout, "SUBACK");
     for (std::size_t i = 0; i < granted_qos_.size(); ++i) {
         if (granted_qos_[i] >= 0x80)  // [MQTT-3.9.3-2] 0x80 is a refused subscription
-            fail(ErrorKind::NotAuthorised,
-                 fmt::format("subscription to '{}' refused", i < filters.size() ? filters[i] : "?"));
+            fail(ErrorKind::NotAuthorised, fmt::format("subscription to '{}' refused",
+                                                       i < filters.size() ? filters[i] : "?"));
     }
 }
 
-std::optional<PublishId> LibmosquittoClient::publish(std::string_view topic, std::string_view payload,
-                                                     QoS qos) {
+std::optional<PublishId> LibmosquittoClient::publish(std::string_view topic,
+                                                     std::string_view payload, QoS qos) {
     if (in_flight_ >= options_.max_inflight) return std::nullopt;
     topic_.assign(topic);
     int mid = 0;
@@ -210,6 +218,8 @@ void LibmosquittoClient::disconnect() noexcept {
 
 }  // namespace
 
-std::unique_ptr<Client> make_libmosquitto_client() { return std::make_unique<LibmosquittoClient>(); }
+std::unique_ptr<Client> make_libmosquitto_client() {
+    return std::make_unique<LibmosquittoClient>();
+}
 
 }  // namespace mqtt

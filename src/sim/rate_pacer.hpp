@@ -8,7 +8,7 @@
 namespace sim {
 
 class RatePacer {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     // rate_per_s == 0 means unpaced: every message is due immediately.
@@ -20,7 +20,7 @@ public:
     Clock::time_point due_time(std::uint64_t n) const;
     bool paced() const { return rate_ > 0.0; }
 
-private:
+  private:
     double rate_;
     Clock::time_point start_;
 };

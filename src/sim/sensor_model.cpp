@@ -10,8 +10,8 @@ SensorModel::SensorModel(std::uint64_t seed, std::uint64_t device_index)
     // Golden-ratio spacing keeps the per-device streams of nearby seeds apart.
     : rng_(seed ^ (device_index * 0x9E3779B97F4A7C15ULL)) {
     std::uniform_real_distribution<double> u(0.0, 1.0);
-    temp_mean_ = 18.0 + 8.0 * u(rng_);    // indoor/outdoor mix, deg C
-    hum_mean_ = 35.0 + 30.0 * u(rng_);    // % relative humidity
+    temp_mean_ = 18.0 + 8.0 * u(rng_);     // indoor/outdoor mix, deg C
+    hum_mean_ = 35.0 + 30.0 * u(rng_);     // % relative humidity
     pres_mean_ = 1000.0 + 25.0 * u(rng_);  // hPa at various altitudes and weather
     v_ = {temp_mean_, hum_mean_, pres_mean_, 90.0 + 10.0 * u(rng_)};
 }

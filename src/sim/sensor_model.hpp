@@ -20,12 +20,12 @@ struct SensorValues {
 };
 
 class SensorModel {
-public:
+  public:
     SensorModel(std::uint64_t seed, std::uint64_t device_index);
     // Advances the sensors by one reading interval and returns the new values.
     SensorValues next();
 
-private:
+  private:
     std::mt19937_64 rng_;
     std::normal_distribution<double> noise_{0.0, 1.0};
     double temp_mean_, hum_mean_, pres_mean_;
@@ -34,8 +34,9 @@ private:
 
 // A fleet of simulated devices publishing in turn; each device numbers its readings from 1.
 class DeviceFleet {
-public:
-    DeviceFleet(std::string id_prefix, std::uint64_t devices, std::uint64_t seed, std::string run_id);
+  public:
+    DeviceFleet(std::string id_prefix, std::uint64_t devices, std::uint64_t seed,
+                std::string run_id);
 
     // The next reading of the next device in round-robin order, stamped with `ts_us`.
     const telemetry::Reading& next(std::int64_t ts_us);
@@ -47,7 +48,7 @@ public:
     };
     const std::vector<Device>& devices() const { return devices_; }
 
-private:
+  private:
     std::vector<Device> devices_;
     std::size_t turn_{0};
     telemetry::Reading reading_;

@@ -9,15 +9,17 @@ namespace {
 
 using nlohmann::json;
 
-DecodedReading fail(std::string reason) { return {std::nullopt, std::move(reason)}; }
+DecodedReading fail(std::string reason) {
+    return {std::nullopt, std::move(reason)};
+}
 
 }  // namespace
 
 bool is_plain_identifier(std::string_view id) {
     if (id.empty() || id.size() > 64) return false;
     for (char c : id) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '_' || c == '.';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
         if (!ok) return false;
     }
     return true;
@@ -49,12 +51,14 @@ DecodedReading decode_reading(std::string_view payload) {
 
     Reading r;
     const json* run = field("run");
-    if (run == nullptr || !run->is_string() || !is_plain_identifier(run->get_ref<const std::string&>()))
+    if (run == nullptr || !run->is_string() ||
+        !is_plain_identifier(run->get_ref<const std::string&>()))
         return fail("\"run\" must be an identifier of 1-64 characters [A-Za-z0-9._-]");
     r.run = run->get<std::string>();
 
     const json* dev = field("dev");
-    if (dev == nullptr || !dev->is_string() || !is_plain_identifier(dev->get_ref<const std::string&>()))
+    if (dev == nullptr || !dev->is_string() ||
+        !is_plain_identifier(dev->get_ref<const std::string&>()))
         return fail("\"dev\" must be an identifier of 1-64 characters [A-Za-z0-9._-]");
     r.device = dev->get<std::string>();
 

@@ -14,9 +14,14 @@ std::string encode_run_summary(const RunSummary& s) {
     json devices = json::array();
     for (const DeviceSummary& d : s.devices)
         devices.push_back({{"dev", d.device}, {"count", d.count}, {"last_seq", d.last_seq}});
-    const json doc = {{"type", "run_summary"}, {"v", kSchemaVersion},     {"run", s.run},
-                      {"qos", s.qos},          {"published", s.published}, {"confirmed", s.confirmed},
-                      {"interrupted", s.interrupted}, {"devices", std::move(devices)}};
+    const json doc = {{"type", "run_summary"},
+                      {"v", kSchemaVersion},
+                      {"run", s.run},
+                      {"qos", s.qos},
+                      {"published", s.published},
+                      {"confirmed", s.confirmed},
+                      {"interrupted", s.interrupted},
+                      {"devices", std::move(devices)}};
     return doc.dump();
 }
 
@@ -24,16 +29,20 @@ namespace {
 // nlohmann converts -1 to a huge unsigned number without complaint; counts must be checked.
 std::uint64_t count_field(const json& obj, const char* name) {
     const json& v = obj.at(name);
-    if (!v.is_number_unsigned()) throw std::invalid_argument(std::string("\"") + name + "\" must be an unsigned integer");
+    if (!v.is_number_unsigned())
+        throw std::invalid_argument(std::string("\"") + name + "\" must be an unsigned integer");
     return v.get<std::uint64_t>();
 }
 }  // namespace
 
 DecodedRunSummary decode_run_summary(std::string_view payload) {
-    const auto fail = [](std::string reason) { return DecodedRunSummary{std::nullopt, std::move(reason)}; };
+    const auto fail = [](std::string reason) {
+        return DecodedRunSummary{std::nullopt, std::move(reason)};
+    };
     const json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) return fail("run summary is not a JSON object");
-    if (doc.value("type", "") != "run_summary") return fail("run summary lacks \"type\":\"run_summary\"");
+    if (doc.value("type", "") != "run_summary")
+        return fail("run summary lacks \"type\":\"run_summary\"");
     try {
         RunSummary s;
         s.run = doc.at("run").get<std::string>();
@@ -43,8 +52,10 @@ DecodedRunSummary decode_run_summary(std::string_view payload) {
         s.confirmed = count_field(doc, "confirmed");
         s.interrupted = doc.value("interrupted", false);
         for (const json& d : doc.at("devices")) {
-            DeviceSummary ds{d.at("dev").get<std::string>(), count_field(d, "count"), count_field(d, "last_seq")};
-            if (!is_plain_identifier(ds.device)) return fail("run summary has an invalid device id");
+            DeviceSummary ds{d.at("dev").get<std::string>(), count_field(d, "count"),
+                             count_field(d, "last_seq")};
+            if (!is_plain_identifier(ds.device))
+                return fail("run summary has an invalid device id");
             s.devices.push_back(std::move(ds));
         }
         return {std::move(s), {}};

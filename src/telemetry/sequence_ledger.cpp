@@ -72,7 +72,8 @@ SequenceLedger::Outcome DeliveryLedger::record(std::string_view run, std::string
         last_run_id_ = run;
     }
     auto dev = last_run_->devices.find(device);
-    if (dev == last_run_->devices.end()) dev = last_run_->devices.emplace(std::string(device), Device{}).first;
+    if (dev == last_run_->devices.end())
+        dev = last_run_->devices.emplace(std::string(device), Device{}).first;
     const auto outcome = dev->second.seqs.record(seq);
     if (outcome == SequenceLedger::Outcome::Duplicate) ++duplicates_;
     if (outcome == SequenceLedger::Outcome::OutOfOrder) ++out_of_order_;

@@ -22,7 +22,7 @@ struct SeqRange {
 // The sequence numbers one device delivered, kept as a set of disjoint ranges: a lossless
 // run is one range, so memory grows with the number of gaps, not with the message count.
 class SequenceLedger {
-public:
+  public:
     enum class Outcome { InOrder, OutOfOrder, Duplicate };
 
     Outcome record(std::uint64_t seq);
@@ -34,7 +34,7 @@ public:
     // The first `limit` ranges of [1, last] that never arrived, lowest first.
     std::vector<SeqRange> gaps_up_to(std::uint64_t last, std::size_t limit) const;
 
-private:
+  private:
     std::map<std::uint64_t, std::uint64_t> ranges_;  // first -> last, disjoint, non-adjacent
     std::uint64_t unique_{0};
     std::uint64_t highest_{0};
@@ -58,8 +58,9 @@ struct LedgerTotals {
 
 // Accounting for every run and device seen by one consumer.
 class DeliveryLedger {
-public:
-    SequenceLedger::Outcome record(std::string_view run, std::string_view device, std::uint64_t seq);
+  public:
+    SequenceLedger::Outcome record(std::string_view run, std::string_view device,
+                                   std::uint64_t seq);
     void record_malformed() { ++malformed_; }
     // A run summary tells the ledger what that run published, including devices and tail
     // messages that never arrived at all.
@@ -74,7 +75,7 @@ public:
     LedgerTotals totals() const;
     std::vector<DeviceGap> gaps(std::size_t limit) const;
 
-private:
+  private:
     struct Device {
         SequenceLedger seqs;
         std::uint64_t expected_last{0};  // from the summary; 0 = unknown, use highest seen

@@ -61,12 +61,13 @@ TEST(Delivery, LossInADroppingBrokerIsReportedExactly) {
     // loses what exceeds max_queued_messages while the publisher gets every PUBACK.
     Broker broker({{{"max_queued_messages", "100"}, {"max_inflight_messages", "20"}}, {}});
     TempDir dir;
-    std::vector<std::string> sub{subscriber_path(), "-p", broker.port_str(), "--idle-timeout", "3",
-                                 "--report", (dir / "sub.json").string()};
+    std::vector<std::string> sub{subscriber_path(),          "-p", broker.port_str(),
+                                 "--idle-timeout",           "3",  "--report",
+                                 (dir / "sub.json").string()};
     ChildProcess subscriber(sub, dir / "sub.out", dir / "sub.err");
     ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s)) << read_file(dir / "sub.err");
-    ChildProcess publisher({publisher_path(), "-p", broker.port_str(), "-n", "20000", "-r", "5000", "--report",
-                            (dir / "pub.json").string()},
+    ChildProcess publisher({publisher_path(), "-p", broker.port_str(), "-n", "20000", "-r", "5000",
+                            "--report", (dir / "pub.json").string()},
                            dir / "pub.out", dir / "pub.err");
     ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 2000, 20s));
     subscriber.signal(SIGSTOP);
@@ -91,14 +92,21 @@ TEST(Delivery, LossInADroppingBrokerIsReportedExactly) {
 TEST(Delivery, MalformedPayloadIsCountedAndFailsTheRun) {
     Broker broker;
     TempDir dir;
-    std::vector<std::string> sub{subscriber_path(), "-p", broker.port_str(), "-C", "1", "--idle-timeout", "2",
-                                 "--report", (dir / "sub.json").string()};
+    std::vector<std::string> sub{subscriber_path(),
+                                 "-p",
+                                 broker.port_str(),
+                                 "-C",
+                                 "1",
+                                 "--idle-timeout",
+                                 "2",
+                                 "--report",
+                                 (dir / "sub.json").string()};
     ChildProcess subscriber(sub, dir / "sub.out", dir / "sub.err");
     ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s));
     // mosquitto_pub is an independent client: the forged messages do not come from our code.
     for (const char* payload : {"not json", R"({"v":1,"run":"r","dev":"d","seq":0})"})
-        ASSERT_EQ(run({"mosquitto_pub", "-p", broker.port_str(), "-q", "1", "-t", "sensors/d/telemetry", "-m",
-                       payload},
+        ASSERT_EQ(run({"mosquitto_pub", "-p", broker.port_str(), "-q", "1", "-t",
+                       "sensors/d/telemetry", "-m", payload},
                       dir.path())
                       .status,
                   0);

@@ -10,7 +10,9 @@
 namespace harness {
 namespace {
 
-int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int count_lines(const std::string& s) {
+    return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 TEST(Failure, BadFlagIsUsageErrorWithOneLine) {
     TempDir dir;
@@ -36,7 +38,8 @@ TEST(Failure, UnreachableBrokerIsExitThreeNamingHostPortAndReason) {
     TempDir dir;
     const std::string port = std::to_string(free_port());
     for (const std::string& program : {publisher_path(), subscriber_path()}) {
-        const auto r = run({program, "-p", port, "--report", (dir / "r.json").string()}, dir.path(), 30s);
+        const auto r =
+            run({program, "-p", port, "--report", (dir / "r.json").string()}, dir.path(), 30s);
         EXPECT_EQ(r.status, 3) << program << ": " << r.err;
         EXPECT_NE(r.err.find("127.0.0.1:" + port), std::string::npos) << r.err;
         EXPECT_NE(r.err.find("refused"), std::string::npos) << r.err;
@@ -46,16 +49,19 @@ TEST(Failure, UnreachableBrokerIsExitThreeNamingHostPortAndReason) {
 
 TEST(Failure, UnresolvableHostIsExitThree) {
     TempDir dir;
-    const auto r = run({publisher_path(), "-h", "no-such-host.invalid", "-p", "1883"}, dir.path(), 60s);
+    const auto r =
+        run({publisher_path(), "-h", "no-such-host.invalid", "-p", "1883"}, dir.path(), 60s);
     EXPECT_EQ(r.status, 3) << r.err;
     EXPECT_NE(r.err.find("no-such-host.invalid"), std::string::npos) << r.err;
 }
 
 class CredentialsBroker : public testing::Test {
-protected:
+  protected:
     static Broker make_broker(const TempDir& dir) {
         const fs::path pw = dir / "passwords";
-        EXPECT_EQ(run({"mosquitto_passwd", "-b", "-c", pw.string(), "sensor", "right"}, dir.path()).status, 0);
+        EXPECT_EQ(run({"mosquitto_passwd", "-b", "-c", pw.string(), "sensor", "right"}, dir.path())
+                      .status,
+                  0);
         return Broker({{{"allow_anonymous", "false"}}, {"password_file " + pw.string()}});
     }
 };
@@ -64,7 +70,8 @@ TEST_F(CredentialsBroker, WrongPasswordIsExitThreeNamingTheUser) {
     TempDir dir;
     Broker broker = make_broker(dir);
     for (const std::string& program : {publisher_path(), subscriber_path()}) {
-        const auto r = run({program, "-p", broker.port_str(), "-u", "sensor", "-P", "wrong"}, dir.path(), 30s);
+        const auto r =
+            run({program, "-p", broker.port_str(), "-u", "sensor", "-P", "wrong"}, dir.path(), 30s);
         EXPECT_EQ(r.status, 3) << r.err;
         // Mosquitto answers a wrong password with "not authorised" (5), not "bad user name or
         // password" (4), under MQTT 3.1.1.
@@ -83,8 +90,9 @@ TEST_F(CredentialsBroker, AnonymousClientIsNotAuthorised) {
 TEST_F(CredentialsBroker, RightPasswordPublishes) {
     TempDir dir;
     Broker broker = make_broker(dir);
-    const auto r = run({publisher_path(), "-p", broker.port_str(), "-u", "sensor", "-P", "right", "-n", "100"},
-                       dir.path(), 60s);
+    const auto r =
+        run({publisher_path(), "-p", broker.port_str(), "-u", "sensor", "-P", "right", "-n", "100"},
+            dir.path(), 60s);
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("confirmed 100 "), std::string::npos) << r.out;
 }

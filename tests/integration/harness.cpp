@@ -22,7 +22,8 @@ std::uint16_t free_port() {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) throw std::runtime_error("bind");
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        throw std::runtime_error("bind");
     socklen_t len = sizeof addr;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     ::close(fd);
@@ -58,9 +59,12 @@ std::string read_file(const fs::path& path) {
     return ss.str();
 }
 
-nlohmann::json read_json(const fs::path& path) { return nlohmann::json::parse(read_file(path)); }
+nlohmann::json read_json(const fs::path& path) {
+    return nlohmann::json::parse(read_file(path));
+}
 
-bool wait_for_text(const fs::path& path, const std::string& needle, std::chrono::milliseconds timeout) {
+bool wait_for_text(const fs::path& path, const std::string& needle,
+                   std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
         if (read_file(path).find(needle) != std::string::npos) return true;
@@ -74,15 +78,18 @@ bool wait_for_count(const fs::path& path, const std::string& label, std::uint64_
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
         const std::string text = read_file(path);
-        for (auto pos = text.find(label); pos != std::string::npos; pos = text.find(label, pos + 1)) {
-            if (std::strtoull(text.c_str() + pos + label.size(), nullptr, 10) >= at_least) return true;
+        for (auto pos = text.find(label); pos != std::string::npos;
+             pos = text.find(label, pos + 1)) {
+            if (std::strtoull(text.c_str() + pos + label.size(), nullptr, 10) >= at_least)
+                return true;
         }
         std::this_thread::sleep_for(20ms);
     }
     return false;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const fs::path& out,
+                           const fs::path& err) {
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -108,7 +115,9 @@ ChildProcess::~ChildProcess() {
     }
 }
 
-void ChildProcess::signal(int sig) const { ::kill(pid_, sig); }
+void ChildProcess::signal(int sig) const {
+    ::kill(pid_, sig);
+}
 
 std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -125,9 +134,12 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
     return status_;
 }
 
-bool ChildProcess::running() { return !wait(0ms).has_value(); }
+bool ChildProcess::running() {
+    return !wait(0ms).has_value();
+}
 
-RunResult run(const std::vector<std::string>& argv, const fs::path& dir, std::chrono::milliseconds timeout) {
+RunResult run(const std::vector<std::string>& argv, const fs::path& dir,
+              std::chrono::milliseconds timeout) {
     static int counter = 0;
     const std::string tag = std::to_string(++counter);
     const fs::path out = dir / ("run" + tag + ".out"), err = dir / ("run" + tag + ".err");
@@ -150,15 +162,21 @@ Broker::Broker(const BrokerSettings& settings) : port_(free_port()) {
     conf << "listener " << port_ << " 127.0.0.1\n";
     conf << "persistence_location " << dir().string() << "/\n";
     conf << "log_dest file " << (dir() / "mosquitto.log").string() << '\n';
-    conf << "user " << (::getuid() == 0 ? "root" : std::getenv("USER") ? std::getenv("USER") : "root") << '\n';
+    conf << "user "
+         << (::getuid() == 0       ? "root"
+             : std::getenv("USER") ? std::getenv("USER")
+                                   : "root")
+         << '\n';
     conf.close();
-    process_.emplace(std::vector<std::string>{"mosquitto", "-c", (dir() / "mosquitto.conf").string()},
-                     dir() / "mosquitto.out", dir() / "mosquitto.err");
+    process_.emplace(
+        std::vector<std::string>{"mosquitto", "-c", (dir() / "mosquitto.conf").string()},
+        dir() / "mosquitto.out", dir() / "mosquitto.err");
     const auto deadline = std::chrono::steady_clock::now() + 10s;
     while (!port_accepts(port_)) {
         if (!process_->running() || std::chrono::steady_clock::now() > deadline)
-            throw std::runtime_error("mosquitto did not start: " + read_file(dir() / "mosquitto.err") +
-                                     read_file(dir() / "mosquitto.log"));
+            throw std::runtime_error(
+                "mosquitto did not start: " + read_file(dir() / "mosquitto.err") +
+                read_file(dir() / "mosquitto.log"));
         std::this_thread::sleep_for(20ms);
     }
 }
@@ -169,8 +187,14 @@ Broker::~Broker() {
     process_->wait(10s);
 }
 
-std::string publisher_path() { return MQTT_PUBLISHER_PATH; }
-std::string subscriber_path() { return MQTT_SUBSCRIBER_PATH; }
-fs::path project_config() { return PROJECT_SOURCE_DIR "/config/mosquitto.conf"; }
+std::string publisher_path() {
+    return MQTT_PUBLISHER_PATH;
+}
+std::string subscriber_path() {
+    return MQTT_SUBSCRIBER_PATH;
+}
+fs::path project_config() {
+    return PROJECT_SOURCE_DIR "/config/mosquitto.conf";
+}
 
 }  // namespace harness

@@ -24,7 +24,7 @@ std::uint16_t free_port();
 bool port_accepts(std::uint16_t port);
 
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     TempDir(const TempDir&) = delete;  // owns the directory
@@ -32,24 +32,25 @@ public:
     const fs::path& path() const { return path_; }
     fs::path operator/(const std::string& name) const { return path_ / name; }
 
-private:
+  private:
     fs::path path_;
 };
 
 std::string read_file(const fs::path& path);
 nlohmann::json read_json(const fs::path& path);
 // Waits until the file contains `needle`; false on timeout.
-bool wait_for_text(const fs::path& path, const std::string& needle, std::chrono::milliseconds timeout);
+bool wait_for_text(const fs::path& path, const std::string& needle,
+                   std::chrono::milliseconds timeout);
 
 // Waits until the file shows `label` followed by a number >= `at_least` (progress lines).
 bool wait_for_count(const fs::path& path, const std::string& label, std::uint64_t at_least,
                     std::chrono::milliseconds timeout);
 
 class ChildProcess {
-public:
+  public:
     // Starts argv[0] with stdout and stderr going to the given files.
     ChildProcess(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err);
-    ~ChildProcess();  // SIGKILL and reap if still running
+    ~ChildProcess();                             // SIGKILL and reap if still running
     ChildProcess(const ChildProcess&) = delete;  // owns the child
     ChildProcess& operator=(const ChildProcess&) = delete;
 
@@ -60,7 +61,7 @@ public:
     std::optional<int> wait(std::chrono::milliseconds timeout);
     bool running();
 
-private:
+  private:
     pid_t pid_{-1};
     std::optional<int> status_;
 };
@@ -81,7 +82,7 @@ struct BrokerSettings {
 };
 
 class Broker {
-public:
+  public:
     explicit Broker(const BrokerSettings& settings = {});
     ~Broker();
     Broker(const Broker&) = delete;  // owns the broker process
@@ -90,7 +91,7 @@ public:
     std::string port_str() const { return std::to_string(port_); }
     const fs::path& dir() const { return dir_.path(); }
 
-private:
+  private:
     TempDir dir_;
     std::uint16_t port_;
     std::optional<ChildProcess> process_;

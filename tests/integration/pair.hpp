@@ -11,15 +11,16 @@ namespace harness {
 struct PairResult {
     int publisher_status{-1};
     int subscriber_status{-1};
-    nlohmann::json publisher;   // --report of each side
+    nlohmann::json publisher;  // --report of each side
     nlohmann::json subscriber;
     std::string publisher_err;
     std::string subscriber_out;
     std::string subscriber_err;
 };
 
-inline PairResult run_pair(const Broker& broker, const TempDir& dir, std::vector<std::string> pub_args,
-                           std::vector<std::string> sub_args, std::chrono::milliseconds timeout = 300s) {
+inline PairResult run_pair(const Broker& broker, const TempDir& dir,
+                           std::vector<std::string> pub_args, std::vector<std::string> sub_args,
+                           std::chrono::milliseconds timeout = 300s) {
     PairResult r;
     std::vector<std::string> sub{subscriber_path(), "-p", broker.port_str(), "--report",
                                  (dir / "sub.json").string()};
@@ -39,8 +40,8 @@ inline PairResult run_pair(const Broker& broker, const TempDir& dir, std::vector
     r.subscriber_out = read_file(dir / "sub.out");
     r.subscriber_err = read_file(dir / "sub.err");
     if (!pub_status || !sub_status) {
-        ADD_FAILURE() << "timed out: publisher " << (pub_status ? "exited" : "running") << ", subscriber "
-                      << (sub_status ? "exited" : "running");
+        ADD_FAILURE() << "timed out: publisher " << (pub_status ? "exited" : "running")
+                      << ", subscriber " << (sub_status ? "exited" : "running");
         return r;
     }
     r.publisher_status = *pub_status;

@@ -13,10 +13,11 @@ namespace {
 TEST(Shutdown, PublisherInterruptedMidRunDrainsAndReports) {
     Broker broker;
     TempDir dir;
-    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "100000000", "-r", "20000", "--report",
-                      (dir / "pub.json").string()},
+    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "100000000", "-r", "20000",
+                      "--report", (dir / "pub.json").string()},
                      dir / "pub.out", dir / "pub.err");
-    ASSERT_TRUE(wait_for_count(dir / "pub.err", "confirmed ", 5000, 30s)) << read_file(dir / "pub.err");
+    ASSERT_TRUE(wait_for_count(dir / "pub.err", "confirmed ", 5000, 30s))
+        << read_file(dir / "pub.err");
     pub.signal(SIGINT);
     ASSERT_EQ(pub.wait(30s), 130);
     const auto rep = read_json(dir / "pub.json");
@@ -29,12 +30,14 @@ TEST(Shutdown, PublisherInterruptedMidRunDrainsAndReports) {
 TEST(Shutdown, SubscriberTerminatedMidRunReportsWhatItCounted) {
     Broker broker;
     TempDir dir;
-    ChildProcess sub({subscriber_path(), "-p", broker.port_str(), "--report", (dir / "sub.json").string()},
-                     dir / "sub.out", dir / "sub.err");
+    ChildProcess sub(
+        {subscriber_path(), "-p", broker.port_str(), "--report", (dir / "sub.json").string()},
+        dir / "sub.out", dir / "sub.err");
     ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s));
     ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "100000000", "-r", "20000"},
                      dir / "pub.out", dir / "pub.err");
-    ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 3000, 30s)) << read_file(dir / "sub.err");
+    ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 3000, 30s))
+        << read_file(dir / "sub.err");
     sub.signal(SIGTERM);
     ASSERT_EQ(sub.wait(30s), 130);
     const auto rep = read_json(dir / "sub.json");
@@ -48,8 +51,9 @@ TEST(Shutdown, SubscriberTerminatedMidRunReportsWhatItCounted) {
 TEST(Shutdown, IdleSubscriberInterruptedExitsPromptly) {
     Broker broker;
     TempDir dir;
-    ChildProcess sub({subscriber_path(), "-p", broker.port_str(), "--report", (dir / "sub.json").string()},
-                     dir / "sub.out", dir / "sub.err");
+    ChildProcess sub(
+        {subscriber_path(), "-p", broker.port_str(), "--report", (dir / "sub.json").string()},
+        dir / "sub.out", dir / "sub.err");
     ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s));
     sub.signal(SIGINT);
     EXPECT_EQ(sub.wait(10s), 130);

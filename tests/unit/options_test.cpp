@@ -30,8 +30,8 @@ TEST(PublisherOptions, DefaultsAreTheReferenceRun) {
 }
 
 TEST(PublisherOptions, MosquittoPubShortFlagsWork) {
-    const auto p = parse_publisher_args(
-        pub({"-h", "broker", "-p", "1884", "-q", "2", "-i", "me", "-u", "user", "-P", "pw", "-t", "x/{device}"}));
+    const auto p = parse_publisher_args(pub({"-h", "broker", "-p", "1884", "-q", "2", "-i", "me",
+                                             "-u", "user", "-P", "pw", "-t", "x/{device}"}));
     ASSERT_TRUE(p.options) << p.err;
     EXPECT_EQ(p.options->connect.host, "broker");
     EXPECT_EQ(p.options->connect.port, 1884);
@@ -56,8 +56,9 @@ struct BadArgs {
     const char* mentions;
 };
 // Names the case in test output instead of dumping its bytes.
-void PrintTo(const BadArgs& c, std::ostream* os) { *os << c.name; }
-
+void PrintTo(const BadArgs& c, std::ostream* os) {
+    *os << c.name;
+}
 
 class PublisherBadArgs : public testing::TestWithParam<BadArgs> {};
 
@@ -73,18 +74,19 @@ TEST_P(PublisherBadArgs, AreAUsageErrorNamingTheProblem) {
 
 INSTANTIATE_TEST_SUITE_P(
     Validation, PublisherBadArgs,
-    testing::Values(BadArgs{"qos3", {"-q", "3"}, "qos"}, BadArgs{"qos_text", {"--qos", "one"}, "qos"},
-                    BadArgs{"port0", {"-p", "0"}, "port"}, BadArgs{"port_too_big", {"-p", "70000"}, "port"},
-                    BadArgs{"count0", {"-n", "0"}, "count"}, BadArgs{"negative_count", {"-n", "-5"}, "count"},
-                    BadArgs{"window0", {"--window", "0"}, "window"},
-                    BadArgs{"negative_rate", {"--rate", "-1"}, "rate"},
-                    BadArgs{"unknown_flag", {"--frobnicate"}, "frobnicate"},
-                    BadArgs{"wildcard_topic", {"-t", "sensors/#"}, "--topic"},
-                    BadArgs{"bad_prefix", {"--device-prefix", "a/b"}, "--device-prefix"},
-                    BadArgs{"bad_run_id", {"--run-id", "x y"}, "--run-id"},
-                    BadArgs{"password_alone", {"-P", "secret"}, "--username"},
-                    BadArgs{"devices_over_count", {"-n", "5", "-d", "10"}, "--devices"},
-                    BadArgs{"stray_argument", {"extra"}, "extra"}),
+    testing::Values(
+        BadArgs{"qos3", {"-q", "3"}, "qos"}, BadArgs{"qos_text", {"--qos", "one"}, "qos"},
+        BadArgs{"port0", {"-p", "0"}, "port"}, BadArgs{"port_too_big", {"-p", "70000"}, "port"},
+        BadArgs{"count0", {"-n", "0"}, "count"}, BadArgs{"negative_count", {"-n", "-5"}, "count"},
+        BadArgs{"window0", {"--window", "0"}, "window"},
+        BadArgs{"negative_rate", {"--rate", "-1"}, "rate"},
+        BadArgs{"unknown_flag", {"--frobnicate"}, "frobnicate"},
+        BadArgs{"wildcard_topic", {"-t", "sensors/#"}, "--topic"},
+        BadArgs{"bad_prefix", {"--device-prefix", "a/b"}, "--device-prefix"},
+        BadArgs{"bad_run_id", {"--run-id", "x y"}, "--run-id"},
+        BadArgs{"password_alone", {"-P", "secret"}, "--username"},
+        BadArgs{"devices_over_count", {"-n", "5", "-d", "10"}, "--devices"},
+        BadArgs{"stray_argument", {"extra"}, "extra"}),
     [](const testing::TestParamInfo<BadArgs>& p) { return std::string(p.param.name); });
 
 TEST(SubscriberOptions, DefaultsSubscribeToAllSensors) {
@@ -115,7 +117,8 @@ TEST_P(SubscriberBadArgs, AreAUsageErrorNamingTheProblem) {
 
 INSTANTIATE_TEST_SUITE_P(
     Validation, SubscriberBadArgs,
-    testing::Values(BadArgs{"count0", {"-C", "0"}, "count"}, BadArgs{"idle0", {"--idle-timeout", "0"}, "idle"},
+    testing::Values(BadArgs{"count0", {"-C", "0"}, "count"},
+                    BadArgs{"idle0", {"--idle-timeout", "0"}, "idle"},
                     BadArgs{"empty_topic", {"-t", ""}, "topic"},
                     BadArgs{"wildcard_control", {"--control-topic", "a/+"}, "--control-topic"},
                     BadArgs{"empty_host", {"-h", ""}, "host"}),

@@ -37,8 +37,9 @@ struct MalformedCase {
     const char* error_mentions;
 };
 // Names the case in test output instead of dumping its bytes.
-void PrintTo(const MalformedCase& c, std::ostream* os) { *os << c.name; }
-
+void PrintTo(const MalformedCase& c, std::ostream* os) {
+    *os << c.name;
+}
 
 class PayloadMalformed : public testing::TestWithParam<MalformedCase> {};
 
@@ -48,7 +49,8 @@ TEST_P(PayloadMalformed, IsRejectedWithAReason) {
     EXPECT_NE(d.error.find(GetParam().error_mentions), std::string::npos) << d.error;
 }
 
-constexpr const char* kValid = R"("v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90)";
+constexpr const char* kValid =
+    R"("v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90)";
 
 INSTANTIATE_TEST_SUITE_P(
     Schema, PayloadMalformed,
@@ -58,16 +60,46 @@ INSTANTIATE_TEST_SUITE_P(
         MalformedCase{"binary", "\x01\x02\xff", "JSON"},
         MalformedCase{"array", "[1,2,3]", "object"},
         MalformedCase{"wrong_version", R"({"v":2,"run":"r","dev":"d","seq":1})", "\"v\""},
-        MalformedCase{"missing_seq", R"({"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
-        MalformedCase{"zero_seq", R"({"seq":0,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
-        MalformedCase{"negative_seq", R"({"seq":-4,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
-        MalformedCase{"fractional_seq", R"({"seq":1.5,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
-        MalformedCase{"string_seq", R"({"seq":"1","v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"seq\""},
-        MalformedCase{"device_with_slash", R"({"seq":1,"v":1,"run":"r","dev":"a/b","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"dev\""},
-        MalformedCase{"empty_run", R"({"seq":1,"v":1,"run":"","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})", "\"run\""},
-        MalformedCase{"humidity_over_100", R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":101,"pres":1000,"batt":90})", "\"hum\""},
-        MalformedCase{"battery_missing", R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000})", "\"batt\""},
-        MalformedCase{"temperature_string", R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":"hot","hum":50,"pres":1000,"batt":90})", "\"temp\""}),
+        MalformedCase{
+            "missing_seq",
+            R"({"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})",
+            "\"seq\""},
+        MalformedCase{
+            "zero_seq",
+            R"({"seq":0,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})",
+            "\"seq\""},
+        MalformedCase{
+            "negative_seq",
+            R"({"seq":-4,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})",
+            "\"seq\""},
+        MalformedCase{
+            "fractional_seq",
+            R"({"seq":1.5,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})",
+            "\"seq\""},
+        MalformedCase{
+            "string_seq",
+            R"({"seq":"1","v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})",
+            "\"seq\""},
+        MalformedCase{
+            "device_with_slash",
+            R"({"seq":1,"v":1,"run":"r","dev":"a/b","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})",
+            "\"dev\""},
+        MalformedCase{
+            "empty_run",
+            R"({"seq":1,"v":1,"run":"","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})",
+            "\"run\""},
+        MalformedCase{
+            "humidity_over_100",
+            R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":101,"pres":1000,"batt":90})",
+            "\"hum\""},
+        MalformedCase{
+            "battery_missing",
+            R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000})",
+            "\"batt\""},
+        MalformedCase{
+            "temperature_string",
+            R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":"hot","hum":50,"pres":1000,"batt":90})",
+            "\"temp\""}),
     [](const testing::TestParamInfo<MalformedCase>& p) { return std::string(p.param.name); });
 
 TEST(PayloadCodec, ValidBaseOfTheMalformedTableDecodes) {

@@ -6,7 +6,8 @@ namespace telemetry {
 namespace {
 
 TEST(RunSummaryCodec, RoundTrips) {
-    const RunSummary s{"abc123", 1, 2000, 1999, true, {{"sensor-0001", 1000, 1000}, {"sensor-0002", 1000, 1000}}};
+    const RunSummary s{"abc123", 1,    2000,
+                       1999,     true, {{"sensor-0001", 1000, 1000}, {"sensor-0002", 1000, 1000}}};
     const auto decoded = decode_run_summary(encode_run_summary(s));
     ASSERT_TRUE(decoded.summary) << decoded.error;
     EXPECT_EQ(*decoded.summary, s);
@@ -19,7 +20,8 @@ TEST(RunSummaryCodec, RejectsATelemetryReading) {
 }
 
 TEST(RunSummaryCodec, RejectsMissingDevices) {
-    const auto d = decode_run_summary(R"({"type":"run_summary","run":"r","qos":1,"published":1,"confirmed":1})");
+    const auto d = decode_run_summary(
+        R"({"type":"run_summary","run":"r","qos":1,"published":1,"confirmed":1})");
     EXPECT_FALSE(d.summary);
 }
 
