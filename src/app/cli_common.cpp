@@ -1,8 +1,10 @@
 #include "app/cli_common.hpp"
 
+#include <map>
+
 namespace app {
 
-void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o) {
+void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o, mqtt::Engine& engine) {
     // mosquitto_pub/sub use -h for the host, so help is --help only.
     app.set_help_flag("--help", "Print this help and exit");
     app.add_option("-h,--host", o.host, "Broker host")->capture_default_str();
@@ -12,6 +14,20 @@ void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o) {
     app.add_option("-i,--id", o.client_id, "MQTT client id (default: generated)");
     app.add_option("-u,--username", o.username, "User name for the broker");
     app.add_option("-P,--password", o.password, "Password for the broker (needs --username)");
+    const std::map<std::string, mqtt::ProtocolVersion> versions{
+        {"5", mqtt::ProtocolVersion::V5},
+        {"mqttv5", mqtt::ProtocolVersion::V5},
+        {"311", mqtt::ProtocolVersion::V311},
+        {"3.1.1", mqtt::ProtocolVersion::V311},
+        {"mqttv311", mqtt::ProtocolVersion::V311}};
+    app.add_option("-V,--mqtt-version", o.version,
+                   "MQTT version: 5 (default; falls back to 3.1.1 if the broker refuses it) or 311")
+        ->transform(CLI::CheckedTransformer(versions, CLI::ignore_case));
+    const std::map<std::string, mqtt::Engine> engines{{"native", mqtt::Engine::Native},
+                                                      {"libmosquitto", mqtt::Engine::Libmosquitto}};
+    app.add_option("--client", engine,
+                   "MQTT client engine: native (batched, default) or libmosquitto (reference)")
+        ->transform(CLI::CheckedTransformer(engines, CLI::ignore_case));
     app.add_option_function<int>(
            "-k,--keepalive", [&o](int s) { o.keepalive = std::chrono::seconds(s); },
            "Keepalive interval in seconds (default 30)")

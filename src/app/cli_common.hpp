@@ -20,8 +20,9 @@ struct OutputOptions {
     bool quiet{false};
 };
 
-// Flags mosquitto_pub/mosquitto_sub users know: -h -p -i -u -P, plus --keepalive.
-void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& options);
+// Flags mosquitto_pub/mosquitto_sub users know: -h -p -i -u -P -V, plus --keepalive and the
+// engine (--client).
+void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& options, mqtt::Engine& engine);
 void add_output_flags(CLI::App& app, OutputOptions& options);
 // Checks that CLI11 cannot express alone; returns an error message or nothing.
 std::optional<std::string> validate_connection(const mqtt::ConnectOptions& options);

@@ -42,6 +42,8 @@ std::int64_t to_epoch_us(std::chrono::system_clock::time_point t) {
 struct Counters {
     std::uint64_t published{0};
     std::uint64_t confirmed{0};
+    std::uint64_t rejected{0};  // acknowledged with a failure reason code (MQTT 5)
+    std::uint8_t first_rejection{0};
     bool summary_sent{false};
     bool summary_confirmed{false};
     std::string end_reason{"complete"};
@@ -58,7 +60,8 @@ nlohmann::json make_report(const PublisherOptions& o, const std::string& run_id,
         {"requested", o.count},
         {"published", c.published},
         {"confirmed", c.confirmed},
-        {"unconfirmed", c.published - c.confirmed},
+        {"rejected", c.rejected},
+        {"unconfirmed", c.published - c.confirmed - c.rejected},
         {"summary_sent", c.summary_sent},
         {"summary_confirmed", c.summary_confirmed},
         {"elapsed_s", elapsed_s},
@@ -97,13 +100,18 @@ int run_publisher(const PublisherOptions& o) {
         return status;
     };
 
-    auto client = mqtt::make_libmosquitto_client();
+    auto client = mqtt::make_client(o.engine);
     std::optional<mqtt::PublishId> summary_id;
-    client->on_confirmed([&](mqtt::PublishId id) {
+    client->on_confirmed([&](mqtt::PublishId id, std::uint8_t reason) {
+        const bool accepted = reason < 0x80;
         if (summary_id && id == *summary_id) {
-            c.summary_confirmed = true;
-        } else {
+            c.summary_confirmed = accepted;
+        } else if (accepted) {
             ++c.confirmed;
+        } else {
+            // MQTT 5 brokers say why they refuse a message (0x87 not authorised, 0x97 quota
+            // exceeded): such a message is acknowledged but not accepted.
+            if (c.rejected++ == 0) c.first_rejection = reason;
         }
     });
 
@@ -115,8 +123,9 @@ int run_publisher(const PublisherOptions& o) {
         c.error = e.what();
         return finish(kBrokerError);
     }
-    progress.info(fmt::format("connected to {}:{}, run {}, {} messages from {} devices at QoS {}",
-                              o.connect.host, o.connect.port, run_id, o.count, o.devices, o.qos));
+    progress.info(fmt::format("connected to {}:{} ({}), run {}, {} messages from {} devices at QoS {}",
+                              o.connect.host, o.connect.port, client->protocol_description(), run_id,
+                              o.count, o.devices, o.qos));
 
     sim::DeviceFleet fleet(o.device_prefix, o.devices, o.seed, run_id);
     std::vector<std::string> topics;
@@ -137,7 +146,7 @@ int run_publisher(const PublisherOptions& o) {
     try {
         while (c.published < o.count && !stop_requested()) {
             const std::uint64_t due = std::min(o.count, pacer.due_by(Clock::now()));
-            while (c.published < due && client->in_flight() < o.connect.max_inflight) {
+            while (c.published < due && client->in_flight() < client->window()) {
                 // With --rate, stamp the scheduled send time, so a stall shows as latency.
                 const std::int64_t ts =
                     pacer.paced()
@@ -155,12 +164,12 @@ int run_publisher(const PublisherOptions& o) {
                 ++c.published;
             }
             std::chrono::milliseconds wait{0};
-            if (c.published < o.count && client->in_flight() < o.connect.max_inflight &&
+            if (c.published < o.count && client->in_flight() < client->window() &&
                 pacer.paced()) {
                 const auto until = pacer.due_time(c.published) - Clock::now();
                 wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
                                   std::chrono::milliseconds(0), std::chrono::milliseconds(100));
-            } else if (client->in_flight() >= o.connect.max_inflight) {
+            } else if (client->in_flight() >= client->window()) {
                 wait = std::chrono::milliseconds(100);
             }
             client->poll(wait);
@@ -200,6 +209,12 @@ int run_publisher(const PublisherOptions& o) {
     if (stop_requested()) {
         c.end_reason = "interrupted";
         return finish(kInterrupted);
+    }
+    if (c.rejected > 0) {
+        c.end_reason = "rejected";
+        print_error(kProgram, fmt::format("the broker refused {} of {} messages (first reason code 0x{:02x})",
+                                          c.rejected, c.published, c.first_rejection));
+        return finish(kVerificationFailed);
     }
     if (c.confirmed < c.published) {
         c.end_reason = "unconfirmed";

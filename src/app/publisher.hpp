@@ -13,6 +13,7 @@ namespace app {
 
 struct PublisherOptions {
     mqtt::ConnectOptions connect;
+    mqtt::Engine engine{mqtt::Engine::Native};
     OutputOptions output;
     std::uint64_t count{1'000'000};
     int qos{1};

@@ -12,7 +12,7 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
         "mqtt_publisher - IoT sensor simulator: publishes telemetry readings of simulated\n"
         "devices to an MQTT broker and counts what the broker confirmed.",
         "mqtt_publisher"};
-    add_connection_flags(cli, o.connect);
+    add_connection_flags(cli, o.connect, o.engine);
     cli.add_option("-n,--count", o.count, "Messages to publish in total")
         ->capture_default_str()
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}));

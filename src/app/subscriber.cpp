@@ -111,7 +111,7 @@ int run_subscriber(const SubscriberOptions& o) {
         return status;
     };
 
-    auto client = mqtt::make_libmosquitto_client();
+    auto client = mqtt::make_client(o.engine);
     std::uint64_t next_progress = o.output.progress_every;
     bool summary_arrived = false;
     const auto note_malformed = [&](std::string_view topic, const std::string& reason) {
@@ -163,8 +163,8 @@ int run_subscriber(const SubscriberOptions& o) {
     }
     std::string joined;
     for (const std::string& t : o.topics) joined += (joined.empty() ? "" : ", ") + t;
-    progress.info(fmt::format("subscribed to {} and {} on {}:{} (ready)", joined, o.control_topic,
-                              o.connect.host, o.connect.port));
+    progress.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)", joined, o.control_topic,
+                              o.connect.host, o.connect.port, client->protocol_description()));
 
     const auto idle_limit = std::chrono::duration<double>(o.idle_timeout_s);
     Clock::time_point idle_since = Clock::now();

@@ -13,6 +13,7 @@ namespace app {
 
 struct SubscriberOptions {
     mqtt::ConnectOptions connect;
+    mqtt::Engine engine{mqtt::Engine::Native};
     OutputOptions output;
     std::vector<std::string> topics{"sensors/+/telemetry"};
     std::string control_topic{"telemetry/run-summary"};

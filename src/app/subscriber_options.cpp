@@ -10,7 +10,7 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
         "mqtt_subscriber - data consumer: receives telemetry, keeps a per-device ledger of\n"
         "sequence numbers and verifies that every message arrived exactly once.",
         "mqtt_subscriber"};
-    add_connection_flags(cli, o.connect);
+    add_connection_flags(cli, o.connect, o.engine);
     cli.add_option("-t,--topic", o.topics, "Topic filter to subscribe to at QoS 1 (repeatable)")
         ->capture_default_str();
     cli.add_option("--control-topic", o.control_topic, "Topic of the publishers' run summaries")
@@ -25,6 +25,11 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
     cli.add_option("--max-gaps", o.max_gaps, "Gap ranges listed in the report")
         ->capture_default_str()
         ->check(CLI::Range(std::size_t{0}, std::size_t{100000}));
+    cli.add_option("--receive-maximum", o.connect.receive_maximum,
+                   "MQTT 5: unacknowledged messages the broker may send at once (Mosquitto uses it "
+                   "instead of max_inflight_messages)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 65535));
     add_output_flags(cli, o.output);
     cli.footer(
         std::string(

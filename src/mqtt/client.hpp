@@ -20,6 +20,13 @@ namespace mqtt {
 
 enum class QoS : std::uint8_t { AtMostOnce = 0, AtLeastOnce = 1, ExactlyOnce = 2 };
 
+enum class ProtocolVersion { V311, V5 };
+
+enum class Engine {
+    Native,        // our batched engine (src/mqtt/protocol + src/mqtt/net)
+    Libmosquitto,  // the broker project's client library: a reference peer and a baseline
+};
+
 struct ConnectOptions {
     std::string host{"127.0.0.1"};
     std::uint16_t port{1883};
@@ -32,6 +39,12 @@ struct ConnectOptions {
     // Unconfirmed outgoing messages allowed at once; publish() refuses more. Bounds memory
     // whatever the number of messages a program sends.
     std::size_t max_inflight{1000};
+    // MQTT 5: unacknowledged QoS 1/2 messages the broker may send us at once. Mosquitto uses it
+    // instead of its max_inflight_messages for MQTT 5 clients.
+    std::uint16_t receive_maximum{1000};
+    ProtocolVersion version{ProtocolVersion::V5};
+    // When a broker refuses MQTT 5 as an unsupported protocol version, reconnect with 3.1.1.
+    bool version_fallback{true};
 };
 
 enum class ErrorKind {
@@ -65,7 +78,8 @@ using PublishId = std::uint32_t;
 class Client {
   public:
     using MessageHandler = std::function<void(const Message&)>;
-    using ConfirmHandler = std::function<void(PublishId)>;
+    // reason >= 0x80: the broker refused the message (MQTT 5 reason code, e.g. 0x87, 0x97).
+    using ConfirmHandler = std::function<void(PublishId, std::uint8_t reason)>;
 
     virtual ~Client() = default;
 
@@ -82,6 +96,11 @@ class Client {
     // handlers. Throws Error(ConnectionLost) when the connection is gone.
     virtual void poll(std::chrono::milliseconds timeout) = 0;
     virtual std::size_t in_flight() const = 0;
+    // Messages that may be in flight at once: max_inflight, or less if the broker's Receive
+    // Maximum (MQTT 5) says so. publish() returns nullopt while in_flight() reaches it.
+    virtual std::size_t window() const = 0;
+    // The protocol in use after connect(), e.g. "MQTT 5" or "MQTT 3.1.1 (the broker refused 5)".
+    virtual std::string protocol_description() const = 0;
     // Sends DISCONNECT and closes the connection. Never throws.
     virtual void disconnect() noexcept = 0;
 
@@ -93,6 +112,10 @@ class Client {
     ConfirmHandler confirm_handler_;
 };
 
+std::unique_ptr<Client> make_client(Engine engine);
+// Throws the Error for a refused CONNACK (reason code, with MQTT 3.1.1 codes mapped onto MQTT 5).
+[[noreturn]] void throw_connack_refusal(const ConnectOptions& options, std::uint8_t reason);
+std::unique_ptr<Client> make_native_client();
 std::unique_ptr<Client> make_libmosquitto_client();
 
 }  // namespace mqtt

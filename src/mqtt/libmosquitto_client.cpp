@@ -49,6 +49,10 @@ class LibmosquittoClient final : public Client {
                                      QoS qos) override;
     void poll(std::chrono::milliseconds timeout) override;
     std::size_t in_flight() const override { return in_flight_; }
+    std::size_t window() const override { return options_.max_inflight; }
+    std::string protocol_description() const override {
+        return options_.version == ProtocolVersion::V5 ? "MQTT 5 (libmosquitto)" : "MQTT 3.1.1 (libmosquitto)";
+    }
     void disconnect() noexcept override;
 
   private:
@@ -98,7 +102,8 @@ void LibmosquittoClient::connect(const ConnectOptions& options) {
     const char* id = options.client_id.empty() ? nullptr : options.client_id.c_str();
     mosq_ = mosquitto_new(id, options.clean_session, this);
     if (mosq_ == nullptr) fail(ErrorKind::Protocol, "cannot create a libmosquitto client");
-    mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION,
+                         options.version == ProtocolVersion::V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
     // Let our window, not libmosquitto's default of 20, bound what is in flight.
     mosquitto_max_inflight_messages_set(mosq_, static_cast<unsigned>(options.max_inflight));
     if (options.username) {
@@ -117,7 +122,7 @@ void LibmosquittoClient::connect(const ConnectOptions& options) {
     mosquitto_publish_callback_set(mosq_, [](mosquitto*, void* ud, int mid) {
         auto& c = self(ud);
         if (c.in_flight_ > 0) --c.in_flight_;
-        if (c.confirm_handler_) c.confirm_handler_(static_cast<PublishId>(mid));
+        if (c.confirm_handler_) c.confirm_handler_(static_cast<PublishId>(mid), 0);
     });
     mosquitto_message_callback_set(mosq_, [](mosquitto*, void* ud, const mosquitto_message* m) {
         auto& c = self(ud);
@@ -145,23 +150,13 @@ void LibmosquittoClient::connect(const ConnectOptions& options) {
     if (rc != MOSQ_ERR_SUCCESS) fail(ErrorKind::Unreachable, mosquitto_strerror(rc));
 
     loop_until([&] { return connack_code_.has_value(); }, options.connect_timeout, "CONNACK");
-    switch (*connack_code_) {
-        case 0:
-            break;
-        case 4:
-            fail(ErrorKind::BadCredentials, "bad user name or password");
-        // Mosquitto answers a wrong password with 5 rather than 4 under MQTT 3.1.1.
-        case 5:
-            fail(
-                ErrorKind::NotAuthorised,
-                options.username
-                    ? fmt::format("not authorised: user '{}' refused (wrong password or no access)",
-                                  *options.username)
-                    : std::string(
-                          "not authorised: anonymous clients refused (use --username/--password)"));
-        default:
-            fail(ErrorKind::Protocol,
-                 fmt::format("connection refused: {}", mosquitto_connack_string(*connack_code_)));
+    if (*connack_code_ != 0) {
+        // MQTT 3.1.1 return codes (3.2.2.3) as MQTT 5 reason codes; MQTT 5 codes pass through.
+        static constexpr std::uint8_t kV311[] = {0x00, 0x84, 0x85, 0x88, 0x86, 0x87};
+        const int code = *connack_code_;
+        throw_connack_refusal(options, options.version == ProtocolVersion::V311 && code < 6
+                                           ? kV311[code]
+                                           : static_cast<std::uint8_t>(code));
     }
     connected_ = true;
 }

@@ -1,0 +1,229 @@
+#include "mqtt/protocol/session.hpp"
+
+#include <algorithm>
+
+namespace mqtt::protocol {
+
+Session::Session(Config config, Handler& handler)
+    : config_(std::move(config)), handler_(handler), window_(config_.max_inflight), keepalive_s_(config_.keepalive_s) {
+    outgoing_.reserve(window_);
+}
+
+std::uint16_t Session::next_packet_id() {
+    // Identifiers in use stay reserved until their flow completes [MQTT-2.2.1-3].
+    do {
+        last_id_ = static_cast<std::uint16_t>(last_id_ == 65535 ? 1 : last_id_ + 1);
+    } while (outgoing_.count(last_id_) != 0 || pending_subscribes_.count(last_id_) != 0);
+    return last_id_;
+}
+
+void Session::connection_opened(Clock::time_point now) {
+    outbox_.clear();
+    qos2_incoming_.clear();
+    ping_sent_.reset();
+    Connect c;
+    c.version = config_.version;
+    c.client_id = config_.client_id;
+    c.clean_start = config_.clean_start;
+    c.keepalive_s = config_.keepalive_s;
+    c.username = config_.username;
+    c.password = config_.password;
+    if (config_.version == Version::V5) {
+        if (config_.session_expiry_s != 0) c.properties.add(PropertyId::SessionExpiryInterval, config_.session_expiry_s);
+        c.properties.add(PropertyId::ReceiveMaximum, config_.receive_maximum);
+    }
+    encode(c, config_.version, outbox_);
+    sent(now);
+    state_ = State::AwaitingConnack;
+}
+
+void Session::connection_lost() {
+    state_ = State::Closed;
+    outbox_.clear();
+    pending_subscribes_.clear();
+    ping_sent_.reset();
+}
+
+Session::FeedResult Session::feed(std::string_view bytes, Clock::time_point now) {
+    FeedResult result;
+    while (result.consumed < bytes.size()) {
+        DecodeResult d = decode(bytes.substr(result.consumed), config_.version, max_packet_size_);
+        if (d.status == DecodeStatus::NeedMore) break;
+        if (d.status == DecodeStatus::Malformed) {
+            result.failure = Failure{static_cast<std::uint8_t>(ReasonCode::MalformedPacket), d.error};
+            return result;
+        }
+        result.consumed += d.consumed;
+        if (auto failure = handle(d.packet, now)) {
+            result.failure = std::move(failure);
+            return result;
+        }
+    }
+    return result;
+}
+
+std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::time_point now) {
+    const auto protocol_error = [](std::string why) {
+        return Failure{static_cast<std::uint8_t>(ReasonCode::ProtocolError), std::move(why)};
+    };
+    if (state_ == State::AwaitingConnack && !std::holds_alternative<Connack>(packet))
+        return protocol_error("the broker sent another packet before CONNACK [MQTT-3.2.0-1]");
+
+    if (const auto* connack = std::get_if<Connack>(&packet)) {
+        if (state_ != State::AwaitingConnack) return protocol_error("second CONNACK [MQTT-3.2.0-2]");
+        if (is_failure(connack->reason)) {
+            state_ = State::Closed;
+            handler_.on_connack(*connack);
+            return std::nullopt;
+        }
+        state_ = State::Connected;
+        // The broker's limits (3.2.2.3): in-flight quota, keepalive, packet size.
+        window_ = config_.max_inflight;
+        if (auto rm = connack->properties.number(PropertyId::ReceiveMaximum)) window_ = std::min<std::size_t>(window_, *rm);
+        if (auto ka = connack->properties.number(PropertyId::ServerKeepAlive)) keepalive_s_ = static_cast<std::uint16_t>(*ka);
+        if (auto mps = connack->properties.number(PropertyId::MaximumPacketSize)) max_packet_size_ = std::max<std::uint32_t>(*mps, max_packet_size_);
+        handler_.on_connack(*connack);
+        resend_unconfirmed(now);
+        return std::nullopt;
+    }
+    if (const auto* publish = std::get_if<Publish>(&packet)) {
+        switch (publish->qos) {
+            case 0: handler_.on_message(*publish); break;
+            case 1:
+                handler_.on_message(*publish);
+                encode(Ack{PacketType::Puback, publish->packet_id, 0, {}}, config_.version, outbox_);
+                sent(now);
+                break;
+            case 2:
+                // Deliver on the first PUBLISH only; a resend before our PUBCOMP is the same
+                // message (4.3.3, method B: store the packet identifier).
+                if (qos2_incoming_.insert(publish->packet_id).second) handler_.on_message(*publish);
+                encode(Ack{PacketType::Pubrec, publish->packet_id, 0, {}}, config_.version, outbox_);
+                sent(now);
+                break;
+            default: break;
+        }
+        return std::nullopt;
+    }
+    if (const auto* ack = std::get_if<Ack>(&packet)) return handle_ack(*ack, now);
+    if (const auto* suback = std::get_if<Suback>(&packet)) {
+        pending_subscribes_.erase(suback->packet_id);
+        handler_.on_suback(*suback);
+        return std::nullopt;
+    }
+    if (std::holds_alternative<Pingresp>(packet)) {
+        ping_sent_.reset();
+        return std::nullopt;
+    }
+    if (const auto* disconnect = std::get_if<Disconnect>(&packet)) {
+        handler_.on_disconnect(*disconnect);
+        return std::nullopt;
+    }
+    return protocol_error("the broker sent a packet only clients send");
+}
+
+std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_point now) {
+    if (ack.type == PacketType::Pubrel) {
+        // Our incoming QoS 2 flow ends: forget the identifier, answer PUBCOMP.
+        qos2_incoming_.erase(ack.packet_id);
+        encode(Ack{PacketType::Pubcomp, ack.packet_id, 0, {}}, config_.version, outbox_);
+        sent(now);
+        return std::nullopt;
+    }
+    auto it = outgoing_.find(ack.packet_id);
+    if (it == outgoing_.end()) {
+        // A late acknowledgement of a message already confirmed (after a resend): harmless.
+        return std::nullopt;
+    }
+    Outgoing& out = it->second;
+    const bool expected = (ack.type == PacketType::Puback && out.qos == 1) ||
+                          (ack.type == PacketType::Pubrec && out.qos == 2) ||
+                          (ack.type == PacketType::Pubcomp && out.qos == 2 && out.released);
+    if (!expected) {
+        if (ack.type == PacketType::Pubrec && out.released) return std::nullopt;  // duplicate PUBREC
+        return Failure{static_cast<std::uint8_t>(ReasonCode::ProtocolError),
+                       "acknowledgement of the wrong kind for packet identifier " + std::to_string(ack.packet_id)};
+    }
+    if (ack.type == PacketType::Pubrec && !is_failure(ack.reason)) {
+        out.released = true;
+        out.packet.clear();  // the message is stored by the broker: only PUBREL is resent now
+        out.packet.shrink_to_fit();
+        encode(Ack{PacketType::Pubrel, ack.packet_id, 0, {}}, config_.version, outbox_);
+        sent(now);
+        return std::nullopt;
+    }
+    // PUBACK, PUBCOMP, or a PUBREC refusing the message (reason >= 0x80 ends the flow, 4.3.3).
+    outgoing_.erase(it);
+    handler_.on_confirmed(ack.packet_id, ack.reason);
+    return std::nullopt;
+}
+
+void Session::resend_unconfirmed(Clock::time_point now) {
+    if (outgoing_.empty()) return;
+    std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
+    for (const auto& [id, out] : outgoing_) order.emplace_back(out.order, id);
+    std::sort(order.begin(), order.end());
+    for (const auto& [seq, id] : order) {
+        Outgoing& out = outgoing_.at(id);
+        if (out.released) {
+            encode(Ack{PacketType::Pubrel, id, 0, {}}, config_.version, outbox_);
+        } else {
+            out.packet[0] = static_cast<char>(out.packet[0] | 0x08);  // DUP [MQTT-3.3.1-1]
+            outbox_.append(out.packet);
+        }
+    }
+    sent(now);
+}
+
+std::optional<std::uint16_t> Session::publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
+                                              bool retain, Clock::time_point now) {
+    if (!can_publish()) return std::nullopt;
+    if (qos == 0) {
+        encode_publish(topic, payload, 0, retain, false, 0, config_.version, outbox_);
+        sent(now);
+        return std::uint16_t{0};
+    }
+    const std::uint16_t id = next_packet_id();
+    const std::size_t start = encode_publish(topic, payload, qos, retain, false, id, config_.version, outbox_);
+    outgoing_.emplace(id, Outgoing{outbox_.substr(start), order_++, qos});
+    sent(now);
+    return id;
+}
+
+std::uint16_t Session::subscribe(const std::vector<std::string>& filters, std::uint8_t qos, Clock::time_point now) {
+    Subscribe s;
+    s.packet_id = next_packet_id();
+    for (const std::string& f : filters) s.subscriptions.push_back({f, qos});
+    pending_subscribes_.insert(s.packet_id);
+    encode(s, config_.version, outbox_);
+    sent(now);
+    return s.packet_id;
+}
+
+void Session::disconnect() {
+    if (state_ == State::Closed) return;
+    encode(Disconnect{}, config_.version, outbox_);
+    state_ = State::Closed;
+}
+
+std::optional<Session::Clock::time_point> Session::next_deadline() const {
+    if (state_ != State::Connected || keepalive_s_ == 0) return std::nullopt;
+    const auto period = std::chrono::seconds(keepalive_s_);
+    if (ping_sent_) return *ping_sent_ + period;  // PINGRESP overdue
+    return last_sent_ + period;
+}
+
+std::optional<Session::Failure> Session::tick(Clock::time_point now) {
+    const auto deadline = next_deadline();
+    if (!deadline || now < *deadline) return std::nullopt;
+    if (ping_sent_)
+        return Failure{static_cast<std::uint8_t>(ReasonCode::KeepAliveTimeout),
+                       "no PINGRESP within the keepalive interval"};
+    // [MQTT-3.1.2-20]: send PINGREQ when nothing else was sent within the keepalive.
+    encode(Pingreq{}, config_.version, outbox_);
+    ping_sent_ = now;
+    sent(now);
+    return std::nullopt;
+}
+
+}  // namespace mqtt::protocol

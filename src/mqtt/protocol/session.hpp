@@ -1,0 +1,123 @@
+#pragma once
+// The client side of one MQTT session as a state machine with no I/O inside: it is fed the
+// bytes that arrived and the current time, and it leaves the bytes to send in outbox(); events
+// go to a Handler. Packet identifiers, the in-flight window, the QoS 1 and 2 flows, keepalive
+// and resending after a reconnect live here, so they can be tested without a socket.
+//
+// When the owner must act:
+//   connection_opened()  after the TCP connection is up: queues CONNECT.
+//   feed()               with every chunk read; decodes whole packets, keeps partial ones.
+//   tick()               at next_deadline() at the latest: keepalive PINGREQ and its timeout.
+//   connection_lost()    when the socket closed; unconfirmed messages are kept for the resend
+//                        that follows the next CONNACK [MQTT-4.4.0-1].
+//   outbox()             after any call: write it and erase what was written.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "mqtt/protocol/codec.hpp"
+
+namespace mqtt::protocol {
+
+class Session {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    struct Config {
+        Version version{Version::V5};
+        std::string client_id;
+        bool clean_start{true};
+        std::uint16_t keepalive_s{30};
+        std::optional<std::string> username;
+        std::optional<std::string> password;
+        std::uint32_t session_expiry_s{0};  // MQTT 5: how long the broker keeps the session
+        std::size_t max_inflight{1000};     // our window; the broker's Receive Maximum may lower it
+        std::uint16_t receive_maximum{65535};  // what we let the broker send unacknowledged
+    };
+
+    class Handler {
+    public:
+        virtual ~Handler() = default;
+        virtual void on_connack(const Connack& connack) = 0;
+        virtual void on_message(const Publish& publish) = 0;
+        // A QoS 1/2 message was acknowledged (PUBACK/PUBCOMP), or a QoS 0 one handed over.
+        // reason >= 0x80: the broker refused it (MQTT 5), e.g. 0x87 not authorised.
+        virtual void on_confirmed(std::uint16_t packet_id, std::uint8_t reason) = 0;
+        virtual void on_suback(const Suback& suback) = 0;
+        virtual void on_disconnect(const Disconnect& disconnect) = 0;
+    };
+
+    enum class State { Closed, AwaitingConnack, Connected };
+
+    // Why the session gave up on a connection: the owner closes the socket.
+    struct Failure {
+        std::uint8_t reason;  // reason code for a DISCONNECT, e.g. 0x81 malformed packet
+        std::string message;
+    };
+
+    Session(Config config, Handler& handler);
+
+    void connection_opened(Clock::time_point now);
+    // Processes every whole packet in `bytes`; returns how many bytes were used (the rest is
+    // an incomplete packet to present again with more bytes), or the failure.
+    struct FeedResult {
+        std::size_t consumed{0};
+        std::optional<Failure> failure;
+    };
+    FeedResult feed(std::string_view bytes, Clock::time_point now);
+    void connection_lost();
+
+    // Queues a PUBLISH. Returns the packet identifier (0 for QoS 0), or nothing when the
+    // window is full or the session is not connected.
+    std::optional<std::uint16_t> publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
+                                         bool retain, Clock::time_point now);
+    std::uint16_t subscribe(const std::vector<std::string>& filters, std::uint8_t qos, Clock::time_point now);
+    void disconnect();
+
+    std::optional<Clock::time_point> next_deadline() const;
+    std::optional<Failure> tick(Clock::time_point now);
+
+    std::string& outbox() { return outbox_; }
+    State state() const { return state_; }
+    Version version() const { return config_.version; }
+    std::size_t in_flight() const { return outgoing_.size(); }
+    std::size_t window() const { return window_; }
+    bool can_publish() const { return state_ == State::Connected && outgoing_.size() < window_; }
+
+private:
+    struct Outgoing {
+        std::string packet;       // the encoded PUBLISH, resent with DUP set
+        std::uint64_t order;      // resends keep the original order [MQTT-4.6.0-1]
+        std::uint8_t qos;
+        bool released{false};     // QoS 2: PUBREC received, PUBREL sent
+    };
+
+    std::uint16_t next_packet_id();
+    void sent(Clock::time_point now) { last_sent_ = now; }
+    std::optional<Failure> handle(const Packet& packet, Clock::time_point now);
+    std::optional<Failure> handle_ack(const Ack& ack, Clock::time_point now);
+    void resend_unconfirmed(Clock::time_point now);
+
+    Config config_;
+    Handler& handler_;
+    State state_{State::Closed};
+    std::string outbox_;
+    std::unordered_map<std::uint16_t, Outgoing> outgoing_;  // QoS 1/2 awaiting confirmation
+    std::unordered_set<std::uint16_t> pending_subscribes_;
+    std::unordered_set<std::uint16_t> qos2_incoming_;  // PUBREC sent, awaiting PUBREL
+    std::uint16_t last_id_{0};
+    std::uint64_t order_{0};
+    std::size_t window_;
+    std::uint16_t keepalive_s_;
+    Clock::time_point last_sent_{};
+    std::optional<Clock::time_point> ping_sent_;
+    std::uint32_t max_packet_size_{268'435'455};
+};
+
+}  // namespace mqtt::protocol
