@@ -123,9 +123,9 @@ int run_publisher(const PublisherOptions& o) {
         c.error = e.what();
         return finish(kBrokerError);
     }
-    progress.info(fmt::format("connected to {}:{} ({}), run {}, {} messages from {} devices at QoS {}",
-                              o.connect.host, o.connect.port, client->protocol_description(), run_id,
-                              o.count, o.devices, o.qos));
+    progress.info(fmt::format(
+        "connected to {}:{} ({}), run {}, {} messages from {} devices at QoS {}", o.connect.host,
+        o.connect.port, client->protocol_description(), run_id, o.count, o.devices, o.qos));
 
     sim::DeviceFleet fleet(o.device_prefix, o.devices, o.seed, run_id);
     std::vector<std::string> topics;
@@ -164,8 +164,7 @@ int run_publisher(const PublisherOptions& o) {
                 ++c.published;
             }
             std::chrono::milliseconds wait{0};
-            if (c.published < o.count && client->in_flight() < client->window() &&
-                pacer.paced()) {
+            if (c.published < o.count && client->in_flight() < client->window() && pacer.paced()) {
                 const auto until = pacer.due_time(c.published) - Clock::now();
                 wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
                                   std::chrono::milliseconds(0), std::chrono::milliseconds(100));
@@ -212,8 +211,9 @@ int run_publisher(const PublisherOptions& o) {
     }
     if (c.rejected > 0) {
         c.end_reason = "rejected";
-        print_error(kProgram, fmt::format("the broker refused {} of {} messages (first reason code 0x{:02x})",
-                                          c.rejected, c.published, c.first_rejection));
+        print_error(kProgram,
+                    fmt::format("the broker refused {} of {} messages (first reason code 0x{:02x})",
+                                c.rejected, c.published, c.first_rejection));
         return finish(kVerificationFailed);
     }
     if (c.confirmed < c.published) {

@@ -163,8 +163,9 @@ int run_subscriber(const SubscriberOptions& o) {
     }
     std::string joined;
     for (const std::string& t : o.topics) joined += (joined.empty() ? "" : ", ") + t;
-    progress.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)", joined, o.control_topic,
-                              o.connect.host, o.connect.port, client->protocol_description()));
+    progress.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)", joined,
+                              o.control_topic, o.connect.host, o.connect.port,
+                              client->protocol_description()));
 
     const auto idle_limit = std::chrono::duration<double>(o.idle_timeout_s);
     Clock::time_point idle_since = Clock::now();

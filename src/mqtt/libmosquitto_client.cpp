@@ -51,7 +51,8 @@ class LibmosquittoClient final : public Client {
     std::size_t in_flight() const override { return in_flight_; }
     std::size_t window() const override { return options_.max_inflight; }
     std::string protocol_description() const override {
-        return options_.version == ProtocolVersion::V5 ? "MQTT 5 (libmosquitto)" : "MQTT 3.1.1 (libmosquitto)";
+        return options_.version == ProtocolVersion::V5 ? "MQTT 5 (libmosquitto)"
+                                                       : "MQTT 3.1.1 (libmosquitto)";
     }
     void disconnect() noexcept override;
 
@@ -102,8 +103,9 @@ void LibmosquittoClient::connect(const ConnectOptions& options) {
     const char* id = options.client_id.empty() ? nullptr : options.client_id.c_str();
     mosq_ = mosquitto_new(id, options.clean_session, this);
     if (mosq_ == nullptr) fail(ErrorKind::Protocol, "cannot create a libmosquitto client");
-    mosquitto_int_option(mosq_, MOSQ_OPT_PROTOCOL_VERSION,
-                         options.version == ProtocolVersion::V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
+    mosquitto_int_option(
+        mosq_, MOSQ_OPT_PROTOCOL_VERSION,
+        options.version == ProtocolVersion::V5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
     // Let our window, not libmosquitto's default of 20, bound what is in flight.
     mosquitto_max_inflight_messages_set(mosq_, static_cast<unsigned>(options.max_inflight));
     if (options.username) {

@@ -22,10 +22,11 @@ constexpr std::size_t kSmallRead = 4096;
 constexpr auto kSmallReadPause = std::chrono::microseconds(200);
 
 class NativeClient final : public Client, private Session::Handler {
-public:
+  public:
     void connect(const ConnectOptions& options) override;
     void subscribe(const std::vector<std::string>& filters, QoS qos) override;
-    std::optional<PublishId> publish(std::string_view topic, std::string_view payload, QoS qos) override;
+    std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
+                                     QoS qos) override;
     void poll(std::chrono::milliseconds timeout) override;
     std::size_t in_flight() const override {
         return (connection_ ? connection_->session().in_flight() : 0) + qos0_unwritten_;
@@ -36,11 +37,12 @@ public:
     std::string protocol_description() const override { return description_; }
     void disconnect() noexcept override;
 
-private:
+  private:
     // Session::Handler
     void on_connack(const protocol::Connack& c) override { connack_ = c; }
     void on_message(const protocol::Publish& p) override {
-        if (message_handler_) message_handler_(Message{p.topic, p.payload, static_cast<QoS>(p.qos), p.retain});
+        if (message_handler_)
+            message_handler_(Message{p.topic, p.payload, static_cast<QoS>(p.qos), p.retain});
     }
     void on_confirmed(std::uint16_t id, std::uint8_t reason) override {
         if (confirm_handler_) confirm_handler_(id, reason);
@@ -97,7 +99,8 @@ void NativeClient::attempt(protocol::Version version) {
     config.password = options_.password;
     config.max_inflight = std::max<std::size_t>(options_.max_inflight, 1);
     config.receive_maximum = options_.receive_maximum;
-    connection_ = std::make_unique<net::Connection>(loop_, std::move(config), static_cast<Session::Handler&>(*this));
+    connection_ = std::make_unique<net::Connection>(loop_, std::move(config),
+                                                    static_cast<Session::Handler&>(*this));
     connack_.reset();
     disconnect_reason_.clear();
     connection_->open(options_.host, options_.port, options_.connect_timeout);
@@ -113,16 +116,19 @@ void NativeClient::connect(const ConnectOptions& options) {
     // closes the connection [MQTT-3.1.2-2]. Falling back keeps such brokers working, and the
     // description tells the user it happened.
     const bool refused_version =
-        (connack_ && connack_->reason == static_cast<std::uint8_t>(protocol::ReasonCode::UnsupportedProtocolVersion)) ||
+        (connack_ && connack_->reason == static_cast<std::uint8_t>(
+                                             protocol::ReasonCode::UnsupportedProtocolVersion)) ||
         (!connack_ && !connection_->is_open());
     if (v5 && options.version_fallback && refused_version) {
         attempt(protocol::Version::V311);
         description_ = "MQTT 3.1.1 (the broker refused MQTT 5)";
     }
     if (!connack_) {
-        if (!connection_->is_open()) fail(ErrorKind::Protocol, "connection closed before CONNACK: " + lost_reason());
+        if (!connection_->is_open())
+            fail(ErrorKind::Protocol, "connection closed before CONNACK: " + lost_reason());
         connection_->close(std::nullopt);
-        fail(ErrorKind::Unreachable, fmt::format("no CONNACK within {} ms", options.connect_timeout.count()));
+        fail(ErrorKind::Unreachable,
+             fmt::format("no CONNACK within {} ms", options.connect_timeout.count()));
     }
     if (protocol::is_failure(connack_->reason)) {
         connection_->close(std::nullopt);
@@ -136,22 +142,27 @@ void NativeClient::subscribe(const std::vector<std::string>& filters, QoS qos) {
         connection_->session().subscribe(filters, static_cast<std::uint8_t>(qos), Clock::now());
     connection_->flush();
     if (!run_until([&] { return suback_ && suback_->packet_id == id; }, options_.connect_timeout)) {
-        if (!connection_->is_open()) fail(ErrorKind::ConnectionLost, "connection lost before SUBACK: " + lost_reason());
-        fail(ErrorKind::Unreachable, fmt::format("no SUBACK within {} ms", options_.connect_timeout.count()));
+        if (!connection_->is_open())
+            fail(ErrorKind::ConnectionLost, "connection lost before SUBACK: " + lost_reason());
+        fail(ErrorKind::Unreachable,
+             fmt::format("no SUBACK within {} ms", options_.connect_timeout.count()));
     }
     for (std::size_t i = 0; i < suback_->reasons.size(); ++i) {
         const std::uint8_t r = suback_->reasons[i];
         if (protocol::is_failure(r))
             fail(r == 0x87 ? ErrorKind::NotAuthorised : ErrorKind::Protocol,
-                 fmt::format("subscription to '{}' refused: {}", i < filters.size() ? filters[i] : "?",
-                             protocol::reason_text(r)));
+                 fmt::format("subscription to '{}' refused: {}",
+                             i < filters.size() ? filters[i] : "?", protocol::reason_text(r)));
     }
 }
 
-std::optional<PublishId> NativeClient::publish(std::string_view topic, std::string_view payload, QoS qos) {
-    if (!connection_ || !connection_->is_open()) fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
+std::optional<PublishId> NativeClient::publish(std::string_view topic, std::string_view payload,
+                                               QoS qos) {
+    if (!connection_ || !connection_->is_open())
+        fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
     if (in_flight() >= window()) return std::nullopt;
-    const auto id = connection_->session().publish(topic, payload, static_cast<std::uint8_t>(qos), false, Clock::now());
+    const auto id = connection_->session().publish(topic, payload, static_cast<std::uint8_t>(qos),
+                                                   false, Clock::now());
     if (!id) return std::nullopt;
     if (qos == QoS::AtMostOnce) ++qos0_unwritten_;
     // Bound the outbox: write once a batch is large, even before the next poll().
@@ -169,22 +180,25 @@ void NativeClient::flush_and_confirm_qos0() {
 }
 
 void NativeClient::poll(std::chrono::milliseconds timeout) {
-    if (!connection_ || !connection_->is_open()) fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
+    if (!connection_ || !connection_->is_open())
+        fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
     flush_and_confirm_qos0();
     auto wait = timeout;
     if (auto deadline = connection_->session().next_deadline()) {
-        const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
+        const auto until =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
         wait = std::clamp(until, std::chrono::milliseconds(0), wait);
     }
     loop_.wait(wait);
-    if (connection_->is_open() && connection_->bytes_read_last() > 0 && connection_->bytes_read_last() < kSmallRead &&
-        timeout.count() > 0)
+    if (connection_->is_open() && connection_->bytes_read_last() > 0 &&
+        connection_->bytes_read_last() < kSmallRead && timeout.count() > 0)
         std::this_thread::sleep_for(kSmallReadPause);
     if (connection_->is_open()) {
         if (auto failure = connection_->session().tick(Clock::now()))
             connection_->close("keepalive: " + failure->message);
     }
-    if (!connection_->is_open()) fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
+    if (!connection_->is_open())
+        fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
     flush_and_confirm_qos0();
 }
 
@@ -201,6 +215,8 @@ void NativeClient::disconnect() noexcept {
 
 }  // namespace
 
-std::unique_ptr<Client> make_native_client() { return std::make_unique<NativeClient>(); }
+std::unique_ptr<Client> make_native_client() {
+    return std::make_unique<NativeClient>();
+}
 
 }  // namespace mqtt

@@ -11,10 +11,12 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 }
 
-Connection::Connection(EventLoop& loop, protocol::Session::Config config, protocol::Session::Handler& handler)
+Connection::Connection(EventLoop& loop, protocol::Session::Config config,
+                       protocol::Session::Handler& handler)
     : loop_(loop), session_(std::move(config), handler), in_(4 * kReadChunk) {}
 
-void Connection::open(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout) {
+void Connection::open(const std::string& host, std::uint16_t port,
+                      std::chrono::milliseconds timeout) {
     close(std::nullopt);
     fd_ = connect_tcp(host, port, timeout);
     closed_reason_.clear();
@@ -37,7 +39,8 @@ void Connection::flush() {
     std::string& out = session_.outbox();
     std::size_t written = 0;
     while (fd_ && written < out.size()) {
-        const ssize_t n = ::send(fd_.get(), out.data() + written, out.size() - written, MSG_NOSIGNAL);
+        const ssize_t n =
+            ::send(fd_.get(), out.data() + written, out.size() - written, MSG_NOSIGNAL);
         if (n > 0) {
             written += static_cast<std::size_t>(n);
             continue;
@@ -61,7 +64,8 @@ void Connection::fail(const protocol::Session::Failure& failure) {
     // Tell the broker why before closing (MQTT 5 DISCONNECT with a reason code, 4.13).
     session_.outbox().clear();
     if (session_.version() == protocol::Version::V5)
-        protocol::encode(protocol::Disconnect{failure.reason, {}}, session_.version(), session_.outbox());
+        protocol::encode(protocol::Disconnect{failure.reason, {}}, session_.version(),
+                         session_.outbox());
     flush();
     close("protocol error: " + failure.message);
 }
@@ -69,7 +73,8 @@ void Connection::fail(const protocol::Session::Failure& failure) {
 void Connection::read_available() {
     bytes_read_last_ = 0;
     for (;;) {
-        if (in_.size() - in_used_ < kReadChunk) in_.resize(in_.size() * 2);  // a packet larger than the buffer
+        if (in_.size() - in_used_ < kReadChunk)
+            in_.resize(in_.size() * 2);  // a packet larger than the buffer
         const ssize_t n = ::recv(fd_.get(), in_.data() + in_used_, in_.size() - in_used_, 0);
         if (n == 0) return close("connection closed by the broker");
         if (n < 0) {
@@ -86,7 +91,7 @@ void Connection::read_available() {
             std::memmove(in_.data(), in_.data() + result.consumed, in_used_ - result.consumed);
             in_used_ -= result.consumed;
         }
-        if (!fd_) return;  // a handler closed us
+        if (!fd_) return;                                 // a handler closed us
         if (static_cast<std::size_t>(n) < space) return;  // drained: skip the EAGAIN round trip
     }
 }

@@ -15,8 +15,9 @@
 namespace mqtt::net {
 
 class Connection final : public EventLoop::Watcher {
-public:
-    Connection(EventLoop& loop, protocol::Session::Config config, protocol::Session::Handler& handler);
+  public:
+    Connection(EventLoop& loop, protocol::Session::Config config,
+               protocol::Session::Handler& handler);
     ~Connection() override { close(std::nullopt); }
     Connection(const Connection&) = delete;  // registered with the loop by address
     Connection& operator=(const Connection&) = delete;
@@ -35,7 +36,7 @@ public:
 
     void on_ready(bool readable, bool writable, bool hangup) override;
 
-private:
+  private:
     void read_available();
     void fail(const protocol::Session::Failure& failure);
 

@@ -34,7 +34,9 @@ void EventLoop::update(int fd, Watcher& watcher, bool want_write) {
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
 }
 
-void EventLoop::unwatch(int fd) { ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr); }
+void EventLoop::unwatch(int fd) {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
 
 int EventLoop::wait(std::chrono::milliseconds timeout) {
     std::array<epoll_event, 256> events;
@@ -44,7 +46,8 @@ int EventLoop::wait(std::chrono::milliseconds timeout) {
     for (int i = 0; i < n; ++i) {
         const std::uint32_t e = events[i].events;
         static_cast<Watcher*>(events[i].data.ptr)
-            ->on_ready((e & EPOLLIN) != 0, (e & EPOLLOUT) != 0, (e & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0);
+            ->on_ready((e & EPOLLIN) != 0, (e & EPOLLOUT) != 0,
+                       (e & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0);
     }
     return n;
 }

@@ -10,9 +10,9 @@
 namespace mqtt::net {
 
 class EventLoop {
-public:
+  public:
     class Watcher {
-    public:
+      public:
         virtual ~Watcher() = default;
         virtual void on_ready(bool readable, bool writable, bool hangup) = 0;
     };
@@ -28,7 +28,7 @@ public:
     // descriptors (0 on timeout or when a signal interrupted the wait).
     int wait(std::chrono::milliseconds timeout);
 
-private:
+  private:
     FileDescriptor epoll_;
 };
 

@@ -16,7 +16,8 @@
 
 namespace mqtt::net {
 
-FileDescriptor connect_tcp(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout) {
+FileDescriptor connect_tcp(const std::string& host, std::uint16_t port,
+                           std::chrono::milliseconds timeout) {
     const auto where = fmt::format("broker {}:{}", host, port);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -24,12 +25,14 @@ FileDescriptor connect_tcp(const std::string& host, std::uint16_t port, std::chr
     addrinfo* found = nullptr;
     const std::string service = std::to_string(port);
     if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
-        throw Error(ErrorKind::Unreachable, fmt::format("{}: host name does not resolve ({})", where, gai_strerror(rc)));
+        throw Error(ErrorKind::Unreachable,
+                    fmt::format("{}: host name does not resolve ({})", where, gai_strerror(rc)));
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
 
     int last_error = 0;
     for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
-        FileDescriptor fd(::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
+        FileDescriptor fd(
+            ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
         if (!fd) {
             last_error = errno;
             continue;
@@ -55,10 +58,13 @@ FileDescriptor connect_tcp(const std::string& host, std::uint16_t port, std::chr
         return fd;
     }
     if (last_error == ECONNREFUSED)
-        throw Error(ErrorKind::Refused, where + ": connection refused (is the broker running on that port?)");
+        throw Error(ErrorKind::Refused,
+                    where + ": connection refused (is the broker running on that port?)");
     if (last_error == ETIMEDOUT)
-        throw Error(ErrorKind::Unreachable, fmt::format("{}: unreachable (no answer within {} ms)", where, timeout.count()));
-    throw Error(ErrorKind::Unreachable, fmt::format("{}: unreachable ({})", where, std::strerror(last_error)));
+        throw Error(ErrorKind::Unreachable, fmt::format("{}: unreachable (no answer within {} ms)",
+                                                        where, timeout.count()));
+    throw Error(ErrorKind::Unreachable,
+                fmt::format("{}: unreachable ({})", where, std::strerror(last_error)));
 }
 
 }  // namespace mqtt::net

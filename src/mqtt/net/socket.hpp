@@ -11,7 +11,7 @@
 namespace mqtt::net {
 
 class FileDescriptor {
-public:
+  public:
     FileDescriptor() = default;
     explicit FileDescriptor(int fd) : fd_(fd) {}
     ~FileDescriptor() { reset(); }
@@ -33,12 +33,13 @@ public:
         fd_ = -1;
     }
 
-private:
+  private:
     int fd_{-1};
 };
 
 // Connects to host:port (IPv4 or IPv6) and returns a non-blocking socket with TCP_NODELAY
 // set (we batch packets ourselves). Throws mqtt::Error: Refused, or Unreachable with the reason.
-FileDescriptor connect_tcp(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+FileDescriptor connect_tcp(const std::string& host, std::uint16_t port,
+                           std::chrono::milliseconds timeout);
 
 }  // namespace mqtt::net

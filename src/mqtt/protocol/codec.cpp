@@ -9,13 +9,16 @@ constexpr std::uint32_t kMaxRemainingLength = 268'435'455;  // 1.5.5: four varin
 
 // ---------------------------------------------------------------- encoding helpers
 
-void put_u8(std::string& out, std::uint8_t v) { out.push_back(static_cast<char>(v)); }
+void put_u8(std::string& out, std::uint8_t v) {
+    out.push_back(static_cast<char>(v));
+}
 void put_u16(std::string& out, std::uint16_t v) {
     out.push_back(static_cast<char>(v >> 8));
     out.push_back(static_cast<char>(v & 0xFF));
 }
 void put_u32(std::string& out, std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+    for (int shift = 24; shift >= 0; shift -= 8)
+        out.push_back(static_cast<char>((v >> shift) & 0xFF));
 }
 void put_varint(std::string& out, std::uint32_t v) {
     do {
@@ -41,26 +44,33 @@ PropertyKind kind_of(PropertyId id) {
         case PropertyId::RetainAvailable:
         case PropertyId::WildcardSubscriptionAvailable:
         case PropertyId::SubscriptionIdentifierAvailable:
-        case PropertyId::SharedSubscriptionAvailable: return PropertyKind::Byte;
+        case PropertyId::SharedSubscriptionAvailable:
+            return PropertyKind::Byte;
         case PropertyId::ServerKeepAlive:
         case PropertyId::ReceiveMaximum:
         case PropertyId::TopicAliasMaximum:
-        case PropertyId::TopicAlias: return PropertyKind::TwoByte;
+        case PropertyId::TopicAlias:
+            return PropertyKind::TwoByte;
         case PropertyId::MessageExpiryInterval:
         case PropertyId::SessionExpiryInterval:
         case PropertyId::WillDelayInterval:
-        case PropertyId::MaximumPacketSize: return PropertyKind::FourByte;
-        case PropertyId::SubscriptionIdentifier: return PropertyKind::VarInt;
+        case PropertyId::MaximumPacketSize:
+            return PropertyKind::FourByte;
+        case PropertyId::SubscriptionIdentifier:
+            return PropertyKind::VarInt;
         case PropertyId::ContentType:
         case PropertyId::ResponseTopic:
         case PropertyId::AssignedClientIdentifier:
         case PropertyId::AuthenticationMethod:
         case PropertyId::ResponseInformation:
         case PropertyId::ServerReference:
-        case PropertyId::ReasonString: return PropertyKind::Utf8;
+        case PropertyId::ReasonString:
+            return PropertyKind::Utf8;
         case PropertyId::CorrelationData:
-        case PropertyId::AuthenticationData: return PropertyKind::Binary;
-        case PropertyId::UserProperty: return PropertyKind::Pair;
+        case PropertyId::AuthenticationData:
+            return PropertyKind::Binary;
+        case PropertyId::UserProperty:
+            return PropertyKind::Pair;
     }
     return PropertyKind::Unknown;
 }
@@ -70,26 +80,38 @@ void put_properties(std::string& out, const Properties& props) {
     for (const Property& p : props.items) {
         put_u8(body, static_cast<std::uint8_t>(p.id));
         switch (kind_of(p.id)) {
-            case PropertyKind::Byte: put_u8(body, static_cast<std::uint8_t>(std::get<std::uint32_t>(p.value))); break;
-            case PropertyKind::TwoByte: put_u16(body, static_cast<std::uint16_t>(std::get<std::uint32_t>(p.value))); break;
-            case PropertyKind::FourByte: put_u32(body, std::get<std::uint32_t>(p.value)); break;
-            case PropertyKind::VarInt: put_varint(body, std::get<std::uint32_t>(p.value)); break;
+            case PropertyKind::Byte:
+                put_u8(body, static_cast<std::uint8_t>(std::get<std::uint32_t>(p.value)));
+                break;
+            case PropertyKind::TwoByte:
+                put_u16(body, static_cast<std::uint16_t>(std::get<std::uint32_t>(p.value)));
+                break;
+            case PropertyKind::FourByte:
+                put_u32(body, std::get<std::uint32_t>(p.value));
+                break;
+            case PropertyKind::VarInt:
+                put_varint(body, std::get<std::uint32_t>(p.value));
+                break;
             case PropertyKind::Utf8:
-            case PropertyKind::Binary: put_str(body, std::get<std::string>(p.value)); break;
+            case PropertyKind::Binary:
+                put_str(body, std::get<std::string>(p.value));
+                break;
             case PropertyKind::Pair: {
                 const auto& [k, v] = std::get<std::pair<std::string, std::string>>(p.value);
                 put_str(body, k);
                 put_str(body, v);
                 break;
             }
-            case PropertyKind::Unknown: break;
+            case PropertyKind::Unknown:
+                break;
         }
     }
     put_varint(out, static_cast<std::uint32_t>(body.size()));
     out.append(body);
 }
 
-void put_fixed_header(std::string& out, PacketType type, std::uint8_t flags, std::size_t remaining) {
+void put_fixed_header(std::string& out, PacketType type, std::uint8_t flags,
+                      std::size_t remaining) {
     put_u8(out, static_cast<std::uint8_t>((static_cast<std::uint8_t>(type) << 4) | flags));
     put_varint(out, static_cast<std::uint32_t>(remaining));
 }
@@ -102,13 +124,23 @@ bool valid_utf8(std::string_view s) {
     while (i < s.size()) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c == 0) return false;
-        if (c < 0x80) { ++i; continue; }
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
         std::size_t n;
         std::uint32_t cp;
-        if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-        else return false;
+        if ((c & 0xE0) == 0xC0) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            n = 3;
+            cp = c & 0x07;
+        } else
+            return false;
         if (i + n >= s.size()) return false;  // truncated sequence
         for (std::size_t k = 1; k <= n; ++k) {
             const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -124,7 +156,7 @@ bool valid_utf8(std::string_view s) {
 
 // Reads big-endian fields from one packet's body; the first failure sticks.
 class Reader {
-public:
+  public:
     explicit Reader(std::string_view body) : body_(body) {}
     bool failed() const { return !error_.empty(); }
     const std::string& error() const { return error_; }
@@ -170,7 +202,8 @@ public:
     }
     std::string_view utf8(const char* what) {
         const std::string_view s = binary();
-        if (!failed() && !valid_utf8(s)) fail(std::string(what) + " is not valid UTF-8 [MQTT-1.5.4-1]");
+        if (!failed() && !valid_utf8(s))
+            fail(std::string(what) + " is not valid UTF-8 [MQTT-1.5.4-1]");
         return s;
     }
     std::string_view rest() {
@@ -188,91 +221,142 @@ public:
         while (r.left() > 0 && !r.failed()) {
             const auto id = static_cast<PropertyId>(r.u8());
             switch (kind_of(id)) {
-                case PropertyKind::Byte: props.add(id, r.u8()); break;
-                case PropertyKind::TwoByte: props.add(id, r.u16()); break;
-                case PropertyKind::FourByte: props.add(id, r.u32()); break;
-                case PropertyKind::VarInt: props.add(id, r.varint()); break;
-                case PropertyKind::Utf8: props.add(id, std::string(r.utf8("property"))); break;
-                case PropertyKind::Binary: props.add(id, std::string(r.binary())); break;
+                case PropertyKind::Byte:
+                    props.add(id, r.u8());
+                    break;
+                case PropertyKind::TwoByte:
+                    props.add(id, r.u16());
+                    break;
+                case PropertyKind::FourByte:
+                    props.add(id, r.u32());
+                    break;
+                case PropertyKind::VarInt:
+                    props.add(id, r.varint());
+                    break;
+                case PropertyKind::Utf8:
+                    props.add(id, std::string(r.utf8("property")));
+                    break;
+                case PropertyKind::Binary:
+                    props.add(id, std::string(r.binary()));
+                    break;
                 case PropertyKind::Pair: {
                     std::string k(r.utf8("user property")), v(r.utf8("user property"));
                     props.items.push_back({id, std::pair{std::move(k), std::move(v)}});
                     break;
                 }
                 case PropertyKind::Unknown:
-                    r.fail("unknown property identifier " + std::to_string(static_cast<int>(id)) + " [MQTT-2.2.2-2]");
+                    r.fail("unknown property identifier " + std::to_string(static_cast<int>(id)) +
+                           " [MQTT-2.2.2-2]");
             }
         }
         if (r.failed()) fail("bad properties: " + r.error());
         return props;
     }
 
-private:
+  private:
     std::string_view body_;
     std::size_t pos_{0};
     std::string error_;
 };
 
-bool has_wildcard(std::string_view topic) { return topic.find_first_of("+#") != std::string_view::npos; }
+bool has_wildcard(std::string_view topic) {
+    return topic.find_first_of("+#") != std::string_view::npos;
+}
 
 }  // namespace
 
 std::optional<std::uint32_t> Properties::number(PropertyId id) const {
     for (const Property& p : items)
-        if (p.id == id && std::holds_alternative<std::uint32_t>(p.value)) return std::get<std::uint32_t>(p.value);
+        if (p.id == id && std::holds_alternative<std::uint32_t>(p.value))
+            return std::get<std::uint32_t>(p.value);
     return std::nullopt;
 }
 
 std::optional<std::string_view> Properties::text(PropertyId id) const {
     for (const Property& p : items)
-        if (p.id == id && std::holds_alternative<std::string>(p.value)) return std::get<std::string>(p.value);
+        if (p.id == id && std::holds_alternative<std::string>(p.value))
+            return std::get<std::string>(p.value);
     return std::nullopt;
 }
 
 std::string_view reason_text(std::uint8_t reason) {
     switch (static_cast<ReasonCode>(reason)) {
-        case ReasonCode::Success: return "success";
-        case ReasonCode::GrantedQos1: return "granted QoS 1";
-        case ReasonCode::GrantedQos2: return "granted QoS 2";
-        case ReasonCode::NoMatchingSubscribers: return "no matching subscribers";
-        case ReasonCode::NoSubscriptionExisted: return "no subscription existed";
-        case ReasonCode::UnspecifiedError: return "unspecified error";
-        case ReasonCode::MalformedPacket: return "malformed packet";
-        case ReasonCode::ProtocolError: return "protocol error";
-        case ReasonCode::ImplementationSpecificError: return "implementation specific error";
-        case ReasonCode::UnsupportedProtocolVersion: return "unsupported protocol version";
-        case ReasonCode::ClientIdentifierNotValid: return "client identifier not valid";
-        case ReasonCode::BadUserNameOrPassword: return "bad user name or password";
-        case ReasonCode::NotAuthorized: return "not authorised";
-        case ReasonCode::ServerUnavailable: return "server unavailable";
-        case ReasonCode::ServerBusy: return "server busy";
-        case ReasonCode::Banned: return "banned";
-        case ReasonCode::ServerShuttingDown: return "server shutting down";
-        case ReasonCode::KeepAliveTimeout: return "keep alive timeout";
-        case ReasonCode::SessionTakenOver: return "session taken over";
-        case ReasonCode::TopicFilterInvalid: return "topic filter invalid";
-        case ReasonCode::TopicNameInvalid: return "topic name invalid";
-        case ReasonCode::PacketIdentifierInUse: return "packet identifier in use";
-        case ReasonCode::PacketIdentifierNotFound: return "packet identifier not found";
-        case ReasonCode::ReceiveMaximumExceeded: return "receive maximum exceeded";
-        case ReasonCode::PacketTooLarge: return "packet too large";
-        case ReasonCode::QuotaExceeded: return "quota exceeded";
-        case ReasonCode::PayloadFormatInvalid: return "payload format invalid";
-        case ReasonCode::RetainNotSupported: return "retain not supported";
-        case ReasonCode::QosNotSupported: return "QoS not supported";
-        case ReasonCode::UseAnotherServer: return "use another server";
-        case ReasonCode::ServerMoved: return "server moved";
-        case ReasonCode::ConnectionRateExceeded: return "connection rate exceeded";
+        case ReasonCode::Success:
+            return "success";
+        case ReasonCode::GrantedQos1:
+            return "granted QoS 1";
+        case ReasonCode::GrantedQos2:
+            return "granted QoS 2";
+        case ReasonCode::NoMatchingSubscribers:
+            return "no matching subscribers";
+        case ReasonCode::NoSubscriptionExisted:
+            return "no subscription existed";
+        case ReasonCode::UnspecifiedError:
+            return "unspecified error";
+        case ReasonCode::MalformedPacket:
+            return "malformed packet";
+        case ReasonCode::ProtocolError:
+            return "protocol error";
+        case ReasonCode::ImplementationSpecificError:
+            return "implementation specific error";
+        case ReasonCode::UnsupportedProtocolVersion:
+            return "unsupported protocol version";
+        case ReasonCode::ClientIdentifierNotValid:
+            return "client identifier not valid";
+        case ReasonCode::BadUserNameOrPassword:
+            return "bad user name or password";
+        case ReasonCode::NotAuthorized:
+            return "not authorised";
+        case ReasonCode::ServerUnavailable:
+            return "server unavailable";
+        case ReasonCode::ServerBusy:
+            return "server busy";
+        case ReasonCode::Banned:
+            return "banned";
+        case ReasonCode::ServerShuttingDown:
+            return "server shutting down";
+        case ReasonCode::KeepAliveTimeout:
+            return "keep alive timeout";
+        case ReasonCode::SessionTakenOver:
+            return "session taken over";
+        case ReasonCode::TopicFilterInvalid:
+            return "topic filter invalid";
+        case ReasonCode::TopicNameInvalid:
+            return "topic name invalid";
+        case ReasonCode::PacketIdentifierInUse:
+            return "packet identifier in use";
+        case ReasonCode::PacketIdentifierNotFound:
+            return "packet identifier not found";
+        case ReasonCode::ReceiveMaximumExceeded:
+            return "receive maximum exceeded";
+        case ReasonCode::PacketTooLarge:
+            return "packet too large";
+        case ReasonCode::QuotaExceeded:
+            return "quota exceeded";
+        case ReasonCode::PayloadFormatInvalid:
+            return "payload format invalid";
+        case ReasonCode::RetainNotSupported:
+            return "retain not supported";
+        case ReasonCode::QosNotSupported:
+            return "QoS not supported";
+        case ReasonCode::UseAnotherServer:
+            return "use another server";
+        case ReasonCode::ServerMoved:
+            return "server moved";
+        case ReasonCode::ConnectionRateExceeded:
+            return "connection rate exceeded";
     }
     return "unknown reason code";
 }
 
-std::size_t encode_publish(std::string_view topic, std::string_view payload, std::uint8_t qos, bool retain,
-                           bool dup, std::uint16_t packet_id, Version version, std::string& out) {
+std::size_t encode_publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
+                           bool retain, bool dup, std::uint16_t packet_id, Version version,
+                           std::string& out) {
     const std::size_t start = out.size();
     const std::size_t remaining =
         2 + topic.size() + (qos > 0 ? 2 : 0) + (version == Version::V5 ? 1 : 0) + payload.size();
-    const auto flags = static_cast<std::uint8_t>((dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0));
+    const auto flags =
+        static_cast<std::uint8_t>((dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0));
     put_fixed_header(out, PacketType::Publish, flags, remaining);
     put_str(out, topic);
     if (qos > 0) put_u16(out, packet_id);
@@ -295,7 +379,9 @@ void encode(const Packet& packet, Version version, std::string& out) {
                 put_str(body, "MQTT");
                 put_u8(body, static_cast<std::uint8_t>(p.version));
                 std::uint8_t cf = p.clean_start ? 0x02 : 0;
-                if (p.will) cf |= static_cast<std::uint8_t>(0x04 | (p.will->qos << 3) | (p.will->retain ? 0x20 : 0));
+                if (p.will)
+                    cf |= static_cast<std::uint8_t>(0x04 | (p.will->qos << 3) |
+                                                    (p.will->retain ? 0x20 : 0));
                 if (p.password) cf |= 0x40;
                 if (p.username) cf |= 0x80;
                 put_u8(body, cf);
@@ -316,7 +402,8 @@ void encode(const Packet& packet, Version version, std::string& out) {
                 if (v5) put_properties(body, p.properties);
             } else if constexpr (std::is_same_v<T, Publish>) {
                 type = PacketType::Publish;
-                flags = static_cast<std::uint8_t>((p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0));
+                flags = static_cast<std::uint8_t>((p.dup ? 0x08 : 0) | (p.qos << 1) |
+                                                  (p.retain ? 1 : 0));
                 put_str(body, p.topic);
                 if (p.qos > 0) put_u16(body, p.packet_id);
                 if (v5) put_properties(body, p.properties);
@@ -393,14 +480,19 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
     }
     ++header;
     if (remaining > kMaxRemainingLength || remaining > max_packet_size)
-        return malformed("packet of " + std::to_string(remaining) + " bytes exceeds the maximum packet size");
+        return malformed("packet of " + std::to_string(remaining) +
+                         " bytes exceeds the maximum packet size");
     if (type_bits == 0 || type_bits > 15) return malformed("reserved packet type 0 [MQTT-2.1.2]");
     const auto type = static_cast<PacketType>(type_bits);
 
     const std::uint8_t required_flags =
-        (type == PacketType::Pubrel || type == PacketType::Subscribe || type == PacketType::Unsubscribe) ? 0x02 : 0x00;
+        (type == PacketType::Pubrel || type == PacketType::Subscribe ||
+         type == PacketType::Unsubscribe)
+            ? 0x02
+            : 0x00;
     if (type != PacketType::Publish && flags != required_flags)
-        return malformed("reserved flag bits of packet type " + std::to_string(type_bits) + " are wrong [MQTT-2.1.3-1]");
+        return malformed("reserved flag bits of packet type " + std::to_string(type_bits) +
+                         " are wrong [MQTT-2.1.3-1]");
     if (in.size() - header < remaining) return result;  // need more
 
     Reader r(in.substr(header, remaining));
@@ -417,7 +509,8 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
     switch (type) {
         case PacketType::Connect: {
             Connect c;
-            if (r.utf8("protocol name") != "MQTT" && !r.failed()) return malformed("protocol name is not MQTT [MQTT-3.1.2-1]");
+            if (r.utf8("protocol name") != "MQTT" && !r.failed())
+                return malformed("protocol name is not MQTT [MQTT-3.1.2-1]");
             const std::uint8_t level = r.u8();
             if (level != 4 && level != 5 && !r.failed())
                 return malformed("unsupported protocol level " + std::to_string(level));
@@ -453,9 +546,13 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
             if (!v5 || remaining == 2) {
                 // An MQTT 3.1.1 CONNACK (also what a 3.1.1-only broker sends to an MQTT 5 client):
                 // map its return codes (3.1.1 3.2.2.3) onto reason codes.
-                static constexpr std::array<std::uint8_t, 6> kMap{0x00, 0x84, 0x85, 0x88, 0x86, 0x87};
-                if (c.reason < kMap.size()) c.reason = kMap[c.reason];
-                else if (!v5) return malformed("CONNACK return code " + std::to_string(c.reason) + " is reserved");
+                static constexpr std::array<std::uint8_t, 6> kMap{0x00, 0x84, 0x85,
+                                                                  0x88, 0x86, 0x87};
+                if (c.reason < kMap.size())
+                    c.reason = kMap[c.reason];
+                else if (!v5)
+                    return malformed("CONNACK return code " + std::to_string(c.reason) +
+                                     " is reserved");
             } else {
                 c.properties = r.properties();
             }
@@ -469,10 +566,12 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
             if (p.qos == 3) return malformed("PUBLISH with QoS 3 [MQTT-3.3.1-4]");
             if (p.dup && p.qos == 0) return malformed("DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]");
             p.topic = r.utf8("topic name");
-            if (has_wildcard(p.topic)) return malformed("wildcard in a PUBLISH topic name [MQTT-3.3.2-2]");
+            if (has_wildcard(p.topic))
+                return malformed("wildcard in a PUBLISH topic name [MQTT-3.3.2-2]");
             if (p.qos > 0) {
                 p.packet_id = r.u16();
-                if (p.packet_id == 0 && !r.failed()) return malformed("packet identifier 0 [MQTT-2.2.1-3]");
+                if (p.packet_id == 0 && !r.failed())
+                    return malformed("packet identifier 0 [MQTT-2.2.1-3]");
             }
             if (v5) p.properties = r.properties();
             if (p.topic.empty() && !r.failed() && !p.properties.number(PropertyId::TopicAlias))
@@ -487,7 +586,8 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
             Ack a;
             a.type = type;
             a.packet_id = r.u16();
-            if (a.packet_id == 0 && !r.failed()) return malformed("packet identifier 0 [MQTT-2.2.1-3]");
+            if (a.packet_id == 0 && !r.failed())
+                return malformed("packet identifier 0 [MQTT-2.2.1-3]");
             if (v5 && r.left() > 0) {
                 a.reason = r.u8();
                 if (r.left() > 0) a.properties = r.properties();
@@ -502,13 +602,16 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
                 Subscription sub;
                 sub.filter = r.utf8("topic filter");
                 sub.options = r.u8();
-                if ((sub.options & 0x03) == 3) return malformed("subscription with QoS 3 [MQTT-3.8.3-4]");
-                if (!v5 && (sub.options & 0xFC)) return malformed("reserved subscription option bits set [MQTT-3.8.3-4]");
+                if ((sub.options & 0x03) == 3)
+                    return malformed("subscription with QoS 3 [MQTT-3.8.3-4]");
+                if (!v5 && (sub.options & 0xFC))
+                    return malformed("reserved subscription option bits set [MQTT-3.8.3-4]");
                 if (v5 && ((sub.options & 0xC0) || ((sub.options >> 4) & 0x03) == 3))
                     return malformed("reserved subscription option bits set [MQTT-3.8.3-5]");
                 s.subscriptions.push_back(std::move(sub));
             }
-            if (s.subscriptions.empty() && !r.failed()) return malformed("SUBSCRIBE without a topic filter [MQTT-3.8.3-2]");
+            if (s.subscriptions.empty() && !r.failed())
+                return malformed("SUBSCRIBE without a topic filter [MQTT-3.8.3-2]");
             return done(std::move(s));
         }
         case PacketType::Suback:
@@ -527,11 +630,14 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
             u.packet_id = r.u16();
             if (v5) u.properties = r.properties();
             while (r.left() > 0 && !r.failed()) u.filters.emplace_back(r.utf8("topic filter"));
-            if (u.filters.empty() && !r.failed()) return malformed("UNSUBSCRIBE without a topic filter [MQTT-3.10.3-2]");
+            if (u.filters.empty() && !r.failed())
+                return malformed("UNSUBSCRIBE without a topic filter [MQTT-3.10.3-2]");
             return done(std::move(u));
         }
-        case PacketType::Pingreq: return done(Pingreq{});
-        case PacketType::Pingresp: return done(Pingresp{});
+        case PacketType::Pingreq:
+            return done(Pingreq{});
+        case PacketType::Pingresp:
+            return done(Pingresp{});
         case PacketType::Disconnect: {
             Disconnect d;
             if (v5 && r.left() > 0) {
@@ -540,7 +646,8 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
             }
             return done(std::move(d));
         }
-        case PacketType::Auth: return malformed("AUTH (enhanced authentication) is not supported");
+        case PacketType::Auth:
+            return malformed("AUTH (enhanced authentication) is not supported");
     }
     return malformed("unknown packet type");
 }

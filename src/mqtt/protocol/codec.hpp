@@ -16,8 +16,21 @@ namespace mqtt::protocol {
 enum class Version : std::uint8_t { V311 = 4, V5 = 5 };
 
 enum class PacketType : std::uint8_t {
-    Connect = 1, Connack, Publish, Puback, Pubrec, Pubrel, Pubcomp,
-    Subscribe, Suback, Unsubscribe, Unsuback, Pingreq, Pingresp, Disconnect, Auth,
+    Connect = 1,
+    Connack,
+    Publish,
+    Puback,
+    Pubrec,
+    Pubrel,
+    Pubcomp,
+    Subscribe,
+    Suback,
+    Unsubscribe,
+    Unsuback,
+    Pingreq,
+    Pingresp,
+    Disconnect,
+    Auth,
 };
 
 // MQTT 5 reason codes (2.4); below 0x80 is success. MQTT 3.1.1 CONNACK return codes are
@@ -57,7 +70,9 @@ enum class ReasonCode : std::uint8_t {
     ConnectionRateExceeded = 0x9F,
 };
 
-inline bool is_failure(std::uint8_t reason) { return reason >= 0x80; }
+inline bool is_failure(std::uint8_t reason) {
+    return reason >= 0x80;
+}
 std::string_view reason_text(std::uint8_t reason);
 
 // Property identifiers used by this client (2.2.2.2).
@@ -102,8 +117,14 @@ struct Properties {
     std::vector<Property> items;
     std::optional<std::uint32_t> number(PropertyId id) const;
     std::optional<std::string_view> text(PropertyId id) const;
-    Properties& add(PropertyId id, std::uint32_t v) { items.push_back({id, v}); return *this; }
-    Properties& add(PropertyId id, std::string v) { items.push_back({id, std::move(v)}); return *this; }
+    Properties& add(PropertyId id, std::uint32_t v) {
+        items.push_back({id, v});
+        return *this;
+    }
+    Properties& add(PropertyId id, std::string v) {
+        items.push_back({id, std::move(v)});
+        return *this;
+    }
     bool operator==(const Properties&) const = default;
 };
 

@@ -5,7 +5,10 @@
 namespace mqtt::protocol {
 
 Session::Session(Config config, Handler& handler)
-    : config_(std::move(config)), handler_(handler), window_(config_.max_inflight), keepalive_s_(config_.keepalive_s) {
+    : config_(std::move(config)),
+      handler_(handler),
+      window_(config_.max_inflight),
+      keepalive_s_(config_.keepalive_s) {
     outgoing_.reserve(window_);
 }
 
@@ -29,7 +32,8 @@ void Session::connection_opened(Clock::time_point now) {
     c.username = config_.username;
     c.password = config_.password;
     if (config_.version == Version::V5) {
-        if (config_.session_expiry_s != 0) c.properties.add(PropertyId::SessionExpiryInterval, config_.session_expiry_s);
+        if (config_.session_expiry_s != 0)
+            c.properties.add(PropertyId::SessionExpiryInterval, config_.session_expiry_s);
         c.properties.add(PropertyId::ReceiveMaximum, config_.receive_maximum);
     }
     encode(c, config_.version, outbox_);
@@ -50,7 +54,8 @@ Session::FeedResult Session::feed(std::string_view bytes, Clock::time_point now)
         DecodeResult d = decode(bytes.substr(result.consumed), config_.version, max_packet_size_);
         if (d.status == DecodeStatus::NeedMore) break;
         if (d.status == DecodeStatus::Malformed) {
-            result.failure = Failure{static_cast<std::uint8_t>(ReasonCode::MalformedPacket), d.error};
+            result.failure =
+                Failure{static_cast<std::uint8_t>(ReasonCode::MalformedPacket), d.error};
             return result;
         }
         result.consumed += d.consumed;
@@ -70,7 +75,8 @@ std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::tim
         return protocol_error("the broker sent another packet before CONNACK [MQTT-3.2.0-1]");
 
     if (const auto* connack = std::get_if<Connack>(&packet)) {
-        if (state_ != State::AwaitingConnack) return protocol_error("second CONNACK [MQTT-3.2.0-2]");
+        if (state_ != State::AwaitingConnack)
+            return protocol_error("second CONNACK [MQTT-3.2.0-2]");
         if (is_failure(connack->reason)) {
             state_ = State::Closed;
             handler_.on_connack(*connack);
@@ -79,29 +85,37 @@ std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::tim
         state_ = State::Connected;
         // The broker's limits (3.2.2.3): in-flight quota, keepalive, packet size.
         window_ = config_.max_inflight;
-        if (auto rm = connack->properties.number(PropertyId::ReceiveMaximum)) window_ = std::min<std::size_t>(window_, *rm);
-        if (auto ka = connack->properties.number(PropertyId::ServerKeepAlive)) keepalive_s_ = static_cast<std::uint16_t>(*ka);
-        if (auto mps = connack->properties.number(PropertyId::MaximumPacketSize)) max_packet_size_ = std::max<std::uint32_t>(*mps, max_packet_size_);
+        if (auto rm = connack->properties.number(PropertyId::ReceiveMaximum))
+            window_ = std::min<std::size_t>(window_, *rm);
+        if (auto ka = connack->properties.number(PropertyId::ServerKeepAlive))
+            keepalive_s_ = static_cast<std::uint16_t>(*ka);
+        if (auto mps = connack->properties.number(PropertyId::MaximumPacketSize))
+            max_packet_size_ = std::max<std::uint32_t>(*mps, max_packet_size_);
         handler_.on_connack(*connack);
         resend_unconfirmed(now);
         return std::nullopt;
     }
     if (const auto* publish = std::get_if<Publish>(&packet)) {
         switch (publish->qos) {
-            case 0: handler_.on_message(*publish); break;
+            case 0:
+                handler_.on_message(*publish);
+                break;
             case 1:
                 handler_.on_message(*publish);
-                encode(Ack{PacketType::Puback, publish->packet_id, 0, {}}, config_.version, outbox_);
+                encode(Ack{PacketType::Puback, publish->packet_id, 0, {}}, config_.version,
+                       outbox_);
                 sent(now);
                 break;
             case 2:
                 // Deliver on the first PUBLISH only; a resend before our PUBCOMP is the same
                 // message (4.3.3, method B: store the packet identifier).
                 if (qos2_incoming_.insert(publish->packet_id).second) handler_.on_message(*publish);
-                encode(Ack{PacketType::Pubrec, publish->packet_id, 0, {}}, config_.version, outbox_);
+                encode(Ack{PacketType::Pubrec, publish->packet_id, 0, {}}, config_.version,
+                       outbox_);
                 sent(now);
                 break;
-            default: break;
+            default:
+                break;
         }
         return std::nullopt;
     }
@@ -140,9 +154,11 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
                           (ack.type == PacketType::Pubrec && out.qos == 2) ||
                           (ack.type == PacketType::Pubcomp && out.qos == 2 && out.released);
     if (!expected) {
-        if (ack.type == PacketType::Pubrec && out.released) return std::nullopt;  // duplicate PUBREC
+        if (ack.type == PacketType::Pubrec && out.released)
+            return std::nullopt;  // duplicate PUBREC
         return Failure{static_cast<std::uint8_t>(ReasonCode::ProtocolError),
-                       "acknowledgement of the wrong kind for packet identifier " + std::to_string(ack.packet_id)};
+                       "acknowledgement of the wrong kind for packet identifier " +
+                           std::to_string(ack.packet_id)};
     }
     if (ack.type == PacketType::Pubrec && !is_failure(ack.reason)) {
         out.released = true;
@@ -175,8 +191,9 @@ void Session::resend_unconfirmed(Clock::time_point now) {
     sent(now);
 }
 
-std::optional<std::uint16_t> Session::publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
-                                              bool retain, Clock::time_point now) {
+std::optional<std::uint16_t> Session::publish(std::string_view topic, std::string_view payload,
+                                              std::uint8_t qos, bool retain,
+                                              Clock::time_point now) {
     if (!can_publish()) return std::nullopt;
     if (qos == 0) {
         encode_publish(topic, payload, 0, retain, false, 0, config_.version, outbox_);
@@ -184,13 +201,15 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
         return std::uint16_t{0};
     }
     const std::uint16_t id = next_packet_id();
-    const std::size_t start = encode_publish(topic, payload, qos, retain, false, id, config_.version, outbox_);
+    const std::size_t start =
+        encode_publish(topic, payload, qos, retain, false, id, config_.version, outbox_);
     outgoing_.emplace(id, Outgoing{outbox_.substr(start), order_++, qos});
     sent(now);
     return id;
 }
 
-std::uint16_t Session::subscribe(const std::vector<std::string>& filters, std::uint8_t qos, Clock::time_point now) {
+std::uint16_t Session::subscribe(const std::vector<std::string>& filters, std::uint8_t qos,
+                                 Clock::time_point now) {
     Subscribe s;
     s.packet_id = next_packet_id();
     for (const std::string& f : filters) s.subscriptions.push_back({f, qos});

@@ -26,7 +26,7 @@
 namespace mqtt::protocol {
 
 class Session {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     struct Config {
@@ -42,7 +42,7 @@ public:
     };
 
     class Handler {
-    public:
+      public:
         virtual ~Handler() = default;
         virtual void on_connack(const Connack& connack) = 0;
         virtual void on_message(const Publish& publish) = 0;
@@ -75,9 +75,10 @@ public:
 
     // Queues a PUBLISH. Returns the packet identifier (0 for QoS 0), or nothing when the
     // window is full or the session is not connected.
-    std::optional<std::uint16_t> publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
-                                         bool retain, Clock::time_point now);
-    std::uint16_t subscribe(const std::vector<std::string>& filters, std::uint8_t qos, Clock::time_point now);
+    std::optional<std::uint16_t> publish(std::string_view topic, std::string_view payload,
+                                         std::uint8_t qos, bool retain, Clock::time_point now);
+    std::uint16_t subscribe(const std::vector<std::string>& filters, std::uint8_t qos,
+                            Clock::time_point now);
     void disconnect();
 
     std::optional<Clock::time_point> next_deadline() const;
@@ -90,12 +91,12 @@ public:
     std::size_t window() const { return window_; }
     bool can_publish() const { return state_ == State::Connected && outgoing_.size() < window_; }
 
-private:
+  private:
     struct Outgoing {
-        std::string packet;       // the encoded PUBLISH, resent with DUP set
-        std::uint64_t order;      // resends keep the original order [MQTT-4.6.0-1]
+        std::string packet;   // the encoded PUBLISH, resent with DUP set
+        std::uint64_t order;  // resends keep the original order [MQTT-4.6.0-1]
         std::uint8_t qos;
-        bool released{false};     // QoS 2: PUBREC received, PUBREL sent
+        bool released{false};  // QoS 2: PUBREC received, PUBREL sent
     };
 
     std::uint16_t next_packet_id();

@@ -1,0 +1,274 @@
+// The session state machine driven by a scripted broker, without a socket: expect CONNECT,
+// answer CONNACK, expect PUBLISH, drop the connection, expect the resend with DUP.
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "mqtt/protocol/session.hpp"
+
+namespace mqtt::protocol {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = Session::Clock;
+
+struct Recorder : Session::Handler {
+    std::vector<Connack> connacks;
+    std::vector<std::string> messages;
+    std::vector<std::pair<std::uint16_t, std::uint8_t>> confirmed;
+    std::vector<Suback> subacks;
+    void on_connack(const Connack& c) override { connacks.push_back(c); }
+    void on_message(const Publish& p) override { messages.emplace_back(p.payload); }
+    void on_confirmed(std::uint16_t id, std::uint8_t reason) override {
+        confirmed.emplace_back(id, reason);
+    }
+    void on_suback(const Suback& s) override { subacks.push_back(s); }
+    void on_disconnect(const Disconnect&) override {}
+};
+
+// Plays the broker: decodes what the session wrote, and feeds it encoded replies.
+class ScriptedBroker {
+  public:
+    explicit ScriptedBroker(Session& s, Version v = Version::V5) : session_(s), version_(v) {}
+
+    std::vector<Packet> take_sent() {
+        std::vector<Packet> packets;
+        std::string& out = session_.outbox();
+        std::string_view rest = out;
+        while (!rest.empty()) {
+            DecodeResult d = decode(rest, version_);
+            EXPECT_EQ(d.status, DecodeStatus::Ok) << d.error;
+            if (d.status != DecodeStatus::Ok) break;
+            // Publish views point into the outbox: keep owned copies of the bytes.
+            if (auto* p = std::get_if<Publish>(&d.packet)) {
+                keep_.emplace_back(p->topic);
+                p->topic = keep_.back();
+                keep_.emplace_back(p->payload);
+                p->payload = keep_.back();
+            }
+            packets.push_back(d.packet);
+            rest.remove_prefix(d.consumed);
+        }
+        out.clear();
+        return packets;
+    }
+    Session::FeedResult reply(const Packet& p, Clock::time_point now = Clock::now()) {
+        std::string bytes;
+        encode(p, version_, bytes);
+        return session_.feed(bytes, now);
+    }
+
+  private:
+    Session& session_;
+    Version version_;
+    std::deque<std::string> keep_;
+};
+
+Session::Config config(std::size_t window = 10) {
+    Session::Config c;
+    c.client_id = "dev-1";
+    c.max_inflight = window;
+    c.clean_start = false;
+    return c;
+}
+
+TEST(Session, ConnectsAndCannotPublishBeforeConnack) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    const auto sent = broker.take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(std::get<Connect>(sent[0]).client_id, "dev-1");
+    EXPECT_FALSE(s.publish("t", "x", 1, false, Clock::now()));
+    broker.reply(Connack{});
+    EXPECT_EQ(s.state(), Session::State::Connected);
+    EXPECT_TRUE(s.publish("t", "x", 1, false, Clock::now()));
+}
+
+TEST(Session, Qos1IsConfirmedByPubackAndFreesTheWindow) {
+    Recorder rec;
+    Session s(config(2), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    broker.reply(Connack{});
+    const auto a = s.publish("t", "1", 1, false, Clock::now());
+    const auto b = s.publish("t", "2", 1, false, Clock::now());
+    ASSERT_TRUE(a && b);
+    EXPECT_NE(*a, *b);
+    EXPECT_FALSE(s.publish("t", "3", 1, false, Clock::now())) << "window of 2 is full";
+    broker.take_sent();
+    broker.reply(Ack{PacketType::Puback, *a, 0, {}});
+    EXPECT_EQ(rec.confirmed, (std::vector<std::pair<std::uint16_t, std::uint8_t>>{{*a, 0}}));
+    EXPECT_EQ(s.in_flight(), 1u);
+    EXPECT_TRUE(s.publish("t", "3", 1, false, Clock::now()));
+}
+
+TEST(Session, BrokerReceiveMaximumLowersTheWindow) {
+    Recorder rec;
+    Session s(config(100), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    Connack c;
+    c.properties.add(PropertyId::ReceiveMaximum, 3u);
+    broker.reply(c);
+    EXPECT_EQ(s.window(), 3u);
+}
+
+TEST(Session, RefusedMessageIsReportedWithItsReasonCode) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    broker.reply(Connack{});
+    const auto id = s.publish("t", "x", 1, false, Clock::now());
+    broker.reply(
+        Ack{PacketType::Puback, *id, static_cast<std::uint8_t>(ReasonCode::NotAuthorized), {}});
+    ASSERT_EQ(rec.confirmed.size(), 1u);
+    EXPECT_EQ(rec.confirmed[0].second, 0x87);
+}
+
+TEST(Session, Qos2FlowSendsPubrelAndConfirmsOnPubcomp) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    broker.reply(Connack{});
+    broker.take_sent();
+    const auto id = s.publish("t", "x", 2, false, Clock::now());
+    broker.take_sent();
+    broker.reply(Ack{PacketType::Pubrec, *id, 0, {}});
+    const auto sent = broker.take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(std::get<Ack>(sent[0]).type, PacketType::Pubrel);
+    EXPECT_TRUE(rec.confirmed.empty());
+    broker.reply(Ack{PacketType::Pubcomp, *id, 0, {}});
+    EXPECT_EQ(rec.confirmed.size(), 1u);
+    EXPECT_EQ(s.in_flight(), 0u);
+}
+
+TEST(Session, ReconnectResendsUnconfirmedInOrderWithDupAndPubrelForReleased) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    broker.reply(Connack{});
+    const auto first = s.publish("t", "first", 1, false, Clock::now());
+    const auto second = s.publish("t", "second", 2, false, Clock::now());
+    const auto third = s.publish("t", "third", 1, false, Clock::now());
+    broker.take_sent();
+    broker.reply(Ack{PacketType::Pubrec, *second, 0, {}});  // second is stored by the broker
+    broker.take_sent();
+
+    s.connection_lost();
+    s.connection_opened(Clock::now());
+    const auto connect = broker.take_sent();
+    EXPECT_FALSE(std::get<Connect>(connect.at(0)).clean_start);
+    broker.reply(Connack{true, 0, {}});  // session present [MQTT-4.4.0-1]
+    const auto resent = broker.take_sent();
+    ASSERT_EQ(resent.size(), 3u);
+    const auto& p1 = std::get<Publish>(resent[0]);
+    EXPECT_EQ(p1.packet_id, *first);
+    EXPECT_TRUE(p1.dup);
+    EXPECT_EQ(p1.payload, "first");
+    EXPECT_EQ(std::get<Ack>(resent[1]).type, PacketType::Pubrel);
+    EXPECT_EQ(std::get<Ack>(resent[1]).packet_id, *second);
+    EXPECT_EQ(std::get<Publish>(resent[2]).packet_id, *third);
+    EXPECT_TRUE(std::get<Publish>(resent[2]).dup);
+    EXPECT_EQ(s.in_flight(), 3u);
+}
+
+TEST(Session, IncomingQos1IsDeliveredAndAcknowledged) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    broker.reply(Connack{});
+    broker.take_sent();
+    broker.reply(Publish{"t", "hello", 1, false, false, 42, {}});
+    EXPECT_EQ(rec.messages, std::vector<std::string>{"hello"});
+    const auto sent = broker.take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(std::get<Ack>(sent[0]), (Ack{PacketType::Puback, 42, 0, {}}));
+}
+
+TEST(Session, IncomingQos2ResendBeforePubrelIsDeliveredOnce) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    broker.reply(Connack{});
+    broker.reply(Publish{"t", "once", 2, false, false, 7, {}});
+    broker.reply(Publish{"t", "once", 2, false, true, 7, {}});
+    EXPECT_EQ(rec.messages.size(), 1u);
+    broker.take_sent();
+    broker.reply(Ack{PacketType::Pubrel, 7, 0, {}});
+    const auto sent = broker.take_sent();
+    EXPECT_EQ(std::get<Ack>(sent.at(0)).type, PacketType::Pubcomp);
+    broker.reply(Publish{"t", "next", 2, false, false, 7, {}});  // the id may be reused now
+    EXPECT_EQ(rec.messages.size(), 2u);
+}
+
+TEST(Session, KeepaliveSendsPingreqAndFailsWithoutPingresp) {
+    Recorder rec;
+    auto c = config();
+    c.keepalive_s = 10;
+    Session s(c, rec);
+    ScriptedBroker broker(s);
+    const auto t0 = Clock::now();
+    s.connection_opened(t0);
+    broker.reply(Connack{}, t0);
+    broker.take_sent();
+    EXPECT_FALSE(s.tick(t0 + 9s));
+    EXPECT_TRUE(broker.take_sent().empty());
+    EXPECT_FALSE(s.tick(t0 + 10s));
+    const auto sent = broker.take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<Pingreq>(sent[0]));
+    const auto failure = s.tick(t0 + 21s);
+    ASSERT_TRUE(failure);
+    EXPECT_EQ(failure->reason, static_cast<std::uint8_t>(ReasonCode::KeepAliveTimeout));
+}
+
+TEST(Session, PacketBeforeConnackIsAProtocolError) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    const auto r = broker.reply(Pingresp{});
+    ASSERT_TRUE(r.failure);
+    EXPECT_NE(r.failure->message.find("before CONNACK"), std::string::npos);
+}
+
+TEST(Session, MalformedBytesFromTheBrokerFailTheConnection) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    broker.reply(Connack{});
+    using namespace std::string_literals;
+    const auto r = s.feed("\x36\x05\x00\x01t\x00\x01"s, Clock::now());  // QoS 3
+    ASSERT_TRUE(r.failure);
+    EXPECT_EQ(r.failure->reason, 0x81);
+}
+
+TEST(Session, PacketIdentifiersSkipThoseInUseAcrossTheWrap) {
+    Recorder rec;
+    Session s(config(65535), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    broker.reply(Connack{});
+    const auto first = s.publish("t", "x", 1, false, Clock::now());  // id 1 stays in flight
+    for (int i = 0; i < 70000; ++i) {
+        const auto id = s.publish("t", "x", 1, false, Clock::now());
+        ASSERT_TRUE(id);
+        ASSERT_NE(*id, *first);
+        ASSERT_NE(*id, 0);
+        broker.reply(Ack{PacketType::Puback, *id, 0, {}});
+        s.outbox().clear();
+    }
+}
+
+}  // namespace
+}  // namespace mqtt::protocol
