@@ -63,7 +63,8 @@ class NativeClient final : public Client, private Session::Handler {
     template <typename Done>
     bool run_until(Done done, std::chrono::milliseconds limit);
     void attempt(protocol::Version version);
-    void flush_and_confirm_qos0();
+    // Returns how many QoS 0 messages the write confirmed.
+    std::size_t flush_and_confirm_qos0();
 
     ConnectOptions options_;
     net::EventLoop loop_;
@@ -170,20 +171,20 @@ std::optional<PublishId> NativeClient::publish(std::string_view topic, std::stri
     return *id;
 }
 
-void NativeClient::flush_and_confirm_qos0() {
+std::size_t NativeClient::flush_and_confirm_qos0() {
     connection_->flush();
     // QoS 0 counts as confirmed once written to the socket.
-    if (qos0_unwritten_ > 0 && connection_->session().outbox().empty()) {
-        const std::size_t n = std::exchange(qos0_unwritten_, 0);
-        for (std::size_t i = 0; i < n; ++i) on_confirmed(0, 0);
-    }
+    if (qos0_unwritten_ == 0 || !connection_->session().outbox().empty()) return 0;
+    const std::size_t n = std::exchange(qos0_unwritten_, 0);
+    for (std::size_t i = 0; i < n; ++i) on_confirmed(0, 0);
+    return n;
 }
 
 void NativeClient::poll(std::chrono::milliseconds timeout) {
     if (!connection_ || !connection_->is_open())
         fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
-    flush_and_confirm_qos0();
-    auto wait = timeout;
+    // Writing freed room in the window (QoS 0): let the caller publish on without waiting.
+    auto wait = flush_and_confirm_qos0() > 0 ? std::chrono::milliseconds(0) : timeout;
     if (auto deadline = connection_->session().next_deadline()) {
         const auto until =
             std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());

@@ -2,12 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 namespace telemetry {
 namespace {
-
-using nlohmann::json;
 
 DecodedReading fail(std::string reason) {
     return {std::nullopt, std::move(reason)};
@@ -36,63 +34,79 @@ std::string_view encode_reading(const Reading& r, std::string& out) {
 }
 
 DecodedReading decode_reading(std::string_view payload) {
-    json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded()) return fail("not valid JSON");
-    if (!doc.is_object()) return fail("not a JSON object");
+    // simdjson's on-demand parser: the subscriber decodes every message, and a DOM parser
+    // (nlohmann) cost more CPU per message than all of our MQTT handling together.
+    thread_local simdjson::ondemand::parser parser;
+    thread_local std::string padded;
+    padded.assign(payload);
+    padded.resize(payload.size() + simdjson::SIMDJSON_PADDING);
+    simdjson::ondemand::document doc;
+    if (parser.iterate(padded.data(), payload.size(), padded.size()).get(doc)) return fail("not valid JSON");
+    simdjson::ondemand::object obj;
+    if (doc.get_object().get(obj)) return fail("not a JSON object");
 
-    const auto field = [&](const char* name) -> const json* {
-        auto it = doc.find(name);
-        return it == doc.end() ? nullptr : &*it;
-    };
-
-    const json* v = field("v");
-    if (v == nullptr || !v->is_number_integer() || v->get<std::int64_t>() != kSchemaVersion)
-        return fail("\"v\" must be schema version 1");
-
+    enum Seen : unsigned { kV = 1, kRun = 2, kDev = 4, kSeq = 8, kTs = 16, kTemp = 32, kHum = 64, kPres = 128, kBatt = 256 };
+    unsigned seen = 0;
     Reading r;
-    const json* run = field("run");
-    if (run == nullptr || !run->is_string() ||
-        !is_plain_identifier(run->get_ref<const std::string&>()))
-        return fail("\"run\" must be an identifier of 1-64 characters [A-Za-z0-9._-]");
-    r.run = run->get<std::string>();
-
-    const json* dev = field("dev");
-    if (dev == nullptr || !dev->is_string() ||
-        !is_plain_identifier(dev->get_ref<const std::string&>()))
-        return fail("\"dev\" must be an identifier of 1-64 characters [A-Za-z0-9._-]");
-    r.device = dev->get<std::string>();
-
-    const json* seq = field("seq");
-    if (seq == nullptr || !seq->is_number_unsigned() || seq->get<std::uint64_t>() == 0)
-        return fail("\"seq\" must be an integer >= 1");
-    r.seq = seq->get<std::uint64_t>();
-
-    const json* ts = field("ts");
-    if (ts == nullptr || !ts->is_number_integer() || ts->get<std::int64_t>() <= 0)
-        return fail("\"ts\" must be a positive integer (microseconds since the epoch)");
-    r.ts_us = ts->get<std::int64_t>();
-
-    struct Bounded {
-        const char* name;
-        double* target;
-        double min;
-        double max;
+    const auto number = [&](simdjson::ondemand::value value, const char* name, double min, double max,
+                            double& target) -> std::optional<std::string> {
+        double d = 0;
+        if (value.get_double().get(d)) return fmt::format("\"{}\" must be a number", name);
+        if (!(d >= min && d <= max)) return fmt::format("\"{}\" must be within [{}, {}]", name, min, max);
+        target = d;
+        return std::nullopt;
     };
-    const Bounded values[] = {
-        {"temp", &r.temperature_c, -273.15, 1000.0},
-        {"hum", &r.humidity_pct, 0.0, 100.0},
-        {"pres", &r.pressure_hpa, 0.0, 2000.0},
-        {"batt", &r.battery_pct, 0.0, 100.0},
-    };
-    for (const Bounded& b : values) {
-        const json* value = field(b.name);
-        if (value == nullptr || !value->is_number())
-            return fail(fmt::format("\"{}\" must be a number", b.name));
-        const double d = value->get<double>();
-        if (!(d >= b.min && d <= b.max))
-            return fail(fmt::format("\"{}\" must be within [{}, {}]", b.name, b.min, b.max));
-        *b.target = d;
+    for (auto field : obj) {
+        std::string_view key;
+        if (field.unescaped_key().get(key)) return fail("not valid JSON");
+        simdjson::ondemand::value value;
+        if (field.value().get(value)) return fail("not valid JSON");
+        std::optional<std::string> problem;
+        if (key == "v") {
+            std::int64_t v = 0;
+            if (value.get_int64().get(v) || v != kSchemaVersion) return fail("\"v\" must be schema version 1");
+            seen |= kV;
+        } else if (key == "run" || key == "dev") {
+            std::string_view id;
+            if (value.get_string().get(id) || !is_plain_identifier(id))
+                return fail(fmt::format("\"{}\" must be an identifier of 1-64 characters [A-Za-z0-9._-]", key));
+            (key == "run" ? r.run : r.device).assign(id);
+            seen |= key == "run" ? kRun : kDev;
+        } else if (key == "seq") {
+            if (value.get_uint64().get(r.seq) || r.seq == 0) return fail("\"seq\" must be an integer >= 1");
+            seen |= kSeq;
+        } else if (key == "ts") {
+            if (value.get_int64().get(r.ts_us) || r.ts_us <= 0)
+                return fail("\"ts\" must be a positive integer (microseconds since the epoch)");
+            seen |= kTs;
+        } else if (key == "temp") {
+            problem = number(value, "temp", -273.15, 1000.0, r.temperature_c);
+            seen |= kTemp;
+        } else if (key == "hum") {
+            problem = number(value, "hum", 0.0, 100.0, r.humidity_pct);
+            seen |= kHum;
+        } else if (key == "pres") {
+            problem = number(value, "pres", 0.0, 2000.0, r.pressure_hpa);
+            seen |= kPres;
+        } else if (key == "batt") {
+            problem = number(value, "batt", 0.0, 100.0, r.battery_pct);
+            seen |= kBatt;
+        }
+        if (problem) return fail(std::move(*problem));
     }
+    static constexpr std::pair<unsigned, const char*> kRequired[] = {
+        {kV, "\"v\" must be schema version 1"},
+        {kRun, "\"run\" must be an identifier of 1-64 characters [A-Za-z0-9._-]"},
+        {kDev, "\"dev\" must be an identifier of 1-64 characters [A-Za-z0-9._-]"},
+        {kSeq, "\"seq\" must be an integer >= 1"},
+        {kTs, "\"ts\" must be a positive integer (microseconds since the epoch)"},
+        {kTemp, "\"temp\" must be a number"},
+        {kHum, "\"hum\" must be a number"},
+        {kPres, "\"pres\" must be a number"},
+        {kBatt, "\"batt\" must be a number"},
+    };
+    for (const auto& [bit, message] : kRequired)
+        if ((seen & bit) == 0) return fail(message);
     return {std::move(r), {}};
 }
 

@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""End-to-end throughput: our publisher/subscriber against baselines, each pair on a freshly
+started Mosquitto with config/mosquitto.conf, in the same run. Prints msg/s (median, min-max),
+CPU seconds per process, peak RSS, the broker's CPU, and the ratio of ours to each baseline.
+
+Pairs: native (our engine), libmosquitto (our programs with --client libmosquitto -V 311: the
+same application code on the broker project's client library), paho (Python paho-mqtt 1.6.1).
+Throughput is the subscriber's: unique messages from its first to its last message.
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BIN = ROOT / "build" / "release" / "src"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_broker(run_dir, port):
+    conf = run_dir / "mosquitto.conf"
+    conf.write_text((ROOT / "config" / "mosquitto.conf").read_text() +
+                    f"\nlistener {port} 127.0.0.1\npersistence_location {run_dir}/\n"
+                    f"log_dest file {run_dir}/mosquitto.log\nuser {os.environ.get('USER') or 'root'}\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("mosquitto did not start")
+
+
+def cpu_seconds(pid):
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def timed(cmd, time_file):
+    return ["/usr/bin/time", "-v", "-o", str(time_file)] + cmd
+
+
+def read_time(path):
+    text = path.read_text()
+    get = lambda key: float(next(l.split(":")[-1] for l in text.splitlines() if key in l))
+    return get("User time") + get("System time"), int(get("Maximum resident set size")) / 1024
+
+
+def wait_text(path, needle, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and needle in path.read_text(errors="replace"):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def commands(pair, port, count, qos, d):
+    if pair == "paho":
+        py = "/usr/bin/python3"
+        sub = [py, str(ROOT / "bench" / "paho_subscriber.py"), "127.0.0.1", str(port), str(count)]
+        pub = [py, str(ROOT / "bench" / "paho_publisher.py"), "127.0.0.1", str(port), str(count), str(qos)]
+        return sub, pub, "ready"
+    engine = ["--client", "libmosquitto", "-V", "311"] if pair == "libmosquitto" else ["--client", "native"]
+    common = ["-p", str(port), "--progress-every", "0"] + engine
+    sub = [str(BIN / "mqtt_subscriber"), *common, "-C", str(count), "--idle-timeout", "10", "--report", str(d / "sub.json")]
+    pub = [str(BIN / "mqtt_publisher"), *common, "-n", str(count), "-q", str(qos), "--report", str(d / "pub.json")]
+    return sub, pub, "(ready)"
+
+
+def run_once(pair, count, qos):
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-bench-"))
+    try:
+        port = free_port()
+        broker = start_broker(d, port)
+        sub_cmd, pub_cmd, ready = commands(pair, port, count, qos, d)
+        with open(d / "sub.out", "w") as so, open(d / "sub.err", "w") as se:
+            sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=so, stderr=se)
+        if not wait_text(d / "sub.err", ready, 20):
+            raise RuntimeError(f"{pair} subscriber not ready: {(d / 'sub.err').read_text()}")
+        with open(d / "pub.out", "w") as po, open(d / "pub.err", "w") as pe:
+            pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=po, stderr=pe)
+        pub.wait(timeout=1800)
+        sub.wait(timeout=1800)
+        broker_cpu = cpu_seconds(broker.pid)
+        broker.terminate()
+        broker.wait(timeout=30)
+        if pair == "paho":
+            result = json.loads((d / "sub.out").read_text().strip().splitlines()[-1])
+            received = result["received"]
+        else:
+            result = json.loads((d / "sub.json").read_text())
+            received = result["unique"]
+        pub_cpu, pub_rss = read_time(d / "pub.time")
+        sub_cpu, sub_rss = read_time(d / "sub.time")
+        return {"rate": result["msgs_per_sec"], "received": received, "pub_cpu": pub_cpu, "sub_cpu": sub_cpu,
+                "pub_rss": pub_rss, "sub_rss": sub_rss, "broker_cpu": broker_cpu, "elapsed": result["elapsed_s"]}
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--count", type=int, default=1_000_000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--qos", default="1,0", help="comma-separated QoS levels")
+    ap.add_argument("--pairs", default="native,libmosquitto,paho")
+    args = ap.parse_args()
+    pairs = args.pairs.split(",")
+    rows = {}
+    for qos in [int(q) for q in args.qos.split(",")]:
+        for rep in range(args.reps):
+            for pair in pairs:  # interleaved, so drift on a shared machine hits every pair alike
+                r = run_once(pair, args.count, qos)
+                rows.setdefault((qos, pair), []).append(r)
+                print(f"qos {qos} rep {rep + 1} {pair:12s} {r['rate']:9.0f} msg/s  received {r['received']}"
+                      f"  cpu pub {r['pub_cpu']:.2f}s sub {r['sub_cpu']:.2f}s broker {r['broker_cpu']:.2f}s",
+                      file=sys.stderr, flush=True)
+
+    print(f"\n{args.count:,} messages per run, {args.reps} runs each, Mosquitto with config/mosquitto.conf\n")
+    print(f"| QoS | pair | msg/s median (min-max) | received | CPU s pub / sub (median) | client CPU µs/msg | "
+          f"broker CPU s (% of wall) | peak RSS MB pub / sub | ours ÷ this |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (qos, pair), rs in rows.items():
+        med = lambda k: statistics.median(r[k] for r in rs)
+        ours = statistics.median(r["rate"] for r in rows.get((qos, "native"), rs))
+        rate = med("rate")
+        us = (med("pub_cpu") + med("sub_cpu")) / args.count * 1e6
+        print(f"| {qos} | {pair} | {rate:,.0f} ({min(r['rate'] for r in rs):,.0f}-{max(r['rate'] for r in rs):,.0f}) | "
+              f"{min(r['received'] for r in rs):,} | {med('pub_cpu'):.2f} / {med('sub_cpu'):.2f} | {us:.1f} | "
+              f"{med('broker_cpu'):.1f} ({100 * med('broker_cpu') / max(med('elapsed'), 1e-9):.0f}%) | "
+              f"{max(r['pub_rss'] for r in rs):.1f} / {max(r['sub_rss'] for r in rs):.1f} | "
+              f"{ours / rate if rate else 0:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
