@@ -197,4 +197,6 @@ fs::path project_config() {
     return PROJECT_SOURCE_DIR "/config/mosquitto.conf";
 }
 
+fs::path project_dir() { return PROJECT_SOURCE_DIR; }
+
 }  // namespace harness

@@ -101,5 +101,6 @@ class Broker {
 std::string publisher_path();
 std::string subscriber_path();
 fs::path project_config();
+fs::path project_dir();
 
 }  // namespace harness
