@@ -1,6 +1,9 @@
 #include "telemetry/payload.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
+
+#include <cmath>
 
 #include <simdjson.h>
 
@@ -23,13 +26,35 @@ bool is_plain_identifier(std::string_view id) {
     return true;
 }
 
+namespace {
+// Two decimals as integer hundredths: several times faster than floating-point formatting,
+// and the simulated sensors have no more precision than that.
+void append_hundredths(fmt::memory_buffer& out, double value) {
+    const auto h = static_cast<std::int64_t>(std::llround(value * 100.0));
+    const std::uint64_t a = h < 0 ? static_cast<std::uint64_t>(-h) : static_cast<std::uint64_t>(h);
+    fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}{}.{:02}"), h < 0 ? "-" : "", a / 100,
+                   a % 100);
+}
+void append(fmt::memory_buffer& out, std::string_view text) {
+    out.append(text);
+}
+}  // namespace
+
 std::string_view encode_reading(const Reading& r, std::string& out) {
-    out.clear();
-    fmt::format_to(std::back_inserter(out),
-                   R"({{"v":{},"run":"{}","dev":"{}","seq":{},"ts":{},"temp":{:.2f},"hum":{:.2f},)"
-                   R"("pres":{:.2f},"batt":{:.2f}}})",
-                   kSchemaVersion, r.run, r.device, r.seq, r.ts_us, r.temperature_c, r.humidity_pct,
-                   r.pressure_hpa, r.battery_pct);
+    // fmt's own buffer with compiled format strings: a std::string back_inserter costs more.
+    fmt::memory_buffer buf;
+    fmt::format_to(std::back_inserter(buf),
+                   FMT_COMPILE(R"({{"v":{},"run":"{}","dev":"{}","seq":{},"ts":{},"temp":)"),
+                   kSchemaVersion, r.run, r.device, r.seq, r.ts_us);
+    append_hundredths(buf, r.temperature_c);
+    append(buf, R"(,"hum":)");
+    append_hundredths(buf, r.humidity_pct);
+    append(buf, R"(,"pres":)");
+    append_hundredths(buf, r.pressure_hpa);
+    append(buf, R"(,"batt":)");
+    append_hundredths(buf, r.battery_pct);
+    append(buf, "}");
+    out.assign(buf.data(), buf.size());
     return out;
 }
 
@@ -41,18 +66,30 @@ DecodedReading decode_reading(std::string_view payload) {
     padded.assign(payload);
     padded.resize(payload.size() + simdjson::SIMDJSON_PADDING);
     simdjson::ondemand::document doc;
-    if (parser.iterate(padded.data(), payload.size(), padded.size()).get(doc)) return fail("not valid JSON");
+    if (parser.iterate(padded.data(), payload.size(), padded.size()).get(doc))
+        return fail("not valid JSON");
     simdjson::ondemand::object obj;
     if (doc.get_object().get(obj)) return fail("not a JSON object");
 
-    enum Seen : unsigned { kV = 1, kRun = 2, kDev = 4, kSeq = 8, kTs = 16, kTemp = 32, kHum = 64, kPres = 128, kBatt = 256 };
+    enum Seen : unsigned {
+        kV = 1,
+        kRun = 2,
+        kDev = 4,
+        kSeq = 8,
+        kTs = 16,
+        kTemp = 32,
+        kHum = 64,
+        kPres = 128,
+        kBatt = 256
+    };
     unsigned seen = 0;
     Reading r;
-    const auto number = [&](simdjson::ondemand::value value, const char* name, double min, double max,
-                            double& target) -> std::optional<std::string> {
+    const auto number = [&](simdjson::ondemand::value value, const char* name, double min,
+                            double max, double& target) -> std::optional<std::string> {
         double d = 0;
         if (value.get_double().get(d)) return fmt::format("\"{}\" must be a number", name);
-        if (!(d >= min && d <= max)) return fmt::format("\"{}\" must be within [{}, {}]", name, min, max);
+        if (!(d >= min && d <= max))
+            return fmt::format("\"{}\" must be within [{}, {}]", name, min, max);
         target = d;
         return std::nullopt;
     };
@@ -64,16 +101,19 @@ DecodedReading decode_reading(std::string_view payload) {
         std::optional<std::string> problem;
         if (key == "v") {
             std::int64_t v = 0;
-            if (value.get_int64().get(v) || v != kSchemaVersion) return fail("\"v\" must be schema version 1");
+            if (value.get_int64().get(v) || v != kSchemaVersion)
+                return fail("\"v\" must be schema version 1");
             seen |= kV;
         } else if (key == "run" || key == "dev") {
             std::string_view id;
             if (value.get_string().get(id) || !is_plain_identifier(id))
-                return fail(fmt::format("\"{}\" must be an identifier of 1-64 characters [A-Za-z0-9._-]", key));
+                return fail(fmt::format(
+                    "\"{}\" must be an identifier of 1-64 characters [A-Za-z0-9._-]", key));
             (key == "run" ? r.run : r.device).assign(id);
             seen |= key == "run" ? kRun : kDev;
         } else if (key == "seq") {
-            if (value.get_uint64().get(r.seq) || r.seq == 0) return fail("\"seq\" must be an integer >= 1");
+            if (value.get_uint64().get(r.seq) || r.seq == 0)
+                return fail("\"seq\" must be an integer >= 1");
             seen |= kSeq;
         } else if (key == "ts") {
             if (value.get_int64().get(r.ts_us) || r.ts_us <= 0)

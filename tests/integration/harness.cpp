@@ -197,6 +197,8 @@ fs::path project_config() {
     return PROJECT_SOURCE_DIR "/config/mosquitto.conf";
 }
 
-fs::path project_dir() { return PROJECT_SOURCE_DIR; }
+fs::path project_dir() {
+    return PROJECT_SOURCE_DIR;
+}
 
 }  // namespace harness

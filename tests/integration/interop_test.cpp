@@ -37,15 +37,17 @@ TEST(Interop, LibmosquittoPublisherToNativeSubscriber) {
     Broker broker;
     for (const char* version : {"5", "311"}) {
         TempDir dir;
-        expect_verified(run_pair(broker, dir, {"-n", "20000", "-q", "2", "--client", "libmosquitto", "-V", version},
-                                 {"-V", version}),
-                        20000);
+        expect_verified(
+            run_pair(broker, dir,
+                     {"-n", "20000", "-q", "2", "--client", "libmosquitto", "-V", version},
+                     {"-V", version}),
+            20000);
     }
 }
 
 // aedes on a free port, a child of the test, stopped by PID.
 class AedesBroker {
-public:
+  public:
     explicit AedesBroker(const TempDir& dir) : port_(free_port()) {
         const fs::path script = project_dir() / "tests/interop/aedes_broker.js";
         if (!fs::exists(project_dir() / "tests/interop/node_modules/aedes"))
@@ -68,7 +70,7 @@ public:
     AedesBroker& operator=(const AedesBroker&) = delete;
     std::string port_str() const { return std::to_string(port_); }
 
-private:
+  private:
     std::uint16_t port_;
     std::optional<ChildProcess> process_;
 };
@@ -77,14 +79,16 @@ PairResult run_pair_on(const std::string& port, const TempDir& dir, std::vector<
                        std::vector<std::string> sub) {
     // run_pair takes a Mosquitto Broker; here the port is all it needs.
     PairResult r;
-    std::vector<std::string> sub_cmd{subscriber_path(), "-p", port, "--report", (dir / "sub.json").string()};
+    std::vector<std::string> sub_cmd{subscriber_path(), "-p", port, "--report",
+                                     (dir / "sub.json").string()};
     sub_cmd.insert(sub_cmd.end(), sub.begin(), sub.end());
     ChildProcess s(sub_cmd, dir / "sub.out", dir / "sub.err");
     if (!wait_for_text(dir / "sub.err", "(ready)", 20s)) {
         ADD_FAILURE() << read_file(dir / "sub.err");
         return r;
     }
-    std::vector<std::string> pub_cmd{publisher_path(), "-p", port, "--report", (dir / "pub.json").string()};
+    std::vector<std::string> pub_cmd{publisher_path(), "-p", port, "--report",
+                                     (dir / "pub.json").string()};
     pub_cmd.insert(pub_cmd.end(), pub.begin(), pub.end());
     ChildProcess p(pub_cmd, dir / "pub.out", dir / "pub.err");
     r.publisher_status = p.wait(120s).value_or(-1);
@@ -111,7 +115,9 @@ TEST(Interop, AedesBrokerFallsBackToMqtt311AndDeliversExactly) {
 TEST(Interop, AedesBrokerQos2WithExplicitMqtt311) {
     TempDir dir;
     AedesBroker aedes(dir);
-    expect_verified(run_pair_on(aedes.port_str(), dir, {"-n", "5000", "-q", "2", "-V", "311"}, {"-V", "311"}), 5000);
+    expect_verified(
+        run_pair_on(aedes.port_str(), dir, {"-n", "5000", "-q", "2", "-V", "311"}, {"-V", "311"}),
+        5000);
 }
 
 }  // namespace

@@ -23,6 +23,18 @@ TEST(PayloadCodec, EncodesTheDocumentedSchemaExactly) {
               R"("temp":21.53,"hum":45.20,"pres":1013.25,"batt":99.87})");
 }
 
+TEST(PayloadCodec, WritesNegativeAndRoundedValuesWithTwoDecimals) {
+    Reading r = sample();
+    r.temperature_c = -0.046;
+    r.humidity_pct = 0.005;
+    r.pressure_hpa = 999.999;
+    r.battery_pct = 7;
+    std::string buffer;
+    const std::string_view s = encode_reading(r, buffer);
+    EXPECT_NE(s.find(R"("temp":-0.05,"hum":0.01,"pres":1000.00,"batt":7.00})"), std::string::npos)
+        << s;
+}
+
 TEST(PayloadCodec, AcceptsFieldsInAnyOrderAndUnknownFields) {
     const auto d = decode_reading(
         R"({"seq":7,"dev":"d1","run":"r","v":1,"ts":5,"temp":-3,"hum":0,"pres":900.5,"batt":100,"fw":"2.1"})");
