@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <fstream>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -13,7 +14,9 @@
 #include "app/signals.hpp"
 #include "sim/rate_pacer.hpp"
 #include "sim/sensor_model.hpp"
+#include "telemetry/latency_histogram.hpp"
 #include "telemetry/payload.hpp"
+#include "telemetry/report.hpp"
 #include "telemetry/run_summary.hpp"
 
 namespace app {
@@ -48,6 +51,9 @@ struct Counters {
     bool summary_confirmed{false};
     std::string end_reason{"complete"};
     std::string error;
+    telemetry::LatencyHistogram puback;         // publish -> PUBACK/PUBCOMP, whole run
+    telemetry::LatencyHistogram puback_second;  // the same, current second of the timeline
+    std::vector<telemetry::PublisherSecond> timeline;
 };
 
 nlohmann::json make_report(const PublisherOptions& o, const std::string& run_id, const Counters& c,
@@ -69,6 +75,8 @@ nlohmann::json make_report(const PublisherOptions& o, const std::string& run_id,
         {"end_reason", c.end_reason},
         {"error", c.error},
         {"exit_status", exit_status},
+        {"puback_latency_us", telemetry::latency_summary(c.puback, true)},
+        {"timeline", telemetry::to_json(c.timeline)},
     };
 }
 
@@ -84,6 +92,18 @@ int run_publisher(const PublisherOptions& o) {
 
     Counters c;
     const auto started = Clock::now();
+    std::size_t in_flight_now = 0;  // refreshed by the loops, read by the timeline
+    // One timeline row per second: cumulative counts, the second's rate and PUBACK latency.
+    const auto add_timeline_row = [&] {
+        const double t_s = std::chrono::duration<double>(Clock::now() - started).count();
+        const double prev_t = c.timeline.empty() ? 0.0 : c.timeline.back().t_s;
+        const std::uint64_t prev = c.timeline.empty() ? 0 : c.timeline.back().confirmed;
+        const double dt = t_s - prev_t;
+        c.timeline.push_back({t_s, c.published, c.confirmed, in_flight_now,
+                              dt > 0 ? static_cast<double>(c.confirmed - prev) / dt : 0.0,
+                              c.puback_second.percentile(0.50), c.puback_second.percentile(0.99)});
+        c.puback_second.reset();
+    };
     const auto elapsed_s = [&] {
         return std::chrono::duration<double>(Clock::now() - started).count();
     };
@@ -96,18 +116,31 @@ int run_publisher(const PublisherOptions& o) {
                     secs > 0 ? static_cast<double>(c.confirmed) / secs : 0.0,
                     status == kInterrupted ? " (interrupted)" : "");
         std::fflush(stdout);
+        add_timeline_row();
         report_file.write(make_report(o, run_id, c, secs, status));
+        if (!o.csv_file.empty()) {
+            std::ofstream csv(o.csv_file, std::ios::trunc);
+            csv << telemetry::timeline_csv(c.timeline);
+            if (!csv) print_error(kProgram, "cannot write " + o.csv_file);
+        }
         return status;
     };
 
     auto client = mqtt::make_client(o.engine);
     std::optional<mqtt::PublishId> summary_id;
+    // When each in-flight QoS 1/2 message was handed over, by packet identifier.
+    std::vector<Clock::time_point> sent_at(65536);
     client->on_confirmed([&](mqtt::PublishId id, std::uint8_t reason) {
         const bool accepted = reason < 0x80;
         if (summary_id && id == *summary_id) {
             c.summary_confirmed = accepted;
         } else if (accepted) {
             ++c.confirmed;
+            if (qos != mqtt::QoS::AtMostOnce) {
+                const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at[id % 65536]).count();
+                c.puback.record(us);
+                c.puback_second.record(us);
+            }
         } else {
             // MQTT 5 brokers say why they refuse a message (0x87 not authorised, 0x97 quota
             // exceeded): such a message is acknowledged but not accepted.
@@ -138,9 +171,21 @@ int run_publisher(const PublisherOptions& o) {
     std::uint64_t next_progress = o.output.progress_every;
     const auto report_progress = [&] {
         const double secs = elapsed_s();
-        progress.update(fmt::format("published {} confirmed {} in flight {} | {:.0f} msg/s",
-                                    c.published, c.confirmed, client->in_flight(),
-                                    secs > 0 ? static_cast<double>(c.confirmed) / secs : 0.0));
+        const double rate = secs > 0 ? static_cast<double>(c.confirmed) / secs : 0.0;
+        const std::string eta =
+            rate > 0 && c.confirmed < o.count
+                ? fmt::format(" | ETA {:.0f} s", static_cast<double>(o.count - c.confirmed) / rate)
+                : "";
+        progress.update(fmt::format("sent {} confirmed {} in flight {} | {:.0f} msg/s | PUBACK p99 {:.2f} ms{}",
+                                    c.published, c.confirmed, client->in_flight(), rate,
+                                    static_cast<double>(c.puback.percentile(0.99)) / 1000.0, eta));
+    };
+    Clock::time_point next_row = started + std::chrono::seconds(1);
+    const auto maybe_timeline_row = [&] {
+        in_flight_now = client->in_flight();
+        if (Clock::now() < next_row) return;
+        add_timeline_row();
+        next_row += std::chrono::seconds(1);
     };
 
     try {
@@ -158,9 +203,11 @@ int run_publisher(const PublisherOptions& o) {
                 const std::size_t device_index = c.published % o.devices;
                 const telemetry::Reading& r = fleet.next(ts);
                 telemetry::encode_reading(r, payload);
-                if (!client->publish(topics[device_index], payload, qos))
+                const auto id = client->publish(topics[device_index], payload, qos);
+                if (!id)
                     throw mqtt::Error(mqtt::ErrorKind::Protocol,
                                       "publish refused with room in the window");
+                if (qos != mqtt::QoS::AtMostOnce) sent_at[*id % 65536] = Clock::now();
                 ++c.published;
             }
             std::chrono::milliseconds wait{0};
@@ -172,6 +219,7 @@ int run_publisher(const PublisherOptions& o) {
                 wait = std::chrono::milliseconds(100);
             }
             client->poll(wait);
+            maybe_timeline_row();
             if (o.output.progress_every != 0 && c.confirmed >= next_progress) {
                 report_progress();
                 next_progress =
@@ -182,8 +230,10 @@ int run_publisher(const PublisherOptions& o) {
         // Await outstanding confirmations, bounded so a silent broker cannot hang us.
         const auto drain_deadline =
             Clock::now() + std::chrono::milliseconds(static_cast<long>(o.drain_timeout_s * 1000));
-        while (client->in_flight() > 0 && Clock::now() < drain_deadline)
+        while (client->in_flight() > 0 && Clock::now() < drain_deadline) {
             client->poll(std::chrono::milliseconds(100));
+            maybe_timeline_row();
+        }
 
         // The run summary tells the consumer exactly what to expect.
         telemetry::RunSummary summary{run_id,           o.qos, c.published, c.confirmed,

@@ -25,6 +25,7 @@ struct PublisherOptions {
     std::uint64_t seed{1};
     std::string run_id;  // empty: random
     double drain_timeout_s{30.0};
+    std::string csv_file;  // --csv: the per-second timeline
 };
 
 Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args);

@@ -8,6 +8,7 @@
 
 #include "app/cli_common.hpp"
 #include "mqtt/client.hpp"
+#include "telemetry/report.hpp"
 
 namespace app {
 
@@ -20,6 +21,9 @@ struct SubscriberOptions {
     std::optional<std::uint64_t> count;  // finish after this many unique messages
     double idle_timeout_s{30.0};
     std::size_t max_gaps{20};  // gap ranges listed in the report
+    telemetry::Thresholds thresholds;
+    std::string csv_file;   // --csv: the per-second timeline
+    std::string html_file;  // --html: a self-contained HTML report
 };
 
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args);

@@ -30,15 +30,24 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                    "instead of max_inflight_messages)")
         ->capture_default_str()
         ->check(CLI::Range(1, 65535));
+    cli.add_option("--max-missing", o.thresholds.max_missing, "Fail when more messages are missing")
+        ->capture_default_str();
+    cli.add_option("--max-duplicates", o.thresholds.max_duplicates, "Fail when more duplicates arrived (default: no limit)");
+    cli.add_option("--max-p99-ms", o.thresholds.max_p99_ms, "Fail when the end-to-end p99 latency is higher (ms)")
+        ->check(CLI::Range(0.0, 1e9));
+    cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
+    cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");
     add_output_flags(cli, o.output);
     cli.footer(
         std::string(
             "\nExamples:\n"
             "  mqtt_subscriber -p 1883                     verify a run, end on its summary\n"
             "  mqtt_subscriber -C 10000 --idle-timeout 5   stop after 10,000 unique messages\n"
-            "  mqtt_subscriber -t 'sensors/sensor-0001/telemetry' --report sub.json\n\n"
-            "A run is verified when nothing is missing or malformed; duplicates and\n"
-            "out-of-order deliveries are reported (legal at QoS 1) but do not fail it.\n\n") +
+            "  mqtt_subscriber -t 'sensors/sensor-0001/telemetry' --report sub.json\n"
+            "  mqtt_subscriber --max-p99-ms 50 --html report.html --csv timeline.csv\n\n"
+            "A run is verified when nothing is missing (beyond --max-missing), malformed or\n"
+            "corrupt and every threshold holds; duplicates and out-of-order deliveries are\n"
+            "reported (legal at QoS 1) and fail a run only above --max-duplicates.\n\n") +
         kExitStatusHelp);
 
     return parse_with(cli, o, args, [](const SubscriberOptions& s) -> std::optional<std::string> {

@@ -6,12 +6,19 @@
 #include <cmath>
 
 #include <simdjson.h>
+#include <zlib.h>
 
 namespace telemetry {
 namespace {
 
 DecodedReading fail(std::string reason) {
-    return {std::nullopt, std::move(reason)};
+    return {std::nullopt, std::move(reason), DecodeProblem::Malformed};
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
 }
 
 }  // namespace
@@ -53,12 +60,34 @@ std::string_view encode_reading(const Reading& r, std::string& out) {
     append_hundredths(buf, r.pressure_hpa);
     append(buf, R"(,"batt":)");
     append_hundredths(buf, r.battery_pct);
-    append(buf, "}");
+    const std::uint32_t crc = payload_crc({buf.data(), buf.size()});
+    fmt::format_to(std::back_inserter(buf), FMT_COMPILE(R"(,"crc":"{:08x}"}})"), crc);
     out.assign(buf.data(), buf.size());
     return out;
 }
 
+std::uint32_t payload_crc(std::string_view body) {
+    return static_cast<std::uint32_t>(
+        crc32_z(0, reinterpret_cast<const Bytef*>(body.data()), body.size()));
+}
+
 DecodedReading decode_reading(std::string_view payload) {
+    // The checksum first: a corrupted payload may no longer be JSON at all.
+    constexpr std::string_view kCrcKey = R"(,"crc":")";
+    if (payload.size() < kCrcSuffixSize || payload.substr(payload.size() - kCrcSuffixSize, kCrcKey.size()) != kCrcKey ||
+        payload.substr(payload.size() - 2) != "\"}")
+        return fail(R"(payload must end with ,"crc":"<8 lower-case hex digits>"})");
+    std::uint32_t announced = 0;
+    for (char c : payload.substr(payload.size() - 10, 8)) {
+        const int h = hex_value(c);
+        if (h < 0) return fail(R"("crc" must be 8 lower-case hex digits)");
+        announced = (announced << 4) | static_cast<std::uint32_t>(h);
+    }
+    const std::uint32_t actual = payload_crc(payload.substr(0, payload.size() - kCrcSuffixSize));
+    if (actual != announced)
+        return {std::nullopt, fmt::format("checksum mismatch: crc {:08x}, content {:08x}", announced, actual),
+                DecodeProblem::Corrupt};
+
     // simdjson's on-demand parser: the subscriber decodes every message, and a DOM parser
     // (nlohmann) cost more CPU per message than all of our MQTT handling together.
     thread_local simdjson::ondemand::parser parser;

@@ -33,10 +33,19 @@ bool is_plain_identifier(std::string_view id);
 // Values are written with two decimals: the precision of the simulated sensors.
 std::string_view encode_reading(const Reading& reading, std::string& out);
 
-// Outcome of decoding: either a reading or the reason it does not follow the schema.
+// Every payload ends with ,"crc":"<8 hex digits>"} : the CRC-32 (zlib's, ISO-HDLC) of all the
+// bytes before that suffix. A payload whose checksum does not match was corrupted on the way;
+// one that lacks the suffix or breaks the schema is malformed.
+inline constexpr std::size_t kCrcSuffixSize = 18;  // ,"crc":"xxxxxxxx"}
+std::uint32_t payload_crc(std::string_view body);
+
+enum class DecodeProblem { None, Malformed, Corrupt };
+
+// Outcome of decoding: either a reading, or the problem and its reason.
 struct DecodedReading {
     std::optional<Reading> reading;
     std::string error;  // empty when `reading` holds a value
+    DecodeProblem problem{DecodeProblem::None};
 };
 
 DecodedReading decode_reading(std::string_view payload);

@@ -115,6 +115,7 @@ LedgerTotals DeliveryLedger::totals() const {
     t.duplicates = duplicates_;
     t.out_of_order = out_of_order_;
     t.malformed = malformed_;
+    t.corrupt = corrupt_;
     for (const auto& [id, run] : runs_) {
         for (const auto& [name, dev] : run.devices) {
             t.unique += dev.seqs.unique();

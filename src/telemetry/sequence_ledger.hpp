@@ -53,6 +53,7 @@ struct LedgerTotals {
     std::uint64_t duplicates{};    // arrived again after the first delivery
     std::uint64_t out_of_order{};  // arrived after a higher sequence number of the same device
     std::uint64_t malformed{};     // not valid per the payload schema
+    std::uint64_t corrupt{};       // checksum mismatch: damaged on the way
     std::uint64_t expected{};      // what the summaries announced, else the highest seen
 };
 
@@ -62,6 +63,8 @@ class DeliveryLedger {
     SequenceLedger::Outcome record(std::string_view run, std::string_view device,
                                    std::uint64_t seq);
     void record_malformed() { ++malformed_; }
+    // Neither counts as delivered: the sequence number stays missing until a good copy comes.
+    void record_corrupt() { ++corrupt_; }
     // A run summary tells the ledger what that run published, including devices and tail
     // messages that never arrived at all.
     void expect(const RunSummary& summary);
@@ -94,6 +97,7 @@ class DeliveryLedger {
     std::uint64_t duplicates_{0};
     std::uint64_t out_of_order_{0};
     std::uint64_t malformed_{0};
+    std::uint64_t corrupt_{0};
 };
 
 }  // namespace telemetry

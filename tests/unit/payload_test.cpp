@@ -1,9 +1,16 @@
 #include "telemetry/payload.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace telemetry {
 namespace {
+
+// Completes a payload body (without its closing brace) with a correct checksum, so that the
+// schema cases below test the schema and not the checksum.
+std::string with_crc(std::string_view body) {
+    return std::string(body) + fmt::format(R"(,"crc":"{:08x}"}})", payload_crc(body));
+}
 
 Reading sample() {
     return Reading{"run-1", "sensor-0001", 42, 1764102213123456, 21.53, 45.2, 1013.25, 99.87};
@@ -20,7 +27,7 @@ TEST(PayloadCodec, EncodesTheDocumentedSchemaExactly) {
     std::string buffer;
     EXPECT_EQ(encode_reading(sample(), buffer),
               R"({"v":1,"run":"run-1","dev":"sensor-0001","seq":42,"ts":1764102213123456,)"
-              R"("temp":21.53,"hum":45.20,"pres":1013.25,"batt":99.87})");
+              R"("temp":21.53,"hum":45.20,"pres":1013.25,"batt":99.87,"crc":"bc0310a7"})");
 }
 
 TEST(PayloadCodec, WritesNegativeAndRoundedValuesWithTwoDecimals) {
@@ -31,13 +38,13 @@ TEST(PayloadCodec, WritesNegativeAndRoundedValuesWithTwoDecimals) {
     r.battery_pct = 7;
     std::string buffer;
     const std::string_view s = encode_reading(r, buffer);
-    EXPECT_NE(s.find(R"("temp":-0.05,"hum":0.01,"pres":1000.00,"batt":7.00})"), std::string::npos)
+    EXPECT_NE(s.find(R"("temp":-0.05,"hum":0.01,"pres":1000.00,"batt":7.00,"crc":")"), std::string::npos)
         << s;
 }
 
 TEST(PayloadCodec, AcceptsFieldsInAnyOrderAndUnknownFields) {
     const auto d = decode_reading(
-        R"({"seq":7,"dev":"d1","run":"r","v":1,"ts":5,"temp":-3,"hum":0,"pres":900.5,"batt":100,"fw":"2.1"})");
+        with_crc(R"({"seq":7,"dev":"d1","run":"r","v":1,"ts":5,"temp":-3,"hum":0,"pres":900.5,"batt":100,"fw":"2.1")"));
     ASSERT_TRUE(d.reading) << d.error;
     EXPECT_EQ(d.reading->seq, 7u);
     EXPECT_EQ(d.reading->device, "d1");
@@ -56,9 +63,46 @@ void PrintTo(const MalformedCase& c, std::ostream* os) {
 class PayloadMalformed : public testing::TestWithParam<MalformedCase> {};
 
 TEST_P(PayloadMalformed, IsRejectedWithAReason) {
-    const auto d = decode_reading(GetParam().payload);
+    // Each case gets a correct checksum: it is the schema that must reject it.
+    std::string_view body = GetParam().payload;
+    if (!body.empty() && body.back() == '}') body.remove_suffix(1);
+    const auto d = decode_reading(with_crc(body));
     EXPECT_FALSE(d.reading);
+    EXPECT_EQ(d.problem, DecodeProblem::Malformed);
     EXPECT_NE(d.error.find(GetParam().error_mentions), std::string::npos) << d.error;
+}
+
+TEST(PayloadChecksum, MissingChecksumIsMalformed) {
+    const auto d = decode_reading(R"({"v":1,"run":"r","dev":"d","seq":1,"ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})");
+    EXPECT_EQ(d.problem, DecodeProblem::Malformed);
+    EXPECT_NE(d.error.find("crc"), std::string::npos) << d.error;
+}
+
+TEST(PayloadChecksum, NonHexChecksumIsMalformed) {
+    const auto d = decode_reading(R"({"v":1,"crc":"zzzzzzzz"})");
+    EXPECT_EQ(d.problem, DecodeProblem::Malformed);
+}
+
+TEST(PayloadChecksum, EveryFlippedBitIsCorrupt) {
+    std::string buffer;
+    const std::string good(encode_reading(sample(), buffer));
+    const std::size_t body = good.size() - kCrcSuffixSize;
+    for (std::size_t i = 0; i < body; ++i) {
+        std::string bad = good;
+        bad[i] = static_cast<char>(bad[i] ^ 0x04);
+        const auto d = decode_reading(bad);
+        ASSERT_FALSE(d.reading) << "byte " << i;
+        ASSERT_EQ(d.problem, DecodeProblem::Corrupt) << "byte " << i << ": " << d.error;
+    }
+}
+
+TEST(PayloadChecksum, CorruptionThatStillParsesIsCaught) {
+    std::string buffer;
+    std::string bad(encode_reading(sample(), buffer));
+    bad.replace(bad.find("\"seq\":42"), 8, "\"seq\":43");  // valid JSON, wrong content
+    const auto d = decode_reading(bad);
+    EXPECT_EQ(d.problem, DecodeProblem::Corrupt);
+    EXPECT_NE(d.error.find("checksum mismatch"), std::string::npos);
 }
 
 constexpr const char* kValid =
@@ -68,7 +112,7 @@ INSTANTIATE_TEST_SUITE_P(
     Schema, PayloadMalformed,
     testing::Values(
         MalformedCase{"empty", "", "JSON"},
-        MalformedCase{"truncated", R"({"v":1,"run":"r","dev":)", "JSON"},
+        MalformedCase{"truncated", R"({"v":1,"run":"r","dev":)", "\"dev\""},
         MalformedCase{"binary", "\x01\x02\xff", "JSON"},
         MalformedCase{"array", "[1,2,3]", "object"},
         MalformedCase{"wrong_version", R"({"v":2,"run":"r","dev":"d","seq":1})", "\"v\""},
@@ -116,7 +160,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(PayloadCodec, ValidBaseOfTheMalformedTableDecodes) {
     // Guards the table above: each case breaks exactly one thing of this valid payload.
-    const auto d = decode_reading(std::string("{\"seq\":1,") + kValid + "}");
+    const auto d = decode_reading(with_crc(std::string("{\"seq\":1,") + kValid));
     EXPECT_TRUE(d.reading) << d.error;
 }
 

@@ -1,0 +1,15 @@
+#pragma once
+// Renders run reports (the JSON documents of --report) as one self-contained HTML file:
+// the verdict in one line, then throughput and latency over time, the latency histogram and
+// the first gaps, as inline SVG drawn here. No scripts, no network: it opens offline.
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace report {
+
+// Either report may be null (a subscriber writes its own report without the publisher's).
+std::string render_html(const nlohmann::json* publisher, const nlohmann::json* subscriber);
+
+}  // namespace report

@@ -1,0 +1,51 @@
+#pragma once
+// The report model: per-second timelines, latency summaries and verdicts, as the JSON
+// documents both programs write (--report) and the HTML writer and `mqtt_report` read.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "telemetry/latency_histogram.hpp"
+#include "telemetry/sequence_ledger.hpp"
+
+namespace telemetry {
+
+// min, p50, p90, p99, p99.9, p99.99, max, mean and count in µs; with buckets if asked.
+nlohmann::json latency_summary(const LatencyHistogram& h, bool with_buckets);
+
+struct PublisherSecond {
+    double t_s{};
+    std::uint64_t published{}, confirmed{}, in_flight{};
+    double msgs_per_sec{};
+    std::int64_t puback_p50_us{}, puback_p99_us{};
+};
+
+struct SubscriberSecond {
+    double t_s{};
+    std::uint64_t received{}, unique{}, missing{}, duplicates{}, corrupt{};
+    double msgs_per_sec{};
+    std::int64_t p50_us{}, p99_us{};
+};
+
+nlohmann::json to_json(const std::vector<PublisherSecond>& timeline);
+nlohmann::json to_json(const std::vector<SubscriberSecond>& timeline);
+std::string timeline_csv(const std::vector<PublisherSecond>& timeline);
+std::string timeline_csv(const std::vector<SubscriberSecond>& timeline);
+
+// Pass/fail thresholds of the subscriber's verdict (--max-missing and friends).
+struct Thresholds {
+    std::uint64_t max_missing{0};
+    std::optional<std::uint64_t> max_duplicates;
+    std::optional<double> max_p99_ms;
+};
+
+// Which thresholds a run broke, each as one readable line; empty means verified. Malformed and
+// corrupt messages always fail, and so does a run in which nothing arrived.
+std::vector<std::string> failed_checks(const LedgerTotals& totals, const LatencyHistogram& latency,
+                                       const Thresholds& thresholds);
+
+}  // namespace telemetry
