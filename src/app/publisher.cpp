@@ -116,7 +116,8 @@ int run_publisher(const PublisherOptions& o) {
                     secs > 0 ? static_cast<double>(c.confirmed) / secs : 0.0,
                     status == kInterrupted ? " (interrupted)" : "");
         std::fflush(stdout);
-        add_timeline_row();
+        // A last row for the tail of the run, unless it is too short to give a fair rate.
+        if (c.timeline.empty() || secs - c.timeline.back().t_s >= 0.25) add_timeline_row();
         report_file.write(make_report(o, run_id, c, secs, status));
         if (!o.csv_file.empty()) {
             std::ofstream csv(o.csv_file, std::ios::trunc);
@@ -137,7 +138,9 @@ int run_publisher(const PublisherOptions& o) {
         } else if (accepted) {
             ++c.confirmed;
             if (qos != mqtt::QoS::AtMostOnce) {
-                const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at[id % 65536]).count();
+                const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    Clock::now() - sent_at[id % 65536])
+                                    .count();
                 c.puback.record(us);
                 c.puback_second.record(us);
             }
@@ -176,9 +179,10 @@ int run_publisher(const PublisherOptions& o) {
             rate > 0 && c.confirmed < o.count
                 ? fmt::format(" | ETA {:.0f} s", static_cast<double>(o.count - c.confirmed) / rate)
                 : "";
-        progress.update(fmt::format("sent {} confirmed {} in flight {} | {:.0f} msg/s | PUBACK p99 {:.2f} ms{}",
-                                    c.published, c.confirmed, client->in_flight(), rate,
-                                    static_cast<double>(c.puback.percentile(0.99)) / 1000.0, eta));
+        progress.update(
+            fmt::format("sent {} confirmed {} in flight {} | {:.0f} msg/s | PUBACK p99 {:.2f} ms{}",
+                        c.published, c.confirmed, client->in_flight(), rate,
+                        static_cast<double>(c.puback.percentile(0.99)) / 1000.0, eta));
     };
     Clock::time_point next_row = started + std::chrono::seconds(1);
     const auto maybe_timeline_row = [&] {

@@ -18,7 +18,8 @@ std::optional<nlohmann::json> load(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot read " + path);
     nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_object()) throw std::runtime_error(path + " is not a JSON report");
+    if (doc.is_discarded() || !doc.is_object())
+        throw std::runtime_error(path + " is not a JSON report");
     return doc;
 }
 
@@ -26,14 +27,16 @@ std::optional<nlohmann::json> load(const std::string& path) {
 
 int main(int argc, char** argv) {
     std::string pub_path, sub_path, out_path;
-    CLI::App cli{"mqtt_report - one self-contained HTML report from the --report JSON files of\n"
-                 "mqtt_publisher and mqtt_subscriber (either may be left out).",
-                 "mqtt_report"};
+    CLI::App cli{
+        "mqtt_report - one self-contained HTML report from the --report JSON files of\n"
+        "mqtt_publisher and mqtt_subscriber (either may be left out).",
+        "mqtt_report"};
     cli.add_option("--publisher", pub_path, "mqtt_publisher --report file");
     cli.add_option("--subscriber", sub_path, "mqtt_subscriber --report file");
     cli.add_option("-o,--output", out_path, "HTML file to write")->required();
-    cli.footer("\nExample:\n  mqtt_report --publisher pub.json --subscriber sub.json -o report.html\n\n"
-               "Exit status: 0 written, 2 usage error or unreadable input.\n");
+    cli.footer(
+        "\nExample:\n  mqtt_report --publisher pub.json --subscriber sub.json -o report.html\n\n"
+        "Exit status: 0 written, 2 usage error or unreadable input.\n");
     try {
         cli.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
@@ -44,7 +47,8 @@ int main(int argc, char** argv) {
         return app::kUsageError;
     }
     try {
-        if (pub_path.empty() && sub_path.empty()) throw std::runtime_error("give --publisher, --subscriber or both");
+        if (pub_path.empty() && sub_path.empty())
+            throw std::runtime_error("give --publisher, --subscriber or both");
         const auto pub = load(pub_path);
         const auto sub = load(sub_path);
         std::ofstream out(out_path, std::ios::trunc);

@@ -93,27 +93,35 @@ int run_subscriber(const SubscriberOptions& o) {
         const double dt = t_s - prev_t;
         rx.timeline.push_back({t_s, t.received, t.unique, t.missing, t.duplicates, t.corrupt,
                                dt > 0 ? static_cast<double>(t.unique - prev_unique) / dt : 0.0,
-                               rx.latency_second.percentile(0.50), rx.latency_second.percentile(0.99)});
+                               rx.latency_second.percentile(0.50),
+                               rx.latency_second.percentile(0.99)});
         rx.latency_second.reset();
     };
 
     const auto finish = [&](int status) {
         progress.finish();
-        add_timeline_row(Clock::now());
+        // A last row for the tail of the run, unless it is too short to give a fair rate.
+        const double tail = seconds_between(started, Clock::now()) -
+                            (rx.timeline.empty() ? 0.0 : rx.timeline.back().t_s);
+        if (rx.timeline.empty() || tail >= 0.25) add_timeline_row(Clock::now());
         const telemetry::LedgerTotals t = figures();
         const double secs = elapsed();
         const double rate = secs > 0 ? static_cast<double>(t.unique) / secs : 0.0;
-        const std::vector<std::string> failed = telemetry::failed_checks(t, rx.latency, o.thresholds);
+        const std::vector<std::string> failed =
+            telemetry::failed_checks(t, rx.latency, o.thresholds);
         if (status == kSuccess && !failed.empty()) status = kVerificationFailed;
         const bool verified = failed.empty() && status == kSuccess;
         std::printf(
             "%s: %s: received %llu, unique %llu of %llu expected, missing %llu, duplicates %llu, "
-            "out of order %llu, malformed %llu, corrupt %llu in %.2f s, %.0f msg/s, latency p50 %.2f ms "
+            "out of order %llu, malformed %llu, corrupt %llu in %.2f s, %.0f msg/s, latency p50 "
+            "%.2f ms "
             "p99 %.2f ms max %.2f ms (%s)\n",
-            kProgram, verified ? "VERIFIED" : "NOT VERIFIED", static_cast<unsigned long long>(t.received),
-            static_cast<unsigned long long>(t.unique), static_cast<unsigned long long>(t.expected),
-            static_cast<unsigned long long>(t.missing), static_cast<unsigned long long>(t.duplicates),
-            static_cast<unsigned long long>(t.out_of_order), static_cast<unsigned long long>(t.malformed),
+            kProgram, verified ? "VERIFIED" : "NOT VERIFIED",
+            static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.unique),
+            static_cast<unsigned long long>(t.expected), static_cast<unsigned long long>(t.missing),
+            static_cast<unsigned long long>(t.duplicates),
+            static_cast<unsigned long long>(t.out_of_order),
+            static_cast<unsigned long long>(t.malformed),
             static_cast<unsigned long long>(t.corrupt), secs, rate,
             static_cast<double>(rx.latency.percentile(0.5)) / 1000.0,
             static_cast<double>(rx.latency.percentile(0.99)) / 1000.0,
@@ -121,8 +129,8 @@ int run_subscriber(const SubscriberOptions& o) {
         for (const std::string& f : failed) std::printf("%s: failed: %s\n", kProgram, f.c_str());
         const auto gaps = rx.ledger.gaps(o.max_gaps);
         for (const auto& g : gaps)
-            std::printf("%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(), g.device.c_str(),
-                        static_cast<unsigned long long>(g.range.first),
+            std::printf("%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(),
+                        g.device.c_str(), static_cast<unsigned long long>(g.range.first),
                         static_cast<unsigned long long>(g.range.last));
         std::fflush(stdout);
 
@@ -134,8 +142,10 @@ int run_subscriber(const SubscriberOptions& o) {
                                 {"last", g.range.last},
                                 {"count", g.range.last - g.range.first + 1}});
         nlohmann::json thresholds = {{"max_missing", o.thresholds.max_missing}};
-        thresholds["max_duplicates"] = o.thresholds.max_duplicates ? nlohmann::json(*o.thresholds.max_duplicates) : nullptr;
-        thresholds["max_p99_ms"] = o.thresholds.max_p99_ms ? nlohmann::json(*o.thresholds.max_p99_ms) : nullptr;
+        thresholds["max_duplicates"] =
+            o.thresholds.max_duplicates ? nlohmann::json(*o.thresholds.max_duplicates) : nullptr;
+        thresholds["max_p99_ms"] =
+            o.thresholds.max_p99_ms ? nlohmann::json(*o.thresholds.max_p99_ms) : nullptr;
         const nlohmann::json report = {
             {"program", kProgram},
             {"received", t.received},
@@ -170,18 +180,20 @@ int run_subscriber(const SubscriberOptions& o) {
     auto client = mqtt::make_client(o.engine);
     std::uint64_t next_progress = o.output.progress_every;
     bool summary_arrived = false;
-    const auto note = [&](std::vector<std::string>& examples, std::string_view topic, const std::string& reason) {
+    const auto note = [&](std::vector<std::string>& examples, std::string_view topic,
+                          const std::string& reason) {
         if (examples.size() < kExamples) examples.push_back(std::string(topic) + ": " + reason);
     };
     const auto report_progress = [&](Clock::time_point now) {
         const telemetry::LedgerTotals t = rx.ledger.totals();
         const double secs = seconds_between(*rx.first_message, now);
-        progress.update(fmt::format(
-            "received {} unique {} | missing so far {} | duplicates {} | corrupt {} | malformed {} | "
-            "{:.0f} msg/s | p99 {:.2f} ms",
-            t.received, t.unique, t.missing, t.duplicates, t.corrupt, t.malformed,
-            secs > 0 ? static_cast<double>(t.unique) / secs : 0.0,
-            static_cast<double>(rx.latency.percentile(0.99)) / 1000.0));
+        progress.update(
+            fmt::format("received {} unique {} | missing so far {} | duplicates {} | corrupt {} | "
+                        "malformed {} | "
+                        "{:.0f} msg/s | p99 {:.2f} ms",
+                        t.received, t.unique, t.missing, t.duplicates, t.corrupt, t.malformed,
+                        secs > 0 ? static_cast<double>(t.unique) / secs : 0.0,
+                        static_cast<double>(rx.latency.percentile(0.99)) / 1000.0));
     };
     client->on_message([&](const mqtt::Message& m) {
         const auto now = Clock::now();
@@ -195,9 +207,10 @@ int run_subscriber(const SubscriberOptions& o) {
             rx.ledger.expect(*decoded.summary);
             rx.summaries.push_back(decoded.summary->run);
             summary_arrived = true;
-            progress.info(fmt::format("run summary of run {}: {} published, {} confirmed{}", decoded.summary->run,
-                                      decoded.summary->published, decoded.summary->confirmed,
-                                      decoded.summary->interrupted ? " (publisher interrupted)" : ""));
+            progress.info(fmt::format(
+                "run summary of run {}: {} published, {} confirmed{}", decoded.summary->run,
+                decoded.summary->published, decoded.summary->confirmed,
+                decoded.summary->interrupted ? " (publisher interrupted)" : ""));
             return;
         }
         if (!rx.first_message) rx.first_message = now;
@@ -208,7 +221,8 @@ int run_subscriber(const SubscriberOptions& o) {
         } else if (!decoded.reading) {
             rx.ledger.record_malformed();
             note(rx.malformed_examples, m.topic, decoded.error);
-        } else if (rx.ledger.record(decoded.reading->run, decoded.reading->device, decoded.reading->seq) !=
+        } else if (rx.ledger.record(decoded.reading->run, decoded.reading->device,
+                                    decoded.reading->seq) !=
                    telemetry::SequenceLedger::Outcome::Duplicate) {
             // End to end: from the (scheduled) send time in the payload to arrival here.
             const std::int64_t latency = now_epoch_us() - decoded.reading->ts_us;
@@ -234,8 +248,9 @@ int run_subscriber(const SubscriberOptions& o) {
     }
     std::string joined;
     for (const std::string& t : o.topics) joined += (joined.empty() ? "" : ", ") + t;
-    progress.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)", joined, o.control_topic,
-                              o.connect.host, o.connect.port, client->protocol_description()));
+    progress.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)", joined,
+                              o.control_topic, o.connect.host, o.connect.port,
+                              client->protocol_description()));
 
     const auto idle_limit = std::chrono::duration<double>(o.idle_timeout_s);
     const Clock::time_point idle_since = Clock::now();
@@ -259,8 +274,9 @@ int run_subscriber(const SubscriberOptions& o) {
                 rx.end_reason = "complete";
                 break;
             }
-            const auto last_activity =
-                rx.first_message || summary_arrived ? std::max(idle_since, rx.last_message) : idle_since;
+            const auto last_activity = rx.first_message || summary_arrived
+                                           ? std::max(idle_since, rx.last_message)
+                                           : idle_since;
             if (now - last_activity >= idle_limit) {
                 rx.end_reason = "idle-timeout";
                 break;

@@ -32,8 +32,10 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
         ->check(CLI::Range(1, 65535));
     cli.add_option("--max-missing", o.thresholds.max_missing, "Fail when more messages are missing")
         ->capture_default_str();
-    cli.add_option("--max-duplicates", o.thresholds.max_duplicates, "Fail when more duplicates arrived (default: no limit)");
-    cli.add_option("--max-p99-ms", o.thresholds.max_p99_ms, "Fail when the end-to-end p99 latency is higher (ms)")
+    cli.add_option("--max-duplicates", o.thresholds.max_duplicates,
+                   "Fail when more duplicates arrived (default: no limit)");
+    cli.add_option("--max-p99-ms", o.thresholds.max_p99_ms,
+                   "Fail when the end-to-end p99 latency is higher (ms)")
         ->check(CLI::Range(0.0, 1e9));
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");

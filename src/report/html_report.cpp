@@ -16,12 +16,23 @@ std::string escape(std::string_view s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
         }
     }
     return out;
@@ -36,10 +47,14 @@ std::string grouped(std::uint64_t n) {
     return out;
 }
 
-std::string ms(double us) { return us >= 10'000 ? fmt::format("{:.0f} ms", us / 1000) : fmt::format("{:.2f} ms", us / 1000); }
+std::string ms(double us) {
+    return us >= 10'000 ? fmt::format("{:.0f} ms", us / 1000) : fmt::format("{:.2f} ms", us / 1000);
+}
 
 std::uint64_t count_of(const json* doc, const char* key) {
-    return doc != nullptr && doc->contains(key) && (*doc)[key].is_number() ? (*doc)[key].get<std::uint64_t>() : 0;
+    return doc != nullptr && doc->contains(key) && (*doc)[key].is_number()
+               ? (*doc)[key].get<std::uint64_t>()
+               : 0;
 }
 
 // A "nice" axis step (1, 2 or 5 times a power of ten) for about `ticks` ticks up to `max`.
@@ -60,7 +75,8 @@ struct Series {
 
 constexpr int kWidth = 760, kHeight = 280, kLeft = 70, kRight = 20, kTop = 20, kBottom = 45;
 
-std::string line_chart(const std::string& id, const std::string& y_label, const std::vector<Series>& series) {
+std::string line_chart(const std::string& id, const std::string& y_label,
+                       const std::vector<Series>& series) {
     double max_x = 1, max_y = 0;
     for (const Series& s : series)
         for (const auto& [x, y] : s.points) {
@@ -74,26 +90,33 @@ std::string line_chart(const std::string& id, const std::string& y_label, const 
     const auto px = [&](double x) { return kLeft + x / max_x * pw; };
     const auto py = [&](double y) { return kTop + ph - y / max_y * ph; };
 
-    std::string svg = fmt::format(R"~(<svg id="{}" class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">)~", id,
-                                  kWidth, kHeight, escape(y_label));
+    std::string svg = fmt::format(
+        R"~(<svg id="{}" class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}">)~", id,
+        kWidth, kHeight, escape(y_label));
     for (double y = 0; y <= max_y + step_y / 2; y += step_y)
-        svg += fmt::format(R"~(<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid"/><text x="{}" y="{:.1f}" class="tick" text-anchor="end">{}</text>)~",
-                           kLeft, kWidth - kRight, py(y), py(y), kLeft - 6, py(y) + 4,
-                           y >= 1000 ? grouped(static_cast<std::uint64_t>(y)) : fmt::format("{:g}", y));
+        svg += fmt::format(
+            R"~(<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid"/><text x="{}" y="{:.1f}" class="tick" text-anchor="end">{}</text>)~",
+            kLeft, kWidth - kRight, py(y), py(y), kLeft - 6, py(y) + 4,
+            y >= 1000 ? grouped(static_cast<std::uint64_t>(y)) : fmt::format("{:g}", y));
     for (double x = 0; x <= max_x + step_x / 2; x += step_x)
-        svg += fmt::format(R"~(<text x="{:.1f}" y="{}" class="tick" text-anchor="middle">{:g}</text>)~", px(x),
-                           kHeight - kBottom + 16, x);
-    svg += fmt::format(R"~(<text x="{}" y="{}" class="axis" text-anchor="middle">seconds since start</text>)~",
-                       kLeft + pw / 2, kHeight - 8);
-    svg += fmt::format(R"~(<text x="14" y="{}" class="axis" transform="rotate(-90 14 {})" text-anchor="middle">{}</text>)~",
-                       kTop + ph / 2, kTop + ph / 2, escape(y_label));
+        svg += fmt::format(
+            R"~(<text x="{:.1f}" y="{}" class="tick" text-anchor="middle">{:g}</text>)~", px(x),
+            kHeight - kBottom + 16, x);
+    svg += fmt::format(
+        R"~(<text x="{}" y="{}" class="axis" text-anchor="middle">seconds since start</text>)~",
+        kLeft + pw / 2, kHeight - 8);
+    svg += fmt::format(
+        R"~(<text x="14" y="{}" class="axis" transform="rotate(-90 14 {})" text-anchor="middle">{}</text>)~",
+        kTop + ph / 2, kTop + ph / 2, escape(y_label));
     int legend_x = kLeft + 10;
     for (const Series& s : series) {
         std::string pts;
         for (const auto& [x, y] : s.points) pts += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
-        svg += fmt::format(R"~(<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>)~", pts, s.color);
-        svg += fmt::format(R"~(<rect x="{}" y="{}" width="12" height="3" fill="{}"/><text x="{}" y="{}" class="legend">{}</text>)~",
-                           legend_x, kTop + 6, s.color, legend_x + 16, kTop + 10, escape(s.name));
+        svg += fmt::format(R"~(<polyline points="{}" fill="none" stroke="{}" stroke-width="2"/>)~",
+                           pts, s.color);
+        svg += fmt::format(
+            R"~(<rect x="{}" y="{}" width="12" height="3" fill="{}"/><text x="{}" y="{}" class="legend">{}</text>)~",
+            legend_x, kTop + 6, s.color, legend_x + 16, kTop + 10, escape(s.name));
         legend_x += 26 + static_cast<int>(s.name.size()) * 7;
     }
     return svg + "</svg>";
@@ -111,31 +134,41 @@ std::string histogram_chart(const json& buckets) {
     if (buckets.empty()) lo = 1;
     const double l0 = std::floor(std::log10(lo)), l1 = std::max(l0 + 1, std::ceil(std::log10(hi)));
     const double pw = kWidth - kLeft - kRight, ph = kHeight - kTop - kBottom;
-    const auto px = [&](double v) { return kLeft + (std::log10(std::max(v, 1.0)) - l0) / (l1 - l0) * pw; };
-    std::string svg = fmt::format(R"~(<svg id="latency-histogram" class="chart" viewBox="0 0 {} {}" role="img" aria-label="latency histogram">)~",
-                                  kWidth, kHeight);
+    const auto px = [&](double v) {
+        return kLeft + (std::log10(std::max(v, 1.0)) - l0) / (l1 - l0) * pw;
+    };
+    std::string svg = fmt::format(
+        R"~(<svg id="latency-histogram" class="chart" viewBox="0 0 {} {}" role="img" aria-label="latency histogram">)~",
+        kWidth, kHeight);
     for (double e = l0; e <= l1; ++e) {
         const double v = std::pow(10.0, e);
-        svg += fmt::format(R"~(<line x1="{:.1f}" x2="{:.1f}" y1="{}" y2="{}" class="grid"/><text x="{:.1f}" y="{}" class="tick" text-anchor="middle">{}</text>)~",
-                           px(v), px(v), kTop, kTop + ph, px(v), kHeight - kBottom + 16, ms(v));
+        svg += fmt::format(
+            R"~(<line x1="{:.1f}" x2="{:.1f}" y1="{}" y2="{}" class="grid"/><text x="{:.1f}" y="{}" class="tick" text-anchor="middle">{}</text>)~",
+            px(v), px(v), kTop, kTop + ph, px(v), kHeight - kBottom + 16, ms(v));
     }
     for (const json& b : buckets) {
-        const double x0 = px(b[0].get<double>()), x1 = std::max(x0 + 1.0, px(b[1].get<double>() + 1));
-        const double h = static_cast<double>(b[2].get<std::uint64_t>()) / static_cast<double>(top) * ph;
-        svg += fmt::format(R"~(<rect class="bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}"><title>{}–{} µs: {}</title></rect>)~",
-                           x0, kTop + ph - h, x1 - x0, h, b[0].get<std::int64_t>(), b[1].get<std::int64_t>(),
-                           grouped(b[2].get<std::uint64_t>()));
+        const double x0 = px(b[0].get<double>()),
+                     x1 = std::max(x0 + 1.0, px(b[1].get<double>() + 1));
+        const double h =
+            static_cast<double>(b[2].get<std::uint64_t>()) / static_cast<double>(top) * ph;
+        svg += fmt::format(
+            R"~(<rect class="bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}"><title>{}–{} µs: {}</title></rect>)~",
+            x0, kTop + ph - h, x1 - x0, h, b[0].get<std::int64_t>(), b[1].get<std::int64_t>(),
+            grouped(b[2].get<std::uint64_t>()));
     }
-    svg += fmt::format(R"~(<text x="{}" y="{}" class="axis" text-anchor="middle">end-to-end latency (log scale); bar height = messages</text>)~",
-                       kLeft + pw / 2, kHeight - 8);
+    svg += fmt::format(
+        R"~(<text x="{}" y="{}" class="axis" text-anchor="middle">end-to-end latency (log scale); bar height = messages</text>)~",
+        kLeft + pw / 2, kHeight - 8);
     return svg + "</svg>";
 }
 
-std::vector<std::pair<double, double>> column(const json* doc, const char* key, double scale = 1.0) {
+std::vector<std::pair<double, double>> column(const json* doc, const char* key,
+                                              double scale = 1.0) {
     std::vector<std::pair<double, double>> pts;
     if (doc == nullptr || !doc->contains("timeline")) return pts;
     for (const json& row : (*doc)["timeline"])
-        if (row.contains(key)) pts.emplace_back(row["t"].get<double>(), row[key].get<double>() * scale);
+        if (row.contains(key))
+            pts.emplace_back(row["t"].get<double>(), row[key].get<double>() * scale);
     return pts;
 }
 
@@ -143,16 +176,19 @@ std::vector<std::pair<double, double>> column(const json* doc, const char* key, 
 
 std::string render_html(const json* pub, const json* sub) {
     const std::uint64_t sent = pub ? count_of(pub, "published") : count_of(sub, "expected");
-    const bool verified = (sub == nullptr || sub->value("verified", false)) && (pub == nullptr || pub->value("exit_status", 1) == 0);
+    const bool verified = (sub == nullptr || sub->value("verified", false)) &&
+                          (pub == nullptr || pub->value("exit_status", 1) == 0);
     const json latency = sub && sub->contains("latency_us") ? (*sub)["latency_us"] : json::object();
     std::string verdict = fmt::format("{} sent", grouped(sent));
     if (pub) verdict += fmt::format(" · {} confirmed", grouped(count_of(pub, "confirmed")));
     if (sub) {
-        verdict += fmt::format(" · {} received · {} missing · {} duplicates", grouped(count_of(sub, "unique")),
-                               grouped(count_of(sub, "missing")), grouped(count_of(sub, "duplicates")));
+        verdict += fmt::format(" · {} received · {} missing · {} duplicates",
+                               grouped(count_of(sub, "unique")), grouped(count_of(sub, "missing")),
+                               grouped(count_of(sub, "duplicates")));
         if (count_of(sub, "corrupt") + count_of(sub, "malformed") > 0)
-            verdict += fmt::format(" · {} corrupt · {} malformed", grouped(count_of(sub, "corrupt")),
-                                   grouped(count_of(sub, "malformed")));
+            verdict +=
+                fmt::format(" · {} corrupt · {} malformed", grouped(count_of(sub, "corrupt")),
+                            grouped(count_of(sub, "malformed")));
         verdict += " · p99 " + ms(latency.value("p99", 0.0));
     }
 
@@ -177,7 +213,8 @@ ul.failed{color:#c62828}
     html += "\n";
     if (sub && sub->contains("failed_checks") && !(*sub)["failed_checks"].empty()) {
         html += R"~(<ul class="failed" id="failed-checks">)~";
-        for (const json& f : (*sub)["failed_checks"]) html += "<li>" + escape(f.get<std::string>()) + "</li>";
+        for (const json& f : (*sub)["failed_checks"])
+            html += "<li>" + escape(f.get<std::string>()) + "</li>";
         html += "</ul>\n";
     }
 
@@ -188,23 +225,32 @@ ul.failed{color:#c62828}
     if (pub) {
         row("published", grouped(count_of(pub, "published")));
         row("confirmed by the broker", grouped(count_of(pub, "confirmed")));
-        row("publisher msg/s", fmt::format("{:.0f}", pub->value("msgs_per_sec", 0.0)));
+        row("publisher msg/s",
+            grouped(static_cast<std::uint64_t>(pub->value("msgs_per_sec", 0.0))));
         if (pub->contains("puback_latency_us"))
-            row("PUBACK latency p50 / p99", ms((*pub)["puback_latency_us"].value("p50", 0.0)) + " / " +
-                                                 ms((*pub)["puback_latency_us"].value("p99", 0.0)));
+            row("PUBACK latency p50 / p99", ms((*pub)["puback_latency_us"].value("p50", 0.0)) +
+                                                " / " +
+                                                ms((*pub)["puback_latency_us"].value("p99", 0.0)));
     }
     if (sub) {
-        for (const char* key : {"received", "unique", "expected", "missing", "duplicates", "out_of_order", "malformed", "corrupt"})
+        for (const char* key : {"received", "unique", "expected", "missing", "duplicates",
+                                "out_of_order", "malformed", "corrupt"})
             row(key, grouped(count_of(sub, key)));
-        row("subscriber msg/s", fmt::format("{:.0f}", sub->value("msgs_per_sec", 0.0)));
+        row("subscriber msg/s",
+            grouped(static_cast<std::uint64_t>(sub->value("msgs_per_sec", 0.0))));
         row("end reason", sub->value("end_reason", ""));
     }
     html += "</table>\n";
 
     std::vector<Series> throughput;
-    if (pub) throughput.push_back({"publisher: confirmed msg/s", "#ef6c00", column(pub, "msgs_per_sec")});
-    if (sub) throughput.push_back({"subscriber: received msg/s", "#1565c0", column(sub, "msgs_per_sec")});
-    html += "<h2>Throughput over time</h2>" + line_chart("throughput-chart", "messages per second", throughput) + "\n";
+    if (pub)
+        throughput.push_back(
+            {"publisher: confirmed msg/s", "#ef6c00", column(pub, "msgs_per_sec")});
+    if (sub)
+        throughput.push_back(
+            {"subscriber: received msg/s", "#1565c0", column(sub, "msgs_per_sec")});
+    html += "<h2>Throughput over time</h2>" +
+            line_chart("throughput-chart", "messages per second", throughput) + "\n";
 
     std::vector<Series> lat;
     if (sub) {
@@ -216,24 +262,30 @@ ul.failed{color:#c62828}
 
     if (sub) {
         html += "<h2>End-to-end latency</h2><table id=\"percentiles\"><tr>";
-        for (const char* k : {"min", "p50", "p90", "p99", "p99_9", "p99_99", "max"}) html += fmt::format("<th>{}</th>", k);
+        for (const char* k : {"min", "p50", "p90", "p99", "p99_9", "p99_99", "max"})
+            html += fmt::format("<th>{}</th>", k);
         html += "</tr><tr>";
         for (const char* k : {"min", "p50", "p90", "p99", "p99_9", "p99_99", "max"})
             html += "<td>" + ms(latency.value(k, 0.0)) + "</td>";
         html += "</tr></table>\n";
-        html += histogram_chart(latency.contains("buckets") ? latency["buckets"] : json::array()) + "\n";
+        html += histogram_chart(latency.contains("buckets") ? latency["buckets"] : json::array()) +
+                "\n";
 
         html += "<h2>First gaps</h2>";
         const json gaps = sub->contains("gaps") ? (*sub)["gaps"] : json::array();
         if (gaps.empty()) {
             html += "<p id=\"gaps\">No gaps: every expected sequence number arrived.</p>\n";
         } else {
-            html += "<table id=\"gaps\"><tr><th>run</th><th>device</th><th>first</th><th>last</th><th>count</th></tr>";
+            html +=
+                "<table "
+                "id=\"gaps\"><tr><th>run</th><th>device</th><th>first</th><th>last</th><th>count</"
+                "th></tr>";
             for (const json& g : gaps)
-                html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                                    escape(g.value("run", "")), escape(g.value("device", "")),
-                                    grouped(g.value("first", 0ull)), grouped(g.value("last", 0ull)),
-                                    grouped(g.value("count", 0ull)));
+                html +=
+                    fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                escape(g.value("run", "")), escape(g.value("device", "")),
+                                grouped(g.value("first", 0ull)), grouped(g.value("last", 0ull)),
+                                grouped(g.value("count", 0ull)));
             html += "</table>\n";
         }
     }

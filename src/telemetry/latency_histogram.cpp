@@ -8,7 +8,7 @@ namespace telemetry {
 
 namespace {
 constexpr std::int64_t kLinear = std::int64_t{1} << LatencyHistogram::kSubBits;  // 256
-constexpr std::int64_t kHalf = kLinear / 2;                                        // 128
+constexpr std::int64_t kHalf = kLinear / 2;                                      // 128
 }  // namespace
 
 std::size_t LatencyHistogram::index_of(std::int64_t v) {
@@ -57,13 +57,16 @@ void LatencyHistogram::merge(const LatencyHistogram& o) {
     }
 }
 
-void LatencyHistogram::reset() { *this = LatencyHistogram{}; }
+void LatencyHistogram::reset() {
+    *this = LatencyHistogram{};
+}
 
 std::int64_t LatencyHistogram::percentile(double q) const {
     if (count_ == 0) return 0;
     const double clamped = std::clamp(q, 0.0, 1.0);
     // The rank of the value at quantile q (1-based), as HdrHistogram counts it.
-    const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(clamped * static_cast<double>(count_))));
+    const auto rank = std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(std::ceil(clamped * static_cast<double>(count_))));
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < kBuckets; ++i) {
         seen += counts_[i];

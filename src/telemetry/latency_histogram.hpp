@@ -12,7 +12,7 @@
 namespace telemetry {
 
 class LatencyHistogram {
-public:
+  public:
     static constexpr int kSubBits = 8;
     static constexpr std::int64_t kMaxValue = (std::int64_t{1} << 40) - 1;  // ~12.7 days in µs
 
@@ -26,7 +26,9 @@ public:
     std::uint64_t negative() const { return negative_; }
     std::int64_t min() const { return count_ ? min_ : 0; }
     std::int64_t max() const { return count_ ? max_ : 0; }
-    double mean() const { return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0; }
+    double mean() const {
+        return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0;
+    }
     // The value at quantile q in [0, 1] (0.99 = p99): the midpoint of the bucket holding it,
     // clamped to the exact min and max.
     std::int64_t percentile(double q) const;
@@ -43,9 +45,10 @@ public:
     static std::int64_t lowest_in(std::size_t index);
     static std::int64_t highest_in(std::size_t index);
 
-private:
-    static constexpr std::size_t kBuckets = (40 - kSubBits + 1) * (std::size_t{1} << (kSubBits - 1)) +
-                                            (std::size_t{1} << (kSubBits - 1));
+  private:
+    static constexpr std::size_t kBuckets =
+        (40 - kSubBits + 1) * (std::size_t{1} << (kSubBits - 1)) +
+        (std::size_t{1} << (kSubBits - 1));
     std::array<std::uint64_t, kBuckets> counts_{};
     std::uint64_t count_{0};
     std::uint64_t negative_{0};

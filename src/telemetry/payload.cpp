@@ -74,7 +74,8 @@ std::uint32_t payload_crc(std::string_view body) {
 DecodedReading decode_reading(std::string_view payload) {
     // The checksum first: a corrupted payload may no longer be JSON at all.
     constexpr std::string_view kCrcKey = R"(,"crc":")";
-    if (payload.size() < kCrcSuffixSize || payload.substr(payload.size() - kCrcSuffixSize, kCrcKey.size()) != kCrcKey ||
+    if (payload.size() < kCrcSuffixSize ||
+        payload.substr(payload.size() - kCrcSuffixSize, kCrcKey.size()) != kCrcKey ||
         payload.substr(payload.size() - 2) != "\"}")
         return fail(R"(payload must end with ,"crc":"<8 lower-case hex digits>"})");
     std::uint32_t announced = 0;
@@ -85,7 +86,8 @@ DecodedReading decode_reading(std::string_view payload) {
     }
     const std::uint32_t actual = payload_crc(payload.substr(0, payload.size() - kCrcSuffixSize));
     if (actual != announced)
-        return {std::nullopt, fmt::format("checksum mismatch: crc {:08x}, content {:08x}", announced, actual),
+        return {std::nullopt,
+                fmt::format("checksum mismatch: crc {:08x}, content {:08x}", announced, actual),
                 DecodeProblem::Corrupt};
 
     // simdjson's on-demand parser: the subscriber decodes every message, and a DOM parser

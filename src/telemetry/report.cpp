@@ -6,11 +6,16 @@ namespace telemetry {
 
 nlohmann::json latency_summary(const LatencyHistogram& h, bool with_buckets) {
     nlohmann::json j = {
-        {"count", h.count()},           {"min", h.min()},
-        {"p50", h.percentile(0.50)},    {"p90", h.percentile(0.90)},
-        {"p99", h.percentile(0.99)},    {"p99_9", h.percentile(0.999)},
-        {"p99_99", h.percentile(0.9999)}, {"max", h.max()},
-        {"mean", h.mean()},             {"negative", h.negative()},
+        {"count", h.count()},
+        {"min", h.min()},
+        {"p50", h.percentile(0.50)},
+        {"p90", h.percentile(0.90)},
+        {"p99", h.percentile(0.99)},
+        {"p99_9", h.percentile(0.999)},
+        {"p99_99", h.percentile(0.9999)},
+        {"max", h.max()},
+        {"mean", h.mean()},
+        {"negative", h.negative()},
     };
     if (with_buckets) {
         nlohmann::json buckets = nlohmann::json::array();
@@ -23,34 +28,45 @@ nlohmann::json latency_summary(const LatencyHistogram& h, bool with_buckets) {
 nlohmann::json to_json(const std::vector<PublisherSecond>& timeline) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& r : timeline)
-        rows.push_back({{"t", r.t_s}, {"published", r.published}, {"confirmed", r.confirmed},
-                        {"in_flight", r.in_flight}, {"msgs_per_sec", r.msgs_per_sec},
-                        {"puback_p50_us", r.puback_p50_us}, {"puback_p99_us", r.puback_p99_us}});
+        rows.push_back({{"t", r.t_s},
+                        {"published", r.published},
+                        {"confirmed", r.confirmed},
+                        {"in_flight", r.in_flight},
+                        {"msgs_per_sec", r.msgs_per_sec},
+                        {"puback_p50_us", r.puback_p50_us},
+                        {"puback_p99_us", r.puback_p99_us}});
     return rows;
 }
 
 nlohmann::json to_json(const std::vector<SubscriberSecond>& timeline) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& r : timeline)
-        rows.push_back({{"t", r.t_s}, {"received", r.received}, {"unique", r.unique}, {"missing", r.missing},
-                        {"duplicates", r.duplicates}, {"corrupt", r.corrupt}, {"msgs_per_sec", r.msgs_per_sec},
-                        {"p50_us", r.p50_us}, {"p99_us", r.p99_us}});
+        rows.push_back({{"t", r.t_s},
+                        {"received", r.received},
+                        {"unique", r.unique},
+                        {"missing", r.missing},
+                        {"duplicates", r.duplicates},
+                        {"corrupt", r.corrupt},
+                        {"msgs_per_sec", r.msgs_per_sec},
+                        {"p50_us", r.p50_us},
+                        {"p99_us", r.p99_us}});
     return rows;
 }
 
 std::string timeline_csv(const std::vector<PublisherSecond>& timeline) {
-    std::string csv = "t_s,published,confirmed,in_flight,msgs_per_sec,puback_p50_us,puback_p99_us\n";
+    std::string csv =
+        "t_s,published,confirmed,in_flight,msgs_per_sec,puback_p50_us,puback_p99_us\n";
     for (const auto& r : timeline)
-        csv += fmt::format("{:.3f},{},{},{},{:.1f},{},{}\n", r.t_s, r.published, r.confirmed, r.in_flight,
-                           r.msgs_per_sec, r.puback_p50_us, r.puback_p99_us);
+        csv += fmt::format("{:.3f},{},{},{},{:.1f},{},{}\n", r.t_s, r.published, r.confirmed,
+                           r.in_flight, r.msgs_per_sec, r.puback_p50_us, r.puback_p99_us);
     return csv;
 }
 
 std::string timeline_csv(const std::vector<SubscriberSecond>& timeline) {
     std::string csv = "t_s,received,unique,missing,duplicates,corrupt,msgs_per_sec,p50_us,p99_us\n";
     for (const auto& r : timeline)
-        csv += fmt::format("{:.3f},{},{},{},{},{},{:.1f},{},{}\n", r.t_s, r.received, r.unique, r.missing,
-                           r.duplicates, r.corrupt, r.msgs_per_sec, r.p50_us, r.p99_us);
+        csv += fmt::format("{:.3f},{},{},{},{},{},{:.1f},{},{}\n", r.t_s, r.received, r.unique,
+                           r.missing, r.duplicates, r.corrupt, r.msgs_per_sec, r.p50_us, r.p99_us);
     return csv;
 }
 
@@ -63,11 +79,13 @@ std::vector<std::string> failed_checks(const LedgerTotals& t, const LatencyHisto
     if (t.malformed > 0) failed.push_back(fmt::format("malformed {} > 0", t.malformed));
     if (t.corrupt > 0) failed.push_back(fmt::format("corrupt {} > 0", t.corrupt));
     if (th.max_duplicates && t.duplicates > *th.max_duplicates)
-        failed.push_back(fmt::format("duplicates {} > --max-duplicates {}", t.duplicates, *th.max_duplicates));
+        failed.push_back(
+            fmt::format("duplicates {} > --max-duplicates {}", t.duplicates, *th.max_duplicates));
     if (th.max_p99_ms) {
         const double p99_ms = static_cast<double>(latency.percentile(0.99)) / 1000.0;
         if (p99_ms > *th.max_p99_ms)
-            failed.push_back(fmt::format("p99 {:.3f} ms > --max-p99-ms {}", p99_ms, *th.max_p99_ms));
+            failed.push_back(
+                fmt::format("p99 {:.3f} ms > --max-p99-ms {}", p99_ms, *th.max_p99_ms));
     }
     return failed;
 }

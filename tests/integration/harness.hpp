@@ -90,6 +90,7 @@ class Broker {
     std::uint16_t port() const { return port_; }
     std::string port_str() const { return std::to_string(port_); }
     const fs::path& dir() const { return dir_.path(); }
+    pid_t pid() const { return process_->pid(); }
 
   private:
     TempDir dir_;

@@ -38,13 +38,14 @@ TEST(PayloadCodec, WritesNegativeAndRoundedValuesWithTwoDecimals) {
     r.battery_pct = 7;
     std::string buffer;
     const std::string_view s = encode_reading(r, buffer);
-    EXPECT_NE(s.find(R"("temp":-0.05,"hum":0.01,"pres":1000.00,"batt":7.00,"crc":")"), std::string::npos)
+    EXPECT_NE(s.find(R"("temp":-0.05,"hum":0.01,"pres":1000.00,"batt":7.00,"crc":")"),
+              std::string::npos)
         << s;
 }
 
 TEST(PayloadCodec, AcceptsFieldsInAnyOrderAndUnknownFields) {
-    const auto d = decode_reading(
-        with_crc(R"({"seq":7,"dev":"d1","run":"r","v":1,"ts":5,"temp":-3,"hum":0,"pres":900.5,"batt":100,"fw":"2.1")"));
+    const auto d = decode_reading(with_crc(
+        R"({"seq":7,"dev":"d1","run":"r","v":1,"ts":5,"temp":-3,"hum":0,"pres":900.5,"batt":100,"fw":"2.1")"));
     ASSERT_TRUE(d.reading) << d.error;
     EXPECT_EQ(d.reading->seq, 7u);
     EXPECT_EQ(d.reading->device, "d1");
@@ -73,7 +74,8 @@ TEST_P(PayloadMalformed, IsRejectedWithAReason) {
 }
 
 TEST(PayloadChecksum, MissingChecksumIsMalformed) {
-    const auto d = decode_reading(R"({"v":1,"run":"r","dev":"d","seq":1,"ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})");
+    const auto d = decode_reading(
+        R"({"v":1,"run":"r","dev":"d","seq":1,"ts":5,"temp":20,"hum":50,"pres":1000,"batt":90})");
     EXPECT_EQ(d.problem, DecodeProblem::Malformed);
     EXPECT_NE(d.error.find("crc"), std::string::npos) << d.error;
 }

@@ -1,0 +1,90 @@
+#include "telemetry/report.hpp"
+
+#include <gtest/gtest.h>
+
+#include "report/html_report.hpp"
+
+namespace telemetry {
+namespace {
+
+LedgerTotals clean(std::uint64_t n) {
+    LedgerTotals t;
+    t.received = t.unique = t.expected = n;
+    return t;
+}
+
+TEST(Verdict, CleanRunPassesDefaultThresholds) {
+    LatencyHistogram h;
+    h.record(1000);
+    EXPECT_TRUE(failed_checks(clean(10), h, {}).empty());
+}
+
+TEST(Verdict, EachProblemIsNamed) {
+    LatencyHistogram h;
+    for (int i = 0; i < 100; ++i) h.record(20'000);  // 20 ms
+    LedgerTotals t = clean(10);
+    t.missing = 3;
+    t.malformed = 1;
+    t.corrupt = 2;
+    t.duplicates = 5;
+    const auto failed = failed_checks(t, h, Thresholds{2, 4, 10.0});
+    ASSERT_EQ(failed.size(), 5u);
+    EXPECT_EQ(failed[0], "missing 3 > --max-missing 2");
+    EXPECT_EQ(failed[1], "malformed 1 > 0");
+    EXPECT_EQ(failed[2], "corrupt 2 > 0");
+    EXPECT_EQ(failed[3], "duplicates 5 > --max-duplicates 4");
+    EXPECT_NE(failed[4].find("--max-p99-ms 10"), std::string::npos) << failed[4];
+}
+
+TEST(Verdict, ToleratedLossPassesWithMaxMissing) {
+    LedgerTotals t = clean(10);
+    t.missing = 2;
+    EXPECT_TRUE(failed_checks(t, LatencyHistogram{}, Thresholds{2, {}, {}}).empty());
+}
+
+TEST(Verdict, NothingReceivedFails) {
+    EXPECT_EQ(failed_checks(LedgerTotals{}, LatencyHistogram{}, {}),
+              std::vector<std::string>{"no message arrived"});
+}
+
+TEST(Timeline, CsvHasAHeaderAndOneLinePerSecond) {
+    const std::vector<SubscriberSecond> rows{{1.0, 10, 10, 0, 0, 0, 10.0, 500, 900},
+                                             {2.0, 30, 29, 1, 1, 0, 19.0, 600, 1200}};
+    EXPECT_EQ(timeline_csv(rows),
+              "t_s,received,unique,missing,duplicates,corrupt,msgs_per_sec,p50_us,p99_us\n"
+              "1.000,10,10,0,0,0,10.0,500,900\n"
+              "2.000,30,29,1,1,0,19.0,600,1200\n");
+}
+
+TEST(HtmlReport, HasTheVerdictLineChartsAndEscapesText) {
+    LatencyHistogram h;
+    h.record(3100);
+    nlohmann::json sub = {
+        {"unique", 1000000},
+        {"received", 1000000},
+        {"expected", 1000000},
+        {"missing", 0},
+        {"duplicates", 0},
+        {"malformed", 0},
+        {"corrupt", 0},
+        {"verified", true},
+        {"latency_us", latency_summary(h, true)},
+        {"timeline", to_json(std::vector<SubscriberSecond>{{1.0, 5, 5, 0, 0, 0, 5.0, 3100, 3100}})},
+        {"gaps",
+         nlohmann::json::array(
+             {{{"run", "r<1>"}, {"device", "d"}, {"first", 1}, {"last", 2}, {"count", 2}}})}};
+    nlohmann::json pub = {{"published", 1000000}, {"confirmed", 1000000}, {"exit_status", 0}};
+    const std::string html = report::render_html(&pub, &sub);
+    EXPECT_NE(html.find("1,000,000 sent · 1,000,000 confirmed · 1,000,000 received · 0 missing · 0 "
+                        "duplicates · p99 3.10 ms"),
+              std::string::npos);
+    EXPECT_NE(html.find(R"(id="throughput-chart")"), std::string::npos);
+    EXPECT_NE(html.find(R"(id="latency-chart")"), std::string::npos);
+    EXPECT_NE(html.find(R"(id="latency-histogram")"), std::string::npos);
+    EXPECT_NE(html.find("r&lt;1&gt;"), std::string::npos);
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+    EXPECT_EQ(html.find("http"), std::string::npos) << "no external resources";
+}
+
+}  // namespace
+}  // namespace telemetry
