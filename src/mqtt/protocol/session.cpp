@@ -5,18 +5,18 @@
 namespace mqtt::protocol {
 
 Session::Session(Config config, Handler& handler)
-    : config_(std::move(config)),
-      handler_(handler),
-      window_(config_.max_inflight),
-      keepalive_s_(config_.keepalive_s) {
-    outgoing_.reserve(window_);
+    : config_(std::move(config)), handler_(handler), keepalive_s_(config_.keepalive_s) {
+    // 16 identifiers beyond the window stay free for SUBSCRIBE while the window is full.
+    outgoing_.resize(std::min<std::size_t>(config_.max_inflight + 16, 65535) + 1);
+    config_.max_inflight = std::min(config_.max_inflight, outgoing_.size() - 17);
+    window_ = config_.max_inflight;
 }
 
 std::uint16_t Session::next_packet_id() {
     // Identifiers in use stay reserved until their flow completes [MQTT-2.2.1-3].
     do {
-        last_id_ = static_cast<std::uint16_t>(last_id_ == 65535 ? 1 : last_id_ + 1);
-    } while (outgoing_.count(last_id_) != 0 || pending_subscribes_.count(last_id_) != 0);
+        last_id_ = static_cast<std::uint16_t>(std::size_t{last_id_} + 1 >= outgoing_.size() ? 1 : last_id_ + 1);
+    } while (outgoing_[last_id_].in_use || pending_subscribes_.count(last_id_) != 0);
     return last_id_;
 }
 
@@ -144,12 +144,11 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
         sent(now);
         return std::nullopt;
     }
-    auto it = outgoing_.find(ack.packet_id);
-    if (it == outgoing_.end()) {
+    if (ack.packet_id >= outgoing_.size() || !outgoing_[ack.packet_id].in_use) {
         // A late acknowledgement of a message already confirmed (after a resend): harmless.
         return std::nullopt;
     }
-    Outgoing& out = it->second;
+    Outgoing& out = outgoing_[ack.packet_id];
     const bool expected = (ack.type == PacketType::Puback && out.qos == 1) ||
                           (ack.type == PacketType::Pubrec && out.qos == 2) ||
                           (ack.type == PacketType::Pubcomp && out.qos == 2 && out.released);
@@ -163,24 +162,26 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
     if (ack.type == PacketType::Pubrec && !is_failure(ack.reason)) {
         out.released = true;
         out.packet.clear();  // the message is stored by the broker: only PUBREL is resent now
-        out.packet.shrink_to_fit();
         encode(Ack{PacketType::Pubrel, ack.packet_id, 0, {}}, config_.version, outbox_);
         sent(now);
         return std::nullopt;
     }
     // PUBACK, PUBCOMP, or a PUBREC refusing the message (reason >= 0x80 ends the flow, 4.3.3).
-    outgoing_.erase(it);
+    out.in_use = false;
+    out.released = false;
+    --in_flight_;
     handler_.on_confirmed(ack.packet_id, ack.reason);
     return std::nullopt;
 }
 
 void Session::resend_unconfirmed(Clock::time_point now) {
-    if (outgoing_.empty()) return;
+    if (in_flight_ == 0) return;
     std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
-    for (const auto& [id, out] : outgoing_) order.emplace_back(out.order, id);
+    for (std::size_t id = 1; id < outgoing_.size(); ++id)
+        if (outgoing_[id].in_use) order.emplace_back(outgoing_[id].order, static_cast<std::uint16_t>(id));
     std::sort(order.begin(), order.end());
     for (const auto& [seq, id] : order) {
-        Outgoing& out = outgoing_.at(id);
+        Outgoing& out = outgoing_[id];
         if (out.released) {
             encode(Ack{PacketType::Pubrel, id, 0, {}}, config_.version, outbox_);
         } else {
@@ -203,7 +204,13 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
     const std::uint16_t id = next_packet_id();
     const std::size_t start =
         encode_publish(topic, payload, qos, retain, false, id, config_.version, outbox_);
-    outgoing_.emplace(id, Outgoing{outbox_.substr(start), order_++, qos});
+    Outgoing& out = outgoing_[id];
+    out.packet.assign(outbox_, start);  // reuses the slot's buffer
+    out.order = order_++;
+    out.qos = qos;
+    out.released = false;
+    out.in_use = true;
+    ++in_flight_;
     sent(now);
     return id;
 }

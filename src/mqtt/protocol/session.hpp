@@ -87,16 +87,17 @@ class Session {
     std::string& outbox() { return outbox_; }
     State state() const { return state_; }
     Version version() const { return config_.version; }
-    std::size_t in_flight() const { return outgoing_.size(); }
+    std::size_t in_flight() const { return in_flight_; }
     std::size_t window() const { return window_; }
-    bool can_publish() const { return state_ == State::Connected && outgoing_.size() < window_; }
+    bool can_publish() const { return state_ == State::Connected && in_flight_ < window_; }
 
   private:
     struct Outgoing {
         std::string packet;   // the encoded PUBLISH, resent with DUP set
-        std::uint64_t order;  // resends keep the original order [MQTT-4.6.0-1]
-        std::uint8_t qos;
+        std::uint64_t order{0};  // resends keep the original order [MQTT-4.6.0-1]
+        std::uint8_t qos{0};
         bool released{false};  // QoS 2: PUBREC received, PUBREL sent
+        bool in_use{false};
     };
 
     std::uint16_t next_packet_id();
@@ -109,12 +110,16 @@ class Session {
     Handler& handler_;
     State state_{State::Closed};
     std::string outbox_;
-    std::unordered_map<std::uint16_t, Outgoing> outgoing_;  // QoS 1/2 awaiting confirmation
+    // QoS 1/2 messages awaiting confirmation, indexed by packet identifier. Identifiers cycle
+    // through 1..window+16 only (they need be unique among those in flight, 2.2.1), so the slots
+    // stay few, lookups are free, and each slot's buffer is reused without allocating.
+    std::vector<Outgoing> outgoing_;
+    std::size_t in_flight_{0};
     std::unordered_set<std::uint16_t> pending_subscribes_;
     std::unordered_set<std::uint16_t> qos2_incoming_;  // PUBREC sent, awaiting PUBREL
     std::uint16_t last_id_{0};
     std::uint64_t order_{0};
-    std::size_t window_;
+    std::size_t window_{0};
     std::uint16_t keepalive_s_;
     Clock::time_point last_sent_{};
     std::optional<Clock::time_point> ping_sent_;
