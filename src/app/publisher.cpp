@@ -174,7 +174,10 @@ int run_publisher(const PublisherOptions& o) {
     std::uint64_t next_progress = o.output.progress_every;
     const auto report_progress = [&] {
         const double secs = elapsed_s();
-        const double rate = secs > 0 ? static_cast<double>(c.confirmed) / secs : 0.0;
+        // The current rate is the last full second's; before the first one, the average.
+        const double rate = !c.timeline.empty() ? c.timeline.back().msgs_per_sec
+                            : secs > 0          ? static_cast<double>(c.confirmed) / secs
+                                                : 0.0;
         const std::string eta =
             rate > 0 && c.confirmed < o.count
                 ? fmt::format(" | ETA {:.0f} s", static_cast<double>(o.count - c.confirmed) / rate)

@@ -187,12 +187,14 @@ int run_subscriber(const SubscriberOptions& o) {
     const auto report_progress = [&](Clock::time_point now) {
         const telemetry::LedgerTotals t = rx.ledger.totals();
         const double secs = seconds_between(*rx.first_message, now);
+        // The current rate is the last full second's; before the first one, the average.
+        const double rate = !rx.timeline.empty() ? rx.timeline.back().msgs_per_sec
+                            : secs > 0           ? static_cast<double>(t.unique) / secs
+                                                 : 0.0;
         progress.update(
             fmt::format("received {} unique {} | missing so far {} | duplicates {} | corrupt {} | "
-                        "malformed {} | "
-                        "{:.0f} msg/s | p99 {:.2f} ms",
-                        t.received, t.unique, t.missing, t.duplicates, t.corrupt, t.malformed,
-                        secs > 0 ? static_cast<double>(t.unique) / secs : 0.0,
+                        "malformed {} | {:.0f} msg/s | p99 {:.2f} ms",
+                        t.received, t.unique, t.missing, t.duplicates, t.corrupt, t.malformed, rate,
                         static_cast<double>(rx.latency.percentile(0.99)) / 1000.0));
     };
     client->on_message([&](const mqtt::Message& m) {

@@ -10,20 +10,6 @@
 namespace harness {
 namespace {
 
-void expect_verified(const PairResult& r, std::uint64_t n) {
-    EXPECT_EQ(r.publisher_status, 0) << r.publisher_err;
-    EXPECT_EQ(r.subscriber_status, 0) << r.subscriber_out << r.subscriber_err;
-    EXPECT_EQ(r.publisher.value("published", 0u), n);
-    EXPECT_EQ(r.publisher.value("confirmed", 0u), n);
-    EXPECT_EQ(r.subscriber.value("received", 0u), n);
-    EXPECT_EQ(r.subscriber.value("unique", 0u), n);
-    EXPECT_EQ(r.subscriber.value("missing", 1u), 0u);
-    EXPECT_EQ(r.subscriber.value("duplicates", 1u), 0u);
-    EXPECT_EQ(r.subscriber.value("malformed", 1u), 0u);
-    EXPECT_EQ(r.subscriber.value("end_reason", ""), "complete");
-    EXPECT_NE(r.subscriber_out.find("VERIFIED"), std::string::npos);
-}
-
 TEST(Delivery, Qos1RunIsVerifiedExactlyFromTheRunSummary) {
     Broker broker;
     TempDir dir;

@@ -13,16 +13,6 @@
 namespace harness {
 namespace {
 
-void expect_verified(const PairResult& r, std::uint64_t n) {
-    EXPECT_EQ(r.publisher_status, 0) << r.publisher_err;
-    EXPECT_EQ(r.subscriber_status, 0) << r.subscriber_out << r.subscriber_err;
-    EXPECT_EQ(r.publisher.value("confirmed", 0u), n);
-    EXPECT_EQ(r.subscriber.value("unique", 0u), n);
-    EXPECT_EQ(r.subscriber.value("received", 0u), n);
-    EXPECT_EQ(r.subscriber.value("missing", 1u), 0u);
-    EXPECT_EQ(r.subscriber.value("end_reason", ""), "complete");
-}
-
 TEST(Interop, NativePublisherToLibmosquittoSubscriber) {
     Broker broker;
     for (const char* version : {"5", "311"}) {
@@ -75,36 +65,10 @@ class AedesBroker {
     std::optional<ChildProcess> process_;
 };
 
-PairResult run_pair_on(const std::string& port, const TempDir& dir, std::vector<std::string> pub,
-                       std::vector<std::string> sub) {
-    // run_pair takes a Mosquitto Broker; here the port is all it needs.
-    PairResult r;
-    std::vector<std::string> sub_cmd{subscriber_path(), "-p", port, "--report",
-                                     (dir / "sub.json").string()};
-    sub_cmd.insert(sub_cmd.end(), sub.begin(), sub.end());
-    ChildProcess s(sub_cmd, dir / "sub.out", dir / "sub.err");
-    if (!wait_for_text(dir / "sub.err", "(ready)", 20s)) {
-        ADD_FAILURE() << read_file(dir / "sub.err");
-        return r;
-    }
-    std::vector<std::string> pub_cmd{publisher_path(), "-p", port, "--report",
-                                     (dir / "pub.json").string()};
-    pub_cmd.insert(pub_cmd.end(), pub.begin(), pub.end());
-    ChildProcess p(pub_cmd, dir / "pub.out", dir / "pub.err");
-    r.publisher_status = p.wait(120s).value_or(-1);
-    r.subscriber_status = s.wait(120s).value_or(-1);
-    r.publisher_err = read_file(dir / "pub.err");
-    r.subscriber_out = read_file(dir / "sub.out");
-    r.subscriber_err = read_file(dir / "sub.err");
-    r.publisher = read_json(dir / "pub.json");
-    r.subscriber = read_json(dir / "sub.json");
-    return r;
-}
-
 TEST(Interop, AedesBrokerFallsBackToMqtt311AndDeliversExactly) {
     TempDir dir;
     AedesBroker aedes(dir);
-    const auto r = run_pair_on(aedes.port_str(), dir, {"-n", "20000", "-q", "1"}, {});
+    const auto r = run_pair(aedes.port_str(), dir, {"-n", "20000", "-q", "1"}, {});
     expect_verified(r, 20000);
     EXPECT_NE(r.subscriber_err.find("MQTT 3.1.1 (the broker refused MQTT 5)"), std::string::npos)
         << r.subscriber_err;
@@ -116,7 +80,7 @@ TEST(Interop, AedesBrokerQos2WithExplicitMqtt311) {
     TempDir dir;
     AedesBroker aedes(dir);
     expect_verified(
-        run_pair_on(aedes.port_str(), dir, {"-n", "5000", "-q", "2", "-V", "311"}, {"-V", "311"}),
+        run_pair(aedes.port_str(), dir, {"-n", "5000", "-q", "2", "-V", "311"}, {"-V", "311"}),
         5000);
 }
 

@@ -18,11 +18,12 @@ struct PairResult {
     std::string subscriber_err;
 };
 
-inline PairResult run_pair(const Broker& broker, const TempDir& dir,
+// `port` is any broker's (Mosquitto from harness::Broker, or another implementation).
+inline PairResult run_pair(const std::string& port, const TempDir& dir,
                            std::vector<std::string> pub_args, std::vector<std::string> sub_args,
                            std::chrono::milliseconds timeout = 300s) {
     PairResult r;
-    std::vector<std::string> sub{subscriber_path(), "-p", broker.port_str(), "--report",
+    std::vector<std::string> sub{subscriber_path(), "-p", port, "--report",
                                  (dir / "sub.json").string()};
     sub.insert(sub.end(), sub_args.begin(), sub_args.end());
     ChildProcess subscriber(sub, dir / "sub.out", dir / "sub.err");
@@ -30,7 +31,7 @@ inline PairResult run_pair(const Broker& broker, const TempDir& dir,
         ADD_FAILURE() << "subscriber never became ready: " << read_file(dir / "sub.err");
         return r;
     }
-    std::vector<std::string> pub{publisher_path(), "-p", broker.port_str(), "--report",
+    std::vector<std::string> pub{publisher_path(), "-p", port, "--report",
                                  (dir / "pub.json").string()};
     pub.insert(pub.end(), pub_args.begin(), pub_args.end());
     ChildProcess publisher(pub, dir / "pub.out", dir / "pub.err");
@@ -49,6 +50,28 @@ inline PairResult run_pair(const Broker& broker, const TempDir& dir,
     r.publisher = read_json(dir / "pub.json");
     r.subscriber = read_json(dir / "sub.json");
     return r;
+}
+
+inline PairResult run_pair(const Broker& broker, const TempDir& dir,
+                           std::vector<std::string> pub_args, std::vector<std::string> sub_args,
+                           std::chrono::milliseconds timeout = 300s) {
+    return run_pair(broker.port_str(), dir, std::move(pub_args), std::move(sub_args), timeout);
+}
+
+// Every confirmed message arrived exactly once and the subscriber ended on the run summary.
+inline void expect_verified(const PairResult& r, std::uint64_t n) {
+    EXPECT_EQ(r.publisher_status, 0) << r.publisher_err;
+    EXPECT_EQ(r.subscriber_status, 0) << r.subscriber_out << r.subscriber_err;
+    EXPECT_EQ(r.publisher.value("published", 0u), n);
+    EXPECT_EQ(r.publisher.value("confirmed", 0u), n);
+    EXPECT_EQ(r.subscriber.value("received", 0u), n);
+    EXPECT_EQ(r.subscriber.value("unique", 0u), n);
+    EXPECT_EQ(r.subscriber.value("missing", 1u), 0u);
+    EXPECT_EQ(r.subscriber.value("duplicates", 1u), 0u);
+    EXPECT_EQ(r.subscriber.value("malformed", 1u), 0u);
+    EXPECT_EQ(r.subscriber.value("corrupt", 1u), 0u);
+    EXPECT_EQ(r.subscriber.value("end_reason", ""), "complete");
+    EXPECT_NE(r.subscriber_out.find("VERIFIED"), std::string::npos);
 }
 
 }  // namespace harness
