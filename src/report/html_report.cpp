@@ -48,7 +48,8 @@ std::string grouped(std::uint64_t n) {
 }
 
 std::string ms(double us) {
-    return us >= 10'000 ? fmt::format("{:.0f} ms", us / 1000) : fmt::format("{:.2f} ms", us / 1000);
+    const double v = us / 1000;
+    return fmt::format("{:.{}f} ms", v, v >= 100 ? 0 : v >= 10 ? 1 : 2);
 }
 
 std::uint64_t count_of(const json* doc, const char* key) {
@@ -73,7 +74,8 @@ struct Series {
     std::vector<std::pair<double, double>> points;  // (x, y)
 };
 
-constexpr int kWidth = 760, kHeight = 280, kLeft = 70, kRight = 20, kTop = 20, kBottom = 45;
+// The legend sits in the top margin, above the plot, so it never hides a line.
+constexpr int kWidth = 760, kHeight = 290, kLeft = 70, kRight = 20, kTop = 34, kBottom = 45;
 
 std::string line_chart(const std::string& id, const std::string& y_label,
                        const std::vector<Series>& series) {
@@ -116,7 +118,7 @@ std::string line_chart(const std::string& id, const std::string& y_label,
                            pts, s.color);
         svg += fmt::format(
             R"~(<rect x="{}" y="{}" width="12" height="3" fill="{}"/><text x="{}" y="{}" class="legend">{}</text>)~",
-            legend_x, kTop + 6, s.color, legend_x + 16, kTop + 10, escape(s.name));
+            legend_x, 10, s.color, legend_x + 16, 14, escape(s.name));
         legend_x += 26 + static_cast<int>(s.name.size()) * 7;
     }
     return svg + "</svg>";
