@@ -103,12 +103,6 @@ bool DeliveryLedger::complete() const {
     return any;
 }
 
-std::uint64_t DeliveryLedger::runs_summarised() const {
-    std::uint64_t n = 0;
-    for (const auto& [id, run] : runs_) n += run.summarised ? 1 : 0;
-    return n;
-}
-
 LedgerTotals DeliveryLedger::totals() const {
     LedgerTotals t;
     t.received = received_;

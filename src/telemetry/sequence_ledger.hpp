@@ -71,7 +71,6 @@ class DeliveryLedger {
 
     // True when at least one summary arrived and every summarised run is fully delivered.
     bool complete() const;
-    std::uint64_t runs_summarised() const;
     // Cheap running figures for the hot path; totals() walks every device.
     std::uint64_t received() const { return received_; }
     std::uint64_t unique() const { return received_ - duplicates_; }

@@ -83,6 +83,15 @@ TEST(Codec, Mqtt5ReasonCodesAndPropertiesOnAcks) {
     EXPECT_TRUE(is_failure(ack.reason));
 }
 
+TEST(Codec, PropertiesAreFoundByIdentifier) {
+    Connack c;
+    c.properties.add(PropertyId::ReceiveMaximum, 20u).add(PropertyId::ReasonString, "quota"s);
+    const auto decoded = std::get<Connack>(round_trip(c, Version::V5));
+    EXPECT_EQ(decoded.properties.number(PropertyId::ReceiveMaximum), 20u);
+    EXPECT_EQ(decoded.properties.text(PropertyId::ReasonString), "quota");
+    EXPECT_FALSE(decoded.properties.number(PropertyId::TopicAliasMaximum));
+}
+
 TEST(Codec, PublishEncodesTheWireFormatExactly) {
     std::string out;
     encode_publish("a/b", "hi", 1, false, false, 0x0102, Version::V311, out);
