@@ -47,20 +47,19 @@ TEST(Delivery, LossInADroppingBrokerIsReportedExactly) {
     // loses what exceeds max_queued_messages while the publisher gets every PUBACK.
     Broker broker({{{"max_queued_messages", "100"}, {"max_inflight_messages", "20"}}, {}});
     TempDir dir;
-    std::vector<std::string> sub{subscriber_path(),          "-p", broker.port_str(),
-                                 "--idle-timeout",           "3",  "--report",
-                                 (dir / "sub.json").string()};
-    ChildProcess subscriber(sub, dir / "sub.out", dir / "sub.err");
-    ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s)) << read_file(dir / "sub.err");
+    // For MQTT 5 clients Mosquitto takes the client's Receive Maximum instead of
+    // max_inflight_messages, so the subscriber announces the same 20.
+    const auto subscriber = start_subscriber(broker.port_str(), dir,
+                                             {"--idle-timeout", "3", "--receive-maximum", "20"});
     ChildProcess publisher({publisher_path(), "-p", broker.port_str(), "-n", "20000", "-r", "5000",
                             "--report", (dir / "pub.json").string()},
                            dir / "pub.out", dir / "pub.err");
     ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 2000, 20s));
-    subscriber.signal(SIGSTOP);
+    subscriber->signal(SIGSTOP);
     std::this_thread::sleep_for(2s);
-    subscriber.signal(SIGCONT);
+    subscriber->signal(SIGCONT);
     ASSERT_EQ(publisher.wait(120s), 0) << read_file(dir / "pub.err");
-    ASSERT_EQ(subscriber.wait(120s), 1) << read_file(dir / "sub.out");
+    ASSERT_EQ(subscriber->wait(120s), 1) << read_file(dir / "sub.out");
 
     const auto pub = read_json(dir / "pub.json");
     const auto rep = read_json(dir / "sub.json");
@@ -78,17 +77,8 @@ TEST(Delivery, LossInADroppingBrokerIsReportedExactly) {
 TEST(Delivery, MalformedPayloadIsCountedAndFailsTheRun) {
     Broker broker;
     TempDir dir;
-    std::vector<std::string> sub{subscriber_path(),
-                                 "-p",
-                                 broker.port_str(),
-                                 "-C",
-                                 "1",
-                                 "--idle-timeout",
-                                 "2",
-                                 "--report",
-                                 (dir / "sub.json").string()};
-    ChildProcess subscriber(sub, dir / "sub.out", dir / "sub.err");
-    ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s));
+    const auto subscriber =
+        start_subscriber(broker.port_str(), dir, {"-C", "1", "--idle-timeout", "2"});
     // mosquitto_pub is an independent client: the forged messages do not come from our code.
     for (const char* payload : {"not json", R"({"v":1,"run":"r","dev":"d","seq":0})"})
         ASSERT_EQ(run({"mosquitto_pub", "-p", broker.port_str(), "-q", "1", "-t",
@@ -96,7 +86,7 @@ TEST(Delivery, MalformedPayloadIsCountedAndFailsTheRun) {
                       dir.path())
                       .status,
                   0);
-    EXPECT_EQ(subscriber.wait(60s), 1);
+    EXPECT_EQ(subscriber->wait(60s), 1);
     const auto rep = read_json(dir / "sub.json");
     EXPECT_EQ(rep.at("malformed"), 2);
     EXPECT_EQ(rep.at("unique"), 0);

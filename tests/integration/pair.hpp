@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "harness.hpp"
 
 namespace harness {
@@ -18,25 +20,32 @@ struct PairResult {
     std::string subscriber_err;
 };
 
+// Starts mqtt_subscriber on `port` with its --report in dir/sub.json and waits until it has
+// subscribed (its "(ready)" line), so that no message precedes its session.
+inline std::unique_ptr<ChildProcess> start_subscriber(const std::string& port, const TempDir& dir,
+                                                      const std::vector<std::string>& args) {
+    std::vector<std::string> cmd{subscriber_path(), "-p", port, "--report",
+                                 (dir / "sub.json").string()};
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    auto subscriber = std::make_unique<ChildProcess>(cmd, dir / "sub.out", dir / "sub.err");
+    if (!wait_for_text(dir / "sub.err", "(ready)", 20s))
+        ADD_FAILURE() << "subscriber never became ready: " << read_file(dir / "sub.err");
+    return subscriber;
+}
+
 // `port` is any broker's (Mosquitto from harness::Broker, or another implementation).
 inline PairResult run_pair(const std::string& port, const TempDir& dir,
                            std::vector<std::string> pub_args, std::vector<std::string> sub_args,
                            std::chrono::milliseconds timeout = 300s) {
     PairResult r;
-    std::vector<std::string> sub{subscriber_path(), "-p", port, "--report",
-                                 (dir / "sub.json").string()};
-    sub.insert(sub.end(), sub_args.begin(), sub_args.end());
-    ChildProcess subscriber(sub, dir / "sub.out", dir / "sub.err");
-    if (!wait_for_text(dir / "sub.err", "(ready)", 20s)) {
-        ADD_FAILURE() << "subscriber never became ready: " << read_file(dir / "sub.err");
-        return r;
-    }
+    const auto subscriber = start_subscriber(port, dir, sub_args);
+    if (::testing::Test::HasFailure()) return r;
     std::vector<std::string> pub{publisher_path(), "-p", port, "--report",
                                  (dir / "pub.json").string()};
     pub.insert(pub.end(), pub_args.begin(), pub_args.end());
     ChildProcess publisher(pub, dir / "pub.out", dir / "pub.err");
     const auto pub_status = publisher.wait(timeout);
-    const auto sub_status = subscriber.wait(timeout);
+    const auto sub_status = subscriber->wait(timeout);
     r.publisher_err = read_file(dir / "pub.err");
     r.subscriber_out = read_file(dir / "sub.out");
     r.subscriber_err = read_file(dir / "sub.err");

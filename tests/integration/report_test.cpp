@@ -34,10 +34,7 @@ void mosquitto_pub(const Broker& broker, const TempDir& dir, const std::string& 
 TEST(Integrity, CorruptAndMalformedPayloadsAreCountedExactlyAndNeverDelivered) {
     Broker broker;
     TempDir dir;
-    ChildProcess sub({subscriber_path(), "-p", broker.port_str(), "-C", "3", "--idle-timeout", "5",
-                      "--report", (dir / "sub.json").string()},
-                     dir / "sub.out", dir / "sub.err");
-    ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s));
+    const auto sub = start_subscriber(broker.port_str(), dir, {"-C", "3", "--idle-timeout", "5"});
 
     std::string corrupt_seq = valid_payload(4);  // damaged content, original checksum
     corrupt_seq.replace(corrupt_seq.find("\"seq\":4"), 7, "\"seq\":5");
@@ -51,7 +48,7 @@ TEST(Integrity, CorruptAndMalformedPayloadsAreCountedExactlyAndNeverDelivered) {
                                  valid_payload(1), valid_payload(2), valid_payload(3)})
         mosquitto_pub(broker, dir, p);
 
-    EXPECT_EQ(sub.wait(60s), 1) << read_file(dir / "sub.out");
+    EXPECT_EQ(sub->wait(60s), 1) << read_file(dir / "sub.out");
     const auto rep = read_json(dir / "sub.json");
     EXPECT_EQ(rep.at("corrupt"), 2);
     EXPECT_EQ(rep.at("malformed"), 2);
@@ -68,10 +65,7 @@ TEST(Latency, BrokerStallShowsAsLatencyInsteadOfALowerRate) {
     // that stalls for a second shows up as a second of latency (no coordinated omission).
     Broker broker;
     TempDir dir;
-    ChildProcess sub({subscriber_path(), "-p", broker.port_str(), "--idle-timeout", "10",
-                      "--report", (dir / "sub.json").string()},
-                     dir / "sub.out", dir / "sub.err");
-    ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s));
+    const auto sub = start_subscriber(broker.port_str(), dir, {"--idle-timeout", "10"});
     ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "8000", "-r", "2000",
                       "--report", (dir / "pub.json").string()},
                      dir / "pub.out", dir / "pub.err");
@@ -80,7 +74,7 @@ TEST(Latency, BrokerStallShowsAsLatencyInsteadOfALowerRate) {
     std::this_thread::sleep_for(1s);
     ::kill(broker.pid(), SIGCONT);
     ASSERT_EQ(pub.wait(60s), 0) << read_file(dir / "pub.err");
-    ASSERT_EQ(sub.wait(60s), 0) << read_file(dir / "sub.out");
+    ASSERT_EQ(sub->wait(60s), 0) << read_file(dir / "sub.out");
     const auto latency = read_json(dir / "sub.json").at("latency_us");
     EXPECT_GE(latency.at("max").get<std::int64_t>(), 900'000) << latency.dump();
     EXPECT_EQ(latency.at("count"), 8000);

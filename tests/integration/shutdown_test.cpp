@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness.hpp"
+#include "pair.hpp"
 
 namespace harness {
 namespace {
@@ -30,16 +30,13 @@ TEST(Shutdown, PublisherInterruptedMidRunDrainsAndReports) {
 TEST(Shutdown, SubscriberTerminatedMidRunReportsWhatItCounted) {
     Broker broker;
     TempDir dir;
-    ChildProcess sub(
-        {subscriber_path(), "-p", broker.port_str(), "--report", (dir / "sub.json").string()},
-        dir / "sub.out", dir / "sub.err");
-    ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s));
+    const auto sub = start_subscriber(broker.port_str(), dir, {});
     ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "100000000", "-r", "20000"},
                      dir / "pub.out", dir / "pub.err");
     ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 3000, 30s))
         << read_file(dir / "sub.err");
-    sub.signal(SIGTERM);
-    ASSERT_EQ(sub.wait(30s), 130);
+    sub->signal(SIGTERM);
+    ASSERT_EQ(sub->wait(30s), 130);
     const auto rep = read_json(dir / "sub.json");
     EXPECT_GE(rep.at("received").get<std::uint64_t>(), 3000u);
     EXPECT_EQ(rep.at("end_reason"), "interrupted");
@@ -51,12 +48,9 @@ TEST(Shutdown, SubscriberTerminatedMidRunReportsWhatItCounted) {
 TEST(Shutdown, IdleSubscriberInterruptedExitsPromptly) {
     Broker broker;
     TempDir dir;
-    ChildProcess sub(
-        {subscriber_path(), "-p", broker.port_str(), "--report", (dir / "sub.json").string()},
-        dir / "sub.out", dir / "sub.err");
-    ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 20s));
-    sub.signal(SIGINT);
-    EXPECT_EQ(sub.wait(10s), 130);
+    const auto sub = start_subscriber(broker.port_str(), dir, {});
+    sub->signal(SIGINT);
+    EXPECT_EQ(sub->wait(10s), 130);
     EXPECT_EQ(read_json(dir / "sub.json").at("received"), 0);
 }
 
