@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <random>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
@@ -129,12 +130,15 @@ int run_publisher(const PublisherOptions& o) {
 
     auto client = mqtt::make_client(o.engine);
     std::optional<mqtt::PublishId> summary_id;
+    // Control messages (run progress, run summary) in flight: their confirmations are not
+    // telemetry confirmations.
+    std::unordered_set<mqtt::PublishId> control_ids;
     // When each in-flight QoS 1/2 message was handed over, by packet identifier.
     std::vector<Clock::time_point> sent_at(65536);
     client->on_confirmed([&](mqtt::PublishId id, std::uint8_t reason) {
         const bool accepted = reason < 0x80;
-        if (summary_id && id == *summary_id) {
-            c.summary_confirmed = accepted;
+        if (control_ids.erase(id) != 0) {
+            if (summary_id && id == *summary_id) c.summary_confirmed = accepted;
         } else if (accepted) {
             ++c.confirmed;
             if (qos != mqtt::QoS::AtMostOnce) {
@@ -188,11 +192,17 @@ int run_publisher(const PublisherOptions& o) {
                         static_cast<double>(c.puback.percentile(0.99)) / 1000.0, eta));
     };
     Clock::time_point next_row = started + std::chrono::seconds(1);
+    // Once a second: a timeline row, and the run's progress on the control topic so that
+    // consumers can show the backlog between the two sides (skipped while the window is full).
     const auto maybe_timeline_row = [&] {
         in_flight_now = client->in_flight();
         if (Clock::now() < next_row) return;
         add_timeline_row();
         next_row += std::chrono::seconds(1);
+        const std::string progress_payload =
+            telemetry::encode_run_progress({run_id, c.published, c.confirmed});
+        if (auto id = client->publish(o.control_topic, progress_payload, mqtt::QoS::AtLeastOnce))
+            control_ids.insert(*id);
     };
 
     try {
@@ -250,6 +260,7 @@ int run_publisher(const PublisherOptions& o) {
         const std::string summary_payload = telemetry::encode_run_summary(summary);
         summary_id = client->publish(o.control_topic, summary_payload, mqtt::QoS::AtLeastOnce);
         c.summary_sent = summary_id.has_value();
+        if (summary_id) control_ids.insert(*summary_id);
         const auto summary_deadline = Clock::now() + std::chrono::seconds(5);
         while (c.summary_sent && !c.summary_confirmed && Clock::now() < summary_deadline)
             client->poll(std::chrono::milliseconds(100));

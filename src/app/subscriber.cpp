@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +33,8 @@ struct Reception {
     std::vector<telemetry::SubscriberSecond> timeline;
     std::vector<std::string> malformed_examples;  // first few reasons, for the report
     std::vector<std::string> corrupt_examples;
-    std::vector<std::string> summaries;  // run ids whose summary arrived
+    std::vector<std::string> summaries;                             // run ids whose summary arrived
+    std::map<std::string, telemetry::RunProgress> progress_by_run;  // latest from each publisher
     std::optional<Clock::time_point> first_message;
     Clock::time_point last_message;
     std::string end_reason;
@@ -191,16 +193,32 @@ int run_subscriber(const SubscriberOptions& o) {
         const double rate = !rx.timeline.empty() ? rx.timeline.back().msgs_per_sec
                             : secs > 0           ? static_cast<double>(t.unique) / secs
                                                  : 0.0;
-        progress.update(
-            fmt::format("received {} unique {} | missing so far {} | duplicates {} | corrupt {} | "
-                        "malformed {} | {:.0f} msg/s | p99 {:.2f} ms",
-                        t.received, t.unique, t.missing, t.duplicates, t.corrupt, t.malformed, rate,
-                        static_cast<double>(rx.latency.percentile(0.99)) / 1000.0));
+        // The publishers' side, from their run progress messages: sent, confirmed, and the
+        // backlog of confirmed messages not yet received here.
+        std::string sender;
+        if (!rx.progress_by_run.empty()) {
+            std::uint64_t sent = 0, confirmed = 0;
+            for (const auto& [run, p] : rx.progress_by_run) {
+                sent += p.published;
+                confirmed += p.confirmed;
+            }
+            sender = fmt::format("sent {} confirmed {} backlog {} | ", sent, confirmed,
+                                 confirmed > t.unique ? confirmed - t.unique : 0);
+        }
+        progress.update(fmt::format(
+            "{}received {} unique {} | missing so far {} | duplicates {} | corrupt {} | "
+            "malformed {} | {:.0f} msg/s | p99 {:.2f} ms",
+            sender, t.received, t.unique, t.missing, t.duplicates, t.corrupt, t.malformed, rate,
+            static_cast<double>(rx.latency.percentile(0.99)) / 1000.0));
     };
     client->on_message([&](const mqtt::Message& m) {
         const auto now = Clock::now();
         rx.last_message = now;
         if (m.topic == o.control_topic) {
+            if (auto p = telemetry::decode_run_progress(m.payload)) {
+                rx.progress_by_run[p->run] = *p;
+                return;
+            }
             auto decoded = telemetry::decode_run_summary(m.payload);
             if (!decoded.summary) {
                 rx.ledger.record_malformed();

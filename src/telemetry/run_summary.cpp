@@ -66,4 +66,27 @@ DecodedRunSummary decode_run_summary(std::string_view payload) {
     }
 }
 
+std::string encode_run_progress(const RunProgress& p) {
+    return nlohmann::json{{"type", "run_progress"},
+                          {"v", kSchemaVersion},
+                          {"run", p.run},
+                          {"published", p.published},
+                          {"confirmed", p.confirmed}}
+        .dump();
+}
+
+std::optional<RunProgress> decode_run_progress(std::string_view payload) {
+    const json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded() || !doc.is_object() || doc.value("type", "") != "run_progress")
+        return std::nullopt;
+    try {
+        RunProgress p{doc.at("run").get<std::string>(), count_field(doc, "published"),
+                      count_field(doc, "confirmed")};
+        if (!is_plain_identifier(p.run)) return std::nullopt;
+        return p;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
 }  // namespace telemetry

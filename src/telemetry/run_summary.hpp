@@ -38,4 +38,17 @@ struct DecodedRunSummary {
 
 DecodedRunSummary decode_run_summary(std::string_view payload);
 
+// What a publisher has sent and had confirmed so far, sent once a second on the control topic
+// while it runs, so that the consumer can show the backlog between the two sides.
+struct RunProgress {
+    std::string run;
+    std::uint64_t published{};
+    std::uint64_t confirmed{};
+    bool operator==(const RunProgress&) const = default;
+};
+
+std::string encode_run_progress(const RunProgress& progress);
+// nullopt if the payload is not a run progress message (a summary, say).
+std::optional<RunProgress> decode_run_progress(std::string_view payload);
+
 }  // namespace telemetry

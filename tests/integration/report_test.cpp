@@ -103,6 +103,8 @@ TEST(Report, TimelineCsvAndHtmlRenderInHeadlessChromium) {
                  {"--csv", (dir / "sub.csv").string(), "--html", (dir / "sub.html").string()});
     ASSERT_EQ(r.subscriber_status, 0) << r.subscriber_out;
     EXPECT_GE(r.subscriber.at("timeline").size(), 2u);
+    // The publisher's run progress reached the subscriber's progress lines.
+    EXPECT_NE(r.subscriber_err.find(" backlog "), std::string::npos) << r.subscriber_err;
     EXPECT_GE(r.publisher.at("timeline").size(), 2u);
     const std::string csv = read_file(dir / "sub.csv");
     EXPECT_EQ(csv.rfind("t_s,received,unique,missing", 0), 0u) << csv;

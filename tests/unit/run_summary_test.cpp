@@ -31,5 +31,15 @@ TEST(RunSummaryCodec, RejectsNegativeCounts) {
     EXPECT_FALSE(d.summary);
 }
 
+TEST(RunProgressCodec, RoundTripsAndIsNotASummary) {
+    const RunProgress p{"abc", 5000, 4000};
+    const std::string encoded = encode_run_progress(p);
+    EXPECT_EQ(decode_run_progress(encoded), p);
+    EXPECT_FALSE(decode_run_summary(encoded).summary);
+    EXPECT_FALSE(decode_run_progress(encode_run_summary(RunSummary{"abc", 1, 1, 1, false, {}})));
+    EXPECT_FALSE(
+        decode_run_progress(R"({"type":"run_progress","run":"a","published":-1,"confirmed":0})"));
+}
+
 }  // namespace
 }  // namespace telemetry
