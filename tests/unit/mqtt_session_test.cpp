@@ -53,6 +53,12 @@ class ScriptedBroker {
         out.clear();
         return packets;
     }
+    // Opens the connection, answers its CONNECT with `connack`, and clears what was sent.
+    void connect(const Connack& connack = {}) {
+        session_.connection_opened(Clock::now());
+        reply(connack);
+        take_sent();
+    }
     Session::FeedResult reply(const Packet& p, Clock::time_point now = Clock::now()) {
         std::string bytes;
         encode(p, version_, bytes);
@@ -91,8 +97,7 @@ TEST(Session, Qos1IsConfirmedByPubackAndFreesTheWindow) {
     Recorder rec;
     Session s(config(2), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
-    broker.reply(Connack{});
+    broker.connect();
     const auto a = s.publish("t", "1", 1, false, Clock::now());
     const auto b = s.publish("t", "2", 1, false, Clock::now());
     ASSERT_TRUE(a && b);
@@ -120,8 +125,7 @@ TEST(Session, RefusedMessageIsReportedWithItsReasonCode) {
     Recorder rec;
     Session s(config(), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
-    broker.reply(Connack{});
+    broker.connect();
     const auto id = s.publish("t", "x", 1, false, Clock::now());
     broker.reply(
         Ack{PacketType::Puback, *id, static_cast<std::uint8_t>(ReasonCode::NotAuthorized), {}});
@@ -133,9 +137,7 @@ TEST(Session, Qos2FlowSendsPubrelAndConfirmsOnPubcomp) {
     Recorder rec;
     Session s(config(), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
-    broker.reply(Connack{});
-    broker.take_sent();
+    broker.connect();
     const auto id = s.publish("t", "x", 2, false, Clock::now());
     broker.take_sent();
     broker.reply(Ack{PacketType::Pubrec, *id, 0, {}});
@@ -152,8 +154,7 @@ TEST(Session, ReconnectResendsUnconfirmedInOrderWithDupAndPubrelForReleased) {
     Recorder rec;
     Session s(config(), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
-    broker.reply(Connack{});
+    broker.connect();
     const auto first = s.publish("t", "first", 1, false, Clock::now());
     const auto second = s.publish("t", "second", 2, false, Clock::now());
     const auto third = s.publish("t", "third", 1, false, Clock::now());
@@ -183,9 +184,7 @@ TEST(Session, IncomingQos1IsDeliveredAndAcknowledged) {
     Recorder rec;
     Session s(config(), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
-    broker.reply(Connack{});
-    broker.take_sent();
+    broker.connect();
     broker.reply(Publish{"t", "hello", 1, false, false, 42, {}});
     EXPECT_EQ(rec.messages, std::vector<std::string>{"hello"});
     const auto sent = broker.take_sent();
@@ -197,8 +196,7 @@ TEST(Session, IncomingQos2ResendBeforePubrelIsDeliveredOnce) {
     Recorder rec;
     Session s(config(), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
-    broker.reply(Connack{});
+    broker.connect();
     broker.reply(Publish{"t", "once", 2, false, false, 7, {}});
     broker.reply(Publish{"t", "once", 2, false, true, 7, {}});
     EXPECT_EQ(rec.messages.size(), 1u);
@@ -245,8 +243,7 @@ TEST(Session, MalformedBytesFromTheBrokerFailTheConnection) {
     Recorder rec;
     Session s(config(), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
-    broker.reply(Connack{});
+    broker.connect();
     using namespace std::string_literals;
     const auto r = s.feed("\x36\x05\x00\x01t\x00\x01"s, Clock::now());  // QoS 3
     ASSERT_TRUE(r.failure);
@@ -257,8 +254,7 @@ TEST(Session, PacketIdentifiersSkipThoseInUseAcrossTheWrap) {
     Recorder rec;
     Session s(config(65535), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
-    broker.reply(Connack{});
+    broker.connect();
     const auto first = s.publish("t", "x", 1, false, Clock::now());  // id 1 stays in flight
     for (int i = 0; i < 70000; ++i) {
         const auto id = s.publish("t", "x", 1, false, Clock::now());
