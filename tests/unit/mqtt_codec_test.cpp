@@ -129,6 +129,18 @@ TEST(Codec, Mqtt311ConnackReturnCodesBecomeReasonCodes) {
     EXPECT_EQ(std::get<Connack>(decode("\x20\x02\x00\x04"s, Version::V311).packet).reason, 0x86);
 }
 
+TEST(Codec, Mqtt311ConnackRefusalsEncodeBackToTheirReturnCodes) {
+    // Found by fuzz/mqtt_decode_fuzz: 3.1.1 return code 2 decoded to 0x85 but encoded as 0x85.
+    for (std::uint8_t code = 0; code <= 5; ++code) {
+        const std::string wire = "\x20\x02\x00"s + static_cast<char>(code);
+        const DecodeResult d = decode(wire, Version::V311);
+        ASSERT_EQ(d.status, DecodeStatus::Ok) << d.error;
+        std::string again;
+        encode(d.packet, Version::V311, again);
+        EXPECT_EQ(again, wire) << int{code};
+    }
+}
+
 struct MalformedPacket {
     const char* rule;
     std::string bytes;

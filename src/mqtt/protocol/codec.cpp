@@ -110,6 +110,26 @@ void put_properties(std::string& out, const Properties& props) {
     out.append(body);
 }
 
+// MQTT 3.1.1 CONNACK return codes (3.1.1 3.2.2.3) for the reason codes they share; other
+// refusals have no 3.1.1 code and become 3, "server unavailable". Found by the fuzzer: without
+// this a decoded 3.1.1 CONNACK did not encode back.
+std::uint8_t v311_connack_code(std::uint8_t reason) {
+    switch (static_cast<ReasonCode>(reason)) {
+        case ReasonCode::Success:
+            return 0;
+        case ReasonCode::UnsupportedProtocolVersion:
+            return 1;
+        case ReasonCode::ClientIdentifierNotValid:
+            return 2;
+        case ReasonCode::BadUserNameOrPassword:
+            return 4;
+        case ReasonCode::NotAuthorized:
+            return 5;
+        default:
+            return 3;
+    }
+}
+
 void put_fixed_header(std::string& out, PacketType type, std::uint8_t flags,
                       std::size_t remaining) {
     put_u8(out, static_cast<std::uint8_t>((static_cast<std::uint8_t>(type) << 4) | flags));
@@ -398,7 +418,7 @@ void encode(const Packet& packet, Version version, std::string& out) {
             } else if constexpr (std::is_same_v<T, Connack>) {
                 type = PacketType::Connack;
                 put_u8(body, p.session_present ? 1 : 0);
-                put_u8(body, p.reason);
+                put_u8(body, v5 ? p.reason : v311_connack_code(p.reason));
                 if (v5) put_properties(body, p.properties);
             } else if constexpr (std::is_same_v<T, Publish>) {
                 type = PacketType::Publish;
