@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 #include <random>
 #include <unordered_set>
 
@@ -11,7 +10,7 @@
 
 #include "app/console.hpp"
 #include "app/exit_status.hpp"
-#include "app/report_file.hpp"
+#include "app/output_file.hpp"
 #include "app/signals.hpp"
 #include "sim/rate_pacer.hpp"
 #include "sim/sensor_model.hpp"
@@ -85,8 +84,9 @@ nlohmann::json make_report(const PublisherOptions& o, const std::string& run_id,
 
 int run_publisher(const PublisherOptions& o) {
     install_stop_signals();
-    const ReportFile report_file(kProgram, o.output.report_file);
-    if (!report_file.prepare()) return kUsageError;
+    const OutputFile report_file(kProgram, "the report file", o.output.report_file);
+    const OutputFile csv_file(kProgram, "the CSV file", o.csv_file);
+    if (!report_file.prepare() || !csv_file.prepare()) return kUsageError;
     ProgressLine progress(kProgram, !o.output.quiet);
     const std::string run_id = o.run_id.empty() ? random_run_id() : o.run_id;
     const auto qos = static_cast<mqtt::QoS>(o.qos);
@@ -119,12 +119,8 @@ int run_publisher(const PublisherOptions& o) {
         std::fflush(stdout);
         // A last row for the tail of the run, unless it is too short to give a fair rate.
         if (c.timeline.empty() || secs - c.timeline.back().t_s >= 0.25) add_timeline_row();
-        report_file.write(make_report(o, run_id, c, secs, status));
-        if (!o.csv_file.empty()) {
-            std::ofstream csv(o.csv_file, std::ios::trunc);
-            csv << telemetry::timeline_csv(c.timeline);
-            if (!csv) print_error(kProgram, "cannot write " + o.csv_file);
-        }
+        report_file.write(make_report(o, run_id, c, secs, status).dump(2) + "\n");
+        csv_file.write(telemetry::timeline_csv(c.timeline));
         return status;
     };
 

@@ -3,14 +3,13 @@
 #include <fmt/format.h>
 
 #include <cstdio>
-#include <fstream>
 #include <map>
 
 #include <nlohmann/json.hpp>
 
 #include "app/console.hpp"
 #include "app/exit_status.hpp"
-#include "app/report_file.hpp"
+#include "app/output_file.hpp"
 #include "app/signals.hpp"
 #include "report/html_report.hpp"
 #include "telemetry/latency_histogram.hpp"
@@ -51,25 +50,15 @@ std::int64_t now_epoch_us() {
         .count();
 }
 
-void write_text(const std::string& path, const std::string& text) {
-    if (path.empty()) return;
-    std::ofstream out(path, std::ios::trunc);
-    out << text;
-    if (!out) print_error(kProgram, "cannot write " + path);
-}
-
 }  // namespace
 
 int run_subscriber(const SubscriberOptions& o) {
     install_stop_signals();
-    const ReportFile report_file(kProgram, o.output.report_file);
-    if (!report_file.prepare()) return kUsageError;
-    for (const std::string& path : {o.csv_file, o.html_file}) {
-        if (!path.empty() && !std::ofstream(path, std::ios::trunc)) {
-            print_error(kProgram, "cannot write " + path);
-            return kUsageError;
-        }
-    }
+    const OutputFile report_file(kProgram, "the report file", o.output.report_file);
+    const OutputFile csv_file(kProgram, "the CSV file", o.csv_file);
+    const OutputFile html_file(kProgram, "the HTML file", o.html_file);
+    for (const OutputFile* file : {&report_file, &csv_file, &html_file})
+        if (!file->prepare()) return kUsageError;
     ProgressLine progress(kProgram, !o.output.quiet);
     Reception rx;
     const auto started = Clock::now();
@@ -173,9 +162,9 @@ int run_subscriber(const SubscriberOptions& o) {
             {"error", rx.error},
             {"exit_status", status},
         };
-        report_file.write(report);
-        write_text(o.csv_file, telemetry::timeline_csv(rx.timeline));
-        if (!o.html_file.empty()) write_text(o.html_file, report::render_html(nullptr, &report));
+        report_file.write(report.dump(2) + "\n");
+        csv_file.write(telemetry::timeline_csv(rx.timeline));
+        if (html_file.wanted()) html_file.write(report::render_html(nullptr, &report));
         return status;
     };
 

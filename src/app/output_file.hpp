@@ -1,0 +1,27 @@
+#pragma once
+// A file a program writes its results to (--report, --csv, --html).
+
+#include <string>
+#include <string_view>
+
+namespace app {
+
+class OutputFile {
+  public:
+    // `what` names the file in error messages, e.g. "the report file".
+    OutputFile(std::string program, std::string what, std::string path)
+        : program_(std::move(program)), what_(std::move(what)), path_(std::move(path)) {}
+    // Creates the file up front, so an unwritable path is a usage error found before anything
+    // is sent. True when there is nothing to write (no path given).
+    bool prepare() const;
+    // Writes `text` (nothing without a path); says so on stderr if it cannot.
+    void write(std::string_view text) const;
+    bool wanted() const { return !path_.empty(); }
+
+  private:
+    std::string program_;
+    std::string what_;
+    std::string path_;  // empty: not asked for
+};
+
+}  // namespace app
