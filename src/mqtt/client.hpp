@@ -113,6 +113,9 @@ class Client {
 };
 
 std::unique_ptr<Client> make_client(Engine engine);
+// An Error whose message names the broker: "broker <host>:<port>: <reason>".
+Error broker_error(ErrorKind kind, std::string_view host, std::uint16_t port,
+                   std::string_view reason);
 // Throws the Error for a refused CONNACK (reason code, with MQTT 3.1.1 codes mapped onto MQTT 5).
 [[noreturn]] void throw_connack_refusal(const ConnectOptions& options, std::uint8_t reason);
 std::unique_ptr<Client> make_native_client();

@@ -61,7 +61,7 @@ class LibmosquittoClient final : public Client {
         return *static_cast<LibmosquittoClient*>(userdata);
     }
     [[noreturn]] void fail(ErrorKind kind, const std::string& reason) const {
-        throw Error(kind, fmt::format("broker {}:{}: {}", options_.host, options_.port, reason));
+        throw broker_error(kind, options_.host, options_.port, reason);
     }
     // Runs the loop until `done` or the deadline; throws on a lost connection or timeout.
     template <typename Done>

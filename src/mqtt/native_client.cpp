@@ -57,7 +57,7 @@ class NativeClient final : public Client, private Session::Handler {
     }
 
     [[noreturn]] void fail(ErrorKind kind, const std::string& reason) const {
-        throw Error(kind, fmt::format("broker {}:{}: {}", options_.host, options_.port, reason));
+        throw broker_error(kind, options_.host, options_.port, reason);
     }
     std::string lost_reason() const {
         return !disconnect_reason_.empty() ? disconnect_reason_ : connection_->closed_reason();

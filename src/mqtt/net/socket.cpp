@@ -18,15 +18,17 @@ namespace mqtt::net {
 
 FileDescriptor connect_tcp(const std::string& host, std::uint16_t port,
                            std::chrono::milliseconds timeout) {
-    const auto where = fmt::format("broker {}:{}", host, port);
+    const auto fail = [&](ErrorKind kind, const std::string& reason) {
+        return broker_error(kind, host, port, reason);
+    };
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
     const std::string service = std::to_string(port);
     if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
-        throw Error(ErrorKind::Unreachable,
-                    fmt::format("{}: host name does not resolve ({})", where, gai_strerror(rc)));
+        throw fail(ErrorKind::Unreachable,
+                   fmt::format("host name does not resolve ({})", gai_strerror(rc)));
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
 
     int last_error = 0;
@@ -58,13 +60,11 @@ FileDescriptor connect_tcp(const std::string& host, std::uint16_t port,
         return fd;
     }
     if (last_error == ECONNREFUSED)
-        throw Error(ErrorKind::Refused,
-                    where + ": connection refused (is the broker running on that port?)");
+        throw fail(ErrorKind::Refused, "connection refused (is the broker running on that port?)");
     if (last_error == ETIMEDOUT)
-        throw Error(ErrorKind::Unreachable, fmt::format("{}: unreachable (no answer within {} ms)",
-                                                        where, timeout.count()));
-    throw Error(ErrorKind::Unreachable,
-                fmt::format("{}: unreachable ({})", where, std::strerror(last_error)));
+        throw fail(ErrorKind::Unreachable,
+                   fmt::format("unreachable (no answer within {} ms)", timeout.count()));
+    throw fail(ErrorKind::Unreachable, fmt::format("unreachable ({})", std::strerror(last_error)));
 }
 
 }  // namespace mqtt::net
