@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "mqtt/client.hpp"
+#include "app/exit_status.hpp"
+#include "mqtt/engines.hpp"
 
 namespace app {
 
@@ -53,12 +54,12 @@ Parsed<Options> parse_with(CLI::App& app, Options& options, const std::vector<st
         result.out = app.help();
         return result;
     } catch (const CLI::ParseError& e) {
-        result.exit_status = 2;
+        result.exit_status = kUsageError;
         result.err = program + ": error: " + e.what() + " (see --help)";
         return result;
     }
     if (std::optional<std::string> problem = validate(options)) {
-        result.exit_status = 2;
+        result.exit_status = kUsageError;
         result.err = program + ": error: " + *problem + " (see --help)";
         return result;
     }

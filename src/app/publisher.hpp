@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "app/cli_common.hpp"
-#include "mqtt/client.hpp"
+#include "mqtt/engines.hpp"
 
 namespace app {
 

@@ -2,44 +2,40 @@
 
 #include <fmt/format.h>
 
-#include "mqtt/protocol/codec.hpp"
-
 namespace mqtt {
 
-std::unique_ptr<Client> make_client(Engine engine) {
-    return engine == Engine::Native ? make_native_client() : make_libmosquitto_client();
-}
-
-Error broker_error(ErrorKind kind, std::string_view host, std::uint16_t port,
-                   std::string_view reason) {
-    return Error(kind, fmt::format("broker {}:{}: {}", host, port, reason));
-}
-
-void throw_connack_refusal(const ConnectOptions& o, std::uint8_t reason) {
-    std::string why;
-    ErrorKind kind = ErrorKind::NotAuthorised;
-    switch (static_cast<protocol::ReasonCode>(reason)) {
-        case protocol::ReasonCode::BadUserNameOrPassword:
-            kind = ErrorKind::BadCredentials;
-            why = "bad user name or password" +
-                  (o.username ? " (user '" + *o.username + "')" : std::string());
-            break;
-        case protocol::ReasonCode::NotAuthorized:
-            // Mosquitto answers a wrong password with "not authorised" under MQTT 3.1.1.
-            why = o.username
-                      ? "not authorised: user '" + *o.username +
-                            "' refused (wrong password or no access)"
-                      : "not authorised: anonymous clients refused (use --username/--password)";
-            break;
-        case protocol::ReasonCode::Banned:
-            why = "not authorised: banned";
-            break;
-        default:
-            kind = ErrorKind::Protocol;
-            why = fmt::format("connection refused: {} (reason code 0x{:02x})",
-                              protocol::reason_text(reason), reason);
+template <typename Done>
+void Client::wait_for(Done done, std::chrono::milliseconds limit, const ConnectOptions& options,
+                      std::string_view what) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            throw broker_error(ErrorKind::Unreachable, options.host, options.port,
+                               fmt::format("no {} within {} ms", what, limit.count()));
+        poll(std::min(left, std::chrono::milliseconds(100)));
     }
-    throw broker_error(kind, o.host, o.port, why);
+}
+
+void Client::connect(const ConnectOptions& options) {
+    options_ = options;
+    start_connect(options);
+    // Engines enforce connect_timeout themselves with a precise reason; this is the backstop.
+    wait_for([this] { return connected(); }, options.connect_timeout + std::chrono::seconds(1),
+             options, "CONNACK");
+}
+
+void Client::subscribe(const std::vector<std::string>& filters, QoS qos) {
+    const SubscribeId id = start_subscribe(filters, qos);
+    wait_for([&] { return subacks_.count(id) != 0; }, options_.connect_timeout, options_, "SUBACK");
+    const std::vector<ReasonCode> reasons = std::move(subacks_[id]);
+    subacks_.erase(id);
+    for (std::size_t i = 0; i < filters.size(); ++i) {
+        // A SUBACK with fewer codes than filters breaks [MQTT-3.8.4-6]: treat as refused.
+        const ReasonCode r = i < reasons.size() ? reasons[i] : ReasonCode::ProtocolError;
+        if (is_failure(r)) throw suback_refusal(options_.host, options_.port, filters[i], r);
+    }
 }
 
 }  // namespace mqtt

@@ -1,31 +1,28 @@
 #pragma once
-// The MQTT client interface the programs use. Engines live behind it (today libmosquitto);
-// nothing here knows about sensors or payload schemas.
+// The MQTT client interface the programs use; the engines (mqtt/engines.hpp) live behind it.
+// Nothing here knows about sensors or payload schemas.
 //
-// Threading: none. Every handler runs on the caller's thread inside connect(), subscribe(),
-// poll() or disconnect(), so the programs need no locks.
+// Threading: none. Every handler runs on the caller's thread inside poll() (or a blocking
+// helper that polls), so the programs need no locks. A handler must not call poll().
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <memory>
+#include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "mqtt/error.hpp"
+#include "mqtt/reason_code.hpp"
 
 namespace mqtt {
 
 enum class QoS : std::uint8_t { AtMostOnce = 0, AtLeastOnce = 1, ExactlyOnce = 2 };
 
 enum class ProtocolVersion { V311, V5 };
-
-enum class Engine {
-    Native,        // our batched engine (src/mqtt/protocol + src/mqtt/net)
-    Libmosquitto,  // the broker project's client library: a reference peer and a baseline
-};
 
 struct ConnectOptions {
     std::string host{"127.0.0.1"};
@@ -35,6 +32,7 @@ struct ConnectOptions {
     std::optional<std::string> password;
     std::chrono::seconds keepalive{30};
     bool clean_session{true};
+    // Resolve, TCP connect and CONNACK together must finish within this.
     std::chrono::milliseconds connect_timeout{10'000};
     // Unconfirmed outgoing messages allowed at once; publish() refuses more. Bounds memory
     // whatever the number of messages a program sends.
@@ -47,78 +45,95 @@ struct ConnectOptions {
     bool version_fallback{true};
 };
 
-enum class ErrorKind {
-    Refused,         // nothing listens there (TCP connection refused)
-    Unreachable,     // name does not resolve, no route, or no answer in time
-    BadCredentials,  // CONNACK: bad user name or password
-    NotAuthorised,   // CONNACK / SUBACK: not authorised
-    Protocol,        // the broker broke or rejected the protocol
-    ConnectionLost,  // an established connection went away
-};
-
-// Errors carry a kind (for exit statuses) and a one-line message naming host:port.
-class Error : public std::runtime_error {
-  public:
-    Error(ErrorKind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
-    ErrorKind kind() const { return kind_; }
-
-  private:
-    ErrorKind kind_;
-};
-
 struct Message {
-    std::string_view topic;
+    std::string_view topic;  // views valid only during the handler
     std::string_view payload;
     QoS qos;
     bool retain;
 };
 
+// Identifies a message from publish() to its confirmation. Unique among the messages in flight
+// only: engines reuse ids once a message is confirmed (MQTT packet identifiers).
 using PublishId = std::uint32_t;
+using SubscribeId = std::uint32_t;
+
+struct Confirmation {
+    PublishId id{0};
+    // PUBACK/PUBCOMP reason: a failure (>= 0x80, MQTT 5, e.g. 0x87 not authorised, 0x97 quota
+    // exceeded) means the broker refused the message. QoS 0: Success once written.
+    ReasonCode reason{ReasonCode::Success};
+    std::chrono::steady_clock::time_point published_at{};  // when publish() took it
+    bool accepted() const { return !is_failure(reason); }
+};
 
 class Client {
   public:
     using MessageHandler = std::function<void(const Message&)>;
-    // reason >= 0x80: the broker refused the message (MQTT 5 reason code, e.g. 0x87, 0x97).
-    using ConfirmHandler = std::function<void(PublishId, std::uint8_t reason)>;
+    using ConfirmHandler = std::function<void(const Confirmation&)>;
 
+    Client() = default;
     virtual ~Client() = default;
+    Client(const Client&) = delete;  // handlers capture the owner; engines own sockets
+    Client& operator=(const Client&) = delete;
 
-    // Connects and waits for the broker's CONNACK. Throws Error.
-    virtual void connect(const ConnectOptions& options) = 0;
-    // Subscribes to every filter and waits for the SUBACK. Throws Error if one is refused.
-    virtual void subscribe(const std::vector<std::string>& filters, QoS qos) = 0;
-    // Hands one message to the engine. Returns its id, or nullopt while max_inflight messages
-    // are unconfirmed (poll() and try again). Confirmation arrives through on_confirmed: PUBACK
-    // for QoS 1, PUBCOMP for QoS 2, written to the socket for QoS 0. Throws Error.
+    // --- Non-blocking operations: many clients can share one event loop.
+
+    // Begins connecting: name resolution, TCP connect, CONNECT. Progress happens in poll();
+    // connected() turns true on an accepted CONNACK; a failure is thrown by poll() as Error.
+    virtual void start_connect(const ConnectOptions& options) = 0;
+    virtual bool connected() const = 0;
+    // Queues a SUBSCRIBE for every filter; the SUBACK arrives in poll() (see subscribe()).
+    virtual SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) = 0;
+    // Hands one message to the engine. Returns its id, or nullopt while window() messages are
+    // unconfirmed (poll() and try again). Confirmation arrives through on_confirmed: PUBACK for
+    // QoS 1, PUBCOMP for QoS 2, written to the socket for QoS 0. Throws Error.
     virtual std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
                                              QoS qos) = 0;
     // Runs network I/O for at most `timeout` (less when a signal arrives) and dispatches the
-    // handlers. Throws Error(ConnectionLost) when the connection is gone.
+    // handlers. Throws Error when connecting failed or the connection is gone.
     virtual void poll(std::chrono::milliseconds timeout) = 0;
     virtual std::size_t in_flight() const = 0;
     // Messages that may be in flight at once: max_inflight, or less if the broker's Receive
-    // Maximum (MQTT 5) says so. publish() returns nullopt while in_flight() reaches it.
+    // Maximum (MQTT 5) says so.
     virtual std::size_t window() const = 0;
-    // The protocol in use after connect(), e.g. "MQTT 5" or "MQTT 3.1.1 (the broker refused 5)".
+    // The protocol in use once connected, e.g. "MQTT 5" or "MQTT 3.1.1 (the broker refused 5)".
     virtual std::string protocol_description() const = 0;
     // Sends DISCONNECT and closes the connection. Never throws.
     virtual void disconnect() noexcept = 0;
+
+    // --- Blocking helpers for a program with one client: they poll() until done.
+
+    // Connects and waits for the CONNACK. Throws Error.
+    void connect(const ConnectOptions& options);
+    // Subscribes and waits for the SUBACK. Throws Error naming the first refused filter.
+    void subscribe(const std::vector<std::string>& filters, QoS qos);
 
     void on_message(MessageHandler handler) { message_handler_ = std::move(handler); }
     void on_confirmed(ConfirmHandler handler) { confirm_handler_ = std::move(handler); }
 
   protected:
+    // Engines report events through these.
+    void deliver(const Message& message) const {
+        if (message_handler_) message_handler_(message);
+    }
+    void confirm(const Confirmation& confirmation) const {
+        if (confirm_handler_) confirm_handler_(confirmation);
+    }
+    void subscribed(SubscribeId id, std::vector<ReasonCode> reasons) {
+        subacks_[id] = std::move(reasons);
+    }
+
+  private:
+    // Polls until `done`, for at most `limit`; throws Error(Unreachable) naming `what` if the
+    // broker does not answer in time. The one wait loop of both engines.
+    template <typename Done>
+    void wait_for(Done done, std::chrono::milliseconds limit, const ConnectOptions& options,
+                  std::string_view what);
+
     MessageHandler message_handler_;
     ConfirmHandler confirm_handler_;
+    std::map<SubscribeId, std::vector<ReasonCode>> subacks_;  // until subscribe() reads them
+    ConnectOptions options_;                                  // of the last connect()
 };
-
-std::unique_ptr<Client> make_client(Engine engine);
-// An Error whose message names the broker: "broker <host>:<port>: <reason>".
-Error broker_error(ErrorKind kind, std::string_view host, std::uint16_t port,
-                   std::string_view reason);
-// Throws the Error for a refused CONNACK (reason code, with MQTT 3.1.1 codes mapped onto MQTT 5).
-[[noreturn]] void throw_connack_refusal(const ConnectOptions& options, std::uint8_t reason);
-std::unique_ptr<Client> make_native_client();
-std::unique_ptr<Client> make_libmosquitto_client();
 
 }  // namespace mqtt

@@ -1,12 +1,15 @@
-// The native engine behind the Client interface: one Connection on its own EventLoop,
-// everything on the caller's thread. Publishes accumulate in the session's outbox and go out
-// in one write per poll(); acknowledgements come back in large reads.
+// The native engine behind the Client interface: a Session (protocol state, outlives sockets)
+// and a Connection (socket and buffers) on an EventLoop, everything on the caller's thread.
+// Connecting is a sequence of loop states (resolve, TCP connect, CONNECT/CONNACK, and the
+// 5 -> 3.1.1 fallback); the connect timeout and keepalive are loop timers. Publishes accumulate
+// in the session's outbox and go out in one write per poll(); acknowledgements come back in
+// large reads.
 
 #include <fmt/format.h>
 
-#include <thread>
+#include <memory>
 
-#include "mqtt/client.hpp"
+#include "mqtt/engines.hpp"
 #include "mqtt/net/connection.hpp"
 #include "mqtt/net/event_loop.hpp"
 
@@ -16,86 +19,87 @@ namespace {
 using protocol::Session;
 using Clock = Session::Clock;
 
-// Below this many bytes in a read, wait a moment before the next one so that more packets
+// While busy, a loop of our own starts a round at most every 500 µs, so that more packets
 // arrive per wake-up: on two cores, constant wake-ups take the CPU the broker needs. Measured
-// with scripts/bench (1M, QoS 1): 4 KiB/200 µs 4.1 µs of client CPU per message, 16 KiB/500 µs
-// 3.0 µs, at the same throughput (the broker at 100%). The pause delays the next read, not
-// the messages just read, so it adds at most 0.5 ms of latency.
-constexpr std::size_t kSmallRead = 16384;
-constexpr auto kSmallReadPause = std::chrono::microseconds(500);
+// with scripts/bench (1M, QoS 1) as a pause after small reads: 200 µs gave 4.1 µs of client
+// CPU per message, 500 µs 3.0 µs, at the same throughput (the broker at 100%). An idle loop
+// does not pause, so it adds at most 0.5 ms of latency, and only under load.
+constexpr auto kMinRoundInterval = std::chrono::microseconds(500);
+// Bound the outbox: write once a batch is this large, even before the next poll().
+constexpr std::size_t kOutboxFlushBytes = 256 * 1024;
 
-class NativeClient final : public Client, private Session::Handler {
+class NativeClient final : public Client, private Session::Handler, private net::Connection::Owner {
   public:
-    void connect(const ConnectOptions& options) override;
-    void subscribe(const std::vector<std::string>& filters, QoS qos) override;
+    NativeClient() : own_loop_(std::make_unique<net::EventLoop>()), loop_(*own_loop_) {
+        loop_.set_min_round_interval(kMinRoundInterval);
+    }
+    explicit NativeClient(net::EventLoop& loop) : loop_(loop) {}
+    ~NativeClient() override { cancel_timers(); }
+
+    void start_connect(const ConnectOptions& options) override;
+    bool connected() const override { return connected_; }
+    SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) override;
     std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
                                      QoS qos) override;
     void poll(std::chrono::milliseconds timeout) override;
     std::size_t in_flight() const override {
-        return (connection_ ? connection_->session().in_flight() : 0) + qos0_unwritten_;
+        return (session_ ? session_->in_flight() : 0) + qos0_unwritten_;
     }
     std::size_t window() const override {
-        return connection_ ? connection_->session().window() : options_.max_inflight;
+        return session_ ? session_->window() : options_.max_inflight;
     }
     std::string protocol_description() const override { return description_; }
     void disconnect() noexcept override;
 
   private:
     // Session::Handler
-    void on_connack(const protocol::Connack& c) override { connack_ = c; }
+    void on_connack(const protocol::Connack& c) override;
     void on_message(const protocol::Publish& p) override {
-        if (message_handler_)
-            message_handler_(Message{p.topic, p.payload, static_cast<QoS>(p.qos), p.retain});
+        deliver(Message{p.topic, p.payload, static_cast<QoS>(p.qos), p.retain});
     }
-    void on_confirmed(std::uint16_t id, std::uint8_t reason) override {
-        if (confirm_handler_) confirm_handler_(id, reason);
+    void on_confirmed(std::uint16_t id, ReasonCode reason, Clock::time_point at) override {
+        confirm({id, reason, at});
     }
-    void on_suback(const protocol::Suback& s) override { suback_ = s; }
+    void on_suback(const protocol::Suback& s) override;
     void on_disconnect(const protocol::Disconnect& d) override {
         disconnect_reason_ = fmt::format("the broker disconnected: {} (reason code 0x{:02x})",
-                                         protocol::reason_text(d.reason), d.reason);
+                                         reason_text(d.reason), d.reason);
     }
+    // net::Connection::Owner
+    void on_transport_up() override;
+    void on_transport_closed(ErrorKind kind, const std::string& reason) override;
 
-    [[noreturn]] void fail(ErrorKind kind, const std::string& reason) const {
-        throw broker_error(kind, options_.host, options_.port, reason);
-    }
-    std::string lost_reason() const {
-        return !disconnect_reason_.empty() ? disconnect_reason_ : connection_->closed_reason();
-    }
-    // Runs the loop until `done` or the deadline; throws if the connection closes first.
-    template <typename Done>
-    bool run_until(Done done, std::chrono::milliseconds limit);
-    void attempt(protocol::Version version);
-    // Returns how many QoS 0 messages the write confirmed.
+    Session::Config session_config() const;
+    void open_connection();
+    // The broker refused MQTT 5: try again with 3.1.1, from the loop (we are inside a callback).
+    bool fall_back_to_v311();
+    void fail(Error error);
+    void on_connect_timeout();
+    void arm_keepalive();
+    void cancel_timers();
     std::size_t flush_and_confirm_qos0();
+    void throw_if_failed() const {
+        if (failure_) throw *failure_;
+    }
 
+    std::unique_ptr<net::EventLoop> own_loop_;  // none when the loop is shared
+    net::EventLoop& loop_;
     ConnectOptions options_;
-    net::EventLoop loop_;
-    std::unique_ptr<net::Connection> connection_;
-    std::optional<protocol::Connack> connack_;
-    std::optional<protocol::Suback> suback_;
+    std::optional<Session> session_;             // created by start_connect; outlives sockets
+    std::optional<net::Connection> connection_;  // reopened for every attempt
+    bool connected_{false};
+    bool fell_back_{false};
+    std::optional<Error> failure_;
+    std::optional<net::EventLoop::TimerId> connect_timer_, keepalive_timer_, posted_;
     std::string disconnect_reason_;
     std::string description_;
     std::size_t qos0_unwritten_{0};  // QoS 0 messages still in the outbox
 };
 
-template <typename Done>
-bool NativeClient::run_until(Done done, std::chrono::milliseconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (!done()) {
-        if (!connection_->is_open()) return false;
-        const auto now = Clock::now();
-        if (now >= deadline) return false;
-        loop_.wait(std::min(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
-                                std::chrono::milliseconds(1),
-                            std::chrono::milliseconds(100)));
-    }
-    return true;
-}
-
-void NativeClient::attempt(protocol::Version version) {
+Session::Config NativeClient::session_config() const {
     Session::Config config;
-    config.version = version;
+    config.version =
+        options_.version == ProtocolVersion::V5 ? protocol::Version::V5 : protocol::Version::V311;
     config.client_id = options_.client_id;
     config.clean_start = options_.clean_session;
     config.keepalive_s = static_cast<std::uint16_t>(options_.keepalive.count());
@@ -103,115 +107,182 @@ void NativeClient::attempt(protocol::Version version) {
     config.password = options_.password;
     config.max_inflight = std::max<std::size_t>(options_.max_inflight, 1);
     config.receive_maximum = options_.receive_maximum;
-    connection_ = std::make_unique<net::Connection>(loop_, std::move(config),
-                                                    static_cast<Session::Handler&>(*this));
-    connack_.reset();
-    disconnect_reason_.clear();
-    connection_->open(options_.host, options_.port, options_.connect_timeout);
-    run_until([&] { return connack_.has_value(); }, options_.connect_timeout);
+    return config;
 }
 
-void NativeClient::connect(const ConnectOptions& options) {
+void NativeClient::start_connect(const ConnectOptions& options) {
+    cancel_timers();
     options_ = options;
-    const bool v5 = options.version == ProtocolVersion::V5;
-    attempt(v5 ? protocol::Version::V5 : protocol::Version::V311);
-    description_ = v5 ? "MQTT 5" : "MQTT 3.1.1";
-    // A 3.1.1-only broker answers an MQTT 5 CONNECT with return code 1 (mapped to 0x84), or
-    // closes the connection [MQTT-3.1.2-2]. Falling back keeps such brokers working, and the
-    // description tells the user it happened.
-    const bool refused_version =
-        (connack_ && connack_->reason == static_cast<std::uint8_t>(
-                                             protocol::ReasonCode::UnsupportedProtocolVersion)) ||
-        (!connack_ && !connection_->is_open());
-    if (v5 && options.version_fallback && refused_version) {
-        attempt(protocol::Version::V311);
-        description_ = "MQTT 3.1.1 (the broker refused MQTT 5)";
+    failure_.reset();
+    connected_ = false;
+    fell_back_ = false;
+    disconnect_reason_.clear();
+    connection_.reset();
+    session_.emplace(session_config(), static_cast<Session::Handler&>(*this));
+    connection_.emplace(loop_, *session_, static_cast<net::Connection::Owner&>(*this));
+    description_ = options.version == ProtocolVersion::V5 ? "MQTT 5" : "MQTT 3.1.1";
+    connect_timer_ = loop_.add_timer(Clock::now() + options.connect_timeout, [this] {
+        connect_timer_.reset();
+        on_connect_timeout();
+    });
+    open_connection();
+}
+
+void NativeClient::open_connection() {
+    disconnect_reason_.clear();
+    connection_->open(options_.host, options_.port);
+}
+
+void NativeClient::on_transport_up() {
+    session_->connection_opened(Clock::now());
+    connection_->flush();
+}
+
+void NativeClient::on_connect_timeout() {
+    using State = net::Connection::State;
+    const auto ms = options_.connect_timeout.count();
+    const State state = connection_->state();
+    connection_->close();
+    if (state == State::Resolving)
+        return fail(broker_error(ErrorKind::Unreachable, options_.host, options_.port,
+                                 fmt::format("host name did not resolve within {} ms", ms)));
+    if (state == State::Connecting)
+        return fail(broker_error(ErrorKind::Unreachable, options_.host, options_.port,
+                                 fmt::format("unreachable (no answer within {} ms)", ms)));
+    fail(broker_error(ErrorKind::Unreachable, options_.host, options_.port,
+                      fmt::format("no CONNACK within {} ms", ms)));
+}
+
+bool NativeClient::fall_back_to_v311() {
+    // A 3.1.1-only broker answers an MQTT 5 CONNECT with return code 1 (0x84), or closes the
+    // connection [MQTT-3.1.2-2]. Falling back keeps such brokers working; the description
+    // tells the user it happened.
+    if (!options_.version_fallback || fell_back_ || session_->version() != protocol::Version::V5)
+        return false;
+    fell_back_ = true;
+    connection_->close();
+    session_->set_version(protocol::Version::V311);
+    description_ = "MQTT 3.1.1 (the broker refused MQTT 5)";
+    posted_ = loop_.add_timer(Clock::now(), [this] {
+        posted_.reset();
+        open_connection();
+    });
+    return true;
+}
+
+void NativeClient::on_connack(const protocol::Connack& c) {
+    const auto reason = static_cast<ReasonCode>(c.reason);
+    if (reason == ReasonCode::UnsupportedProtocolVersion && fall_back_to_v311()) return;
+    if (is_failure(reason)) {
+        connection_->close();
+        return fail(connack_refusal(options_.host, options_.port, options_.username, reason));
     }
-    if (!connack_) {
-        if (!connection_->is_open())
-            fail(ErrorKind::Protocol, "connection closed before CONNACK: " + lost_reason());
-        connection_->close(std::nullopt);
-        fail(ErrorKind::Unreachable,
-             fmt::format("no CONNACK within {} ms", options.connect_timeout.count()));
+    connected_ = true;
+    if (connect_timer_) loop_.cancel(*connect_timer_);
+    connect_timer_.reset();
+    arm_keepalive();
+}
+
+void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason) {
+    const std::string why = !disconnect_reason_.empty() ? disconnect_reason_ : reason;
+    if (connected_) {
+        connected_ = false;
+        return fail(broker_error(ErrorKind::ConnectionLost, options_.host, options_.port,
+                                 "connection lost: " + why));
     }
-    if (protocol::is_failure(connack_->reason)) {
-        connection_->close(std::nullopt);
-        throw_connack_refusal(options_, connack_->reason);
+    // Closed after the TCP connect but before any CONNACK: a 3.1.1-only broker's answer to 5.
+    if (kind == ErrorKind::ConnectionLost && fall_back_to_v311()) return;
+    if (kind == ErrorKind::ConnectionLost)
+        return fail(broker_error(ErrorKind::Protocol, options_.host, options_.port,
+                                 "connection closed before CONNACK: " + why));
+    fail(broker_error(kind, options_.host, options_.port, why));
+}
+
+void NativeClient::fail(Error error) {
+    cancel_timers();
+    connected_ = false;
+    if (!failure_) failure_ = std::move(error);
+}
+
+void NativeClient::arm_keepalive() {
+    const auto deadline = session_->next_deadline();
+    if (!deadline) return;
+    keepalive_timer_ = loop_.add_timer(*deadline, [this] {
+        keepalive_timer_.reset();
+        if (!connected_) return;
+        if (auto failure = session_->tick(Clock::now())) {
+            connection_->flush();  // the session's DISCONNECT
+            connection_->close();
+            return fail(broker_error(ErrorKind::ConnectionLost, options_.host, options_.port,
+                                     "connection lost: keepalive: " + failure->message));
+        }
+        connection_->flush();
+        arm_keepalive();  // at the session's next deadline (later if we sent since)
+    });
+}
+
+void NativeClient::cancel_timers() {
+    for (auto* timer : {&connect_timer_, &keepalive_timer_, &posted_}) {
+        if (*timer) loop_.cancel(**timer);
+        timer->reset();
     }
 }
 
-void NativeClient::subscribe(const std::vector<std::string>& filters, QoS qos) {
-    suback_.reset();
+void NativeClient::on_suback(const protocol::Suback& s) {
+    std::vector<ReasonCode> reasons;
+    reasons.reserve(s.reasons.size());
+    for (const std::uint8_t r : s.reasons) reasons.push_back(static_cast<ReasonCode>(r));
+    subscribed(s.packet_id, std::move(reasons));
+}
+
+SubscribeId NativeClient::start_subscribe(const std::vector<std::string>& filters, QoS qos) {
+    throw_if_failed();
     const std::uint16_t id =
-        connection_->session().subscribe(filters, static_cast<std::uint8_t>(qos), Clock::now());
+        session_->subscribe(filters, static_cast<std::uint8_t>(qos), Clock::now());
     connection_->flush();
-    if (!run_until([&] { return suback_ && suback_->packet_id == id; }, options_.connect_timeout)) {
-        if (!connection_->is_open())
-            fail(ErrorKind::ConnectionLost, "connection lost before SUBACK: " + lost_reason());
-        fail(ErrorKind::Unreachable,
-             fmt::format("no SUBACK within {} ms", options_.connect_timeout.count()));
-    }
-    for (std::size_t i = 0; i < suback_->reasons.size(); ++i) {
-        const std::uint8_t r = suback_->reasons[i];
-        if (protocol::is_failure(r))
-            fail(r == 0x87 ? ErrorKind::NotAuthorised : ErrorKind::Protocol,
-                 fmt::format("subscription to '{}' refused: {}",
-                             i < filters.size() ? filters[i] : "?", protocol::reason_text(r)));
-    }
+    return id;
 }
 
 std::optional<PublishId> NativeClient::publish(std::string_view topic, std::string_view payload,
                                                QoS qos) {
-    if (!connection_ || !connection_->is_open())
-        fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
+    throw_if_failed();
     if (in_flight() >= window()) return std::nullopt;
-    const auto id = connection_->session().publish(topic, payload, static_cast<std::uint8_t>(qos),
-                                                   false, Clock::now());
+    const auto id =
+        session_->publish(topic, payload, static_cast<std::uint8_t>(qos), false, Clock::now());
     if (!id) return std::nullopt;
     if (qos == QoS::AtMostOnce) ++qos0_unwritten_;
-    // Bound the outbox: write once a batch is large, even before the next poll().
-    if (connection_->session().outbox().size() >= 256 * 1024) flush_and_confirm_qos0();
+    if (session_->outbox().size() >= kOutboxFlushBytes) flush_and_confirm_qos0();
     return *id;
 }
 
 std::size_t NativeClient::flush_and_confirm_qos0() {
+    if (!connection_) return 0;
     connection_->flush();
     // QoS 0 counts as confirmed once written to the socket.
-    if (qos0_unwritten_ == 0 || !connection_->session().outbox().empty()) return 0;
+    if (qos0_unwritten_ == 0 || !session_->outbox().empty() || !connection_->is_open()) return 0;
     const std::size_t n = std::exchange(qos0_unwritten_, 0);
-    for (std::size_t i = 0; i < n; ++i) on_confirmed(0, 0);
+    const auto now = Clock::now();
+    for (std::size_t i = 0; i < n; ++i) confirm({0, ReasonCode::Success, now});
     return n;
 }
 
 void NativeClient::poll(std::chrono::milliseconds timeout) {
-    if (!connection_ || !connection_->is_open())
-        fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
+    throw_if_failed();
     // Writing freed room in the window (QoS 0): let the caller publish on without waiting.
-    auto wait = flush_and_confirm_qos0() > 0 ? std::chrono::milliseconds(0) : timeout;
-    if (auto deadline = connection_->session().next_deadline()) {
-        const auto until =
-            std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now());
-        wait = std::clamp(until, std::chrono::milliseconds(0), wait);
-    }
-    loop_.wait(wait);
-    if (connection_->is_open() && connection_->bytes_read_last() > 0 &&
-        connection_->bytes_read_last() < kSmallRead && timeout.count() > 0)
-        std::this_thread::sleep_for(kSmallReadPause);
-    if (connection_->is_open()) {
-        if (auto failure = connection_->session().tick(Clock::now()))
-            connection_->close("keepalive: " + failure->message);
-    }
-    if (!connection_->is_open())
-        fail(ErrorKind::ConnectionLost, "connection lost: " + lost_reason());
+    const auto wait = flush_and_confirm_qos0() > 0 ? std::chrono::milliseconds(0) : timeout;
+    loop_.run_once(wait);
+    throw_if_failed();
     flush_and_confirm_qos0();
 }
 
 void NativeClient::disconnect() noexcept {
+    cancel_timers();
+    connected_ = false;
     if (!connection_ || !connection_->is_open()) return;
     try {
-        connection_->session().disconnect();
+        session_->disconnect();
         connection_->flush();
-        connection_->close(std::nullopt);
+        connection_->close();
     } catch (...) {
         // Best effort: the socket is closed by the destructor either way.
     }
@@ -219,7 +290,13 @@ void NativeClient::disconnect() noexcept {
 
 }  // namespace
 
-std::unique_ptr<Client> make_native_client() {
+std::unique_ptr<Client> make_native_client_with_own_loop();  // for engines.cpp
+
+std::unique_ptr<Client> make_native_client(net::EventLoop& loop) {
+    return std::make_unique<NativeClient>(loop);
+}
+
+std::unique_ptr<Client> make_native_client_with_own_loop() {
     return std::make_unique<NativeClient>();
 }
 

@@ -20,8 +20,8 @@ struct Recorder : Session::Handler {
     std::vector<Suback> subacks;
     void on_connack(const Connack& c) override { connacks.push_back(c); }
     void on_message(const Publish& p) override { messages.emplace_back(p.payload); }
-    void on_confirmed(std::uint16_t id, std::uint8_t reason) override {
-        confirmed.emplace_back(id, reason);
+    void on_confirmed(std::uint16_t id, ReasonCode reason, Clock::time_point) override {
+        confirmed.emplace_back(id, code_of(reason));
     }
     void on_suback(const Suback& s) override { subacks.push_back(s); }
     void on_disconnect(const Disconnect&) override {}
@@ -226,7 +226,7 @@ TEST(Session, KeepaliveSendsPingreqAndFailsWithoutPingresp) {
     EXPECT_TRUE(std::holds_alternative<Pingreq>(sent[0]));
     const auto failure = s.tick(t0 + 21s);
     ASSERT_TRUE(failure);
-    EXPECT_EQ(failure->reason, static_cast<std::uint8_t>(ReasonCode::KeepAliveTimeout));
+    EXPECT_EQ(failure->reason, ReasonCode::KeepAliveTimeout);
 }
 
 TEST(Session, PacketBeforeConnackIsAProtocolError) {
@@ -247,7 +247,12 @@ TEST(Session, MalformedBytesFromTheBrokerFailTheConnection) {
     using namespace std::string_literals;
     const auto r = s.feed("\x36\x05\x00\x01t\x00\x01"s, Clock::now());  // QoS 3
     ASSERT_TRUE(r.failure);
-    EXPECT_EQ(r.failure->reason, 0x81);
+    EXPECT_EQ(r.failure->reason, ReasonCode::MalformedPacket);
+    // The session gives up on the connection and tells the broker why [MQTT 5, 4.13].
+    EXPECT_EQ(s.state(), Session::State::Closed);
+    const auto sent = broker.take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(std::get<Disconnect>(sent[0]).reason, 0x81);
 }
 
 TEST(Session, PacketIdentifiersSkipThoseInUseAcrossTheWrap) {

@@ -11,34 +11,108 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 }
 
-Connection::Connection(EventLoop& loop, protocol::Session::Config config,
-                       protocol::Session::Handler& handler)
-    : loop_(loop), session_(std::move(config), handler), in_(4 * kReadChunk) {}
+Connection::Connection(EventLoop& loop, protocol::Session& session, Owner& owner)
+    : loop_(loop), session_(session), owner_(owner) {}
 
-void Connection::open(const std::string& host, std::uint16_t port,
-                      std::chrono::milliseconds timeout) {
-    close(std::nullopt);
-    fd_ = connect_tcp(host, port, timeout);
-    closed_reason_.clear();
-    in_used_ = 0;
-    want_write_ = false;
-    loop_.watch(fd_.get(), *this, false);
-    session_.connection_opened(protocol::Session::Clock::now());
-    flush();
+Connection::~Connection() {
+    close();
 }
 
-void Connection::close(std::optional<std::string> reason) {
-    if (!fd_) return;
-    loop_.unwatch(fd_.get());
+void Connection::open(const std::string& host, std::uint16_t port) {
+    close();
+    last_connect_error_ = 0;
+    if (auto address = numeric_address(host, port)) {
+        addresses_ = {*address};
+        try_next_address();
+        return;
+    }
+    state_ = State::Resolving;
+    resolver_ = std::make_unique<Resolver>(loop_);
+    resolver_->resolve(host, port, [this](std::vector<SocketAddress> found, std::string error) {
+        // c-ares is still on the stack: continue from a timer, where the resolver can go.
+        addresses_ = std::move(found);
+        posted_ = loop_.add_timer(EventLoop::Clock::now(), [this, error = std::move(error)] {
+            posted_.reset();
+            resolver_.reset();
+            if (addresses_.empty())
+                return fail(ErrorKind::Unreachable, "host name does not resolve (" + error + ")");
+            try_next_address();
+        });
+    });
+}
+
+void Connection::try_next_address() {
+    while (!addresses_.empty()) {
+        const SocketAddress address = addresses_.front();
+        addresses_.erase(addresses_.begin());
+        int error = 0;
+        FileDescriptor fd = start_tcp_connect(address, error);
+        if (!fd) {
+            last_connect_error_ = error;
+            continue;
+        }
+        fd_ = std::move(fd);
+        state_ = State::Connecting;
+        want_write_ = true;  // writable = the connect finished
+        loop_.watch(fd_.get(), *this, true);
+        return;
+    }
+    const int error = last_connect_error_ != 0 ? last_connect_error_ : EHOSTUNREACH;
+    fail_later(error == ECONNREFUSED ? ErrorKind::Refused : ErrorKind::Unreachable,
+               describe_connect_error(error));
+}
+
+void Connection::on_connect_finished() {
+    if (const int error = connect_result(fd_.get()); error != 0) {
+        release_socket();
+        last_connect_error_ = error;
+        return try_next_address();  // the next address of the name, if any
+    }
+    addresses_.clear();
+    state_ = State::Open;
+    want_write_ = false;
+    loop_.update(fd_.get(), false);
+    owner_.on_transport_up();
+}
+
+void Connection::release_socket() {
+    if (fd_) loop_.unwatch(fd_.get());
     fd_.reset();
-    session_.connection_lost();
-    if (reason) closed_reason_ = std::move(*reason);
+    want_write_ = false;
+}
+
+void Connection::close() {
+    if (posted_) loop_.cancel(*posted_);
+    posted_.reset();
+    resolver_.reset();
+    addresses_.clear();
+    partial_.clear();
+    release_socket();
+    if (state_ == State::Open) session_.connection_lost();
+    state_ = State::Closed;
+}
+
+void Connection::fail(ErrorKind kind, std::string reason) {
+    close();
+    owner_.on_transport_closed(kind, reason);  // last: the owner may open() again
+}
+
+void Connection::fail_later(ErrorKind kind, std::string reason) {
+    // Reached from inside open(): tell the owner from the loop, not from its own call.
+    release_socket();
+    state_ = State::Connecting;
+    posted_ = loop_.add_timer(EventLoop::Clock::now(),
+                              [this, kind, reason = std::move(reason)]() mutable {
+                                  posted_.reset();
+                                  fail(kind, std::move(reason));
+                              });
 }
 
 void Connection::flush() {
+    if (state_ != State::Open) return;
     std::string& out = session_.outbox();
     std::size_t written = 0;
-    while (fd_ && written < out.size()) {
+    while (written < out.size()) {
         const ssize_t n =
             ::send(fd_.get(), out.data() + written, out.size() - written, MSG_NOSIGNAL);
         if (n > 0) {
@@ -48,58 +122,61 @@ void Connection::flush() {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         const std::string why = n < 0 ? std::strerror(errno) : "write returned 0";
-        out.clear();
-        close("write failed: " + why);
-        return;
+        return fail(ErrorKind::ConnectionLost, "write failed: " + why);
     }
     out.erase(0, written);
     const bool want = !out.empty();
-    if (fd_ && want != want_write_) {
+    if (want != want_write_) {
         want_write_ = want;
-        loop_.update(fd_.get(), *this, want);
+        loop_.update(fd_.get(), want);
     }
-}
-
-void Connection::fail(const protocol::Session::Failure& failure) {
-    // Tell the broker why before closing (MQTT 5 DISCONNECT with a reason code, 4.13).
-    session_.outbox().clear();
-    if (session_.version() == protocol::Version::V5)
-        protocol::encode(protocol::Disconnect{failure.reason, {}}, session_.version(),
-                         session_.outbox());
-    flush();
-    close("protocol error: " + failure.message);
 }
 
 void Connection::read_available() {
-    bytes_read_last_ = 0;
+    // Reads go to the loop's shared buffer, after the partial packet kept from the last read.
+    std::vector<char>& in = loop_.read_buffer();
+    if (in.size() < 4 * kReadChunk) in.resize(4 * kReadChunk);
+    std::size_t used = partial_.size();
+    if (in.size() < used + kReadChunk) in.resize(used + kReadChunk);
+    std::memcpy(in.data(), partial_.data(), used);
+    partial_.clear();
     for (;;) {
-        if (in_.size() - in_used_ < kReadChunk)
-            in_.resize(in_.size() * 2);  // a packet larger than the buffer
-        const ssize_t n = ::recv(fd_.get(), in_.data() + in_used_, in_.size() - in_used_, 0);
-        if (n == 0) return close("connection closed by the broker");
+        if (in.size() - used < kReadChunk) in.resize(in.size() * 2);  // a packet larger than it
+        const std::size_t space = in.size() - used;
+        const ssize_t n = ::recv(fd_.get(), in.data() + used, space, 0);
+        if (n == 0) return fail(ErrorKind::ConnectionLost, "connection closed by the broker");
         if (n < 0) {
             if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-            return close(std::string("read failed: ") + std::strerror(errno));
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            return fail(ErrorKind::ConnectionLost,
+                        std::string("read failed: ") + std::strerror(errno));
         }
-        const std::size_t space = in_.size() - in_used_;
-        in_used_ += static_cast<std::size_t>(n);
-        bytes_read_last_ += static_cast<std::size_t>(n);
-        const auto result = session_.feed({in_.data(), in_used_}, protocol::Session::Clock::now());
-        if (result.failure) return fail(*result.failure);
-        if (result.consumed > 0) {
-            std::memmove(in_.data(), in_.data() + result.consumed, in_used_ - result.consumed);
-            in_used_ -= result.consumed;
+        used += static_cast<std::size_t>(n);
+        const auto result = session_.feed({in.data(), used}, protocol::Session::Clock::now());
+        if (result.failure) {
+            flush();  // the session's DISCONNECT with the reason
+            if (state_ == State::Open)
+                fail(ErrorKind::Protocol, "protocol error: " + result.failure->message);
+            return;
         }
-        if (!fd_) return;                                 // a handler closed us
-        if (static_cast<std::size_t>(n) < space) return;  // drained: skip the EAGAIN round trip
+        std::memmove(in.data(), in.data() + result.consumed, used - result.consumed);
+        used -= result.consumed;
+        if (state_ != State::Open) return;               // a handler closed us
+        if (static_cast<std::size_t>(n) < space) break;  // drained: skip the EAGAIN round trip
     }
+    partial_.assign(in.data(), used);
 }
 
 void Connection::on_ready(bool readable, bool writable, bool hangup) {
+    if (state_ == State::Connecting) {
+        if (writable || hangup) on_connect_finished();
+        return;
+    }
+    if (state_ != State::Open) return;
     if (readable || hangup) read_available();
-    if (fd_ && (writable || !session_.outbox().empty())) flush();
-    if (fd_ && hangup && !readable) close("connection closed by the broker");
+    if (state_ == State::Open && (writable || !session_.outbox().empty())) flush();
+    if (state_ == State::Open && hangup && !readable)
+        fail(ErrorKind::ConnectionLost, "connection closed by the broker");
 }
 
 }  // namespace mqtt::net

@@ -1,14 +1,22 @@
 #pragma once
-// One MQTT connection on an event loop: a socket, a Session, and batched I/O around it.
-// Reads take everything available (64 KiB at a time) and feed every packet in it to the
-// session; writes send the whole outbox at once. That is the point of this engine: one
-// syscall per batch instead of one or more per packet.
+// The I/O half of one MQTT connection: a socket on an event loop and the batched reads and
+// writes around a Session that it does not own. Reads take everything available (64 KiB at a
+// time) and feed every whole packet to the session; writes send the whole outbox at once:
+// one syscall per batch instead of one or more per packet.
+//
+// Lifecycle: open() resolves the host (c-ares, or at once for an address), connects without
+// blocking and tells its Owner when the socket is up or when it closed. The Session outlives
+// the socket: open() again continues it on a new one. Protocol decisions (what to send when
+// something fails) belong to the Session; this class only moves bytes.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "mqtt/error.hpp"
 #include "mqtt/net/event_loop.hpp"
+#include "mqtt/net/resolver.hpp"
 #include "mqtt/net/socket.hpp"
 #include "mqtt/protocol/session.hpp"
 
@@ -16,38 +24,57 @@ namespace mqtt::net {
 
 class Connection final : public EventLoop::Watcher {
   public:
-    Connection(EventLoop& loop, protocol::Session::Config config,
-               protocol::Session::Handler& handler);
-    ~Connection() override { close(std::nullopt); }
+    class Owner {
+      public:
+        virtual ~Owner() = default;
+        // The TCP connection is up: start the protocol (the session's connection_opened()),
+        // then flush().
+        virtual void on_transport_up() = 0;
+        // The socket closed, or never came up (kind Refused/Unreachable). Not called for
+        // close(). The session has already been told (connection_lost()). Called last, so the
+        // owner may open() again from here.
+        virtual void on_transport_closed(ErrorKind kind, const std::string& reason) = 0;
+    };
+
+    enum class State { Closed, Resolving, Connecting, Open };
+
+    Connection(EventLoop& loop, protocol::Session& session, Owner& owner);
+    ~Connection() override;
     Connection(const Connection&) = delete;  // registered with the loop by address
     Connection& operator=(const Connection&) = delete;
 
-    // Connects the socket and queues CONNECT (throws mqtt::Error when the TCP connect fails).
-    void open(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout);
+    // Starts connecting to host:port; returns at once.
+    void open(const std::string& host, std::uint16_t port);
     // Writes as much of the session's outbox as the socket takes now.
     void flush();
-    // Closes the socket; `reason` (if any) is kept for closed_reason().
-    void close(std::optional<std::string> reason);
+    // Closes the socket without telling the owner (the owner asked for it).
+    void close();
 
-    bool is_open() const { return static_cast<bool>(fd_); }
-    const std::string& closed_reason() const { return closed_reason_; }
-    protocol::Session& session() { return session_; }
-    std::size_t bytes_read_last() const { return bytes_read_last_; }
+    State state() const { return state_; }
+    bool is_open() const { return state_ == State::Open; }
 
     void on_ready(bool readable, bool writable, bool hangup) override;
 
   private:
+    void try_next_address();
+    void on_connect_finished();
     void read_available();
-    void fail(const protocol::Session::Failure& failure);
+    // Closes and tells the owner why (deferred to a timer when inside open()).
+    void fail(ErrorKind kind, std::string reason);
+    void fail_later(ErrorKind kind, std::string reason);
+    void release_socket();
 
     EventLoop& loop_;
-    protocol::Session session_;
+    protocol::Session& session_;
+    Owner& owner_;
+    State state_{State::Closed};
     FileDescriptor fd_;
-    std::vector<char> in_;
-    std::size_t in_used_{0};
+    std::unique_ptr<Resolver> resolver_;
+    std::vector<SocketAddress> addresses_;  // still to try
+    int last_connect_error_{0};
+    std::optional<EventLoop::TimerId> posted_;  // a deferred step (resolve result, failure)
+    std::string partial_;                       // the start of a packet not yet complete
     bool want_write_{false};
-    std::size_t bytes_read_last_{0};
-    std::string closed_reason_;
 };
 
 }  // namespace mqtt::net

@@ -2,54 +2,141 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
-#include <cstring>
-#include <stdexcept>
-#include <string>
+#include <system_error>
+#include <thread>
 
 namespace mqtt::net {
-
-EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
-    if (!epoll_) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
-}
-
 namespace {
-epoll_event event_for(EventLoop::Watcher& w, bool want_write) {
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u);
-    ev.data.ptr = &w;
-    return ev;
+
+[[noreturn]] void throw_errno(const char* what) {
+    throw std::system_error(errno, std::generic_category(), what);
 }
+
+std::uint64_t key_of(std::uint32_t slot, std::uint32_t generation) {
+    return (std::uint64_t{generation} << 32) | slot;
+}
+
 }  // namespace
 
-void EventLoop::watch(int fd, Watcher& watcher, bool want_write) {
-    epoll_event ev = event_for(watcher, want_write);
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0)
-        throw std::runtime_error(std::string("epoll_ctl add: ") + std::strerror(errno));
+EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+    if (!epoll_) throw_errno("epoll_create1");
 }
 
-void EventLoop::update(int fd, Watcher& watcher, bool want_write) {
-    epoll_event ev = event_for(watcher, want_write);
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
+void EventLoop::modify(int op, int fd, std::uint64_t key, bool want_write) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (want_write ? EPOLLOUT : 0u);
+    ev.data.u64 = key;
+    if (::epoll_ctl(epoll_.get(), op, fd, &ev) != 0)
+        throw_errno(op == EPOLL_CTL_ADD ? "epoll_ctl(ADD)" : "epoll_ctl(MOD)");
+}
+
+void EventLoop::watch(int fd, Watcher& watcher, bool want_write) {
+    if (by_fd_.count(fd) != 0) throw std::system_error(EEXIST, std::generic_category(), "watch");
+    std::uint32_t slot = 0;
+    if (!free_slots_.empty()) {
+        slot = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        slot = static_cast<std::uint32_t>(slots_.size());
+        slots_.emplace_back();
+    }
+    Slot& s = slots_[slot];
+    modify(EPOLL_CTL_ADD, fd, key_of(slot, s.generation), want_write);
+    s.watcher = &watcher;
+    s.fd = fd;
+    by_fd_[fd] = slot;
+}
+
+void EventLoop::update(int fd, bool want_write) {
+    const auto it = by_fd_.find(fd);
+    if (it == by_fd_.end()) return;
+    modify(EPOLL_CTL_MOD, fd, key_of(it->second, slots_[it->second].generation), want_write);
 }
 
 void EventLoop::unwatch(int fd) {
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+    const auto it = by_fd_.find(fd);
+    if (it == by_fd_.end()) return;
+    Slot& s = slots_[it->second];
+    // The descriptor is still open here (owners unwatch before closing), so DEL must succeed.
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr) != 0) throw_errno("epoll_ctl(DEL)");
+    s.watcher = nullptr;
+    s.fd = -1;
+    ++s.generation;  // events already fetched for this slot no longer match
+    free_slots_.push_back(it->second);
+    by_fd_.erase(it);
 }
 
-int EventLoop::wait(std::chrono::milliseconds timeout) {
+EventLoop::TimerId EventLoop::add_timer(Clock::time_point when, std::function<void()> fn) {
+    const TimerId id = next_timer_++;
+    timer_fns_.emplace(id, std::move(fn));
+    due_.push({when, id});
+    return id;
+}
+
+void EventLoop::cancel(TimerId id) {
+    // The heap entry stays and is skipped when it comes due.
+    timer_fns_.erase(id);
+}
+
+std::chrono::milliseconds EventLoop::until_next_timer(std::chrono::milliseconds limit) const {
+    if (due_.empty()) return limit;
+    const auto left = due_.top().when - Clock::now();
+    // Round up, so that the wait does not end just before the timer is due.
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left);
+    return std::clamp(ms, std::chrono::milliseconds(0), limit);
+}
+
+void EventLoop::pause_if_busy(std::chrono::milliseconds timeout) {
+    if (!last_round_busy_ || min_round_.count() == 0 || timeout.count() == 0) return;
+    const auto since = Clock::now() - last_round_start_;
+    if (since >= min_round_) return;
+    const auto pause = std::min<Clock::duration>(min_round_ - since, timeout);
+    std::this_thread::sleep_for(pause);
+}
+
+int EventLoop::run_once(std::chrono::milliseconds timeout) {
+    // Skip cancelled timers at the top, so they do not shorten the wait.
+    while (!due_.empty() && timer_fns_.count(due_.top().id) == 0) due_.pop();
+    const auto wait = until_next_timer(timeout);
+    pause_if_busy(wait);
     std::array<epoll_event, 256> events;
-    const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
-                               static_cast<int>(timeout.count()));
-    if (n < 0) return 0;  // EINTR: the caller checks its stop flag
-    for (int i = 0; i < n; ++i) {
-        const std::uint32_t e = events[i].events;
-        static_cast<Watcher*>(events[i].data.ptr)
-            ->on_ready((e & EPOLLIN) != 0, (e & EPOLLOUT) != 0,
-                       (e & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0);
+    int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
+                         static_cast<int>(wait.count()));
+    last_round_start_ = Clock::now();
+    if (n < 0) {
+        if (errno != EINTR) throw_errno("epoll_wait");
+        n = 0;  // a signal: the caller checks its stop flag
     }
+    for (int i = 0; i < n; ++i) {
+        const std::uint64_t key = events[i].data.u64;
+        const auto slot = static_cast<std::uint32_t>(key & 0xFFFF'FFFFu);
+        const auto generation = static_cast<std::uint32_t>(key >> 32);
+        if (slot >= slots_.size()) continue;
+        const Slot& s = slots_[slot];
+        if (s.watcher == nullptr || s.generation != generation) continue;  // removed this round
+        const std::uint32_t e = events[i].events;
+        s.watcher->on_ready((e & EPOLLIN) != 0, (e & EPOLLOUT) != 0,
+                            (e & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0);
+    }
+    last_round_busy_ = n > 0;
+    run_due_timers();
     return n;
+}
+
+void EventLoop::run_due_timers() {
+    const auto now = Clock::now();
+    while (!due_.empty() && due_.top().when <= now) {
+        const TimerId id = due_.top().id;
+        due_.pop();
+        const auto it = timer_fns_.find(id);
+        if (it == timer_fns_.end()) continue;  // cancelled
+        auto fn = std::move(it->second);
+        timer_fns_.erase(it);
+        fn();  // may add or cancel timers
+    }
 }
 
 }  // namespace mqtt::net

@@ -1,70 +1,62 @@
 #include "mqtt/net/socket.hpp"
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include <fmt/format.h>
-
-#include "mqtt/client.hpp"
-
 namespace mqtt::net {
 
-FileDescriptor connect_tcp(const std::string& host, std::uint16_t port,
-                           std::chrono::milliseconds timeout) {
-    const auto fail = [&](ErrorKind kind, const std::string& reason) {
-        return broker_error(kind, host, port, reason);
-    };
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    const std::string service = std::to_string(port);
-    if (const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0)
-        throw fail(ErrorKind::Unreachable,
-                   fmt::format("host name does not resolve ({})", gai_strerror(rc)));
-    std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, ::freeaddrinfo);
+std::optional<SocketAddress> numeric_address(const std::string& host, std::uint16_t port) {
+    SocketAddress a;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage);
+    if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        a.size = sizeof(sockaddr_in);
+        return a;
+    }
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage);
+    if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        a.size = sizeof(sockaddr_in6);
+        return a;
+    }
+    return std::nullopt;
+}
 
-    int last_error = 0;
-    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
-        FileDescriptor fd(
-            ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol));
-        if (!fd) {
-            last_error = errno;
-            continue;
-        }
-        if (::connect(fd.get(), a->ai_addr, a->ai_addrlen) != 0) {
-            if (errno != EINPROGRESS) {
-                last_error = errno;
-                continue;
-            }
-            pollfd p{fd.get(), POLLOUT, 0};
-            const int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
-            if (ready == 0) {
-                last_error = ETIMEDOUT;
-                continue;
-            }
-            socklen_t len = sizeof last_error;
-            ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &last_error, &len);
-            if (ready < 0) last_error = errno;
-            if (last_error != 0) continue;
-        }
-        const int one = 1;
-        ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+FileDescriptor start_tcp_connect(const SocketAddress& address, int& error) {
+    error = 0;
+    FileDescriptor fd(
+        ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+        error = errno;
         return fd;
     }
-    if (last_error == ECONNREFUSED)
-        throw fail(ErrorKind::Refused, "connection refused (is the broker running on that port?)");
-    if (last_error == ETIMEDOUT)
-        throw fail(ErrorKind::Unreachable,
-                   fmt::format("unreachable (no answer within {} ms)", timeout.count()));
-    throw fail(ErrorKind::Unreachable, fmt::format("unreachable ({})", std::strerror(last_error)));
+    const int one = 1;
+    if (::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+        error = errno;
+        return FileDescriptor();
+    }
+    if (::connect(fd.get(), address.get(), address.size) != 0 && errno != EINPROGRESS) {
+        error = errno;
+        return FileDescriptor();
+    }
+    return fd;
+}
+
+int connect_result(int fd) {
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return errno;
+    return error;
+}
+
+std::string describe_connect_error(int error) {
+    if (error == ECONNREFUSED) return "connection refused (is the broker running on that port?)";
+    return std::string("unreachable (") + std::strerror(error) + ")";
 }
 
 }  // namespace mqtt::net

@@ -1,10 +1,13 @@
 #pragma once
-// RAII owner of a file descriptor, and a non-blocking TCP connect with a timeout.
+// RAII owner of a file descriptor, socket addresses, and the steps of a non-blocking TCP
+// connect (start it, then read its outcome when the socket turns writable).
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -37,9 +40,21 @@ class FileDescriptor {
     int fd_{-1};
 };
 
-// Connects to host:port (IPv4 or IPv6) and returns a non-blocking socket with TCP_NODELAY
-// set (we batch packets ourselves). Throws mqtt::Error: Refused, or Unreachable with the reason.
-FileDescriptor connect_tcp(const std::string& host, std::uint16_t port,
-                           std::chrono::milliseconds timeout);
+struct SocketAddress {
+    sockaddr_storage storage{};
+    socklen_t size{0};
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+};
+
+// The address if `host` is an IPv4 or IPv6 literal: no name resolution needed.
+std::optional<SocketAddress> numeric_address(const std::string& host, std::uint16_t port);
+
+// Starts a non-blocking TCP connect (TCP_NODELAY: we batch packets ourselves). Returns the
+// socket, or an errno in `error` when the connect failed at once.
+FileDescriptor start_tcp_connect(const SocketAddress& address, int& error);
+// After the socket turned writable: 0 if the connect succeeded, else its errno.
+int connect_result(int fd);
+// "connection refused (is the broker running on that port?)", "unreachable (...)".
+std::string describe_connect_error(int error);
 
 }  // namespace mqtt::net

@@ -5,8 +5,6 @@
 namespace mqtt::protocol {
 namespace {
 
-constexpr std::uint32_t kMaxRemainingLength = 268'435'455;  // 1.5.5: four varint bytes
-
 // ---------------------------------------------------------------- encoding helpers
 
 void put_u8(std::string& out, std::uint8_t v) {
@@ -108,26 +106,6 @@ void put_properties(std::string& out, const Properties& props) {
     }
     put_varint(out, static_cast<std::uint32_t>(body.size()));
     out.append(body);
-}
-
-// MQTT 3.1.1 CONNACK return codes (3.1.1 3.2.2.3) for the reason codes they share; other
-// refusals have no 3.1.1 code and become 3, "server unavailable". Found by the fuzzer: without
-// this a decoded 3.1.1 CONNACK did not encode back.
-std::uint8_t v311_connack_code(std::uint8_t reason) {
-    switch (static_cast<ReasonCode>(reason)) {
-        case ReasonCode::Success:
-            return 0;
-        case ReasonCode::UnsupportedProtocolVersion:
-            return 1;
-        case ReasonCode::ClientIdentifierNotValid:
-            return 2;
-        case ReasonCode::BadUserNameOrPassword:
-            return 4;
-        case ReasonCode::NotAuthorized:
-            return 5;
-        default:
-            return 3;
-    }
 }
 
 void put_fixed_header(std::string& out, PacketType type, std::uint8_t flags,
@@ -299,76 +277,6 @@ std::optional<std::string_view> Properties::text(PropertyId id) const {
     return std::nullopt;
 }
 
-std::string_view reason_text(std::uint8_t reason) {
-    switch (static_cast<ReasonCode>(reason)) {
-        case ReasonCode::Success:
-            return "success";
-        case ReasonCode::GrantedQos1:
-            return "granted QoS 1";
-        case ReasonCode::GrantedQos2:
-            return "granted QoS 2";
-        case ReasonCode::NoMatchingSubscribers:
-            return "no matching subscribers";
-        case ReasonCode::NoSubscriptionExisted:
-            return "no subscription existed";
-        case ReasonCode::UnspecifiedError:
-            return "unspecified error";
-        case ReasonCode::MalformedPacket:
-            return "malformed packet";
-        case ReasonCode::ProtocolError:
-            return "protocol error";
-        case ReasonCode::ImplementationSpecificError:
-            return "implementation specific error";
-        case ReasonCode::UnsupportedProtocolVersion:
-            return "unsupported protocol version";
-        case ReasonCode::ClientIdentifierNotValid:
-            return "client identifier not valid";
-        case ReasonCode::BadUserNameOrPassword:
-            return "bad user name or password";
-        case ReasonCode::NotAuthorized:
-            return "not authorised";
-        case ReasonCode::ServerUnavailable:
-            return "server unavailable";
-        case ReasonCode::ServerBusy:
-            return "server busy";
-        case ReasonCode::Banned:
-            return "banned";
-        case ReasonCode::ServerShuttingDown:
-            return "server shutting down";
-        case ReasonCode::KeepAliveTimeout:
-            return "keep alive timeout";
-        case ReasonCode::SessionTakenOver:
-            return "session taken over";
-        case ReasonCode::TopicFilterInvalid:
-            return "topic filter invalid";
-        case ReasonCode::TopicNameInvalid:
-            return "topic name invalid";
-        case ReasonCode::PacketIdentifierInUse:
-            return "packet identifier in use";
-        case ReasonCode::PacketIdentifierNotFound:
-            return "packet identifier not found";
-        case ReasonCode::ReceiveMaximumExceeded:
-            return "receive maximum exceeded";
-        case ReasonCode::PacketTooLarge:
-            return "packet too large";
-        case ReasonCode::QuotaExceeded:
-            return "quota exceeded";
-        case ReasonCode::PayloadFormatInvalid:
-            return "payload format invalid";
-        case ReasonCode::RetainNotSupported:
-            return "retain not supported";
-        case ReasonCode::QosNotSupported:
-            return "QoS not supported";
-        case ReasonCode::UseAnotherServer:
-            return "use another server";
-        case ReasonCode::ServerMoved:
-            return "server moved";
-        case ReasonCode::ConnectionRateExceeded:
-            return "connection rate exceeded";
-    }
-    return "unknown reason code";
-}
-
 std::size_t encode_publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
                            bool retain, bool dup, std::uint16_t packet_id, Version version,
                            std::string& out) {
@@ -418,7 +326,9 @@ void encode(const Packet& packet, Version version, std::string& out) {
             } else if constexpr (std::is_same_v<T, Connack>) {
                 type = PacketType::Connack;
                 put_u8(body, p.session_present ? 1 : 0);
-                put_u8(body, v5 ? p.reason : v311_connack_code(p.reason));
+                // Found by the fuzzer: a decoded 3.1.1 CONNACK must encode back to its return code.
+                put_u8(body,
+                       v5 ? p.reason : mqtt::v311_connack_code(static_cast<ReasonCode>(p.reason)));
                 if (v5) put_properties(body, p.properties);
             } else if constexpr (std::is_same_v<T, Publish>) {
                 type = PacketType::Publish;
@@ -566,10 +476,8 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
             if (!v5 || remaining == 2) {
                 // An MQTT 3.1.1 CONNACK (also what a 3.1.1-only broker sends to an MQTT 5 client):
                 // map its return codes (3.1.1 3.2.2.3) onto reason codes.
-                static constexpr std::array<std::uint8_t, 6> kMap{0x00, 0x84, 0x85,
-                                                                  0x88, 0x86, 0x87};
-                if (c.reason < kMap.size())
-                    c.reason = kMap[c.reason];
+                if (const auto mapped = mqtt::reason_from_v311_connack(c.reason))
+                    c.reason = code_of(*mapped);
                 else if (!v5)
                     return malformed("CONNACK return code " + std::to_string(c.reason) +
                                      " is reserved");

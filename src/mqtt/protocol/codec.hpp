@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "mqtt/reason_code.hpp"
+
 namespace mqtt::protocol {
 
 enum class Version : std::uint8_t { V311 = 4, V5 = 5 };
@@ -33,47 +35,16 @@ enum class PacketType : std::uint8_t {
     Auth,
 };
 
-// MQTT 5 reason codes (2.4); below 0x80 is success. MQTT 3.1.1 CONNACK return codes are
-// mapped onto these by the decoder so that callers see one vocabulary.
-enum class ReasonCode : std::uint8_t {
-    Success = 0x00,
-    GrantedQos1 = 0x01,
-    GrantedQos2 = 0x02,
-    NoMatchingSubscribers = 0x10,
-    NoSubscriptionExisted = 0x11,
-    UnspecifiedError = 0x80,
-    MalformedPacket = 0x81,
-    ProtocolError = 0x82,
-    ImplementationSpecificError = 0x83,
-    UnsupportedProtocolVersion = 0x84,
-    ClientIdentifierNotValid = 0x85,
-    BadUserNameOrPassword = 0x86,
-    NotAuthorized = 0x87,
-    ServerUnavailable = 0x88,
-    ServerBusy = 0x89,
-    Banned = 0x8A,
-    ServerShuttingDown = 0x8B,
-    KeepAliveTimeout = 0x8D,
-    SessionTakenOver = 0x8E,
-    TopicFilterInvalid = 0x8F,
-    TopicNameInvalid = 0x90,
-    PacketIdentifierInUse = 0x91,
-    PacketIdentifierNotFound = 0x92,
-    ReceiveMaximumExceeded = 0x93,
-    PacketTooLarge = 0x95,
-    QuotaExceeded = 0x97,
-    PayloadFormatInvalid = 0x99,
-    RetainNotSupported = 0x9A,
-    QosNotSupported = 0x9B,
-    UseAnotherServer = 0x9C,
-    ServerMoved = 0x9D,
-    ConnectionRateExceeded = 0x9F,
-};
+// Reason codes are the layer-wide vocabulary (mqtt/reason_code.hpp). Packets keep the byte
+// as it came off the wire; compare it with code_of(ReasonCode::...).
+using mqtt::code_of;
+using mqtt::is_failure;
+using mqtt::reason_text;
+using mqtt::ReasonCode;
 
-inline bool is_failure(std::uint8_t reason) {
-    return reason >= 0x80;
-}
-std::string_view reason_text(std::uint8_t reason);
+// The largest Remaining Length four varint bytes can express (1.5.5), so the largest packet a
+// peer may announce unless it sets a smaller Maximum Packet Size.
+inline constexpr std::uint32_t kMaxRemainingLength = 268'435'455;
 
 // Property identifiers used by this client (2.2.2.2).
 enum class PropertyId : std::uint8_t {
@@ -243,6 +214,6 @@ struct DecodeResult {
 // Decodes the first packet in `in`. NeedMore: `in` holds only part of a packet.
 // `max_packet_size` bounds the remaining length a peer may announce.
 DecodeResult decode(std::string_view in, Version version,
-                    std::uint32_t max_packet_size = 268'435'455);
+                    std::uint32_t max_packet_size = kMaxRemainingLength);
 
 }  // namespace mqtt::protocol

@@ -15,7 +15,8 @@ Session::Session(Config config, Handler& handler)
 std::uint16_t Session::next_packet_id() {
     // Identifiers in use stay reserved until their flow completes [MQTT-2.2.1-3].
     do {
-        last_id_ = static_cast<std::uint16_t>(std::size_t{last_id_} + 1 >= outgoing_.size() ? 1 : last_id_ + 1);
+        last_id_ = static_cast<std::uint16_t>(
+            std::size_t{last_id_} + 1 >= outgoing_.size() ? 1 : last_id_ + 1);
     } while (outgoing_[last_id_].in_use || pending_subscribes_.count(last_id_) != 0);
     return last_id_;
 }
@@ -41,6 +42,19 @@ void Session::connection_opened(Clock::time_point now) {
     state_ = State::AwaitingConnack;
 }
 
+void Session::set_version(Version version) {
+    if (state_ == State::Closed) config_.version = version;
+}
+
+Session::Failure Session::give_up(Failure failure) {
+    // Tell the broker why before the socket closes (MQTT 5 DISCONNECT with a reason, 4.13).
+    outbox_.clear();
+    if (config_.version == Version::V5)
+        encode(Disconnect{code_of(failure.reason), {}}, config_.version, outbox_);
+    state_ = State::Closed;
+    return failure;
+}
+
 void Session::connection_lost() {
     state_ = State::Closed;
     outbox_.clear();
@@ -54,13 +68,12 @@ Session::FeedResult Session::feed(std::string_view bytes, Clock::time_point now)
         DecodeResult d = decode(bytes.substr(result.consumed), config_.version, max_packet_size_);
         if (d.status == DecodeStatus::NeedMore) break;
         if (d.status == DecodeStatus::Malformed) {
-            result.failure =
-                Failure{static_cast<std::uint8_t>(ReasonCode::MalformedPacket), d.error};
+            result.failure = give_up(Failure{ReasonCode::MalformedPacket, d.error});
             return result;
         }
         result.consumed += d.consumed;
         if (auto failure = handle(d.packet, now)) {
-            result.failure = std::move(failure);
+            result.failure = give_up(std::move(*failure));
             return result;
         }
     }
@@ -69,7 +82,7 @@ Session::FeedResult Session::feed(std::string_view bytes, Clock::time_point now)
 
 std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::time_point now) {
     const auto protocol_error = [](std::string why) {
-        return Failure{static_cast<std::uint8_t>(ReasonCode::ProtocolError), std::move(why)};
+        return Failure{ReasonCode::ProtocolError, std::move(why)};
     };
     if (state_ == State::AwaitingConnack && !std::holds_alternative<Connack>(packet))
         return protocol_error("the broker sent another packet before CONNACK [MQTT-3.2.0-1]");
@@ -89,8 +102,6 @@ std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::tim
             window_ = std::min<std::size_t>(window_, *rm);
         if (auto ka = connack->properties.number(PropertyId::ServerKeepAlive))
             keepalive_s_ = static_cast<std::uint16_t>(*ka);
-        if (auto mps = connack->properties.number(PropertyId::MaximumPacketSize))
-            max_packet_size_ = std::max<std::uint32_t>(*mps, max_packet_size_);
         handler_.on_connack(*connack);
         resend_unconfirmed(now);
         return std::nullopt;
@@ -155,7 +166,7 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
     if (!expected) {
         if (ack.type == PacketType::Pubrec && out.released)
             return std::nullopt;  // duplicate PUBREC
-        return Failure{static_cast<std::uint8_t>(ReasonCode::ProtocolError),
+        return Failure{ReasonCode::ProtocolError,
                        "acknowledgement of the wrong kind for packet identifier " +
                            std::to_string(ack.packet_id)};
     }
@@ -170,7 +181,7 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
     out.in_use = false;
     out.released = false;
     --in_flight_;
-    handler_.on_confirmed(ack.packet_id, ack.reason);
+    handler_.on_confirmed(ack.packet_id, static_cast<ReasonCode>(ack.reason), out.published_at);
     return std::nullopt;
 }
 
@@ -178,7 +189,8 @@ void Session::resend_unconfirmed(Clock::time_point now) {
     if (in_flight_ == 0) return;
     std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
     for (std::size_t id = 1; id < outgoing_.size(); ++id)
-        if (outgoing_[id].in_use) order.emplace_back(outgoing_[id].order, static_cast<std::uint16_t>(id));
+        if (outgoing_[id].in_use)
+            order.emplace_back(outgoing_[id].order, static_cast<std::uint16_t>(id));
     std::sort(order.begin(), order.end());
     for (const auto& [seq, id] : order) {
         Outgoing& out = outgoing_[id];
@@ -207,6 +219,7 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
     Outgoing& out = outgoing_[id];
     out.packet.assign(outbox_, start);  // reuses the slot's buffer
     out.order = order_++;
+    out.published_at = now;
     out.qos = qos;
     out.released = false;
     out.in_use = true;
@@ -243,8 +256,8 @@ std::optional<Session::Failure> Session::tick(Clock::time_point now) {
     const auto deadline = next_deadline();
     if (!deadline || now < *deadline) return std::nullopt;
     if (ping_sent_)
-        return Failure{static_cast<std::uint8_t>(ReasonCode::KeepAliveTimeout),
-                       "no PINGRESP within the keepalive interval"};
+        return give_up(
+            Failure{ReasonCode::KeepAliveTimeout, "no PINGRESP within the keepalive interval"});
     // [MQTT-3.1.2-20]: send PINGREQ when nothing else was sent within the keepalive.
     encode(Pingreq{}, config_.version, outbox_);
     ping_sent_ = now;

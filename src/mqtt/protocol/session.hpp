@@ -11,6 +11,10 @@
 //   connection_lost()    when the socket closed; unconfirmed messages are kept for the resend
 //                        that follows the next CONNACK [MQTT-4.4.0-1].
 //   outbox()             after any call: write it and erase what was written.
+// When feed() or tick() return a Failure, the session has already given up on the connection
+// (state Closed) and left a DISCONNECT with the reason in the outbox (MQTT 5, 4.13): the owner
+// writes it and closes the socket. The session itself, with its unconfirmed messages, outlives
+// the socket: the next connection_opened() continues it.
 
 #include <chrono>
 #include <cstdint>
@@ -46,9 +50,11 @@ class Session {
         virtual ~Handler() = default;
         virtual void on_connack(const Connack& connack) = 0;
         virtual void on_message(const Publish& publish) = 0;
-        // A QoS 1/2 message was acknowledged (PUBACK/PUBCOMP), or a QoS 0 one handed over.
-        // reason >= 0x80: the broker refused it (MQTT 5), e.g. 0x87 not authorised.
-        virtual void on_confirmed(std::uint16_t packet_id, std::uint8_t reason) = 0;
+        // A QoS 1/2 message was acknowledged (PUBACK/PUBCOMP). A failure reason (>= 0x80) means
+        // the broker refused it (MQTT 5), e.g. 0x87 not authorised. `published_at` is the time
+        // given to publish().
+        virtual void on_confirmed(std::uint16_t packet_id, ReasonCode reason,
+                                  Clock::time_point published_at) = 0;
         virtual void on_suback(const Suback& suback) = 0;
         virtual void on_disconnect(const Disconnect& disconnect) = 0;
     };
@@ -57,7 +63,7 @@ class Session {
 
     // Why the session gave up on a connection: the owner closes the socket.
     struct Failure {
-        std::uint8_t reason;  // reason code for a DISCONNECT, e.g. 0x81 malformed packet
+        ReasonCode reason;  // sent in the DISCONNECT, e.g. 0x81 malformed packet
         std::string message;
     };
 
@@ -72,6 +78,8 @@ class Session {
     };
     FeedResult feed(std::string_view bytes, Clock::time_point now);
     void connection_lost();
+    // The protocol version of the next connection (the 5 -> 3.1.1 fallback); only while Closed.
+    void set_version(Version version);
 
     // Queues a PUBLISH. Returns the packet identifier (0 for QoS 0), or nothing when the
     // window is full or the session is not connected.
@@ -83,6 +91,7 @@ class Session {
 
     std::optional<Clock::time_point> next_deadline() const;
     std::optional<Failure> tick(Clock::time_point now);
+    const Config& config() const { return config_; }
 
     std::string& outbox() { return outbox_; }
     State state() const { return state_; }
@@ -93,8 +102,9 @@ class Session {
 
   private:
     struct Outgoing {
-        std::string packet;   // the encoded PUBLISH, resent with DUP set
+        std::string packet;      // the encoded PUBLISH, resent with DUP set
         std::uint64_t order{0};  // resends keep the original order [MQTT-4.6.0-1]
+        Clock::time_point published_at{};
         std::uint8_t qos{0};
         bool released{false};  // QoS 2: PUBREC received, PUBREL sent
         bool in_use{false};
@@ -104,6 +114,8 @@ class Session {
     void sent(Clock::time_point now) { last_sent_ = now; }
     std::optional<Failure> handle(const Packet& packet, Clock::time_point now);
     std::optional<Failure> handle_ack(const Ack& ack, Clock::time_point now);
+    // Gives up on the connection: DISCONNECT with the reason (MQTT 5), state Closed.
+    Failure give_up(Failure failure);
     void resend_unconfirmed(Clock::time_point now);
 
     Config config_;
@@ -123,7 +135,7 @@ class Session {
     std::uint16_t keepalive_s_;
     Clock::time_point last_sent_{};
     std::optional<Clock::time_point> ping_sent_;
-    std::uint32_t max_packet_size_{268'435'455};
+    std::uint32_t max_packet_size_{kMaxRemainingLength};  // what we accept from the broker
 };
 
 }  // namespace mqtt::protocol

@@ -1,0 +1,268 @@
+#include "app/publisher_run.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <random>
+
+#include "app/exit_status.hpp"
+#include "telemetry/payload.hpp"
+#include "telemetry/run_summary.hpp"
+
+namespace app {
+namespace {
+
+constexpr const char* kProgram = "mqtt_publisher";
+// How long the run summary may take to be confirmed after the drain.
+constexpr auto kSummaryTimeout = std::chrono::seconds(5);
+// Longest single wait in the loops, so a stop request is seen promptly.
+constexpr auto kMaxWait = std::chrono::milliseconds(100);
+
+std::string random_run_id() {
+    std::random_device rd;
+    return fmt::format("{:08x}", rd());
+}
+
+std::string expand_topic(const std::string& pattern, const std::string& device) {
+    std::string topic = pattern;
+    for (auto pos = topic.find("{device}"); pos != std::string::npos;
+         pos = topic.find("{device}", pos))
+        topic.replace(pos, 8, device);
+    return topic;
+}
+
+std::int64_t to_epoch_us(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client,
+                           ProgressLine& progress, StopRequested stop_requested)
+    : options_(options),
+      client_(client),
+      progress_(progress),
+      stop_requested_(std::move(stop_requested)),
+      run_id_(options.run_id.empty() ? random_run_id() : options.run_id),
+      qos_(static_cast<mqtt::QoS>(options.qos)),
+      started_(Clock::now()),
+      timeline_(started_),
+      fleet_(options.device_prefix, options.devices, options.seed, run_id_),
+      pacer_(options.rate, started_),
+      next_progress_(options.output.progress_every) {
+    for (const auto& d : fleet_.devices()) topics_.push_back(expand_topic(options.topic, d.id));
+    client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
+}
+
+int PublisherRun::run() {
+    if (auto end = guarded(EndReason::BrokerError, [this] { connect(); })) return finish(*end);
+    if (auto end = guarded(EndReason::ConnectionLost, [this] {
+            publish_all();
+            drain();
+            send_summary();
+        }))
+        return finish(*end);
+    client_.disconnect();
+    if (options_.output.progress_every != 0) report_progress();
+    return finish(verdict());
+}
+
+void PublisherRun::connect() {
+    client_.connect(options_.connect);
+    progress_.info(
+        fmt::format("connected to {}:{} ({}), run {}, {} messages from {} devices at QoS {}",
+                    options_.connect.host, options_.connect.port, client_.protocol_description(),
+                    run_id_, options_.count, options_.devices, options_.qos));
+    // The schedule starts now, not before the connect.
+    pacer_ = sim::RatePacer(options_.rate, Clock::now());
+    wall_start_ = std::chrono::system_clock::now();
+}
+
+void PublisherRun::publish_all() {
+    while (counters_.published < options_.count && !stop_requested_()) {
+        publish_due();
+        client_.poll(time_to_wait());
+        tick();
+        maybe_report_progress();
+    }
+}
+
+void PublisherRun::publish_due() {
+    const std::uint64_t due = std::min(options_.count, pacer_.due_by(Clock::now()));
+    while (counters_.published < due && client_.in_flight() < client_.window()) {
+        const std::size_t device = counters_.published % options_.devices;
+        telemetry::encode_reading(fleet_.next(send_timestamp_us()), payload_);
+        if (!client_.publish(topics_[device], payload_, qos_))
+            throw mqtt::Error(mqtt::ErrorKind::Protocol, "publish refused with room in the window");
+        ++counters_.published;
+    }
+}
+
+std::int64_t PublisherRun::send_timestamp_us() const {
+    // With --rate, stamp the scheduled send time, so that a stall shows as latency instead of
+    // hiding in a lower rate (coordinated omission).
+    if (!pacer_.paced()) return to_epoch_us(std::chrono::system_clock::now());
+    const auto offset = pacer_.due_time(counters_.published) - pacer_.due_time(0);
+    return to_epoch_us(wall_start_ +
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(offset));
+}
+
+std::chrono::milliseconds PublisherRun::time_to_wait() const {
+    const bool window_full = client_.in_flight() >= client_.window();
+    if (window_full) return kMaxWait;
+    if (counters_.published < options_.count && pacer_.paced()) {
+        const auto until = pacer_.due_time(counters_.published) - Clock::now();
+        return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
+                          std::chrono::milliseconds(0), kMaxWait);
+    }
+    return std::chrono::milliseconds(0);
+}
+
+void PublisherRun::drain() {
+    // Await outstanding confirmations, bounded so that a silent broker cannot hang us.
+    const auto deadline =
+        Clock::now() +
+        std::chrono::milliseconds(static_cast<std::int64_t>(options_.drain_timeout_s * 1000));
+    while (client_.in_flight() > 0 && Clock::now() < deadline) {
+        client_.poll(kMaxWait);
+        tick();
+    }
+}
+
+void PublisherRun::send_summary() {
+    // The run summary tells the consumer exactly what to expect.
+    telemetry::RunSummary summary{
+        run_id_, options_.qos, counters_.published, counters_.confirmed, stop_requested_(), {}};
+    for (const auto& d : fleet_.devices())
+        if (d.last_seq > 0) summary.devices.push_back({d.id, d.last_seq, d.last_seq});
+    summary_id_ = client_.publish(options_.control_topic, telemetry::encode_run_summary(summary),
+                                  mqtt::QoS::AtLeastOnce);
+    counters_.summary_sent = summary_id_.has_value();
+    if (!summary_id_) return;
+    control_ids_.insert(*summary_id_);
+    const auto deadline = Clock::now() + kSummaryTimeout;
+    while (!counters_.summary_confirmed && control_ids_.count(*summary_id_) != 0 &&
+           Clock::now() < deadline)
+        client_.poll(kMaxWait);
+}
+
+RunEnd PublisherRun::verdict() const {
+    const auto& c = counters_;
+    if (stop_requested_()) return {EndReason::Interrupted, {}};
+    if (c.rejected > 0)
+        return {EndReason::Rejected,
+                fmt::format("the broker refused {} of {} messages (first reason code 0x{:02x}: {})",
+                            c.rejected, c.published, mqtt::code_of(c.first_rejection),
+                            mqtt::reason_text(c.first_rejection))};
+    if (c.confirmed < c.published)
+        return {EndReason::Unconfirmed,
+                fmt::format("{} of {} messages were not confirmed within {} s",
+                            c.published - c.confirmed, c.published, options_.drain_timeout_s)};
+    return {EndReason::Complete, {}};
+}
+
+int PublisherRun::finish(const RunEnd& end) {
+    end_ = end;
+    exit_status_ = exit_status_for(end.reason);
+    if (!end.error.empty()) print_error(kProgram, end.error);
+    progress_.finish();
+    const double secs = elapsed_at_end_ = elapsed_s();
+    std::printf("%s: run %s: published %llu, confirmed %llu (QoS %d) in %.2f s, %.0f msg/s%s\n",
+                kProgram, run_id_.c_str(), static_cast<unsigned long long>(counters_.published),
+                static_cast<unsigned long long>(counters_.confirmed), options_.qos, secs,
+                secs > 0 ? static_cast<double>(counters_.confirmed) / secs : 0.0,
+                end.reason == EndReason::Interrupted ? " (interrupted)" : "");
+    std::fflush(stdout);
+    if (timeline_.tail_due(Clock::now())) add_timeline_row();
+    return exit_status_;
+}
+
+void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
+    if (control_ids_.erase(c.id) != 0) {
+        if (summary_id_ && c.id == *summary_id_) counters_.summary_confirmed = c.accepted();
+        return;
+    }
+    if (!c.accepted()) {
+        // MQTT 5 brokers say why they refuse a message (0x87 not authorised, 0x97 quota
+        // exceeded): such a message is acknowledged but not delivered.
+        if (counters_.rejected++ == 0) counters_.first_rejection = c.reason;
+        return;
+    }
+    ++counters_.confirmed;
+    if (qos_ == mqtt::QoS::AtMostOnce) return;
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.published_at)
+            .count();
+    puback_.record(us);
+    puback_second_.record(us);
+}
+
+void PublisherRun::tick() {
+    if (!timeline_.due(Clock::now())) return;
+    add_timeline_row();
+    // The run's progress on the control topic, so that consumers can show the backlog between
+    // the two sides (skipped while the window is full).
+    const std::string payload =
+        telemetry::encode_run_progress({run_id_, counters_.published, counters_.confirmed});
+    if (auto id = client_.publish(options_.control_topic, payload, mqtt::QoS::AtLeastOnce))
+        control_ids_.insert(*id);
+}
+
+void PublisherRun::add_timeline_row() {
+    telemetry::PublisherSecond row;
+    row.published = counters_.published;
+    row.confirmed = counters_.confirmed;
+    row.in_flight = client_.in_flight();
+    row.puback_p50_us = puback_second_.percentile(0.50);
+    row.puback_p99_us = puback_second_.percentile(0.99);
+    timeline_.add(Clock::now(), counters_.confirmed, row);
+    puback_second_.reset();
+}
+
+void PublisherRun::maybe_report_progress() {
+    const std::uint64_t every = options_.output.progress_every;
+    if (every == 0 || counters_.confirmed < next_progress_) return;
+    report_progress();
+    next_progress_ = (counters_.confirmed / every + 1) * every;
+}
+
+void PublisherRun::report_progress() {
+    const auto& c = counters_;
+    const double rate = timeline_.current_rate(Clock::now(), c.confirmed);
+    const std::string eta =
+        rate > 0 && c.confirmed < options_.count
+            ? fmt::format(" | ETA {:.0f} s",
+                          static_cast<double>(options_.count - c.confirmed) / rate)
+            : "";
+    progress_.update(
+        fmt::format("sent {} confirmed {} in flight {} | {:.0f} msg/s | PUBACK p99 {:.2f} ms{}",
+                    c.published, c.confirmed, client_.in_flight(), rate,
+                    static_cast<double>(puback_.percentile(0.99)) / 1000.0, eta));
+}
+
+nlohmann::json PublisherRun::report() const {
+    const auto& c = counters_;
+    const double secs = elapsed_at_end_;
+    return {
+        {"program", kProgram},
+        {"run", run_id_},
+        {"qos", options_.qos},
+        {"devices", options_.devices},
+        {"requested", options_.count},
+        {"published", c.published},
+        {"confirmed", c.confirmed},
+        {"rejected", c.rejected},
+        {"unconfirmed", c.published - c.confirmed - c.rejected},
+        {"summary_sent", c.summary_sent},
+        {"summary_confirmed", c.summary_confirmed},
+        {"elapsed_s", secs},
+        {"msgs_per_sec", secs > 0 ? static_cast<double>(c.confirmed) / secs : 0.0},
+        {"end_reason", end_reason_name(end_.reason)},
+        {"error", end_.error},
+        {"exit_status", exit_status_},
+        {"puback_latency_us", telemetry::latency_summary(puback_, true)},
+        {"timeline", telemetry::to_json(timeline_.rows())},
+    };
+}
+
+}  // namespace app

@@ -1,0 +1,101 @@
+#pragma once
+// One run of the sensor simulator over a Client it is given (a fake one in unit tests): connect,
+// publish what is due while the window has room, drain the confirmations, send the run summary,
+// finish with a verdict. Each step is a member; run() is their sequence.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/console.hpp"
+#include "app/publisher.hpp"
+#include "app/run_end.hpp"
+#include "mqtt/client.hpp"
+#include "sim/rate_pacer.hpp"
+#include "sim/sensor_model.hpp"
+#include "telemetry/latency_histogram.hpp"
+#include "telemetry/report.hpp"
+#include "telemetry/timeline.hpp"
+
+namespace app {
+
+struct PublisherCounters {
+    std::uint64_t published{0};
+    std::uint64_t confirmed{0};
+    std::uint64_t rejected{0};  // acknowledged with a failure reason code (MQTT 5)
+    mqtt::ReasonCode first_rejection{mqtt::ReasonCode::Success};
+    bool summary_sent{false};
+    bool summary_confirmed{false};
+};
+
+class PublisherRun {
+  public:
+    using Clock = std::chrono::steady_clock;
+    using StopRequested = std::function<bool()>;
+
+    PublisherRun(const PublisherOptions& options, mqtt::Client& client, ProgressLine& progress,
+                 StopRequested stop_requested);
+
+    // The whole run; prints the result line and returns the exit status. Never throws.
+    int run();
+    // The --report document and the --csv timeline, after run().
+    nlohmann::json report() const;
+    std::string timeline_csv() const { return telemetry::timeline_csv(timeline_.rows()); }
+
+    const PublisherCounters& counters() const { return counters_; }
+    const std::string& run_id() const { return run_id_; }
+
+  private:
+    void connect();
+    void publish_all();
+    void publish_due();
+    std::chrono::milliseconds time_to_wait() const;
+    void drain();
+    void send_summary();
+    RunEnd verdict() const;
+    int finish(const RunEnd& end);
+
+    void on_confirmed(const mqtt::Confirmation& confirmation);
+    // Once a second: a timeline row, and the run's progress on the control topic.
+    void tick();
+    void add_timeline_row();
+    void maybe_report_progress();
+    void report_progress();
+    std::int64_t send_timestamp_us() const;
+    double elapsed_s() const { return timeline_.seconds(Clock::now()); }
+
+    const PublisherOptions& options_;
+    mqtt::Client& client_;
+    ProgressLine& progress_;
+    StopRequested stop_requested_;
+    const std::string run_id_;
+    const mqtt::QoS qos_;
+    const Clock::time_point started_;
+
+    PublisherCounters counters_;
+    RunEnd end_;
+    int exit_status_{0};
+    double elapsed_at_end_{0.0};
+    telemetry::LatencyHistogram puback_;         // publish -> PUBACK/PUBCOMP, whole run
+    telemetry::LatencyHistogram puback_second_;  // the same, current second of the timeline
+    telemetry::Timeline<telemetry::PublisherSecond> timeline_;
+
+    sim::DeviceFleet fleet_;
+    std::vector<std::string> topics_;  // per device
+    sim::RatePacer pacer_;
+    std::chrono::system_clock::time_point wall_start_;  // the pacer's start, on the wall clock
+    std::string payload_;
+    std::uint64_t next_progress_;
+    // Control messages (run progress, run summary) in flight: their confirmations are not
+    // telemetry confirmations.
+    std::unordered_set<mqtt::PublishId> control_ids_;
+    std::optional<mqtt::PublishId> summary_id_;
+};
+
+}  // namespace app

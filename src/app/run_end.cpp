@@ -1,0 +1,50 @@
+#include "app/run_end.hpp"
+
+#include "app/exit_status.hpp"
+
+namespace app {
+
+std::string_view end_reason_name(EndReason reason) {
+    switch (reason) {
+        case EndReason::Complete:
+            return "complete";
+        case EndReason::Count:
+            return "count";
+        case EndReason::IdleTimeout:
+            return "idle-timeout";
+        case EndReason::Interrupted:
+            return "interrupted";
+        case EndReason::BrokerError:
+            return "broker-error";
+        case EndReason::ConnectionLost:
+            return "connection-lost";
+        case EndReason::LocalError:
+            return "local-error";
+        case EndReason::Rejected:
+            return "rejected";
+        case EndReason::Unconfirmed:
+            return "unconfirmed";
+    }
+    return "unknown";
+}
+
+int exit_status_for(EndReason reason) {
+    switch (reason) {
+        case EndReason::Complete:
+        case EndReason::Count:
+        case EndReason::IdleTimeout:
+            return kSuccess;
+        case EndReason::Interrupted:
+            return kInterrupted;
+        case EndReason::BrokerError:
+        case EndReason::ConnectionLost:
+        case EndReason::LocalError:
+            return kBrokerError;
+        case EndReason::Rejected:
+        case EndReason::Unconfirmed:
+            return kVerificationFailed;
+    }
+    return kBrokerError;
+}
+
+}  // namespace app

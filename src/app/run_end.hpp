@@ -1,0 +1,50 @@
+#pragma once
+// How a run ended, and the one place where that becomes an exit status and a report field.
+
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mqtt/error.hpp"
+
+namespace app {
+
+enum class EndReason {
+    Complete,        // everything sent and confirmed / the summary says all arrived
+    Count,           // subscriber: --count unique messages arrived
+    IdleTimeout,     // subscriber: --idle-timeout without a message
+    Interrupted,     // SIGINT/SIGTERM
+    BrokerError,     // connecting or subscribing failed
+    ConnectionLost,  // an established connection went away
+    LocalError,      // a local I/O failure (the event loop)
+    Rejected,        // publisher: the broker refused messages (MQTT 5 reason codes)
+    Unconfirmed,     // publisher: confirmations outlasted --drain-timeout
+};
+
+struct RunEnd {
+    EndReason reason{EndReason::Complete};
+    std::string error;  // the one-line message, for errors
+};
+
+// The report's end_reason: "complete", "idle-timeout", "connection-lost", ...
+std::string_view end_reason_name(EndReason reason);
+// 0 for the ends that still need a verdict, 1 rejected/unconfirmed, 3 broker/connection/local
+// errors, 130 interrupted (app/exit_status.hpp).
+int exit_status_for(EndReason reason);
+
+// Runs `step`; an exception becomes a RunEnd (an mqtt::Error as `on_mqtt_error`, anything else
+// as LocalError), printed as one error line by the caller. Without one, returns nothing.
+template <typename Step>
+std::optional<RunEnd> guarded(EndReason on_mqtt_error, Step step) {
+    try {
+        step();
+        return std::nullopt;
+    } catch (const mqtt::Error& e) {
+        return RunEnd{on_mqtt_error, e.what()};
+    } catch (const std::exception& e) {
+        return RunEnd{EndReason::LocalError, e.what()};
+    }
+}
+
+}  // namespace app

@@ -1,0 +1,247 @@
+#include "app/subscriber_run.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+#include "app/exit_status.hpp"
+#include "telemetry/payload.hpp"
+
+namespace app {
+namespace {
+
+constexpr const char* kProgram = "mqtt_subscriber";
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+
+std::int64_t now_epoch_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string join(const std::vector<std::string>& items) {
+    std::string joined;
+    for (const std::string& t : items) joined += (joined.empty() ? "" : ", ") + t;
+    return joined;
+}
+
+}  // namespace
+
+SubscriberRun::SubscriberRun(const SubscriberOptions& options, mqtt::Client& client,
+                             ProgressLine& progress, StopRequested stop_requested)
+    : options_(options),
+      client_(client),
+      progress_(progress),
+      stop_requested_(std::move(stop_requested)),
+      started_(Clock::now()),
+      timeline_(started_),
+      ready_at_(started_),
+      next_progress_(options.output.progress_every) {
+    client_.on_message([this](const mqtt::Message& m) { handle(m); });
+}
+
+int SubscriberRun::run() {
+    if (auto end = guarded(EndReason::BrokerError, [this] { connect_and_subscribe(); }))
+        return finish(*end);
+    if (auto end = guarded(EndReason::ConnectionLost, [this] { receive(); })) {
+        client_.disconnect();
+        return finish(*end);
+    }
+    client_.disconnect();
+    return finish(end_);
+}
+
+void SubscriberRun::connect_and_subscribe() {
+    client_.connect(options_.connect);
+    std::vector<std::string> filters = options_.topics;
+    filters.push_back(options_.control_topic);
+    client_.subscribe(filters, mqtt::QoS::AtLeastOnce);
+    ready_at_ = Clock::now();
+    progress_.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)",
+                               join(options_.topics), options_.control_topic, options_.connect.host,
+                               options_.connect.port, client_.protocol_description()));
+}
+
+void SubscriberRun::receive() {
+    for (;;) {
+        if (const auto reason = tick(Clock::now())) {
+            end_ = {*reason, {}};
+            return;
+        }
+        client_.poll(kPollInterval);
+    }
+}
+
+void SubscriberRun::handle(const mqtt::Message& m) {
+    const auto now = Clock::now();
+    last_message_ = now;
+    if (m.topic == options_.control_topic) return handle_control(m, now);
+    if (!first_message_) first_message_ = now;
+    const telemetry::DecodedReading decoded = telemetry::decode_reading(m.payload);
+    const Delivery delivery{m.topic, m.payload, now, now_epoch_us(), decoded};
+    for (MessageSink* sink : sinks_) sink->accept(delivery);
+    const std::uint64_t every = options_.output.progress_every;
+    if (every != 0 && verifier_.ledger().received() >= next_progress_) {
+        next_progress_ += every;
+        report_progress(now);
+    }
+}
+
+void SubscriberRun::handle_control(const mqtt::Message& m, Clock::time_point) {
+    if (auto p = telemetry::decode_run_progress(m.payload)) {
+        progress_by_run_[p->run] = *p;
+        return;
+    }
+    const auto decoded = telemetry::decode_run_summary(m.payload);
+    if (!decoded.summary) return verifier_.record_malformed(m.topic, decoded.error);
+    const telemetry::RunSummary& s = *decoded.summary;
+    verifier_.expect(s);
+    summaries_.push_back(s.run);
+    progress_.info(fmt::format("run summary of run {}: {} published, {} confirmed{}", s.run,
+                               s.published, s.confirmed,
+                               s.interrupted ? " (publisher interrupted)" : ""));
+}
+
+std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
+    if (timeline_.due(now)) add_timeline_row(now);
+    if (stop_requested_()) return EndReason::Interrupted;
+    const telemetry::DeliveryLedger& ledger = verifier_.ledger();
+    if (options_.count && ledger.unique() >= *options_.count) return EndReason::Count;
+    if (!summaries_.empty() && ledger.complete()) return EndReason::Complete;
+    // Idle since the last message (or the summary), or since we became ready.
+    const bool heard = first_message_ || !summaries_.empty();
+    const auto last_activity = heard ? std::max(ready_at_, last_message_) : ready_at_;
+    if (now - last_activity >= std::chrono::duration<double>(options_.idle_timeout_s))
+        return EndReason::IdleTimeout;
+    return std::nullopt;
+}
+
+std::vector<std::string> SubscriberRun::failed_checks() const {
+    return telemetry::failed_checks(verifier_.totals(options_.count), verifier_.latency(),
+                                    options_.thresholds);
+}
+
+int SubscriberRun::finish(const RunEnd& end) {
+    end_ = end;
+    if (!end.error.empty()) print_error(kProgram, end.error);
+    progress_.finish();
+    if (timeline_.tail_due(Clock::now())) add_timeline_row(Clock::now());
+    const std::vector<std::string> failed = failed_checks();
+    exit_status_ = exit_status_for(end.reason);
+    if (exit_status_ == kSuccess && !failed.empty()) exit_status_ = kVerificationFailed;
+    verified_ = failed.empty() && exit_status_ == kSuccess;
+    print_verdict(failed);
+    return exit_status_;
+}
+
+void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const {
+    const telemetry::LedgerTotals t = verifier_.totals(options_.count);
+    const double secs = elapsed_s();
+    const auto& latency = verifier_.latency();
+    std::printf(
+        "%s: %s: received %llu, unique %llu of %llu expected, missing %llu, duplicates %llu, "
+        "out of order %llu, malformed %llu, corrupt %llu in %.2f s, %.0f msg/s, latency p50 "
+        "%.2f ms p99 %.2f ms max %.2f ms (%s)\n",
+        kProgram, verified_ ? "VERIFIED" : "NOT VERIFIED",
+        static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.unique),
+        static_cast<unsigned long long>(t.expected), static_cast<unsigned long long>(t.missing),
+        static_cast<unsigned long long>(t.duplicates),
+        static_cast<unsigned long long>(t.out_of_order),
+        static_cast<unsigned long long>(t.malformed), static_cast<unsigned long long>(t.corrupt),
+        secs, secs > 0 ? static_cast<double>(t.unique) / secs : 0.0,
+        static_cast<double>(latency.percentile(0.5)) / 1000.0,
+        static_cast<double>(latency.percentile(0.99)) / 1000.0,
+        static_cast<double>(latency.max()) / 1000.0,
+        std::string(end_reason_name(end_.reason)).c_str());
+    for (const std::string& f : failed) std::printf("%s: failed: %s\n", kProgram, f.c_str());
+    for (const auto& g : verifier_.ledger().gaps(options_.max_gaps))
+        std::printf("%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(), g.device.c_str(),
+                    static_cast<unsigned long long>(g.range.first),
+                    static_cast<unsigned long long>(g.range.last));
+    std::fflush(stdout);
+}
+
+void SubscriberRun::add_timeline_row(Clock::time_point now) {
+    const telemetry::LedgerTotals t = verifier_.ledger().totals();
+    const telemetry::LatencyHistogram second = verifier_.take_second_latency();
+    telemetry::SubscriberSecond row;
+    row.received = t.received;
+    row.unique = t.unique;
+    row.missing = t.missing;
+    row.duplicates = t.duplicates;
+    row.corrupt = t.corrupt;
+    row.p50_us = second.percentile(0.50);
+    row.p99_us = second.percentile(0.99);
+    timeline_.add(now, t.unique, row);
+}
+
+void SubscriberRun::report_progress(Clock::time_point now) {
+    const telemetry::LedgerTotals t = verifier_.ledger().totals();
+    const double rate = timeline_.current_rate(now, t.unique);
+    // The publishers' side, from their run progress messages: sent, confirmed, and the backlog
+    // of confirmed messages not yet received here.
+    std::string sender;
+    if (!progress_by_run_.empty()) {
+        std::uint64_t sent = 0, confirmed = 0;
+        for (const auto& [run, p] : progress_by_run_) {
+            sent += p.published;
+            confirmed += p.confirmed;
+        }
+        sender = fmt::format("sent {} confirmed {} backlog {} | ", sent, confirmed,
+                             confirmed > t.unique ? confirmed - t.unique : 0);
+    }
+    progress_.update(
+        fmt::format("{}received {} unique {} | missing so far {} | duplicates {} | corrupt {} | "
+                    "malformed {} | {:.0f} msg/s | p99 {:.2f} ms",
+                    sender, t.received, t.unique, t.missing, t.duplicates, t.corrupt, t.malformed,
+                    rate, static_cast<double>(verifier_.latency().percentile(0.99)) / 1000.0));
+}
+
+double SubscriberRun::elapsed_s() const {
+    return first_message_ ? std::chrono::duration<double>(last_message_ - *first_message_).count()
+                          : 0.0;
+}
+
+nlohmann::json SubscriberRun::report() const {
+    const telemetry::LedgerTotals t = verifier_.totals(options_.count);
+    const auto gaps = verifier_.ledger().gaps(options_.max_gaps);
+    nlohmann::json gap_list = nlohmann::json::array();
+    for (const auto& g : gaps)
+        gap_list.push_back({{"run", g.run},
+                            {"device", g.device},
+                            {"first", g.range.first},
+                            {"last", g.range.last},
+                            {"count", g.range.last - g.range.first + 1}});
+    const auto& th = options_.thresholds;
+    nlohmann::json thresholds = {{"max_missing", th.max_missing}};
+    thresholds["max_duplicates"] = th.max_duplicates ? nlohmann::json(*th.max_duplicates) : nullptr;
+    thresholds["max_p99_ms"] = th.max_p99_ms ? nlohmann::json(*th.max_p99_ms) : nullptr;
+    const double secs = elapsed_s();
+    return {
+        {"program", kProgram},
+        {"received", t.received},
+        {"unique", t.unique},
+        {"expected", t.expected},
+        {"missing", t.missing},
+        {"duplicates", t.duplicates},
+        {"out_of_order", t.out_of_order},
+        {"malformed", t.malformed},
+        {"corrupt", t.corrupt},
+        {"malformed_examples", verifier_.malformed_examples()},
+        {"corrupt_examples", verifier_.corrupt_examples()},
+        {"gaps", gap_list},
+        {"summaries", summaries_},
+        {"latency_us", telemetry::latency_summary(verifier_.latency(), true)},
+        {"timeline", telemetry::to_json(timeline_.rows())},
+        {"thresholds", thresholds},
+        {"failed_checks", failed_checks()},
+        {"verified", verified_},
+        {"elapsed_s", secs},
+        {"msgs_per_sec", secs > 0 ? static_cast<double>(t.unique) / secs : 0.0},
+        {"end_reason", end_reason_name(end_.reason)},
+        {"error", end_.error},
+        {"exit_status", exit_status_},
+    };
+}
+
+}  // namespace app

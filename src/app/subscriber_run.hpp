@@ -1,0 +1,83 @@
+#pragma once
+// One run of the data consumer over a Client it is given (a fake one in unit tests): connect
+// and subscribe, handle each message (control messages here, telemetry to the sinks), tick
+// once per poll (timeline, end conditions), then decide the verdict.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "app/console.hpp"
+#include "app/message_sink.hpp"
+#include "app/run_end.hpp"
+#include "app/subscriber.hpp"
+#include "app/verifier.hpp"
+#include "mqtt/client.hpp"
+#include "telemetry/report.hpp"
+#include "telemetry/run_summary.hpp"
+#include "telemetry/timeline.hpp"
+
+namespace app {
+
+class SubscriberRun {
+  public:
+    using Clock = std::chrono::steady_clock;
+    using StopRequested = std::function<bool()>;
+
+    SubscriberRun(const SubscriberOptions& options, mqtt::Client& client, ProgressLine& progress,
+                  StopRequested stop_requested);
+
+    // Another consumer of every telemetry message, after the verifier. Must outlive the run.
+    void add_sink(MessageSink& sink) { sinks_.push_back(&sink); }
+
+    // The whole run; prints the verdict and returns the exit status. Never throws.
+    int run();
+
+    // Steps, public for tests.
+    void handle(const mqtt::Message& message);
+    // Timeline and end conditions; the reason to stop, if any.
+    std::optional<EndReason> tick(Clock::time_point now);
+    // The checks that failed (empty: verified).
+    std::vector<std::string> failed_checks() const;
+
+    // The --report document, --csv timeline and the data of the --html page, after run().
+    nlohmann::json report() const;
+    std::string timeline_csv() const { return telemetry::timeline_csv(timeline_.rows()); }
+    const Verifier& verifier() const { return verifier_; }
+
+  private:
+    void connect_and_subscribe();
+    void receive();
+    void handle_control(const mqtt::Message& message, Clock::time_point now);
+    int finish(const RunEnd& end);
+    void print_verdict(const std::vector<std::string>& failed) const;
+    void add_timeline_row(Clock::time_point now);
+    void report_progress(Clock::time_point now);
+    double elapsed_s() const;  // first to last message
+
+    const SubscriberOptions& options_;
+    mqtt::Client& client_;
+    ProgressLine& progress_;
+    StopRequested stop_requested_;
+    const Clock::time_point started_;
+
+    Verifier verifier_;
+    std::vector<MessageSink*> sinks_{&verifier_};
+    telemetry::Timeline<telemetry::SubscriberSecond> timeline_;
+    std::vector<std::string> summaries_;                             // run ids summarised
+    std::map<std::string, telemetry::RunProgress> progress_by_run_;  // latest of each publisher
+    std::optional<Clock::time_point> first_message_;
+    Clock::time_point last_message_{};
+    Clock::time_point ready_at_{};
+    std::uint64_t next_progress_;
+    RunEnd end_;
+    int exit_status_{0};
+    bool verified_{false};
+};
+
+}  // namespace app

@@ -1,0 +1,24 @@
+#pragma once
+// The engines behind the Client interface, and how to make one.
+
+#include <memory>
+
+#include "mqtt/client.hpp"
+
+namespace mqtt {
+
+namespace net {
+class EventLoop;
+}
+
+enum class Engine {
+    Native,        // our batched engine (src/mqtt/protocol + src/mqtt/net)
+    Libmosquitto,  // the broker project's client library: a reference peer and a baseline
+};
+
+// A client on an event loop of its own.
+std::unique_ptr<Client> make_client(Engine engine);
+// A native client on a shared loop: many clients, one thread. The loop must outlive it.
+std::unique_ptr<Client> make_native_client(net::EventLoop& loop);
+
+}  // namespace mqtt
