@@ -13,8 +13,8 @@ namespace app {
 namespace {
 
 constexpr const char* kProgram = "mqtt_publisher";
-// How long the run summary may take to be confirmed after the drain.
-constexpr auto kSummaryTimeout = std::chrono::seconds(5);
+// How long the run summary may take to be confirmed after the drain (at most --drain-timeout).
+constexpr auto kSummaryTimeout = std::chrono::milliseconds(5000);
 // Longest single wait in the loops, so a stop request is seen promptly.
 constexpr auto kMaxWait = std::chrono::milliseconds(100);
 
@@ -140,7 +140,9 @@ void PublisherRun::send_summary() {
     counters_.summary_sent = summary_id_.has_value();
     if (!summary_id_) return;
     control_ids_.insert(*summary_id_);
-    const auto deadline = Clock::now() + kSummaryTimeout;
+    const auto deadline =
+        Clock::now() + std::min(kSummaryTimeout, std::chrono::milliseconds(static_cast<std::int64_t>(
+                                                     options_.drain_timeout_s * 1000)));
     while (!counters_.summary_confirmed && control_ids_.count(*summary_id_) != 0 &&
            Clock::now() < deadline)
         client_.poll(kMaxWait);

@@ -1,0 +1,100 @@
+#pragma once
+// A Client with a scripted broker behind it, for unit tests of the run objects: no socket, no
+// engine. Publishes are recorded and answered as `broker` says on the next poll(); messages in
+// `inbox` are delivered on poll(), a batch at a time.
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "mqtt/client.hpp"
+
+namespace testing_support {
+
+class FakeClient final : public mqtt::Client {
+  public:
+    enum class Broker { Confirming, Silent, Refusing };
+    struct Published {
+        std::string topic;
+        std::string payload;
+        mqtt::QoS qos;
+        mqtt::PublishId id;
+    };
+
+    // The script.
+    Broker broker{Broker::Confirming};
+    mqtt::ReasonCode refusal{mqtt::ReasonCode::NotAuthorized};
+    std::optional<mqtt::Error> connect_error;  // the connect fails with this
+    std::vector<mqtt::ReasonCode> suback;      // empty: every filter granted QoS 1
+    // After this many telemetry publishes, poll() reports the connection lost.
+    std::optional<std::size_t> lose_connection_after;
+    std::size_t window_size{10};
+    std::deque<std::pair<std::string, std::string>> inbox;  // topic, payload
+    std::size_t deliveries_per_poll{100};
+
+    // What happened.
+    std::vector<Published> published;
+    std::vector<std::string> filters;
+    std::size_t max_in_flight{0};
+    std::size_t polls{0};
+    bool disconnected{false};
+
+    void start_connect(const mqtt::ConnectOptions& options) override { options_ = options; }
+    bool connected() const override { return connected_; }
+    mqtt::SubscribeId start_subscribe(const std::vector<std::string>& f, mqtt::QoS) override {
+        filters = f;
+        std::vector<mqtt::ReasonCode> reasons = suback;
+        if (reasons.empty()) reasons.assign(f.size(), mqtt::ReasonCode::GrantedQos1);
+        subscribed(++last_id_, std::move(reasons));
+        return last_id_;
+    }
+    std::optional<mqtt::PublishId> publish(std::string_view topic, std::string_view payload,
+                                           mqtt::QoS qos) override {
+        if (in_flight_.size() >= window_size) return std::nullopt;
+        const mqtt::PublishId id = ++last_id_;
+        published.push_back({std::string(topic), std::string(payload), qos, id});
+        in_flight_.push_back({id, std::chrono::steady_clock::now()});
+        max_in_flight = std::max(max_in_flight, in_flight_.size());
+        return id;
+    }
+    void poll(std::chrono::milliseconds) override {
+        ++polls;
+        if (!connected_) {
+            if (connect_error) throw *connect_error;
+            connected_ = true;
+            return;
+        }
+        if (lose_connection_after && published.size() >= *lose_connection_after)
+            throw mqtt::broker_error(mqtt::ErrorKind::ConnectionLost, options_.host,
+                                     options_.port, "connection lost: scripted");
+        answer_publishes();
+        for (std::size_t i = 0; i < deliveries_per_poll && !inbox.empty(); ++i) {
+            const auto [topic, payload] = inbox.front();
+            inbox.pop_front();
+            deliver({topic, payload, mqtt::QoS::AtLeastOnce, false});
+        }
+    }
+    std::size_t in_flight() const override { return in_flight_.size(); }
+    std::size_t window() const override { return window_size; }
+    std::string protocol_description() const override { return "fake"; }
+    void disconnect() noexcept override { disconnected = true; }
+
+  private:
+    void answer_publishes() {
+        if (broker == Broker::Silent) return;
+        const auto reason =
+            broker == Broker::Refusing ? refusal : mqtt::ReasonCode::Success;
+        while (!in_flight_.empty()) {
+            const auto [id, at] = in_flight_.front();
+            in_flight_.pop_front();
+            confirm({id, reason, at});
+        }
+    }
+
+    mqtt::ConnectOptions options_;
+    bool connected_{false};
+    mqtt::PublishId last_id_{0};
+    std::deque<std::pair<mqtt::PublishId, std::chrono::steady_clock::time_point>> in_flight_;
+};
+
+}  // namespace testing_support

@@ -1,0 +1,169 @@
+// The publisher's run object driven by a fake client: every end of a run, its exit status and
+// its report, without a broker.
+
+#include <gtest/gtest.h>
+
+#include "app/exit_status.hpp"
+#include "app/publisher_run.hpp"
+#include "fake_client.hpp"
+#include "telemetry/run_summary.hpp"
+
+namespace app {
+namespace {
+
+using testing_support::FakeClient;
+
+PublisherOptions options(std::uint64_t count = 50) {
+    PublisherOptions o;
+    o.count = count;
+    o.devices = 5;
+    o.run_id = "unit-run";
+    o.drain_timeout_s = 0.2;
+    o.output.quiet = true;
+    o.output.progress_every = 0;
+    return o;
+}
+
+struct Ran {
+    int status;
+    nlohmann::json report;
+};
+
+Ran run(const PublisherOptions& o, FakeClient& client,
+        std::function<bool()> stop = [] { return false; }) {
+    ProgressLine progress("mqtt_publisher", false);
+    PublisherRun r(o, client, progress, std::move(stop));
+    const int status = r.run();
+    return {status, r.report()};
+}
+
+std::vector<FakeClient::Published> on_topic(const FakeClient& c, const std::string& topic) {
+    std::vector<FakeClient::Published> found;
+    for (const auto& p : c.published)
+        if (p.topic == topic) found.push_back(p);
+    return found;
+}
+
+TEST(PublisherRun, EveryMessageConfirmedIsExitZeroAndEndsWithTheRunSummary) {
+    FakeClient client;
+    const auto o = options(50);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_EQ(r.report["published"], 50);
+    EXPECT_EQ(r.report["confirmed"], 50);
+    EXPECT_EQ(r.report["unconfirmed"], 0);
+    EXPECT_EQ(r.report["end_reason"], "complete");
+    EXPECT_EQ(r.report["summary_confirmed"], true);
+    const auto control = on_topic(client, o.control_topic);
+    ASSERT_FALSE(control.empty());
+    EXPECT_EQ(client.published.back().topic, o.control_topic) << "the summary comes last";
+    const auto summary = telemetry::decode_run_summary(control.back().payload).summary;
+    ASSERT_TRUE(summary);
+    EXPECT_EQ(summary->run, "unit-run");
+    EXPECT_EQ(summary->published, 50u);
+    EXPECT_FALSE(summary->interrupted);
+    ASSERT_EQ(summary->devices.size(), 5u);
+    EXPECT_EQ(summary->devices[0].last_seq, 10u);
+    EXPECT_TRUE(client.disconnected);
+}
+
+TEST(PublisherRun, NeverHasMoreThanTheWindowInFlight) {
+    FakeClient client;
+    client.window_size = 7;
+    run(options(200), client);
+    EXPECT_EQ(client.max_in_flight, 7u);
+}
+
+TEST(PublisherRun, SilentBrokerEndsUnconfirmedAfterTheDrainTimeoutWithExitOne) {
+    FakeClient client;
+    client.broker = FakeClient::Broker::Silent;
+    const Ran r = run(options(10), client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_EQ(r.report["end_reason"], "unconfirmed");
+    EXPECT_EQ(r.report["published"], 10);
+    EXPECT_EQ(r.report["summary_sent"], false) << "the window stayed full";
+    EXPECT_EQ(r.report["confirmed"], 0);
+    EXPECT_EQ(r.report["unconfirmed"], 10);
+    EXPECT_NE(r.report["error"].get<std::string>().find("10 of 10 messages were not confirmed"),
+              std::string::npos)
+        << r.report["error"];
+}
+
+TEST(PublisherRun, RefusedPublishesAreRejectedNotConfirmedAndFailTheRun) {
+    FakeClient client;
+    client.broker = FakeClient::Broker::Refusing;
+    client.refusal = mqtt::ReasonCode::NotAuthorized;
+    const Ran r = run(options(30), client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_EQ(r.report["end_reason"], "rejected");
+    EXPECT_EQ(r.report["rejected"], 30);
+    EXPECT_EQ(r.report["confirmed"], 0);
+    EXPECT_EQ(r.report["unconfirmed"], 0);
+    EXPECT_NE(r.report["error"].get<std::string>().find("0x87"), std::string::npos);
+}
+
+TEST(PublisherRun, InterruptedRunStopsPublishingDrainsAndSaysSoInTheSummary) {
+    FakeClient client;
+    const auto o = options(1000);
+    const Ran r = run(o, client, [&] { return client.published.size() >= 100; });
+    EXPECT_EQ(r.status, kInterrupted);
+    EXPECT_EQ(r.report["end_reason"], "interrupted");
+    EXPECT_LT(r.report["published"].get<int>(), 1000);
+    EXPECT_EQ(r.report["confirmed"], r.report["published"]) << "drained before the summary";
+    const auto summary =
+        telemetry::decode_run_summary(on_topic(client, o.control_topic).back().payload).summary;
+    ASSERT_TRUE(summary);
+    EXPECT_TRUE(summary->interrupted);
+}
+
+TEST(PublisherRun, ConnectFailureIsExitThreeWithTheErrorInTheReport) {
+    FakeClient client;
+    client.connect_error =
+        mqtt::broker_error(mqtt::ErrorKind::Refused, "127.0.0.1", 1, "connection refused");
+    const Ran r = run(options(), client);
+    EXPECT_EQ(r.status, kBrokerError);
+    EXPECT_EQ(r.report["end_reason"], "broker-error");
+    EXPECT_EQ(r.report["exit_status"], kBrokerError);
+    EXPECT_EQ(r.report["error"], "broker 127.0.0.1:1: connection refused");
+    EXPECT_TRUE(client.published.empty());
+}
+
+TEST(PublisherRun, ConnectionLostMidRunIsExitThreeWithWhatWasCounted) {
+    FakeClient client;
+    client.lose_connection_after = 25;
+    const Ran r = run(options(100), client);
+    EXPECT_EQ(r.status, kBrokerError);
+    EXPECT_EQ(r.report["end_reason"], "connection-lost");
+    EXPECT_GE(r.report["published"].get<int>(), 25);
+    EXPECT_NE(r.report["error"].get<std::string>().find("connection lost"), std::string::npos);
+}
+
+TEST(PublisherRun, ConfirmationsRecordPubackLatency) {
+    FakeClient client;
+    const Ran r = run(options(40), client);
+    EXPECT_EQ(r.report["puback_latency_us"]["count"], 40);
+}
+
+TEST(RunEnd, EachEndReasonHasOneExitStatus) {
+    EXPECT_EQ(exit_status_for(EndReason::Complete), kSuccess);
+    EXPECT_EQ(exit_status_for(EndReason::Count), kSuccess);
+    EXPECT_EQ(exit_status_for(EndReason::IdleTimeout), kSuccess) << "the verdict decides";
+    EXPECT_EQ(exit_status_for(EndReason::Interrupted), kInterrupted);
+    EXPECT_EQ(exit_status_for(EndReason::BrokerError), kBrokerError);
+    EXPECT_EQ(exit_status_for(EndReason::ConnectionLost), kBrokerError);
+    EXPECT_EQ(exit_status_for(EndReason::LocalError), kBrokerError);
+    EXPECT_EQ(exit_status_for(EndReason::Rejected), kVerificationFailed);
+    EXPECT_EQ(exit_status_for(EndReason::Unconfirmed), kVerificationFailed);
+    EXPECT_EQ(end_reason_name(EndReason::IdleTimeout), "idle-timeout");
+}
+
+TEST(RunEnd, ErrorsThatAreNotMqttErrorsBecomeALocalErrorInsteadOfTerminating) {
+    const auto end = guarded(EndReason::ConnectionLost,
+                             [] { throw std::runtime_error("epoll_wait: bad file descriptor"); });
+    ASSERT_TRUE(end);
+    EXPECT_EQ(end->reason, EndReason::LocalError);
+    EXPECT_EQ(end->error, "epoll_wait: bad file descriptor");
+}
+
+}  // namespace
+}  // namespace app

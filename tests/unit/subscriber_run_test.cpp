@@ -1,0 +1,208 @@
+// The subscriber's run object driven by a fake client: control messages, the sinks, every end
+// of a run and its verdict, without a broker.
+
+#include <gtest/gtest.h>
+
+#include "app/exit_status.hpp"
+#include "app/subscriber_run.hpp"
+#include "fake_client.hpp"
+#include "telemetry/payload.hpp"
+#include "telemetry/run_summary.hpp"
+
+namespace app {
+namespace {
+
+using testing_support::FakeClient;
+
+SubscriberOptions options() {
+    SubscriberOptions o;
+    o.idle_timeout_s = 0.3;
+    o.output.quiet = true;
+    o.output.progress_every = 0;
+    return o;
+}
+
+std::string reading(std::uint64_t seq, const std::string& device = "dev-1") {
+    telemetry::Reading r;
+    r.run = "run-1";
+    r.device = device;
+    r.seq = seq;
+    r.ts_us = 1'700'000'000'000'000;
+    r.temperature_c = 21.5;
+    r.humidity_pct = 40;
+    r.pressure_hpa = 1000;
+    r.battery_pct = 90;
+    std::string out;
+    telemetry::encode_reading(r, out);
+    return out;
+}
+
+std::string summary(std::uint64_t last_seq, const std::string& device = "dev-1") {
+    return telemetry::encode_run_summary(
+        {"run-1", 1, last_seq, last_seq, false, {{device, last_seq, last_seq}}});
+}
+
+void send(FakeClient& c, const std::string& payload, const std::string& topic = "sensors/dev-1/telemetry") {
+    c.inbox.emplace_back(topic, payload);
+}
+
+struct Ran {
+    int status;
+    nlohmann::json report;
+};
+
+Ran run(const SubscriberOptions& o, FakeClient& client, MessageSink* extra = nullptr,
+        std::function<bool()> stop = [] { return false; }) {
+    ProgressLine progress("mqtt_subscriber", false);
+    SubscriberRun r(o, client, progress, std::move(stop));
+    if (extra != nullptr) r.add_sink(*extra);
+    const int status = r.run();
+    return {status, r.report()};
+}
+
+TEST(SubscriberRun, SubscribesToTheTelemetryAndControlTopics) {
+    FakeClient client;
+    const auto o = options();
+    run(o, client);
+    EXPECT_EQ(client.filters, (std::vector<std::string>{"sensors/+/telemetry", o.control_topic}));
+}
+
+TEST(SubscriberRun, EndsVerifiedWhenTheSummarySaysEverythingArrived) {
+    FakeClient client;
+    const auto o = options();
+    for (std::uint64_t seq = 1; seq <= 20; ++seq) send(client, reading(seq));
+    send(client, summary(20), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_EQ(r.report["end_reason"], "complete");
+    EXPECT_EQ(r.report["verified"], true);
+    EXPECT_EQ(r.report["unique"], 20);
+    EXPECT_EQ(r.report["summaries"], nlohmann::json::array({"run-1"}));
+    EXPECT_EQ(r.report["latency_us"]["count"], 20);
+    EXPECT_TRUE(client.disconnected);
+}
+
+TEST(SubscriberRun, AMissingMessageEndsOnIdleTimeoutNotVerifiedWithExitOne) {
+    FakeClient client;
+    const auto o = options();
+    for (std::uint64_t seq : {1, 2, 3, 5}) send(client, reading(seq));
+    send(client, summary(5), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_EQ(r.report["end_reason"], "idle-timeout");
+    EXPECT_EQ(r.report["verified"], false);
+    EXPECT_EQ(r.report["missing"], 1);
+    EXPECT_EQ(r.report["gaps"][0]["first"], 4);
+    EXPECT_EQ(r.report["failed_checks"][0], "missing 1 > --max-missing 0");
+}
+
+TEST(SubscriberRun, ADuplicateIsCountedOnceAndLegal) {
+    FakeClient client;
+    const auto o = options();
+    for (std::uint64_t seq : {1, 2, 2, 3}) send(client, reading(seq));
+    send(client, summary(3), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_EQ(r.report["received"], 4);
+    EXPECT_EQ(r.report["unique"], 3);
+    EXPECT_EQ(r.report["duplicates"], 1);
+}
+
+TEST(SubscriberRun, CountEndsTheRunAfterThatManyUniqueMessages) {
+    FakeClient client;
+    auto o = options();
+    o.count = 3;
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) send(client, reading(seq));
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_EQ(r.report["end_reason"], "count");
+}
+
+TEST(SubscriberRun, NothingArrivingEndsOnIdleTimeoutAndFails) {
+    FakeClient client;
+    const Ran r = run(options(), client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_EQ(r.report["end_reason"], "idle-timeout");
+    EXPECT_EQ(r.report["failed_checks"][0], "no message arrived");
+}
+
+TEST(SubscriberRun, InterruptedIsExit130WithWhatWasCounted) {
+    FakeClient client;
+    for (std::uint64_t seq = 1; seq <= 5; ++seq) send(client, reading(seq));
+    const Ran r = run(options(), client, nullptr, [&] { return client.inbox.empty(); });
+    EXPECT_EQ(r.status, kInterrupted);
+    EXPECT_EQ(r.report["end_reason"], "interrupted");
+    EXPECT_EQ(r.report["unique"], 5);
+    EXPECT_EQ(r.report["verified"], false);
+}
+
+TEST(SubscriberRun, ARefusedSubscriptionIsExitThreeNamingTheFilter) {
+    FakeClient client;
+    client.suback = {mqtt::ReasonCode::GrantedQos1, mqtt::ReasonCode::NotAuthorized};
+    const Ran r = run(options(), client);
+    EXPECT_EQ(r.status, kBrokerError);
+    EXPECT_EQ(r.report["end_reason"], "broker-error");
+    EXPECT_NE(r.report["error"].get<std::string>().find("'telemetry/run-summary' refused"),
+              std::string::npos)
+        << r.report["error"];
+}
+
+TEST(SubscriberRun, ConnectionLostIsExitThree) {
+    FakeClient client;
+    client.lose_connection_after = 0;
+    const Ran r = run(options(), client);
+    EXPECT_EQ(r.status, kBrokerError);
+    EXPECT_EQ(r.report["end_reason"], "connection-lost");
+}
+
+// Records what a sink is handed.
+struct RecordingSink : MessageSink {
+    std::vector<std::string> seen;
+    void accept(const Delivery& d) override {
+        if (d.decoded.reading)
+            seen.push_back("seq " + std::to_string(d.decoded.reading->seq));
+        else
+            seen.push_back(std::string(d.decoded.problem == telemetry::DecodeProblem::Corrupt
+                                           ? "corrupt: "
+                                           : "malformed: ") +
+                           d.decoded.error);
+    }
+};
+
+TEST(SubscriberRun, EverySinkSeesEveryTelemetryMessageInOrderWithProblemsNamed) {
+    FakeClient client;
+    const auto o = options();
+    send(client, reading(1));
+    std::string corrupt = reading(2);
+    corrupt[corrupt.find("21.50")] = '3';  // damaged on the way: the checksum no longer matches
+    send(client, corrupt);
+    send(client, "not json");
+    send(client, reading(2));
+    send(client, summary(2), o.control_topic);
+    RecordingSink sink;
+    const Ran r = run(o, client, &sink);
+    ASSERT_EQ(sink.seen.size(), 4u) << "control messages are not telemetry";
+    EXPECT_EQ(sink.seen[0], "seq 1");
+    EXPECT_EQ(sink.seen[1].rfind("corrupt: ", 0), 0u) << sink.seen[1];
+    EXPECT_EQ(sink.seen[2].rfind("malformed: ", 0), 0u) << sink.seen[2];
+    EXPECT_EQ(sink.seen[3], "seq 2");
+    // The verifier, the first sink, saw the same: the corrupt copy did not count as delivered.
+    EXPECT_EQ(r.report["corrupt"], 1);
+    EXPECT_EQ(r.report["malformed"], 1);
+    EXPECT_EQ(r.report["unique"], 2);
+    EXPECT_EQ(r.status, kVerificationFailed) << "corrupt and malformed always fail";
+}
+
+TEST(SubscriberRun, ProgressMessagesOnTheControlTopicAreNotCountedAsMalformed) {
+    FakeClient client;
+    const auto o = options();
+    send(client, telemetry::encode_run_progress({"run-1", 1, 1}), o.control_topic);
+    send(client, reading(1));
+    send(client, summary(1), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_EQ(r.report["malformed"], 0);
+}
+
+}  // namespace
+}  // namespace app
