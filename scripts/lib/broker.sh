@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell helpers to run the project's Mosquitto as a child of the calling script.
 # Source this file; it defines free_port, start_broker and stop_broker.
 

@@ -41,6 +41,16 @@ void Connection::open(const std::string& host, std::uint16_t port) {
     });
 }
 
+void Connection::adopt(FileDescriptor fd) {
+    close();
+    set_non_blocking(fd.get());
+    fd_ = std::move(fd);
+    state_ = State::Open;
+    want_write_ = false;
+    loop_.watch(fd_.get(), *this, false);
+    owner_.on_transport_up();
+}
+
 void Connection::try_next_address() {
     while (!addresses_.empty()) {
         const SocketAddress address = addresses_.front();
@@ -152,6 +162,7 @@ void Connection::read_available() {
                         std::string("read failed: ") + std::strerror(errno));
         }
         used += static_cast<std::size_t>(n);
+        loop_.note_read(static_cast<std::size_t>(n));
         const auto result = session_.feed({in.data(), used}, protocol::Session::Clock::now());
         if (result.failure) {
             flush();  // the session's DISCONNECT with the reason

@@ -45,6 +45,9 @@ class Connection final : public EventLoop::Watcher {
 
     // Starts connecting to host:port; returns at once.
     void open(const std::string& host, std::uint16_t port);
+    // Takes a socket that is already connected (a socketpair in tests): Open at once, and the
+    // owner's on_transport_up() runs before this returns.
+    void adopt(FileDescriptor fd);
     // Writes as much of the session's outbox as the socket takes now.
     void flush();
     // Closes the socket without telling the owner (the owner asked for it).

@@ -89,23 +89,21 @@ std::chrono::milliseconds EventLoop::until_next_timer(std::chrono::milliseconds 
     return std::clamp(ms, std::chrono::milliseconds(0), limit);
 }
 
-void EventLoop::pause_if_busy(std::chrono::milliseconds timeout) {
-    if (!last_round_busy_ || min_round_.count() == 0 || timeout.count() == 0) return;
-    const auto since = Clock::now() - last_round_start_;
-    if (since >= min_round_) return;
-    const auto pause = std::min<Clock::duration>(min_round_ - since, timeout);
-    std::this_thread::sleep_for(pause);
+void EventLoop::pause_after_light_round(std::chrono::milliseconds timeout) {
+    if (!last_round_light_ || timeout.count() == 0) return;
+    last_round_light_ = false;
+    std::this_thread::sleep_for(std::min<Clock::duration>(pause_, timeout));
 }
 
 int EventLoop::run_once(std::chrono::milliseconds timeout) {
     // Skip cancelled timers at the top, so they do not shorten the wait.
     while (!due_.empty() && timer_fns_.count(due_.top().id) == 0) due_.pop();
     const auto wait = until_next_timer(timeout);
-    pause_if_busy(wait);
+    pause_after_light_round(wait);
     std::array<epoll_event, 256> events;
     int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
                          static_cast<int>(wait.count()));
-    last_round_start_ = Clock::now();
+    bytes_this_round_ = 0;
     if (n < 0) {
         if (errno != EINTR) throw_errno("epoll_wait");
         n = 0;  // a signal: the caller checks its stop flag
@@ -121,7 +119,7 @@ int EventLoop::run_once(std::chrono::milliseconds timeout) {
         s.watcher->on_ready((e & EPOLLIN) != 0, (e & EPOLLOUT) != 0,
                             (e & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0);
     }
-    last_round_busy_ = n > 0;
+    last_round_light_ = bytes_this_round_ > 0 && bytes_this_round_ < light_bytes_;
     run_due_timers();
     return n;
 }

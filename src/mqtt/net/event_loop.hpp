@@ -6,10 +6,11 @@
 // timer, from inside a callback; nothing removed is called again in the same round. Every
 // syscall result is checked: a failing epoll_ctl or epoll_wait throws std::system_error.
 //
-// Batching policy: while the loop is busy, rounds start at most every `min_round_interval`
-// (set_min_round_interval), so that on a loaded machine more packets arrive per wake-up and the
-// CPU goes to the broker instead of to wake-ups. An idle loop waits for the next event with no
-// pause, so low rates gain no latency.
+// Batching policy (set_batching): after a round whose reads were light (some bytes, but fewer
+// than `light_bytes` over all connections), the next wait starts only after `pause`, so that
+// on a loaded machine more packets arrive per wake-up and the CPU goes to the broker instead of
+// to wake-ups. A loop that is behind (heavy reads) or idle (no reads) never pauses, so low rates
+// gain no latency; neither does a wait with a zero timeout.
 
 #include <chrono>
 #include <cstdint>
@@ -51,7 +52,12 @@ class EventLoop {
     // timeout or when a signal interrupted the wait).
     int run_once(std::chrono::milliseconds timeout);
 
-    void set_min_round_interval(std::chrono::microseconds interval) { min_round_ = interval; }
+    void set_batching(std::size_t light_bytes, std::chrono::microseconds pause) {
+        light_bytes_ = light_bytes;
+        pause_ = pause;
+    }
+    // Watchers report what they read, for the batching policy.
+    void note_read(std::size_t bytes) { bytes_this_round_ += bytes; }
     // Scratch space for reads, shared by every watcher of this loop (one runs at a time): a
     // connection keeps only the tail of a partial packet, so an idle one costs a few KB.
     std::vector<char>& read_buffer() { return read_buffer_; }
@@ -74,7 +80,7 @@ class EventLoop {
 
     void modify(int op, int fd, std::uint64_t key, bool want_write);
     std::chrono::milliseconds until_next_timer(std::chrono::milliseconds limit) const;
-    void pause_if_busy(std::chrono::milliseconds timeout);
+    void pause_after_light_round(std::chrono::milliseconds timeout);
     void run_due_timers();
 
     FileDescriptor epoll_;
@@ -84,10 +90,11 @@ class EventLoop {
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
     std::unordered_map<TimerId, std::function<void()>> timer_fns_;
     TimerId next_timer_{1};
-    std::chrono::microseconds min_round_{0};
+    std::size_t light_bytes_{0};
+    std::chrono::microseconds pause_{0};
+    std::size_t bytes_this_round_{0};
     std::vector<char> read_buffer_;
-    bool last_round_busy_{false};
-    Clock::time_point last_round_start_{};
+    bool last_round_light_{false};
 };
 
 }  // namespace mqtt::net

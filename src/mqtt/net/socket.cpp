@@ -3,8 +3,11 @@
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 namespace mqtt::net {
 
@@ -25,6 +28,12 @@ std::optional<SocketAddress> numeric_address(const std::string& host, std::uint1
         return a;
     }
     return std::nullopt;
+}
+
+void set_non_blocking(int fd) {
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+        throw std::system_error(errno, std::generic_category(), "fcntl(O_NONBLOCK)");
 }
 
 FileDescriptor start_tcp_connect(const SocketAddress& address, int& error) {

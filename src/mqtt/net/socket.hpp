@@ -49,6 +49,9 @@ struct SocketAddress {
 // The address if `host` is an IPv4 or IPv6 literal: no name resolution needed.
 std::optional<SocketAddress> numeric_address(const std::string& host, std::uint16_t port);
 
+// Sets O_NONBLOCK; throws std::system_error if it cannot.
+void set_non_blocking(int fd);
+
 // Starts a non-blocking TCP connect (TCP_NODELAY: we batch packets ourselves). Returns the
 // socket, or an errno in `error` when the connect failed at once.
 FileDescriptor start_tcp_connect(const SocketAddress& address, int& error);

@@ -1,0 +1,223 @@
+// Both engines against scripted brokers on loopback: the MQTT 5 -> 3.1.1 fallback both ways a
+// 3.1.1-only broker says no, name resolution on the loop, and a thousand native clients
+// sharing one event loop.
+
+#include <sys/resource.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+
+#include "mqtt/engines.hpp"
+#include "mqtt/net/event_loop.hpp"
+#include "scripted_peer.hpp"
+
+namespace mqtt {
+namespace {
+
+using namespace std::chrono_literals;
+using protocol::Version;
+using testing_support::LoopBroker;
+using testing_support::read_packet;
+using testing_support::ScriptedListener;
+using testing_support::write_bytes;
+
+// A 3.1.1 CONNACK (3.1.1, 3.2): accepted, or "unacceptable protocol version" (return code 1).
+constexpr std::string_view kConnackAccepted{"\x20\x02\x00\x00", 4};
+constexpr std::string_view kConnackBadVersion{"\x20\x02\x00\x01", 4};
+
+// A 3.1.1-only broker: refuses MQTT 5 (by closing, or with return code 1), accepts 3.1.1.
+// Records the protocol level of each CONNECT.
+struct Mqtt311OnlyBroker {
+    explicit Mqtt311OnlyBroker(bool close_without_connack)
+        : listener(2, [this, close_without_connack](int fd, int) {
+              const auto packet = read_packet(fd, Version::V5);
+              if (!packet || !std::holds_alternative<protocol::Connect>(*packet)) return;
+              const Version v = std::get<protocol::Connect>(*packet).version;
+              levels.push_back(static_cast<int>(v));
+              if (v == Version::V311)
+                  write_bytes(fd, kConnackAccepted);
+              else if (!close_without_connack)
+                  write_bytes(fd, kConnackBadVersion);
+              // [MQTT-3.1.2-2]: a server may close without CONNACK on a level it does not support.
+              if (v == Version::V311) read_packet(fd, Version::V311);  // until DISCONNECT
+          }) {}
+    std::vector<int> levels;  // written by the listener thread, read after it joined
+    ScriptedListener listener;
+};
+
+struct FallbackCase {
+    Engine engine;
+    bool close_without_connack;
+};
+
+class Fallback : public testing::TestWithParam<FallbackCase> {};
+
+TEST_P(Fallback, AnMqtt311OnlyBrokerGetsA311ConnectionAndTheDescriptionSaysSo) {
+    std::string description;
+    std::vector<int> levels;
+    {
+        Mqtt311OnlyBroker broker(GetParam().close_without_connack);
+        auto client = make_client(GetParam().engine);
+        ConnectOptions o;
+        o.port = broker.listener.port();
+        o.connect_timeout = 5s;
+        client->connect(o);
+        description = client->protocol_description();
+        client->disconnect();
+        client.reset();
+        broker.listener.join();  // before reading what it recorded
+        levels = broker.levels;
+    }
+    EXPECT_EQ(levels, (std::vector<int>{5, 4}));
+    EXPECT_NE(description.find("3.1.1"), std::string::npos) << description;
+    EXPECT_NE(description.find("refused MQTT 5"), std::string::npos) << description;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BothEngines, Fallback,
+    testing::Values(FallbackCase{Engine::Native, true}, FallbackCase{Engine::Native, false},
+                    FallbackCase{Engine::Libmosquitto, true},
+                    FallbackCase{Engine::Libmosquitto, false}),
+    [](const testing::TestParamInfo<FallbackCase>& c) {
+        return std::string(c.param.engine == Engine::Native ? "Native" : "Libmosquitto") +
+               (c.param.close_without_connack ? "ClosedWithoutConnack" : "Connack0x84");
+    });
+
+TEST(Fallback, TurnedOffTheRefusalIsAnErrorNamingIt) {
+    ScriptedListener listener(1, [](int fd, int) {
+        read_packet(fd, Version::V5);
+        write_bytes(fd, kConnackBadVersion);
+    });
+    auto client = make_client(Engine::Native);
+    ConnectOptions o;
+    o.port = listener.port();
+    o.version_fallback = false;
+    try {
+        client->connect(o);
+        FAIL() << "connected";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Protocol);
+        EXPECT_NE(std::string(e.what()).find("unsupported protocol version"), std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(NativeClient, ResolvesAHostNameOnTheLoop) {
+    net::EventLoop loop;
+    LoopBroker broker(loop);
+    auto client = make_native_client(loop);
+    ConnectOptions o;
+    o.host = "localhost";  // /etc/hosts, through c-ares; may give ::1 first, then 127.0.0.1
+    o.port = broker.port();
+    client->start_connect(o);
+    for (int i = 0; i < 500 && !client->connected(); ++i) client->poll(10ms);
+    EXPECT_TRUE(client->connected());
+    EXPECT_EQ(broker.connects, 1u);
+}
+
+TEST(NativeClient, AnUnresolvableNameIsUnreachableNamingTheHost) {
+    auto client = make_client(Engine::Native);
+    ConnectOptions o;
+    o.host = "no-such-host.invalid";
+    o.connect_timeout = 20s;
+    try {
+        client->connect(o);
+        FAIL() << "connected";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Unreachable);
+        EXPECT_NE(std::string(e.what()).find("broker no-such-host.invalid:1883: host name"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(NativeClient, ASilentBrokerIsANamedConnectTimeout) {
+    ScriptedListener listener(1, [](int fd, int) { read_packet(fd, Version::V5); });
+    auto client = make_client(Engine::Native);
+    ConnectOptions o;
+    o.port = listener.port();
+    o.connect_timeout = 300ms;
+    try {
+        client->connect(o);
+        FAIL() << "connected";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Unreachable);
+        EXPECT_NE(std::string(e.what()).find("no CONNACK within 300 ms"), std::string::npos)
+            << e.what();
+    }
+}
+
+std::size_t resident_kb() {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t pages = 0, resident = 0;
+    statm >> pages >> resident;
+    return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) / 1024;
+}
+
+// Runs the loop until `done`, at most 60 s (a bound, not a measurement).
+template <typename Done>
+bool run_until(net::EventLoop& loop, Done done) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        loop.run_once(10ms);
+    }
+    return true;
+}
+
+TEST(NativeClient, AThousandClientsShareOneEventLoop) {
+    constexpr std::size_t kClients = 1000;
+    net::EventLoop loop;
+    LoopBroker broker(loop);
+    const std::size_t rss_before = resident_kb();
+    const auto started = std::chrono::steady_clock::now();
+
+    std::vector<std::unique_ptr<Client>> clients;
+    std::size_t confirmed = 0;
+    for (std::size_t i = 0; i < kClients; ++i) {
+        auto c = make_native_client(loop);
+        c->on_confirmed([&](const Confirmation& conf) { confirmed += conf.accepted() ? 1 : 0; });
+        ConnectOptions o;
+        o.port = broker.port();
+        o.client_id = "device-" + std::to_string(i);
+        o.max_inflight = 10;
+        o.receive_maximum = 10;
+        c->start_connect(o);
+        clients.push_back(std::move(c));
+    }
+    const auto all_connected = [&] {
+        for (const auto& c : clients)
+            if (!c->connected()) return false;
+        return true;
+    };
+    ASSERT_TRUE(run_until(loop, all_connected)) << broker.connects << " connected";
+    const auto connected_at = std::chrono::steady_clock::now();
+    const std::size_t rss_idle = resident_kb();
+
+    for (std::size_t i = 0; i < kClients; ++i)
+        ASSERT_TRUE(clients[i]->publish("sensors/device-" + std::to_string(i) + "/telemetry",
+                                        "{\"seq\":1}", QoS::AtLeastOnce));
+    for (auto& c : clients) c->poll(0ms);  // writes each client's outbox
+    ASSERT_TRUE(run_until(loop, [&] { return confirmed == kClients; })) << confirmed;
+    for (auto& c : clients) c->disconnect();
+    ASSERT_TRUE(run_until(loop, [&] { return broker.disconnects == kClients; }))
+        << broker.disconnects;
+    const auto done_at = std::chrono::steady_clock::now();
+
+    EXPECT_EQ(broker.connects, kClients);
+    EXPECT_EQ(broker.publishes, kClients);
+    using ms = std::chrono::milliseconds;
+    std::printf(
+        "%zu clients on one loop: connected in %lld ms, all done in %lld ms; resident "
+        "memory per idle client %.1f KB (client and scripted peer, one process)\n",
+        kClients,
+        static_cast<long long>(std::chrono::duration_cast<ms>(connected_at - started).count()),
+        static_cast<long long>(std::chrono::duration_cast<ms>(done_at - started).count()),
+        static_cast<double>(rss_idle - std::min(rss_idle, rss_before)) /
+            static_cast<double>(kClients));
+}
+
+}  // namespace
+}  // namespace mqtt

@@ -1,0 +1,300 @@
+// The I/O layer over socketpairs, no network: partial writes, a packet split across reads, a
+// peer that closes mid-packet, the session surviving its socket, and the event loop's safety
+// rules (watchers removed during a batch, timers).
+
+#include <fcntl.h>
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+
+#include "mqtt/net/connection.hpp"
+#include "mqtt/net/event_loop.hpp"
+#include "mqtt/protocol/codec.hpp"
+
+namespace mqtt::net {
+namespace {
+
+using namespace std::chrono_literals;
+using protocol::Session;
+using protocol::Version;
+
+std::pair<FileDescriptor, FileDescriptor> socket_pair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) ADD_FAILURE() << errno;
+    set_non_blocking(fds[1]);
+    return {FileDescriptor(fds[0]), FileDescriptor(fds[1])};
+}
+
+// The broker's end of a socketpair: raw bytes in and out, decoded with the codec.
+class PeerEnd {
+  public:
+    explicit PeerEnd(FileDescriptor fd) : fd_(std::move(fd)) {}
+    void write(std::string_view bytes) {
+        while (!bytes.empty()) {
+            const ssize_t n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
+            ASSERT_GT(n, 0) << std::strerror(errno);
+            bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+    void write(const protocol::Packet& p) {
+        std::string bytes;
+        protocol::encode(p, Version::V5, bytes);
+        write(bytes);
+    }
+    // Reads what is there and returns the whole packets received so far.
+    std::vector<protocol::Packet> read() {
+        char buf[65536];
+        for (;;) {
+            const ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+            if (n <= 0) break;
+            in_.append(buf, static_cast<std::size_t>(n));
+        }
+        std::vector<protocol::Packet> packets;
+        for (;;) {
+            protocol::DecodeResult d = protocol::decode(in_, Version::V5);
+            if (d.status != protocol::DecodeStatus::Ok) break;
+            if (auto* p = std::get_if<protocol::Publish>(&d.packet))
+                payloads.emplace_back(p->payload), dup.push_back(p->dup);
+            packets.push_back(std::move(d.packet));
+            in_.erase(0, d.consumed);
+        }
+        return packets;
+    }
+    void close() { fd_.reset(); }
+    std::vector<std::string> payloads;  // of every PUBLISH read
+    std::vector<bool> dup;
+
+  private:
+    FileDescriptor fd_;
+    std::string in_;
+};
+
+// Owns a Session and a Connection the way an engine does, and records what happens.
+struct Endpoint : Session::Handler, Connection::Owner {
+    EventLoop loop;
+    Session session{config(), *this};
+    Connection connection{loop, session, *this};
+    std::vector<std::string> messages;
+    std::vector<std::uint16_t> confirmed;
+    std::optional<std::pair<ErrorKind, std::string>> closed;
+
+    static Session::Config config() {
+        Session::Config c;
+        c.client_id = "net-test";
+        c.max_inflight = 5000;
+        return c;
+    }
+    void on_connack(const protocol::Connack&) override {}
+    void on_message(const protocol::Publish& p) override { messages.emplace_back(p.payload); }
+    void on_confirmed(std::uint16_t id, ReasonCode, Session::Clock::time_point) override {
+        confirmed.push_back(id);
+    }
+    void on_suback(const protocol::Suback&) override {}
+    void on_disconnect(const protocol::Disconnect&) override {}
+    void on_transport_up() override {
+        session.connection_opened(Session::Clock::now());
+        connection.flush();
+    }
+    void on_transport_closed(ErrorKind kind, const std::string& reason) override {
+        closed.emplace(kind, reason);
+    }
+
+    // Adopts our end, answers the CONNECT with a CONNACK.
+    PeerEnd connect() {
+        auto [ours, theirs] = socket_pair();
+        PeerEnd peer(std::move(theirs));
+        connection.adopt(std::move(ours));
+        const auto sent = peer.read();
+        EXPECT_EQ(sent.size(), 1u);
+        EXPECT_TRUE(!sent.empty() && std::holds_alternative<protocol::Connect>(sent[0]));
+        peer.write(protocol::Connack{});
+        loop.run_once(100ms);
+        EXPECT_EQ(session.state(), Session::State::Connected);
+        return peer;
+    }
+};
+
+std::string payload(int i) {
+    return std::string(1000, static_cast<char>('a' + i % 26)) + std::to_string(i);
+}
+
+TEST(Connection, WritesTheWholeOutboxAcrossPartialWrites) {
+    Endpoint e;
+    PeerEnd peer = e.connect();
+    constexpr int kMessages = 2000;  // ~2 MB, far more than a socket buffer takes at once
+    for (int i = 0; i < kMessages; ++i)
+        ASSERT_TRUE(e.session.publish("t", payload(i), 1, false, Session::Clock::now()));
+    e.connection.flush();
+    EXPECT_FALSE(e.session.outbox().empty()) << "the socket should not take it all at once";
+    for (int round = 0; round < 10'000 && peer.payloads.size() < kMessages; ++round) {
+        peer.read();
+        e.loop.run_once(10ms);  // writable again: the connection writes the rest
+    }
+    ASSERT_EQ(peer.payloads.size(), static_cast<std::size_t>(kMessages));
+    for (int i = 0; i < kMessages; ++i) ASSERT_EQ(peer.payloads[i], payload(i)) << i;
+    EXPECT_TRUE(e.session.outbox().empty());
+}
+
+TEST(Connection, APacketSplitAcrossReadsIsDeliveredOnceWhole) {
+    Endpoint e;
+    PeerEnd peer = e.connect();
+    std::string bytes;
+    protocol::encode_publish("sensors/a/telemetry", "hello, split world", 0, false, false, 0,
+                             Version::V5, bytes);
+    const std::size_t half = bytes.size() / 2;
+    peer.write(std::string_view(bytes).substr(0, half));
+    e.loop.run_once(100ms);
+    EXPECT_TRUE(e.messages.empty());
+    peer.write(std::string_view(bytes).substr(half));
+    e.loop.run_once(100ms);
+    EXPECT_EQ(e.messages, std::vector<std::string>{"hello, split world"});
+}
+
+TEST(Connection, ManyPacketsInOneReadAreAllDelivered) {
+    Endpoint e;
+    PeerEnd peer = e.connect();
+    std::string bytes;
+    for (int i = 0; i < 500; ++i)
+        protocol::encode_publish("t", std::to_string(i), 0, false, false, 0, Version::V5, bytes);
+    peer.write(bytes);
+    for (int round = 0; round < 100 && e.messages.size() < 500; ++round) e.loop.run_once(10ms);
+    ASSERT_EQ(e.messages.size(), 500u);
+    EXPECT_EQ(e.messages.back(), "499");
+}
+
+TEST(Connection, PeerClosingMidPacketIsConnectionLostAndTheSessionKeepsItsMessages) {
+    Endpoint e;
+    PeerEnd peer = e.connect();
+    ASSERT_TRUE(e.session.publish("t", "unconfirmed", 1, false, Session::Clock::now()));
+    e.connection.flush();
+    std::string bytes;
+    protocol::encode_publish("t", "cut short", 0, false, false, 0, Version::V5, bytes);
+    peer.write(std::string_view(bytes).substr(0, 5));
+    peer.read();  // (closing with unread data would be a reset, not a close)
+    peer.close();
+    for (int round = 0; round < 10 && !e.closed; ++round) e.loop.run_once(100ms);
+    ASSERT_TRUE(e.closed);
+    EXPECT_EQ(e.closed->first, ErrorKind::ConnectionLost);
+    EXPECT_EQ(e.closed->second, "connection closed by the broker");
+    EXPECT_TRUE(e.messages.empty()) << "half a packet is not a message";
+    EXPECT_EQ(e.session.state(), Session::State::Closed);
+    EXPECT_EQ(e.session.in_flight(), 1u) << "the session outlives its socket";
+
+    // The next socket continues the session: the unconfirmed message is resent with DUP.
+    PeerEnd next = e.connect();
+    e.loop.run_once(10ms);
+    next.read();
+    ASSERT_EQ(next.payloads, std::vector<std::string>{"unconfirmed"});
+    EXPECT_TRUE(next.dup[0]);
+}
+
+// A watcher that records its calls and can act on another.
+struct Probe : EventLoop::Watcher {
+    std::function<void()> action;
+    int calls{0};
+    void on_ready(bool, bool, bool) override {
+        ++calls;
+        if (action) action();
+    }
+};
+
+TEST(EventLoop, AWatcherRemovedDuringABatchIsNotCalledInIt) {
+    EventLoop loop;
+    auto [a_ours, a_theirs] = socket_pair();
+    auto [b_ours, b_theirs] = socket_pair();
+    Probe a;
+    auto b = std::make_unique<Probe>();
+    loop.watch(a_ours.get(), a, false);
+    loop.watch(b_ours.get(), *b, false);
+    // Both readable before the wait, so one epoll_wait returns both.
+    ASSERT_EQ(::send(a_theirs.get(), "x", 1, 0), 1);
+    ASSERT_EQ(::send(b_theirs.get(), "x", 1, 0), 1);
+    bool removed = false;
+    // Whichever runs first removes and destroys the other.
+    a.action = [&] {
+        if (removed) return;
+        removed = true;
+        loop.unwatch(b_ours.get());
+        b.reset();
+    };
+    b->action = [&, fd = a_ours.get()] {
+        if (removed) return;
+        removed = true;
+        loop.unwatch(fd);
+    };
+    EXPECT_EQ(loop.run_once(100ms), 2);
+    EXPECT_TRUE(removed);
+    if (b) {  // b ran first and removed a
+        EXPECT_EQ(b->calls, 1);
+        EXPECT_EQ(a.calls, 0);
+    } else {  // a ran first and destroyed b: calling b now would be a use after free (ASan)
+        EXPECT_EQ(a.calls, 1);
+    }
+}
+
+TEST(EventLoop, ASlotReusedDuringABatchDoesNotReceiveTheOldEvent) {
+    EventLoop loop;
+    auto [a_ours, a_theirs] = socket_pair();
+    auto [b_ours, b_theirs] = socket_pair();
+    auto [c_ours, c_theirs] = socket_pair();
+    Probe a, b, c;
+    loop.watch(a_ours.get(), a, false);
+    loop.watch(b_ours.get(), b, false);
+    ASSERT_EQ(::send(a_theirs.get(), "x", 1, 0), 1);
+    ASSERT_EQ(::send(b_theirs.get(), "x", 1, 0), 1);
+    // The first to run swaps the other for a new watcher in the freed slot.
+    bool swapped = false;
+    auto swap = [&](int other_fd) {
+        if (swapped) return;
+        swapped = true;
+        loop.unwatch(other_fd);
+        loop.watch(c_ours.get(), c, false);
+    };
+    a.action = [&] { swap(b_ours.get()); };
+    b.action = [&] { swap(a_ours.get()); };
+    loop.run_once(100ms);
+    EXPECT_EQ(a.calls + b.calls, 1);
+    EXPECT_EQ(c.calls, 0) << "c is not readable: the old event was not for it";
+}
+
+TEST(EventLoop, TimersFireInOrderAndCancelledOnesNever) {
+    EventLoop loop;
+    std::vector<int> fired;
+    const auto now = EventLoop::Clock::now();
+    loop.add_timer(now + 20ms, [&] { fired.push_back(2); });
+    const auto cancelled = loop.add_timer(now + 10ms, [&] { fired.push_back(99); });
+    loop.add_timer(now + 5ms, [&] { fired.push_back(1); });
+    loop.cancel(cancelled);
+    for (int i = 0; i < 50 && fired.size() < 2; ++i) loop.run_once(100ms);
+    EXPECT_EQ(fired, (std::vector<int>{1, 2}));
+    EXPECT_EQ(loop.timers(), 0u);
+}
+
+TEST(EventLoop, AWaitEndsAtTheNextTimer) {
+    EventLoop loop;
+    bool fired = false;
+    loop.add_timer(EventLoop::Clock::now() + 20ms, [&] { fired = true; });
+    loop.run_once(10s);  // returns when the timer is due, not after 10 s
+    EXPECT_TRUE(fired);
+}
+
+TEST(EventLoop, ATimerMayAddAndCancelTimers) {
+    EventLoop loop;
+    std::vector<int> fired;
+    EventLoop::TimerId later = 0;
+    later = loop.add_timer(EventLoop::Clock::now() + 5ms, [&] { fired.push_back(3); });
+    loop.add_timer(EventLoop::Clock::now(), [&] {
+        fired.push_back(1);
+        loop.cancel(later);
+        loop.add_timer(EventLoop::Clock::now(), [&] { fired.push_back(2); });
+    });
+    for (int i = 0; i < 5; ++i) loop.run_once(10ms);
+    EXPECT_EQ(fired, (std::vector<int>{1, 2}));
+}
+
+}  // namespace
+}  // namespace mqtt::net

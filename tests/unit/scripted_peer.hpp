@@ -1,0 +1,185 @@
+#pragma once
+// Scripted brokers for engine tests, on loopback with no real broker:
+//   ScriptedListener  a thread that accepts connections in turn and runs a script on each
+//                     (blocking sockets, for tests of one client);
+//   LoopBroker        a minimal broker on an EventLoop (CONNECT -> CONNACK, QoS 1 PUBLISH ->
+//                     PUBACK, DISCONNECT -> close), for many clients on the same loop.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mqtt/net/event_loop.hpp"
+#include "mqtt/net/socket.hpp"
+#include "mqtt/protocol/codec.hpp"
+
+namespace testing_support {
+
+using mqtt::net::FileDescriptor;
+
+inline FileDescriptor listen_on_loopback(std::uint16_t& port) {
+    FileDescriptor fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+        ::listen(fd.get(), 4096) != 0 ||
+        ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        ADD_FAILURE() << "cannot listen on loopback: " << std::strerror(errno);
+    port = ntohs(a.sin_port);
+    return fd;
+}
+
+// Reads one whole packet (blocking, at most 5 s); nullopt if the peer closed or went silent.
+inline std::optional<mqtt::protocol::Packet> read_packet(int fd, mqtt::protocol::Version v) {
+    std::string in;
+    char buf[4096];
+    for (;;) {
+        if (!in.empty()) {
+            auto d = mqtt::protocol::decode(in, v);
+            if (d.status == mqtt::protocol::DecodeStatus::Ok) return d.packet;
+            if (d.status == mqtt::protocol::DecodeStatus::Malformed) return std::nullopt;
+        }
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 5000) != 1) return std::nullopt;
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) return std::nullopt;
+        in.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+inline void write_bytes(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n <= 0) return;
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+class ScriptedListener {
+  public:
+    // Runs script(fd, i) on the i-th accepted connection, for `connections` connections.
+    using Script = std::function<void(int fd, int index)>;
+
+    ScriptedListener(int connections, Script script) : listener_(listen_on_loopback(port_)) {
+        thread_ = std::thread([this, connections, script = std::move(script)] {
+            for (int i = 0; i < connections; ++i) {
+                pollfd p{listener_.get(), POLLIN, 0};
+                if (::poll(&p, 1, 10'000) != 1) return;
+                FileDescriptor fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+                if (fd) script(fd.get(), i);
+            }
+        });
+    }
+    ~ScriptedListener() { join(); }
+    // Waits until every scripted connection is done.
+    void join() {
+        if (thread_.joinable()) thread_.join();
+    }
+    ScriptedListener(const ScriptedListener&) = delete;  // owns the thread
+    ScriptedListener& operator=(const ScriptedListener&) = delete;
+    std::uint16_t port() const { return port_; }
+
+  private:
+    std::uint16_t port_{0};
+    FileDescriptor listener_;
+    std::thread thread_;
+};
+
+class LoopBroker final : public mqtt::net::EventLoop::Watcher {
+  public:
+    explicit LoopBroker(mqtt::net::EventLoop& loop)
+        : loop_(loop), listener_(listen_on_loopback(port_)) {
+        mqtt::net::set_non_blocking(listener_.get());
+        loop_.watch(listener_.get(), *this, false);
+    }
+    ~LoopBroker() override {
+        for (auto& c : clients_)
+            if (c->fd) loop_.unwatch(c->fd.get());
+        loop_.unwatch(listener_.get());
+    }
+    LoopBroker(const LoopBroker&) = delete;  // registered with the loop by address
+    LoopBroker& operator=(const LoopBroker&) = delete;
+
+    std::uint16_t port() const { return port_; }
+    std::size_t connects{0}, publishes{0}, disconnects{0};
+
+    void on_ready(bool, bool, bool) override {
+        for (;;) {
+            FileDescriptor fd(
+                ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+            if (!fd) return;
+            auto c = std::make_unique<Peer>(*this, std::move(fd));
+            loop_.watch(c->fd.get(), *c, false);
+            clients_.push_back(std::move(c));
+        }
+    }
+
+  private:
+    struct Peer final : mqtt::net::EventLoop::Watcher {
+        Peer(LoopBroker& b, FileDescriptor f) : broker(b), fd(std::move(f)) {}
+        LoopBroker& broker;
+        FileDescriptor fd;
+        std::string in;
+        mqtt::protocol::Version version{mqtt::protocol::Version::V5};
+
+        void on_ready(bool, bool, bool) override {
+            char buf[4096];
+            bool eof = false;
+            for (;;) {
+                const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+                if (n <= 0) {
+                    eof = n == 0;
+                    break;
+                }
+                in.append(buf, static_cast<std::size_t>(n));
+            }
+            std::string out;
+            for (;;) {
+                auto d = mqtt::protocol::decode(in, version);
+                if (d.status != mqtt::protocol::DecodeStatus::Ok) break;
+                in.erase(0, d.consumed);
+                if (auto* c = std::get_if<mqtt::protocol::Connect>(&d.packet)) {
+                    version = c->version;
+                    ++broker.connects;
+                    mqtt::protocol::encode(mqtt::protocol::Connack{}, version, out);
+                } else if (auto* p = std::get_if<mqtt::protocol::Publish>(&d.packet)) {
+                    ++broker.publishes;
+                    if (p->qos == 1)
+                        mqtt::protocol::encode(
+                            mqtt::protocol::Ack{
+                                mqtt::protocol::PacketType::Puback, p->packet_id, 0, {}},
+                            version, out);
+                } else if (std::holds_alternative<mqtt::protocol::Disconnect>(d.packet)) {
+                    ++broker.disconnects;
+                    return close();
+                }
+            }
+            write_bytes(fd.get(), out);
+            if (eof) close();  // after the packets that came before the end
+        }
+        void close() {
+            broker.loop_.unwatch(fd.get());
+            fd.reset();
+            in = std::string();
+        }
+    };
+
+    mqtt::net::EventLoop& loop_;
+    std::uint16_t port_{0};
+    FileDescriptor listener_;
+    std::vector<std::unique_ptr<Peer>> clients_;
+};
+
+}  // namespace testing_support
