@@ -45,6 +45,7 @@ template <typename Options, typename Validate>
 Parsed<Options> parse_with(CLI::App& app, Options& options, const std::vector<std::string>& args,
                            Validate validate) {
     std::vector<const char*> argv;
+    argv.reserve(args.size());
     for (const std::string& a : args) argv.push_back(a.c_str());
     Parsed<Options> result;
     const std::string program = args.empty() ? app.get_name() : args[0];

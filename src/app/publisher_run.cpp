@@ -141,8 +141,9 @@ void PublisherRun::send_summary() {
     if (!summary_id_) return;
     control_ids_.insert(*summary_id_);
     const auto deadline =
-        Clock::now() + std::min(kSummaryTimeout, std::chrono::milliseconds(static_cast<std::int64_t>(
-                                                     options_.drain_timeout_s * 1000)));
+        Clock::now() +
+        std::min(kSummaryTimeout, std::chrono::milliseconds(
+                                      static_cast<std::int64_t>(options_.drain_timeout_s * 1000)));
     while (!counters_.summary_confirmed && control_ids_.count(*summary_id_) != 0 &&
            Clock::now() < deadline)
         client_.poll(kMaxWait);

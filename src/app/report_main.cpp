@@ -23,9 +23,7 @@ std::optional<nlohmann::json> load(const std::string& path) {
     return doc;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     std::string pub_path, sub_path, out_path;
     CLI::App cli{
         "mqtt_report - one self-contained HTML report from the --report JSON files of\n"
@@ -59,4 +57,15 @@ int main(int argc, char** argv) {
         return app::kUsageError;
     }
     return app::kSuccess;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {  // building the command line itself failed
+        std::fprintf(stderr, "mqtt_report: error: %s\n", e.what());
+        return app::kUsageError;
+    }
 }

@@ -96,6 +96,7 @@ void LibmosquittoClient::set_callbacks() {
     mosquitto_subscribe_callback_set(
         mosq_, [](mosquitto*, void* ud, int mid, int count, const int* granted) {
             std::vector<ReasonCode> reasons;
+            reasons.reserve(static_cast<std::size_t>(count));
             for (int i = 0; i < count; ++i) reasons.push_back(static_cast<ReasonCode>(granted[i]));
             self(ud).subscribed(static_cast<SubscribeId>(mid), std::move(reasons));
         });
@@ -197,6 +198,7 @@ void LibmosquittoClient::settle_connack(int loop_rc) {
 SubscribeId LibmosquittoClient::start_subscribe(const std::vector<std::string>& filters, QoS qos) {
     throw_if_failed();
     std::vector<char*> subs;
+    subs.reserve(filters.size());
     for (const std::string& f : filters) subs.push_back(const_cast<char*>(f.c_str()));
     int mid = 0;
     const int rc = mosquitto_subscribe_multiple(mosq_, &mid, static_cast<int>(subs.size()),

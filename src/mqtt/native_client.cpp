@@ -26,10 +26,10 @@ using Clock = Session::Clock;
 // counts from the start of the round instead (so processing time is part of it) gave 3.9 µs
 // and 8% less throughput: the subscriber's smaller PUBACK batches cost the broker. The pause
 // delays the next read, not the messages just read, so it adds at most 0.5 ms of latency.
-constexpr std::size_t kLightRead = 16 * 1024;
+constexpr std::size_t kLightRead = std::size_t{16} * 1024;
 constexpr auto kLightReadPause = std::chrono::microseconds(500);
 // Bound the outbox: write once a batch is this large, even before the next poll().
-constexpr std::size_t kOutboxFlushBytes = 256 * 1024;
+constexpr std::size_t kOutboxFlushBytes = std::size_t{256} * 1024;
 
 class NativeClient final : public Client, private Session::Handler, private net::Connection::Owner {
   public:

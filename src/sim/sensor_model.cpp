@@ -30,7 +30,7 @@ std::string device_id(const std::string& prefix, std::uint64_t index) {
     return fmt::format("{}{:04}", prefix, index);
 }
 
-DeviceFleet::DeviceFleet(std::string id_prefix, std::uint64_t devices, std::uint64_t seed,
+DeviceFleet::DeviceFleet(const std::string& id_prefix, std::uint64_t devices, std::uint64_t seed,
                          std::string run_id) {
     devices_.reserve(devices);
     for (std::uint64_t i = 1; i <= devices; ++i)

@@ -35,7 +35,7 @@ class SensorModel {
 // A fleet of simulated devices publishing in turn; each device numbers its readings from 1.
 class DeviceFleet {
   public:
-    DeviceFleet(std::string id_prefix, std::uint64_t devices, std::uint64_t seed,
+    DeviceFleet(const std::string& id_prefix, std::uint64_t devices, std::uint64_t seed,
                 std::string run_id);
 
     // The next reading of the next device in round-robin order, stamped with `ts_us`.

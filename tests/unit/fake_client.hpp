@@ -65,8 +65,8 @@ class FakeClient final : public mqtt::Client {
             return;
         }
         if (lose_connection_after && published.size() >= *lose_connection_after)
-            throw mqtt::broker_error(mqtt::ErrorKind::ConnectionLost, options_.host,
-                                     options_.port, "connection lost: scripted");
+            throw mqtt::broker_error(mqtt::ErrorKind::ConnectionLost, options_.host, options_.port,
+                                     "connection lost: scripted");
         answer_publishes();
         for (std::size_t i = 0; i < deliveries_per_poll && !inbox.empty(); ++i) {
             const auto [topic, payload] = inbox.front();
@@ -82,8 +82,7 @@ class FakeClient final : public mqtt::Client {
   private:
     void answer_publishes() {
         if (broker == Broker::Silent) return;
-        const auto reason =
-            broker == Broker::Refusing ? refusal : mqtt::ReasonCode::Success;
+        const auto reason = broker == Broker::Refusing ? refusal : mqtt::ReasonCode::Success;
         while (!in_flight_.empty()) {
             const auto [id, at] = in_flight_.front();
             in_flight_.pop_front();

@@ -29,8 +29,9 @@ struct Ran {
     nlohmann::json report;
 };
 
-Ran run(const PublisherOptions& o, FakeClient& client,
-        std::function<bool()> stop = [] { return false; }) {
+Ran run(
+    const PublisherOptions& o, FakeClient& client,
+    std::function<bool()> stop = [] { return false; }) {
     ProgressLine progress("mqtt_publisher", false);
     PublisherRun r(o, client, progress, std::move(stop));
     const int status = r.run();

@@ -42,7 +42,8 @@ std::string summary(std::uint64_t last_seq, const std::string& device = "dev-1")
         {"run-1", 1, last_seq, last_seq, false, {{device, last_seq, last_seq}}});
 }
 
-void send(FakeClient& c, const std::string& payload, const std::string& topic = "sensors/dev-1/telemetry") {
+void send(FakeClient& c, const std::string& payload,
+          const std::string& topic = "sensors/dev-1/telemetry") {
     c.inbox.emplace_back(topic, payload);
 }
 
@@ -51,8 +52,9 @@ struct Ran {
     nlohmann::json report;
 };
 
-Ran run(const SubscriberOptions& o, FakeClient& client, MessageSink* extra = nullptr,
-        std::function<bool()> stop = [] { return false; }) {
+Ran run(
+    const SubscriberOptions& o, FakeClient& client, MessageSink* extra = nullptr,
+    std::function<bool()> stop = [] { return false; }) {
     ProgressLine progress("mqtt_subscriber", false);
     SubscriberRun r(o, client, progress, std::move(stop));
     if (extra != nullptr) r.add_sink(*extra);

@@ -8,7 +8,7 @@
 namespace mqtt::net {
 
 namespace {
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 }
 
 Connection::Connection(EventLoop& loop, protocol::Session& session, Owner& owner)
@@ -102,7 +102,7 @@ void Connection::close() {
     state_ = State::Closed;
 }
 
-void Connection::fail(ErrorKind kind, std::string reason) {
+void Connection::fail(ErrorKind kind, const std::string& reason) {
     close();
     owner_.on_transport_closed(kind, reason);  // last: the owner may open() again
 }
@@ -111,11 +111,10 @@ void Connection::fail_later(ErrorKind kind, std::string reason) {
     // Reached from inside open(): tell the owner from the loop, not from its own call.
     release_socket();
     state_ = State::Connecting;
-    posted_ = loop_.add_timer(EventLoop::Clock::now(),
-                              [this, kind, reason = std::move(reason)]() mutable {
-                                  posted_.reset();
-                                  fail(kind, std::move(reason));
-                              });
+    posted_ = loop_.add_timer(EventLoop::Clock::now(), [this, kind, reason = std::move(reason)] {
+        posted_.reset();
+        fail(kind, reason);
+    });
 }
 
 void Connection::flush() {

@@ -63,7 +63,7 @@ class Connection final : public EventLoop::Watcher {
     void on_connect_finished();
     void read_available();
     // Closes and tells the owner why (deferred to a timer when inside open()).
-    void fail(ErrorKind kind, std::string reason);
+    void fail(ErrorKind kind, const std::string& reason);
     void fail_later(ErrorKind kind, std::string reason);
     void release_socket();
 
