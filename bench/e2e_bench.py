@@ -95,8 +95,13 @@ def run_once(pair, count, qos):
             raise RuntimeError(f"{pair} subscriber not ready: {(d / 'sub.err').read_text()}")
         with open(d / "pub.out", "w") as po, open(d / "pub.err", "w") as pe:
             pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=po, stderr=pe)
-        pub.wait(timeout=1800)
-        sub.wait(timeout=1800)
+        pub_status = pub.wait(timeout=1800)
+        sub_status = sub.wait(timeout=1800)
+        # A run that failed measures nothing: stop with what each side said.
+        if pub_status != 0 or sub_status != 0:
+            raise RuntimeError(f"{pair} run failed: publisher exit {pub_status}, subscriber exit "
+                               f"{sub_status}\n{(d / 'pub.err').read_text()[-2000:]}"
+                               f"{(d / 'sub.out').read_text()[-2000:]}")
         broker_cpu = cpu_seconds(broker.pid)
         broker.terminate()
         broker.wait(timeout=30)

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::string again;
         encode(d.packet, v, again);
         const DecodeResult d2 = decode(again, v);
-        if (d2.status != DecodeStatus::Ok) std::abort();
+        if (d2.status != DecodeStatus::Ok || d2.consumed != again.size()) std::abort();
+        if (!(d2.packet == d.packet)) std::abort();  // every field, not only the type
     }
     return 0;
 }

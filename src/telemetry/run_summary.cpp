@@ -10,18 +10,20 @@ namespace telemetry {
 
 using nlohmann::json;
 
+// Written in the order README documents (type first): ordered_json keeps insertion order, where
+// json would sort the keys. Found by the golden tests of the documented form.
 std::string encode_run_summary(const RunSummary& s) {
-    json devices = json::array();
+    nlohmann::ordered_json devices = nlohmann::ordered_json::array();
     for (const DeviceSummary& d : s.devices)
         devices.push_back({{"dev", d.device}, {"count", d.count}, {"last_seq", d.last_seq}});
-    const json doc = {{"type", "run_summary"},
-                      {"v", kSchemaVersion},
-                      {"run", s.run},
-                      {"qos", s.qos},
-                      {"published", s.published},
-                      {"confirmed", s.confirmed},
-                      {"interrupted", s.interrupted},
-                      {"devices", std::move(devices)}};
+    const nlohmann::ordered_json doc = {{"type", "run_summary"},
+                                        {"v", kSchemaVersion},
+                                        {"run", s.run},
+                                        {"qos", s.qos},
+                                        {"published", s.published},
+                                        {"confirmed", s.confirmed},
+                                        {"interrupted", s.interrupted},
+                                        {"devices", std::move(devices)}};
     return doc.dump();
 }
 
@@ -67,11 +69,11 @@ DecodedRunSummary decode_run_summary(std::string_view payload) {
 }
 
 std::string encode_run_progress(const RunProgress& p) {
-    return nlohmann::json{{"type", "run_progress"},
-                          {"v", kSchemaVersion},
-                          {"run", p.run},
-                          {"published", p.published},
-                          {"confirmed", p.confirmed}}
+    return nlohmann::ordered_json{{"type", "run_progress"},
+                                  {"v", kSchemaVersion},
+                                  {"run", p.run},
+                                  {"published", p.published},
+                                  {"confirmed", p.confirmed}}
         .dump();
 }
 

@@ -38,12 +38,16 @@ TEST(Failure, UnreachableBrokerIsExitThreeNamingHostPortAndReason) {
     TempDir dir;
     const std::string port = std::to_string(free_port());
     for (const std::string& program : {publisher_path(), subscriber_path()}) {
-        const auto r =
-            run({program, "-p", port, "--report", (dir / "r.json").string()}, dir.path(), 30s);
+        // One report file per program, so one program's file cannot stand in for the other's.
+        const fs::path report = dir / (fs::path(program).filename().string() + ".json");
+        const auto r = run({program, "-p", port, "--report", report.string()}, dir.path(), 30s);
         EXPECT_EQ(r.status, 3) << program << ": " << r.err;
         EXPECT_NE(r.err.find("127.0.0.1:" + port), std::string::npos) << r.err;
         EXPECT_NE(r.err.find("refused"), std::string::npos) << r.err;
-        EXPECT_EQ(read_json(dir / "r.json").at("exit_status"), 3);
+        const auto written = read_json(report);
+        EXPECT_EQ(written.at("exit_status"), 3) << program;
+        EXPECT_EQ(written.at("end_reason"), "broker-error") << program;
+        EXPECT_EQ(written.at("program"), fs::path(program).filename().string());
     }
 }
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -39,6 +40,33 @@ bool port_accepts(std::uint16_t port) {
     const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
     return ok;
+}
+
+bool process_listens_on(pid_t pid, std::uint16_t port) {
+    // The listening socket on 127.0.0.1:port (state 0A) in /proc/net/tcp, and its inode...
+    std::ifstream tcp("/proc/net/tcp");
+    std::string line;
+    std::getline(tcp, line);  // header
+    char wanted[32];
+    std::snprintf(wanted, sizeof wanted, "0100007F:%04X", port);
+    std::string inode;
+    while (std::getline(tcp, line)) {
+        std::istringstream fields(line);
+        std::string slot, local, remote, state, queues, timer, retr, uid, timeout;
+        fields >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >>
+            inode;
+        if (local == wanted && state == "0A") break;
+        inode.clear();
+    }
+    if (inode.empty()) return false;
+    // ... must be one of the process's own descriptors.
+    const std::string target = "socket:[" + inode + "]";
+    std::error_code ec;
+    for (const auto& fd : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+        std::error_code link_ec;
+        if (fs::read_symlink(fd.path(), link_ec).string() == target) return true;
+    }
+    return false;
 }
 
 TempDir::TempDir() {
@@ -148,7 +176,20 @@ RunResult run(const std::vector<std::string>& argv, const fs::path& dir,
     return {status.value_or(-1), read_file(out), read_file(err)};
 }
 
-Broker::Broker(const BrokerSettings& settings) : port_(free_port()) {
+Broker::Broker(const BrokerSettings& settings) : port_(0) {
+    // A port found free may be taken by another test before Mosquitto binds it: then Mosquitto
+    // exits, and we try again on another port.
+    for (int attempt = 1;; ++attempt) {
+        port_ = free_port();
+        if (start(settings)) return;
+        if (attempt == 3)
+            throw std::runtime_error(
+                "mosquitto did not start: " + read_file(dir() / "mosquitto.err") +
+                read_file(dir() / "mosquitto.log"));
+    }
+}
+
+bool Broker::start(const BrokerSettings& settings) {
     std::ifstream base(project_config());
     if (!base) throw std::runtime_error("cannot read " + project_config().string());
     std::ofstream conf(dir() / "mosquitto.conf");
@@ -171,14 +212,19 @@ Broker::Broker(const BrokerSettings& settings) : port_(free_port()) {
     process_.emplace(
         std::vector<std::string>{"mosquitto", "-c", (dir() / "mosquitto.conf").string()},
         dir() / "mosquitto.out", dir() / "mosquitto.err");
+    // Started means: this Mosquitto process listens on the port, not just anything there.
     const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!port_accepts(port_)) {
-        if (!process_->running() || std::chrono::steady_clock::now() > deadline)
-            throw std::runtime_error(
-                "mosquitto did not start: " + read_file(dir() / "mosquitto.err") +
-                read_file(dir() / "mosquitto.log"));
+    while (!process_listens_on(process_->pid(), port_)) {
+        if (!process_->running()) {
+            process_.reset();
+            return false;
+        }
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("mosquitto did not listen within 10 s: " +
+                                     read_file(dir() / "mosquitto.log"));
         std::this_thread::sleep_for(20ms);
     }
+    return true;
 }
 
 Broker::~Broker() {

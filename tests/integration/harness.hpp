@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 // A port on 127.0.0.1 that nothing listens on right now.
 std::uint16_t free_port();
 bool port_accepts(std::uint16_t port);
+// True when process `pid` itself listens on 127.0.0.1:port (not some other process).
+bool process_listens_on(pid_t pid, std::uint16_t port);
 
 class TempDir {
   public:
@@ -93,6 +95,8 @@ class Broker {
     pid_t pid() const { return process_->pid(); }
 
   private:
+    bool start(const BrokerSettings& settings);  // false if Mosquitto exited (port taken)
+
     TempDir dir_;
     std::uint16_t port_;
     std::optional<ChildProcess> process_;

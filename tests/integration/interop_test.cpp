@@ -45,7 +45,7 @@ class AedesBroker {
         process_.emplace(std::vector<std::string>{"node", script.string(), std::to_string(port_)},
                          dir / "aedes.out", dir / "aedes.err");
         const auto deadline = std::chrono::steady_clock::now() + 20s;
-        while (!port_accepts(port_)) {
+        while (!process_listens_on(process_->pid(), port_)) {
             if (!process_->running() || std::chrono::steady_clock::now() > deadline)
                 throw std::runtime_error("aedes did not start: " + read_file(dir / "aedes.err"));
             std::this_thread::sleep_for(20ms);

@@ -80,7 +80,17 @@ inline void expect_verified(const PairResult& r, std::uint64_t n) {
     EXPECT_EQ(r.subscriber.value("malformed", 1u), 0u);
     EXPECT_EQ(r.subscriber.value("corrupt", 1u), 0u);
     EXPECT_EQ(r.subscriber.value("end_reason", ""), "complete");
-    EXPECT_NE(r.subscriber_out.find("VERIFIED"), std::string::npos);
+    // elapsed_s and msgs_per_sec are there and agree with the counts.
+    for (const auto* side : {&r.publisher, &r.subscriber}) {
+        const double elapsed = side->value("elapsed_s", 0.0);
+        EXPECT_GT(elapsed, 0.0) << side->dump();
+        EXPECT_NEAR(side->value("msgs_per_sec", 0.0), static_cast<double>(n) / elapsed,
+                    1e-6 * static_cast<double>(n) / elapsed)
+            << side->dump();
+    }
+    // The whole verdict: a bare "VERIFIED" would also match "NOT VERIFIED".
+    EXPECT_NE(r.subscriber_out.find("mqtt_subscriber: VERIFIED: "), std::string::npos)
+        << r.subscriber_out;
 }
 
 }  // namespace harness

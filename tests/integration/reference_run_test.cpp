@@ -18,6 +18,9 @@ TEST(ReferenceRun, MillionQos1MessagesAreVerifiedExactly) {
     EXPECT_EQ(r.subscriber.value("missing", 1u), 0u);
     EXPECT_EQ(r.subscriber.value("duplicates", 1u), 0u);
     EXPECT_EQ(r.subscriber.value("malformed", 1u), 0u);
+    EXPECT_EQ(r.subscriber.value("end_reason", ""), "complete");
+    EXPECT_NE(r.subscriber_out.find("mqtt_subscriber: VERIFIED: "), std::string::npos)
+        << r.subscriber_out;
     std::printf("reference run: publisher %.0f msg/s, subscriber %.0f msg/s\n",
                 r.publisher.value("msgs_per_sec", 0.0), r.subscriber.value("msgs_per_sec", 0.0));
 }

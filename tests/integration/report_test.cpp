@@ -60,14 +60,25 @@ TEST(Integrity, CorruptAndMalformedPayloadsAreCountedExactlyAndNeverDelivered) {
     EXPECT_NE(read_file(dir / "sub.out").find("failed: corrupt 2 > 0"), std::string::npos);
 }
 
+// Messages whose end-to-end latency was at least `at_least_us`, from the report's buckets.
+std::uint64_t messages_slower_than(const nlohmann::json& latency, std::int64_t at_least_us) {
+    std::uint64_t n = 0;
+    for (const auto& b : latency.at("buckets"))  // [from_us, to_us, count]
+        if (b[0].get<std::int64_t>() >= at_least_us) n += b[2].get<std::uint64_t>();
+    return n;
+}
+
 TEST(Latency, BrokerStallShowsAsLatencyInsteadOfALowerRate) {
     // With --rate the publisher stamps each message with its scheduled send time: a broker
-    // that stalls for a second shows up as a second of latency (no coordinated omission).
+    // that stalls for a second shows up as latency for every message scheduled during the stall
+    // (no coordinated omission). The window of 20 is the point: only 20 messages can wait
+    // out the stall in flight, while ~2,000 are scheduled during it and sent late. Stamped with
+    // the real send time, those would look fast and only about 20 would be slow.
     Broker broker;
     TempDir dir;
     const auto sub = start_subscriber(broker.port_str(), dir, {"--idle-timeout", "10"});
-    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "8000", "-r", "2000",
-                      "--report", (dir / "pub.json").string()},
+    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "8000", "-r", "2000", "-w",
+                      "20", "--report", (dir / "pub.json").string()},
                      dir / "pub.out", dir / "pub.err");
     ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 2000, 20s));
     ::kill(broker.pid(), SIGSTOP);
@@ -76,10 +87,10 @@ TEST(Latency, BrokerStallShowsAsLatencyInsteadOfALowerRate) {
     ASSERT_EQ(pub.wait(60s), 0) << read_file(dir / "pub.err");
     ASSERT_EQ(sub->wait(60s), 0) << read_file(dir / "sub.out");
     const auto latency = read_json(dir / "sub.json").at("latency_us");
-    EXPECT_GE(latency.at("max").get<std::int64_t>(), 900'000) << latency.dump();
     EXPECT_EQ(latency.at("count"), 8000);
-    EXPECT_GE(read_json(dir / "pub.json").at("puback_latency_us").at("max").get<std::int64_t>(),
-              500'000);
+    EXPECT_GE(latency.at("max").get<std::int64_t>(), 900'000) << latency.dump();
+    // A second at 2,000 msg/s: most of those messages waited 200 ms or more.
+    EXPECT_GE(messages_slower_than(latency, 200'000), 1000u) << latency.dump();
 }
 
 TEST(Thresholds, P99AboveTheLimitFailsAndTheReportSaysWhich) {
@@ -134,7 +145,7 @@ TEST(Report, TimelineCsvAndHtmlRenderInHeadlessChromium) {
     dump.push_back("file://" + (dir / "report.html").string());
     const auto dom = run(dump, dir.path(), 120s);
     ASSERT_EQ(dom.status, 0) << dom.err;
-    EXPECT_NE(dom.out.find("VERIFIED — 30,000 sent · 30,000 confirmed · 30,000 received · 0 "
+    EXPECT_NE(dom.out.find("<h1 id=\"verdict\" class=\"pass\">VERIFIED — 30,000 sent · 30,000 confirmed · 30,000 received · 0 "
                            "missing · 0 duplicates · p99"),
               std::string::npos)
         << dom.out.substr(0, 2000);

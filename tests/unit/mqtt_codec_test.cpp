@@ -164,6 +164,11 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(
         MalformedPacket{"MQTT_1_5_5_remaining_length_five_bytes", "\x30\xFF\xFF\xFF\xFF\x01"s,
                         Version::V311, "4 bytes"},
+        // Both found by the fuzzer once it compared whole packets after a round trip.
+        MalformedPacket{"MQTT_1_5_5_1_remaining_length_not_minimal",
+                        "\xB0\x86\x00\xFF\xFF\xFF\xFF\xFF\xFF"s, Version::V311, "fewest bytes"},
+        MalformedPacket{"MQTT311_3_11_1_unsuback_with_payload", "\xB0\x03\x00\x01\x00"s,
+                        Version::V311, "UNSUBACK with a payload"},
         MalformedPacket{"MQTT_3_3_1_4_publish_qos_3", "\x36\x05\x00\x01t\x00\x01"s, Version::V311,
                         "QoS 3"},
         MalformedPacket{"MQTT_3_3_1_2_dup_on_qos_0", "\x38\x03\x00\x01t"s, Version::V311, "DUP"},

@@ -75,6 +75,9 @@ TEST(HtmlReport, HasTheVerdictLineChartsAndEscapesText) {
              {{{"run", "r<1>"}, {"device", "d"}, {"first", 1}, {"last", 2}, {"count", 2}}})}};
     nlohmann::json pub = {{"published", 1000000}, {"confirmed", 1000000}, {"exit_status", 0}};
     const std::string html = report::render_html(&pub, &sub);
+    // The whole verdict element: "VERIFIED" alone is also a substring of "NOT VERIFIED".
+    EXPECT_NE(html.find(R"(<h1 id="verdict" class="pass">VERIFIED — 1,000,000 sent)"),
+              std::string::npos);
     EXPECT_NE(html.find("1,000,000 sent · 1,000,000 confirmed · 1,000,000 received · 0 missing · 0 "
                         "duplicates · p99 3.10 ms"),
               std::string::npos);
@@ -84,6 +87,17 @@ TEST(HtmlReport, HasTheVerdictLineChartsAndEscapesText) {
     EXPECT_NE(html.find("r&lt;1&gt;"), std::string::npos);
     EXPECT_EQ(html.find("<script"), std::string::npos);
     EXPECT_EQ(html.find("http"), std::string::npos) << "no external resources";
+}
+
+TEST(HtmlReport, AFailedRunSaysNotVerifiedInTheFailClass) {
+    nlohmann::json sub = {{"unique", 9},      {"received", 9},     {"expected", 10},
+                          {"missing", 1},     {"duplicates", 0},   {"malformed", 0},
+                          {"corrupt", 0},     {"verified", false}, {"failed_checks", {"missing 1 > --max-missing 0"}},
+                          {"timeline", nlohmann::json::array()}};
+    const std::string html = report::render_html(nullptr, &sub);
+    EXPECT_NE(html.find(R"(<h1 id="verdict" class="fail">NOT VERIFIED — )"), std::string::npos);
+    EXPECT_EQ(html.find(R"(class="pass")"), std::string::npos);
+    EXPECT_NE(html.find("<li>missing 1 &gt; --max-missing 0</li>"), std::string::npos);
 }
 
 }  // namespace

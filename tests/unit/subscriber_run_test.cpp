@@ -195,6 +195,22 @@ TEST(SubscriberRun, EverySinkSeesEveryTelemetryMessageInOrderWithProblemsNamed) 
     EXPECT_EQ(r.status, kVerificationFailed) << "corrupt and malformed always fail";
 }
 
+TEST(SubscriberRun, ACorruptCopyLeavesItsSequenceNumberMissing) {
+    FakeClient client;
+    const auto o = options();
+    send(client, reading(1));
+    std::string corrupt = reading(2);
+    corrupt[corrupt.find("21.50")] = '3';
+    send(client, corrupt);
+    send(client, summary(2), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.report["corrupt"], 1);
+    EXPECT_EQ(r.report["unique"], 1);
+    EXPECT_EQ(r.report["missing"], 1) << "only an intact copy counts as delivered";
+    EXPECT_EQ(r.report["gaps"][0]["first"], 2);
+    EXPECT_EQ(r.report["end_reason"], "idle-timeout");
+}
+
 TEST(SubscriberRun, ProgressMessagesOnTheControlTopicAreNotCountedAsMalformed) {
     FakeClient client;
     const auto o = options();

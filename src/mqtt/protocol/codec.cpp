@@ -406,7 +406,12 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
         const auto b = static_cast<std::uint8_t>(in[header]);
         remaining += (b & 0x7F) * multiplier;
         multiplier *= 128;
-        if ((b & 0x80) == 0) break;
+        if ((b & 0x80) == 0) {
+            // Found by the fuzzer: 0x86 0x00 is 6 in two bytes.
+            if (b == 0 && header > 1)
+                return malformed("remaining length not in the fewest bytes [MQTT-1.5.5-1]");
+            break;
+        }
     }
     ++header;
     if (remaining > kMaxRemainingLength || remaining > max_packet_size)
@@ -551,6 +556,9 @@ DecodeResult decode(std::string_view in, Version version, std::uint32_t max_pack
             while (r.left() > 0 && !r.failed()) s.reasons.push_back(r.u8());
             if (type == PacketType::Suback && s.reasons.empty() && !r.failed())
                 return malformed("SUBACK without reason codes");
+            // Found by the fuzzer: a 3.1.1 UNSUBACK is a packet identifier and nothing else.
+            if (type == PacketType::Unsuback && !v5 && !s.reasons.empty())
+                return malformed("MQTT 3.1.1 UNSUBACK with a payload [3.1.1: 3.11.1]");
             return done(std::move(s));
         }
         case PacketType::Unsubscribe: {
