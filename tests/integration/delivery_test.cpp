@@ -73,7 +73,8 @@ TEST(Delivery, LossInADroppingBrokerIsReportedExactly) {
     EXPECT_EQ(rep.at("expected").get<std::uint64_t>(), confirmed);
     EXPECT_FALSE(rep.at("gaps").empty());
     EXPECT_FALSE(rep.at("verified").get<bool>());
-    EXPECT_NE(read_file(dir / "sub.out").find("mqtt_subscriber: NOT VERIFIED: "), std::string::npos);
+    EXPECT_NE(read_file(dir / "sub.out").find("mqtt_subscriber: NOT VERIFIED: "),
+              std::string::npos);
 }
 
 TEST(Delivery, MalformedPayloadIsCountedAndFailsTheRun) {

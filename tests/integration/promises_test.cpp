@@ -71,8 +71,8 @@ class SilentBroker {
 TEST(PublisherVerdict, ConfirmationsOutlastingTheDrainTimeoutAreUnconfirmedExitOne) {
     SilentBroker broker;
     TempDir dir;
-    const auto r = run({publisher_path(), "-p", broker.port(), "-n", "50", "--drain-timeout",
-                        "0.5", "--report", (dir / "pub.json").string()},
+    const auto r = run({publisher_path(), "-p", broker.port(), "-n", "50", "--drain-timeout", "0.5",
+                        "--report", (dir / "pub.json").string()},
                        dir.path(), 60s);
     EXPECT_EQ(r.status, 1) << r.err;
     const auto rep = read_json(dir / "pub.json");
@@ -135,8 +135,8 @@ TEST(SubscriberFiles, AnUnwritableOutputFileIsAUsageErrorBeforeConnecting) {
     // No broker listens on this port: exit 2 (not 3) shows the file was checked first.
     const std::string port = std::to_string(free_port());
     for (const char* flag : {"--report", "--csv", "--html"}) {
-        const auto r = run({subscriber_path(), "-p", port, flag, "/nonexistent-dir/out"},
-                           dir.path(), 30s);
+        const auto r =
+            run({subscriber_path(), "-p", port, flag, "/nonexistent-dir/out"}, dir.path(), 30s);
         EXPECT_EQ(r.status, 2) << flag << ": " << r.err;
         EXPECT_NE(r.err.find("/nonexistent-dir/out"), std::string::npos) << r.err;
     }
@@ -207,11 +207,11 @@ Forged verify_forged(const std::vector<std::uint64_t>& seqs, std::uint64_t last,
     args.insert(args.end(), sub_args.begin(), sub_args.end());
     const auto sub = start_subscriber(broker.port_str(), dir, args);
     const auto send = [&](const std::string& topic, const std::string& payload) {
-        EXPECT_EQ(run({"mosquitto_pub", "-p", broker.port_str(), "-q", "1", "-t", topic, "-m",
-                       payload},
-                      dir.path())
-                      .status,
-                  0);
+        EXPECT_EQ(
+            run({"mosquitto_pub", "-p", broker.port_str(), "-q", "1", "-t", topic, "-m", payload},
+                dir.path())
+                .status,
+            0);
     };
     for (std::uint64_t seq : seqs) send("sensors/d1/telemetry", forged_reading(seq));
     send("telemetry/run-summary",
@@ -242,8 +242,8 @@ TEST(Thresholds, MaxDuplicatesFailsAboveItEndToEnd) {
 TEST(Output, ProgressEveryZeroPrintsNoProgressLines) {
     Broker broker;
     TempDir dir;
-    const auto r = run_pair(broker, dir, {"-n", "5000", "--progress-every", "0"},
-                            {"--progress-every", "0"});
+    const auto r =
+        run_pair(broker, dir, {"-n", "5000", "--progress-every", "0"}, {"--progress-every", "0"});
     expect_verified(r, 5000);
     EXPECT_EQ(r.publisher_err.find("sent "), std::string::npos) << r.publisher_err;
     EXPECT_EQ(r.subscriber_err.find("received "), std::string::npos) << r.subscriber_err;
@@ -253,14 +253,14 @@ TEST(Output, ProgressEveryZeroPrintsNoProgressLines) {
 TEST(Output, QuietPrintsOnlyTheResult) {
     Broker broker;
     TempDir dir;
-    const auto pub = run({publisher_path(), "-p", broker.port_str(), "-n", "2000", "--quiet"},
-                         dir.path(), 60s);
+    const auto pub =
+        run({publisher_path(), "-p", broker.port_str(), "-n", "2000", "--quiet"}, dir.path(), 60s);
     EXPECT_EQ(pub.status, 0) << pub.err;
     EXPECT_EQ(pub.err, "");
     EXPECT_NE(pub.out.find("published 2000, confirmed 2000"), std::string::npos) << pub.out;
-    const auto sub = run({subscriber_path(), "-p", broker.port_str(), "--quiet", "--idle-timeout",
-                          "0.3"},
-                         dir.path(), 60s);
+    const auto sub =
+        run({subscriber_path(), "-p", broker.port_str(), "--quiet", "--idle-timeout", "0.3"},
+            dir.path(), 60s);
     EXPECT_EQ(sub.err, "");
     EXPECT_NE(sub.out.find("mqtt_subscriber: NOT VERIFIED: "), std::string::npos) << sub.out;
 }

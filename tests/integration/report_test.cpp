@@ -145,7 +145,8 @@ TEST(Report, TimelineCsvAndHtmlRenderInHeadlessChromium) {
     dump.push_back("file://" + (dir / "report.html").string());
     const auto dom = run(dump, dir.path(), 120s);
     ASSERT_EQ(dom.status, 0) << dom.err;
-    EXPECT_NE(dom.out.find("<h1 id=\"verdict\" class=\"pass\">VERIFIED — 30,000 sent · 30,000 confirmed · 30,000 received · 0 "
+    EXPECT_NE(dom.out.find("<h1 id=\"verdict\" class=\"pass\">VERIFIED — 30,000 sent · 30,000 "
+                           "confirmed · 30,000 received · 0 "
                            "missing · 0 duplicates · p99"),
               std::string::npos)
         << dom.out.substr(0, 2000);

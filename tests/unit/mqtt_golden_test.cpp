@@ -56,14 +56,14 @@ std::vector<Golden> cases() {
     return {
         // MQTT 3.1.1 Figure 3.6: 00 04 'MQTT' 04 CE 00 0A, then the payload in 3.1.3 order.
         {"Connect311SpecExample", V3, spec_connect(V3),
-         bytes({0x10, 0x1B, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0xCE, 0x00, 0x0A, 0x00, 0x03,
-                'd', 'e', 'v', 0x00, 0x01, 'w', 0x00, 0x01, 'x', 0x00, 0x01, 'u', 0x00, 0x01,
-                'p'})},
+         bytes({0x10, 0x1B, 0x00, 0x04, 'M',  'Q', 'T',  'T',  0x04, 0xCE,
+                0x00, 0x0A, 0x00, 0x03, 'd',  'e', 'v',  0x00, 0x01, 'w',
+                0x00, 0x01, 'x',  0x00, 0x01, 'u', 0x00, 0x01, 'p'})},
         // MQTT 5.0 Figure 3-6: ... 05 CE 00 0A, properties 05 11 00 00 00 0A (session expiry 10).
         {"Connect5SpecExample", V5, spec_connect(V5),
-         bytes({0x10, 0x22, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x05, 0xCE, 0x00, 0x0A, 0x05, 0x11,
-                0x00, 0x00, 0x00, 0x0A, 0x00, 0x03, 'd', 'e', 'v', 0x00, 0x00, 0x01, 'w', 0x00,
-                0x01, 'x', 0x00, 0x01, 'u', 0x00, 0x01, 'p'})},
+         bytes({0x10, 0x22, 0x00, 0x04, 'M',  'Q',  'T',  'T',  0x05, 0xCE, 0x00, 0x0A,
+                0x05, 0x11, 0x00, 0x00, 0x00, 0x0A, 0x00, 0x03, 'd',  'e',  'v',  0x00,
+                0x00, 0x01, 'w',  0x00, 0x01, 'x',  0x00, 0x01, 'u',  0x00, 0x01, 'p'})},
         // gen_connack(flags=1, rc=0): session present.
         {"Connack311SessionPresent", V3, Connack{true, 0x00, {}}, bytes({0x20, 0x02, 0x01, 0x00})},
         // gen_connack(rc=5) under 3.1.1 is "not authorised", 0x87 in the reason code vocabulary.
@@ -119,8 +119,7 @@ std::vector<Golden> cases() {
         {"Pingresp", V5, Pingresp{}, bytes({0xD0, 0x00})},
         {"Disconnect311", V3, Disconnect{}, bytes({0xE0, 0x00})},
         {"Disconnect5Normal", V5, Disconnect{}, bytes({0xE0, 0x00})},
-        {"Disconnect5SessionTakenOver", V5, Disconnect{0x8E, {}},
-         bytes({0xE0, 0x02, 0x8E, 0x00})},
+        {"Disconnect5SessionTakenOver", V5, Disconnect{0x8E, {}}, bytes({0xE0, 0x02, 0x8E, 0x00})},
         // gen_disconnect(reason_code=0x8E, proto_ver=5) leaves out the property length, which
         // 3.14.2.2.1 allows: we decode it, and write the longer form above.
         {"Disconnect5ShortFormFromMosquitto", V5, Disconnect{0x8E, {}}, bytes({0xE0, 0x01, 0x8E}),

@@ -239,6 +239,34 @@ TEST(Session, PacketBeforeConnackIsAProtocolError) {
     EXPECT_NE(r.failure->message.find("before CONNACK"), std::string::npos);
 }
 
+TEST(Session, PubackIsQueuedOnlyAfterTheMessageHandlerReturns) {
+    // The subscriber's sinks run inside the handler: a PUBACK queued before it returned would
+    // acknowledge a message no sink had taken yet (README: when the PUBACK leaves).
+    struct Watching : Recorder {
+        Session* session{nullptr};
+        std::vector<std::size_t> outbox_during;
+        void on_message(const Publish& p) override {
+            outbox_during.push_back(session->outbox().size());
+            Recorder::on_message(p);
+        }
+    } rec;
+    Session s(config(), rec);
+    rec.session = &s;
+    ScriptedBroker broker(s);
+    broker.connect();
+    Publish p;
+    p.topic = "t";
+    p.payload = "x";
+    p.qos = 1;
+    p.packet_id = 7;
+    broker.reply(p);
+    EXPECT_EQ(rec.outbox_during, std::vector<std::size_t>{0}) << "nothing queued yet";
+    const auto sent = broker.take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(std::get<Ack>(sent[0]).type, PacketType::Puback);
+    EXPECT_EQ(std::get<Ack>(sent[0]).packet_id, 7);
+}
+
 TEST(Session, MalformedBytesFromTheBrokerFailTheConnection) {
     Recorder rec;
     Session s(config(), rec);

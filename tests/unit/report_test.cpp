@@ -90,9 +90,15 @@ TEST(HtmlReport, HasTheVerdictLineChartsAndEscapesText) {
 }
 
 TEST(HtmlReport, AFailedRunSaysNotVerifiedInTheFailClass) {
-    nlohmann::json sub = {{"unique", 9},      {"received", 9},     {"expected", 10},
-                          {"missing", 1},     {"duplicates", 0},   {"malformed", 0},
-                          {"corrupt", 0},     {"verified", false}, {"failed_checks", {"missing 1 > --max-missing 0"}},
+    nlohmann::json sub = {{"unique", 9},
+                          {"received", 9},
+                          {"expected", 10},
+                          {"missing", 1},
+                          {"duplicates", 0},
+                          {"malformed", 0},
+                          {"corrupt", 0},
+                          {"verified", false},
+                          {"failed_checks", {"missing 1 > --max-missing 0"}},
                           {"timeline", nlohmann::json::array()}};
     const std::string html = report::render_html(nullptr, &sub);
     EXPECT_NE(html.find(R"(<h1 id="verdict" class="fail">NOT VERIFIED — )"), std::string::npos);

@@ -50,8 +50,9 @@ namespace {
 // The control messages byte for byte as README.md documents them (fields, order, spelling), so
 // that a consumer written from README reads what we send.
 TEST(ControlMessagesAsDocumented, RunSummaryEncodesToTheReadmeForm) {
-    const RunSummary s{"9f3a1c2e", 1, 1000000, 1000000, false,
-                       {{"sensor-0001", 100000, 100000}, {"sensor-0002", 100000, 100000}}};
+    const RunSummary s{
+        "9f3a1c2e", 1,     1000000,
+        1000000,    false, {{"sensor-0001", 100000, 100000}, {"sensor-0002", 100000, 100000}}};
     EXPECT_EQ(encode_run_summary(s),
               R"({"type":"run_summary","v":1,"run":"9f3a1c2e","qos":1,"published":1000000,)"
               R"("confirmed":1000000,"interrupted":false,"devices":[)"
@@ -65,16 +66,19 @@ TEST(ControlMessagesAsDocumented, RunSummaryFromTheReadmeDecodes) {
         R"("confirmed":1000000,"interrupted":false,"devices":[)"
         R"({"dev":"sensor-0001","count":100000,"last_seq":100000}]})");
     ASSERT_TRUE(d.summary) << d.error;
-    EXPECT_EQ(*d.summary, (RunSummary{"9f3a1c2e", 1, 1000000, 1000000, false,
-                                      {{"sensor-0001", 100000, 100000}}}));
+    EXPECT_EQ(
+        *d.summary,
+        (RunSummary{"9f3a1c2e", 1, 1000000, 1000000, false, {{"sensor-0001", 100000, 100000}}}));
 }
 
 TEST(ControlMessagesAsDocumented, RunProgressEncodesToTheReadmeForm) {
-    EXPECT_EQ(encode_run_progress({"9f3a1c2e", 52000, 51000}),
-              R"({"type":"run_progress","v":1,"run":"9f3a1c2e","published":52000,"confirmed":51000})");
-    EXPECT_EQ(decode_run_progress(
-                  R"({"type":"run_progress","v":1,"run":"9f3a1c2e","published":52000,"confirmed":51000})"),
-              (RunProgress{"9f3a1c2e", 52000, 51000}));
+    EXPECT_EQ(
+        encode_run_progress({"9f3a1c2e", 52000, 51000}),
+        R"({"type":"run_progress","v":1,"run":"9f3a1c2e","published":52000,"confirmed":51000})");
+    EXPECT_EQ(
+        decode_run_progress(
+            R"({"type":"run_progress","v":1,"run":"9f3a1c2e","published":52000,"confirmed":51000})"),
+        (RunProgress{"9f3a1c2e", 52000, 51000}));
 }
 
 }  // namespace
