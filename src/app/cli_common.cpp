@@ -1,6 +1,9 @@
 #include "app/cli_common.hpp"
 
+#include <fmt/format.h>
+
 #include <map>
+#include <random>
 
 namespace app {
 
@@ -41,6 +44,33 @@ void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o, mqtt::Engine& 
         ->check(CLI::Range(0.1, 3600.0));
 }
 
+void add_session_flags(CLI::App& app, mqtt::ConnectOptions& o) {
+    app.add_option_function<double>(
+           "--reconnect-max",
+           [&o](double s) {
+               o.reconnect_max = std::chrono::milliseconds(static_cast<long>(s * 1000));
+           },
+           "Longest pause between reconnect attempts, seconds (default 10)")
+        ->check(CLI::Range(0.1, 3600.0));
+    app.add_option_function<double>(
+           "--give-up-after",
+           [&o](double s) {
+               o.give_up_after = std::chrono::milliseconds(static_cast<long>(s * 1000));
+           },
+           "Seconds without the broker before giving up with exit 3 (default 300; 0: do not "
+           "reconnect)")
+        ->check(CLI::Range(0.0, 86400.0));
+    const std::map<std::string, bool> sessions{{"clean", true}, {"persistent", false}};
+    app.add_option("--session", o.clean_session,
+                   "clean, or persistent: the broker keeps subscriptions and queues messages "
+                   "while we are away")
+        ->transform(CLI::CheckedTransformer(sessions, CLI::ignore_case));
+    app.add_option_function<std::uint32_t>(
+        "--session-expiry", [&o](std::uint32_t s) { o.session_expiry = std::chrono::seconds(s); },
+        "MQTT 5: seconds the broker keeps a persistent session after a disconnect (default: "
+        "--give-up-after)");
+}
+
 void add_output_flags(CLI::App& app, OutputOptions& o) {
     app.add_option("--report", o.report_file,
                    "Write the final figures as JSON to FILE (also after an interrupted run)");
@@ -49,6 +79,16 @@ void add_output_flags(CLI::App& app, OutputOptions& o) {
         ->capture_default_str();
     app.add_flag("-Q,--quiet", o.quiet,
                  "No progress or informational lines; errors and the result only");
+}
+
+void apply_session_defaults(mqtt::ConnectOptions& o, const std::string& program) {
+    // A persistent session needs a client id that stays the same across reconnects.
+    if (!o.clean_session && o.client_id.empty())
+        o.client_id = fmt::format("{}-{:08x}", program, std::random_device{}());
+    // Keep the session for as long as we keep trying to come back.
+    if (!o.clean_session && o.session_expiry.count() == 0)
+        o.session_expiry = std::chrono::duration_cast<std::chrono::seconds>(o.give_up_after) +
+                           std::chrono::seconds(60);
 }
 
 std::optional<std::string> validate_connection(const mqtt::ConnectOptions& o) {

@@ -25,6 +25,10 @@ struct OutputOptions {
 // engine (--client).
 void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& options, mqtt::Engine& engine);
 void add_output_flags(CLI::App& app, OutputOptions& options);
+// Reconnecting and sessions: --reconnect-max, --give-up-after, --session, --session-expiry.
+void add_session_flags(CLI::App& app, mqtt::ConnectOptions& options);
+// After parsing: a client id and session expiry for a persistent session that has none.
+void apply_session_defaults(mqtt::ConnectOptions& options, const std::string& program);
 // Checks that CLI11 cannot express alone; returns an error message or nothing.
 std::optional<std::string> validate_connection(const mqtt::ConnectOptions& options);
 std::optional<std::string> validate_topic_name(const std::string& flag, const std::string& topic);

@@ -30,6 +30,12 @@ void ProgressLine::info(const std::string& text) {
     std::fflush(stderr);
 }
 
+void ProgressLine::warn(const std::string& text) {
+    finish();
+    std::fprintf(stderr, "%s: %s\n", program_.c_str(), text.c_str());
+    std::fflush(stderr);
+}
+
 void print_error(const std::string& program, const std::string& message) {
     std::fprintf(stderr, "%s: error: %s\n", program.c_str(), message.c_str());
 }

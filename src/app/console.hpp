@@ -19,6 +19,8 @@ class ProgressLine {
     void finish();
     // An informational line (suppressed when progress is disabled by --quiet).
     void info(const std::string& text);
+    // A line that matters even with --quiet (a reconnect, say).
+    void warn(const std::string& text);
 
   private:
     std::string program_;

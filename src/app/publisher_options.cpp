@@ -8,11 +8,13 @@ namespace app {
 
 Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args) {
     PublisherOptions o;
+    o.connect.give_up_after = std::chrono::seconds(300);
     CLI::App cli{
         "mqtt_publisher - IoT sensor simulator: publishes telemetry readings of simulated\n"
         "devices to an MQTT broker and counts what the broker confirmed.",
         "mqtt_publisher"};
     add_connection_flags(cli, o.connect, o.engine);
+    add_session_flags(cli, o.connect);
     cli.add_option("-n,--count", o.count, "Messages to publish in total")
         ->capture_default_str()
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}));
@@ -50,18 +52,22 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                     "  mqtt_publisher -h broker -u dev -P secret --report pub.json\n\n") +
         kExitStatusHelp);
 
-    return parse_with(cli, o, args, [](const PublisherOptions& p) -> std::optional<std::string> {
-        if (auto e = validate_connection(p.connect)) return e;
-        if (p.device_prefix.size() > 56 || !telemetry::is_plain_identifier(p.device_prefix + "0"))
-            return "--device-prefix must be at most 56 characters of [A-Za-z0-9._-]";
-        if (!p.run_id.empty() && !telemetry::is_plain_identifier(p.run_id))
-            return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
-        if (auto e = validate_topic_name("--topic", p.topic)) return e;
-        if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
-        if (p.devices > p.count)
-            return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
-        return std::nullopt;
-    });
+    auto parsed =
+        parse_with(cli, o, args, [](const PublisherOptions& p) -> std::optional<std::string> {
+            if (auto e = validate_connection(p.connect)) return e;
+            if (p.device_prefix.size() > 56 ||
+                !telemetry::is_plain_identifier(p.device_prefix + "0"))
+                return "--device-prefix must be at most 56 characters of [A-Za-z0-9._-]";
+            if (!p.run_id.empty() && !telemetry::is_plain_identifier(p.run_id))
+                return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
+            if (auto e = validate_topic_name("--topic", p.topic)) return e;
+            if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
+            if (p.devices > p.count)
+                return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
+            return std::nullopt;
+        });
+    if (parsed.options) apply_session_defaults(parsed.options->connect, "mqtt_publisher");
+    return parsed;
 }
 
 }  // namespace app

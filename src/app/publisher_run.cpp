@@ -47,11 +47,13 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
       qos_(static_cast<mqtt::QoS>(options.qos)),
       started_(Clock::now()),
       timeline_(started_),
+      reconnects_(progress, started_, !options.connect.clean_session),
       fleet_(options.device_prefix, options.devices, options.seed, run_id_),
       pacer_(options.rate, started_),
       next_progress_(options.output.progress_every) {
     for (const auto& d : fleet_.devices()) topics_.push_back(expand_topic(options.topic, d.id));
     client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
+    client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
 }
 
 int PublisherRun::run() {
@@ -89,11 +91,14 @@ void PublisherRun::publish_all() {
 
 void PublisherRun::publish_due() {
     const std::uint64_t due = std::min(options_.count, pacer_.due_by(Clock::now()));
-    while (counters_.published < due && client_.in_flight() < client_.window()) {
+    while (counters_.published < due && client_.connected() &&
+           client_.in_flight() < client_.window()) {
         const std::size_t device = counters_.published % options_.devices;
-        telemetry::encode_reading(fleet_.next(send_timestamp_us()), payload_);
-        if (!client_.publish(topics_[device], payload_, qos_))
-            throw mqtt::Error(mqtt::ErrorKind::Protocol, "publish refused with room in the window");
+        if (payload_for_ != counters_.published) {  // not yet encoded (or taken) for this number
+            telemetry::encode_reading(fleet_.next(send_timestamp_us()), payload_);
+            payload_for_ = counters_.published;
+        }
+        if (!client_.publish(topics_[device], payload_, qos_)) return;  // try again after a poll
         ++counters_.published;
     }
 }
@@ -109,7 +114,7 @@ std::int64_t PublisherRun::send_timestamp_us() const {
 
 std::chrono::milliseconds PublisherRun::time_to_wait() const {
     const bool window_full = client_.in_flight() >= client_.window();
-    if (window_full) return kMaxWait;
+    if (window_full || !client_.connected()) return kMaxWait;
     if (counters_.published < options_.count && pacer_.paced()) {
         const auto until = pacer_.due_time(counters_.published) - Clock::now();
         return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
@@ -265,6 +270,7 @@ nlohmann::json PublisherRun::report() const {
         {"exit_status", exit_status_},
         {"puback_latency_us", telemetry::latency_summary(puback_, true)},
         {"timeline", telemetry::to_json(timeline_.rows())},
+        {"reconnects", reconnects_.to_json()},
     };
 }
 

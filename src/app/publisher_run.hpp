@@ -15,6 +15,7 @@
 
 #include "app/console.hpp"
 #include "app/publisher.hpp"
+#include "app/reconnect_log.hpp"
 #include "app/run_end.hpp"
 #include "mqtt/client.hpp"
 #include "sim/rate_pacer.hpp"
@@ -85,12 +86,15 @@ class PublisherRun {
     telemetry::LatencyHistogram puback_;         // publish -> PUBACK/PUBCOMP, whole run
     telemetry::LatencyHistogram puback_second_;  // the same, current second of the timeline
     telemetry::Timeline<telemetry::PublisherSecond> timeline_;
+    ReconnectLog reconnects_;
 
     sim::DeviceFleet fleet_;
     std::vector<std::string> topics_;  // per device
     sim::RatePacer pacer_;
     std::chrono::system_clock::time_point wall_start_;  // the pacer's start, on the wall clock
     std::string payload_;
+    // The message number payload_ holds: a publish the engine did not take is sent as is later.
+    std::uint64_t payload_for_{UINT64_MAX};
     std::uint64_t next_progress_;
     // Control messages (run progress, run summary) in flight: their confirmations are not
     // telemetry confirmations.

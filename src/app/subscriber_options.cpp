@@ -6,11 +6,15 @@ namespace app {
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args) {
     SubscriberOptions o;
     o.connect.max_inflight = 0;  // the subscriber publishes nothing
+    o.connect.give_up_after = std::chrono::seconds(300);
+    // Persistent by default: messages published while we reconnect wait for us in the broker.
+    o.connect.clean_session = false;
     CLI::App cli{
         "mqtt_subscriber - data consumer: receives telemetry, keeps a per-device ledger of\n"
         "sequence numbers and verifies that every message arrived exactly once.",
         "mqtt_subscriber"};
     add_connection_flags(cli, o.connect, o.engine);
+    add_session_flags(cli, o.connect);
     cli.add_option("-t,--topic", o.topics, "Topic filter to subscribe to at QoS 1 (repeatable)")
         ->capture_default_str();
     cli.add_option("--control-topic", o.control_topic, "Topic of the publishers' run summaries")
@@ -52,13 +56,16 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
             "reported (legal at QoS 1) and fail a run only above --max-duplicates.\n\n") +
         kExitStatusHelp);
 
-    return parse_with(cli, o, args, [](const SubscriberOptions& s) -> std::optional<std::string> {
-        if (auto e = validate_connection(s.connect)) return e;
-        for (const std::string& t : s.topics)
-            if (t.empty()) return std::string("--topic must not be empty");
-        if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
-        return std::nullopt;
-    });
+    auto parsed =
+        parse_with(cli, o, args, [](const SubscriberOptions& s) -> std::optional<std::string> {
+            if (auto e = validate_connection(s.connect)) return e;
+            for (const std::string& t : s.topics)
+                if (t.empty()) return std::string("--topic must not be empty");
+            if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
+            return std::nullopt;
+        });
+    if (parsed.options) apply_session_defaults(parsed.options->connect, "mqtt_subscriber");
+    return parsed;
 }
 
 }  // namespace app

@@ -35,9 +35,11 @@ SubscriberRun::SubscriberRun(const SubscriberOptions& options, mqtt::Client& cli
       stop_requested_(std::move(stop_requested)),
       started_(Clock::now()),
       timeline_(started_),
+      reconnects_(progress, started_, !options.connect.clean_session),
       ready_at_(started_),
       next_progress_(options.output.progress_every) {
     client_.on_message([this](const mqtt::Message& m) { handle(m); });
+    client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
 }
 
 int SubscriberRun::run() {
@@ -108,7 +110,9 @@ std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
     const telemetry::DeliveryLedger& ledger = verifier_.ledger();
     if (options_.count && ledger.unique() >= *options_.count) return EndReason::Count;
     if (!summaries_.empty() && ledger.complete()) return EndReason::Complete;
-    // Idle since the last message (or the summary), or since we became ready.
+    // Idle since the last message (or the summary), or since we became ready; time without a
+    // broker (reconnecting) is an outage, not idleness.
+    if (!client_.connected()) last_message_ = ready_at_ = now;
     const bool heard = first_message_ || !summaries_.empty();
     const auto last_activity = heard ? std::max(ready_at_, last_message_) : ready_at_;
     if (now - last_activity >= std::chrono::duration<double>(options_.idle_timeout_s))
@@ -241,6 +245,7 @@ nlohmann::json SubscriberRun::report() const {
         {"end_reason", end_reason_name(end_.reason)},
         {"error", end_.error},
         {"exit_status", exit_status_},
+        {"reconnects", reconnects_.to_json()},
     };
 }
 

@@ -14,6 +14,7 @@
 
 #include "app/console.hpp"
 #include "app/message_sink.hpp"
+#include "app/reconnect_log.hpp"
 #include "app/run_end.hpp"
 #include "app/subscriber.hpp"
 #include "app/verifier.hpp"
@@ -69,6 +70,7 @@ class SubscriberRun {
     Verifier verifier_;
     std::vector<MessageSink*> sinks_{&verifier_};
     telemetry::Timeline<telemetry::SubscriberSecond> timeline_;
+    ReconnectLog reconnects_;
     std::vector<std::string> summaries_;                             // run ids summarised
     std::map<std::string, telemetry::RunProgress> progress_by_run_;  // latest of each publisher
     std::optional<Clock::time_point> first_message_;

@@ -31,7 +31,17 @@ struct ConnectOptions {
     std::optional<std::string> username;
     std::optional<std::string> password;
     std::chrono::seconds keepalive{30};
+    // false: a persistent session (MQTT 3.1.1 Clean Session 0, MQTT 5 Clean Start 0 with
+    // session_expiry), so the broker keeps our subscriptions and queues messages while we are
+    // away.
     bool clean_session{true};
+    std::chrono::seconds session_expiry{0};  // MQTT 5
+    // After an established connection is lost, reconnect (native engine): pauses double from
+    // reconnect_min up to reconnect_max, with jitter; after give_up_after without a broker,
+    // poll() throws Error(ConnectionLost). Zero give_up_after: no reconnecting.
+    std::chrono::milliseconds reconnect_min{100};
+    std::chrono::milliseconds reconnect_max{10'000};
+    std::chrono::milliseconds give_up_after{0};
     // Resolve, TCP connect and CONNACK together must finish within this.
     std::chrono::milliseconds connect_timeout{10'000};
     // Unconfirmed outgoing messages allowed at once; publish() refuses more. Bounds memory
@@ -66,10 +76,21 @@ struct Confirmation {
     bool accepted() const { return !is_failure(reason); }
 };
 
+// A lost connection that came back.
+struct Reconnection {
+    std::string cause;     // why the connection was lost
+    double outage_s{0.0};  // from the loss to the new CONNACK
+    int attempts{0};
+    // The broker still had our session. False with a persistent session means the broker lost
+    // what it had queued for us while we were away.
+    bool session_present{false};
+};
+
 class Client {
   public:
     using MessageHandler = std::function<void(const Message&)>;
     using ConfirmHandler = std::function<void(const Confirmation&)>;
+    using ReconnectHandler = std::function<void(const Reconnection&)>;
 
     Client() = default;
     virtual ~Client() = default;
@@ -85,8 +106,9 @@ class Client {
     // Queues a SUBSCRIBE for every filter; the SUBACK arrives in poll() (see subscribe()).
     virtual SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) = 0;
     // Hands one message to the engine. Returns its id, or nullopt while window() messages are
-    // unconfirmed (poll() and try again). Confirmation arrives through on_confirmed: PUBACK for
-    // QoS 1, PUBCOMP for QoS 2, written to the socket for QoS 0. Throws Error.
+    // unconfirmed or the engine is reconnecting (poll() and try again). Confirmation arrives
+    // through on_confirmed: PUBACK for QoS 1, PUBCOMP for QoS 2, written to the socket for QoS 0.
+    // Throws Error.
     virtual std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
                                              QoS qos) = 0;
     // Runs network I/O for at most `timeout` (less when a signal arrives) and dispatches the
@@ -110,6 +132,7 @@ class Client {
 
     void on_message(MessageHandler handler) { message_handler_ = std::move(handler); }
     void on_confirmed(ConfirmHandler handler) { confirm_handler_ = std::move(handler); }
+    void on_reconnected(ReconnectHandler handler) { reconnect_handler_ = std::move(handler); }
 
   protected:
     // Engines report events through these.
@@ -122,6 +145,9 @@ class Client {
     void subscribed(SubscribeId id, std::vector<ReasonCode> reasons) {
         subacks_[id] = std::move(reasons);
     }
+    void reconnected(const Reconnection& reconnection) const {
+        if (reconnect_handler_) reconnect_handler_(reconnection);
+    }
 
   private:
     // Polls until `done`, for at most `limit`; throws Error(Unreachable) naming `what` if the
@@ -132,6 +158,7 @@ class Client {
 
     MessageHandler message_handler_;
     ConfirmHandler confirm_handler_;
+    ReconnectHandler reconnect_handler_;
     std::map<SubscribeId, std::vector<ReasonCode>> subacks_;  // until subscribe() reads them
     ConnectOptions options_;                                  // of the last connect()
 };

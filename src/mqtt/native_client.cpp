@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <random>
+#include <unordered_set>
 
 #include "mqtt/engines.hpp"
 #include "mqtt/net/connection.hpp"
@@ -78,6 +80,12 @@ class NativeClient final : public Client, private Session::Handler, private net:
     bool fall_back_to_v311();
     void fail(Error error);
     void on_connect_timeout();
+    // Reconnecting: the loss of an established connection starts an outage; attempts follow
+    // with growing pauses until a CONNACK, a fatal refusal, or give_up_after.
+    void begin_outage(const std::string& cause);
+    void schedule_reconnect(const std::string& last_error);
+    void end_outage(const protocol::Connack& c);
+    bool retryable(ReasonCode refusal) const;
     void arm_keepalive();
     void cancel_timers();
     std::size_t flush_and_confirm_qos0();
@@ -93,7 +101,22 @@ class NativeClient final : public Client, private Session::Handler, private net:
     bool connected_{false};
     bool fell_back_{false};
     std::optional<Error> failure_;
-    std::optional<net::EventLoop::TimerId> connect_timer_, keepalive_timer_, posted_;
+    std::optional<net::EventLoop::TimerId> connect_timer_, keepalive_timer_, posted_, retry_timer_;
+    // Writes what publish() and start_subscribe() queued at the end of this loop round, so
+    // clients on a shared loop need no poll() of their own to send.
+    std::optional<net::EventLoop::TimerId> flush_timer_;
+    void flush_soon();
+    // The current outage, while reconnecting.
+    struct Outage {
+        Clock::time_point since;
+        std::string cause;
+        int attempts{0};
+    };
+    std::optional<Outage> outage_;
+    // Subscriptions to make again when the broker did not keep our session.
+    std::vector<std::pair<std::vector<std::string>, QoS>> subscriptions_;
+    std::unordered_set<std::uint16_t> resubscribe_ids_;
+    std::minstd_rand jitter_{std::random_device{}()};
     std::string disconnect_reason_;
     std::string description_;
     std::size_t qos0_unwritten_{0};  // QoS 0 messages still in the outbox
@@ -108,6 +131,7 @@ Session::Config NativeClient::session_config() const {
     config.keepalive_s = static_cast<std::uint16_t>(options_.keepalive.count());
     config.username = options_.username;
     config.password = options_.password;
+    config.session_expiry_s = static_cast<std::uint32_t>(options_.session_expiry.count());
     config.max_inflight = std::max<std::size_t>(options_.max_inflight, 1);
     config.receive_maximum = options_.receive_maximum;
     return config;
@@ -119,6 +143,9 @@ void NativeClient::start_connect(const ConnectOptions& options) {
     failure_.reset();
     connected_ = false;
     fell_back_ = false;
+    outage_.reset();
+    subscriptions_.clear();
+    resubscribe_ids_.clear();
     disconnect_reason_.clear();
     connection_.reset();
     session_.emplace(session_config(), static_cast<Session::Handler&>(*this));
@@ -146,6 +173,7 @@ void NativeClient::on_connect_timeout() {
     const auto ms = options_.connect_timeout.count();
     const State state = connection_->state();
     connection_->close();
+    if (outage_) return schedule_reconnect(fmt::format("no CONNACK within {} ms", ms));
     if (state == State::Resolving)
         return fail(broker_error(ErrorKind::Unreachable, options_.host, options_.port,
                                  fmt::format("host name did not resolve within {} ms", ms)));
@@ -178,17 +206,91 @@ void NativeClient::on_connack(const protocol::Connack& c) {
     if (reason == ReasonCode::UnsupportedProtocolVersion && fall_back_to_v311()) return;
     if (is_failure(reason)) {
         connection_->close();
+        if (outage_ && retryable(reason))
+            return schedule_reconnect(fmt::format("CONNACK refused: {}", reason_text(reason)));
         return fail(connack_refusal(options_.host, options_.port, options_.username, reason));
     }
     connected_ = true;
     if (connect_timer_) loop_.cancel(*connect_timer_);
     connect_timer_.reset();
     arm_keepalive();
+    if (outage_) end_outage(c);
+}
+
+bool NativeClient::retryable(ReasonCode refusal) const {
+    // The broker is there but cannot take us now; credentials and authorisation are final.
+    switch (refusal) {
+        case ReasonCode::ServerUnavailable:
+        case ReasonCode::ServerBusy:
+        case ReasonCode::ServerShuttingDown:
+        case ReasonCode::ConnectionRateExceeded:
+        case ReasonCode::QuotaExceeded:
+        case ReasonCode::UnspecifiedError:
+        case ReasonCode::ImplementationSpecificError:
+            return true;
+        default:
+            return false;
+    }
+}
+
+void NativeClient::begin_outage(const std::string& cause) {
+    connected_ = false;
+    for (auto* timer : {&connect_timer_, &keepalive_timer_}) {
+        if (*timer) loop_.cancel(**timer);
+        timer->reset();
+    }
+    outage_ = Outage{Clock::now(), cause, 0};
+    qos0_unwritten_ = 0;  // lost with the socket: at most once, never confirmed
+    schedule_reconnect(cause);
+}
+
+void NativeClient::schedule_reconnect(const std::string& last_error) {
+    const auto now = Clock::now();
+    if (now - outage_->since >= options_.give_up_after)
+        return fail(broker_error(
+            ErrorKind::ConnectionLost, options_.host, options_.port,
+            fmt::format("connection lost: {}; gave up after {:.1f} s without the broker (last "
+                        "attempt: {})",
+                        outage_->cause, std::chrono::duration<double>(now - outage_->since).count(),
+                        last_error)));
+    // Full jitter over the upper half: clients that lost the broker together spread out.
+    const auto doubled = options_.reconnect_min * (1LL << std::min(outage_->attempts, 20));
+    const auto cap = std::min<std::chrono::milliseconds>(doubled, options_.reconnect_max);
+    std::uniform_int_distribution<long long> spread(cap.count() / 2, cap.count());
+    const auto pause = std::chrono::milliseconds(spread(jitter_));
+    retry_timer_ = loop_.add_timer(now + pause, [this] {
+        retry_timer_.reset();
+        ++outage_->attempts;
+        connect_timer_ = loop_.add_timer(Clock::now() + options_.connect_timeout, [this] {
+            connect_timer_.reset();
+            on_connect_timeout();
+        });
+        open_connection();
+    });
+}
+
+void NativeClient::end_outage(const protocol::Connack& c) {
+    const Outage outage = *outage_;
+    outage_.reset();
+    // Without the session the broker forgot our subscriptions too [MQTT-3.2.2-3]: make them again.
+    if (!c.session_present)
+        for (const auto& [filters, qos] : subscriptions_)
+            resubscribe_ids_.insert(
+                session_->subscribe(filters, static_cast<std::uint8_t>(qos), Clock::now()));
+    connection_->flush();
+    reconnected({outage.cause, std::chrono::duration<double>(Clock::now() - outage.since).count(),
+                 outage.attempts, c.session_present});
 }
 
 void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason) {
     const std::string why = !disconnect_reason_.empty() ? disconnect_reason_ : reason;
+    if (outage_) {  // a reconnect attempt failed
+        if (connect_timer_) loop_.cancel(*connect_timer_);
+        connect_timer_.reset();
+        return schedule_reconnect(why);
+    }
     if (connected_) {
+        if (options_.give_up_after.count() > 0) return begin_outage(why);
         connected_ = false;
         return fail(broker_error(ErrorKind::ConnectionLost, options_.host, options_.port,
                                  "connection lost: " + why));
@@ -216,8 +318,10 @@ void NativeClient::arm_keepalive() {
         if (auto failure = session_->tick(Clock::now())) {
             connection_->flush();  // the session's DISCONNECT
             connection_->close();
+            const std::string why = "keepalive: " + failure->message;
+            if (options_.give_up_after.count() > 0) return begin_outage(why);
             return fail(broker_error(ErrorKind::ConnectionLost, options_.host, options_.port,
-                                     "connection lost: keepalive: " + failure->message));
+                                     "connection lost: " + why));
         }
         connection_->flush();
         arm_keepalive();  // at the session's next deadline (later if we sent since)
@@ -225,13 +329,21 @@ void NativeClient::arm_keepalive() {
 }
 
 void NativeClient::cancel_timers() {
-    for (auto* timer : {&connect_timer_, &keepalive_timer_, &posted_}) {
+    for (auto* timer :
+         {&connect_timer_, &keepalive_timer_, &posted_, &retry_timer_, &flush_timer_}) {
         if (*timer) loop_.cancel(**timer);
         timer->reset();
     }
 }
 
 void NativeClient::on_suback(const protocol::Suback& s) {
+    if (resubscribe_ids_.erase(s.packet_id) != 0) {
+        for (const std::uint8_t r : s.reasons)
+            if (is_failure(r))
+                return fail(suback_refusal(options_.host, options_.port, "(resubscribing)",
+                                           static_cast<ReasonCode>(r)));
+        return;
+    }
     std::vector<ReasonCode> reasons;
     reasons.reserve(s.reasons.size());
     for (const std::uint8_t r : s.reasons) reasons.push_back(static_cast<ReasonCode>(r));
@@ -240,21 +352,31 @@ void NativeClient::on_suback(const protocol::Suback& s) {
 
 SubscribeId NativeClient::start_subscribe(const std::vector<std::string>& filters, QoS qos) {
     throw_if_failed();
+    subscriptions_.emplace_back(filters, qos);
     const std::uint16_t id =
         session_->subscribe(filters, static_cast<std::uint8_t>(qos), Clock::now());
-    connection_->flush();
+    flush_soon();
     return id;
+}
+
+void NativeClient::flush_soon() {
+    if (flush_timer_) return;
+    flush_timer_ = loop_.add_timer(Clock::time_point{}, [this] {  // due at once
+        flush_timer_.reset();
+        flush_and_confirm_qos0();
+    });
 }
 
 std::optional<PublishId> NativeClient::publish(std::string_view topic, std::string_view payload,
                                                QoS qos) {
     throw_if_failed();
-    if (in_flight() >= window()) return std::nullopt;
+    if (!connected_ || in_flight() >= window()) return std::nullopt;
     const auto id =
         session_->publish(topic, payload, static_cast<std::uint8_t>(qos), false, Clock::now());
     if (!id) return std::nullopt;
     if (qos == QoS::AtMostOnce) ++qos0_unwritten_;
     if (session_->outbox().size() >= kOutboxFlushBytes) flush_and_confirm_qos0();
+    flush_soon();
     return *id;
 }
 
@@ -271,6 +393,10 @@ std::size_t NativeClient::flush_and_confirm_qos0() {
 
 void NativeClient::poll(std::chrono::milliseconds timeout) {
     throw_if_failed();
+    if (flush_timer_) {  // flushed right here instead; a due timer would cut the wait short
+        loop_.cancel(*flush_timer_);
+        flush_timer_.reset();
+    }
     // Writing freed room in the window (QoS 0): let the caller publish on without waiting.
     const auto wait = flush_and_confirm_qos0() > 0 ? std::chrono::milliseconds(0) : timeout;
     loop_.run_once(wait);

@@ -176,7 +176,7 @@ RunResult run(const std::vector<std::string>& argv, const fs::path& dir,
     return {status.value_or(-1), read_file(out), read_file(err)};
 }
 
-Broker::Broker(const BrokerSettings& settings) : port_(0) {
+Broker::Broker(const BrokerSettings& settings) : settings_(settings), port_(0) {
     // A port found free may be taken by another test before Mosquitto binds it: then Mosquitto
     // exits, and we try again on another port.
     for (int attempt = 1;; ++attempt) {
@@ -227,7 +227,17 @@ bool Broker::start(const BrokerSettings& settings) {
     return true;
 }
 
+void Broker::restart() {
+    process_->signal(SIGTERM);
+    if (!process_->wait(10s)) throw std::runtime_error("mosquitto did not stop on SIGTERM");
+    process_.reset();
+    if (!start(settings_))
+        throw std::runtime_error("mosquitto did not start again on port " + port_str() + ": " +
+                                 read_file(dir() / "mosquitto.log"));
+}
+
 Broker::~Broker() {
+    if (!process_) return;
     process_->signal(SIGTERM);
     if (!process_->wait(10s)) process_->signal(SIGKILL);
     process_->wait(10s);

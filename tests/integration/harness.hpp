@@ -93,11 +93,15 @@ class Broker {
     std::string port_str() const { return std::to_string(port_); }
     const fs::path& dir() const { return dir_.path(); }
     pid_t pid() const { return process_->pid(); }
+    // A graceful restart: SIGTERM (Mosquitto saves its persistence file), wait, and start again
+    // on the same port with the same configuration and persistence.
+    void restart();
 
   private:
     bool start(const BrokerSettings& settings);  // false if Mosquitto exited (port taken)
 
     TempDir dir_;
+    BrokerSettings settings_;
     std::uint16_t port_;
     std::optional<ChildProcess> process_;
 };

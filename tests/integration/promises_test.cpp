@@ -107,12 +107,15 @@ TEST(PublisherVerdict, PublishesDeniedByTheBrokersAclAreRejectedExitOne) {
 class ConnectionLost : public testing::TestWithParam<std::string> {};
 
 TEST_P(ConnectionLost, BrokerKilledMidRunIsExitThreeWithAReportFromEachProgram) {
+    // --give-up-after 0: no reconnecting (tests/integration/reconnect_test.cpp has those).
     Broker broker;
     TempDir dir;
-    const auto sub = start_subscriber(broker.port_str(), dir, {"--client", GetParam()});
-    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "--client", GetParam(), "-n",
-                      "100000", "-r", "2000", "--report", (dir / "pub.json").string()},
-                     dir / "pub.out", dir / "pub.err");
+    const auto sub =
+        start_subscriber(broker.port_str(), dir, {"--client", GetParam(), "--give-up-after", "0"});
+    ChildProcess pub(
+        {publisher_path(), "-p", broker.port_str(), "--client", GetParam(), "-n", "100000", "-r",
+         "2000", "--give-up-after", "0", "--report", (dir / "pub.json").string()},
+        dir / "pub.out", dir / "pub.err");
     ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 1000, 30s));
     ::kill(broker.pid(), SIGKILL);
     EXPECT_EQ(pub.wait(60s), 3) << read_file(dir / "pub.err");

@@ -199,7 +199,6 @@ TEST(NativeClient, AThousandClientsShareOneEventLoop) {
     for (std::size_t i = 0; i < kClients; ++i)
         ASSERT_TRUE(clients[i]->publish("sensors/device-" + std::to_string(i) + "/telemetry",
                                         "{\"seq\":1}", QoS::AtLeastOnce));
-    for (auto& c : clients) c->poll(0ms);  // writes each client's outbox
     ASSERT_TRUE(run_until(loop, [&] { return confirmed == kClients; })) << confirmed;
     for (auto& c : clients) c->disconnect();
     ASSERT_TRUE(run_until(loop, [&] { return broker.disconnects == kClients; }))
@@ -217,6 +216,95 @@ TEST(NativeClient, AThousandClientsShareOneEventLoop) {
         static_cast<long long>(std::chrono::duration_cast<ms>(done_at - started).count()),
         static_cast<double>(rss_idle - std::min(rss_idle, rss_before)) /
             static_cast<double>(kClients));
+}
+
+}  // namespace
+}  // namespace mqtt
+
+namespace mqtt {
+namespace {
+
+ConnectOptions reconnecting(std::uint16_t port) {
+    ConnectOptions o;
+    o.port = port;
+    o.client_id = "reconnecting";
+    o.reconnect_min = std::chrono::milliseconds(10);
+    o.reconnect_max = std::chrono::milliseconds(50);
+    o.give_up_after = std::chrono::seconds(10);
+    return o;
+}
+
+TEST(NativeClient, ReconnectsAfterALostConnectionAndResendsTheUnconfirmedWithDup) {
+    net::EventLoop loop;
+    LoopBroker broker(loop);
+    broker.drop_first_connection_after = 3;  // the first connection dies holding 3 messages
+    auto client = make_native_client(loop);
+    std::vector<Reconnection> reconnections;
+    std::size_t confirmed = 0;
+    client->on_reconnected([&](const Reconnection& r) { reconnections.push_back(r); });
+    client->on_confirmed([&](const Confirmation& c) { confirmed += c.accepted() ? 1 : 0; });
+    client->start_connect(reconnecting(broker.port()));
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->publish("t", "m", QoS::AtLeastOnce));
+    ASSERT_TRUE(run_until(loop, [&] {
+        client->poll(0ms);  // throws if the client gave up
+        return confirmed == 3;
+    }));
+    EXPECT_EQ(broker.connects, 2u);
+    EXPECT_EQ(broker.resent, 3u) << "the three unconfirmed messages again, with DUP";
+    ASSERT_EQ(reconnections.size(), 1u);
+    EXPECT_EQ(reconnections[0].cause, "connection closed by the broker");
+    EXPECT_EQ(reconnections[0].attempts, 1);
+    EXPECT_FALSE(reconnections[0].session_present) << "the scripted broker keeps no sessions";
+}
+
+TEST(NativeClient, PublishWaitsWhileReconnecting) {
+    net::EventLoop loop;
+    LoopBroker broker(loop);
+    broker.drop_first_connection_after = 1;
+    auto client = make_native_client(loop);
+    client->start_connect(reconnecting(broker.port()));
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    ASSERT_TRUE(client->publish("t", "m", QoS::AtLeastOnce));
+    ASSERT_TRUE(run_until(loop, [&] { return !client->connected(); }));
+    EXPECT_FALSE(client->publish("t", "m", QoS::AtLeastOnce)) << "no connection: wait";
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    EXPECT_TRUE(client->publish("t", "m", QoS::AtLeastOnce));
+}
+
+TEST(NativeClient, GivesUpAfterTheOutageLimitNamingTheCause) {
+    net::EventLoop loop;
+    auto broker = std::make_unique<LoopBroker>(loop);
+    auto client = make_native_client(loop);
+    ConnectOptions o = reconnecting(broker->port());
+    o.give_up_after = std::chrono::milliseconds(300);
+    client->start_connect(o);
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    broker.reset();  // gone for good: every attempt is refused
+    try {
+        for (int i = 0; i < 1000; ++i) client->poll(10ms);
+        FAIL() << "never gave up";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::ConnectionLost);
+        EXPECT_NE(std::string(e.what()).find("gave up after"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("connection refused"), std::string::npos) << e.what();
+    }
+}
+
+TEST(NativeClient, WithoutGiveUpAfterALostConnectionIsFinal) {
+    net::EventLoop loop;
+    auto broker = std::make_unique<LoopBroker>(loop);
+    auto client = make_native_client(loop);
+    ConnectOptions o = reconnecting(broker->port());
+    o.give_up_after = std::chrono::milliseconds(0);
+    client->start_connect(o);
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    broker.reset();
+    EXPECT_THROW(
+        {
+            for (int i = 0; i < 100; ++i) client->poll(10ms);
+        },
+        Error);
 }
 
 }  // namespace

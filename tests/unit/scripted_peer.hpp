@@ -113,7 +113,9 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
     LoopBroker& operator=(const LoopBroker&) = delete;
 
     std::uint16_t port() const { return port_; }
-    std::size_t connects{0}, publishes{0}, disconnects{0};
+    std::size_t connects{0}, publishes{0}, disconnects{0}, resent{0};
+    // The script: the first connection is closed, unacknowledged, after this many PUBLISHes.
+    std::size_t drop_first_connection_after{0};
 
     void on_ready(bool, bool, bool) override {
         for (;;) {
@@ -156,6 +158,10 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
                     mqtt::protocol::encode(mqtt::protocol::Connack{}, version, out);
                 } else if (auto* p = std::get_if<mqtt::protocol::Publish>(&d.packet)) {
                     ++broker.publishes;
+                    if (p->dup) ++broker.resent;
+                    if (broker.connects == 1 && broker.drop_first_connection_after != 0 &&
+                        broker.publishes >= broker.drop_first_connection_after)
+                        return close();
                     if (p->qos == 1)
                         mqtt::protocol::encode(
                             mqtt::protocol::Ack{

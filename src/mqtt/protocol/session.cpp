@@ -23,7 +23,9 @@ std::uint16_t Session::next_packet_id() {
 
 void Session::connection_opened(Clock::time_point now) {
     outbox_.clear();
-    qos2_incoming_.clear();
+    // A resumed session keeps the QoS 2 messages awaiting PUBREL: the broker may send them
+    // again, and they must not be delivered twice (4.3.3).
+    if (config_.clean_start) qos2_incoming_.clear();
     ping_sent_.reset();
     Connect c;
     c.version = config_.version;
@@ -241,7 +243,12 @@ std::uint16_t Session::subscribe(const std::vector<std::string>& filters, std::u
 
 void Session::disconnect() {
     if (state_ == State::Closed) return;
-    encode(Disconnect{}, config_.version, outbox_);
+    Disconnect d;
+    // A normal end ends a persistent session too, so no stale session waits in the broker
+    // (3.14.2.2.2: only allowed when CONNECT set a non-zero expiry).
+    if (config_.version == Version::V5 && config_.session_expiry_s != 0)
+        d.properties.add(PropertyId::SessionExpiryInterval, 0u);
+    encode(d, config_.version, outbox_);
     state_ = State::Closed;
 }
 
