@@ -21,6 +21,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = ROOT / "build" / "release" / "src"
+SUB_ARGS = []  # --sub-args
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -78,7 +79,8 @@ def commands(pair, port, count, qos, d):
         return sub, pub, "ready"
     engine = ["--client", "libmosquitto", "-V", "311"] if pair == "libmosquitto" else ["--client", "native"]
     common = ["-p", str(port), "--progress-every", "0"] + engine
-    sub = [str(BIN / "mqtt_subscriber"), *common, "-C", str(count), "--idle-timeout", "10", "--report", str(d / "sub.json")]
+    sub = [str(BIN / "mqtt_subscriber"), *common, *SUB_ARGS, "-C", str(count), "--idle-timeout", "10",
+           "--report", str(d / "sub.json")]
     pub = [str(BIN / "mqtt_publisher"), *common, "-n", str(count), "-q", str(qos), "--report", str(d / "pub.json")]
     return sub, pub, "(ready)"
 
@@ -125,7 +127,9 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--qos", default="1,0", help="comma-separated QoS levels")
     ap.add_argument("--pairs", default="native,libmosquitto,paho")
+    ap.add_argument("--sub-args", default="", help="extra mqtt_subscriber flags, e.g. '--session clean'")
     args = ap.parse_args()
+    SUB_ARGS[:] = args.sub_args.split()
     pairs = args.pairs.split(",")
     rows = {}
     for qos in [int(q) for q in args.qos.split(",")]:
