@@ -17,6 +17,8 @@ constexpr const char* kProgram = "mqtt_publisher";
 constexpr auto kSummaryTimeout = std::chrono::milliseconds(5000);
 // Longest single wait in the loops, so a stop request is seen promptly.
 constexpr auto kMaxWait = std::chrono::milliseconds(100);
+// No confirmation for this long with messages in flight is a stall worth a progress line.
+constexpr auto kStallAfter = std::chrono::seconds(2);
 
 std::string random_run_id() {
     std::random_device rd;
@@ -50,7 +52,8 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
       reconnects_(progress, started_, !options.connect.clean_session),
       fleet_(options.device_prefix, options.devices, options.seed, run_id_),
       pacer_(options.rate, started_),
-      next_progress_(options.output.progress_every) {
+      next_progress_(options.output.progress_every),
+      progress_at_(started_) {
     for (const auto& d : fleet_.devices()) topics_.push_back(expand_topic(options.topic, d.id));
     client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
     client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
@@ -206,7 +209,9 @@ void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
 }
 
 void PublisherRun::tick() {
-    if (!timeline_.due(Clock::now())) return;
+    const auto now = Clock::now();
+    watch_for_stall(now);
+    if (!timeline_.due(now)) return;
     add_timeline_row();
     // The run's progress on the control topic, so that consumers can show the backlog between
     // the two sides (skipped while the window is full).
@@ -227,6 +232,24 @@ void PublisherRun::add_timeline_row() {
     puback_second_.reset();
 }
 
+void PublisherRun::watch_for_stall(Clock::time_point now) {
+    if (counters_.confirmed != confirmed_seen_ || client_.in_flight() == 0) {
+        confirmed_seen_ = counters_.confirmed;
+        progress_at_ = now;
+        return;
+    }
+    if (options_.output.progress_every == 0 || now - progress_at_ < kStallAfter ||
+        now - stall_reported_at_ < kStallAfter)
+        return;
+    stall_reported_at_ = now;
+    report_progress();
+}
+
+double PublisherRun::stalled_s(Clock::time_point now) const {
+    if (client_.in_flight() == 0 || now - progress_at_ < kStallAfter) return 0.0;
+    return std::chrono::duration<double>(now - progress_at_).count();
+}
+
 void PublisherRun::maybe_report_progress() {
     const std::uint64_t every = options_.output.progress_every;
     if (every == 0 || counters_.confirmed < next_progress_) return;
@@ -236,16 +259,20 @@ void PublisherRun::maybe_report_progress() {
 
 void PublisherRun::report_progress() {
     const auto& c = counters_;
-    const double rate = timeline_.current_rate(Clock::now(), c.confirmed);
-    const std::string eta =
-        rate > 0 && c.confirmed < options_.count
-            ? fmt::format(" | ETA {:.0f} s",
-                          static_cast<double>(options_.count - c.confirmed) / rate)
-            : "";
+    const auto now = Clock::now();
+    const double rate = timeline_.current_rate(now, c.confirmed);
+    const double stalled = stalled_s(now);
+    std::string tail = rate > 0 && c.confirmed < options_.count
+                           ? fmt::format(" | ETA {:.0f} s",
+                                         static_cast<double>(options_.count - c.confirmed) / rate)
+                           : "";
+    if (stalled > 0)
+        tail = fmt::format(" | STALLED: no confirmation for {:.0f} s{}", stalled,
+                           client_.connected() ? "" : " (reconnecting)");
     progress_.update(
         fmt::format("sent {} confirmed {} in flight {} | {:.0f} msg/s | PUBACK p99 {:.2f} ms{}",
                     c.published, c.confirmed, client_.in_flight(), rate,
-                    static_cast<double>(puback_.percentile(0.99)) / 1000.0, eta));
+                    static_cast<double>(puback_.percentile(0.99)) / 1000.0, tail));
 }
 
 nlohmann::json PublisherRun::report() const {

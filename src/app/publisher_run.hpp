@@ -67,6 +67,9 @@ class PublisherRun {
     void tick();
     void add_timeline_row();
     void maybe_report_progress();
+    // A broker that stops confirming shows in the progress line within seconds.
+    void watch_for_stall(Clock::time_point now);
+    double stalled_s(Clock::time_point now) const;
     void report_progress();
     std::int64_t send_timestamp_us() const;
     double elapsed_s() const { return timeline_.seconds(Clock::now()); }
@@ -96,6 +99,9 @@ class PublisherRun {
     // The message number payload_ holds: a publish the engine did not take is sent as is later.
     std::uint64_t payload_for_{UINT64_MAX};
     std::uint64_t next_progress_;
+    std::uint64_t confirmed_seen_{0};  // at the last check
+    Clock::time_point progress_at_;    // when confirmations last moved (or nothing was due)
+    Clock::time_point stall_reported_at_{};
     // Control messages (run progress, run summary) in flight: their confirmations are not
     // telemetry confirmations.
     std::unordered_set<mqtt::PublishId> control_ids_;

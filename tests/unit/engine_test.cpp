@@ -309,3 +309,36 @@ TEST(NativeClient, WithoutGiveUpAfterALostConnectionIsFinal) {
 
 }  // namespace
 }  // namespace mqtt
+
+namespace mqtt {
+namespace {
+
+TEST(NativeClient, ABrokerThatAcceptsAndThenGoesSilentIsALostConnectionAfterOneAndAHalfKeepalives) {
+    // CONNACK, then nothing: no PUBACK, no PINGRESP, but the socket stays open.
+    ScriptedListener listener(1, [](int fd, int) {
+        read_packet(fd, Version::V5);
+        write_bytes(fd, std::string_view("\x20\x03\x00\x00\x00", 5));
+        while (read_packet(fd, Version::V5)) {
+        }
+    });
+    auto client = make_client(Engine::Native);
+    ConnectOptions o;
+    o.port = listener.port();
+    o.keepalive = std::chrono::seconds(2);
+    client->connect(o);
+    ASSERT_TRUE(client->publish("t", "m", QoS::AtLeastOnce));
+    try {
+        for (int i = 0; i < 100; ++i) client->poll(100ms);  // at most 10 s
+        FAIL() << "the silent broker was not noticed";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::ConnectionLost);
+        EXPECT_NE(std::string(e.what()).find("no packet from the broker for 1.5 keepalive "
+                                             "intervals (3 s)"),
+                  std::string::npos)
+            << e.what();
+    }
+    client.reset();
+}
+
+}  // namespace
+}  // namespace mqtt

@@ -229,6 +229,51 @@ TEST(Session, KeepaliveSendsPingreqAndFailsWithoutPingresp) {
     EXPECT_EQ(failure->reason, ReasonCode::KeepAliveTimeout);
 }
 
+TEST(Session, ABrokerThatStopsAnsweringWhileWePublishIsGoneAfterOneAndAHalfIntervals) {
+    // Publishing keeps our side busy, so the PINGREQ-when-idle rule alone would never fire:
+    // silence from the broker must end the connection too (the keepalive rule's 1.5 intervals).
+    Recorder rec;
+    auto c = config(100);
+    c.keepalive_s = 10;
+    Session s(c, rec);
+    ScriptedBroker broker(s);
+    const auto t0 = Clock::now();
+    s.connection_opened(t0);
+    broker.reply(Connack{}, t0);
+    broker.take_sent();
+    for (int i = 1; i <= 9; ++i) {
+        ASSERT_TRUE(s.publish("t", "x", 1, false, t0 + std::chrono::seconds(i)));
+        EXPECT_FALSE(s.tick(t0 + std::chrono::seconds(i)));
+    }
+    broker.take_sent();
+    EXPECT_FALSE(s.tick(t0 + 10s));  // nothing heard for an interval: ask
+    const auto sent = broker.take_sent();
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<Pingreq>(sent[0]));
+    EXPECT_FALSE(s.tick(t0 + 14s));
+    const auto failure = s.tick(t0 + 15s);
+    ASSERT_TRUE(failure);
+    EXPECT_EQ(failure->reason, ReasonCode::KeepAliveTimeout);
+    EXPECT_NE(failure->message.find("1.5 keepalive intervals (15 s)"), std::string::npos)
+        << failure->message;
+}
+
+TEST(Session, AnAnswerFromTheBrokerKeepsTheConnectionAlive) {
+    Recorder rec;
+    auto c = config();
+    c.keepalive_s = 10;
+    Session s(c, rec);
+    ScriptedBroker broker(s);
+    const auto t0 = Clock::now();
+    s.connection_opened(t0);
+    broker.reply(Connack{}, t0);
+    broker.take_sent();
+    EXPECT_FALSE(s.tick(t0 + 10s));  // PINGREQ
+    broker.reply(Pingresp{}, t0 + 11s);
+    EXPECT_FALSE(s.tick(t0 + 16s)) << "heard at 11 s: the limit is now 26 s";
+    EXPECT_EQ(s.state(), Session::State::Connected);
+}
+
 TEST(Session, PacketBeforeConnackIsAProtocolError) {
     Recorder rec;
     Session s(config(), rec);

@@ -90,6 +90,25 @@ TEST(PublisherRun, SilentBrokerEndsUnconfirmedAfterTheDrainTimeoutWithExitOne) {
         << r.report["error"];
 }
 
+TEST(PublisherRun, ABrokerThatStopsConfirmingShowsAsAStallInTheProgressLine) {
+    FakeClient client;
+    client.broker = FakeClient::Broker::Silent;
+    auto o = options(10);
+    o.drain_timeout_s = 2.5;  // the stall line comes after 2 s without a confirmation
+    o.output.progress_every = 1000;
+    testing::internal::CaptureStderr();
+    int status = 0;
+    {
+        ProgressLine progress("mqtt_publisher", true);
+        PublisherRun r(o, client, progress, [] { return false; });
+        status = r.run();
+    }
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(status, kVerificationFailed);
+    EXPECT_NE(err.find("in flight 10 |"), std::string::npos) << err;
+    EXPECT_NE(err.find("STALLED: no confirmation for 2 s"), std::string::npos) << err;
+}
+
 TEST(PublisherRun, RefusedPublishesAreRejectedNotConfirmedAndFailTheRun) {
     FakeClient client;
     client.broker = FakeClient::Broker::Refusing;

@@ -27,6 +27,7 @@ void Session::connection_opened(Clock::time_point now) {
     // again, and they must not be delivered twice (4.3.3).
     if (config_.clean_start) qos2_incoming_.clear();
     ping_sent_.reset();
+    last_received_ = now;
     Connect c;
     c.version = config_.version;
     c.client_id = config_.client_id;
@@ -66,6 +67,7 @@ void Session::connection_lost() {
 
 Session::FeedResult Session::feed(std::string_view bytes, Clock::time_point now) {
     FeedResult result;
+    if (!bytes.empty()) last_received_ = now;
     while (result.consumed < bytes.size()) {
         DecodeResult d = decode(bytes.substr(result.consumed), config_.version, max_packet_size_);
         if (d.status == DecodeStatus::NeedMore) break;
@@ -254,21 +256,30 @@ void Session::disconnect() {
 
 std::optional<Session::Clock::time_point> Session::next_deadline() const {
     if (state_ != State::Connected || keepalive_s_ == 0) return std::nullopt;
-    const auto period = std::chrono::seconds(keepalive_s_);
-    if (ping_sent_) return *ping_sent_ + period;  // PINGRESP overdue
-    return last_sent_ + period;
+    const auto period = std::chrono::milliseconds(keepalive_s_ * 1000);
+    const auto silent_limit = last_received_ + period * 3 / 2;
+    if (ping_sent_) return silent_limit;  // waiting for the PINGRESP (or any packet)
+    return std::min(last_sent_ + period, last_received_ + period);
 }
 
 std::optional<Session::Failure> Session::tick(Clock::time_point now) {
     const auto deadline = next_deadline();
     if (!deadline || now < *deadline) return std::nullopt;
-    if (ping_sent_)
-        return give_up(
-            Failure{ReasonCode::KeepAliveTimeout, "no PINGRESP within the keepalive interval"});
-    // [MQTT-3.1.2-20]: send PINGREQ when nothing else was sent within the keepalive.
-    encode(Pingreq{}, config_.version, outbox_);
-    ping_sent_ = now;
-    sent(now);
+    const auto period = std::chrono::milliseconds(keepalive_s_ * 1000);
+    // The keepalive rule's 1.5 intervals [MQTT-3.1.2-24], applied to the broker: a broker that
+    // keeps the socket open but stops answering (no PUBACK, no PINGRESP) is gone.
+    if (now - last_received_ >= period * 3 / 2)
+        return give_up(Failure{ReasonCode::KeepAliveTimeout,
+                               "no packet from the broker for 1.5 keepalive intervals (" +
+                                   std::to_string(keepalive_s_ * 3 / 2) +
+                                   (keepalive_s_ % 2 != 0 ? ".5 s)" : " s)")});
+    // [MQTT-3.1.2-20]: PINGREQ when nothing else was sent within the keepalive; also when
+    // nothing came back within it, to make a silent broker answer.
+    if (!ping_sent_) {
+        encode(Pingreq{}, config_.version, outbox_);
+        ping_sent_ = now;
+        sent(now);
+    }
     return std::nullopt;
 }
 

@@ -134,6 +134,7 @@ class Session {
     std::size_t window_{0};
     std::uint16_t keepalive_s_;
     Clock::time_point last_sent_{};
+    Clock::time_point last_received_{};
     std::optional<Clock::time_point> ping_sent_;
     std::uint32_t max_packet_size_{kMaxRemainingLength};  // what we accept from the broker
 };
