@@ -24,10 +24,7 @@ void ProgressLine::finish() {
 }
 
 void ProgressLine::info(const std::string& text) {
-    if (!enabled_) return;
-    finish();
-    std::fprintf(stderr, "%s: %s\n", program_.c_str(), text.c_str());
-    std::fflush(stderr);
+    if (enabled_) warn(text);
 }
 
 void ProgressLine::warn(const std::string& text) {

@@ -77,7 +77,7 @@ void SubscriberRun::receive() {
 void SubscriberRun::handle(const mqtt::Message& m) {
     const auto now = Clock::now();
     last_message_ = now;
-    if (m.topic == options_.control_topic) return handle_control(m, now);
+    if (m.topic == options_.control_topic) return handle_control(m);
     if (!first_message_) first_message_ = now;
     const telemetry::DecodedReading decoded = telemetry::decode_reading(m.payload);
     const Delivery delivery{m.topic, m.payload, now, now_epoch_us(), decoded};
@@ -89,7 +89,7 @@ void SubscriberRun::handle(const mqtt::Message& m) {
     }
 }
 
-void SubscriberRun::handle_control(const mqtt::Message& m, Clock::time_point) {
+void SubscriberRun::handle_control(const mqtt::Message& m) {
     if (auto p = telemetry::decode_run_progress(m.payload)) {
         progress_by_run_[p->run] = *p;
         return;

@@ -54,7 +54,7 @@ class SubscriberRun {
   private:
     void connect_and_subscribe();
     void receive();
-    void handle_control(const mqtt::Message& message, Clock::time_point now);
+    void handle_control(const mqtt::Message& message);
     int finish(const RunEnd& end);
     void print_verdict(const std::vector<std::string>& failed) const;
     void add_timeline_row(Clock::time_point now);

@@ -87,7 +87,14 @@ class NativeClient final : public Client, private Session::Handler, private net:
     void end_outage(const protocol::Connack& c);
     bool retryable(ReasonCode refusal) const;
     void arm_keepalive();
+    void arm_connect_timer();
+    void cancel(std::optional<net::EventLoop::TimerId>& timer);
     void cancel_timers();
+    // An established connection is gone: reconnect, or fail when reconnecting is off.
+    void lose_connection(const std::string& why);
+    Error error(ErrorKind kind, const std::string& reason) const {
+        return broker_error(kind, options_.host, options_.port, reason);
+    }
     std::size_t flush_and_confirm_qos0();
     void throw_if_failed() const {
         if (failure_) throw *failure_;
@@ -151,10 +158,7 @@ void NativeClient::start_connect(const ConnectOptions& options) {
     session_.emplace(session_config(), static_cast<Session::Handler&>(*this));
     connection_.emplace(loop_, *session_, static_cast<net::Connection::Owner&>(*this));
     description_ = options.version == ProtocolVersion::V5 ? "MQTT 5" : "MQTT 3.1.1";
-    connect_timer_ = loop_.add_timer(Clock::now() + options.connect_timeout, [this] {
-        connect_timer_.reset();
-        on_connect_timeout();
-    });
+    arm_connect_timer();
     open_connection();
 }
 
@@ -175,13 +179,12 @@ void NativeClient::on_connect_timeout() {
     connection_->close();
     if (outage_) return schedule_reconnect(fmt::format("no CONNACK within {} ms", ms));
     if (state == State::Resolving)
-        return fail(broker_error(ErrorKind::Unreachable, options_.host, options_.port,
-                                 fmt::format("host name did not resolve within {} ms", ms)));
+        return fail(error(ErrorKind::Unreachable,
+                          fmt::format("host name did not resolve within {} ms", ms)));
     if (state == State::Connecting)
-        return fail(broker_error(ErrorKind::Unreachable, options_.host, options_.port,
-                                 fmt::format("unreachable (no answer within {} ms)", ms)));
-    fail(broker_error(ErrorKind::Unreachable, options_.host, options_.port,
-                      fmt::format("no CONNACK within {} ms", ms)));
+        return fail(
+            error(ErrorKind::Unreachable, fmt::format("unreachable (no answer within {} ms)", ms)));
+    fail(error(ErrorKind::Unreachable, fmt::format("no CONNACK within {} ms", ms)));
 }
 
 bool NativeClient::fall_back_to_v311() {
@@ -211,8 +214,7 @@ void NativeClient::on_connack(const protocol::Connack& c) {
         return fail(connack_refusal(options_.host, options_.port, options_.username, reason));
     }
     connected_ = true;
-    if (connect_timer_) loop_.cancel(*connect_timer_);
-    connect_timer_.reset();
+    cancel(connect_timer_);
     arm_keepalive();
     if (outage_) end_outage(c);
 }
@@ -235,10 +237,8 @@ bool NativeClient::retryable(ReasonCode refusal) const {
 
 void NativeClient::begin_outage(const std::string& cause) {
     connected_ = false;
-    for (auto* timer : {&connect_timer_, &keepalive_timer_}) {
-        if (*timer) loop_.cancel(**timer);
-        timer->reset();
-    }
+    cancel(connect_timer_);
+    cancel(keepalive_timer_);
     outage_ = Outage{Clock::now(), cause, 0};
     qos0_unwritten_ = 0;  // lost with the socket: at most once, never confirmed
     schedule_reconnect(cause);
@@ -247,8 +247,8 @@ void NativeClient::begin_outage(const std::string& cause) {
 void NativeClient::schedule_reconnect(const std::string& last_error) {
     const auto now = Clock::now();
     if (now - outage_->since >= options_.give_up_after)
-        return fail(broker_error(
-            ErrorKind::ConnectionLost, options_.host, options_.port,
+        return fail(error(
+            ErrorKind::ConnectionLost,
             fmt::format("connection lost: {}; gave up after {:.1f} s without the broker (last "
                         "attempt: {})",
                         outage_->cause, std::chrono::duration<double>(now - outage_->since).count(),
@@ -261,10 +261,7 @@ void NativeClient::schedule_reconnect(const std::string& last_error) {
     retry_timer_ = loop_.add_timer(now + pause, [this] {
         retry_timer_.reset();
         ++outage_->attempts;
-        connect_timer_ = loop_.add_timer(Clock::now() + options_.connect_timeout, [this] {
-            connect_timer_.reset();
-            on_connect_timeout();
-        });
+        arm_connect_timer();
         open_connection();
     });
 }
@@ -285,22 +282,20 @@ void NativeClient::end_outage(const protocol::Connack& c) {
 void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason) {
     const std::string why = !disconnect_reason_.empty() ? disconnect_reason_ : reason;
     if (outage_) {  // a reconnect attempt failed
-        if (connect_timer_) loop_.cancel(*connect_timer_);
-        connect_timer_.reset();
+        cancel(connect_timer_);
         return schedule_reconnect(why);
     }
-    if (connected_) {
-        if (options_.give_up_after.count() > 0) return begin_outage(why);
-        connected_ = false;
-        return fail(broker_error(ErrorKind::ConnectionLost, options_.host, options_.port,
-                                 "connection lost: " + why));
-    }
+    if (connected_) return lose_connection(why);
     // Closed after the TCP connect but before any CONNACK: a 3.1.1-only broker's answer to 5.
     if (kind == ErrorKind::ConnectionLost && fall_back_to_v311()) return;
     if (kind == ErrorKind::ConnectionLost)
-        return fail(broker_error(ErrorKind::Protocol, options_.host, options_.port,
-                                 "connection closed before CONNACK: " + why));
-    fail(broker_error(kind, options_.host, options_.port, why));
+        return fail(error(ErrorKind::Protocol, "connection closed before CONNACK: " + why));
+    fail(error(kind, why));
+}
+
+void NativeClient::lose_connection(const std::string& why) {
+    if (options_.give_up_after.count() > 0) return begin_outage(why);
+    fail(error(ErrorKind::ConnectionLost, "connection lost: " + why));
 }
 
 void NativeClient::fail(Error error) {
@@ -318,22 +313,28 @@ void NativeClient::arm_keepalive() {
         if (auto failure = session_->tick(Clock::now())) {
             connection_->flush();  // the session's DISCONNECT
             connection_->close();
-            const std::string why = "keepalive: " + failure->message;
-            if (options_.give_up_after.count() > 0) return begin_outage(why);
-            return fail(broker_error(ErrorKind::ConnectionLost, options_.host, options_.port,
-                                     "connection lost: " + why));
+            return lose_connection("keepalive: " + failure->message);
         }
         connection_->flush();
         arm_keepalive();  // at the session's next deadline (later if we sent since)
     });
 }
 
+void NativeClient::arm_connect_timer() {
+    connect_timer_ = loop_.add_timer(Clock::now() + options_.connect_timeout, [this] {
+        connect_timer_.reset();
+        on_connect_timeout();
+    });
+}
+
+void NativeClient::cancel(std::optional<net::EventLoop::TimerId>& timer) {
+    if (timer) loop_.cancel(*timer);
+    timer.reset();
+}
+
 void NativeClient::cancel_timers() {
-    for (auto* timer :
-         {&connect_timer_, &keepalive_timer_, &posted_, &retry_timer_, &flush_timer_}) {
-        if (*timer) loop_.cancel(**timer);
-        timer->reset();
-    }
+    for (auto* timer : {&connect_timer_, &keepalive_timer_, &posted_, &retry_timer_, &flush_timer_})
+        cancel(*timer);
 }
 
 void NativeClient::on_suback(const protocol::Suback& s) {
@@ -393,10 +394,7 @@ std::size_t NativeClient::flush_and_confirm_qos0() {
 
 void NativeClient::poll(std::chrono::milliseconds timeout) {
     throw_if_failed();
-    if (flush_timer_) {  // flushed right here instead; a due timer would cut the wait short
-        loop_.cancel(*flush_timer_);
-        flush_timer_.reset();
-    }
+    cancel(flush_timer_);  // flushed right here instead; a due timer would cut the wait short
     // Writing freed room in the window (QoS 0): let the caller publish on without waiting.
     const auto wait = flush_and_confirm_qos0() > 0 ? std::chrono::milliseconds(0) : timeout;
     loop_.run_once(wait);
