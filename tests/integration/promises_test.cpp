@@ -3,17 +3,14 @@
 // connects, the idle timeout, the interrupted summary, the thresholds end to end, the progress
 // and quiet flags, and that --rate holds.
 
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <thread>
 
 #include "pair.hpp"
+#include "scripted_peer.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/run_summary.hpp"
 
@@ -22,50 +19,14 @@ namespace {
 
 // A broker that accepts the connection and then never acknowledges a message: a CONNACK for
 // MQTT 5 (accepted, no properties), then it reads and discards until the client goes.
-class SilentBroker {
-  public:
-    SilentBroker() {
-        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        if (::bind(listener_, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
-            ::listen(listener_, 4) != 0 ||
-            ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-            throw std::runtime_error("cannot listen");
-        port_ = ntohs(a.sin_port);
-        thread_ = std::thread([this] {
-            pollfd p{listener_, POLLIN, 0};
-            if (::poll(&p, 1, 30'000) != 1) return;
-            const int fd = ::accept(listener_, nullptr, nullptr);
-            char buf[65536];
-            bool answered = false;
-            for (;;) {
-                pollfd q{fd, POLLIN, 0};
-                if (::poll(&q, 1, 30'000) != 1) break;
-                if (::recv(fd, buf, sizeof buf, 0) <= 0) break;
-                if (!answered) {  // the first bytes are the CONNECT
-                    static constexpr char kConnack[] = {0x20, 0x03, 0x00, 0x00, 0x00};
-                    ::send(fd, kConnack, sizeof kConnack, MSG_NOSIGNAL);
-                    answered = true;
-                }
-            }
-            ::close(fd);
-        });
-    }
-    ~SilentBroker() {
-        thread_.join();
-        ::close(listener_);
-    }
-    SilentBroker(const SilentBroker&) = delete;  // owns the thread and the socket
-    SilentBroker& operator=(const SilentBroker&) = delete;
-    std::string port() const { return std::to_string(port_); }
-
-  private:
-    int listener_{-1};
-    std::uint16_t port_{0};
-    std::thread thread_;
+struct SilentBroker {
+    testing_support::ScriptedListener listener{
+        1, [](int fd, int) {
+            testing_support::read_packet(fd, mqtt::protocol::Version::V5);  // CONNECT
+            testing_support::write_bytes(fd, std::string_view("\x20\x03\x00\x00\x00", 5));
+            testing_support::discard_until_closed(fd);
+        }};
+    std::string port() const { return std::to_string(listener.port()); }
 };
 
 TEST(PublisherVerdict, ConfirmationsOutlastingTheDrainTimeoutAreUnconfirmedExitOne) {

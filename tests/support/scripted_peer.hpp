@@ -59,6 +59,16 @@ inline std::optional<mqtt::protocol::Packet> read_packet(int fd, mqtt::protocol:
     }
 }
 
+// Reads and discards what the peer sends until it closes (or is silent for 30 s): a broker that
+// takes everything and answers nothing.
+inline void discard_until_closed(int fd) {
+    char buf[65536];
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 30'000) != 1 || ::recv(fd, buf, sizeof buf, 0) <= 0) return;
+    }
+}
+
 inline void write_bytes(int fd, std::string_view bytes) {
     while (!bytes.empty()) {
         const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);

@@ -54,9 +54,9 @@ class ScriptedBroker {
         return packets;
     }
     // Opens the connection, answers its CONNECT with `connack`, and clears what was sent.
-    void connect(const Connack& connack = {}) {
-        session_.connection_opened(Clock::now());
-        reply(connack);
+    void connect(const Connack& connack = {}, Clock::time_point at = Clock::now()) {
+        session_.connection_opened(at);
+        reply(connack, at);
         take_sent();
     }
     Session::FeedResult reply(const Packet& p, Clock::time_point now = Clock::now()) {
@@ -215,9 +215,7 @@ TEST(Session, KeepaliveSendsPingreqAndFailsWithoutPingresp) {
     Session s(c, rec);
     ScriptedBroker broker(s);
     const auto t0 = Clock::now();
-    s.connection_opened(t0);
-    broker.reply(Connack{}, t0);
-    broker.take_sent();
+    broker.connect({}, t0);
     EXPECT_FALSE(s.tick(t0 + 9s));
     EXPECT_TRUE(broker.take_sent().empty());
     EXPECT_FALSE(s.tick(t0 + 10s));
@@ -238,9 +236,7 @@ TEST(Session, ABrokerThatStopsAnsweringWhileWePublishIsGoneAfterOneAndAHalfInter
     Session s(c, rec);
     ScriptedBroker broker(s);
     const auto t0 = Clock::now();
-    s.connection_opened(t0);
-    broker.reply(Connack{}, t0);
-    broker.take_sent();
+    broker.connect({}, t0);
     for (int i = 1; i <= 9; ++i) {
         ASSERT_TRUE(s.publish("t", "x", 1, false, t0 + std::chrono::seconds(i)));
         EXPECT_FALSE(s.tick(t0 + std::chrono::seconds(i)));
@@ -265,9 +261,7 @@ TEST(Session, AnAnswerFromTheBrokerKeepsTheConnectionAlive) {
     Session s(c, rec);
     ScriptedBroker broker(s);
     const auto t0 = Clock::now();
-    s.connection_opened(t0);
-    broker.reply(Connack{}, t0);
-    broker.take_sent();
+    broker.connect({}, t0);
     EXPECT_FALSE(s.tick(t0 + 10s));  // PINGREQ
     broker.reply(Pingresp{}, t0 + 11s);
     EXPECT_FALSE(s.tick(t0 + 16s)) << "heard at 11 s: the limit is now 26 s";
