@@ -126,6 +126,10 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
     std::size_t connects{0}, publishes{0}, disconnects{0}, resent{0};
     // The script: the first connection is closed, unacknowledged, after this many PUBLISHes.
     std::size_t drop_first_connection_after{0};
+    // The script: the first connection answers its first PUBLISH with these bytes instead of a
+    // PUBACK (a misbehaving broker), and closes after them if asked to.
+    std::string first_answer;
+    bool close_after_first_answer{false};
 
     void on_ready(bool, bool, bool) override {
         for (;;) {
@@ -172,6 +176,12 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
                     if (broker.connects == 1 && broker.drop_first_connection_after != 0 &&
                         broker.publishes >= broker.drop_first_connection_after)
                         return close();
+                    if (broker.connects == 1 && broker.publishes == 1 &&
+                        !broker.first_answer.empty()) {
+                        write_bytes(fd.get(), broker.first_answer);
+                        if (broker.close_after_first_answer) return close();
+                        continue;
+                    }
                     if (p->qos == 1)
                         mqtt::protocol::encode(
                             mqtt::protocol::Ack{

@@ -258,6 +258,53 @@ TEST(NativeClient, ReconnectsAfterALostConnectionAndResendsTheUnconfirmedWithDup
     EXPECT_FALSE(reconnections[0].session_present) << "the scripted broker keeps no sessions";
 }
 
+struct Misbehaviour {
+    const char* name;
+    std::string answer;  // to the first PUBLISH, instead of its PUBACK
+    bool then_close;
+    const char* named_rule;  // what the reconnect's cause must say
+};
+
+class MisbehavingBroker : public testing::TestWithParam<Misbehaviour> {};
+
+TEST_P(MisbehavingBroker, ClosesWithTheRuleBrokenReconnectsAndTheMessageIsConfirmed) {
+    net::EventLoop loop;
+    LoopBroker broker(loop);
+    broker.first_answer = GetParam().answer;
+    broker.close_after_first_answer = GetParam().then_close;
+    auto client = make_native_client(loop);
+    std::vector<Reconnection> reconnections;
+    std::size_t confirmed = 0;
+    client->on_reconnected([&](const Reconnection& r) { reconnections.push_back(r); });
+    client->on_confirmed([&](const Confirmation& c) { confirmed += c.accepted() ? 1 : 0; });
+    client->start_connect(reconnecting(broker.port()));
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    ASSERT_TRUE(client->publish("t", "m", QoS::AtLeastOnce));
+    ASSERT_TRUE(run_until(loop, [&] {
+        client->poll(0ms);  // throws if the client gave up
+        return confirmed == 1;
+    }));
+    EXPECT_EQ(broker.connects, 2u);
+    EXPECT_EQ(broker.resent, 1u) << "the unconfirmed message again, with DUP";
+    ASSERT_EQ(reconnections.size(), 1u);
+    EXPECT_NE(reconnections[0].cause.find(GetParam().named_rule), std::string::npos)
+        << reconnections[0].cause;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    NativeClient, MisbehavingBroker,
+    testing::Values(Misbehaviour{"PubackForAnUnknownPacketId", std::string("\x40\x02\x03\xe7", 4),
+                                 false, "PUBACK for packet identifier 999, which is not in flight"},
+                    Misbehaviour{"GarbageBytes", std::string("\x00\x00\xff\xff", 4), false,
+                                 "reserved packet type 0"},
+                    Misbehaviour{"TruncatedPacket", std::string("\x40\x02\x00", 3), true,
+                                 "in the middle of a packet (3 bytes of a truncated packet)"},
+                    Misbehaviour{"OversizedLength", std::string("\x30\xff\xff\xff\xff\x01", 6),
+                                 false, "remaining length longer than 4 bytes"},
+                    Misbehaviour{"SecondConnack", std::string("\x20\x03\x00\x00\x00", 5), false,
+                                 "second CONNACK"}),
+    [](const testing::TestParamInfo<Misbehaviour>& p) { return p.param.name; });
+
 TEST(NativeClient, PublishWaitsWhileReconnecting) {
     net::EventLoop loop;
     LoopBroker broker(loop);

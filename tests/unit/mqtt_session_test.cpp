@@ -322,6 +322,25 @@ TEST(Session, MalformedBytesFromTheBrokerFailTheConnection) {
     EXPECT_EQ(std::get<Disconnect>(sent[0]).reason, 0x81);
 }
 
+TEST(Session, AnAcknowledgementOfNothingInFlightIsAProtocolError) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    broker.connect();
+    ASSERT_TRUE(s.publish("t", "1", 1, false, Clock::now()));
+    broker.take_sent();
+    std::string puback;
+    encode(Ack{PacketType::Puback, 999, 0, {}}, Version::V5, puback);
+    const auto r = s.feed(puback, Clock::now());
+    ASSERT_TRUE(r.failure);
+    EXPECT_EQ(r.failure->reason, ReasonCode::ProtocolError);
+    EXPECT_EQ(r.failure->message,
+              "PUBACK for packet identifier 999, which is not in flight (4.3: one "
+              "acknowledgement per PUBLISH)");
+    EXPECT_TRUE(rec.confirmed.empty()) << "no message is confirmed by a guess";
+    EXPECT_EQ(s.in_flight(), 1u) << "kept for the resend on the next connection";
+}
+
 TEST(Session, PacketIdentifiersSkipThoseInUseAcrossTheWrap) {
     Recorder rec;
     Session s(config(65535), rec);

@@ -153,7 +153,7 @@ void Connection::read_available() {
         if (in.size() - used < kReadChunk) in.resize(in.size() * 2);  // a packet larger than it
         const std::size_t space = in.size() - used;
         const ssize_t n = ::recv(fd_.get(), in.data() + used, space, 0);
-        if (n == 0) return fail(ErrorKind::ConnectionLost, "connection closed by the broker");
+        if (n == 0) return fail(ErrorKind::ConnectionLost, closed_by_broker(used));
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -177,6 +177,12 @@ void Connection::read_available() {
     partial_.assign(in.data(), used);
 }
 
+std::string Connection::closed_by_broker(std::size_t unfinished_bytes) {
+    if (unfinished_bytes == 0) return "connection closed by the broker";
+    return "connection closed by the broker in the middle of a packet (" +
+           std::to_string(unfinished_bytes) + " bytes of a truncated packet)";
+}
+
 void Connection::on_ready(bool readable, bool writable, bool hangup) {
     if (state_ == State::Connecting) {
         if (writable || hangup) on_connect_finished();
@@ -186,7 +192,7 @@ void Connection::on_ready(bool readable, bool writable, bool hangup) {
     if (readable || hangup) read_available();
     if (state_ == State::Open && (writable || !session_.outbox().empty())) flush();
     if (state_ == State::Open && hangup && !readable)
-        fail(ErrorKind::ConnectionLost, "connection closed by the broker");
+        fail(ErrorKind::ConnectionLost, closed_by_broker(partial_.size()));
 }
 
 }  // namespace mqtt::net

@@ -62,6 +62,7 @@ class Connection final : public EventLoop::Watcher {
     void try_next_address();
     void on_connect_finished();
     void read_available();
+    static std::string closed_by_broker(std::size_t unfinished_bytes);
     // Closes and tells the owner why (deferred to a timer when inside open()).
     void fail(ErrorKind kind, const std::string& reason);
     void fail_later(ErrorKind kind, std::string reason);

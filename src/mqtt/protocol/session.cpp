@@ -151,6 +151,21 @@ std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::tim
     return protocol_error("the broker sent a packet only clients send");
 }
 
+namespace {
+std::string ack_name(PacketType type) {
+    switch (type) {
+        case PacketType::Puback:
+            return "PUBACK";
+        case PacketType::Pubrec:
+            return "PUBREC";
+        case PacketType::Pubcomp:
+            return "PUBCOMP";
+        default:
+            return "acknowledgement";
+    }
+}
+}  // namespace
+
 std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_point now) {
     if (ack.type == PacketType::Pubrel) {
         // Our incoming QoS 2 flow ends: forget the identifier, answer PUBCOMP.
@@ -160,8 +175,13 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
         return std::nullopt;
     }
     if (ack.packet_id >= outgoing_.size() || !outgoing_[ack.packet_id].in_use) {
-        // A late acknowledgement of a message already confirmed (after a resend): harmless.
-        return std::nullopt;
+        // We resend only on a new connection, so each PUBLISH of this connection gets exactly
+        // one acknowledgement: anything else is a broker bug, and guessing which message it
+        // meant could confirm one the broker never got.
+        return Failure{ReasonCode::ProtocolError,
+                       ack_name(ack.type) + " for packet identifier " +
+                           std::to_string(ack.packet_id) +
+                           ", which is not in flight (4.3: one acknowledgement per PUBLISH)"};
     }
     Outgoing& out = outgoing_[ack.packet_id];
     const bool expected = (ack.type == PacketType::Puback && out.qos == 1) ||
