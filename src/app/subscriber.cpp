@@ -4,6 +4,7 @@
 #include "app/output_file.hpp"
 #include "app/signals.hpp"
 #include "app/subscriber_run.hpp"
+#include "app/subscriber_state.hpp"
 #include "report/html_report.hpp"
 
 namespace app {
@@ -18,8 +19,27 @@ int run_subscriber(const SubscriberOptions& o) {
         if (!file->prepare()) return kUsageError;
 
     ProgressLine progress(kProgram, !o.output.quiet);
-    const auto client = mqtt::make_client(o.engine);
-    SubscriberRun run(o, *client, progress, stop_requested);
+    std::optional<SubscriberState> state;
+    SubscriberOptions options = o;
+    try {
+        if (!o.state_dir.empty()) {
+            state.emplace(o.state_dir, o.client_id_given ? o.connect.client_id : "");
+            options.connect.client_id = state->client_id();
+        }
+    } catch (const state::StateError& e) {
+        print_error(kProgram, e.what());
+        return kUsageError;
+    }
+    const auto client = mqtt::make_client(options.engine);
+    SubscriberRun run(options, *client, progress, stop_requested);
+    if (state) {
+        try {
+            run.keep_state(*state);
+        } catch (const state::StateError& e) {
+            print_error(kProgram, e.what());
+            return kUsageError;
+        }
+    }
     const int status = run.run();
     const nlohmann::json report = run.report();
     report_file.write(report.dump(2) + "\n");

@@ -24,6 +24,8 @@ struct SubscriberOptions {
     telemetry::Thresholds thresholds;
     std::string csv_file;   // --csv: the per-second timeline
     std::string html_file;  // --html: a self-contained HTML report
+    std::string state_dir;  // --state-dir: survive our own crash (app/subscriber_state.hpp)
+    bool client_id_given{false};  // --id; else the state directory's or a generated one
 };
 
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args);

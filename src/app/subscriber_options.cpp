@@ -41,6 +41,9 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
     cli.add_option("--max-p99-ms", o.thresholds.max_p99_ms,
                    "Fail when the end-to-end p99 latency is higher (ms)")
         ->check(CLI::Range(0.0, 1e9));
+    cli.add_option("--state-dir", o.state_dir,
+                   "Keep the ledger in DIR, durable before each PUBACK: killed and started again "
+                   "with the same arguments, the subscriber continues the same run");
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");
     add_output_flags(cli, o.output);
@@ -62,9 +65,18 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
             for (const std::string& t : s.topics)
                 if (t.empty()) return std::string("--topic must not be empty");
             if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
+            if (!s.state_dir.empty() && s.connect.clean_session)
+                return std::string("--state-dir needs --session persistent: a clean session "
+                                   "loses what the broker queued while we were away");
+            if (!s.state_dir.empty() && s.engine != mqtt::Engine::Native)
+                return std::string("--state-dir needs --client native: libmosquitto sends the "
+                                   "PUBACK before the program has the message");
             return std::nullopt;
         });
-    if (parsed.options) apply_session_defaults(parsed.options->connect, "mqtt_subscriber");
+    if (parsed.options) {
+        parsed.options->client_id_given = !parsed.options->connect.client_id.empty();
+        apply_session_defaults(parsed.options->connect, "mqtt_subscriber");
+    }
     return parsed;
 }
 

@@ -42,14 +42,33 @@ SubscriberRun::SubscriberRun(const SubscriberOptions& options, mqtt::Client& cli
     client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
 }
 
+void SubscriberRun::keep_state(SubscriberState& state) {
+    state_ = &state;
+    if (state.resuming()) {
+        const std::uint64_t replayed = state.restore(verifier_);
+        const telemetry::LedgerTotals t = verifier_.ledger().totals();
+        progress_.info(fmt::format("resuming from {} records in the state directory: received {}, "
+                                   "unique {}, {} run summaries",
+                                   replayed, t.received, t.unique, verifier_.summaries().size()));
+    }
+    verifier_.log_to(state);
+    // Durable before the batch's PUBACKs leave: a crash never falls between the two.
+    client_.on_batch_end([this] { state_->commit(verifier_); });
+}
+
 int SubscriberRun::run() {
     if (auto end = guarded(EndReason::BrokerError, [this] { connect_and_subscribe(); }))
         return finish(*end);
-    if (auto end = guarded(EndReason::ConnectionLost, [this] { receive(); })) {
-        client_.disconnect();
-        return finish(*end);
+    if (auto end = guarded(EndReason::ConnectionLost, [this] { receive(); })) end_ = *end;
+    // With a state directory, a run that is not over keeps its broker session for the next
+    // process: what is published meanwhile waits there.
+    const bool over = end_.reason == EndReason::Complete || end_.reason == EndReason::Count;
+    client_.disconnect(state_ != nullptr && !over ? mqtt::Client::SessionAfter::Keep
+                                                  : mqtt::Client::SessionAfter::End);
+    if (state_ != nullptr) {
+        if (auto failed = guarded(EndReason::LocalError, [&] { state_->close(verifier_, over); }))
+            end_ = *failed;
     }
-    client_.disconnect();
     return finish(end_);
 }
 
@@ -97,8 +116,7 @@ void SubscriberRun::handle_control(const mqtt::Message& m) {
     const auto decoded = telemetry::decode_run_summary(m.payload);
     if (!decoded.summary) return verifier_.record_malformed(m.topic, decoded.error);
     const telemetry::RunSummary& s = *decoded.summary;
-    verifier_.expect(s);
-    summaries_.push_back(s.run);
+    verifier_.expect(s, m.payload);
     progress_.info(fmt::format("run summary of run {}: {} published, {} confirmed{}", s.run,
                                s.published, s.confirmed,
                                s.interrupted ? " (publisher interrupted)" : ""));
@@ -109,11 +127,11 @@ std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
     if (stop_requested_()) return EndReason::Interrupted;
     const telemetry::DeliveryLedger& ledger = verifier_.ledger();
     if (options_.count && ledger.unique() >= *options_.count) return EndReason::Count;
-    if (!summaries_.empty() && ledger.complete()) return EndReason::Complete;
+    if (!verifier_.summaries().empty() && ledger.complete()) return EndReason::Complete;
     // Idle since the last message (or the summary), or since we became ready; time without a
     // broker (reconnecting) is an outage, not idleness.
     if (!client_.connected()) last_message_ = ready_at_ = now;
-    const bool heard = first_message_ || !summaries_.empty();
+    const bool heard = first_message_ || !verifier_.summaries().empty();
     const auto last_activity = heard ? std::max(ready_at_, last_message_) : ready_at_;
     if (now - last_activity >= std::chrono::duration<double>(options_.idle_timeout_s))
         return EndReason::IdleTimeout;
@@ -234,7 +252,7 @@ nlohmann::json SubscriberRun::report() const {
         {"malformed_examples", verifier_.malformed_examples()},
         {"corrupt_examples", verifier_.corrupt_examples()},
         {"gaps", gap_list},
-        {"summaries", summaries_},
+        {"summaries", verifier_.summaries()},
         {"latency_us", telemetry::latency_summary(verifier_.latency(), true)},
         {"timeline", telemetry::to_json(timeline_.rows())},
         {"thresholds", thresholds},

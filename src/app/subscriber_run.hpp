@@ -17,6 +17,7 @@
 #include "app/reconnect_log.hpp"
 #include "app/run_end.hpp"
 #include "app/subscriber.hpp"
+#include "app/subscriber_state.hpp"
 #include "app/verifier.hpp"
 #include "mqtt/client.hpp"
 #include "telemetry/report.hpp"
@@ -35,6 +36,9 @@ class SubscriberRun {
 
     // Another consumer of every telemetry message, after the verifier. Must outlive the run.
     void add_sink(MessageSink& sink) { sinks_.push_back(&sink); }
+    // Keeps the verifier's state in `state` (--state-dir), after loading what an earlier process
+    // of this run left there. Must outlive the run. Throws state::StateError.
+    void keep_state(SubscriberState& state);
 
     // The whole run; prints the verdict and returns the exit status. Never throws.
     int run();
@@ -71,12 +75,12 @@ class SubscriberRun {
     std::vector<MessageSink*> sinks_{&verifier_};
     telemetry::Timeline<telemetry::SubscriberSecond> timeline_;
     ReconnectLog reconnects_;
-    std::vector<std::string> summaries_;                             // run ids summarised
     std::map<std::string, telemetry::RunProgress> progress_by_run_;  // latest of each publisher
     std::optional<Clock::time_point> first_message_;
     Clock::time_point last_message_{};
     Clock::time_point ready_at_{};
     std::uint64_t next_progress_;
+    SubscriberState* state_{nullptr};
     RunEnd end_;
     int exit_status_{0};
     bool verified_{false};

@@ -1,33 +1,99 @@
 #include "app/verifier.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+
+#include "telemetry/run_summary.hpp"
 
 namespace app {
 
 void Verifier::accept(const Delivery& d) {
     const telemetry::DecodedReading& decoded = d.decoded;
+    Fact fact;
     if (decoded.problem == telemetry::DecodeProblem::Corrupt) {
-        // Neither corrupt nor malformed counts as delivered: the sequence number stays missing
-        // until an intact copy arrives.
-        ledger_.record_corrupt();
-        return note(corrupt_examples_, d.topic, decoded.error);
+        fact.kind = Fact::Kind::Corrupt;
+        fact.topic = d.topic;
+        fact.reason = decoded.error;
+    } else if (!decoded.reading) {
+        fact.kind = Fact::Kind::Malformed;
+        fact.topic = d.topic;
+        fact.reason = decoded.error;
+    } else {
+        const telemetry::Reading& r = *decoded.reading;
+        fact.run = r.run;
+        fact.device = r.device;
+        fact.seq = r.seq;
+        // End to end: from the (scheduled) send time in the payload to arrival here.
+        fact.latency_us = d.arrived_epoch_us - r.ts_us;
     }
-    if (!decoded.reading) {
-        ledger_.record_malformed();
-        return note(malformed_examples_, d.topic, decoded.error);
-    }
-    const telemetry::Reading& r = *decoded.reading;
-    if (ledger_.record(r.run, r.device, r.seq) == telemetry::SequenceLedger::Outcome::Duplicate)
-        return;
-    // End to end: from the (scheduled) send time in the payload to arrival here.
-    const std::int64_t latency = d.arrived_epoch_us - r.ts_us;
-    latency_.record(latency);
-    latency_second_.record(latency);
+    if (log_ != nullptr) log_->append(fact);
+    apply(fact);
 }
 
-void Verifier::record_malformed(std::string_view topic, const std::string& reason) {
-    ledger_.record_malformed();
-    note(malformed_examples_, topic, reason);
+void Verifier::expect(const telemetry::RunSummary& summary, std::string_view payload) {
+    if (log_ != nullptr) {
+        Fact fact;
+        fact.kind = Fact::Kind::Summary;
+        fact.payload = payload;
+        log_->append(fact);
+    }
+    ledger_.expect(summary);
+    summaries_.push_back(summary.run);
+}
+
+void Verifier::record_malformed(std::string_view topic, std::string_view reason) {
+    Fact fact;
+    fact.kind = Fact::Kind::Malformed;
+    fact.topic = topic;
+    fact.reason = reason;
+    if (log_ != nullptr) log_->append(fact);
+    apply(fact);
+}
+
+void Verifier::replay(const Fact& fact) {
+    if (fact.kind != Fact::Kind::Summary) return apply(fact);
+    const auto decoded = telemetry::decode_run_summary(fact.payload);
+    if (!decoded.summary) throw std::invalid_argument("a saved run summary: " + decoded.error);
+    ledger_.expect(*decoded.summary);
+    summaries_.push_back(decoded.summary->run);
+}
+
+void Verifier::apply(const Fact& fact) {
+    switch (fact.kind) {
+        case Fact::Kind::Reading:
+            if (ledger_.record(fact.run, fact.device, fact.seq) ==
+                telemetry::SequenceLedger::Outcome::Duplicate)
+                return;
+            latency_.record(fact.latency_us);
+            latency_second_.record(fact.latency_us);
+            return;
+        case Fact::Kind::Corrupt:
+            // Neither corrupt nor malformed counts as delivered: the sequence number stays
+            // missing until an intact copy arrives.
+            ledger_.record_corrupt();
+            return note(corrupt_examples_, fact.topic, fact.reason);
+        case Fact::Kind::Malformed:
+            ledger_.record_malformed();
+            return note(malformed_examples_, fact.topic, fact.reason);
+        case Fact::Kind::Summary:
+            return;  // expect() and replay() decode it
+    }
+}
+
+nlohmann::json Verifier::state() const {
+    return {{"ledger", ledger_.state()},
+            {"latency", latency_.state()},
+            {"malformed_examples", malformed_examples_},
+            {"corrupt_examples", corrupt_examples_},
+            {"summaries", summaries_}};
+}
+
+void Verifier::restore(const nlohmann::json& state) {
+    ledger_ = telemetry::DeliveryLedger::from_state(state.at("ledger"));
+    latency_ = telemetry::LatencyHistogram::from_state(state.at("latency"));
+    malformed_examples_ = state.at("malformed_examples").get<std::vector<std::string>>();
+    corrupt_examples_ = state.at("corrupt_examples").get<std::vector<std::string>>();
+    summaries_ = state.at("summaries").get<std::vector<std::string>>();
 }
 
 telemetry::LedgerTotals Verifier::totals(std::optional<std::uint64_t> count) const {
@@ -46,8 +112,9 @@ telemetry::LatencyHistogram Verifier::take_second_latency() {
 }
 
 void Verifier::note(std::vector<std::string>& examples, std::string_view topic,
-                    const std::string& reason) {
-    if (examples.size() < kExamples) examples.push_back(std::string(topic) + ": " + reason);
+                    std::string_view reason) {
+    if (examples.size() < kExamples)
+        examples.push_back(std::string(topic) + ": " + std::string(reason));
 }
 
 }  // namespace app

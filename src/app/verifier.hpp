@@ -1,11 +1,16 @@
 #pragma once
 // The first sink of every subscriber: the per-device ledger (missing, duplicate, out of order,
-// malformed, corrupt), end-to-end latency, and the first few reasons of bad messages.
+// malformed, corrupt), end-to-end latency, the first few reasons of bad messages, and the run
+// summaries. Everything it learns from a message is one Fact; a FactLog (the crash-safe state
+// of --state-dir) sees every fact, and replaying the facts rebuilds the verifier.
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "app/message_sink.hpp"
 #include "telemetry/latency_histogram.hpp"
@@ -13,15 +18,41 @@
 
 namespace app {
 
+// What one message told the verifier. Views valid only during the call that takes it.
+struct Fact {
+    enum class Kind : char { Reading = 'r', Malformed = 'm', Corrupt = 'c', Summary = 's' };
+    Kind kind{Kind::Reading};
+    std::string_view run{}, device{};  // Reading
+    std::uint64_t seq{0};
+    std::int64_t latency_us{0};
+    std::string_view topic{}, reason{};  // Malformed, Corrupt
+    std::string_view payload{};          // Summary: the run summary as published
+};
+
+class FactLog {
+  public:
+    virtual ~FactLog() = default;
+    virtual void append(const Fact& fact) = 0;
+};
+
 class Verifier final : public MessageSink {
   public:
     static constexpr std::size_t kExamples = 5;
 
     void accept(const Delivery& delivery) override;
-    // A run summary: what that run published, so loss at its end shows too.
-    void expect(const telemetry::RunSummary& summary) { ledger_.expect(summary); }
+    // A run summary (its payload, decoded): what that run published, so loss at its end shows.
+    void expect(const telemetry::RunSummary& summary, std::string_view payload);
     // A control message that could not be decoded.
-    void record_malformed(std::string_view topic, const std::string& reason);
+    void record_malformed(std::string_view topic, std::string_view reason);
+
+    // Every fact from now on also goes to `log`, which must outlive the verifier.
+    void log_to(FactLog& log) { log_ = &log; }
+    // Applies a fact read back from a log (not logged again). Throws std::invalid_argument for
+    // a summary that does not decode.
+    void replay(const Fact& fact);
+    // Everything it holds, to save; restore() throws on a damaged state.
+    nlohmann::json state() const;
+    void restore(const nlohmann::json& state);
 
     // Totals, with the messages a --count promised but never delivered counted as missing.
     telemetry::LedgerTotals totals(std::optional<std::uint64_t> count = std::nullopt) const;
@@ -31,16 +62,20 @@ class Verifier final : public MessageSink {
     telemetry::LatencyHistogram take_second_latency();
     const std::vector<std::string>& malformed_examples() const { return malformed_examples_; }
     const std::vector<std::string>& corrupt_examples() const { return corrupt_examples_; }
+    const std::vector<std::string>& summaries() const { return summaries_; }  // run ids
 
   private:
+    void apply(const Fact& fact);
     static void note(std::vector<std::string>& examples, std::string_view topic,
-                     const std::string& reason);
+                     std::string_view reason);
 
     telemetry::DeliveryLedger ledger_;
     telemetry::LatencyHistogram latency_;         // end to end, whole run
     telemetry::LatencyHistogram latency_second_;  // end to end, current second
     std::vector<std::string> malformed_examples_;
     std::vector<std::string> corrupt_examples_;
+    std::vector<std::string> summaries_;
+    FactLog* log_{nullptr};
 };
 
 }  // namespace app

@@ -91,6 +91,7 @@ class Client {
     using MessageHandler = std::function<void(const Message&)>;
     using ConfirmHandler = std::function<void(const Confirmation&)>;
     using ReconnectHandler = std::function<void(const Reconnection&)>;
+    using BatchHandler = std::function<void()>;
 
     Client() = default;
     virtual ~Client() = default;
@@ -120,8 +121,13 @@ class Client {
     virtual std::size_t window() const = 0;
     // The protocol in use once connected, e.g. "MQTT 5" or "MQTT 3.1.1 (the broker refused 5)".
     virtual std::string protocol_description() const = 0;
-    // Sends DISCONNECT and closes the connection. Never throws.
-    virtual void disconnect() noexcept = 0;
+    // Sends DISCONNECT and closes the connection. A persistent MQTT 5 session ends with it
+    // (Session Expiry 0) unless kept for a later process to resume. Never throws.
+    enum class SessionAfter { End, Keep };
+    virtual void disconnect(SessionAfter after) noexcept = 0;
+    void disconnect() noexcept { disconnect(SessionAfter::End); }
+    // Whether on_batch_end holds back acknowledgements (see there).
+    virtual bool acknowledges_after_batch_end() const { return false; }
 
     // --- Blocking helpers for a program with one client: they poll() until done.
 
@@ -133,6 +139,10 @@ class Client {
     void on_message(MessageHandler handler) { message_handler_ = std::move(handler); }
     void on_confirmed(ConfirmHandler handler) { confirm_handler_ = std::move(handler); }
     void on_reconnected(ReconnectHandler handler) { reconnect_handler_ = std::move(handler); }
+    // Called after the messages of one read batch were handled and before their PUBACKs are
+    // written (native engine): a consumer that makes the batch durable here loses nothing to
+    // its own crash. An exception from it ends poll() with no PUBACK of the batch sent.
+    void on_batch_end(BatchHandler handler) { batch_handler_ = std::move(handler); }
 
   protected:
     // Engines report events through these.
@@ -148,6 +158,9 @@ class Client {
     void reconnected(const Reconnection& reconnection) const {
         if (reconnect_handler_) reconnect_handler_(reconnection);
     }
+    void batch_ended() const {
+        if (batch_handler_) batch_handler_();
+    }
 
   private:
     // Polls until `done`, for at most `limit`; throws Error(Unreachable) naming `what` if the
@@ -159,6 +172,7 @@ class Client {
     MessageHandler message_handler_;
     ConfirmHandler confirm_handler_;
     ReconnectHandler reconnect_handler_;
+    BatchHandler batch_handler_;
     std::map<SubscribeId, std::vector<ReasonCode>> subacks_;  // until subscribe() reads them
     ConnectOptions options_;                                  // of the last connect()
 };

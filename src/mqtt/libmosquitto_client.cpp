@@ -54,7 +54,9 @@ class LibmosquittoClient final : public Client {
         return version_ == ProtocolVersion::V5 ? "MQTT 5 (libmosquitto)"
                                                : "MQTT 3.1.1 (libmosquitto)";
     }
-    void disconnect() noexcept override;
+    using Client::disconnect;
+    // libmosquitto ends no session on DISCONNECT: it sends no Session Expiry.
+    void disconnect(SessionAfter after) noexcept override;
 
   private:
     static LibmosquittoClient& self(void* userdata) {
@@ -249,7 +251,7 @@ void LibmosquittoClient::poll(std::chrono::milliseconds timeout) {
     throw_if_failed();
 }
 
-void LibmosquittoClient::disconnect() noexcept {
+void LibmosquittoClient::disconnect(SessionAfter /*after*/) noexcept {
     if (mosq_ == nullptr || !connected_) return;
     mosquitto_disconnect(mosq_);
     connected_ = false;

@@ -54,7 +54,9 @@ class NativeClient final : public Client, private Session::Handler, private net:
         return session_ ? session_->window() : options_.max_inflight;
     }
     std::string protocol_description() const override { return description_; }
-    void disconnect() noexcept override;
+    using Client::disconnect;
+    void disconnect(SessionAfter after) noexcept override;
+    bool acknowledges_after_batch_end() const override { return true; }
 
   private:
     // Session::Handler
@@ -73,6 +75,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
     // net::Connection::Owner
     void on_transport_up() override;
     void on_transport_closed(ErrorKind kind, const std::string& reason) override;
+    void on_read_batch_end() override { batch_ended(); }
 
     Session::Config session_config() const;
     void open_connection();
@@ -402,12 +405,12 @@ void NativeClient::poll(std::chrono::milliseconds timeout) {
     flush_and_confirm_qos0();
 }
 
-void NativeClient::disconnect() noexcept {
+void NativeClient::disconnect(SessionAfter after) noexcept {
     cancel_timers();
     connected_ = false;
     if (!connection_ || !connection_->is_open()) return;
     try {
-        session_->disconnect();
+        session_->disconnect(after == SessionAfter::Keep);
         connection_->flush();
         connection_->close();
     } catch (...) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <stdexcept>
 
 namespace telemetry {
 
@@ -55,6 +56,29 @@ void LatencyHistogram::merge(const LatencyHistogram& o) {
         min_ = std::min(min_, o.min_);
         max_ = std::max(max_, o.max_);
     }
+}
+
+nlohmann::json LatencyHistogram::state() const {
+    nlohmann::json counts = nlohmann::json::array();  // [index, count] of non-empty buckets
+    for (std::size_t i = 0; i < kBuckets; ++i)
+        if (counts_[i] != 0) counts.push_back({i, counts_[i]});
+    return {{"counts", counts}, {"count", count_}, {"negative", negative_},
+            {"min", min_},      {"max", max_},     {"sum", sum_}};
+}
+
+LatencyHistogram LatencyHistogram::from_state(const nlohmann::json& state) {
+    LatencyHistogram h;
+    for (const auto& pair : state.at("counts")) {
+        const auto index = pair.at(0).get<std::size_t>();
+        if (index >= kBuckets) throw std::out_of_range("latency bucket index out of range");
+        h.counts_[index] = pair.at(1).get<std::uint64_t>();
+    }
+    h.count_ = state.at("count").get<std::uint64_t>();
+    h.negative_ = state.at("negative").get<std::uint64_t>();
+    h.min_ = state.at("min").get<std::int64_t>();
+    h.max_ = state.at("max").get<std::int64_t>();
+    h.sum_ = state.at("sum").get<std::int64_t>();
+    return h;
 }
 
 void LatencyHistogram::reset() {

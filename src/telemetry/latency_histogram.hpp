@@ -9,6 +9,8 @@
 #include <limits>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace telemetry {
 
 class LatencyHistogram {
@@ -21,6 +23,10 @@ class LatencyHistogram {
     void record(std::int64_t value_us);
     void merge(const LatencyHistogram& other);
     void reset();
+
+    // Everything it holds, to save and restore (a crash-safe subscriber's state).
+    nlohmann::json state() const;
+    static LatencyHistogram from_state(const nlohmann::json& state);
 
     std::uint64_t count() const { return count_; }
     std::uint64_t negative() const { return negative_; }

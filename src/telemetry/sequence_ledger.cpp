@@ -1,6 +1,7 @@
 #include "telemetry/sequence_ledger.hpp"
 
 #include <iterator>
+#include <stdexcept>
 
 namespace telemetry {
 
@@ -62,6 +63,27 @@ std::vector<SeqRange> SequenceLedger::gaps_up_to(std::uint64_t last, std::size_t
     return gaps;
 }
 
+nlohmann::json SequenceLedger::state() const {
+    nlohmann::json ranges = nlohmann::json::array();
+    for (const auto& [first, last] : ranges_) ranges.push_back({first, last});
+    return ranges;
+}
+
+SequenceLedger SequenceLedger::from_state(const nlohmann::json& state) {
+    SequenceLedger ledger;
+    std::uint64_t end = 0;  // ranges must be ascending and disjoint
+    for (const auto& range : state) {
+        const auto first = range.at(0).get<std::uint64_t>();
+        const auto last = range.at(1).get<std::uint64_t>();
+        if (first == 0 || last < first || (end != 0 && first <= end + 1))
+            throw std::out_of_range("sequence ranges are not ascending and disjoint");
+        ledger.ranges_.emplace(first, last);
+        ledger.unique_ += last - first + 1;
+        ledger.highest_ = end = last;
+    }
+    return ledger;
+}
+
 SequenceLedger::Outcome DeliveryLedger::record(std::string_view run, std::string_view device,
                                                std::uint64_t seq) {
     ++received_;
@@ -118,6 +140,41 @@ LedgerTotals DeliveryLedger::totals() const {
         }
     }
     return t;
+}
+
+nlohmann::json DeliveryLedger::state() const {
+    nlohmann::json runs = nlohmann::json::object();
+    for (const auto& [id, run] : runs_) {
+        nlohmann::json devices = nlohmann::json::object();
+        for (const auto& [name, dev] : run.devices)
+            devices[name] = {{"delivered", dev.seqs.state()}, {"expected_last", dev.expected_last}};
+        runs[id] = {{"summarised", run.summarised}, {"devices", devices}};
+    }
+    return {{"runs", runs},
+            {"received", received_},
+            {"duplicates", duplicates_},
+            {"out_of_order", out_of_order_},
+            {"malformed", malformed_},
+            {"corrupt", corrupt_}};
+}
+
+DeliveryLedger DeliveryLedger::from_state(const nlohmann::json& state) {
+    DeliveryLedger ledger;
+    for (const auto& [id, run_state] : state.at("runs").items()) {
+        Run& run = ledger.runs_[id];
+        run.summarised = run_state.at("summarised").get<bool>();
+        for (const auto& [name, dev_state] : run_state.at("devices").items()) {
+            Device& dev = run.devices[name];
+            dev.seqs = SequenceLedger::from_state(dev_state.at("delivered"));
+            dev.expected_last = dev_state.at("expected_last").get<std::uint64_t>();
+        }
+    }
+    ledger.received_ = state.at("received").get<std::uint64_t>();
+    ledger.duplicates_ = state.at("duplicates").get<std::uint64_t>();
+    ledger.out_of_order_ = state.at("out_of_order").get<std::uint64_t>();
+    ledger.malformed_ = state.at("malformed").get<std::uint64_t>();
+    ledger.corrupt_ = state.at("corrupt").get<std::uint64_t>();
+    return ledger;
 }
 
 std::vector<DeviceGap> DeliveryLedger::gaps(std::size_t limit) const {

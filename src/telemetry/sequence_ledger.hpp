@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "telemetry/run_summary.hpp"
 
 namespace telemetry {
@@ -33,6 +35,10 @@ class SequenceLedger {
     std::uint64_t missing_up_to(std::uint64_t last) const;
     // The first `limit` ranges of [1, last] that never arrived, lowest first.
     std::vector<SeqRange> gaps_up_to(std::uint64_t last, std::size_t limit) const;
+
+    // The delivered ranges, [[first, last], ...], to save and restore.
+    nlohmann::json state() const;
+    static SequenceLedger from_state(const nlohmann::json& state);
 
   private:
     std::map<std::uint64_t, std::uint64_t> ranges_;  // first -> last, disjoint, non-adjacent
@@ -76,6 +82,11 @@ class DeliveryLedger {
     std::uint64_t unique() const { return received_ - duplicates_; }
     LedgerTotals totals() const;
     std::vector<DeviceGap> gaps(std::size_t limit) const;
+
+    // Everything it holds, to save and restore (a crash-safe subscriber's state). from_state
+    // throws nlohmann::json::exception or std::out_of_range on a damaged state.
+    nlohmann::json state() const;
+    static DeliveryLedger from_state(const nlohmann::json& state);
 
   private:
     struct Device {

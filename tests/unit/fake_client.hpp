@@ -38,6 +38,8 @@ class FakeClient final : public mqtt::Client {
     std::size_t max_in_flight{0};
     std::size_t polls{0};
     bool disconnected{false};
+    bool session_kept{false};  // the last disconnect kept a persistent session
+    std::size_t batches{0};    // read batches ended (after each poll that delivered)
 
     void start_connect(const mqtt::ConnectOptions& options) override { options_ = options; }
     bool connected() const override { return connected_; }
@@ -73,11 +75,18 @@ class FakeClient final : public mqtt::Client {
             inbox.pop_front();
             deliver({topic, payload, mqtt::QoS::AtLeastOnce, false});
         }
+        ++batches;
+        batch_ended();
     }
     std::size_t in_flight() const override { return in_flight_.size(); }
     std::size_t window() const override { return window_size; }
     std::string protocol_description() const override { return "fake"; }
-    void disconnect() noexcept override { disconnected = true; }
+    using mqtt::Client::disconnect;
+    void disconnect(SessionAfter after) noexcept override {
+        disconnected = true;
+        session_kept = after == SessionAfter::Keep;
+    }
+    bool acknowledges_after_batch_end() const override { return true; }
 
   private:
     void answer_publishes() {

@@ -118,7 +118,7 @@ void Connection::fail_later(ErrorKind kind, std::string reason) {
 }
 
 void Connection::flush() {
-    if (state_ != State::Open) return;
+    if (state_ != State::Open || reading_) return;
     std::string& out = session_.outbox();
     std::size_t written = 0;
     while (written < out.size()) {
@@ -149,6 +149,11 @@ void Connection::read_available() {
     if (in.size() < used + kReadChunk) in.resize(used + kReadChunk);
     std::memcpy(in.data(), partial_.data(), used);
     partial_.clear();
+    reading_ = true;
+    struct EndOfRead {  // also when a handler throws
+        bool& reading;
+        ~EndOfRead() { reading = false; }
+    } end_of_read{reading_};
     for (;;) {
         if (in.size() - used < kReadChunk) in.resize(in.size() * 2);  // a packet larger than it
         const std::size_t space = in.size() - used;
@@ -164,7 +169,9 @@ void Connection::read_available() {
         loop_.note_read(static_cast<std::size_t>(n));
         const auto result = session_.feed({in.data(), used}, protocol::Session::Clock::now());
         if (result.failure) {
-            flush();  // the session's DISCONNECT with the reason
+            reading_ = false;
+            owner_.on_read_batch_end();  // the packets before the bad one were handled
+            flush();                     // their acknowledgements, and the session's DISCONNECT
             if (state_ == State::Open)
                 fail(ErrorKind::Protocol, "protocol error: " + result.failure->message);
             return;
@@ -175,6 +182,8 @@ void Connection::read_available() {
         if (static_cast<std::size_t>(n) < space) break;  // drained: skip the EAGAIN round trip
     }
     partial_.assign(in.data(), used);
+    reading_ = false;
+    owner_.on_read_batch_end();
 }
 
 std::string Connection::closed_by_broker(std::size_t unfinished_bytes) {

@@ -34,6 +34,9 @@ class Connection final : public EventLoop::Watcher {
         // close(). The session has already been told (connection_lost()). Called last, so the
         // owner may open() again from here.
         virtual void on_transport_closed(ErrorKind kind, const std::string& reason) = 0;
+        // Every packet of one read was handled; the acknowledgements they queued are written
+        // after this returns, never before (flush() waits while a read is handled).
+        virtual void on_read_batch_end() {}
     };
 
     enum class State { Closed, Resolving, Connecting, Open };
@@ -79,6 +82,7 @@ class Connection final : public EventLoop::Watcher {
     std::optional<EventLoop::TimerId> posted_;  // a deferred step (resolve result, failure)
     std::string partial_;                       // the start of a packet not yet complete
     bool want_write_{false};
+    bool reading_{false};  // handling a read: hold the writes until its batch ends
 };
 
 }  // namespace mqtt::net

@@ -263,12 +263,12 @@ std::uint16_t Session::subscribe(const std::vector<std::string>& filters, std::u
     return s.packet_id;
 }
 
-void Session::disconnect() {
+void Session::disconnect(bool keep_session) {
     if (state_ == State::Closed) return;
     Disconnect d;
     // A normal end ends a persistent session too, so no stale session waits in the broker
     // (3.14.2.2.2: only allowed when CONNECT set a non-zero expiry).
-    if (config_.version == Version::V5 && config_.session_expiry_s != 0)
+    if (config_.version == Version::V5 && config_.session_expiry_s != 0 && !keep_session)
         d.properties.add(PropertyId::SessionExpiryInterval, 0u);
     encode(d, config_.version, outbox_);
     state_ = State::Closed;

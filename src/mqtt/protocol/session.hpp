@@ -87,7 +87,8 @@ class Session {
                                          std::uint8_t qos, bool retain, Clock::time_point now);
     std::uint16_t subscribe(const std::vector<std::string>& filters, std::uint8_t qos,
                             Clock::time_point now);
-    void disconnect();
+    // Queues DISCONNECT. A persistent MQTT 5 session ends with it unless keep_session.
+    void disconnect(bool keep_session = false);
 
     std::optional<Clock::time_point> next_deadline() const;
     std::optional<Failure> tick(Clock::time_point now);
