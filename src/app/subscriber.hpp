@@ -22,9 +22,9 @@ struct SubscriberOptions {
     double idle_timeout_s{30.0};
     std::size_t max_gaps{20};  // gap ranges listed in the report
     telemetry::Thresholds thresholds;
-    std::string csv_file;   // --csv: the per-second timeline
-    std::string html_file;  // --html: a self-contained HTML report
-    std::string state_dir;  // --state-dir: survive our own crash (app/subscriber_state.hpp)
+    std::string csv_file;         // --csv: the per-second timeline
+    std::string html_file;        // --html: a self-contained HTML report
+    std::string state_dir;        // --state-dir: survive our own crash (app/subscriber_state.hpp)
     bool client_id_given{false};  // --id; else the state directory's or a generated one
 };
 

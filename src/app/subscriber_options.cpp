@@ -66,11 +66,13 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                 if (t.empty()) return std::string("--topic must not be empty");
             if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
             if (!s.state_dir.empty() && s.connect.clean_session)
-                return std::string("--state-dir needs --session persistent: a clean session "
-                                   "loses what the broker queued while we were away");
+                return std::string(
+                    "--state-dir needs --session persistent: a clean session "
+                    "loses what the broker queued while we were away");
             if (!s.state_dir.empty() && s.engine != mqtt::Engine::Native)
-                return std::string("--state-dir needs --client native: libmosquitto sends the "
-                                   "PUBACK before the program has the message");
+                return std::string(
+                    "--state-dir needs --client native: libmosquitto sends the "
+                    "PUBACK before the program has the message");
             return std::nullopt;
         });
     if (parsed.options) {

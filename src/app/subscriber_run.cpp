@@ -47,9 +47,10 @@ void SubscriberRun::keep_state(SubscriberState& state) {
     if (state.resuming()) {
         const std::uint64_t replayed = state.restore(verifier_);
         const telemetry::LedgerTotals t = verifier_.ledger().totals();
-        progress_.info(fmt::format("resuming from {} records in the state directory: received {}, "
-                                   "unique {}, {} run summaries",
-                                   replayed, t.received, t.unique, verifier_.summaries().size()));
+        progress_.info(
+            fmt::format("resuming from {} records in the state directory: received {}, "
+                        "unique {}, {} run summaries",
+                        replayed, t.received, t.unique, verifier_.summaries().size()));
     }
     verifier_.log_to(state);
     // Durable before the batch's PUBACKs leave: a crash never falls between the two.

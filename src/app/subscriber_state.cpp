@@ -22,12 +22,11 @@ Fact::Kind kind_of(std::string_view tag) {
 
 }  // namespace
 
-SubscriberState::SubscriberState(const std::filesystem::path& dir,
-                                 const std::string& requested_id)
+SubscriberState::SubscriberState(const std::filesystem::path& dir, const std::string& requested_id)
     : dir_(dir) {
     const nlohmann::json& saved = dir_.snapshot();
-    resuming_ = !saved.is_null() && saved.value("format", 0) == kFormat &&
-                !saved.value("finished", true);
+    resuming_ =
+        !saved.is_null() && saved.value("format", 0) == kFormat && !saved.value("finished", true);
     client_id_ = requested_id;
     if (client_id_.empty() && resuming_) client_id_ = saved.value("client_id", "");
     if (client_id_.empty())

@@ -16,7 +16,9 @@ namespace {
 constexpr const char* kSnapshotFile = "state.json";
 constexpr const char* kLockFile = "lock";
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 void write_all(int fd, std::string_view data) {
     while (!data.empty()) {

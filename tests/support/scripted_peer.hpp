@@ -69,6 +69,30 @@ inline void discard_until_closed(int fd) {
     }
 }
 
+// Reads every packet the peer sends until it closes (or is silent for 5 s) and gives their types
+// in order.
+inline std::vector<mqtt::protocol::PacketType> packet_types_until_closed(
+    int fd, mqtt::protocol::Version v) {
+    std::string in;
+    char buf[4096];
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 5000) != 1) break;
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<std::size_t>(n));
+    }
+    std::vector<mqtt::protocol::PacketType> types;
+    for (std::string_view rest = in; !rest.empty();) {
+        const auto d = mqtt::protocol::decode(rest, v);
+        if (d.status != mqtt::protocol::DecodeStatus::Ok) break;
+        types.push_back(
+            static_cast<mqtt::protocol::PacketType>(static_cast<std::uint8_t>(rest[0]) >> 4));
+        rest.remove_prefix(d.consumed);
+    }
+    return types;
+}
+
 inline void write_bytes(int fd, std::string_view bytes) {
     while (!bytes.empty()) {
         const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);

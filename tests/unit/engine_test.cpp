@@ -386,5 +386,70 @@ TEST(NativeClient, ABrokerThatAcceptsAndThenGoesSilentIsALostConnectionAfterOneA
     client.reset();
 }
 
+// A broker that sends three QoS 1 messages after the CONNACK and records the PUBACKs it gets.
+struct PublishingBroker {
+    PublishingBroker()
+        : listener(1, [this](int fd, int) {
+              read_packet(fd, Version::V5);
+              std::string out;
+              protocol::encode(protocol::Connack{}, Version::V5, out);
+              for (std::uint16_t id = 1; id <= 3; ++id) {
+                  protocol::Publish p;
+                  p.topic = "t";
+                  p.payload = "m";
+                  p.qos = 1;
+                  p.packet_id = id;
+                  protocol::encode(p, Version::V5, out);
+              }
+              write_bytes(fd, out);
+              for (const auto type : testing_support::packet_types_until_closed(fd, Version::V5))
+                  if (type == protocol::PacketType::Puback) ++pubacks;
+          }) {}
+    std::atomic<int> pubacks{0};
+    ScriptedListener listener;
+};
+
+TEST(NativeClient, NoPubackLeavesBeforeTheBatchEndHandlerReturns) {
+    PublishingBroker broker;
+    auto client = make_client(Engine::Native);
+    ASSERT_TRUE(client->acknowledges_after_batch_end());
+    int delivered = 0;
+    client->on_message([&](const Message&) { ++delivered; });
+    // A sink that cannot make the batch durable (disk full, or the process dies here).
+    client->on_batch_end([&] {
+        if (delivered > 0) throw std::runtime_error("cannot sync the journal");
+    });
+    ConnectOptions o;
+    o.port = broker.listener.port();
+    EXPECT_THROW(
+        {
+            client->connect(o);
+            for (int i = 0; i < 50; ++i) client->poll(20ms);
+        },
+        std::runtime_error);
+    client.reset();  // the process ends without writing the batch's PUBACKs
+    broker.listener.join();
+    EXPECT_EQ(delivered, 3);
+    EXPECT_EQ(broker.pubacks, 0) << "a message is acknowledged only once its batch is durable";
+}
+
+TEST(NativeClient, ThePubacksOfABatchLeaveRightAfterItsBatchEndHandler) {
+    PublishingBroker broker;
+    auto client = make_client(Engine::Native);
+    int delivered = 0, batches = 0;
+    client->on_message([&](const Message&) { ++delivered; });
+    client->on_batch_end([&] { batches += delivered > 0 ? 1 : 0; });
+    ConnectOptions o;
+    o.port = broker.listener.port();
+    client->connect(o);
+    for (int i = 0; i < 50 && delivered < 3; ++i) client->poll(20ms);
+    client->disconnect();
+    client.reset();
+    broker.listener.join();
+    EXPECT_EQ(delivered, 3);
+    EXPECT_GE(batches, 1);
+    EXPECT_EQ(broker.pubacks, 3);
+}
+
 }  // namespace
 }  // namespace mqtt

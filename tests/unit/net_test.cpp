@@ -179,7 +179,9 @@ TEST(Connection, PeerClosingMidPacketIsConnectionLostAndTheSessionKeepsItsMessag
     for (int round = 0; round < 10 && !e.closed; ++round) e.loop.run_once(100ms);
     ASSERT_TRUE(e.closed);
     EXPECT_EQ(e.closed->first, ErrorKind::ConnectionLost);
-    EXPECT_EQ(e.closed->second, "connection closed by the broker");
+    EXPECT_EQ(e.closed->second,
+              "connection closed by the broker in the middle of a packet (5 bytes of a truncated "
+              "packet)");
     EXPECT_TRUE(e.messages.empty()) << "half a packet is not a message";
     EXPECT_EQ(e.session.state(), Session::State::Closed);
     EXPECT_EQ(e.session.in_flight(), 1u) << "the session outlives its socket";

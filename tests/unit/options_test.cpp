@@ -121,7 +121,13 @@ INSTANTIATE_TEST_SUITE_P(
                     BadArgs{"idle0", {"--idle-timeout", "0"}, "idle"},
                     BadArgs{"empty_topic", {"-t", ""}, "topic"},
                     BadArgs{"wildcard_control", {"--control-topic", "a/+"}, "--control-topic"},
-                    BadArgs{"empty_host", {"-h", ""}, "host"}),
+                    BadArgs{"empty_host", {"-h", ""}, "host"},
+                    BadArgs{"state_dir_clean_session",
+                            {"--state-dir", "/tmp/x", "--session", "clean"},
+                            "--state-dir needs --session persistent"},
+                    BadArgs{"state_dir_libmosquitto",
+                            {"--state-dir", "/tmp/x", "--client", "libmosquitto"},
+                            "libmosquitto sends the PUBACK before"}),
     [](const testing::TestParamInfo<BadArgs>& p) { return std::string(p.param.name); });
 
 }  // namespace

@@ -5,9 +5,11 @@
 
 #include "app/exit_status.hpp"
 #include "app/subscriber_run.hpp"
+#include "app/subscriber_state.hpp"
 #include "fake_client.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/run_summary.hpp"
+#include "temp_dir.hpp"
 
 namespace app {
 namespace {
@@ -220,6 +222,84 @@ TEST(SubscriberRun, ProgressMessagesOnTheControlTopicAreNotCountedAsMalformed) {
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);
     EXPECT_EQ(r.report["malformed"], 0);
+}
+
+// --- A state directory (--state-dir): the ledger survives the subscriber's own crash.
+
+TEST(SubscriberRun, KilledAndStartedAgainWithItsStateItCountsEveryMessageOnce) {
+    testing_support::TempDir tmp;
+    const auto o = options();
+    std::string client_id;
+    {  // the first process: five messages, each batch made durable, then kill -9 (no close)
+        SubscriberState state(tmp.path(), "");
+        client_id = state.client_id();
+        FakeClient client;
+        ProgressLine progress("mqtt_subscriber", false);
+        SubscriberRun r(o, client, progress, [] { return false; });
+        r.keep_state(state);
+        for (std::uint64_t seq = 1; seq <= 5; ++seq) send(client, reading(seq));
+        client.poll(std::chrono::milliseconds(0));  // connects
+        client.poll(std::chrono::milliseconds(0));  // delivers the batch, then commits it
+        EXPECT_EQ(client.batches, 1u);
+    }
+    {
+        SubscriberState state(tmp.path(), "");
+        EXPECT_TRUE(state.resuming());
+        EXPECT_EQ(state.client_id(), client_id) << "the same broker session";
+        FakeClient client;
+        // The broker resends 4 and 5 (their PUBACKs died with the process), then the rest.
+        for (std::uint64_t seq = 4; seq <= 10; ++seq) send(client, reading(seq));
+        send(client, summary(10), o.control_topic);
+        ProgressLine progress("mqtt_subscriber", false);
+        SubscriberRun r(o, client, progress, [] { return false; });
+        r.keep_state(state);
+        EXPECT_EQ(r.run(), kSuccess);
+        const nlohmann::json report = r.report();
+        EXPECT_EQ(report["unique"], 10);
+        EXPECT_EQ(report["duplicates"], 2);
+        EXPECT_EQ(report["received"], 12);
+        EXPECT_EQ(report["missing"], 0);
+        EXPECT_FALSE(client.session_kept) << "the run is over: the broker may forget the session";
+    }
+    EXPECT_FALSE(SubscriberState(tmp.path(), "").resuming()) << "a finished run starts afresh";
+}
+
+TEST(SubscriberRun, WithAStateDirectoryAnUnfinishedRunKeepsItsBrokerSession) {
+    testing_support::TempDir tmp;
+    SubscriberState state(tmp.path(), "my-id");
+    FakeClient client;
+    send(client, reading(1));
+    ProgressLine progress("mqtt_subscriber", false);
+    const auto o = options();
+    SubscriberRun r(o, client, progress, [] { return false; });
+    r.keep_state(state);
+    EXPECT_EQ(r.run(), kSuccess);  // idle timeout: no summary yet
+    EXPECT_TRUE(client.session_kept) << "messages published while we are gone wait for us";
+    EXPECT_EQ(state.client_id(), "my-id");
+}
+
+TEST(SubscriberRun, ASnapshotAndTheJournalAfterItRestoreTheSameFigures) {
+    testing_support::TempDir tmp;
+    nlohmann::json before;
+    {
+        SubscriberState state(tmp.path(), "");
+        FakeClient client;
+        for (std::uint64_t seq : {1, 2, 2, 4}) send(client, reading(seq));
+        send(client, "not json", "sensors/dev-1/telemetry");
+        ProgressLine progress("mqtt_subscriber", false);
+        const auto o = options();
+        SubscriberRun r(o, client, progress, [] { return false; });
+        r.keep_state(state);
+        r.run();  // idle timeout: a snapshot of an unfinished run
+        before = r.verifier().state();
+    }
+    SubscriberState state(tmp.path(), "");
+    ASSERT_TRUE(state.resuming());
+    Verifier restored;
+    state.restore(restored);
+    EXPECT_EQ(restored.state(), before);
+    EXPECT_EQ(restored.totals().malformed, 1u);
+    EXPECT_EQ(restored.totals().duplicates, 1u);
 }
 
 }  // namespace
