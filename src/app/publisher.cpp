@@ -3,6 +3,7 @@
 #include "app/exit_status.hpp"
 #include "app/output_file.hpp"
 #include "app/publisher_run.hpp"
+#include "app/publisher_state.hpp"
 #include "app/signals.hpp"
 
 namespace app {
@@ -15,8 +16,35 @@ int run_publisher(const PublisherOptions& o) {
     if (!report_file.prepare() || !csv_file.prepare()) return kUsageError;
 
     ProgressLine progress(kProgram, !o.output.quiet);
-    const auto client = mqtt::make_client(o.engine);
-    PublisherRun run(o, *client, progress, stop_requested);
+    PublisherOptions options = o;
+    std::optional<PublisherState> state;
+    try {
+        if (!o.state_dir.empty()) {
+            state.emplace(o.state_dir, nlohmann::json{{"count", o.count},
+                                                      {"devices", o.devices},
+                                                      {"device_prefix", o.device_prefix},
+                                                      {"topic", o.topic},
+                                                      {"qos", o.qos},
+                                                      {"seed", o.seed}});
+            if (state->resuming() && !o.run_id.empty() && o.run_id != state->run_id())
+                throw state::StateError("--run-id " + o.run_id + " is not the run " +
+                                        state->run_id() + " saved in " + o.state_dir);
+            if (state->resuming()) options.run_id = state->run_id();
+        }
+    } catch (const state::StateError& e) {
+        print_error(kProgram, e.what());
+        return kUsageError;
+    }
+    const auto client = mqtt::make_client(options.engine);
+    PublisherRun run(options, *client, progress, stop_requested);
+    if (state) {
+        try {
+            run.keep_state(*state);
+        } catch (const state::StateError& e) {
+            print_error(kProgram, e.what());
+            return kUsageError;
+        }
+    }
     const int status = run.run();
     report_file.write(run.report().dump(2) + "\n");
     csv_file.write(run.timeline_csv());

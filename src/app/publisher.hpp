@@ -25,7 +25,8 @@ struct PublisherOptions {
     std::uint64_t seed{1};
     std::string run_id;  // empty: random
     double drain_timeout_s{30.0};
-    std::string csv_file;  // --csv: the per-second timeline
+    std::string csv_file;   // --csv: the per-second timeline
+    std::string state_dir;  // --state-dir: resume after our own crash (app/publisher_state.hpp)
 };
 
 Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args);

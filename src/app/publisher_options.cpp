@@ -43,6 +43,9 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                    "Seconds to wait for outstanding confirmations at the end or on Ctrl-C")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 3600.0));
+    cli.add_option("--state-dir", o.state_dir,
+                   "Keep the run's progress in DIR: killed and started again with the same "
+                   "arguments, the publisher resumes the same run");
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     add_output_flags(cli, o.output);
     cli.footer(

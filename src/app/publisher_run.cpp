@@ -59,6 +59,22 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
     client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
 }
 
+void PublisherRun::keep_state(PublisherState& state) {
+    state_ = &state;
+    if (!state.resuming()) return state.begin(run_id_);
+    resumed_from_ = counters_.published = counters_.confirmed = state.confirmed_through();
+    fleet_.skip(resumed_from_);
+    next_progress_ = resumed_from_ + options_.output.progress_every;
+    progress_.info(
+        fmt::format("resuming run {} after message {}: everything before it was "
+                    "confirmed; what followed is sent again",
+                    run_id_, resumed_from_));
+}
+
+std::uint64_t PublisherRun::confirmed_through() const {
+    return unconfirmed_.empty() ? counters_.published : *unconfirmed_.begin();
+}
+
 int PublisherRun::run() {
     if (auto end = guarded(EndReason::BrokerError, [this] { connect(); })) return finish(*end);
     if (auto end = guarded(EndReason::ConnectionLost, [this] {
@@ -93,7 +109,11 @@ void PublisherRun::publish_all() {
 }
 
 void PublisherRun::publish_due() {
-    const std::uint64_t due = std::min(options_.count, pacer_.due_by(Clock::now()));
+    // The pacer counts from this process's start; unpaced, everything is due (no overflow).
+    const std::uint64_t paced = pacer_.due_by(Clock::now());
+    const std::uint64_t due =
+        std::min(options_.count,
+                 paced > options_.count - resumed_from_ ? options_.count : resumed_from_ + paced);
     while (counters_.published < due && client_.connected() &&
            client_.in_flight() < client_.window()) {
         const std::size_t device = counters_.published % options_.devices;
@@ -101,7 +121,12 @@ void PublisherRun::publish_due() {
             telemetry::encode_reading(fleet_.next(send_timestamp_us()), payload_);
             payload_for_ = counters_.published;
         }
-        if (!client_.publish(topics_[device], payload_, qos_)) return;  // try again after a poll
+        const auto id = client_.publish(topics_[device], payload_, qos_);
+        if (!id) return;  // try again after a poll
+        if (state_ != nullptr) {
+            number_of_[*id] = counters_.published;
+            unconfirmed_.insert(counters_.published);
+        }
         ++counters_.published;
     }
 }
@@ -110,7 +135,7 @@ std::int64_t PublisherRun::send_timestamp_us() const {
     // With --rate, stamp the scheduled send time, so that a stall shows as latency instead of
     // hiding in a lower rate (coordinated omission).
     if (!pacer_.paced()) return to_epoch_us(std::chrono::system_clock::now());
-    const auto offset = pacer_.due_time(counters_.published) - pacer_.due_time(0);
+    const auto offset = pacer_.due_time(counters_.published - resumed_from_) - pacer_.due_time(0);
     return to_epoch_us(wall_start_ +
                        std::chrono::duration_cast<std::chrono::system_clock::duration>(offset));
 }
@@ -119,7 +144,7 @@ std::chrono::milliseconds PublisherRun::time_to_wait() const {
     const bool window_full = client_.in_flight() >= client_.window();
     if (window_full || !client_.connected()) return kMaxWait;
     if (counters_.published < options_.count && pacer_.paced()) {
-        const auto until = pacer_.due_time(counters_.published) - Clock::now();
+        const auto until = pacer_.due_time(counters_.published - resumed_from_) - Clock::now();
         return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
                           std::chrono::milliseconds(0), kMaxWait);
     }
@@ -174,15 +199,22 @@ RunEnd PublisherRun::verdict() const {
 
 int PublisherRun::finish(const RunEnd& end) {
     end_ = end;
-    exit_status_ = exit_status_for(end.reason);
-    if (!end.error.empty()) print_error(kProgram, end.error);
+    if (state_ != nullptr) {
+        // Over unless interrupted or cut short: then the next start resumes it.
+        const bool over = end.reason == EndReason::Complete || end.reason == EndReason::Rejected;
+        if (auto failed =
+                guarded(EndReason::LocalError, [&] { state_->close(confirmed_through(), over); }))
+            end_ = *failed;
+    }
+    exit_status_ = exit_status_for(end_.reason);
+    if (!end_.error.empty()) print_error(kProgram, end_.error);
     progress_.finish();
     const double secs = elapsed_at_end_ = elapsed_s();
     std::printf("%s: run %s: published %llu, confirmed %llu (QoS %d) in %.2f s, %.0f msg/s%s\n",
                 kProgram, run_id_.c_str(), static_cast<unsigned long long>(counters_.published),
                 static_cast<unsigned long long>(counters_.confirmed), options_.qos, secs,
-                secs > 0 ? static_cast<double>(counters_.confirmed) / secs : 0.0,
-                end.reason == EndReason::Interrupted ? " (interrupted)" : "");
+                secs > 0 ? static_cast<double>(counters_.confirmed - resumed_from_) / secs : 0.0,
+                end_.reason == EndReason::Interrupted ? " (interrupted)" : "");
     std::fflush(stdout);
     if (timeline_.tail_due(Clock::now())) add_timeline_row();
     return exit_status_;
@@ -192,6 +224,12 @@ void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
     if (control_ids_.erase(c.id) != 0) {
         if (summary_id_ && c.id == *summary_id_) counters_.summary_confirmed = c.accepted();
         return;
+    }
+    if (state_ != nullptr) {
+        if (const auto it = number_of_.find(c.id); it != number_of_.end()) {
+            unconfirmed_.erase(it->second);
+            number_of_.erase(it);
+        }
     }
     if (!c.accepted()) {
         // MQTT 5 brokers say why they refuse a message (0x87 not authorised, 0x97 quota
@@ -210,6 +248,7 @@ void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
 
 void PublisherRun::tick() {
     const auto now = Clock::now();
+    if (state_ != nullptr) state_->record(confirmed_through());
     watch_for_stall(now);
     if (!timeline_.due(now)) return;
     add_timeline_row();
@@ -291,7 +330,8 @@ nlohmann::json PublisherRun::report() const {
         {"summary_sent", c.summary_sent},
         {"summary_confirmed", c.summary_confirmed},
         {"elapsed_s", secs},
-        {"msgs_per_sec", secs > 0 ? static_cast<double>(c.confirmed) / secs : 0.0},
+        {"msgs_per_sec", secs > 0 ? static_cast<double>(c.confirmed - resumed_from_) / secs : 0.0},
+        {"resumed_from", resumed_from_},
         {"end_reason", end_reason_name(end_.reason)},
         {"error", end_.error},
         {"exit_status", exit_status_},

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -15,6 +17,7 @@
 
 #include "app/console.hpp"
 #include "app/publisher.hpp"
+#include "app/publisher_state.hpp"
 #include "app/reconnect_log.hpp"
 #include "app/run_end.hpp"
 #include "mqtt/client.hpp"
@@ -42,6 +45,11 @@ class PublisherRun {
 
     PublisherRun(const PublisherOptions& options, mqtt::Client& client, ProgressLine& progress,
                  StopRequested stop_requested);
+
+    // Keeps the run's progress in `state` (--state-dir), resuming where an earlier process of
+    // this run left off (the run id must already be the saved one). Must outlive the run.
+    // Throws state::StateError.
+    void keep_state(PublisherState& state);
 
     // The whole run; prints the result line and returns the exit status. Never throws.
     int run();
@@ -73,6 +81,8 @@ class PublisherRun {
     void report_progress();
     std::int64_t send_timestamp_us() const;
     double elapsed_s() const { return timeline_.seconds(Clock::now()); }
+    // Messages [0, n) are all confirmed (or refused): where a resumed run starts.
+    std::uint64_t confirmed_through() const;
 
     const PublisherOptions& options_;
     mqtt::Client& client_;
@@ -106,6 +116,11 @@ class PublisherRun {
     // telemetry confirmations.
     std::unordered_set<mqtt::PublishId> control_ids_;
     std::optional<mqtt::PublishId> summary_id_;
+    // With a state directory: the message number of each telemetry message in flight.
+    PublisherState* state_{nullptr};
+    std::uint64_t resumed_from_{0};  // messages before it were confirmed by an earlier process
+    std::unordered_map<mqtt::PublishId, std::uint64_t> number_of_;
+    std::set<std::uint64_t> unconfirmed_;
 };
 
 }  // namespace app

@@ -52,4 +52,13 @@ const telemetry::Reading& DeviceFleet::next(std::int64_t ts_us) {
     return reading_;
 }
 
+void DeviceFleet::skip(std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+        Device& d = devices_[turn_];
+        turn_ = (turn_ + 1) % devices_.size();
+        d.model.next();
+        ++d.last_seq;
+    }
+}
+
 }  // namespace sim

@@ -40,6 +40,8 @@ class DeviceFleet {
 
     // The next reading of the next device in round-robin order, stamped with `ts_us`.
     const telemetry::Reading& next(std::int64_t ts_us);
+    // Advances as if `n` readings were taken: a resumed run continues with the same values.
+    void skip(std::uint64_t n);
 
     struct Device {
         std::string id;

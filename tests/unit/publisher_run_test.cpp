@@ -5,8 +5,11 @@
 
 #include "app/exit_status.hpp"
 #include "app/publisher_run.hpp"
+#include "app/publisher_state.hpp"
 #include "fake_client.hpp"
+#include "telemetry/payload.hpp"
 #include "telemetry/run_summary.hpp"
+#include "temp_dir.hpp"
 
 namespace app {
 namespace {
@@ -183,6 +186,86 @@ TEST(RunEnd, ErrorsThatAreNotMqttErrorsBecomeALocalErrorInsteadOfTerminating) {
     ASSERT_TRUE(end);
     EXPECT_EQ(end->reason, EndReason::LocalError);
     EXPECT_EQ(end->error, "epoll_wait: bad file descriptor");
+}
+
+// --- A state directory (--state-dir): a run survives the publisher's own end.
+
+const nlohmann::json kArguments{{"count", 50}, {"devices", 5}};
+
+TEST(PublisherState, ProgressRecordedBeforeACrashIsWhereTheRunResumes) {
+    testing_support::TempDir tmp;
+    {
+        PublisherState state(tmp.path(), kArguments);
+        EXPECT_FALSE(state.resuming());
+        state.begin("r1");
+        state.record(500);  // durable at once: nothing was written yet
+    }                       // kill -9: no close()
+    PublisherState state(tmp.path(), kArguments);
+    EXPECT_TRUE(state.resuming());
+    EXPECT_EQ(state.run_id(), "r1");
+    EXPECT_EQ(state.confirmed_through(), 500u);
+}
+
+TEST(PublisherState, AnUnfinishedRunOfOtherArgumentsIsRefusedNamingIt) {
+    testing_support::TempDir tmp;
+    { PublisherState(tmp.path(), kArguments).begin("r1"); }
+    try {
+        PublisherState state(tmp.path(), {{"count", 7}, {"devices", 5}});
+        FAIL() << "resumed a run with other arguments";
+    } catch (const state::StateError& e) {
+        EXPECT_NE(std::string(e.what()).find("unfinished run r1 of other arguments"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST(PublisherState, AFinishedRunStartsANewOne) {
+    testing_support::TempDir tmp;
+    {
+        PublisherState state(tmp.path(), kArguments);
+        state.begin("r1");
+        state.close(50, true);
+    }
+    EXPECT_FALSE(PublisherState(tmp.path(), kArguments).resuming());
+}
+
+TEST(PublisherRun, AnInterruptedRunResumesFromItsStateAndTheSummaryCoversTheWholeRun) {
+    testing_support::TempDir tmp;
+    const auto o = options(50);
+    std::uint64_t resumed_from = 0, first_sent = 0;
+    {
+        PublisherState state(tmp.path(), kArguments);
+        FakeClient first;
+        ProgressLine progress("mqtt_publisher", false);
+        PublisherRun r(o, first, progress, [&] { return first.published.size() >= 23; });
+        r.keep_state(state);
+        EXPECT_EQ(r.run(), kInterrupted);
+        first_sent = r.counters().published;
+    }
+    PublisherState state(tmp.path(), kArguments);
+    ASSERT_TRUE(state.resuming());
+    resumed_from = state.confirmed_through();
+    EXPECT_GT(resumed_from, 0u);
+    EXPECT_LE(resumed_from, first_sent);
+    EXPECT_LT(first_sent, 50u) << "interrupted before the end";
+    FakeClient second;
+    ProgressLine progress("mqtt_publisher", false);
+    PublisherRun r(o, second, progress, [] { return false; });
+    r.keep_state(state);
+    EXPECT_EQ(r.run(), kSuccess);
+    // The first message sent again is the first one not confirmed before: message k is device
+    // k mod 5, sequence number k / 5 + 1.
+    const auto first_again = telemetry::decode_reading(second.published.front().payload).reading;
+    ASSERT_TRUE(first_again);
+    EXPECT_EQ(first_again->seq, resumed_from / 5 + 1);
+    EXPECT_EQ(first_again->device, sim::device_id("sensor-", resumed_from % 5 + 1));
+    const auto summary =
+        telemetry::decode_run_summary(on_topic(second, o.control_topic).back().payload).summary;
+    ASSERT_TRUE(summary);
+    EXPECT_EQ(summary->published, 50u) << "the whole run, both processes";
+    EXPECT_EQ(summary->confirmed, 50u);
+    EXPECT_EQ(summary->devices[4].last_seq, 10u);
+    EXPECT_EQ(r.report()["resumed_from"], resumed_from);
 }
 
 }  // namespace
