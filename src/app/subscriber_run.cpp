@@ -128,7 +128,9 @@ std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
     if (stop_requested_()) return EndReason::Interrupted;
     const telemetry::DeliveryLedger& ledger = verifier_.ledger();
     if (options_.count && ledger.unique() >= *options_.count) return EndReason::Count;
-    if (!verifier_.summaries().empty() && ledger.complete()) return EndReason::Complete;
+    // With --count, the count decides: more runs may follow the first one's summary.
+    if (!options_.count && !verifier_.summaries().empty() && ledger.complete())
+        return EndReason::Complete;
     // Idle since the last message (or the summary), or since we became ready; time without a
     // broker (reconnecting) is an outage, not idleness.
     if (!client_.connected()) last_message_ = ready_at_ = now;
