@@ -25,7 +25,12 @@ struct PublisherOptions {
     std::uint64_t seed{1};
     std::string run_id;  // empty: random
     double drain_timeout_s{30.0};
-    std::string csv_file;   // --csv: the per-second timeline
+    std::string csv_file;  // --csv: the per-second timeline
+    // End-to-end repair (telemetry/repair.hpp): keep the last N payloads and answer requests
+    // on <repair_topic>/<run>, for up to repair_linger_s after the run summary.
+    std::size_t replay_buffer{0};
+    std::string repair_topic{"telemetry/repair"};
+    double repair_linger_s{10.0};
     std::string state_dir;  // --state-dir: resume after our own crash (app/publisher_state.hpp)
 };
 

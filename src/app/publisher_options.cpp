@@ -43,6 +43,16 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                    "Seconds to wait for outstanding confirmations at the end or on Ctrl-C")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 3600.0));
+    cli.add_option("--replay-buffer", o.replay_buffer,
+                   "Keep the last N messages and send them again when a consumer asks for them "
+                   "(end-to-end repair; memory: about 200 bytes per message)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{100'000'000}));
+    cli.add_option("--repair-topic", o.repair_topic, "Topic prefix of repair requests")
+        ->capture_default_str();
+    cli.add_option("--repair-linger", o.repair_linger_s,
+                   "With --replay-buffer: seconds to wait for repair requests after the summary")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 86400.0));
     cli.add_option("--state-dir", o.state_dir,
                    "Keep the run's progress in DIR: killed and started again with the same "
                    "arguments, the publisher resumes the same run");

@@ -7,6 +7,7 @@
 
 #include "app/exit_status.hpp"
 #include "telemetry/payload.hpp"
+#include "telemetry/repair.hpp"
 #include "telemetry/run_summary.hpp"
 
 namespace app {
@@ -53,10 +54,15 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
       fleet_(options.device_prefix, options.devices, options.seed, run_id_),
       pacer_(options.rate, started_),
       next_progress_(options.output.progress_every),
-      progress_at_(started_) {
-    for (const auto& d : fleet_.devices()) topics_.push_back(expand_topic(options.topic, d.id));
+      progress_at_(started_),
+      replay_(options.replay_buffer) {
+    for (const auto& d : fleet_.devices()) {
+        device_index_.emplace(d.id, topics_.size());
+        topics_.push_back(expand_topic(options.topic, d.id));
+    }
     client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
     client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
+    client_.on_message([this](const mqtt::Message& m) { handle_repair(m); });
 }
 
 void PublisherRun::keep_state(PublisherState& state) {
@@ -81,6 +87,7 @@ int PublisherRun::run() {
             publish_all();
             drain();
             send_summary();
+            linger_for_repairs();
         }))
         return finish(*end);
     client_.disconnect();
@@ -94,6 +101,8 @@ void PublisherRun::connect() {
         fmt::format("connected to {}:{} ({}), run {}, {} messages from {} devices at QoS {}",
                     options_.connect.host, options_.connect.port, client_.protocol_description(),
                     run_id_, options_.count, options_.devices, options_.qos));
+    if (replay_.enabled())
+        client_.subscribe({options_.repair_topic + "/" + run_id_}, mqtt::QoS::AtLeastOnce);
     // The schedule starts now, not before the connect.
     pacer_ = sim::RatePacer(options_.rate, Clock::now());
     wall_start_ = std::chrono::system_clock::now();
@@ -108,7 +117,68 @@ void PublisherRun::publish_all() {
     }
 }
 
+void PublisherRun::handle_repair(const mqtt::Message& m) {
+    std::string error;
+    const auto request = telemetry::decode_repair(m.payload, error);
+    if (!request || request->run != run_id_) return;
+    last_repair_request_ = Clock::now();
+    if (request->done) {
+        repair_done_ = true;
+        return;
+    }
+    // Never more work than the buffer holds, whatever the request says.
+    std::uint64_t wanted = 0, held = 0;
+    for (const telemetry::RepairRange& r : request->ranges) {
+        const auto device = device_index_.find(r.device);
+        if (device == device_index_.end()) continue;
+        // Message k is device k mod devices with sequence number k / devices + 1.
+        for (std::uint64_t seq = r.first; seq <= r.last && wanted < options_.replay_buffer;
+             ++seq, ++wanted) {
+            const std::uint64_t number = (seq - 1) * options_.devices + device->second;
+            if (!replay_.find(number)) continue;
+            repair_queue_.push_back(number);
+            ++held;
+        }
+    }
+    counters_.unrepairable += wanted - held;
+    progress_.info(fmt::format(
+        "repair request: sending {} messages again{}", held,
+        held < wanted ? fmt::format(" ({} no longer held)", wanted - held) : std::string()));
+}
+
+void PublisherRun::publish_repairs() {
+    while (!repair_queue_.empty() && client_.connected() &&
+           client_.in_flight() < client_.window()) {
+        const std::uint64_t number = repair_queue_.front();
+        const auto payload = replay_.find(number);
+        const auto id = payload
+                            ? client_.publish(topics_[number % options_.devices], *payload, qos_)
+                            : std::nullopt;
+        if (payload && !id) return;  // try again after a poll
+        if (id) {
+            repair_ids_.insert(*id);
+            ++counters_.repaired;
+        }
+        repair_queue_.pop_front();
+    }
+}
+
+void PublisherRun::linger_for_repairs() {
+    if (!replay_.enabled()) return;
+    const auto linger =
+        std::chrono::milliseconds(static_cast<std::int64_t>(options_.repair_linger_s * 1000));
+    last_repair_request_ = Clock::now();
+    while (!repair_done_ && !stop_requested_() &&
+           (Clock::now() - last_repair_request_ < linger || !repair_queue_.empty())) {
+        publish_repairs();
+        client_.poll(kMaxWait);
+        tick();
+    }
+    drain();
+}
+
 void PublisherRun::publish_due() {
+    publish_repairs();
     // The pacer counts from this process's start; unpaced, everything is due (no overflow).
     const std::uint64_t paced = pacer_.due_by(Clock::now());
     const std::uint64_t due =
@@ -123,6 +193,7 @@ void PublisherRun::publish_due() {
         }
         const auto id = client_.publish(topics_[device], payload_, qos_);
         if (!id) return;  // try again after a poll
+        if (replay_.enabled()) replay_.keep(counters_.published, payload_);
         if (state_ != nullptr) {
             number_of_[*id] = counters_.published;
             unconfirmed_.insert(counters_.published);
@@ -221,6 +292,7 @@ int PublisherRun::finish(const RunEnd& end) {
 }
 
 void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
+    if (repair_ids_.erase(c.id) != 0) return;  // counted when sent again
     if (control_ids_.erase(c.id) != 0) {
         if (summary_id_ && c.id == *summary_id_) counters_.summary_confirmed = c.accepted();
         return;
@@ -326,6 +398,8 @@ nlohmann::json PublisherRun::report() const {
         {"published", c.published},
         {"confirmed", c.confirmed},
         {"rejected", c.rejected},
+        {"repaired", c.repaired},
+        {"unrepairable", c.unrepairable},
         {"unconfirmed", c.published - c.confirmed - c.rejected},
         {"summary_sent", c.summary_sent},
         {"summary_confirmed", c.summary_confirmed},

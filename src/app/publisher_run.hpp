@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <set>
@@ -19,6 +20,7 @@
 #include "app/publisher.hpp"
 #include "app/publisher_state.hpp"
 #include "app/reconnect_log.hpp"
+#include "app/replay_buffer.hpp"
 #include "app/run_end.hpp"
 #include "mqtt/client.hpp"
 #include "sim/rate_pacer.hpp"
@@ -32,7 +34,9 @@ namespace app {
 struct PublisherCounters {
     std::uint64_t published{0};
     std::uint64_t confirmed{0};
-    std::uint64_t rejected{0};  // acknowledged with a failure reason code (MQTT 5)
+    std::uint64_t rejected{0};      // acknowledged with a failure reason code (MQTT 5)
+    std::uint64_t repaired{0};      // sent again on a consumer's repair request
+    std::uint64_t unrepairable{0};  // asked for, but no longer in the replay buffer
     mqtt::ReasonCode first_rejection{mqtt::ReasonCode::Success};
     bool summary_sent{false};
     bool summary_confirmed{false};
@@ -67,6 +71,10 @@ class PublisherRun {
     std::chrono::milliseconds time_to_wait() const;
     void drain();
     void send_summary();
+    // End-to-end repair: answer requests until the consumer is done or the linger ends.
+    void handle_repair(const mqtt::Message& message);
+    void publish_repairs();
+    void linger_for_repairs();
     RunEnd verdict() const;
     int finish(const RunEnd& end);
 
@@ -103,6 +111,7 @@ class PublisherRun {
 
     sim::DeviceFleet fleet_;
     std::vector<std::string> topics_;  // per device
+    std::unordered_map<std::string, std::uint64_t> device_index_;
     sim::RatePacer pacer_;
     std::chrono::system_clock::time_point wall_start_;  // the pacer's start, on the wall clock
     std::string payload_;
@@ -121,6 +130,11 @@ class PublisherRun {
     std::uint64_t resumed_from_{0};  // messages before it were confirmed by an earlier process
     std::unordered_map<mqtt::PublishId, std::uint64_t> number_of_;
     std::set<std::uint64_t> unconfirmed_;
+    ReplayBuffer replay_;
+    std::deque<std::uint64_t> repair_queue_;  // message numbers to send again
+    std::unordered_set<mqtt::PublishId> repair_ids_;
+    bool repair_done_{false};
+    Clock::time_point last_repair_request_{};
 };
 
 }  // namespace app

@@ -18,6 +18,9 @@ struct SubscriberOptions {
     OutputOptions output;
     std::vector<std::string> topics{"sensors/+/telemetry"};
     std::string control_topic{"telemetry/run-summary"};
+    // End-to-end repair (telemetry/repair.hpp): missing ranges are asked for on <topic>/<run>.
+    std::string repair_topic{"telemetry/repair"};
+    bool repair{true};
     std::optional<std::uint64_t> count;  // finish after this many unique messages
     double idle_timeout_s{30.0};
     std::size_t max_gaps{20};  // gap ranges listed in the report

@@ -5,7 +5,7 @@ namespace app {
 
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args) {
     SubscriberOptions o;
-    o.connect.max_inflight = 0;  // the subscriber publishes nothing
+    o.connect.max_inflight = 16;  // the subscriber publishes only repair requests
     o.connect.give_up_after = std::chrono::seconds(300);
     // Persistent by default: messages published while we reconnect wait for us in the broker.
     o.connect.clean_session = false;
@@ -19,6 +19,10 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
         ->capture_default_str();
     cli.add_option("--control-topic", o.control_topic, "Topic of the publishers' run summaries")
         ->capture_default_str();
+    cli.add_option("--repair-topic", o.repair_topic,
+                   "Ask publishers with a replay buffer for missing messages on TOPIC/<run>")
+        ->capture_default_str();
+    cli.add_flag("!--no-repair", o.repair, "Never ask publishers to send missing messages again");
     cli.add_option(
            "-C,--count", o.count,
            "Finish after N unique messages (default: when the run summary says all arrived)")
@@ -65,6 +69,7 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
             for (const std::string& t : s.topics)
                 if (t.empty()) return std::string("--topic must not be empty");
             if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
+            if (auto e = validate_topic_name("--repair-topic", s.repair_topic)) return e;
             if (!s.state_dir.empty() && s.connect.clean_session)
                 return std::string(
                     "--state-dir needs --session persistent: a clean session "

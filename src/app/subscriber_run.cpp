@@ -12,6 +12,10 @@ namespace {
 
 constexpr const char* kProgram = "mqtt_subscriber";
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
+// Repair: ask once nothing arrived for this long (late messages are not missing), and again
+// after kRepairEvery while something still is.
+constexpr auto kRepairQuiet = std::chrono::milliseconds(500);
+constexpr auto kRepairEvery = std::chrono::seconds(2);
 
 std::int64_t now_epoch_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -61,6 +65,7 @@ int SubscriberRun::run() {
     if (auto end = guarded(EndReason::BrokerError, [this] { connect_and_subscribe(); }))
         return finish(*end);
     if (auto end = guarded(EndReason::ConnectionLost, [this] { receive(); })) end_ = *end;
+    if (end_.reason == EndReason::Complete && options_.repair) announce_repair_done();
     // With a state directory, a run that is not over keeps its broker session for the next
     // process: what is published meanwhile waits there.
     const bool over = end_.reason == EndReason::Complete || end_.reason == EndReason::Count;
@@ -125,6 +130,7 @@ void SubscriberRun::handle_control(const mqtt::Message& m) {
 
 std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
     if (timeline_.due(now)) add_timeline_row(now);
+    if (options_.repair) maybe_request_repair(now);
     if (stop_requested_()) return EndReason::Interrupted;
     const telemetry::DeliveryLedger& ledger = verifier_.ledger();
     if (options_.count && ledger.unique() >= *options_.count) return EndReason::Count;
@@ -139,6 +145,42 @@ std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
     if (now - last_activity >= std::chrono::duration<double>(options_.idle_timeout_s))
         return EndReason::IdleTimeout;
     return std::nullopt;
+}
+
+void SubscriberRun::maybe_request_repair(Clock::time_point now) {
+    if (verifier_.summaries().empty() || !client_.connected() ||
+        now - last_message_ < kRepairQuiet || now - repair_requested_at_ < kRepairEvery)
+        return;
+    std::map<std::string, telemetry::RepairMessage> by_run;
+    std::uint64_t messages = 0;
+    for (const auto& gap : verifier_.ledger().gaps(telemetry::kMaxRepairRanges)) {
+        telemetry::RepairMessage& m = by_run[gap.run];
+        m.run = gap.run;
+        m.ranges.push_back({gap.device, gap.range.first, gap.range.last});
+        messages += gap.range.last - gap.range.first + 1;
+    }
+    if (by_run.empty()) return;
+    repair_requested_at_ = now;
+    for (const auto& [run, request] : by_run) {
+        if (!client_.publish(options_.repair_topic + "/" + run, telemetry::encode_repair(request),
+                             mqtt::QoS::AtLeastOnce))
+            return;  // the window is full: next time
+        for (const auto& range : request.ranges) verifier_.note_requested(run, range);
+    }
+    ++repair_requests_;
+    progress_.info(fmt::format("asked again for {} missing messages in {} runs (repair request {})",
+                               messages, by_run.size(), repair_requests_));
+}
+
+void SubscriberRun::announce_repair_done() {
+    // Publishers waiting for repair requests may stop now.
+    try {
+        for (const std::string& run : verifier_.summaries())
+            client_.publish(options_.repair_topic + "/" + run,
+                            telemetry::encode_repair({run, true, {}}), mqtt::QoS::AtLeastOnce);
+    } catch (const mqtt::Error&) {
+        // Best effort: the publisher's linger ends it anyway.
+    }
 }
 
 std::vector<std::string> SubscriberRun::failed_checks() const {
@@ -178,6 +220,9 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         static_cast<double>(latency.percentile(0.99)) / 1000.0,
         static_cast<double>(latency.max()) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
+    if (verifier_.recovered() > 0)
+        std::printf("%s: recovered by repair %llu (lost on the way, sent again by the publisher)\n",
+                    kProgram, static_cast<unsigned long long>(verifier_.recovered()));
     for (const std::string& f : failed) std::printf("%s: failed: %s\n", kProgram, f.c_str());
     for (const auto& g : verifier_.ledger().gaps(options_.max_gaps))
         std::printf("%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(), g.device.c_str(),
@@ -267,6 +312,8 @@ nlohmann::json SubscriberRun::report() const {
         {"error", end_.error},
         {"exit_status", exit_status_},
         {"reconnects", reconnects_.to_json()},
+        {"recovered_by_repair", verifier_.recovered()},
+        {"repair_requests", repair_requests_},
     };
 }
 

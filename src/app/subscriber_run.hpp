@@ -59,6 +59,9 @@ class SubscriberRun {
     void connect_and_subscribe();
     void receive();
     void handle_control(const mqtt::Message& message);
+    // Asks again for what is missing once the summaries are in and the stream went quiet.
+    void maybe_request_repair(Clock::time_point now);
+    void announce_repair_done();
     int finish(const RunEnd& end);
     void print_verdict(const std::vector<std::string>& failed) const;
     void add_timeline_row(Clock::time_point now);
@@ -81,6 +84,8 @@ class SubscriberRun {
     Clock::time_point ready_at_{};
     std::uint64_t next_progress_;
     SubscriberState* state_{nullptr};
+    Clock::time_point repair_requested_at_{};
+    std::uint64_t repair_requests_{0};
     RunEnd end_;
     int exit_status_{0};
     bool verified_{false};

@@ -64,6 +64,7 @@ void Verifier::apply(const Fact& fact) {
             if (ledger_.record(fact.run, fact.device, fact.seq) ==
                 telemetry::SequenceLedger::Outcome::Duplicate)
                 return;
+            if (!requested_.empty()) count_if_requested(fact);
             latency_.record(fact.latency_us);
             latency_second_.record(fact.latency_us);
             return;
@@ -80,8 +81,27 @@ void Verifier::apply(const Fact& fact) {
     }
 }
 
+void Verifier::note_requested(std::string_view run, const telemetry::RepairRange& range) {
+    requested_[std::string(run) + "/" + range.device].push_back({range.first, range.last});
+}
+
+void Verifier::count_if_requested(const Fact& fact) {
+    const auto it = requested_.find(std::string(fact.run) + "/" + std::string(fact.device));
+    if (it == requested_.end()) return;
+    for (const telemetry::SeqRange& r : it->second)
+        if (fact.seq >= r.first && fact.seq <= r.last) {
+            ++recovered_;
+            return;
+        }
+}
+
 nlohmann::json Verifier::state() const {
-    return {{"ledger", ledger_.state()},
+    nlohmann::json requested = nlohmann::json::object();
+    for (const auto& [key, ranges] : requested_)
+        for (const auto& r : ranges) requested[key].push_back({r.first, r.last});
+    return {{"recovered", recovered_},
+            {"requested", requested},
+            {"ledger", ledger_.state()},
             {"latency", latency_.state()},
             {"malformed_examples", malformed_examples_},
             {"corrupt_examples", corrupt_examples_},
@@ -94,6 +114,12 @@ void Verifier::restore(const nlohmann::json& state) {
     malformed_examples_ = state.at("malformed_examples").get<std::vector<std::string>>();
     corrupt_examples_ = state.at("corrupt_examples").get<std::vector<std::string>>();
     summaries_ = state.at("summaries").get<std::vector<std::string>>();
+    recovered_ = state.value("recovered", std::uint64_t{0});
+    requested_.clear();
+    const nlohmann::json requested = state.value("requested", nlohmann::json::object());
+    for (const auto& [key, ranges] : requested.items())
+        for (const auto& r : ranges)
+            requested_[key].push_back({r.at(0).get<std::uint64_t>(), r.at(1).get<std::uint64_t>()});
 }
 
 telemetry::LedgerTotals Verifier::totals(std::optional<std::uint64_t> count) const {

@@ -5,6 +5,7 @@
 // of --state-dir) sees every fact, and replaying the facts rebuilds the verifier.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 
 #include "app/message_sink.hpp"
 #include "telemetry/latency_histogram.hpp"
+#include "telemetry/repair.hpp"
 #include "telemetry/sequence_ledger.hpp"
 
 namespace app {
@@ -45,6 +47,10 @@ class Verifier final : public MessageSink {
     // A control message that could not be decoded.
     void record_malformed(std::string_view topic, std::string_view reason);
 
+    // End-to-end repair: a range asked for again; a reading that fills it counts as recovered.
+    void note_requested(std::string_view run, const telemetry::RepairRange& range);
+    std::uint64_t recovered() const { return recovered_; }
+
     // Every fact from now on also goes to `log`, which must outlive the verifier.
     void log_to(FactLog& log) { log_ = &log; }
     // Applies a fact read back from a log (not logged again). Throws std::invalid_argument for
@@ -66,6 +72,7 @@ class Verifier final : public MessageSink {
 
   private:
     void apply(const Fact& fact);
+    void count_if_requested(const Fact& fact);
     static void note(std::vector<std::string>& examples, std::string_view topic,
                      std::string_view reason);
 
@@ -75,6 +82,9 @@ class Verifier final : public MessageSink {
     std::vector<std::string> malformed_examples_;
     std::vector<std::string> corrupt_examples_;
     std::vector<std::string> summaries_;
+    // "run/device" -> ranges asked for again (few: only what went missing).
+    std::map<std::string, std::vector<telemetry::SeqRange>> requested_;
+    std::uint64_t recovered_{0};
     FactLog* log_{nullptr};
 };
 

@@ -230,6 +230,16 @@ bool Broker::start(const BrokerSettings& settings) {
 void Broker::restart() {
     process_->signal(SIGTERM);
     if (!process_->wait(10s)) throw std::runtime_error("mosquitto did not stop on SIGTERM");
+    start_again();
+}
+
+void Broker::crash_and_restart() {
+    process_->signal(SIGKILL);
+    if (!process_->wait(10s)) throw std::runtime_error("mosquitto did not die on SIGKILL");
+    start_again();
+}
+
+void Broker::start_again() {
     process_.reset();
     if (!start(settings_))
         throw std::runtime_error("mosquitto did not start again on port " + port_str() + ": " +

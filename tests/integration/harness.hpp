@@ -96,9 +96,13 @@ class Broker {
     // A graceful restart: SIGTERM (Mosquitto saves its persistence file), wait, and start again
     // on the same port with the same configuration and persistence.
     void restart();
+    // A crash: SIGKILL (Mosquitto keeps only its last autosaved persistence), then start again
+    // on the same port with the same configuration and persistence.
+    void crash_and_restart();
 
   private:
     bool start(const BrokerSettings& settings);  // false if Mosquitto exited (port taken)
+    void start_again();
 
     TempDir dir_;
     BrokerSettings settings_;

@@ -4,6 +4,7 @@
 // `inbox` are delivered on poll(), a batch at a time.
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ class FakeClient final : public mqtt::Client {
     std::size_t window_size{10};
     std::deque<std::pair<std::string, std::string>> inbox;  // topic, payload
     std::size_t deliveries_per_poll{100};
+    // Called for every publish, e.g. to answer a request with a message in the inbox.
+    std::function<void(const std::string& topic, const std::string& payload)> on_publish;
 
     // What happened.
     std::vector<Published> published;
@@ -55,6 +58,7 @@ class FakeClient final : public mqtt::Client {
         if (in_flight_.size() >= window_size) return std::nullopt;
         const mqtt::PublishId id = ++last_id_;
         published.push_back({std::string(topic), std::string(payload), qos, id});
+        if (on_publish) on_publish(published.back().topic, published.back().payload);
         in_flight_.push_back({id, std::chrono::steady_clock::now()});
         max_in_flight = std::max(max_in_flight, in_flight_.size());
         return id;

@@ -8,6 +8,7 @@
 #include "app/publisher_state.hpp"
 #include "fake_client.hpp"
 #include "telemetry/payload.hpp"
+#include "telemetry/repair.hpp"
 #include "telemetry/run_summary.hpp"
 #include "temp_dir.hpp"
 
@@ -266,6 +267,43 @@ TEST(PublisherRun, AnInterruptedRunResumesFromItsStateAndTheSummaryCoversTheWhol
     EXPECT_EQ(summary->confirmed, 50u);
     EXPECT_EQ(summary->devices[4].last_seq, 10u);
     EXPECT_EQ(r.report()["resumed_from"], resumed_from);
+}
+
+// --- End-to-end repair: a publisher with a replay buffer answers a consumer's request.
+
+TEST(PublisherRun, WithAReplayBufferARepairRequestGetsTheSameBytesAgain) {
+    FakeClient client;
+    auto o = options(50);
+    o.replay_buffer = 100;
+    o.repair_linger_s = 5;
+    client.on_publish = [&](const std::string& topic, const std::string&) {
+        if (topic == o.control_topic && client.inbox.empty() &&
+            on_topic(client, "telemetry/repair/unit-run").empty()) {
+            // After the summary: the consumer misses sequence number 2 of the first device.
+            client.inbox.emplace_back(
+                "telemetry/repair/unit-run",
+                telemetry::encode_repair({"unit-run", false, {{"sensor-0001", 2, 2}}}));
+        }
+    };
+    std::size_t sent_before_request = 0;
+    const Ran r = run(o, client, [&] {
+        // Once the message is sent again, the consumer says it is done.
+        if (sent_before_request == 0 && client.published.size() > 51 && client.inbox.empty()) {
+            sent_before_request = client.published.size();
+            client.inbox.emplace_back("telemetry/repair/unit-run",
+                                      telemetry::encode_repair({"unit-run", true, {}}));
+        }
+        return false;
+    });
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_EQ(r.report["repaired"], 1);
+    EXPECT_EQ(r.report["unrepairable"], 0);
+    EXPECT_EQ(client.filters, (std::vector<std::string>{"telemetry/repair/unit-run"}));
+    // Message 5 is the first device's second reading (5 devices in turn): sent again as is.
+    const auto sent = on_topic(client, "sensors/sensor-0001/telemetry");
+    ASSERT_GE(sent.size(), 2u);
+    EXPECT_EQ(sent.back().payload, sent[1].payload);
+    EXPECT_EQ(r.report["confirmed"], 50) << "a repair is not a new message";
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "app/subscriber_state.hpp"
 #include "fake_client.hpp"
 #include "telemetry/payload.hpp"
+#include "telemetry/repair.hpp"
 #include "telemetry/run_summary.hpp"
 #include "temp_dir.hpp"
 
@@ -300,6 +301,44 @@ TEST(SubscriberRun, ASnapshotAndTheJournalAfterItRestoreTheSameFigures) {
     EXPECT_EQ(restored.state(), before);
     EXPECT_EQ(restored.totals().malformed, 1u);
     EXPECT_EQ(restored.totals().duplicates, 1u);
+}
+
+// --- End-to-end repair: what went missing is asked for again, and counted when it comes.
+
+TEST(SubscriberRun, AsksAgainForWhatIsMissingAfterTheSummaryAndCountsWhatRepairBrings) {
+    FakeClient client;
+    auto o = options();
+    o.idle_timeout_s = 5;
+    for (std::uint64_t seq : {1, 2, 4, 5}) send(client, reading(seq));
+    send(client, summary(5), o.control_topic);
+    std::vector<telemetry::RepairMessage> requests;
+    client.on_publish = [&](const std::string& topic, const std::string& payload) {
+        std::string error;
+        const auto m = telemetry::decode_repair(payload, error);
+        ASSERT_TRUE(m) << error;
+        EXPECT_EQ(topic, "telemetry/repair/run-1");
+        requests.push_back(*m);
+        if (!m->done) send(client, reading(3));  // the publisher's replay buffer answers
+    };
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(requests[0].ranges, (std::vector<telemetry::RepairRange>{{"dev-1", 3, 3}}));
+    EXPECT_TRUE(requests[1].done) << "publishers waiting for requests may stop";
+    EXPECT_EQ(r.report["recovered_by_repair"], 1);
+    EXPECT_EQ(r.report["missing"], 0);
+    EXPECT_EQ(r.report["end_reason"], "complete");
+}
+
+TEST(SubscriberRun, WithoutRepairNothingIsAsked) {
+    FakeClient client;
+    auto o = options();
+    o.repair = false;
+    for (std::uint64_t seq : {1, 3}) send(client, reading(seq));
+    send(client, summary(3), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_TRUE(client.published.empty());
 }
 
 }  // namespace
