@@ -22,6 +22,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BIN = ROOT / "build" / "release" / "src"
 SUB_ARGS = []  # --sub-args
+PUB_ARGS = []  # --pub-args
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -81,7 +82,8 @@ def commands(pair, port, count, qos, d):
     common = ["-p", str(port), "--progress-every", "0"] + engine
     sub = [str(BIN / "mqtt_subscriber"), *common, *SUB_ARGS, "-C", str(count), "--idle-timeout", "10",
            "--report", str(d / "sub.json")]
-    pub = [str(BIN / "mqtt_publisher"), *common, "-n", str(count), "-q", str(qos), "--report", str(d / "pub.json")]
+    pub = [str(BIN / "mqtt_publisher"), *common, *PUB_ARGS, "-n", str(count), "-q", str(qos), "--report",
+           str(d / "pub.json")]
     return sub, pub, "(ready)"
 
 
@@ -121,6 +123,70 @@ def run_once(pair, count, qos):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def run_latency(path, window, count):
+    """One run of our pair with `-w window`; the publisher reaches the broker directly or through
+    tools/fault_proxy adding 20 ms each way (the subscriber always directly)."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-latency-"))
+    procs = []
+    try:
+        port = free_port()
+        broker = start_broker(d, port)
+        procs.append(broker)
+        pub_port = port
+        if path == "proxy":
+            pub_port = free_port()
+            (d / "proxy.mode").write_text("delay 20")
+            procs.append(subprocess.Popen([str(ROOT / "build" / "release" / "tools" / "fault_proxy"),
+                                           str(pub_port), str(port), str(d / "proxy.mode")],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            time.sleep(0.3)
+        with open(d / "sub.out", "w") as so, open(d / "sub.err", "w") as se:
+            sub = subprocess.Popen([str(BIN / "mqtt_subscriber"), "-p", str(port), "--progress-every", "0",
+                                    "-C", str(count), "--idle-timeout", "10", "--report", str(d / "sub.json")],
+                                   stdout=so, stderr=se)
+        procs.append(sub)
+        if not wait_text(d / "sub.err", "(ready)", 20):
+            raise RuntimeError(f"subscriber not ready: {(d / 'sub.err').read_text()}")
+        pub = subprocess.run([str(BIN / "mqtt_publisher"), "-p", str(pub_port), "--progress-every", "0",
+                              "-n", str(count), "-w", window, "--report", str(d / "pub.json")],
+                             capture_output=True, text=True, timeout=1800)
+        if pub.returncode != 0 or sub.wait(timeout=600) != 0:
+            raise RuntimeError(f"{path} window {window} failed: {pub.stderr[-2000:]}"
+                               f"{(d / 'sub.out').read_text()[-2000:]}")
+        s = json.loads((d / "sub.json").read_text())
+        p = json.loads((d / "pub.json").read_text())
+        lat = s["latency_us"]
+        return {"rate": s["msgs_per_sec"], "p50": lat["p50"] / 1000, "p99": lat["p99"] / 1000,
+                "final_window": p.get("final_window", 0)}
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def latency_mode(count, reps):
+    windows = ["auto", "1000", "200", "50"]
+    paths = [("loopback", count), ("proxy", min(count // 2, 150_000))]
+    print(f"\n`--window` against throughput and end-to-end latency, QoS 1 (median of {reps}); the proxy "
+          f"path adds 20 ms each way between publisher and broker\n")
+    print("| path | messages | --window | msg/s | e2e p50 ms | e2e p99 ms | final window |")
+    print("|---|---|---|---|---|---|---|")
+    for path, n in paths:
+        rows = {}
+        for rep in range(reps):
+            for w in windows:  # interleaved
+                r = run_latency(path, w, n)
+                rows.setdefault(w, []).append(r)
+                print(f"{path} rep {rep + 1} window {w:5s} {r['rate']:9.0f} msg/s p50 {r['p50']:.2f} ms "
+                      f"p99 {r['p99']:.2f} ms final window {r['final_window']}", file=sys.stderr, flush=True)
+        for w in windows:
+            med = lambda k: statistics.median(r[k] for r in rows[w])
+            print(f"| {path} | {n:,} | {w} | {med('rate'):,.0f} | {med('p50'):.2f} | {med('p99'):.2f} | "
+                  f"{med('final_window'):.0f} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=1_000_000)
@@ -128,8 +194,14 @@ def main():
     ap.add_argument("--qos", default="1,0", help="comma-separated QoS levels")
     ap.add_argument("--pairs", default="native,libmosquitto,paho")
     ap.add_argument("--sub-args", default="", help="extra mqtt_subscriber flags, e.g. '--session clean'")
+    ap.add_argument("--pub-args", default="", help="extra mqtt_publisher flags, e.g. '--window 1000'")
+    ap.add_argument("--latency", action="store_true",
+                    help="compare --window auto, 1000, 200 and 50 on loopback and through a 20 ms proxy")
     args = ap.parse_args()
+    if args.latency:
+        return latency_mode(args.count, args.reps)
     SUB_ARGS[:] = args.sub_args.split()
+    PUB_ARGS[:] = args.pub_args.split()
     pairs = args.pairs.split(",")
     rows = {}
     for qos in [int(q) for q in args.qos.split(",")]:

@@ -17,6 +17,11 @@ struct PublisherOptions {
     OutputOptions output;
     std::uint64_t count{1'000'000};
     int qos{1};
+    // --window auto (QoS 1/2): mqtt/adaptive_window.hpp chooses the window, up to window_max;
+    // --window N: N, fixed (connect.max_inflight).
+    bool window_auto{true};
+    std::size_t window_max{65'527};  // 65,535 packet ids minus room for control messages
+    static constexpr std::size_t kControlRoom = 8;
     double rate{0.0};  // messages per second, 0 = as fast as possible
     std::uint64_t devices{10};
     std::string device_prefix{"sensor-"};

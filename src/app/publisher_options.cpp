@@ -21,10 +21,19 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     cli.add_option("-q,--qos", o.qos, "QoS of the telemetry messages (0, 1 or 2)")
         ->capture_default_str()
         ->check(CLI::Range(0, 2));
-    cli.add_option("-w,--window", o.connect.max_inflight,
-                   "Unconfirmed messages allowed in flight (bounds memory)")
+    cli.add_option_function<std::string>(
+           "-w,--window",
+           [&o](const std::string& value) {
+               o.window_auto = value == "auto";
+               if (!o.window_auto) o.connect.max_inflight = std::stoul(value);
+           },
+           "Unconfirmed messages allowed in flight: auto (default; the smallest window that "
+           "keeps the highest rate, so the broker's queues stay short) or N (fixed; bounds "
+           "memory either way)")
+        ->check(CLI::IsMember({"auto"}) | CLI::Range(std::size_t{1}, std::size_t{65535}));
+    cli.add_option("--window-max", o.window_max, "The largest window auto may choose")
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t{1}, std::size_t{65535}));
+        ->check(CLI::Range(std::size_t{16}, std::size_t{65527}));
     cli.add_option("-r,--rate", o.rate, "Messages per second, 0 = as fast as possible")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1e9));
@@ -79,7 +88,15 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                 return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
             return std::nullopt;
         });
-    if (parsed.options) apply_session_defaults(parsed.options->connect, "mqtt_publisher");
+    if (parsed.options) {
+        PublisherOptions& p = *parsed.options;
+        apply_session_defaults(p.connect, "mqtt_publisher");
+        // QoS 0 has no confirmations to steer by: it keeps the fixed window.
+        if (p.qos == 0) p.window_auto = false;
+        // The engine's window is then the limit; the controller chooses below it, and control
+        // messages (progress, summary) keep room of their own.
+        if (p.window_auto) p.connect.max_inflight = p.window_max + PublisherOptions::kControlRoom;
+    }
     return parsed;
 }
 

@@ -56,6 +56,11 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
       next_progress_(options.output.progress_every),
       progress_at_(started_),
       replay_(options.replay_buffer) {
+    if (options.window_auto) {
+        mqtt::AdaptiveWindow::Config config;
+        config.max = options.window_max;
+        adaptive_.emplace(config);
+    }
     for (const auto& d : fleet_.devices()) {
         device_index_.emplace(d.id, topics_.size());
         topics_.push_back(expand_topic(options.topic, d.id));
@@ -75,6 +80,14 @@ void PublisherRun::keep_state(PublisherState& state) {
         fmt::format("resuming run {} after message {}: everything before it was "
                     "confirmed; what followed is sent again",
                     run_id_, resumed_from_));
+}
+
+std::size_t PublisherRun::window() const {
+    if (!adaptive_) return client_.window();
+    // Room for the control messages within the engine's window (the broker's Receive Maximum).
+    const std::size_t engine = client_.window();
+    const std::size_t room = PublisherOptions::kControlRoom;
+    return std::min(adaptive_->window(), engine > 2 * room ? engine - room : engine);
 }
 
 std::uint64_t PublisherRun::confirmed_through() const {
@@ -147,8 +160,7 @@ void PublisherRun::handle_repair(const mqtt::Message& m) {
 }
 
 void PublisherRun::publish_repairs() {
-    while (!repair_queue_.empty() && client_.connected() &&
-           client_.in_flight() < client_.window()) {
+    while (!repair_queue_.empty() && client_.connected() && !window_full()) {
         const std::uint64_t number = repair_queue_.front();
         const auto payload = replay_.find(number);
         const auto id = payload
@@ -184,8 +196,7 @@ void PublisherRun::publish_due() {
     const std::uint64_t due =
         std::min(options_.count,
                  paced > options_.count - resumed_from_ ? options_.count : resumed_from_ + paced);
-    while (counters_.published < due && client_.connected() &&
-           client_.in_flight() < client_.window()) {
+    while (counters_.published < due && client_.connected() && !window_full()) {
         const std::size_t device = counters_.published % options_.devices;
         if (payload_for_ != counters_.published) {  // not yet encoded (or taken) for this number
             telemetry::encode_reading(fleet_.next(send_timestamp_us()), payload_);
@@ -212,8 +223,7 @@ std::int64_t PublisherRun::send_timestamp_us() const {
 }
 
 std::chrono::milliseconds PublisherRun::time_to_wait() const {
-    const bool window_full = client_.in_flight() >= client_.window();
-    if (window_full || !client_.connected()) return kMaxWait;
+    if (window_full() || !client_.connected()) return kMaxWait;
     if (counters_.published < options_.count && pacer_.paced()) {
         const auto until = pacer_.due_time(counters_.published - resumed_from_) - Clock::now();
         return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
@@ -311,6 +321,7 @@ void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
     }
     ++counters_.confirmed;
     if (qos_ == mqtt::QoS::AtMostOnce) return;
+    if (adaptive_) adaptive_->on_confirmed(c.published_at, Clock::now());
     const auto us =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c.published_at)
             .count();
@@ -337,6 +348,7 @@ void PublisherRun::add_timeline_row() {
     row.published = counters_.published;
     row.confirmed = counters_.confirmed;
     row.in_flight = client_.in_flight();
+    row.window = window();
     row.puback_p50_us = puback_second_.percentile(0.50);
     row.puback_p99_us = puback_second_.percentile(0.99);
     timeline_.add(Clock::now(), counters_.confirmed, row);
@@ -380,10 +392,10 @@ void PublisherRun::report_progress() {
     if (stalled > 0)
         tail = fmt::format(" | STALLED: no confirmation for {:.0f} s{}", stalled,
                            client_.connected() ? "" : " (reconnecting)");
-    progress_.update(
-        fmt::format("sent {} confirmed {} in flight {} | {:.0f} msg/s | PUBACK p99 {:.2f} ms{}",
-                    c.published, c.confirmed, client_.in_flight(), rate,
-                    static_cast<double>(puback_.percentile(0.99)) / 1000.0, tail));
+    progress_.update(fmt::format(
+        "sent {} confirmed {} in flight {} of {} | {:.0f} msg/s | PUBACK p99 {:.2f} ms{}",
+        c.published, c.confirmed, client_.in_flight(), window(), rate,
+        static_cast<double>(puback_.percentile(0.99)) / 1000.0, tail));
 }
 
 nlohmann::json PublisherRun::report() const {
@@ -393,6 +405,9 @@ nlohmann::json PublisherRun::report() const {
         {"program", kProgram},
         {"run", run_id_},
         {"qos", options_.qos},
+        {"window", options_.window_auto ? nlohmann::json("auto")
+                                        : nlohmann::json(options_.connect.max_inflight)},
+        {"final_window", window()},
         {"devices", options_.devices},
         {"requested", options_.count},
         {"published", c.published},

@@ -22,6 +22,7 @@
 #include "app/reconnect_log.hpp"
 #include "app/replay_buffer.hpp"
 #include "app/run_end.hpp"
+#include "mqtt/adaptive_window.hpp"
 #include "mqtt/client.hpp"
 #include "sim/rate_pacer.hpp"
 #include "sim/sensor_model.hpp"
@@ -69,6 +70,9 @@ class PublisherRun {
     void publish_all();
     void publish_due();
     std::chrono::milliseconds time_to_wait() const;
+    // Telemetry messages allowed in flight now: the adaptive window's, or the engine's.
+    std::size_t window() const;
+    bool window_full() const { return client_.in_flight() >= window(); }
     void drain();
     void send_summary();
     // End-to-end repair: answer requests until the consumer is done or the linger ends.
@@ -130,6 +134,7 @@ class PublisherRun {
     std::uint64_t resumed_from_{0};  // messages before it were confirmed by an earlier process
     std::unordered_map<mqtt::PublishId, std::uint64_t> number_of_;
     std::set<std::uint64_t> unconfirmed_;
+    std::optional<mqtt::AdaptiveWindow> adaptive_;
     ReplayBuffer replay_;
     std::deque<std::uint64_t> repair_queue_;  // message numbers to send again
     std::unordered_set<mqtt::PublishId> repair_ids_;

@@ -261,6 +261,12 @@ ul.failed{color:#c62828}
     }
     if (pub) lat.push_back({"PUBACK p99", "#ef6c00", column(pub, "puback_p99_us", 0.001)});
     html += "<h2>Latency over time</h2>" + line_chart("latency-chart", "milliseconds", lat) + "\n";
+    if (pub)
+        html += "<h2>In-flight window over time</h2>" +
+                line_chart("window-chart", "messages",
+                           {{"window", "#6a1b9a", column(pub, "window")},
+                            {"in flight", "#ef6c00", column(pub, "in_flight")}}) +
+                "\n";
 
     if (sub) {
         html += "<h2>End-to-end latency</h2><table id=\"percentiles\"><tr>";

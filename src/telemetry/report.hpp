@@ -20,6 +20,7 @@ nlohmann::json latency_summary(const LatencyHistogram& h, bool with_buckets);
 struct PublisherSecond {
     double t_s{};
     std::uint64_t published{}, confirmed{}, in_flight{};
+    std::uint64_t window{};  // the in-flight window at the end of the second (--window auto)
     double msgs_per_sec{};
     std::int64_t puback_p50_us{}, puback_p99_us{};
 };

@@ -195,7 +195,7 @@ TEST(Fault, BrokerKilledAndRepairedEndToEnd) {
            "repair sent " + str(p.value("repaired", 0u)) + " again");
 }
 
-// A fault proxy between the programs and the broker (tests/fault/fault_proxy.cpp).
+// A fault proxy between the programs and the broker (tools/fault_proxy.cpp).
 class Proxy {
   public:
     Proxy(const Broker& broker, const TempDir& dir)

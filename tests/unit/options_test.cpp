@@ -27,6 +27,21 @@ TEST(PublisherOptions, DefaultsAreTheReferenceRun) {
     EXPECT_EQ(p.options->qos, 1);
     EXPECT_EQ(p.options->connect.host, "127.0.0.1");
     EXPECT_EQ(p.options->output.progress_every, 1000u);
+    EXPECT_TRUE(p.options->window_auto) << "--window auto is the default";
+}
+
+TEST(PublisherOptions, WindowIsAutoOrAFixedNumberAndQos0KeepsAFixedOne) {
+    const auto fixed = parse_publisher_args(pub({"-w", "200"}));
+    ASSERT_TRUE(fixed.options) << fixed.err;
+    EXPECT_FALSE(fixed.options->window_auto);
+    EXPECT_EQ(fixed.options->connect.max_inflight, 200u);
+    const auto automatic = parse_publisher_args(pub({"--window", "auto", "--window-max", "500"}));
+    ASSERT_TRUE(automatic.options) << automatic.err;
+    EXPECT_TRUE(automatic.options->window_auto);
+    EXPECT_EQ(automatic.options->window_max, 500u);
+    const auto qos0 = parse_publisher_args(pub({"-q", "0"}));
+    ASSERT_TRUE(qos0.options) << qos0.err;
+    EXPECT_FALSE(qos0.options->window_auto) << "no confirmations to steer by at QoS 0";
 }
 
 TEST(PublisherOptions, MosquittoPubShortFlagsWork) {
@@ -79,6 +94,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgs{"port0", {"-p", "0"}, "port"}, BadArgs{"port_too_big", {"-p", "70000"}, "port"},
         BadArgs{"count0", {"-n", "0"}, "count"}, BadArgs{"negative_count", {"-n", "-5"}, "count"},
         BadArgs{"window0", {"--window", "0"}, "window"},
+        BadArgs{"window_word", {"--window", "big"}, "window"},
         BadArgs{"negative_rate", {"--rate", "-1"}, "rate"},
         BadArgs{"unknown_flag", {"--frobnicate"}, "frobnicate"},
         BadArgs{"wildcard_topic", {"-t", "sensors/#"}, "--topic"},

@@ -109,7 +109,7 @@ TEST(PublisherRun, ABrokerThatStopsConfirmingShowsAsAStallInTheProgressLine) {
     }
     const std::string err = testing::internal::GetCapturedStderr();
     EXPECT_EQ(status, kVerificationFailed);
-    EXPECT_NE(err.find("in flight 10 |"), std::string::npos) << err;
+    EXPECT_NE(err.find("in flight 10 of 10 |"), std::string::npos) << err;
     EXPECT_NE(err.find("STALLED: no confirmation for 2 s"), std::string::npos) << err;
 }
 
@@ -304,6 +304,20 @@ TEST(PublisherRun, WithAReplayBufferARepairRequestGetsTheSameBytesAgain) {
     ASSERT_GE(sent.size(), 2u);
     EXPECT_EQ(sent.back().payload, sent[1].payload);
     EXPECT_EQ(r.report["confirmed"], 50) << "a repair is not a new message";
+}
+
+TEST(PublisherRun, WithWindowAutoTheWindowIsInTheTimelineAndLeavesRoomForControlMessages) {
+    FakeClient client;
+    client.window_size = 100;  // the broker's Receive Maximum
+    auto o = options(2000);
+    o.window_auto = true;
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_EQ(r.report["window"], "auto");
+    EXPECT_LE(client.max_in_flight, 100u);
+    EXPECT_LE(r.report["final_window"].get<std::size_t>(), 100u - PublisherOptions::kControlRoom);
+    ASSERT_FALSE(r.report["timeline"].empty());
+    EXPECT_GT(r.report["timeline"].back()["window"].get<std::size_t>(), 0u);
 }
 
 }  // namespace

@@ -6,17 +6,26 @@ namespace mqtt::protocol {
 
 Session::Session(Config config, Handler& handler)
     : config_(std::move(config)), handler_(handler), keepalive_s_(config_.keepalive_s) {
-    // 16 identifiers beyond the window stay free for SUBSCRIBE while the window is full.
-    outgoing_.resize(std::min<std::size_t>(config_.max_inflight + 16, 65535) + 1);
-    config_.max_inflight = std::min(config_.max_inflight, outgoing_.size() - 17);
+    config_.max_inflight = std::min<std::size_t>(config_.max_inflight, 65535 - 16);
     window_ = config_.max_inflight;
+    id_limit_ = 16;  // SUBSCRIBEs before the CONNACK; the CONNACK sizes the rest
+    outgoing_.resize(id_limit_ + 1);
+}
+
+void Session::use_window(std::size_t window) {
+    window_ = window;
+    // Identifiers cycle through 1..window+16 (16 beyond the window stay free for SUBSCRIBE
+    // while it is full): few slots, each one's buffer reused. Slots only grow, so identifiers
+    // still in flight from a larger window stay valid.
+    id_limit_ = std::min<std::size_t>(window + 16, 65535);
+    if (outgoing_.size() < id_limit_ + 1) outgoing_.resize(id_limit_ + 1);
 }
 
 std::uint16_t Session::next_packet_id() {
     // Identifiers in use stay reserved until their flow completes [MQTT-2.2.1-3].
     do {
-        last_id_ = static_cast<std::uint16_t>(
-            std::size_t{last_id_} + 1 >= outgoing_.size() ? 1 : last_id_ + 1);
+        last_id_ =
+            static_cast<std::uint16_t>(std::size_t{last_id_} + 1 > id_limit_ ? 1 : last_id_ + 1);
     } while (outgoing_[last_id_].in_use || pending_subscribes_.count(last_id_) != 0);
     return last_id_;
 }
@@ -101,9 +110,10 @@ std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::tim
         }
         state_ = State::Connected;
         // The broker's limits (3.2.2.3): in-flight quota, keepalive, packet size.
-        window_ = config_.max_inflight;
+        std::size_t window = config_.max_inflight;
         if (auto rm = connack->properties.number(PropertyId::ReceiveMaximum))
-            window_ = std::min<std::size_t>(window_, *rm);
+            window = std::min<std::size_t>(window, *rm);
+        use_window(window);
         if (auto ka = connack->properties.number(PropertyId::ServerKeepAlive))
             keepalive_s_ = static_cast<std::uint16_t>(*ka);
         handler_.on_connack(*connack);

@@ -112,6 +112,7 @@ class Session {
     };
 
     std::uint16_t next_packet_id();
+    void use_window(std::size_t window);
     void sent(Clock::time_point now) { last_sent_ = now; }
     std::optional<Failure> handle(const Packet& packet, Clock::time_point now);
     std::optional<Failure> handle_ack(const Ack& ack, Clock::time_point now);
@@ -133,6 +134,7 @@ class Session {
     std::uint16_t last_id_{0};
     std::uint64_t order_{0};
     std::size_t window_{0};
+    std::size_t id_limit_{0};  // identifiers cycle through 1..id_limit_
     std::uint16_t keepalive_s_;
     Clock::time_point last_sent_{};
     Clock::time_point last_received_{};

@@ -1,0 +1,62 @@
+#pragma once
+// `--window auto`: how many messages a publisher keeps unconfirmed. Every message beyond what
+// the path needs waits in a queue (Little's law: latency = in flight / rate), so the window
+// should carry the path's rate with only a short queue. A delay-based controller in the manner
+// of TCP Vegas and BBR, on the PUBACK round trip:
+//   - it tracks the minimum round trip (the path and the broker without a queue; over the
+//     whole run: a queue that never drains would otherwise raise it, and the window with it),
+//     and each epoch's confirmation rate and mean round trip;
+//   - while the mean round trip stays within a target of the minimum (no queue worth the
+//     name), the path is not full: the window grows (doubling at the start, then by a quarter
+//     per epoch, which also probes for a faster path);
+//   - when the round trip rises above it, the window becomes rate x (minimum round trip +
+//     target): what the path carries plus a small queue, which drains the rest.
+// The target (2 ms, or a quarter of the minimum round trip on slow paths) leaves a broker that
+// works in batches enough to batch. Pure logic: fed confirmation times, no clock or socket.
+
+#include <chrono>
+#include <cstddef>
+
+namespace mqtt {
+
+class AdaptiveWindow {
+  public:
+    using Clock = std::chrono::steady_clock;
+
+    struct Config {
+        std::size_t initial{32};
+        std::size_t min{16};
+        std::size_t max{65'000};  // --window-max, and never above the broker's Receive Maximum
+        Clock::duration min_epoch{std::chrono::milliseconds(100)};
+        Clock::duration target_delay{std::chrono::milliseconds(2)};
+        double grow{1.25};
+    };
+
+    explicit AdaptiveWindow(Config config);
+    AdaptiveWindow() : AdaptiveWindow(Config{}) {}
+
+    // A message published at `published_at` was confirmed at `now`.
+    void on_confirmed(Clock::time_point published_at, Clock::time_point now);
+    // The broker's (or the engine's) limit: the window never exceeds it.
+    void limit_to(std::size_t limit);
+
+    std::size_t window() const { return window_; }
+    Clock::duration min_rtt() const { return min_rtt_; }
+    bool starting() const { return starting_; }
+
+  private:
+    void end_epoch(Clock::time_point now);
+    void set_window(double w);
+
+    Config config_;
+    std::size_t window_;
+    std::size_t limit_;
+    bool starting_{true};
+    Clock::time_point epoch_start_{};
+    bool epoch_open_{false};
+    std::size_t epoch_confirmed_{0};
+    double epoch_rtt_sum_s_{0};
+    Clock::duration min_rtt_{Clock::duration::max()};
+};
+
+}  // namespace mqtt
