@@ -32,8 +32,10 @@ struct SilentBroker {
 TEST(PublisherVerdict, ConfirmationsOutlastingTheDrainTimeoutAreUnconfirmedExitOne) {
     SilentBroker broker;
     TempDir dir;
-    const auto r = run({publisher_path(), "-p", broker.port(), "-n", "50", "--drain-timeout", "0.5",
-                        "--report", (dir / "pub.json").string()},
+    // A window that takes all 50 at once, so that the publisher reaches its drain (with
+    // --window auto it would wait, STALLED, for room that a silent broker never makes).
+    const auto r = run({publisher_path(), "-p", broker.port(), "-n", "50", "-w", "1000",
+                        "--drain-timeout", "0.5", "--report", (dir / "pub.json").string()},
                        dir.path(), 60s);
     EXPECT_EQ(r.status, 1) << r.err;
     const auto rep = read_json(dir / "pub.json");
