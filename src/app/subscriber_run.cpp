@@ -91,11 +91,13 @@ void SubscriberRun::connect_and_subscribe() {
 
 void SubscriberRun::receive() {
     for (;;) {
+        // Poll before deciding: a process that was suspended (SIGSTOP, a sleeping laptop) has
+        // messages waiting in its socket, and must not call that idle.
+        client_.poll(kPollInterval);
         if (const auto reason = tick(Clock::now())) {
             end_ = {*reason, {}};
             return;
         }
-        client_.poll(kPollInterval);
     }
 }
 

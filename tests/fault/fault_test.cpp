@@ -337,21 +337,26 @@ std::uint64_t broker_dropped(const Broker& broker, const TempDir& dir) {
 }
 
 TEST(Fault, TheCheckerSeesLossWhenTheBrokerDropsMessages) {
-    // Fault: a broker limited to 1,000 queued messages per client and a paused subscriber.
+    // Fault: a broker limited to 1,000 queued messages per client, and a subscriber away (its
+    // persistent session kept: --state-dir keeps it on an interrupt) while 20,000 are published.
     // Expected: lost > 0, and exactly what Mosquitto says it dropped.
     Broker broker({{{"max_queued_messages", "1000"}, {"sys_interval", "1"}}, {}});
     TempDir dir;
-    // The run summary goes elsewhere, so that the broker drops only telemetry; -C says what
-    // to expect instead.
-    const auto sub =
-        start_subscriber(broker.port_str(), dir, {"--idle-timeout", "3", "-C", "20000"});
-    sub->signal(SIGSTOP);
+    // -C says what to expect: the run summary goes elsewhere, so the broker drops only telemetry.
+    const std::vector<std::string> args{"--state-dir", (dir / "state").string(), "-C",
+                                        "20000",       "--idle-timeout",         "3"};
+    {
+        const auto sub = start_subscriber(broker.port_str(), dir, args);
+        sub->signal(SIGTERM);
+        ASSERT_EQ(sub->wait(30s), 130) << read_file(dir / "sub.err");
+    }
     const RunResult r = run({publisher_path(), "-p", broker.port_str(), "-n", "20000", "-Q",
                              "--control-topic", "elsewhere/summary"},
                             dir.path(), 120s);
     ASSERT_EQ(r.status, 0) << r.err;
     const std::uint64_t dropped = broker_dropped(broker, dir);
-    sub->signal(SIGCONT);
+    std::filesystem::remove(dir / "sub.err");
+    const auto sub = start_subscriber(broker.port_str(), dir, args);  // the same session
     EXPECT_EQ(sub->wait(120s), 1) << "NOT VERIFIED: " << read_file(dir / "sub.out");
     const auto s = read_json(dir / "sub.json");
     EXPECT_GT(dropped, 0u);
