@@ -18,33 +18,23 @@ int run_publisher(const PublisherOptions& o) {
     ProgressLine progress(kProgram, !o.output.quiet);
     PublisherOptions options = o;
     std::optional<PublisherState> state;
-    try {
-        if (!o.state_dir.empty()) {
-            state.emplace(o.state_dir, nlohmann::json{{"count", o.count},
-                                                      {"devices", o.devices},
-                                                      {"device_prefix", o.device_prefix},
-                                                      {"topic", o.topic},
-                                                      {"qos", o.qos},
-                                                      {"seed", o.seed}});
-            if (state->resuming() && !o.run_id.empty() && o.run_id != state->run_id())
-                throw state::StateError("--run-id " + o.run_id + " is not the run " +
-                                        state->run_id() + " saved in " + o.state_dir);
-            if (state->resuming()) options.run_id = state->run_id();
-        }
-    } catch (const state::StateError& e) {
-        print_error(kProgram, e.what());
-        return kUsageError;
-    }
+    const bool usable = state_usable(kProgram, [&] {
+        if (o.state_dir.empty()) return;
+        state.emplace(o.state_dir, nlohmann::json{{"count", o.count},
+                                                  {"devices", o.devices},
+                                                  {"device_prefix", o.device_prefix},
+                                                  {"topic", o.topic},
+                                                  {"qos", o.qos},
+                                                  {"seed", o.seed}});
+        if (state->resuming() && !o.run_id.empty() && o.run_id != state->run_id())
+            throw state::StateError("--run-id " + o.run_id + " is not the run " + state->run_id() +
+                                    " saved in " + o.state_dir);
+        if (state->resuming()) options.run_id = state->run_id();
+    });
+    if (!usable) return kUsageError;
     const auto client = mqtt::make_client(options.engine);
     PublisherRun run(options, *client, progress, stop_requested);
-    if (state) {
-        try {
-            run.keep_state(*state);
-        } catch (const state::StateError& e) {
-            print_error(kProgram, e.what());
-            return kUsageError;
-        }
-    }
+    if (state && !state_usable(kProgram, [&] { run.keep_state(*state); })) return kUsageError;
     const int status = run.run();
     report_file.write(run.report().dump(2) + "\n");
     csv_file.write(run.timeline_csv());

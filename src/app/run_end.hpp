@@ -6,7 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "app/console.hpp"
 #include "mqtt/error.hpp"
+#include "state/state_dir.hpp"
 
 namespace app {
 
@@ -44,6 +46,19 @@ std::optional<RunEnd> guarded(EndReason on_mqtt_error, Step step) {
         return RunEnd{on_mqtt_error, e.what()};
     } catch (const std::exception& e) {
         return RunEnd{EndReason::LocalError, e.what()};
+    }
+}
+
+// Runs `step` on a --state-dir; a state directory that cannot be used (locked, damaged, of
+// other arguments) is printed as one error line and gives false: exit 2, nothing was sent.
+template <typename Step>
+bool state_usable(const std::string& program, Step step) {
+    try {
+        step();
+        return true;
+    } catch (const state::StateError& e) {
+        print_error(program, e.what());
+        return false;
     }
 }
 

@@ -21,25 +21,15 @@ int run_subscriber(const SubscriberOptions& o) {
     ProgressLine progress(kProgram, !o.output.quiet);
     std::optional<SubscriberState> state;
     SubscriberOptions options = o;
-    try {
-        if (!o.state_dir.empty()) {
-            state.emplace(o.state_dir, o.client_id_given ? o.connect.client_id : "");
-            options.connect.client_id = state->client_id();
-        }
-    } catch (const state::StateError& e) {
-        print_error(kProgram, e.what());
-        return kUsageError;
-    }
+    const bool usable = state_usable(kProgram, [&] {
+        if (o.state_dir.empty()) return;
+        state.emplace(o.state_dir, o.client_id_given ? o.connect.client_id : "");
+        options.connect.client_id = state->client_id();
+    });
+    if (!usable) return kUsageError;
     const auto client = mqtt::make_client(options.engine);
     SubscriberRun run(options, *client, progress, stop_requested);
-    if (state) {
-        try {
-            run.keep_state(*state);
-        } catch (const state::StateError& e) {
-            print_error(kProgram, e.what());
-            return kUsageError;
-        }
-    }
+    if (state && !state_usable(kProgram, [&] { run.keep_state(*state); })) return kUsageError;
     const int status = run.run();
     const nlohmann::json report = run.report();
     report_file.write(report.dump(2) + "\n");
