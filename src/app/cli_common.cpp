@@ -2,10 +2,57 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <random>
 
+#include "mqtt/net/tls.hpp"
+
 namespace app {
+namespace {
+
+// The first line of `file`, without its line end. Throws CLI::ValidationError.
+std::string read_password(const std::string& file) {
+    std::ifstream in(file);
+    std::string line;
+    if (!in) throw CLI::ValidationError("--password-file", "cannot read " + file);
+    std::getline(in, line);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return line;
+}
+
+// mosquitto_pub/sub's TLS flags; any of them turns TLS on.
+void add_tls_flags(CLI::App& app, mqtt::ConnectOptions& o) {
+    auto tls = [&o]() -> mqtt::TlsOptions& {
+        if (!o.tls) o.tls.emplace();
+        return *o.tls;
+    };
+    auto text = [&app, tls](const std::string& name, std::string mqtt::TlsOptions::*field,
+                            const std::string& help) {
+        app.add_option_function<std::string>(
+            name, [tls, field](const std::string& v) { tls().*field = v; }, help);
+    };
+    text("--cafile", &mqtt::TlsOptions::cafile,
+         "Use TLS; trust the CA certificates in this PEM file (default port then 8883)");
+    text("--capath", &mqtt::TlsOptions::capath,
+         "Use TLS; trust the CA certificates in this directory (hashed names, c_rehash)");
+    text("--cert", &mqtt::TlsOptions::certfile, "Use TLS with this client certificate (PEM)");
+    text("--key", &mqtt::TlsOptions::keyfile, "The client certificate's private key (PEM)");
+    text("--tls-version", &mqtt::TlsOptions::version,
+         "Use TLS of exactly this version: tlsv1.2 or tlsv1.3 (default: 1.2 or newer)");
+    text("--alpn", &mqtt::TlsOptions::alpn,
+         "Use TLS and offer these ALPN protocols (comma-separated)");
+    app.add_flag_callback(
+        "--tls-use-os-certs", [tls] { tls().use_os_certs = true; },
+        "Use TLS; trust the system's CA certificates");
+    app.add_flag_callback(
+        "--insecure", [tls] { tls().insecure = true; },
+        "Use TLS without checking that the certificate names the host (test setups only: "
+        "anyone with a certificate from a trusted CA can pose as the broker)");
+}
+
+}  // namespace
 
 void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o, mqtt::Engine& engine) {
     // mosquitto_pub/sub use -h for the host, so help is --help only.
@@ -16,7 +63,21 @@ void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o, mqtt::Engine& 
         ->check(CLI::Range(1, 65535));
     app.add_option("-i,--id", o.client_id, "MQTT client id (default: generated)");
     app.add_option("-u,--username", o.username, "User name for the broker");
-    app.add_option("-P,--password", o.password, "Password for the broker (needs --username)");
+    auto* password = app.add_option(
+        "-P,--password", o.password,
+        "Password for the broker (needs --username). Visible to every user of this machine "
+        "in ps: prefer --password-file or the environment variable MQTT_PASSWORD");
+    app.add_option_function<std::string>(
+           "--password-file", [&o](const std::string& file) { o.password = read_password(file); },
+           "Read the password from the first line of FILE")
+        ->excludes(password);
+    add_tls_flags(app, o);
+    // Decided once every flag is known.
+    app.final_callback([&app, &o] {
+        if (o.tls && app.count("--port") == 0) o.port = 8883;  // the MQTT over TLS port
+        if (!o.password && o.username)
+            if (const char* env = std::getenv("MQTT_PASSWORD")) o.password = std::string(env);
+    });
     const std::map<std::string, mqtt::ProtocolVersion> versions{
         {"5", mqtt::ProtocolVersion::V5},
         {"mqttv5", mqtt::ProtocolVersion::V5},
@@ -95,7 +156,18 @@ std::optional<std::string> validate_connection(const mqtt::ConnectOptions& o) {
     if (o.host.empty()) return "--host must not be empty";
     if (o.password && !o.username) return "--password needs --username";
     if (o.client_id.size() > 65535) return "--id is too long";
+    if (o.tls)
+        if (auto problem = mqtt::net::check_tls_options(*o.tls)) return problem;
     return std::nullopt;
+}
+
+void warn_about_connection(const std::string& program, const mqtt::ConnectOptions& o) {
+    if (o.tls && o.tls->insecure)
+        std::fprintf(stderr,
+                     "%s: WARNING: --insecure: the broker's certificate is not checked against "
+                     "the host name %s; anyone with a certificate from a trusted CA can pose as "
+                     "the broker\n",
+                     program.c_str(), o.host.c_str());
 }
 
 std::optional<std::string> validate_topic_name(const std::string& flag, const std::string& topic) {

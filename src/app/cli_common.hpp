@@ -21,8 +21,9 @@ struct OutputOptions {
     bool quiet{false};
 };
 
-// Flags mosquitto_pub/mosquitto_sub users know: -h -p -i -u -P -V, plus --keepalive and the
-// engine (--client).
+// Flags mosquitto_pub/mosquitto_sub users know: -h -p -i -u -P -V, the TLS flags (--cafile,
+// --capath, --cert, --key, --tls-version, --insecure, --alpn, --tls-use-os-certs), plus
+// --password-file (MQTT_PASSWORD in the environment), --keepalive and the engine (--client).
 void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& options, mqtt::Engine& engine);
 void add_output_flags(CLI::App& app, OutputOptions& options);
 // Reconnecting and sessions: --reconnect-max, --give-up-after, --session, --session-expiry.
@@ -31,6 +32,8 @@ void add_session_flags(CLI::App& app, mqtt::ConnectOptions& options);
 void apply_session_defaults(mqtt::ConnectOptions& options, const std::string& program);
 // Checks that CLI11 cannot express alone; returns an error message or nothing.
 std::optional<std::string> validate_connection(const mqtt::ConnectOptions& options);
+// Warnings about the connection settings, printed once before a run (--insecure).
+void warn_about_connection(const std::string& program, const mqtt::ConnectOptions& options);
 std::optional<std::string> validate_topic_name(const std::string& flag, const std::string& topic);
 
 // The outcome of parsing a command line: options to run with, or an exit status and the text

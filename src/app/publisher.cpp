@@ -15,6 +15,7 @@ int run_publisher(const PublisherOptions& o) {
     const OutputFile csv_file(kProgram, "the CSV file", o.csv_file);
     if (!report_file.prepare() || !csv_file.prepare()) return kUsageError;
 
+    warn_about_connection(kProgram, o.connect);
     ProgressLine progress(kProgram, !o.output.quiet);
     PublisherOptions options = o;
     std::optional<PublisherState> state;

@@ -18,6 +18,7 @@ int run_subscriber(const SubscriberOptions& o) {
     for (const OutputFile* file : {&report_file, &csv_file, &html_file})
         if (!file->prepare()) return kUsageError;
 
+    warn_about_connection(kProgram, o.connect);
     ProgressLine progress(kProgram, !o.output.quiet);
     std::optional<SubscriberState> state;
     SubscriberOptions options = o;

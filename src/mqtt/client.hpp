@@ -24,12 +24,28 @@ enum class QoS : std::uint8_t { AtMostOnce = 0, AtLeastOnce = 1, ExactlyOnce = 2
 
 enum class ProtocolVersion { V311, V5 };
 
+// TLS to the broker, as mosquitto_pub/sub configure it. The broker's certificate chain is
+// verified against cafile/capath (or the system's store), and its name against the host
+// unless `insecure`.
+struct TlsOptions {
+    std::string cafile;
+    std::string capath;
+    bool use_os_certs{false};  // the system's CA store (/etc/ssl/certs)
+    std::string certfile;      // a client certificate, with keyfile
+    std::string keyfile;
+    std::string version;   // "tlsv1.2" or "tlsv1.3": exactly that version; empty: 1.2 or newer
+    bool insecure{false};  // skip the host name check (self-signed test setups only)
+    std::string alpn;      // e.g. "mqtt"
+    bool operator==(const TlsOptions&) const = default;
+};
+
 struct ConnectOptions {
     std::string host{"127.0.0.1"};
     std::uint16_t port{1883};
     std::string client_id;  // empty: the engine makes one up
     std::optional<std::string> username;
     std::optional<std::string> password;
+    std::optional<TlsOptions> tls;  // none: plain TCP
     std::chrono::seconds keepalive{30};
     // false: a persistent session (MQTT 3.1.1 Clean Session 0, MQTT 5 Clean Start 0 with
     // session_expiry), so the broker keeps our subscriptions and queues messages while we are

@@ -19,6 +19,8 @@ enum class ErrorKind {
     BadCredentials,  // CONNACK: bad user name or password
     NotAuthorised,   // CONNACK / SUBACK: not authorised
     Protocol,        // the broker broke or rejected the protocol
+    Tls,             // the TLS handshake or a TLS record failed (certificate, alert, version)
+    TlsSetup,        // our own certificates, key or CA files could not be used
     ConnectionLost,  // an established connection went away
 };
 

@@ -71,6 +71,8 @@ class LibmosquittoClient final : public Client {
     }
     // Creates the handle for `version` and connects the socket (blocking); records failures.
     void open(ProtocolVersion version);
+    // Hands --cafile and the other TLS options to libmosquitto's own TLS calls.
+    bool configure_tls();
     void set_callbacks();
     // While waiting for the CONNACK: accept it, refuse, or fall back to 3.1.1.
     void settle_connack(int loop_rc);
@@ -88,11 +90,15 @@ class LibmosquittoClient final : public Client {
     std::unordered_map<int, std::chrono::steady_clock::time_point> published_at_;
     std::string topic_;  // NUL-terminated copy for the C API
     std::optional<int> connack_code_;
+    std::string last_error_log_;  // libmosquitto's last error line (it logs TLS failures)
     bool connected_{false};
     std::optional<Error> failure_;
 };
 
 void LibmosquittoClient::set_callbacks() {
+    mosquitto_log_callback_set(mosq_, [](mosquitto*, void* ud, int level, const char* text) {
+        if (level == MOSQ_LOG_ERR && text != nullptr) self(ud).last_error_log_ = text;
+    });
     mosquitto_connect_callback_set(
         mosq_, [](mosquitto*, void* ud, int rc) { self(ud).connack_code_ = rc; });
     mosquitto_subscribe_callback_set(
@@ -126,6 +132,7 @@ void LibmosquittoClient::open(ProtocolVersion version) {
     destroy();
     version_ = version;
     connack_code_.reset();
+    last_error_log_.clear();
     const char* id = options_.client_id.empty() ? nullptr : options_.client_id.c_str();
     mosq_ = mosquitto_new(id, options_.clean_session, this);
     if (mosq_ == nullptr) {
@@ -141,6 +148,7 @@ void LibmosquittoClient::open(ProtocolVersion version) {
         mosquitto_username_pw_set(mosq_, options_.username->c_str(), pw);
     }
     set_callbacks();
+    if (options_.tls && !configure_tls()) return;
     errno = 0;
     const int rc = mosquitto_connect(mosq_, options_.host.c_str(), options_.port,
                                      static_cast<int>(options_.keepalive.count()));
@@ -151,10 +159,34 @@ void LibmosquittoClient::open(ProtocolVersion version) {
             error(err == ECONNREFUSED ? ErrorKind::Refused : ErrorKind::Unreachable,
                   err == ECONNREFUSED ? "connection refused (is the broker running on that port?)"
                                       : fmt::format("unreachable ({})", std::strerror(err)));
+    else if (rc == MOSQ_ERR_TLS)
+        failure_ = error(ErrorKind::Tls,
+                         "TLS handshake failed: " +
+                             (last_error_log_.empty() ? "see libmosquitto" : last_error_log_));
     else if (rc == MOSQ_ERR_EAI)
         failure_ = error(ErrorKind::Unreachable, "host name does not resolve");
     else
         failure_ = error(ErrorKind::Unreachable, mosquitto_strerror(rc));
+}
+
+bool LibmosquittoClient::configure_tls() {
+    const TlsOptions& t = *options_.tls;
+    auto c_str = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+    // As the native engine: the system's CA store when no CA is given.
+    const bool os_certs = t.use_os_certs || (t.cafile.empty() && t.capath.empty());
+    int rc = mosquitto_int_option(mosq_, MOSQ_OPT_TLS_USE_OS_CERTS, os_certs ? 1 : 0);
+    if (rc == MOSQ_ERR_SUCCESS)
+        rc = mosquitto_tls_set(mosq_, c_str(t.cafile), c_str(t.capath), c_str(t.certfile),
+                               c_str(t.keyfile), nullptr);
+    // libmosquitto reads --tls-version as the lowest version allowed.
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_opts_set(mosq_, 1, c_str(t.version), nullptr);
+    if (rc == MOSQ_ERR_SUCCESS) rc = mosquitto_tls_insecure_set(mosq_, t.insecure);
+    if (rc == MOSQ_ERR_SUCCESS && !t.alpn.empty())
+        rc = mosquitto_string_option(mosq_, MOSQ_OPT_TLS_ALPN, t.alpn.c_str());
+    if (rc == MOSQ_ERR_SUCCESS) return true;
+    failure_ = error(ErrorKind::TlsSetup, fmt::format("libmosquitto refused the TLS settings: {}",
+                                                      mosquitto_strerror(rc)));
+    return false;
 }
 
 void LibmosquittoClient::start_connect(const ConnectOptions& options) {

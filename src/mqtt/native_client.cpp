@@ -53,7 +53,9 @@ class NativeClient final : public Client, private Session::Handler, private net:
     std::size_t window() const override {
         return session_ ? session_->window() : options_.max_inflight;
     }
-    std::string protocol_description() const override { return description_; }
+    std::string protocol_description() const override {
+        return tls_description_.empty() ? description_ : description_ + " over " + tls_description_;
+    }
     using Client::disconnect;
     void disconnect(SessionAfter after) noexcept override;
     bool acknowledges_after_batch_end() const override { return true; }
@@ -129,7 +131,9 @@ class NativeClient final : public Client, private Session::Handler, private net:
     std::minstd_rand jitter_{std::random_device{}()};
     std::string disconnect_reason_;
     std::string description_;
-    std::size_t qos0_unwritten_{0};  // QoS 0 messages still in the outbox
+    std::string tls_description_;                 // of the last handshake
+    std::shared_ptr<const net::TlsContext> tls_;  // shared by every client with the same options
+    std::size_t qos0_unwritten_{0};               // QoS 0 messages still in the outbox
 };
 
 Session::Config NativeClient::session_config() const {
@@ -158,6 +162,7 @@ void NativeClient::start_connect(const ConnectOptions& options) {
     resubscribe_ids_.clear();
     disconnect_reason_.clear();
     connection_.reset();
+    tls_ = options.tls ? net::TlsContext::shared(*options.tls) : nullptr;
     session_.emplace(session_config(), static_cast<Session::Handler&>(*this));
     connection_.emplace(loop_, *session_, static_cast<net::Connection::Owner&>(*this));
     description_ = options.version == ProtocolVersion::V5 ? "MQTT 5" : "MQTT 3.1.1";
@@ -167,10 +172,11 @@ void NativeClient::start_connect(const ConnectOptions& options) {
 
 void NativeClient::open_connection() {
     disconnect_reason_.clear();
-    connection_->open(options_.host, options_.port);
+    connection_->open(options_.host, options_.port, tls_);
 }
 
 void NativeClient::on_transport_up() {
+    tls_description_ = connection_->tls_description();
     session_->connection_opened(Clock::now());
     connection_->flush();
 }
@@ -184,6 +190,9 @@ void NativeClient::on_connect_timeout() {
     if (state == State::Resolving)
         return fail(error(ErrorKind::Unreachable,
                           fmt::format("host name did not resolve within {} ms", ms)));
+    if (state == State::Handshaking)
+        return fail(error(ErrorKind::Tls,
+                          fmt::format("the TLS handshake did not finish within {} ms", ms)));
     if (state == State::Connecting)
         return fail(
             error(ErrorKind::Unreachable, fmt::format("unreachable (no answer within {} ms)", ms)));
@@ -291,8 +300,10 @@ void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason
     if (connected_) return lose_connection(why);
     // Closed after the TCP connect but before any CONNACK: a 3.1.1-only broker's answer to 5.
     if (kind == ErrorKind::ConnectionLost && fall_back_to_v311()) return;
+    // A TLS listener resets a plain CONNECT.
+    const std::string hint = tls_ ? "" : " (if the port is a TLS listener, add --cafile)";
     if (kind == ErrorKind::ConnectionLost)
-        return fail(error(ErrorKind::Protocol, "connection closed before CONNACK: " + why));
+        return fail(error(ErrorKind::Protocol, "connection closed before CONNACK: " + why + hint));
     fail(error(kind, why));
 }
 

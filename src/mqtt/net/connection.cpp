@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 
@@ -18,9 +19,12 @@ Connection::~Connection() {
     close();
 }
 
-void Connection::open(const std::string& host, std::uint16_t port) {
+void Connection::open(const std::string& host, std::uint16_t port,
+                      std::shared_ptr<const TlsContext> tls) {
     close();
     last_connect_error_ = 0;
+    host_ = host;
+    tls_context_ = std::move(tls);
     if (auto address = numeric_address(host, port)) {
         addresses_ = {*address};
         try_next_address();
@@ -79,10 +83,34 @@ void Connection::on_connect_finished() {
         return try_next_address();  // the next address of the name, if any
     }
     addresses_.clear();
+    if (!tls_context_) return transport_up();
+    state_ = State::Handshaking;
+    tls_ = std::make_unique<TlsStream>(*tls_context_, fd_.get(), host_);
+    continue_handshake();
+}
+
+void Connection::transport_up() {
     state_ = State::Open;
     want_write_ = false;
     loop_.update(fd_.get(), false);
     owner_.on_transport_up();
+}
+
+void Connection::continue_handshake() {
+    const TlsStream::Result r = tls_->handshake();
+    switch (r.status) {
+        case TlsStream::Status::Done:
+            return transport_up();
+        case TlsStream::Status::WantRead:
+        case TlsStream::Status::WantWrite: {
+            const bool want = r.status == TlsStream::Status::WantWrite;
+            if (want != want_write_) loop_.update(fd_.get(), want);
+            want_write_ = want;
+            return;
+        }
+        default:
+            return fail(ErrorKind::Tls, "TLS handshake failed: " + r.error);
+    }
 }
 
 void Connection::release_socket() {
@@ -97,12 +125,15 @@ void Connection::close() {
     resolver_.reset();
     addresses_.clear();
     partial_.clear();
+    if (tls_ && state_ == State::Open) tls_->shutdown();  // close_notify, if it fits now
+    tls_.reset();
     release_socket();
     if (state_ == State::Open) session_.connection_lost();
     state_ = State::Closed;
 }
 
 void Connection::fail(ErrorKind kind, const std::string& reason) {
+    tls_.reset();  // no close_notify after a failure
     close();
     owner_.on_transport_closed(kind, reason);  // last: the owner may open() again
 }
@@ -122,22 +153,80 @@ void Connection::flush() {
     std::string& out = session_.outbox();
     std::size_t written = 0;
     while (written < out.size()) {
-        const ssize_t n =
-            ::send(fd_.get(), out.data() + written, out.size() - written, MSG_NOSIGNAL);
-        if (n > 0) {
-            written += static_cast<std::size_t>(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-        const std::string why = n < 0 ? std::strerror(errno) : "write returned 0";
-        return fail(ErrorKind::ConnectionLost, "write failed: " + why);
+        const auto n = send_some(out.data() + written, out.size() - written);
+        if (!n) return;  // the connection failed
+        if (*n == 0) break;
+        written += *n;
     }
     out.erase(0, written);
     const bool want = !out.empty();
     if (want != want_write_) {
         want_write_ = want;
         loop_.update(fd_.get(), want);
+    }
+}
+
+std::optional<std::size_t> Connection::send_some(const char* data, std::size_t size) {
+    if (tls_) {
+        const TlsStream::Result r = tls_->write(data, size);
+        if (r.status == TlsStream::Status::Done) return r.bytes;
+        if (r.status == TlsStream::Status::WantRead || r.status == TlsStream::Status::WantWrite)
+            return 0;
+        if (r.status == TlsStream::Status::Closed) {
+            fail(ErrorKind::ConnectionLost, "connection closed by the broker");
+            return std::nullopt;
+        }
+        // A broker that refuses us after the handshake (TLS 1.3: no or a bad client
+        // certificate) sends an alert before it resets: that alert is the reason to show.
+        std::array<char, 512> scratch{};
+        const TlsStream::Result alert = tls_->read(scratch.data(), scratch.size());
+        fail(ErrorKind::Tls, alert.status == TlsStream::Status::Failed
+                                 ? "the broker ended TLS: " + alert.error
+                                 : "write failed: " + r.error);
+        return std::nullopt;
+    }
+    for (;;) {
+        const ssize_t n = ::send(fd_.get(), data, size, MSG_NOSIGNAL);
+        if (n > 0) return static_cast<std::size_t>(n);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+        const std::string why = n < 0 ? std::strerror(errno) : "write returned 0";
+        fail(ErrorKind::ConnectionLost, "write failed: " + why);
+        return std::nullopt;
+    }
+}
+
+std::optional<std::size_t> Connection::receive(char* data, std::size_t size, std::size_t used) {
+    if (tls_) {
+        const TlsStream::Result r = tls_->read(data, size);
+        switch (r.status) {
+            case TlsStream::Status::Done:
+                return r.bytes;
+            case TlsStream::Status::WantRead:
+                return 0;
+            case TlsStream::Status::WantWrite:  // TLS needs to send first: wake on writable
+                if (!want_write_) loop_.update(fd_.get(), true);
+                want_write_ = true;
+                return 0;
+            case TlsStream::Status::Closed:
+                fail(ErrorKind::ConnectionLost, closed_by_broker(used));
+                return std::nullopt;
+            default:
+                fail(ErrorKind::Tls, "the broker ended TLS: " + r.error);
+                return std::nullopt;
+        }
+    }
+    for (;;) {
+        const ssize_t n = ::recv(fd_.get(), data, size, 0);
+        if (n > 0) return static_cast<std::size_t>(n);
+        if (n == 0) {
+            fail(ErrorKind::ConnectionLost, closed_by_broker(used));
+            return std::nullopt;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        fail(ErrorKind::ConnectionLost, std::string("read failed: ") + std::strerror(errno));
+        return std::nullopt;
     }
 }
 
@@ -157,16 +246,12 @@ void Connection::read_available() {
     for (;;) {
         if (in.size() - used < kReadChunk) in.resize(in.size() * 2);  // a packet larger than it
         const std::size_t space = in.size() - used;
-        const ssize_t n = ::recv(fd_.get(), in.data() + used, space, 0);
-        if (n == 0) return fail(ErrorKind::ConnectionLost, closed_by_broker(used));
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-            return fail(ErrorKind::ConnectionLost,
-                        std::string("read failed: ") + std::strerror(errno));
-        }
-        used += static_cast<std::size_t>(n);
-        loop_.note_read(static_cast<std::size_t>(n));
+        const auto got = receive(in.data() + used, space, used);
+        if (!got) return;  // the connection ended
+        const std::size_t n = *got;
+        if (n == 0) break;
+        used += n;
+        loop_.note_read(n);
         const auto result = session_.feed({in.data(), used}, protocol::Session::Clock::now());
         if (result.failure) {
             reading_ = false;
@@ -178,8 +263,9 @@ void Connection::read_available() {
         }
         std::memmove(in.data(), in.data() + result.consumed, used - result.consumed);
         used -= result.consumed;
-        if (state_ != State::Open) return;               // a handler closed us
-        if (static_cast<std::size_t>(n) < space) break;  // drained: skip the EAGAIN round trip
+        if (state_ != State::Open) return;  // a handler closed us
+        // Drained: skip the EAGAIN round trip (TLS returns one record per read, so it reads on).
+        if (!tls_ && n < space) break;
     }
     partial_.assign(in.data(), used);
     reading_ = false;
@@ -197,8 +283,10 @@ void Connection::on_ready(bool readable, bool writable, bool hangup) {
         if (writable || hangup) on_connect_finished();
         return;
     }
+    if (state_ == State::Handshaking) return continue_handshake();
     if (state_ != State::Open) return;
-    if (readable || hangup) read_available();
+    // TLS may need a read after a writable event (a record it had to send first).
+    if (readable || hangup || (tls_ && writable)) read_available();
     if (state_ == State::Open && (writable || !session_.outbox().empty())) flush();
     if (state_ == State::Open && hangup && !readable)
         fail(ErrorKind::ConnectionLost, closed_by_broker(partial_.size()));

@@ -18,6 +18,7 @@
 #include "mqtt/net/event_loop.hpp"
 #include "mqtt/net/resolver.hpp"
 #include "mqtt/net/socket.hpp"
+#include "mqtt/net/tls.hpp"
 #include "mqtt/protocol/session.hpp"
 
 namespace mqtt::net {
@@ -39,15 +40,17 @@ class Connection final : public EventLoop::Watcher {
         virtual void on_read_batch_end() {}
     };
 
-    enum class State { Closed, Resolving, Connecting, Open };
+    enum class State { Closed, Resolving, Connecting, Handshaking, Open };
 
     Connection(EventLoop& loop, protocol::Session& session, Owner& owner);
     ~Connection() override;
     Connection(const Connection&) = delete;  // registered with the loop by address
     Connection& operator=(const Connection&) = delete;
 
-    // Starts connecting to host:port; returns at once.
-    void open(const std::string& host, std::uint16_t port);
+    // Starts connecting to host:port; returns at once. With `tls`, the TLS handshake follows
+    // the TCP connect (state Handshaking) and the owner hears of the transport after it.
+    void open(const std::string& host, std::uint16_t port,
+              std::shared_ptr<const TlsContext> tls = nullptr);
     // Takes a socket that is already connected (a socketpair in tests): Open at once, and the
     // owner's on_transport_up() runs before this returns.
     void adopt(FileDescriptor fd);
@@ -57,6 +60,8 @@ class Connection final : public EventLoop::Watcher {
     void close();
 
     State state() const { return state_; }
+    // "TLSv1.3 TLS_AES_256_GCM_SHA384" on a TLS connection, else empty.
+    std::string tls_description() const { return tls_ ? tls_->description() : std::string(); }
     bool is_open() const { return state_ == State::Open; }
 
     void on_ready(bool readable, bool writable, bool hangup) override;
@@ -64,7 +69,14 @@ class Connection final : public EventLoop::Watcher {
   private:
     void try_next_address();
     void on_connect_finished();
+    void transport_up();
+    void continue_handshake();
     void read_available();
+    // One read or write on the socket, through TLS if in use: bytes moved, 0 with `blocked`
+    // when the socket has nothing (or no room) now, or nullopt when the connection ended (it
+    // has been failed already).
+    std::optional<std::size_t> receive(char* data, std::size_t size, std::size_t used);
+    std::optional<std::size_t> send_some(const char* data, std::size_t size);
     static std::string closed_by_broker(std::size_t unfinished_bytes);
     // Closes and tells the owner why (deferred to a timer when inside open()).
     void fail(ErrorKind kind, const std::string& reason);
@@ -77,6 +89,9 @@ class Connection final : public EventLoop::Watcher {
     State state_{State::Closed};
     FileDescriptor fd_;
     std::unique_ptr<Resolver> resolver_;
+    std::string host_;  // the name the TLS certificate must show
+    std::shared_ptr<const TlsContext> tls_context_;
+    std::unique_ptr<TlsStream> tls_;
     std::vector<SocketAddress> addresses_;  // still to try
     int last_connect_error_{0};
     std::optional<EventLoop::TimerId> posted_;  // a deferred step (resolve result, failure)
