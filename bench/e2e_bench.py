@@ -4,7 +4,9 @@ started Mosquitto with config/mosquitto.conf, in the same run. Prints msg/s (med
 CPU seconds per process, peak RSS, the broker's CPU, and the ratio of ours to each baseline.
 
 Pairs: native (our engine), libmosquitto (our programs with --client libmosquitto -V 311: the
-same application code on the broker project's client library), paho (Python paho-mqtt 1.6.1).
+same application code on the broker project's client library), paho (Python paho-mqtt 1.6.1);
+native+tls and libmosquitto+tls run the same pairs through a TLS listener (a CA and server
+certificate made with openssl for the bench; `--tls` compares all four).
 Throughput is the subscriber's: unique messages from its first to its last message.
 """
 import argparse
@@ -24,6 +26,19 @@ BIN = ROOT / "build" / "release" / "src"
 SUB_ARGS = []  # --sub-args
 PUB_ARGS = []  # --pub-args
 TICKS = os.sysconf("SC_CLK_TCK")
+CERTS = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-bench-certs-"))
+
+
+def make_certificates():
+    """A CA and a server certificate for 127.0.0.1, as a user of a private broker would make."""
+    run = lambda *a: subprocess.run(["openssl", *a], cwd=CERTS, check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
+        "-days", "2", "-subj", "/CN=bench CA")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+        "-subj", "/CN=127.0.0.1")
+    (CERTS / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "san.ext")
 
 
 def free_port():
@@ -32,10 +47,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_broker(run_dir, port):
+def start_broker(run_dir, port, tls=False):
     conf = run_dir / "mosquitto.conf"
+    tls_lines = (f"cafile {CERTS}/ca.crt\ncertfile {CERTS}/server.crt\nkeyfile {CERTS}/server.key\n"
+                 if tls else "")
     conf.write_text((ROOT / "config" / "mosquitto.conf").read_text() +
-                    f"\nlistener {port} 127.0.0.1\npersistence_location {run_dir}/\n"
+                    f"\nlistener {port} 127.0.0.1\n{tls_lines}persistence_location {run_dir}/\n"
                     f"log_dest file {run_dir}/mosquitto.log\nuser {os.environ.get('USER') or 'root'}\n")
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
@@ -78,8 +95,9 @@ def commands(pair, port, count, qos, d):
         sub = [py, str(ROOT / "bench" / "paho_subscriber.py"), "127.0.0.1", str(port), str(count)]
         pub = [py, str(ROOT / "bench" / "paho_publisher.py"), "127.0.0.1", str(port), str(count), str(qos)]
         return sub, pub, "ready"
-    engine = ["--client", "libmosquitto", "-V", "311"] if pair == "libmosquitto" else ["--client", "native"]
-    common = ["-p", str(port), "--progress-every", "0"] + engine
+    engine = ["--client", "libmosquitto", "-V", "311"] if pair.startswith("libmosquitto") else ["--client", "native"]
+    tls = ["--cafile", str(CERTS / "ca.crt")] if pair.endswith("+tls") else []
+    common = ["-p", str(port), "--progress-every", "0"] + engine + tls
     sub = [str(BIN / "mqtt_subscriber"), *common, *SUB_ARGS, "-C", str(count), "--idle-timeout", "10",
            "--report", str(d / "sub.json")]
     pub = [str(BIN / "mqtt_publisher"), *common, *PUB_ARGS, "-n", str(count), "-q", str(qos), "--report",
@@ -91,7 +109,7 @@ def run_once(pair, count, qos):
     d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-bench-"))
     try:
         port = free_port()
-        broker = start_broker(d, port)
+        broker = start_broker(d, port, tls=pair.endswith("+tls"))
         sub_cmd, pub_cmd, ready = commands(pair, port, count, qos, d)
         with open(d / "sub.out", "w") as so, open(d / "sub.err", "w") as se:
             sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=so, stderr=se)
@@ -195,6 +213,8 @@ def main():
     ap.add_argument("--pairs", default="native,libmosquitto,paho")
     ap.add_argument("--sub-args", default="", help="extra mqtt_subscriber flags, e.g. '--session clean'")
     ap.add_argument("--pub-args", default="", help="extra mqtt_publisher flags, e.g. '--window 1000'")
+    ap.add_argument("--tls", action="store_true",
+                    help="the cost of TLS: native and libmosquitto, each over plain TCP and TLS")
     ap.add_argument("--latency", action="store_true",
                     help="compare --window auto, 1000, 200 and 50 on loopback and through a 20 ms proxy")
     args = ap.parse_args()
@@ -203,6 +223,10 @@ def main():
     SUB_ARGS[:] = args.sub_args.split()
     PUB_ARGS[:] = args.pub_args.split()
     pairs = args.pairs.split(",")
+    if args.tls:
+        pairs = ["native", "native+tls", "libmosquitto", "libmosquitto+tls"]
+    if any(p.endswith("+tls") for p in pairs):
+        make_certificates()
     rows = {}
     for qos in [int(q) for q in args.qos.split(",")]:
         for rep in range(args.reps):
@@ -219,7 +243,9 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|")
     for (qos, pair), rs in rows.items():
         med = lambda k: statistics.median(r[k] for r in rs)
-        ours = statistics.median(r["rate"] for r in rows.get((qos, "native"), rs))
+        # TLS pairs compare with our engine over TLS, the others with ours over plain TCP.
+        mine = "native+tls" if pair.endswith("+tls") else "native"
+        ours = statistics.median(r["rate"] for r in rows.get((qos, mine), rs))
         rate = med("rate")
         us = (med("pub_cpu") + med("sub_cpu")) / args.count * 1e6
         print(f"| {qos} | {pair} | {rate:,.0f} ({min(r['rate'] for r in rs):,.0f}-{max(r['rate'] for r in rs):,.0f}) | "
@@ -230,4 +256,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(CERTS, ignore_errors=True)

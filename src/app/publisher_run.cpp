@@ -204,6 +204,7 @@ void PublisherRun::publish_due() {
         }
         const auto id = client_.publish(topics_[device], payload_, qos_);
         if (!id) return;  // try again after a poll
+        device_of_id_[*id & 0xFFFFu] = static_cast<std::uint32_t>(device);
         if (replay_.enabled()) replay_.keep(counters_.published, payload_);
         if (state_ != nullptr) {
             number_of_[*id] = counters_.published;
@@ -268,14 +269,27 @@ RunEnd PublisherRun::verdict() const {
     if (stop_requested_()) return {EndReason::Interrupted, {}};
     if (c.rejected > 0)
         return {EndReason::Rejected,
-                fmt::format("the broker refused {} of {} messages (first reason code 0x{:02x}: {})",
-                            c.rejected, c.published, mqtt::code_of(c.first_rejection),
-                            mqtt::reason_text(c.first_rejection))};
+                fmt::format(
+                    "the broker refused {} of {} messages (first reason code 0x{:02x}: {}) on {}",
+                    c.rejected, c.published, mqtt::code_of(c.first_rejection),
+                    mqtt::reason_text(c.first_rejection), refused_topics())};
     if (c.confirmed < c.published)
         return {EndReason::Unconfirmed,
                 fmt::format("{} of {} messages were not confirmed within {} s",
                             c.published - c.confirmed, c.published, options_.drain_timeout_s)};
     return {EndReason::Complete, {}};
+}
+
+std::string PublisherRun::refused_topics() const {
+    const auto& by_topic = counters_.rejected_by_topic;
+    std::string text =
+        fmt::format("{} topic{}: ", by_topic.size(), by_topic.size() == 1 ? "" : "s");
+    std::size_t listed = 0;
+    for (const auto& [topic, n] : by_topic) {
+        if (listed++ == 3) return text + ", ...";
+        text += fmt::format("{}{} ({})", listed > 1 ? ", " : "", topic, n);
+    }
+    return text;
 }
 
 int PublisherRun::finish(const RunEnd& end) {
@@ -317,6 +331,7 @@ void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
         // MQTT 5 brokers say why they refuse a message (0x87 not authorised, 0x97 quota
         // exceeded): such a message is acknowledged but not delivered.
         if (counters_.rejected++ == 0) counters_.first_rejection = c.reason;
+        ++counters_.rejected_by_topic[topics_[device_of_id_[c.id & 0xFFFFu]]];
         return;
     }
     ++counters_.confirmed;
@@ -413,6 +428,7 @@ nlohmann::json PublisherRun::report() const {
         {"published", c.published},
         {"confirmed", c.confirmed},
         {"rejected", c.rejected},
+        {"rejected_by_topic", c.rejected_by_topic},
         {"repaired", c.repaired},
         {"unrepairable", c.unrepairable},
         {"unconfirmed", c.published - c.confirmed - c.rejected},

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -39,6 +40,7 @@ struct PublisherCounters {
     std::uint64_t repaired{0};      // sent again on a consumer's repair request
     std::uint64_t unrepairable{0};  // asked for, but no longer in the replay buffer
     mqtt::ReasonCode first_rejection{mqtt::ReasonCode::Success};
+    std::map<std::string, std::uint64_t> rejected_by_topic;  // an ACL refuses by topic
     bool summary_sent{false};
     bool summary_confirmed{false};
 };
@@ -80,6 +82,8 @@ class PublisherRun {
     void publish_repairs();
     void linger_for_repairs();
     RunEnd verdict() const;
+    // "2 topics: sensors/a/telemetry (5), sensors/b/telemetry (5)", the first few.
+    std::string refused_topics() const;
     int finish(const RunEnd& end);
 
     void on_confirmed(const mqtt::Confirmation& confirmation);
@@ -115,6 +119,8 @@ class PublisherRun {
 
     sim::DeviceFleet fleet_;
     std::vector<std::string> topics_;  // per device
+    // The device of each message in flight, by packet id: a refusal names its topic.
+    std::vector<std::uint32_t> device_of_id_ = std::vector<std::uint32_t>(65536);
     std::unordered_map<std::string, std::uint64_t> device_index_;
     sim::RatePacer pacer_;
     std::chrono::system_clock::time_point wall_start_;  // the pacer's start, on the wall clock

@@ -73,6 +73,11 @@ class LibmosquittoClient final : public Client {
     void open(ProtocolVersion version);
     // Hands --cafile and the other TLS options to libmosquitto's own TLS calls.
     bool configure_tls();
+    Error tls_failure() const {
+        return error(ErrorKind::Tls, "TLS handshake failed: " +
+                                         (last_error_log_.empty() ? std::string("no reason given")
+                                                                  : last_error_log_));
+    }
     void set_callbacks();
     // While waiting for the CONNACK: accept it, refuse, or fall back to 3.1.1.
     void settle_connack(int loop_rc);
@@ -160,9 +165,7 @@ void LibmosquittoClient::open(ProtocolVersion version) {
                   err == ECONNREFUSED ? "connection refused (is the broker running on that port?)"
                                       : fmt::format("unreachable ({})", std::strerror(err)));
     else if (rc == MOSQ_ERR_TLS)
-        failure_ = error(ErrorKind::Tls,
-                         "TLS handshake failed: " +
-                             (last_error_log_.empty() ? "see libmosquitto" : last_error_log_));
+        failure_ = tls_failure();
     else if (rc == MOSQ_ERR_EAI)
         failure_ = error(ErrorKind::Unreachable, "host name does not resolve");
     else
@@ -210,6 +213,10 @@ bool LibmosquittoClient::fall_back_to_v311() {
 void LibmosquittoClient::settle_connack(int loop_rc) {
     if (!connack_code_) {
         if (loop_rc == MOSQ_ERR_SUCCESS) return;  // still waiting
+        if (loop_rc == MOSQ_ERR_TLS) {            // the handshake may finish in the loop
+            failure_ = tls_failure();
+            return;
+        }
         if (fall_back_to_v311()) return;
         failure_ = error(ErrorKind::Protocol, fmt::format("connection closed before CONNACK ({})",
                                                           mosquitto_strerror(loop_rc)));

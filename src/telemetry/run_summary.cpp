@@ -35,6 +35,12 @@ std::uint64_t count_field(const json& obj, const char* name) {
         throw std::invalid_argument(std::string("\"") + name + "\" must be an unsigned integer");
     return v.get<std::uint64_t>();
 }
+// The "type" field, or "" when it is absent or not a string (value() would throw on a number:
+// found by fuzz/control_decode_fuzz).
+std::string type_of(const json& doc) {
+    const auto it = doc.find("type");
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
 }  // namespace
 
 DecodedRunSummary decode_run_summary(std::string_view payload) {
@@ -43,8 +49,7 @@ DecodedRunSummary decode_run_summary(std::string_view payload) {
     };
     const json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) return fail("run summary is not a JSON object");
-    if (doc.value("type", "") != "run_summary")
-        return fail("run summary lacks \"type\":\"run_summary\"");
+    if (type_of(doc) != "run_summary") return fail("run summary lacks \"type\":\"run_summary\"");
     try {
         RunSummary s;
         s.run = doc.at("run").get<std::string>();
@@ -79,7 +84,7 @@ std::string encode_run_progress(const RunProgress& p) {
 
 std::optional<RunProgress> decode_run_progress(std::string_view payload) {
     const json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_object() || doc.value("type", "") != "run_progress")
+    if (doc.is_discarded() || !doc.is_object() || type_of(doc) != "run_progress")
         return std::nullopt;
     try {
         RunProgress p{doc.at("run").get<std::string>(), count_field(doc, "published"),

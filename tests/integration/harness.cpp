@@ -201,6 +201,7 @@ bool Broker::start(const BrokerSettings& settings) {
     for (const auto& [key, value] : settings.overrides) conf << key << ' ' << value << '\n';
     for (const std::string& extra : settings.extra_lines) conf << extra << '\n';
     conf << "listener " << port_ << " 127.0.0.1\n";
+    for (const std::string& setting : settings.listener_lines) conf << setting << '\n';
     conf << "persistence_location " << dir().string() << "/\n";
     conf << "log_dest file " << (dir() / "mosquitto.log").string() << '\n';
     conf << "user "

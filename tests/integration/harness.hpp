@@ -81,6 +81,9 @@ struct BrokerSettings {
     // Directives replacing those of config/mosquitto.conf with the same name.
     std::map<std::string, std::string> overrides;
     std::vector<std::string> extra_lines;
+    // Settings of the test's listener (TLS certificates, require_certificate), written after
+    // its `listener` line.
+    std::vector<std::string> listener_lines{};
 };
 
 class Broker {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <set>
 
 #include "mqtt/protocol/session.hpp"
 
@@ -355,6 +356,19 @@ TEST(Session, PacketIdentifiersSkipThoseInUseAcrossTheWrap) {
         broker.reply(Ack{PacketType::Puback, *id, 0, {}});
         s.outbox().clear();
     }
+}
+
+TEST(Session, SubscribesBeyondTheSpareIdentifiersTakeMoreInsteadOfSearchingForever) {
+    // Found by fuzz/session_fuzz: with the window full and 16 SUBSCRIBEs unanswered, the next
+    // one searched for a free identifier forever.
+    Recorder rec;
+    Session s(config(4), rec);
+    ScriptedBroker broker(s);
+    broker.connect();
+    std::set<std::uint16_t> ids;
+    for (int i = 0; i < 4; ++i) ids.insert(*s.publish("t", "x", 1, false, Clock::now()));
+    for (int i = 0; i < 100; ++i) ids.insert(s.subscribe({"a/#"}, 1, Clock::now()));
+    EXPECT_EQ(ids.size(), 104u);  // every one distinct: none reused while unanswered
 }
 
 }  // namespace

@@ -32,6 +32,16 @@ TEST(RunSummaryCodec, RejectsNegativeCounts) {
     EXPECT_FALSE(d.summary);
 }
 
+TEST(RunSummaryCodec, ATypeThatIsNotAStringIsAnErrorNotACrash) {
+    // Found by fuzz/control_decode_fuzz: {"type":1} threw from the decoder.
+    for (const char* payload : {R"({"type":1,"run":"r"})", R"({"type":null})", R"({"type":[]})"}) {
+        const auto d = decode_run_summary(payload);
+        EXPECT_FALSE(d.summary) << payload;
+        EXPECT_NE(d.error.find("type"), std::string::npos) << payload;
+        EXPECT_FALSE(decode_run_progress(payload)) << payload;
+    }
+}
+
 TEST(RunProgressCodec, RoundTripsAndIsNotASummary) {
     const RunProgress p{"abc", 5000, 4000};
     const std::string encoded = encode_run_progress(p);

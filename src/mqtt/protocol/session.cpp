@@ -1,6 +1,7 @@
 #include "mqtt/protocol/session.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace mqtt::protocol {
 
@@ -23,11 +24,20 @@ void Session::use_window(std::size_t window) {
 
 std::uint16_t Session::next_packet_id() {
     // Identifiers in use stay reserved until their flow completes [MQTT-2.2.1-3].
-    do {
-        last_id_ =
-            static_cast<std::uint16_t>(std::size_t{last_id_} + 1 > id_limit_ ? 1 : last_id_ + 1);
-    } while (outgoing_[last_id_].in_use || pending_subscribes_.count(last_id_) != 0);
-    return last_id_;
+    for (;;) {
+        for (std::size_t tried = 0; tried < id_limit_; ++tried) {
+            last_id_ = static_cast<std::uint16_t>(
+                std::size_t{last_id_} + 1 > id_limit_ ? 1 : last_id_ + 1);
+            if (!outgoing_[last_id_].in_use && pending_subscribes_.count(last_id_) == 0)
+                return last_id_;
+        }
+        // All taken (unanswered SUBSCRIBEs beyond the spare 16): take more slots instead of
+        // searching forever, up to the 65,535 identifiers MQTT has (found by fuzz/session_fuzz).
+        if (id_limit_ >= 65535)
+            throw std::length_error("all 65,535 MQTT packet identifiers are in use");
+        id_limit_ = std::min<std::size_t>(id_limit_ + 16, 65535);
+        if (outgoing_.size() < id_limit_ + 1) outgoing_.resize(id_limit_ + 1);
+    }
 }
 
 void Session::connection_opened(Clock::time_point now) {

@@ -1,0 +1,354 @@
+// A locked-down broker, as production runs one: Mosquitto with a TLS listener (a CA, server and
+// client certificates made here with openssl: one expired, one for the wrong name), a password
+// file (mosquitto_passwd) and an ACL. Every refusal has its own line and exit status; a run
+// through TLS is verified exactly.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+#include "pair.hpp"
+
+namespace harness {
+namespace {
+
+// Runs openssl with file names relative to `dir`; a failure fails the test loudly (openssl
+// missing is a setup error, never a skip).
+void openssl(const TempDir& dir, std::vector<std::string> args) {
+    static const std::vector<std::string> file_flags{"-keyout", "-out",     "-in",     "-CA",
+                                                     "-CAkey",  "-extfile", "-signkey"};
+    for (std::size_t i = 1; i < args.size(); ++i)
+        if (std::find(file_flags.begin(), file_flags.end(), args[i - 1]) != file_flags.end())
+            args[i] = (dir / args[i]).string();
+    args.insert(args.begin(), "openssl");
+    const auto r = run(args, dir.path(), 60s);
+    EXPECT_EQ(r.status, 0) << "openssl " << args[1] << " failed: " << r.err;
+}
+
+// A CA and certificates signed by it, made once for the suite.
+class Certificates {
+  public:
+    Certificates() {
+        openssl(dir_, {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+                       "ca.crt", "-days", "2", "-subj", "/CN=test CA"});
+        // Another CA, whose certificates our broker does not trust.
+        openssl(dir_, {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "rogue.key",
+                       "-out", "rogue.crt", "-days", "2", "-subj", "/CN=rogue"});
+        openssl(dir_, {"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out",
+                       "server.csr", "-subj", "/CN=localhost"});
+        std::ofstream(dir_ / "right.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
+        std::ofstream(dir_ / "wrong.ext") << "subjectAltName=DNS:broker.example\n";
+        sign("server.csr", "server.crt", "2", "right.ext");
+        sign("server.csr", "expired.crt", "-1", "right.ext");  // not after < not before
+        sign("server.csr", "wrong-name.crt", "2", "wrong.ext");
+        openssl(dir_, {"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out",
+                       "client.csr", "-subj", "/CN=sensor"});
+        sign("client.csr", "client.crt", "2", "");
+    }
+    std::string operator[](const std::string& name) const { return (dir_ / name).string(); }
+
+  private:
+    void sign(const std::string& csr, const std::string& out, const std::string& days,
+              const std::string& ext) {
+        std::vector<std::string> args{
+            "x509",   "-req", "-in", csr,     "-CA", "ca.crt",      "-CAkey",
+            "ca.key", "-out", out,   "-days", days,  "-set_serial", std::to_string(++serial_)};
+        if (!ext.empty()) args.insert(args.end(), {"-extfile", ext});
+        openssl(dir_, args);
+    }
+    TempDir dir_;
+    int serial_{0};
+};
+
+class Tls : public testing::Test {
+  protected:
+    // Made by the first test that runs (not in SetUpTestSuite: a failure there would show as
+    // skipped tests, not failed ones).
+    void SetUp() override {
+        if (!certs_) certs_ = std::make_unique<Certificates>();
+        ASSERT_FALSE(HasFailure()) << "could not make the test certificates";
+    }
+    static const Certificates& certs() { return *certs_; }
+
+    // A broker whose listener presents `certificate`, optionally requiring client certificates.
+    static Broker tls_broker(const std::string& certificate, bool require_client = false) {
+        BrokerSettings settings;
+        settings.listener_lines = {"cafile " + certs()["ca.crt"],
+                                   "certfile " + certs()[certificate],
+                                   "keyfile " + certs()["server.key"]};
+        if (require_client) settings.listener_lines.push_back("require_certificate true");
+        return Broker(settings);
+    }
+    // A publisher of 10 messages with `flags`, to completion.
+    static RunResult publish(const Broker& broker, const TempDir& dir,
+                             const std::vector<std::string>& flags) {
+        std::vector<std::string> cmd{publisher_path(), "-p", broker.port_str(), "-n", "10"};
+        cmd.insert(cmd.end(), flags.begin(), flags.end());
+        return run(cmd, dir.path(), 60s);
+    }
+    static void expect_tls_refusal(const RunResult& r, const Broker& broker,
+                                   const std::string& reason) {
+        EXPECT_EQ(r.status, 3) << r.err;
+        EXPECT_NE(r.err.find("error: broker 127.0.0.1:" + broker.port_str() + ": "),
+                  std::string::npos)
+            << r.err;
+        EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
+    }
+
+    static inline std::unique_ptr<Certificates> certs_;
+};
+
+TEST_F(Tls, RunThroughTheTlsListenerIsVerifiedExactly) {
+    Broker broker = tls_broker("server.crt");
+    TempDir dir;
+    const std::vector<std::string> tls{"--cafile", certs()["ca.crt"]};
+    std::vector<std::string> pub{"-n", "20000", "-d", "20"};
+    pub.insert(pub.end(), tls.begin(), tls.end());
+    const auto r = run_pair(broker, dir, pub, tls);
+    expect_verified(r, 20000);
+    EXPECT_NE(r.publisher_err.find("over TLSv1.3"), std::string::npos) << r.publisher_err;
+}
+
+TEST_F(Tls, LibmosquittoEngineTakesTheSameFlags) {
+    Broker broker = tls_broker("server.crt");
+    TempDir dir;
+    const std::vector<std::string> flags{"--client", "libmosquitto", "--cafile", certs()["ca.crt"]};
+    std::vector<std::string> pub{"-n", "2000"};
+    pub.insert(pub.end(), flags.begin(), flags.end());
+    expect_verified(run_pair(broker, dir, pub, flags), 2000);
+    const auto refused = publish(tls_broker("expired.crt"), dir, flags);
+    EXPECT_EQ(refused.status, 3) << refused.err;
+    EXPECT_NE(refused.err.find("TLS handshake failed"), std::string::npos) << refused.err;
+}
+
+TEST_F(Tls, HostNameGivenAsANameIsVerifiedToo) {
+    Broker broker = tls_broker("server.crt");
+    TempDir dir;
+    const auto r = publish(broker, dir, {"-h", "localhost", "--cafile", certs()["ca.crt"]});
+    EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST_F(Tls, TlsVersionIsTheOneAskedFor) {
+    Broker broker = tls_broker("server.crt");
+    TempDir dir;
+    const auto r =
+        publish(broker, dir, {"--cafile", certs()["ca.crt"], "--tls-version", "tlsv1.2"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("over TLSv1.2"), std::string::npos) << r.err;
+}
+
+TEST_F(Tls, ExpiredCertificateIsExitThreeSayingSo) {
+    Broker broker = tls_broker("expired.crt");
+    TempDir dir;
+    expect_tls_refusal(publish(broker, dir, {"--cafile", certs()["ca.crt"]}), broker,
+                       "certificate verify failed: certificate has expired");
+}
+
+TEST_F(Tls, CertificateForAnotherNameIsRefusedUnlessInsecure) {
+    Broker broker = tls_broker("wrong-name.crt");
+    TempDir dir;
+    expect_tls_refusal(publish(broker, dir, {"--cafile", certs()["ca.crt"]}), broker,
+                       "certificate verify failed: IP address mismatch");
+    const auto insecure = publish(broker, dir, {"--cafile", certs()["ca.crt"], "--insecure"});
+    EXPECT_EQ(insecure.status, 0) << insecure.err;
+    EXPECT_NE(insecure.err.find("WARNING: --insecure"), std::string::npos) << insecure.err;
+}
+
+TEST_F(Tls, UnknownCertificateAuthorityIsRefused) {
+    Broker broker = tls_broker("server.crt");
+    TempDir dir;
+    // Mosquitto sends its CA with the chain: OpenSSL finds a self-signed one it does not trust.
+    expect_tls_refusal(publish(broker, dir, {"--cafile", certs()["rogue.crt"]}), broker,
+                       "certificate verify failed: self-signed certificate in certificate chain");
+}
+
+TEST_F(Tls, ClientCertificateIsRequiredAndChecked) {
+    Broker broker = tls_broker("server.crt", true);
+    TempDir dir;
+    const std::string ca = certs()["ca.crt"];
+    expect_tls_refusal(publish(broker, dir, {"--cafile", ca}), broker, "certificate required");
+    expect_tls_refusal(
+        publish(broker, dir,
+                {"--cafile", ca, "--cert", certs()["rogue.crt"], "--key", certs()["rogue.key"]}),
+        broker, "unknown ca");
+    const auto accepted =
+        publish(broker, dir,
+                {"--cafile", ca, "--cert", certs()["client.crt"], "--key", certs()["client.key"]});
+    EXPECT_EQ(accepted.status, 0) << accepted.err;
+}
+
+TEST_F(Tls, PlainClientAtTheTlsPortAndTlsClientAtAPlainPortAreTold) {
+    Broker tls_port = tls_broker("server.crt");
+    Broker plain_port;
+    TempDir dir;
+    const auto plain = publish(tls_port, dir, {});
+    EXPECT_EQ(plain.status, 3) << plain.err;
+    EXPECT_NE(plain.err.find("if the port is a TLS listener, add --cafile"), std::string::npos)
+        << plain.err;
+    expect_tls_refusal(publish(plain_port, dir, {"--cafile", certs()["ca.crt"]}), plain_port,
+                       "is the port a TLS listener?");
+}
+
+TEST_F(Tls, UnusableCertificateFilesAreUsageErrors) {
+    TempDir dir;
+    const std::string ca = certs()["ca.crt"];
+    for (const auto& [flags, says] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"--cafile", (dir / "missing.crt").string()}, "cannot read --cafile"},
+             {{"--cafile", certs()["ca.key"]}, "--cafile"},
+             {{"--cafile", ca, "--cert", certs()["client.crt"]}, "--cert and --key go together"},
+             {{"--cafile", ca, "--cert", certs()["client.crt"], "--key", certs()["server.key"]},
+              "key values mismatch"},
+             {{"--cafile", ca, "--tls-version", "tlsv1.0"}, "--tls-version"}}) {
+        for (const std::string& program : {publisher_path(), subscriber_path()}) {
+            std::vector<std::string> cmd{program, "-p", "1"};
+            cmd.insert(cmd.end(), flags.begin(), flags.end());
+            const auto r = run(cmd, dir.path());
+            EXPECT_EQ(r.status, 2) << r.err;
+            EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
+            EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        }
+    }
+}
+
+// Mosquitto with a password file and an ACL: user "pub" may write the telemetry of sensor-0001
+// and sensor-0002 and the control topics; user "sub" may read everything it needs.
+class Locked : public testing::Test {
+  protected:
+    Locked() : broker_(settings(dir_)) {}
+    static BrokerSettings settings(const TempDir& dir) {
+        const fs::path pw = dir / "passwords";
+        for (const auto& [user, password] :
+             {std::pair{"pub", "pub-secret-7"}, std::pair{"sub", "sub-secret-9"}}) {
+            std::vector<std::string> cmd{"mosquitto_passwd", "-b", pw.string(), user, password};
+            if (!fs::exists(pw)) cmd.insert(cmd.begin() + 2, "-c");
+            EXPECT_EQ(run(cmd, dir.path()).status, 0) << "mosquitto_passwd failed";
+        }
+        std::ofstream(dir / "acl") << "user pub\n"
+                                      "topic write sensors/sensor-0001/telemetry\n"
+                                      "topic write sensors/sensor-0002/telemetry\n"
+                                      "topic write telemetry/#\n"
+                                      "user sub\n"
+                                      "topic read sensors/#\n"
+                                      "topic read telemetry/#\n";
+        return {{{"allow_anonymous", "false"}},
+                {"password_file " + pw.string(), "acl_file " + (dir / "acl").string()}};
+    }
+
+    TempDir dir_;
+    Broker broker_;
+};
+
+TEST_F(Locked, WrongPasswordIsOneRefusalNamingTheUserWithoutRetrying) {
+    for (const std::string version : {"5", "311"}) {
+        const auto r = run({publisher_path(), "-p", broker_.port_str(), "-V", version, "-u", "pub",
+                            "-P", "not-the-password"},
+                           dir_.path(), 30s);
+        EXPECT_EQ(r.status, 3) << r.err;
+        EXPECT_NE(r.err.find("user 'pub'"), std::string::npos) << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+    // One connection per attempt above: no retry loop.
+    const std::string log = read_file(broker_.dir() / "mosquitto.log");
+    std::size_t connections = 0;
+    for (auto at = log.find("New connection from"); at != std::string::npos;
+         at = log.find("New connection from", at + 1))
+        ++connections;
+    EXPECT_EQ(connections, 2u) << log;
+}
+
+TEST_F(Locked, PasswordFromAFileOrTheEnvironmentNeverShowsInPsOrOutput) {
+    const std::string secret = "pub-secret-7";
+    std::ofstream(dir_ / "pub.password") << secret << "\n";
+    // The subscriber takes its password from the environment, the publisher from a file.
+    ASSERT_EQ(::setenv("MQTT_PASSWORD", "sub-secret-9", 1), 0);
+    const auto subscriber = start_subscriber(broker_.port_str(), dir_, {"-u", "sub"});
+    ::unsetenv("MQTT_PASSWORD");
+    ChildProcess publisher({publisher_path(), "-p", broker_.port_str(), "-u", "pub",
+                            "--password-file", (dir_ / "pub.password").string(), "-n", "200", "-d",
+                            "2", "-r", "100", "--report", (dir_ / "pub.json").string()},
+                           dir_ / "pub.out", dir_ / "pub.err");
+    // What ps shows: the command lines of both running programs (once exec'd and connected).
+    ASSERT_TRUE(wait_for_text(dir_ / "pub.err", "connected", 20s)) << read_file(dir_ / "pub.err");
+    std::string command_lines;
+    for (const pid_t pid : {publisher.pid(), subscriber->pid()})
+        command_lines += read_file(fs::path("/proc") / std::to_string(pid) / "cmdline");
+    EXPECT_NE(command_lines.find("--password-file"), std::string::npos);
+    ASSERT_EQ(publisher.wait(60s), 0) << read_file(dir_ / "pub.err");
+    ASSERT_EQ(subscriber->wait(60s), 0) << read_file(dir_ / "sub.out");
+    for (const std::string name :
+         {"pub.out", "pub.err", "pub.json", "sub.out", "sub.err", "sub.json"}) {
+        const std::string text = read_file(dir_ / name);
+        EXPECT_EQ(text.find(secret), std::string::npos) << name;
+        EXPECT_EQ(text.find("sub-secret-9"), std::string::npos) << name;
+    }
+    EXPECT_EQ(command_lines.find(secret), std::string::npos) << command_lines;
+    EXPECT_EQ(command_lines.find("sub-secret-9"), std::string::npos) << command_lines;
+    EXPECT_EQ(read_json(dir_ / "sub.json").value("unique", 0), 200);
+}
+
+TEST_F(Locked, Mqtt5RefusedPublishesAreRejectedByTopicAndFailTheRun) {
+    // Three devices; the ACL lets only the first two write: PUBACK 0x87 for the third's.
+    const auto r =
+        run_pair(broker_, dir_, {"-u", "pub", "-P", "pub-secret-7", "-n", "300", "-d", "3"},
+                 {"-u", "sub", "-P", "sub-secret-9"});
+    EXPECT_EQ(r.publisher_status, 1) << r.publisher_err;
+    EXPECT_EQ(r.publisher.value("rejected", 0), 100);
+    EXPECT_EQ(r.publisher.value("confirmed", 0), 200);
+    EXPECT_EQ(r.publisher.at("rejected_by_topic"),
+              (nlohmann::json{{"sensors/sensor-0003/telemetry", 100}}));
+    EXPECT_NE(r.publisher_err.find("0x87"), std::string::npos) << r.publisher_err;
+    EXPECT_NE(r.publisher_err.find("sensors/sensor-0003/telemetry (100)"), std::string::npos)
+        << r.publisher_err;
+    // The subscriber sees the same 100 as missing.
+    EXPECT_EQ(r.subscriber_status, 1) << r.subscriber_out;
+    EXPECT_EQ(r.subscriber.value("missing", 0), 100);
+}
+
+TEST_F(Locked, Mqtt311RefusedPublishesAreConfirmedYetTheLedgerShowsTheLoss) {
+    // MQTT 3.1.1 has no reason code in PUBACK: Mosquitto acknowledges the denied publish and
+    // drops it. Only the consumer's ledger can tell.
+    const auto r = run_pair(
+        broker_, dir_, {"-u", "pub", "-P", "pub-secret-7", "-n", "300", "-d", "3", "-V", "311"},
+        {"-u", "sub", "-P", "sub-secret-9"});
+    EXPECT_EQ(r.publisher_status, 0) << r.publisher_err;
+    EXPECT_EQ(r.publisher.value("confirmed", 0), 300);
+    EXPECT_EQ(r.publisher.value("rejected", 1), 0);
+    EXPECT_EQ(r.subscriber_status, 1) << r.subscriber_out;
+    EXPECT_EQ(r.subscriber.value("missing", 0), 100);
+    EXPECT_NE(r.subscriber_out.find("NOT VERIFIED"), std::string::npos) << r.subscriber_out;
+}
+
+// Mosquitto's acl_file grants every subscription and filters at delivery; its dynamic-security
+// plugin refuses them in the SUBACK, which is what the subscriber must tell apart.
+TEST(Authorisation, RefusedSubscriptionEndsTheSubscriberBeforeAnyPublisherStarts) {
+    const fs::path plugin = "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so";
+    ASSERT_TRUE(fs::exists(plugin)) << plugin << " (Debian's mosquitto package) is missing";
+    TempDir dir;
+    std::ofstream(dir / "dynsec.json") << R"({
+      "defaultACLAccess": {"publishClientSend": true, "publishClientReceive": true,
+                           "subscribe": false, "unsubscribe": true},
+      "clients": [], "anonymousGroup": "anonymous",
+      "groups": [{"groupname": "anonymous", "roles": [{"rolename": "reader"}]}],
+      "roles": [{"rolename": "reader", "acls": [
+        {"acltype": "subscribePattern", "topic": "telemetry/#", "allow": true}]}]})";
+    Broker broker({{},
+                   {"plugin " + plugin.string(),
+                    "plugin_opt_config_file " + (dir / "dynsec.json").string()}});
+    for (const std::string version : {"5", "311"}) {
+        // The default filter, sensors/+/telemetry, is refused; the control topic is allowed.
+        const auto r =
+            run({subscriber_path(), "-p", broker.port_str(), "-V", version}, dir.path(), 30s);
+        EXPECT_EQ(r.status, 3) << r.err;
+        EXPECT_NE(r.err.find("sensors/+/telemetry"), std::string::npos) << r.err;
+        EXPECT_EQ(r.err.find("(ready)"), std::string::npos) << r.err;
+    }
+}
+
+}  // namespace
+}  // namespace harness
