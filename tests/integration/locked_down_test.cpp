@@ -115,6 +115,26 @@ TEST_F(Tls, RunThroughTheTlsListenerIsVerifiedExactly) {
     EXPECT_NE(r.publisher_err.find("over TLSv1.3"), std::string::npos) << r.publisher_err;
 }
 
+TEST_F(Tls, BothProgramsReconnectThroughTlsAfterABrokerRestartLosingNothing) {
+    Broker broker = tls_broker("server.crt");
+    TempDir dir;
+    const std::string ca = certs()["ca.crt"];
+    const auto sub = start_subscriber(broker.port_str(), dir,
+                                      {"--cafile", ca, "--reconnect-max", "0.5"});
+    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "--cafile", ca, "-n", "6000", "-r",
+                      "2000", "--reconnect-max", "0.5", "--report", (dir / "pub.json").string()},
+                     dir / "pub.out", dir / "pub.err");
+    ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 2000, 30s));
+    broker.restart();
+    ASSERT_EQ(pub.wait(120s), 0) << read_file(dir / "pub.err");
+    ASSERT_EQ(sub->wait(120s), 0) << read_file(dir / "sub.out") << read_file(dir / "sub.err");
+    const auto s = read_json(dir / "sub.json");
+    EXPECT_EQ(s.at("unique"), 6000);
+    EXPECT_EQ(s.at("missing"), 0);
+    EXPECT_GE(s.at("reconnects").size(), 1u) << s.dump();
+    EXPECT_GE(read_json(dir / "pub.json").at("reconnects").size(), 1u);
+}
+
 TEST_F(Tls, LibmosquittoEngineTakesTheSameFlags) {
     Broker broker = tls_broker("server.crt");
     TempDir dir;
@@ -296,7 +316,7 @@ TEST_F(Locked, Mqtt5RefusedPublishesAreRejectedByTopicAndFailTheRun) {
     // Three devices; the ACL lets only the first two write: PUBACK 0x87 for the third's.
     const auto r =
         run_pair(broker_, dir_, {"-u", "pub", "-P", "pub-secret-7", "-n", "300", "-d", "3"},
-                 {"-u", "sub", "-P", "sub-secret-9"});
+                 {"-u", "sub", "-P", "sub-secret-9", "--idle-timeout", "3"});
     EXPECT_EQ(r.publisher_status, 1) << r.publisher_err;
     EXPECT_EQ(r.publisher.value("rejected", 0), 100);
     EXPECT_EQ(r.publisher.value("confirmed", 0), 200);
@@ -315,7 +335,7 @@ TEST_F(Locked, Mqtt311RefusedPublishesAreConfirmedYetTheLedgerShowsTheLoss) {
     // drops it. Only the consumer's ledger can tell.
     const auto r = run_pair(
         broker_, dir_, {"-u", "pub", "-P", "pub-secret-7", "-n", "300", "-d", "3", "-V", "311"},
-        {"-u", "sub", "-P", "sub-secret-9"});
+        {"-u", "sub", "-P", "sub-secret-9", "--idle-timeout", "3"});
     EXPECT_EQ(r.publisher_status, 0) << r.publisher_err;
     EXPECT_EQ(r.publisher.value("confirmed", 0), 300);
     EXPECT_EQ(r.publisher.value("rejected", 1), 0);
