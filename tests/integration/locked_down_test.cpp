@@ -119,8 +119,8 @@ TEST_F(Tls, BothProgramsReconnectThroughTlsAfterABrokerRestartLosingNothing) {
     Broker broker = tls_broker("server.crt");
     TempDir dir;
     const std::string ca = certs()["ca.crt"];
-    const auto sub = start_subscriber(broker.port_str(), dir,
-                                      {"--cafile", ca, "--reconnect-max", "0.5"});
+    const auto sub =
+        start_subscriber(broker.port_str(), dir, {"--cafile", ca, "--reconnect-max", "0.5"});
     ChildProcess pub({publisher_path(), "-p", broker.port_str(), "--cafile", ca, "-n", "6000", "-r",
                       "2000", "--reconnect-max", "0.5", "--report", (dir / "pub.json").string()},
                      dir / "pub.out", dir / "pub.err");
