@@ -132,6 +132,14 @@ void add_session_flags(CLI::App& app, mqtt::ConnectOptions& o) {
         "--give-up-after)");
 }
 
+std::string version_text(const std::string& program) {
+    return program + " " MQTT_TELEMETRY_VERSION;
+}
+
+void add_version_flag(CLI::App& app) {
+    app.set_version_flag("--version", version_text(app.get_name()), "Print the version and exit");
+}
+
 void add_output_flags(CLI::App& app, OutputOptions& o) {
     app.add_option("--report", o.report_file,
                    "Write the final figures as JSON to FILE (also after an interrupted run)");
@@ -140,6 +148,7 @@ void add_output_flags(CLI::App& app, OutputOptions& o) {
         ->capture_default_str();
     app.add_flag("-Q,--quiet", o.quiet,
                  "No progress or informational lines; errors and the result only");
+    add_version_flag(app);
 }
 
 void apply_session_defaults(mqtt::ConnectOptions& o, const std::string& program) {

@@ -26,6 +26,9 @@ struct OutputOptions {
 // --password-file (MQTT_PASSWORD in the environment), --keepalive and the engine (--client).
 void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& options, mqtt::Engine& engine);
 void add_output_flags(CLI::App& app, OutputOptions& options);
+// --version: "<program> <version>" on stdout, exit 0 (every program).
+void add_version_flag(CLI::App& app);
+std::string version_text(const std::string& program);
 // Reconnecting and sessions: --reconnect-max, --give-up-after, --session, --session-expiry.
 void add_session_flags(CLI::App& app, mqtt::ConnectOptions& options);
 // After parsing: a client id and session expiry for a persistent session that has none.
@@ -60,6 +63,9 @@ Parsed<Options> parse_with(CLI::App& app, Options& options, const std::vector<st
         app.parse(static_cast<int>(argv.size()), argv.data());
     } catch (const CLI::CallForHelp&) {
         result.out = app.help();
+        return result;
+    } catch (const CLI::CallForVersion& e) {
+        result.out = std::string(e.what()) + "\n";
         return result;
     } catch (const CLI::ParseError& e) {
         result.exit_status = kUsageError;

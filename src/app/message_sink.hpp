@@ -30,6 +30,9 @@ class MessageSink {
   public:
     virtual ~MessageSink() = default;
     virtual void accept(const Delivery& delivery) = 0;
+    // The read batch is complete; its PUBACKs are written when every sink has returned from
+    // this. A durable sink commits here. Throwing ends the run with no PUBACK of the batch.
+    virtual void batch_end() {}
 };
 
 }  // namespace app

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/cli_common.hpp"
 #include "app/exit_status.hpp"
 #include "report/html_report.hpp"
 
@@ -32,6 +33,7 @@ int run(int argc, char** argv) {
     cli.add_option("--publisher", pub_path, "mqtt_publisher --report file");
     cli.add_option("--subscriber", sub_path, "mqtt_subscriber --report file");
     cli.add_option("-o,--output", out_path, "HTML file to write")->required();
+    app::add_version_flag(cli);
     cli.footer(
         "\nExample:\n  mqtt_report --publisher pub.json --subscriber sub.json -o report.html\n\n"
         "Exit status: 0 written, 2 usage error or unreadable input.\n");
@@ -39,6 +41,9 @@ int run(int argc, char** argv) {
         cli.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
         std::fputs(cli.help().c_str(), stdout);
+        return 0;
+    } catch (const CLI::CallForVersion& e) {
+        std::printf("%s\n", e.what());
         return 0;
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "mqtt_report: error: %s (see --help)\n", e.what());

@@ -2,10 +2,12 @@
 
 #include "app/exit_status.hpp"
 #include "app/output_file.hpp"
+#include "app/print_sink.hpp"
 #include "app/signals.hpp"
 #include "app/subscriber_run.hpp"
 #include "app/subscriber_state.hpp"
 #include "report/html_report.hpp"
+#include "store/sqlite_store.hpp"
 
 namespace app {
 
@@ -30,9 +32,22 @@ int run_subscriber(const SubscriberOptions& o) {
     if (!usable) return kUsageError;
     const auto client = mqtt::make_client(options.engine);
     SubscriberRun run(options, *client, progress, stop_requested);
+    PrintSink printer(stdout);
+    if (options.print) run.add_sink(printer);
+    std::optional<store::SqliteStore> database;
+    if (!o.store.empty()) {
+        try {
+            database.emplace(o.store.substr(std::string_view("sqlite:").size()));
+        } catch (const store::StoreError& e) {
+            print_error(kProgram, e.what());
+            return kUsageError;
+        }
+        run.add_sink(*database);
+    }
     if (state && !state_usable(kProgram, [&] { run.keep_state(*state); })) return kUsageError;
     const int status = run.run();
-    const nlohmann::json report = run.report();
+    nlohmann::json report = run.report();
+    if (database) report["store"] = database->summary();
     report_file.write(report.dump(2) + "\n");
     csv_file.write(run.timeline_csv());
     if (html_file.wanted()) html_file.write(report::render_html(nullptr, &report));

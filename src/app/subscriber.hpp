@@ -17,6 +17,8 @@ struct SubscriberOptions {
     mqtt::Engine engine{mqtt::Engine::Native};
     OutputOptions output;
     std::vector<std::string> topics{"sensors/+/telemetry"};
+    int qos{1};         // of the telemetry subscription; control topics are always QoS 1
+    bool print{false};  // --print: intact readings as JSON lines on stdout (app/print_sink.hpp)
     std::string control_topic{"telemetry/run-summary"};
     // End-to-end repair (telemetry/repair.hpp): missing ranges are asked for on <topic>/<run>.
     std::string repair_topic{"telemetry/repair"};
@@ -28,6 +30,7 @@ struct SubscriberOptions {
     std::string csv_file;         // --csv: the per-second timeline
     std::string html_file;        // --html: a self-contained HTML report
     std::string state_dir;        // --state-dir: survive our own crash (app/subscriber_state.hpp)
+    std::string store;            // --store sqlite:FILE (store/sqlite_store.hpp)
     bool client_id_given{false};  // --id; else the state directory's or a generated one
 };
 

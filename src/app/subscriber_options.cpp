@@ -15,8 +15,15 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
         "mqtt_subscriber"};
     add_connection_flags(cli, o.connect, o.engine);
     add_session_flags(cli, o.connect);
-    cli.add_option("-t,--topic", o.topics, "Topic filter to subscribe to at QoS 1 (repeatable)")
+    cli.add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable)")
         ->capture_default_str();
+    cli.add_option("-q,--qos", o.qos,
+                   "QoS of the telemetry subscription: 0, 1 or 2 (the control topics always use 1)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 2));
+    cli.add_flag("--print", o.print,
+                 "Print every intact reading as one JSON line on stdout (for jq); the result "
+                 "lines then go to stderr");
     cli.add_option("--control-topic", o.control_topic, "Topic of the publishers' run summaries")
         ->capture_default_str();
     cli.add_option("--repair-topic", o.repair_topic,
@@ -48,6 +55,9 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
     cli.add_option("--state-dir", o.state_dir,
                    "Keep the ledger in DIR, durable before each PUBACK: killed and started again "
                    "with the same arguments, the subscriber continues the same run");
+    cli.add_option("--store", o.store,
+                   "Keep every intact reading in a database: sqlite:FILE (each read batch "
+                   "committed before its PUBACKs leave, so no acknowledged reading is lost)");
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");
     add_output_flags(cli, o.output);
@@ -78,6 +88,17 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                 return std::string(
                     "--state-dir needs --client native: libmosquitto sends the "
                     "PUBACK before the program has the message");
+            if (!s.store.empty() && s.store.rfind("sqlite:", 0) != 0)
+                return "--store must be sqlite:FILE, not '" + s.store + "'";
+            if (s.store == "sqlite:") return std::string("--store sqlite: needs a file name");
+            if (!s.store.empty() && s.engine != mqtt::Engine::Native)
+                return std::string(
+                    "--store needs --client native: libmosquitto sends the PUBACK before the "
+                    "reading is stored");
+            if (!s.state_dir.empty() && s.qos == 0)
+                return std::string(
+                    "--state-dir needs -q 1 or 2: QoS 0 messages are never sent again, so a "
+                    "crash loses them whatever we keep");
             return std::nullopt;
         });
     if (parsed.options) {

@@ -44,6 +44,7 @@ SubscriberRun::SubscriberRun(const SubscriberOptions& options, mqtt::Client& cli
       next_progress_(options.output.progress_every) {
     client_.on_message([this](const mqtt::Message& m) { handle(m); });
     client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
+    client_.on_batch_end([this] { end_batch(); });
 }
 
 void SubscriberRun::keep_state(SubscriberState& state) {
@@ -57,8 +58,14 @@ void SubscriberRun::keep_state(SubscriberState& state) {
                         replayed, t.received, t.unique, verifier_.summaries().size()));
     }
     verifier_.log_to(state);
-    // Durable before the batch's PUBACKs leave: a crash never falls between the two.
-    client_.on_batch_end([this] { state_->commit(verifier_); });
+}
+
+void SubscriberRun::end_batch() {
+    // Durable before the batch's PUBACKs leave (the engine writes them after this returns): a
+    // crash never falls between the two. The store first, then the ledger's journal; either
+    // order is safe, as an unacknowledged batch comes again and the store keeps it once.
+    for (MessageSink* sink : sinks_) sink->batch_end();
+    if (state_ != nullptr) state_->commit(verifier_);
 }
 
 int SubscriberRun::run() {
@@ -81,8 +88,13 @@ int SubscriberRun::run() {
 void SubscriberRun::connect_and_subscribe() {
     client_.connect(options_.connect);
     std::vector<std::string> filters = options_.topics;
-    filters.push_back(options_.control_topic);
-    client_.subscribe(filters, mqtt::QoS::AtLeastOnce);
+    // One SUBSCRIBE when the QoS is the same; the control topic needs QoS 1 (no summary lost).
+    if (options_.qos == 1) {
+        filters.push_back(options_.control_topic);
+    } else {
+        client_.subscribe({options_.control_topic}, mqtt::QoS::AtLeastOnce);
+    }
+    client_.subscribe(filters, static_cast<mqtt::QoS>(options_.qos));
     ready_at_ = Clock::now();
     progress_.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)",
                                join(options_.topics), options_.control_topic, options_.connect.host,
@@ -207,7 +219,10 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
     const telemetry::LedgerTotals t = verifier_.totals(options_.count);
     const double secs = elapsed_s();
     const auto& latency = verifier_.latency();
-    std::printf(
+    // With --print, stdout carries the readings only.
+    std::FILE* out = options_.print ? stderr : stdout;
+    std::fprintf(
+        out,
         "%s: %s: received %llu, unique %llu of %llu expected, missing %llu, duplicates %llu, "
         "out of order %llu, malformed %llu, corrupt %llu in %.2f s, %.0f msg/s, latency p50 "
         "%.2f ms p99 %.2f ms max %.2f ms (%s)\n",
@@ -223,14 +238,15 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         static_cast<double>(latency.max()) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
     if (verifier_.recovered() > 0)
-        std::printf("%s: recovered by repair %llu (lost on the way, sent again by the publisher)\n",
-                    kProgram, static_cast<unsigned long long>(verifier_.recovered()));
-    for (const std::string& f : failed) std::printf("%s: failed: %s\n", kProgram, f.c_str());
+        std::fprintf(
+            out, "%s: recovered by repair %llu (lost on the way, sent again by the publisher)\n",
+            kProgram, static_cast<unsigned long long>(verifier_.recovered()));
+    for (const std::string& f : failed) std::fprintf(out, "%s: failed: %s\n", kProgram, f.c_str());
     for (const auto& g : verifier_.ledger().gaps(options_.max_gaps))
-        std::printf("%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(), g.device.c_str(),
-                    static_cast<unsigned long long>(g.range.first),
-                    static_cast<unsigned long long>(g.range.last));
-    std::fflush(stdout);
+        std::fprintf(out, "%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(),
+                     g.device.c_str(), static_cast<unsigned long long>(g.range.first),
+                     static_cast<unsigned long long>(g.range.last));
+    std::fflush(out);
 }
 
 void SubscriberRun::add_timeline_row(Clock::time_point now) {

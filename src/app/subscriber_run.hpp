@@ -56,6 +56,8 @@ class SubscriberRun {
     const Verifier& verifier() const { return verifier_; }
 
   private:
+    // The end of a read batch: every sink's batch_end(), then the state journal.
+    void end_batch();
     void connect_and_subscribe();
     void receive();
     void handle_control(const mqtt::Message& message);

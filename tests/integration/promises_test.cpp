@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "pair.hpp"
 #include "scripted_peer.hpp"
@@ -229,6 +231,51 @@ TEST(Output, QuietPrintsOnlyTheResult) {
             dir.path(), 60s);
     EXPECT_EQ(sub.err, "");
     EXPECT_NE(sub.out.find("mqtt_subscriber: NOT VERIFIED: "), std::string::npos) << sub.out;
+}
+
+TEST(Output, PrintWritesEachIntactReadingAsOneJsonLineOnStdout) {
+    Broker broker;
+    TempDir dir;
+    const auto r = run_pair(broker, dir, {"-n", "500", "-d", "5"}, {"--print"});
+    EXPECT_EQ(r.subscriber_status, 0) << r.subscriber_err;
+    std::set<std::pair<std::string, std::uint64_t>> seen;
+    std::istringstream lines(r.subscriber_out);
+    for (std::string line; std::getline(lines, line);) {
+        const auto doc = nlohmann::json::parse(line, nullptr, false);
+        ASSERT_FALSE(doc.is_discarded()) << "not one JSON object per line: " << line;
+        const auto& reading = doc.at("reading");
+        EXPECT_EQ(doc.at("topic"),
+                  "sensors/" + reading.at("dev").get<std::string>() + "/telemetry");
+        EXPECT_GE(doc.at("received_us").get<std::int64_t>(), reading.at("ts").get<std::int64_t>());
+        seen.emplace(reading.at("dev"), reading.at("seq"));
+    }
+    EXPECT_EQ(seen.size(), 500u);
+    // The verdict goes to stderr, so stdout is the readings only.
+    EXPECT_NE(r.subscriber_err.find("mqtt_subscriber: VERIFIED: "), std::string::npos)
+        << r.subscriber_err;
+}
+
+TEST(Output, QosFlagSetsTheTelemetrySubscriptionAndTheControlTopicStaysQos1) {
+    for (const std::string qos : {"0", "2"}) {
+        Broker broker({{}, {"log_type subscribe"}});
+        TempDir dir;
+        const auto r = run_pair(broker, dir, {"-n", "2000"}, {"-q", qos});
+        expect_verified(r, 2000);
+        // Mosquitto logs each subscription as "<client id> <qos> <filter>".
+        const std::string log = read_file(broker.dir() / "mosquitto.log");
+        EXPECT_NE(log.find(" " + qos + " sensors/+/telemetry"), std::string::npos) << log;
+        EXPECT_NE(log.find(" 1 telemetry/run-summary"), std::string::npos) << log;
+    }
+}
+
+TEST(Output, EveryProgramPrintsItsVersion) {
+    TempDir dir;
+    for (const std::string& program :
+         {publisher_path(), subscriber_path(), std::string(MQTT_REPORT_PATH)}) {
+        const auto r = run({program, "--version"}, dir.path());
+        EXPECT_EQ(r.status, 0) << r.err;
+        EXPECT_EQ(r.out.rfind(fs::path(program).filename().string() + " 0.", 0), 0u) << r.out;
+    }
 }
 
 TEST(Rate, ThePublisherNeverRunsAheadOfItsRate) {

@@ -120,6 +120,28 @@ TEST(SubscriberOptions, TopicIsRepeatable) {
     EXPECT_EQ(s.options->count, 10u);
 }
 
+TEST(SubscriberOptions, QosAndPrintAsMosquittoSubUsersTypeThem) {
+    const auto s = parse_subscriber_args(sub({"-q", "2", "--print"}));
+    ASSERT_TRUE(s.options) << s.err;
+    EXPECT_EQ(s.options->qos, 2);
+    EXPECT_TRUE(s.options->print);
+    const auto d = parse_subscriber_args(sub({}));
+    ASSERT_TRUE(d.options) << d.err;
+    EXPECT_EQ(d.options->qos, 1);
+    EXPECT_FALSE(d.options->print);
+}
+
+TEST(ProgramOptions, VersionPrintsTheProgramAndVersionAndExitsZero) {
+    const auto p = parse_publisher_args(pub({"--version"}));
+    EXPECT_FALSE(p.options);
+    EXPECT_EQ(p.exit_status, 0);
+    EXPECT_EQ(p.out, version_text("mqtt_publisher") + "\n");
+    const auto s = parse_subscriber_args(sub({"--version"}));
+    EXPECT_EQ(s.exit_status, 0);
+    EXPECT_EQ(s.out, version_text("mqtt_subscriber") + "\n");
+    EXPECT_NE(s.out.find(" 0."), std::string::npos) << s.out;  // the project's version
+}
+
 class SubscriberBadArgs : public testing::TestWithParam<BadArgs> {};
 
 TEST_P(SubscriberBadArgs, AreAUsageErrorNamingTheProblem) {
@@ -141,6 +163,10 @@ INSTANTIATE_TEST_SUITE_P(
                     BadArgs{"state_dir_clean_session",
                             {"--state-dir", "/tmp/x", "--session", "clean"},
                             "--state-dir needs --session persistent"},
+                    BadArgs{"qos3", {"-q", "3"}, "--qos"},
+                    BadArgs{"state_dir_qos0",
+                            {"--state-dir", "/tmp/x", "-q", "0"},
+                            "--state-dir needs -q 1 or 2"},
                     BadArgs{"state_dir_libmosquitto",
                             {"--state-dir", "/tmp/x", "--client", "libmosquitto"},
                             "libmosquitto sends the PUBACK before"}),

@@ -1,0 +1,80 @@
+#pragma once
+// --store sqlite:FILE: every intact reading written to SQLite through the subscriber's sink
+// seam. One transaction per read batch, committed in batch_end(), which runs before that
+// batch's PUBACKs are written: a reading the broker saw acknowledged is in the database, so a
+// crash never loses one (an uncommitted batch was never acknowledged and comes again). A
+// primary key on (run, device, seq) keeps a redelivered reading stored once.
+//
+// WAL mode with synchronous=FULL: a commit is on disk (fsync of the WAL) before batch_end()
+// returns, so the guarantee holds for a power cut too, not only for a crashed process.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "app/message_sink.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace store {
+
+// The one-line reason a store failed, e.g. "sqlite run.db: database is locked".
+class StoreError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+// The schema, also in README:
+inline constexpr const char* kSqliteSchema =
+    "CREATE TABLE IF NOT EXISTS readings (\n"
+    "  run TEXT NOT NULL,\n"
+    "  device TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  sent_us INTEGER NOT NULL,      -- the payload's ts: microseconds since the Unix epoch\n"
+    "  received_us INTEGER NOT NULL,  -- when the subscriber received it, same clock\n"
+    "  temperature_c REAL NOT NULL,\n"
+    "  humidity_pct REAL NOT NULL,\n"
+    "  pressure_hpa REAL NOT NULL,\n"
+    "  battery_pct REAL NOT NULL,\n"
+    "  PRIMARY KEY (run, device, seq)\n"
+    ") WITHOUT ROWID";
+
+class SqliteStore final : public app::MessageSink {
+  public:
+    // Opens or creates the database and the table. Throws StoreError.
+    explicit SqliteStore(const std::string& path);
+    // Rolls back a batch that was never committed (its PUBACKs never left).
+    ~SqliteStore() override;
+    SqliteStore(const SqliteStore&) = delete;  // owns the connection and statements
+    SqliteStore& operator=(const SqliteStore&) = delete;
+
+    // Inserts an intact reading into the open transaction (malformed and corrupt ones are
+    // not stored). Throws StoreError.
+    void accept(const app::Delivery& delivery) override;
+    // Commits the batch. Throws StoreError: then no PUBACK of the batch leaves.
+    void batch_end() override;
+
+    // Committed by this process: readings stored, and redeliveries the primary key turned away.
+    std::uint64_t stored() const { return stored_; }
+    std::uint64_t duplicates() const { return duplicates_; }
+    // For the report: {"kind":"sqlite","path":...,"stored":N,"duplicates_ignored":M}.
+    nlohmann::json summary() const;
+
+  private:
+    void execute(const char* sql);
+    [[noreturn]] void fail(const std::string& doing) const;
+
+    std::string path_;
+    sqlite3* db_{nullptr};
+    sqlite3_stmt* insert_{nullptr};
+    bool in_transaction_{false};
+    std::uint64_t stored_{0};  // committed
+    std::uint64_t duplicates_{0};
+    std::uint64_t batch_stored_{0};  // in the open transaction
+    std::uint64_t batch_duplicates_{0};
+};
+
+}  // namespace store
