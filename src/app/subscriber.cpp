@@ -7,7 +7,7 @@
 #include "app/subscriber_run.hpp"
 #include "app/subscriber_state.hpp"
 #include "report/html_report.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/reading_store.hpp"
 
 namespace app {
 
@@ -34,10 +34,10 @@ int run_subscriber(const SubscriberOptions& o) {
     SubscriberRun run(options, *client, progress, stop_requested);
     PrintSink printer(stdout);
     if (options.print) run.add_sink(printer);
-    std::optional<store::SqliteStore> database;
+    std::unique_ptr<store::ReadingStore> database;
     if (!o.store.empty()) {
         try {
-            database.emplace(o.store.substr(std::string_view("sqlite:").size()));
+            database = store::open_store(o.store);
         } catch (const store::StoreError& e) {
             print_error(kProgram, e.what());
             return kUsageError;

@@ -1,5 +1,6 @@
 #include "app/exit_status.hpp"
 #include "app/subscriber.hpp"
+#include "store/reading_store.hpp"
 
 namespace app {
 
@@ -56,8 +57,10 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                    "Keep the ledger in DIR, durable before each PUBACK: killed and started again "
                    "with the same arguments, the subscriber continues the same run");
     cli.add_option("--store", o.store,
-                   "Keep every intact reading in a database: sqlite:FILE (each read batch "
-                   "committed before its PUBACKs leave, so no acknowledged reading is lost)");
+                   "Keep every intact reading in a database: sqlite:FILE or "
+                   "postgresql://[user@]host[:port]/db (password: PGPASSWORD or ~/.pgpass); each "
+                   "read batch is committed before its PUBACKs leave, so no acknowledged "
+                   "reading is lost");
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");
     add_output_flags(cli, o.output);
@@ -88,9 +91,8 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                 return std::string(
                     "--state-dir needs --client native: libmosquitto sends the "
                     "PUBACK before the program has the message");
-            if (!s.store.empty() && s.store.rfind("sqlite:", 0) != 0)
-                return "--store must be sqlite:FILE, not '" + s.store + "'";
-            if (s.store == "sqlite:") return std::string("--store sqlite: needs a file name");
+            if (!s.store.empty())
+                if (auto e = store::check_store_spec(s.store)) return e;
             if (!s.store.empty() && s.engine != mqtt::Engine::Native)
                 return std::string(
                     "--store needs --client native: libmosquitto sends the PUBACK before the "

@@ -9,23 +9,16 @@
 // returns, so the guarantee holds for a power cut too, not only for a crashed process.
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
-#include "app/message_sink.hpp"
+#include "store/reading_store.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace store {
-
-// The one-line reason a store failed, e.g. "sqlite run.db: database is locked".
-class StoreError : public std::runtime_error {
-  public:
-    using std::runtime_error::runtime_error;
-};
 
 // The schema, also in README:
 inline constexpr const char* kSqliteSchema =
@@ -42,7 +35,7 @@ inline constexpr const char* kSqliteSchema =
     "  PRIMARY KEY (run, device, seq)\n"
     ") WITHOUT ROWID";
 
-class SqliteStore final : public app::MessageSink {
+class SqliteStore final : public ReadingStore {
   public:
     // Opens or creates the database and the table. Throws StoreError.
     explicit SqliteStore(const std::string& path);
@@ -61,7 +54,7 @@ class SqliteStore final : public app::MessageSink {
     std::uint64_t stored() const { return stored_; }
     std::uint64_t duplicates() const { return duplicates_; }
     // For the report: {"kind":"sqlite","path":...,"stored":N,"duplicates_ignored":M}.
-    nlohmann::json summary() const;
+    nlohmann::json summary() const override;
 
   private:
     void execute(const char* sql);

@@ -2,8 +2,14 @@
 // when the subscriber is killed mid-run and started again (its unacknowledged batch comes
 // again from the broker; what it acknowledged was committed first).
 
+#include <libpq-fe.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -71,7 +77,129 @@ TEST(Store, AnUnusableDatabaseIsAUsageErrorBeforeConnecting) {
     EXPECT_NE(r.err.find("missing/x.db"), std::string::npos) << r.err;
     const auto wrong = run({subscriber_path(), "-p", "1", "--store", "mysql://x"}, dir.path());
     EXPECT_EQ(wrong.status, 2) << wrong.err;
-    EXPECT_NE(wrong.err.find("--store must be sqlite:FILE"), std::string::npos) << wrong.err;
+    EXPECT_NE(wrong.err.find("--store must be sqlite:FILE or postgresql://"), std::string::npos)
+        << wrong.err;
+}
+
+// A throwaway PostgreSQL server: initdb into a temporary folder, postgres on a free loopback
+// port, stopped by PID. PostgreSQL refuses to run as root, so as root it runs as the
+// `postgres` user that Debian's package creates.
+class PostgresServer {
+  public:
+    // The bin folder of Debian's PostgreSQL (/usr/lib/postgresql/<version>/bin), if installed.
+    static std::optional<fs::path> bin_dir() {
+        const fs::path base = "/usr/lib/postgresql";
+        if (!fs::exists(base)) return std::nullopt;
+        for (const auto& version : fs::directory_iterator(base))
+            if (fs::exists(version.path() / "bin" / "initdb")) return version.path() / "bin";
+        return std::nullopt;
+    }
+
+    explicit PostgresServer(const fs::path& bin) : port_(free_port()) {
+        const fs::path data = dir_ / "pgdata";
+        fs::create_directory(data);
+        std::vector<std::string> as_user;
+        if (::getuid() == 0) {
+            const passwd* pg = ::getpwnam("postgres");
+            if (pg == nullptr) throw std::runtime_error("no postgres user to run PostgreSQL as");
+            ::chmod(dir_.path().c_str(), 0755);
+            if (::chown(data.c_str(), pg->pw_uid, pg->pw_gid) != 0)
+                throw std::runtime_error("cannot hand " + data.string() + " to postgres");
+            as_user = {"setpriv", "--reuid=postgres", "--regid=postgres", "--clear-groups", "--"};
+        }
+        auto command = [&](std::vector<std::string> args) {
+            args.insert(args.begin(), as_user.begin(), as_user.end());
+            return args;
+        };
+        const auto init = run(command({(bin / "initdb").string(), "-D", data.string(), "-U",
+                                       "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"}),
+                              dir_.path(), 120s);
+        if (init.status != 0) throw std::runtime_error("initdb failed: " + init.err);
+        server_.emplace(
+            command({(bin / "postgres").string(), "-D", data.string(), "-p", std::to_string(port_),
+                     "-k", data.string(), "-c", "listen_addresses=127.0.0.1"}),
+            dir_ / "postgres.out", dir_ / "postgres.err");
+        const auto deadline = std::chrono::steady_clock::now() + 30s;
+        while (!accepts_queries()) {
+            if (!server_->running() || std::chrono::steady_clock::now() > deadline)
+                throw std::runtime_error("postgres did not start: " +
+                                         read_file(dir_ / "postgres.err"));
+            std::this_thread::sleep_for(100ms);
+        }
+    }
+    ~PostgresServer() {
+        if (server_ && server_->running()) {
+            server_->signal(SIGINT);  // fast shutdown
+            server_->wait(30s);
+        }
+    }
+    PostgresServer(const PostgresServer&) = delete;  // owns the server process
+    PostgresServer& operator=(const PostgresServer&) = delete;
+
+    std::string uri() const {
+        return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/postgres";
+    }
+    // The single integer answer of `sql`.
+    std::int64_t query(const std::string& sql) const {
+        PGconn* c = PQconnectdb(uri().c_str());
+        std::int64_t value = -1;
+        if (PQstatus(c) == CONNECTION_OK) {
+            PGresult* r = PQexec(c, sql.c_str());
+            if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+                value = std::stoll(PQgetvalue(r, 0, 0));
+            else
+                ADD_FAILURE() << sql << ": " << PQresultErrorMessage(r);
+            PQclear(r);
+        }
+        PQfinish(c);
+        return value;
+    }
+
+  private:
+    bool accepts_queries() const {
+        PGconn* c = PQconnectdb(uri().c_str());
+        const bool ok = PQstatus(c) == CONNECTION_OK;
+        PQfinish(c);
+        return ok;
+    }
+
+    TempDir dir_;
+    std::uint16_t port_;
+    std::optional<ChildProcess> server_;
+};
+
+TEST(Store, PostgresqlHoldsEveryVerifiedReadingOnceAndIgnoresRedeliveries) {
+    const auto bin = PostgresServer::bin_dir();
+    if (!bin) GTEST_SKIP() << "PostgreSQL is not installed (scripts/deps --postgresql installs it)";
+    PostgresServer postgres(*bin);
+    Broker broker;
+    TempDir dir;
+    const std::vector<std::string> sub{"--store", postgres.uri()};
+    const auto r = run_pair(broker, dir, {"-n", "5000", "-d", "10", "--run-id", "pg-run"}, sub);
+    expect_verified(r, 5000);
+    EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM readings"), 5000);
+    EXPECT_EQ(postgres.query("SELECT COUNT(DISTINCT device) FROM readings WHERE run = 'pg-run'"),
+              10);
+    EXPECT_EQ(r.subscriber.at("store").at("stored"), 5000);
+    // The same run again: every reading is a redelivery, stored once already.
+    TempDir again;
+    const auto r2 = run_pair(broker, again, {"-n", "5000", "-d", "10", "--run-id", "pg-run"}, sub);
+    EXPECT_EQ(r2.subscriber.at("store").at("stored"), 0);
+    EXPECT_EQ(r2.subscriber.at("store").at("duplicates_ignored"), 5000);
+    EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM readings"), 5000);
+}
+
+TEST(Store, AnUnreachablePostgresqlIsAUsageErrorNamingIt) {
+    TempDir dir;
+    const std::string port = std::to_string(free_port());
+    const auto r = run({subscriber_path(), "-p", "1", "--store",
+                        "postgresql://someone:secret-pw@127.0.0.1:" + port + "/telemetry"},
+                       dir.path());
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("postgresql 127.0.0.1:" + port + "/telemetry: cannot connect"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("secret-pw"), std::string::npos) << r.err;
 }
 
 }  // namespace

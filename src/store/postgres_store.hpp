@@ -1,0 +1,50 @@
+#pragma once
+// --store postgresql://...: every intact reading written to PostgreSQL (libpq) through the
+// subscriber's sink seam, with the SQLite store's guarantee: the readings of a read batch go
+// in one transaction, committed in batch_end() before the batch's PUBACKs leave (PostgreSQL
+// commits durably: synchronous_commit on, its default). Rows go out as multi-row INSERTs of
+// up to 1000 rows, `ON CONFLICT DO NOTHING` on the primary key (run, device, seq), so a
+// redelivered reading is stored once. Connection details are libpq's: the URI, and for the
+// password PGPASSWORD or ~/.pgpass, so none needs to be on the command line.
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "store/reading_store.hpp"
+
+struct pg_conn;
+
+namespace store {
+
+class PostgresStore final : public ReadingStore {
+  public:
+    // Connects and creates the table if needed. Throws StoreError (never naming a password).
+    explicit PostgresStore(const std::string& uri);
+    ~PostgresStore() override;
+    PostgresStore(const PostgresStore&) = delete;  // owns the connection
+    PostgresStore& operator=(const PostgresStore&) = delete;
+
+    void accept(const app::Delivery& delivery) override;
+    void batch_end() override;
+
+    std::uint64_t stored() const { return stored_; }
+    std::uint64_t duplicates() const { return duplicates_; }
+    nlohmann::json summary() const override;
+
+  private:
+    // Runs one statement; returns the rows it changed. Throws StoreError.
+    std::uint64_t execute(const std::string& sql, const char* doing);
+    void flush_rows();  // the rows so far as one INSERT inside the batch's transaction
+
+    pg_conn* conn_{nullptr};
+    std::string where_;   // host:port/database, for messages
+    std::string insert_;  // the INSERT being built
+    std::uint64_t rows_in_insert_{0};
+    bool in_transaction_{false};
+    std::uint64_t batch_rows_{0}, batch_stored_{0};
+    std::uint64_t stored_{0}, duplicates_{0};
+};
+
+}  // namespace store
