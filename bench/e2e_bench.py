@@ -107,16 +107,20 @@ def commands(pair, port, count, qos, d):
 
 def run_once(pair, count, qos):
     d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-bench-"))
+    procs = []  # stopped in `finally`, also when a run fails: nothing reaps orphans here
     try:
         port = free_port()
         broker = start_broker(d, port, tls=pair.endswith("+tls"))
+        procs.append(broker)
         sub_cmd, pub_cmd, ready = commands(pair, port, count, qos, d)
         with open(d / "sub.out", "w") as so, open(d / "sub.err", "w") as se:
             sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=so, stderr=se)
+        procs.append(sub)
         if not wait_text(d / "sub.err", ready, 20):
             raise RuntimeError(f"{pair} subscriber not ready: {(d / 'sub.err').read_text()}")
         with open(d / "pub.out", "w") as po, open(d / "pub.err", "w") as pe:
             pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=po, stderr=pe)
+        procs.append(pub)
         pub_status = pub.wait(timeout=1800)
         sub_status = sub.wait(timeout=1800)
         # A run that failed measures nothing: stop with what each side said.
@@ -138,6 +142,10 @@ def run_once(pair, count, qos):
         return {"rate": result["msgs_per_sec"], "received": received, "pub_cpu": pub_cpu, "sub_cpu": sub_cpu,
                 "pub_rss": pub_rss, "sub_rss": sub_rss, "broker_cpu": broker_cpu, "elapsed": result["elapsed_s"]}
     finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)
         shutil.rmtree(d, ignore_errors=True)
 
 
