@@ -91,8 +91,7 @@ void Connection::on_connect_finished() {
 
 void Connection::transport_up() {
     state_ = State::Open;
-    want_write_ = false;
-    loop_.update(fd_.get(), false);
+    want_writable(false);
     owner_.on_transport_up();
 }
 
@@ -102,12 +101,8 @@ void Connection::continue_handshake() {
         case TlsStream::Status::Done:
             return transport_up();
         case TlsStream::Status::WantRead:
-        case TlsStream::Status::WantWrite: {
-            const bool want = r.status == TlsStream::Status::WantWrite;
-            if (want != want_write_) loop_.update(fd_.get(), want);
-            want_write_ = want;
-            return;
-        }
+        case TlsStream::Status::WantWrite:
+            return want_writable(r.status == TlsStream::Status::WantWrite);
         default:
             return fail(ErrorKind::Tls, "TLS handshake failed: " + r.error);
     }
@@ -159,11 +154,13 @@ void Connection::flush() {
         written += *n;
     }
     out.erase(0, written);
-    const bool want = !out.empty();
-    if (want != want_write_) {
-        want_write_ = want;
-        loop_.update(fd_.get(), want);
-    }
+    want_writable(!out.empty());
+}
+
+void Connection::want_writable(bool want) {
+    if (want == want_write_) return;
+    want_write_ = want;
+    loop_.update(fd_.get(), want);
 }
 
 std::optional<std::size_t> Connection::send_some(const char* data, std::size_t size) {
@@ -205,8 +202,7 @@ std::optional<std::size_t> Connection::receive(char* data, std::size_t size, std
             case TlsStream::Status::WantRead:
                 return 0;
             case TlsStream::Status::WantWrite:  // TLS needs to send first: wake on writable
-                if (!want_write_) loop_.update(fd_.get(), true);
-                want_write_ = true;
+                want_writable(true);
                 return 0;
             case TlsStream::Status::Closed:
                 fail(ErrorKind::ConnectionLost, closed_by_broker(used));

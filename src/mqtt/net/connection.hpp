@@ -71,6 +71,8 @@ class Connection final : public EventLoop::Watcher {
     void on_connect_finished();
     void transport_up();
     void continue_handshake();
+    // Watches for writability only while something waits to be written.
+    void want_writable(bool want);
     void read_available();
     // One read or write on the socket, through TLS if in use: bytes moved, 0 with `blocked`
     // when the socket has nothing (or no room) now, or nullopt when the connection ended (it
