@@ -86,8 +86,8 @@ void PostgresStore::accept(const app::Delivery& d) {
 void PostgresStore::flush_rows() {
     if (rows_in_insert_ == 0) return;
     insert_ += kInsertTail;
-    batch_stored_ += execute(insert_, "cannot insert readings");
-    batch_rows_ += std::exchange(rows_in_insert_, 0);
+    const std::uint64_t inserted = execute(insert_, "cannot insert readings");
+    pending(std::exchange(rows_in_insert_, 0), inserted);
     insert_.clear();
 }
 
@@ -96,16 +96,7 @@ void PostgresStore::batch_end() {
     flush_rows();
     in_transaction_ = false;
     execute("COMMIT", "cannot commit");
-    stored_ += batch_stored_;
-    duplicates_ += batch_rows_ - batch_stored_;
-    batch_rows_ = batch_stored_ = 0;
-}
-
-nlohmann::json PostgresStore::summary() const {
-    return {{"kind", "postgresql"},
-            {"database", where_},
-            {"stored", stored_},
-            {"duplicates_ignored", duplicates_}};
+    committed();
 }
 
 }  // namespace store

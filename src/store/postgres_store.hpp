@@ -29,11 +29,8 @@ class PostgresStore final : public ReadingStore {
     void accept(const app::Delivery& delivery) override;
     void batch_end() override;
 
-    std::uint64_t stored() const { return stored_; }
-    std::uint64_t duplicates() const { return duplicates_; }
-    nlohmann::json summary() const override;
-
   private:
+    nlohmann::json where() const override { return {{"kind", "postgresql"}, {"database", where_}}; }
     // Runs one statement; returns the rows it changed. Throws StoreError.
     std::uint64_t execute(const std::string& sql, const char* doing);
     void flush_rows();  // the rows so far as one INSERT inside the batch's transaction
@@ -43,8 +40,6 @@ class PostgresStore final : public ReadingStore {
     std::string insert_;  // the INSERT being built
     std::uint64_t rows_in_insert_{0};
     bool in_transaction_{false};
-    std::uint64_t batch_rows_{0}, batch_stored_{0};
-    std::uint64_t stored_{0}, duplicates_{0};
 };
 
 }  // namespace store

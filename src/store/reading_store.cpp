@@ -14,6 +14,19 @@ bool is_postgresql(const std::string& spec) {
 
 }  // namespace
 
+nlohmann::json ReadingStore::summary() const {
+    nlohmann::json s = where();
+    s["stored"] = stored_;
+    s["duplicates_ignored"] = duplicates_;
+    return s;
+}
+
+void ReadingStore::committed() {
+    stored_ += batch_inserted_;
+    duplicates_ += batch_rows_ - batch_inserted_;
+    batch_rows_ = batch_inserted_ = 0;
+}
+
 std::optional<std::string> check_store_spec(const std::string& spec) {
     if (spec.rfind(kSqlite, 0) == 0)
         return spec.size() > kSqlite.size()

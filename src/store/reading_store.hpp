@@ -4,6 +4,7 @@
 //   sqlite:FILE               store/sqlite_store.hpp
 //   postgresql://... (or postgres://...)   store/postgres_store.hpp (a libpq URI)
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -23,8 +24,26 @@ class StoreError : public std::runtime_error {
 
 class ReadingStore : public app::MessageSink {
   public:
-    // For the report: {"kind", where it is, "stored", "duplicates_ignored"}.
-    virtual nlohmann::json summary() const = 0;
+    // Committed by this process: readings stored, and redeliveries the primary key turned away.
+    std::uint64_t stored() const { return stored_; }
+    std::uint64_t duplicates() const { return duplicates_; }
+    // For the report: where() with "stored" and "duplicates_ignored".
+    nlohmann::json summary() const;
+
+  protected:
+    // {"kind": "sqlite", "path": ...}: which store, and where.
+    virtual nlohmann::json where() const = 0;
+    // Rows offered to the open transaction, and how many of them the primary key let in.
+    void pending(std::uint64_t rows, std::uint64_t inserted) {
+        batch_rows_ += rows;
+        batch_inserted_ += inserted;
+    }
+    // The open transaction committed: its counts become the store's.
+    void committed();
+
+  private:
+    std::uint64_t stored_{0}, duplicates_{0};
+    std::uint64_t batch_rows_{0}, batch_inserted_{0};
 };
 
 // A problem with the --store value, or nothing (for the command line).

@@ -2,8 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <utility>
-
 namespace store {
 
 SqliteStore::SqliteStore(const std::string& path) : path_(path) {
@@ -65,10 +63,8 @@ void SqliteStore::accept(const app::Delivery& d) {
     const int rc = sqlite3_step(insert_);
     sqlite3_reset(insert_);
     if (rc != SQLITE_DONE) fail("cannot insert a reading");
-    if (sqlite3_changes(db_) > 0)
-        ++batch_stored_;
-    else
-        ++batch_duplicates_;  // the primary key already holds it: stored once
+    // No change: the primary key already holds it, so it is stored once.
+    pending(1, sqlite3_changes(db_) > 0 ? 1 : 0);
 }
 
 void SqliteStore::batch_end() {
@@ -78,15 +74,7 @@ void SqliteStore::batch_end() {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         fail("cannot commit");
     }
-    stored_ += std::exchange(batch_stored_, 0);
-    duplicates_ += std::exchange(batch_duplicates_, 0);
-}
-
-nlohmann::json SqliteStore::summary() const {
-    return {{"kind", "sqlite"},
-            {"path", path_},
-            {"stored", stored_},
-            {"duplicates_ignored", duplicates_}};
+    committed();
 }
 
 }  // namespace store

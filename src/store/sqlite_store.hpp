@@ -50,13 +50,8 @@ class SqliteStore final : public ReadingStore {
     // Commits the batch. Throws StoreError: then no PUBACK of the batch leaves.
     void batch_end() override;
 
-    // Committed by this process: readings stored, and redeliveries the primary key turned away.
-    std::uint64_t stored() const { return stored_; }
-    std::uint64_t duplicates() const { return duplicates_; }
-    // For the report: {"kind":"sqlite","path":...,"stored":N,"duplicates_ignored":M}.
-    nlohmann::json summary() const override;
-
   private:
+    nlohmann::json where() const override { return {{"kind", "sqlite"}, {"path", path_}}; }
     void execute(const char* sql);
     [[noreturn]] void fail(const std::string& doing) const;
 
@@ -64,10 +59,6 @@ class SqliteStore final : public ReadingStore {
     sqlite3* db_{nullptr};
     sqlite3_stmt* insert_{nullptr};
     bool in_transaction_{false};
-    std::uint64_t stored_{0};  // committed
-    std::uint64_t duplicates_{0};
-    std::uint64_t batch_stored_{0};  // in the open transaction
-    std::uint64_t batch_duplicates_{0};
 };
 
 }  // namespace store

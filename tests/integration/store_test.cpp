@@ -5,7 +5,6 @@
 #include <libpq-fe.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,21 +13,12 @@
 #include <gtest/gtest.h>
 
 #include "pair.hpp"
+#include "sqlite_query.hpp"
 
 namespace harness {
 namespace {
 
-std::int64_t query(const fs::path& db, const std::string& sql) {
-    sqlite3* c = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(db.c_str(), &c, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK) << db;
-    sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(c, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(c);
-    std::int64_t value = -1;
-    if (sqlite3_step(s) == SQLITE_ROW) value = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(c);
-    return value;
-}
+using testing_support::sqlite_query;
 
 TEST(Store, SqliteHoldsEveryVerifiedReadingOnce) {
     Broker broker;
@@ -37,10 +27,10 @@ TEST(Store, SqliteHoldsEveryVerifiedReadingOnce) {
     const auto r =
         run_pair(broker, dir, {"-n", "5000", "-d", "10"}, {"--store", "sqlite:" + db.string()});
     expect_verified(r, 5000);
-    EXPECT_EQ(query(db, "SELECT COUNT(*) FROM readings"), 5000);
-    EXPECT_EQ(query(db, "SELECT COUNT(DISTINCT device) FROM readings"), 10);
-    EXPECT_EQ(query(db, "SELECT MAX(seq) FROM readings"), 500);
-    EXPECT_EQ(query(db, "SELECT COUNT(*) FROM readings WHERE received_us < sent_us"), 0);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings"), 5000);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(DISTINCT device) FROM readings"), 10);
+    EXPECT_EQ(sqlite_query(db, "SELECT MAX(seq) FROM readings"), 500);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings WHERE received_us < sent_us"), 0);
     EXPECT_EQ(r.subscriber.at("store").at("stored"), 5000);
     EXPECT_EQ(r.subscriber.at("store").at("duplicates_ignored"), 0);
 }
@@ -65,7 +55,7 @@ TEST(Store, SubscriberKilledMidRunLosesNoAcknowledgedReading) {
     ASSERT_EQ(pub.wait(120s), 0) << read_file(dir / "pub.err");
     ASSERT_EQ(sub->wait(120s), 0) << read_file(dir / "sub.out") << read_file(dir / "sub.err");
     EXPECT_EQ(read_json(dir / "sub.json").at("unique"), 20000);
-    EXPECT_EQ(query(db, "SELECT COUNT(*) FROM readings"), 20000);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings"), 20000);
 }
 
 TEST(Store, AnUnusableDatabaseIsAUsageErrorBeforeConnecting) {

@@ -1,13 +1,12 @@
 // The SQLite store behind the subscriber's sink seam: each intact reading stored once, a batch
 // visible only once committed (its PUBACKs leave after that), failures named.
 
-#include <sqlite3.h>
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
 
+#include "sqlite_query.hpp"
 #include "store/sqlite_store.hpp"
 #include "temp_dir.hpp"
 
@@ -39,17 +38,7 @@ std::string payload_of(const telemetry::Reading& r) {
 }
 
 // A query's single integer answer, from a connection of its own (as a user's sqlite3 would).
-std::int64_t query(const std::filesystem::path& db, const std::string& sql) {
-    sqlite3* c = nullptr;
-    EXPECT_EQ(sqlite3_open(db.c_str(), &c), SQLITE_OK);
-    sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(c, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(c);
-    std::int64_t value = -1;
-    if (sqlite3_step(s) == SQLITE_ROW) value = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(c);
-    return value;
-}
+using testing_support::sqlite_query;
 
 TEST(SqliteStore, StoresEachIntactReadingOnceAndIgnoresRedeliveries) {
     testing_support::TempDir dir;
@@ -60,13 +49,15 @@ TEST(SqliteStore, StoresEachIntactReadingOnceAndIgnoresRedeliveries) {
     store.batch_end();
     EXPECT_EQ(store.stored(), 3u);
     EXPECT_EQ(store.duplicates(), 1u);
-    EXPECT_EQ(query(db, "SELECT COUNT(*) FROM readings"), 3);
-    EXPECT_EQ(query(db, "SELECT received_us FROM readings WHERE seq = 3"), 42);
-    EXPECT_EQ(query(db, "SELECT sent_us FROM readings WHERE seq = 3"), 1'764'102'213'000'003);
-    EXPECT_EQ(query(db,
-                    "SELECT COUNT(*) FROM readings WHERE device = 'dev-a' AND run = 'run-1' "
-                    "AND temperature_c = 21.5 AND humidity_pct = 45.25 AND battery_pct = 99.5"),
-              3);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings"), 3);
+    EXPECT_EQ(sqlite_query(db, "SELECT received_us FROM readings WHERE seq = 3"), 42);
+    EXPECT_EQ(sqlite_query(db, "SELECT sent_us FROM readings WHERE seq = 3"),
+              1'764'102'213'000'003);
+    EXPECT_EQ(
+        sqlite_query(db,
+                     "SELECT COUNT(*) FROM readings WHERE device = 'dev-a' AND run = 'run-1' "
+                     "AND temperature_c = 21.5 AND humidity_pct = 45.25 AND battery_pct = 99.5"),
+        3);
 }
 
 TEST(SqliteStore, ABatchIsInvisibleUntilCommittedAndLostBatchesComeAgain) {
@@ -77,14 +68,14 @@ TEST(SqliteStore, ABatchIsInvisibleUntilCommittedAndLostBatchesComeAgain) {
         deliver(store, payload_of(reading("dev-a", 1)));
         store.batch_end();
         deliver(store, payload_of(reading("dev-a", 2)));
-        EXPECT_EQ(query(db, "SELECT COUNT(*) FROM readings"), 1);  // not yet committed
+        EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings"), 1);  // not yet committed
     }  // the process dies before the batch ends: no PUBACK went out for seq 2
-    EXPECT_EQ(query(db, "SELECT COUNT(*) FROM readings"), 1);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings"), 1);
     SqliteStore again(db.string());  // the broker sends seq 2 again to the next process
     deliver(again, payload_of(reading("dev-a", 1)));
     deliver(again, payload_of(reading("dev-a", 2)));
     again.batch_end();
-    EXPECT_EQ(query(db, "SELECT COUNT(*) FROM readings"), 2);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings"), 2);
     EXPECT_EQ(again.stored(), 1u);
     EXPECT_EQ(again.duplicates(), 1u);
 }
