@@ -148,6 +148,16 @@ void add_output_flags(CLI::App& app, OutputOptions& o) {
         ->capture_default_str();
     app.add_flag("-Q,--quiet", o.quiet,
                  "No progress or informational lines; errors and the result only");
+    app.add_option_function<std::string>(
+        "--metrics-port",
+        [&o](const std::string& text) {
+            o.metrics = metrics::parse_listen_address(text);
+            if (!o.metrics)
+                throw CLI::ValidationError("--metrics-port",
+                                           text + " is not PORT or ADDRESS:PORT (numeric address)");
+        },
+        "Serve Prometheus metrics at http://HOST:PORT/metrics while running; PORT listens on "
+        "every interface, ADDRESS:PORT (127.0.0.1:9464, [::1]:9464) on one; port 0 picks one");
     add_version_flag(app);
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/exit_status.hpp"
+#include "metrics/http_endpoint.hpp"
 #include "mqtt/engines.hpp"
 
 namespace app {
@@ -19,6 +20,7 @@ struct OutputOptions {
     std::string report_file;             // --report: JSON with the final figures
     std::uint64_t progress_every{1000};  // 0 = no progress
     bool quiet{false};
+    std::optional<metrics::ListenAddress> metrics;  // --metrics-port: serve /metrics there
 };
 
 // Flags mosquitto_pub/mosquitto_sub users know: -h -p -i -u -P -V, the TLS flags (--cafile,

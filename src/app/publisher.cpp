@@ -1,10 +1,12 @@
 #include "app/publisher.hpp"
 
 #include "app/exit_status.hpp"
+#include "app/metrics_output.hpp"
 #include "app/output_file.hpp"
 #include "app/publisher_run.hpp"
 #include "app/publisher_state.hpp"
 #include "app/signals.hpp"
+#include "mqtt/net/event_loop.hpp"
 
 namespace app {
 
@@ -33,8 +35,12 @@ int run_publisher(const PublisherOptions& o) {
         if (state->resuming()) options.run_id = state->run_id();
     });
     if (!usable) return kUsageError;
-    const auto client = mqtt::make_client(options.engine);
+    mqtt::net::EventLoop loop;  // the client's, and the metrics endpoint's
+    const auto client = mqtt::make_client(options.engine, loop);
     PublisherRun run(options, *client, progress, stop_requested);
+    MetricsOutput metrics(kProgram, o.output);
+    if (!metrics.start(loop, progress, [&run](metrics::Exposition& out) { run.write_metrics(out); }))
+        return kUsageError;
     if (state && !state_usable(kProgram, [&] { run.keep_state(*state); })) return kUsageError;
     const int status = run.run();
     report_file.write(run.report().dump(2) + "\n");

@@ -189,13 +189,16 @@ void PublisherRun::linger_for_repairs() {
     drain();
 }
 
-void PublisherRun::publish_due() {
-    publish_repairs();
+std::uint64_t PublisherRun::due_now() const {
     // The pacer counts from this process's start; unpaced, everything is due (no overflow).
     const std::uint64_t paced = pacer_.due_by(Clock::now());
-    const std::uint64_t due =
-        std::min(options_.count,
-                 paced > options_.count - resumed_from_ ? options_.count : resumed_from_ + paced);
+    return std::min(options_.count,
+                    paced > options_.count - resumed_from_ ? options_.count : resumed_from_ + paced);
+}
+
+void PublisherRun::publish_due() {
+    publish_repairs();
+    const std::uint64_t due = due_now();
     while (counters_.published < due && client_.connected() && !window_full()) {
         const std::size_t device = counters_.published % options_.devices;
         if (payload_for_ != counters_.published) {  // not yet encoded (or taken) for this number
@@ -444,6 +447,40 @@ nlohmann::json PublisherRun::report() const {
         {"timeline", telemetry::to_json(timeline_.rows())},
         {"reconnects", reconnects_.to_json()},
     };
+}
+
+}  // namespace app
+
+namespace app {
+
+void PublisherRun::write_metrics(metrics::Exposition& out) const {
+    out.gauge("mqtt_publisher_info", "The run this publisher simulates (value 1)", 1,
+              {{"run", run_id_}, {"version", MQTT_TELEMETRY_VERSION}});
+    out.counter("mqtt_publisher_published_total", "Telemetry messages handed to the broker",
+                counters_.published);
+    out.counter("mqtt_publisher_confirmed_total",
+                "Telemetry messages the broker confirmed (PUBACK/PUBCOMP; QoS 0: written)",
+                counters_.confirmed);
+    out.counter("mqtt_publisher_rejected_total",
+                "Telemetry messages the broker refused with a reason code (MQTT 5)",
+                counters_.rejected);
+    out.counter("mqtt_publisher_repaired_total",
+                "Messages sent again because a consumer asked for them", counters_.repaired);
+    out.counter("mqtt_publisher_reconnects_total", "Lost connections that came back",
+                reconnects_.count());
+    out.gauge("mqtt_publisher_in_flight", "Messages published but not yet confirmed",
+              static_cast<double>(client_.in_flight()));
+    out.gauge("mqtt_publisher_window", "Messages allowed in flight at once now",
+              static_cast<double>(window()));
+    const std::uint64_t due = due_now();
+    out.gauge("mqtt_publisher_backlog", "Messages due by the schedule but not yet published",
+              static_cast<double>(due > counters_.published ? due - counters_.published : 0));
+    out.gauge("mqtt_publisher_target", "Telemetry messages this run publishes (--count)",
+              static_cast<double>(options_.count));
+    out.gauge("mqtt_publisher_connected", "1 while connected to the broker",
+              client_.connected() ? 1 : 0);
+    out.histogram("mqtt_publisher_puback_latency_seconds",
+                  "From publish to the broker's confirmation", puback_);
 }
 
 }  // namespace app

@@ -24,6 +24,7 @@
 #include "app/replay_buffer.hpp"
 #include "app/run_end.hpp"
 #include "mqtt/adaptive_window.hpp"
+#include "metrics/exposition.hpp"
 #include "mqtt/client.hpp"
 #include "sim/rate_pacer.hpp"
 #include "sim/sensor_model.hpp"
@@ -64,6 +65,9 @@ class PublisherRun {
     nlohmann::json report() const;
     std::string timeline_csv() const { return telemetry::timeline_csv(timeline_.rows()); }
 
+    // Its counters, gauges and PUBACK latency for a /metrics scrape (--metrics-port).
+    void write_metrics(metrics::Exposition& out) const;
+
     const PublisherCounters& counters() const { return counters_; }
     const std::string& run_id() const { return run_id_; }
 
@@ -71,6 +75,8 @@ class PublisherRun {
     void connect();
     void publish_all();
     void publish_due();
+    // Messages the schedule (--rate, --count) wants published by now.
+    std::uint64_t due_now() const;
     std::chrono::milliseconds time_to_wait() const;
     // Telemetry messages allowed in flight now: the adaptive window's, or the engine's.
     std::size_t window() const;

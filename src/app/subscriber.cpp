@@ -1,9 +1,11 @@
 #include "app/subscriber.hpp"
 
 #include "app/exit_status.hpp"
+#include "app/metrics_output.hpp"
 #include "app/output_file.hpp"
 #include "app/print_sink.hpp"
 #include "app/signals.hpp"
+#include "mqtt/net/event_loop.hpp"
 #include "app/subscriber_run.hpp"
 #include "app/subscriber_state.hpp"
 #include "report/html_report.hpp"
@@ -30,8 +32,12 @@ int run_subscriber(const SubscriberOptions& o) {
         options.connect.client_id = state->client_id();
     });
     if (!usable) return kUsageError;
-    const auto client = mqtt::make_client(options.engine);
+    mqtt::net::EventLoop loop;  // the client's, and the metrics endpoint's
+    const auto client = mqtt::make_client(options.engine, loop);
     SubscriberRun run(options, *client, progress, stop_requested);
+    MetricsOutput metrics(kProgram, o.output);
+    if (!metrics.start(loop, progress, [&run](metrics::Exposition& out) { run.write_metrics(out); }))
+        return kUsageError;
     PrintSink printer(stdout);
     if (options.print) run.add_sink(printer);
     std::unique_ptr<store::ReadingStore> database;

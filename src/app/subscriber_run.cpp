@@ -270,19 +270,60 @@ void SubscriberRun::report_progress(Clock::time_point now) {
     // of confirmed messages not yet received here.
     std::string sender;
     if (!progress_by_run_.empty()) {
-        std::uint64_t sent = 0, confirmed = 0;
-        for (const auto& [run, p] : progress_by_run_) {
-            sent += p.published;
-            confirmed += p.confirmed;
-        }
-        sender = fmt::format("sent {} confirmed {} backlog {} | ", sent, confirmed,
-                             confirmed > t.unique ? confirmed - t.unique : 0);
+        const SenderTotals sent = sender_totals();
+        sender = fmt::format("sent {} confirmed {} backlog {} | ", sent.sent, sent.confirmed,
+                             sent.confirmed > t.unique ? sent.confirmed - t.unique : 0);
     }
     progress_.update(
         fmt::format("{}received {} unique {} | missing so far {} | duplicates {} | corrupt {} | "
                     "malformed {} | {:.0f} msg/s | p99 {:.2f} ms",
                     sender, t.received, t.unique, t.missing, t.duplicates, t.corrupt, t.malformed,
                     rate, static_cast<double>(verifier_.latency().percentile(0.99)) / 1000.0));
+}
+
+SubscriberRun::SenderTotals SubscriberRun::sender_totals() const {
+    SenderTotals totals;
+    for (const auto& [run, p] : progress_by_run_) {
+        totals.sent += p.published;
+        totals.confirmed += p.confirmed;
+    }
+    return totals;
+}
+
+void SubscriberRun::write_metrics(metrics::Exposition& out) const {
+    const telemetry::LedgerTotals t = verifier_.ledger().totals();
+    const SenderTotals sent = sender_totals();
+    out.gauge("mqtt_subscriber_info", "This consumer (value 1)", 1,
+              {{"version", MQTT_TELEMETRY_VERSION}});
+    out.counter("mqtt_subscriber_received_total",
+                "Telemetry messages received, duplicates included", t.received);
+    out.counter("mqtt_subscriber_unique_total", "Distinct (run, device, seq) readings received",
+                t.unique);
+    out.counter("mqtt_subscriber_duplicates_total", "Readings received again", t.duplicates);
+    out.counter("mqtt_subscriber_out_of_order_total",
+                "Readings received after a later one of the same device", t.out_of_order);
+    out.counter("mqtt_subscriber_malformed_total", "Messages not valid per the payload schema",
+                t.malformed);
+    out.counter("mqtt_subscriber_corrupt_total", "Messages whose checksum does not match",
+                t.corrupt);
+    out.counter("mqtt_subscriber_recovered_total", "Missing readings a repair request brought",
+                verifier_.recovered());
+    out.counter("mqtt_subscriber_reconnects_total", "Lost connections that came back",
+                reconnects_.count());
+    out.gauge("mqtt_subscriber_missing", "Readings expected but not received so far",
+              static_cast<double>(t.missing));
+    out.gauge("mqtt_subscriber_expected", "Readings the publishers announced (or the highest seen)",
+              static_cast<double>(t.expected));
+    out.gauge("mqtt_subscriber_publishers_confirmed",
+              "Messages the publishers report confirmed by the broker (their progress messages)",
+              static_cast<double>(sent.confirmed));
+    out.gauge("mqtt_subscriber_backlog",
+              "Messages the broker confirmed to the publishers but not yet received here",
+              static_cast<double>(sent.confirmed > t.unique ? sent.confirmed - t.unique : 0));
+    out.gauge("mqtt_subscriber_connected", "1 while connected to the broker",
+              client_.connected() ? 1 : 0);
+    out.histogram("mqtt_subscriber_latency_seconds",
+                  "End to end: the reading's timestamp to its arrival here", verifier_.latency());
 }
 
 double SubscriberRun::elapsed_s() const {

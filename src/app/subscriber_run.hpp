@@ -19,6 +19,7 @@
 #include "app/subscriber.hpp"
 #include "app/subscriber_state.hpp"
 #include "app/verifier.hpp"
+#include "metrics/exposition.hpp"
 #include "mqtt/client.hpp"
 #include "telemetry/report.hpp"
 #include "telemetry/run_summary.hpp"
@@ -50,6 +51,9 @@ class SubscriberRun {
     // The checks that failed (empty: verified).
     std::vector<std::string> failed_checks() const;
 
+    // Its counters, gauges and end-to-end latency for a /metrics scrape (--metrics-port).
+    void write_metrics(metrics::Exposition& out) const;
+
     // The --report document, --csv timeline and the data of the --html page, after run().
     nlohmann::json report() const;
     std::string timeline_csv() const { return telemetry::timeline_csv(timeline_.rows()); }
@@ -68,6 +72,12 @@ class SubscriberRun {
     void print_verdict(const std::vector<std::string>& failed) const;
     void add_timeline_row(Clock::time_point now);
     void report_progress(Clock::time_point now);
+    // The publishers' side, from their run progress messages.
+    struct SenderTotals {
+        std::uint64_t sent{0};
+        std::uint64_t confirmed{0};
+    };
+    SenderTotals sender_totals() const;
     double elapsed_s() const;  // first to last message
 
     const SubscriberOptions& options_;

@@ -18,6 +18,10 @@ enum class Engine {
 
 // A client on an event loop of its own.
 std::unique_ptr<Client> make_client(Engine engine);
+// A client whose poll() also runs what the caller put on `loop` (a metrics endpoint, say). The
+// native engine runs on that loop; libmosquitto runs its own and then gives `loop` a round
+// without waiting, so those watchers wait at most one poll() timeout. The loop must outlive it.
+std::unique_ptr<Client> make_client(Engine engine, net::EventLoop& loop);
 // A native client on a shared loop: many clients, one thread. The loop must outlive it.
 std::unique_ptr<Client> make_native_client(net::EventLoop& loop);
 

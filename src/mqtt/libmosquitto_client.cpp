@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "mqtt/engines.hpp"
+#include "mqtt/net/event_loop.hpp"
 
 namespace mqtt {
 namespace {
@@ -38,7 +39,7 @@ class LibraryUse {
 
 class LibmosquittoClient final : public Client {
   public:
-    LibmosquittoClient() = default;
+    explicit LibmosquittoClient(net::EventLoop* side_loop) : side_loop_(side_loop) {}
     ~LibmosquittoClient() override { destroy(); }
 
     void start_connect(const ConnectOptions& options) override;
@@ -98,6 +99,7 @@ class LibmosquittoClient final : public Client {
     std::string last_error_log_;  // libmosquitto's last error line (it logs TLS failures)
     bool connected_{false};
     std::optional<Error> failure_;
+    net::EventLoop* side_loop_{nullptr};  // the program's other watchers, run after each poll
 };
 
 void LibmosquittoClient::set_callbacks() {
@@ -276,6 +278,8 @@ std::optional<PublishId> LibmosquittoClient::publish(std::string_view topic,
 void LibmosquittoClient::poll(std::chrono::milliseconds timeout) {
     throw_if_failed();
     const int rc = mosquitto_loop(mosq_, static_cast<int>(timeout.count()), 1);
+    if (side_loop_ != nullptr && side_loop_->watched() + side_loop_->timers() > 0)
+        side_loop_->run_once(std::chrono::milliseconds(0));
     if (!connected_ && !failure_) {
         settle_connack(rc);
         throw_if_failed();
@@ -298,10 +302,10 @@ void LibmosquittoClient::disconnect(SessionAfter /*after*/) noexcept {
 
 }  // namespace
 
-std::unique_ptr<Client> make_libmosquitto_client();  // for engines.cpp
+std::unique_ptr<Client> make_libmosquitto_client(net::EventLoop* side_loop);  // for engines.cpp
 
-std::unique_ptr<Client> make_libmosquitto_client() {
-    return std::make_unique<LibmosquittoClient>();
+std::unique_ptr<Client> make_libmosquitto_client(net::EventLoop* side_loop) {
+    return std::make_unique<LibmosquittoClient>(side_loop);
 }
 
 }  // namespace mqtt

@@ -431,7 +431,9 @@ void NativeClient::disconnect(SessionAfter after) noexcept {
 
 }  // namespace
 
-std::unique_ptr<Client> make_native_client_with_own_loop();  // for engines.cpp
+// For engines.cpp.
+std::unique_ptr<Client> make_native_client_with_own_loop();
+std::unique_ptr<Client> make_native_client_for_one(net::EventLoop& loop);
 
 std::unique_ptr<Client> make_native_client(net::EventLoop& loop) {
     return std::make_unique<NativeClient>(loop);
@@ -439,6 +441,16 @@ std::unique_ptr<Client> make_native_client(net::EventLoop& loop) {
 
 std::unique_ptr<Client> make_native_client_with_own_loop() {
     return std::make_unique<NativeClient>();
+}
+
+}  // namespace mqtt
+
+namespace mqtt {
+
+// The one client of a program, on a loop the program also uses: batched like a loop of its own.
+std::unique_ptr<Client> make_native_client_for_one(net::EventLoop& loop) {
+    loop.set_batching(kLightRead, kLightReadPause);
+    return std::make_unique<NativeClient>(loop);
 }
 
 }  // namespace mqtt

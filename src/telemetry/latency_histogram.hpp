@@ -32,6 +32,7 @@ class LatencyHistogram {
     std::uint64_t negative() const { return negative_; }
     std::int64_t min() const { return count_ ? min_ : 0; }
     std::int64_t max() const { return count_ ? max_ : 0; }
+    std::int64_t sum() const { return sum_; }  // of the recorded (clamped) values
     double mean() const {
         return count_ ? static_cast<double>(sum_) / static_cast<double>(count_) : 0.0;
     }
