@@ -12,13 +12,13 @@ MetricsOutput::MetricsOutput(std::string program, const OutputOptions& options)
 bool MetricsOutput::start(mqtt::net::EventLoop& loop, ProgressLine& progress, Write write) {
     if (!options_.metrics) return true;
     try {
-        endpoint_ = std::make_unique<metrics::HttpEndpoint>(
-            loop, *options_.metrics, [write = std::move(write)] {
-                metrics::Exposition out;
-                write(out);
-                metrics::write_process_metrics(out);
-                return out.text();
-            });
+        endpoint_ = std::make_unique<metrics::HttpEndpoint>(loop, *options_.metrics,
+                                                            [write = std::move(write)] {
+                                                                metrics::Exposition out;
+                                                                write(out);
+                                                                metrics::write_process_metrics(out);
+                                                                return out.text();
+                                                            });
     } catch (const std::system_error& e) {
         print_error(program_, std::string("--metrics-port: ") + e.what());
         return false;

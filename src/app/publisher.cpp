@@ -39,7 +39,8 @@ int run_publisher(const PublisherOptions& o) {
     const auto client = mqtt::make_client(options.engine, loop);
     PublisherRun run(options, *client, progress, stop_requested);
     MetricsOutput metrics(kProgram, o.output);
-    if (!metrics.start(loop, progress, [&run](metrics::Exposition& out) { run.write_metrics(out); }))
+    if (!metrics.start(loop, progress,
+                       [&run](metrics::Exposition& out) { run.write_metrics(out); }))
         return kUsageError;
     if (state && !state_usable(kProgram, [&] { run.keep_state(*state); })) return kUsageError;
     const int status = run.run();

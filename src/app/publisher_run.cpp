@@ -192,8 +192,8 @@ void PublisherRun::linger_for_repairs() {
 std::uint64_t PublisherRun::due_now() const {
     // The pacer counts from this process's start; unpaced, everything is due (no overflow).
     const std::uint64_t paced = pacer_.due_by(Clock::now());
-    return std::min(options_.count,
-                    paced > options_.count - resumed_from_ ? options_.count : resumed_from_ + paced);
+    return std::min(options_.count, paced > options_.count - resumed_from_ ? options_.count
+                                                                           : resumed_from_ + paced);
 }
 
 void PublisherRun::publish_due() {

@@ -5,9 +5,9 @@
 #include "app/output_file.hpp"
 #include "app/print_sink.hpp"
 #include "app/signals.hpp"
-#include "mqtt/net/event_loop.hpp"
 #include "app/subscriber_run.hpp"
 #include "app/subscriber_state.hpp"
+#include "mqtt/net/event_loop.hpp"
 #include "report/html_report.hpp"
 #include "store/reading_store.hpp"
 
@@ -36,7 +36,8 @@ int run_subscriber(const SubscriberOptions& o) {
     const auto client = mqtt::make_client(options.engine, loop);
     SubscriberRun run(options, *client, progress, stop_requested);
     MetricsOutput metrics(kProgram, o.output);
-    if (!metrics.start(loop, progress, [&run](metrics::Exposition& out) { run.write_metrics(out); }))
+    if (!metrics.start(loop, progress,
+                       [&run](metrics::Exposition& out) { run.write_metrics(out); }))
         return kUsageError;
     PrintSink printer(stdout);
     if (options.print) run.add_sink(printer);

@@ -51,7 +51,8 @@ void Exposition::sample(std::string_view name, const Labels& labels, std::string
         text_ += '{';
         for (std::size_t i = 0; i < labels.size(); ++i) {
             if (i > 0) text_ += ',';
-            text_ += fmt::format("{}=\"{}\"", labels[i].first, escape_label_value(labels[i].second));
+            text_ +=
+                fmt::format("{}=\"{}\"", labels[i].first, escape_label_value(labels[i].second));
         }
         text_ += '}';
     }

@@ -141,8 +141,10 @@ HttpEndpoint::HttpEndpoint(net::EventLoop& loop, const ListenAddress& where, Ren
 
 HttpEndpoint::~HttpEndpoint() {
     exchanges_.clear();
-    if (resume_timer_) loop_.cancel(*resume_timer_);
-    else loop_.unwatch(listener_.get());
+    if (resume_timer_)
+        loop_.cancel(*resume_timer_);
+    else
+        loop_.unwatch(listener_.get());
 }
 
 std::string HttpEndpoint::url() const {

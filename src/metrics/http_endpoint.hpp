@@ -28,7 +28,7 @@ class HttpEndpoint final : private mqtt::net::EventLoop::Watcher {
   public:
     using Render = std::function<std::string()>;  // the /metrics body, made per scrape
     static constexpr std::size_t kMaxClients = 32;
-    static constexpr std::size_t kMaxRequest = 8 * 1024;
+    static constexpr std::size_t kMaxRequest = std::size_t{8} * 1024;
     static constexpr auto kClientDeadline = std::chrono::seconds(10);
 
     // Listens at once. Throws std::system_error naming the address (in use, not ours, ...).

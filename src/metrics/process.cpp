@@ -58,7 +58,7 @@ void write_process_metrics(Exposition& out) {
     rlimit files{};
     ::getrlimit(RLIMIT_NOFILE, &files);
     out.counter("process_cpu_seconds_total", "User and system CPU time spent, seconds",
-              seconds(usage.ru_utime) + seconds(usage.ru_stime));
+                seconds(usage.ru_utime) + seconds(usage.ru_stime));
     out.gauge("process_resident_memory_bytes", "Resident memory size, bytes",
               stat_field(24) * page);
     out.gauge("process_virtual_memory_bytes", "Virtual memory size, bytes", stat_field(23));
