@@ -86,12 +86,14 @@ void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o, mqtt::Engine& 
         {"mqttv311", mqtt::ProtocolVersion::V311}};
     app.add_option("-V,--mqtt-version", o.version,
                    "MQTT version: 5 (default; falls back to 3.1.1 if the broker refuses it) or 311")
-        ->transform(CLI::CheckedTransformer(versions, CLI::ignore_case));
+        ->transform(CLI::CheckedTransformer(versions, CLI::ignore_case))
+        ->option_text("5|311");
     const std::map<std::string, mqtt::Engine> engines{{"native", mqtt::Engine::Native},
                                                       {"libmosquitto", mqtt::Engine::Libmosquitto}};
     app.add_option("--client", engine,
                    "MQTT client engine: native (batched, default) or libmosquitto (reference)")
-        ->transform(CLI::CheckedTransformer(engines, CLI::ignore_case));
+        ->transform(CLI::CheckedTransformer(engines, CLI::ignore_case))
+        ->option_text("native|libmosquitto");
     app.add_option_function<int>(
            "-k,--keepalive", [&o](int s) { o.keepalive = std::chrono::seconds(s); },
            "Keepalive interval in seconds (default 30)")
@@ -125,7 +127,8 @@ void add_session_flags(CLI::App& app, mqtt::ConnectOptions& o) {
     app.add_option("--session", o.clean_session,
                    "clean, or persistent: the broker keeps subscriptions and queues messages "
                    "while we are away")
-        ->transform(CLI::CheckedTransformer(sessions, CLI::ignore_case));
+        ->transform(CLI::CheckedTransformer(sessions, CLI::ignore_case))
+        ->option_text("clean|persistent");
     app.add_option_function<std::uint32_t>(
         "--session-expiry", [&o](std::uint32_t s) { o.session_expiry = std::chrono::seconds(s); },
         "MQTT 5: seconds the broker keeps a persistent session after a disconnect (default: "
