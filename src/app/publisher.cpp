@@ -1,6 +1,7 @@
 #include "app/publisher.hpp"
 
 #include "app/exit_status.hpp"
+#include "app/fleet_plan.hpp"
 #include "app/metrics_output.hpp"
 #include "app/output_file.hpp"
 #include "app/publisher_run.hpp"
@@ -36,7 +37,7 @@ int run_publisher(const PublisherOptions& o) {
     });
     if (!usable) return kUsageError;
     mqtt::net::EventLoop loop;  // the client's, and the metrics endpoint's
-    const auto client = mqtt::make_client(options.engine, loop);
+    const auto client = make_publisher_client(options, options.connect, loop);
     PublisherRun run(options, *client, progress, stop_requested);
     MetricsOutput metrics(kProgram, o.output);
     if (!metrics.start(loop, progress,

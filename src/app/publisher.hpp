@@ -37,6 +37,16 @@ struct PublisherOptions {
     std::string repair_topic{"telemetry/repair"};
     double repair_linger_s{10.0};
     std::string state_dir;  // --state-dir: resume after our own crash (app/publisher_state.hpp)
+    // --connections: 1 (default: every device over one connection, the fastest), N (devices
+    // spread over N connections) or per-device (each device its own connection, client id,
+    // last will and reconnects, like hardware; mqtt/multi_client.hpp).
+    std::uint64_t connections{1};
+    bool per_device{false};
+    double connect_rate{1000.0};              // new connections per second (0: all at once)
+    std::vector<std::string> bind_addresses;  // local addresses, spread over the connections
+    std::string status_topic{"sensors/{device}/status"};  // per-device: retained online/offline
+    static constexpr std::size_t kFleetWindow = 16;       // per connection, unless --window N
+    bool fleet() const { return per_device || connections > 1; }
 };
 
 Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args);

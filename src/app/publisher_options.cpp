@@ -2,9 +2,31 @@
 
 #include "app/exit_status.hpp"
 #include "app/publisher.hpp"
+#include "mqtt/multi_client.hpp"
+#include "mqtt/net/socket.hpp"
 #include "telemetry/payload.hpp"
 
 namespace app {
+namespace {
+
+std::optional<std::string> validate_fleet(const PublisherOptions& p) {
+    for (const std::string& a : p.bind_addresses)
+        if (!mqtt::net::numeric_address(a, 0))
+            return "--bind-address " + a + " is not a numeric IP address";
+    if (!p.fleet()) return std::nullopt;
+    if (p.engine != mqtt::Engine::Native)
+        return "--connections other than 1 needs the native engine (--client native)";
+    const std::uint64_t connections = p.per_device ? p.devices : p.connections;
+    if (connections > p.devices)
+        return fmt::format("--connections {} exceeds --devices ({})", connections, p.devices);
+    if (connections > mqtt::MultiClient::kMaxConnections)
+        return fmt::format("{} connections: at most {} per process", connections,
+                           mqtt::MultiClient::kMaxConnections);
+    if (auto e = validate_topic_name("--status-topic", p.status_topic)) return e;
+    return std::nullopt;
+}
+
+}  // namespace
 
 Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args) {
     PublisherOptions o;
@@ -65,6 +87,29 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     cli.add_option("--state-dir", o.state_dir,
                    "Keep the run's progress in DIR: killed and started again with the same "
                    "arguments, the publisher resumes the same run");
+    cli.add_option_function<std::string>(
+           "--connections",
+           [&o](const std::string& value) {
+               o.per_device = value == "per-device";
+               if (!o.per_device) o.connections = std::stoull(value);
+           },
+           "1 (default: all devices over one connection), N (devices spread over N connections) "
+           "or per-device (each device its own connection, client id and last will, like "
+           "hardware; native engine)")
+        ->check(CLI::IsMember({"per-device"}) | CLI::Range(std::uint64_t{1}, std::uint64_t{65536}));
+    cli.add_option("--connect-rate", o.connect_rate,
+                   "With --connections: connections opened per second while the fleet ramps up "
+                   "(0: all at once)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e6));
+    cli.add_option("--bind-address", o.bind_addresses,
+                   "Connect from these local addresses (repeatable or comma-separated), spread "
+                   "over the connections: each address has ~28,000 ports to one broker port")
+        ->delimiter(',');
+    cli.add_option("--status-topic", o.status_topic,
+                   "With --connections per-device: each device publishes a retained 'online' "
+                   "here and leaves 'offline' as its last will ({device}: the device id)")
+        ->capture_default_str();
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     add_output_flags(cli, o.output);
     cli.footer(
@@ -86,7 +131,7 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
             if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
             if (p.devices > p.count)
                 return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
-            return std::nullopt;
+            return validate_fleet(p);
         });
     if (parsed.options) {
         PublisherOptions& p = *parsed.options;
@@ -95,7 +140,12 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
         if (p.qos == 0) p.window_auto = false;
         // The engine's window is then the limit; the controller chooses below it, and control
         // messages (progress, summary) keep room of their own.
+        // A fleet's window is per connection: a few messages each, for devices that send
+        // now and then.
+        if (p.fleet() && p.window_auto) p.connect.max_inflight = PublisherOptions::kFleetWindow;
+        if (p.fleet()) p.window_auto = false;
         if (p.window_auto) p.connect.max_inflight = p.window_max + PublisherOptions::kControlRoom;
+        if (!p.bind_addresses.empty() && !p.fleet()) p.connect.bind_address = p.bind_addresses[0];
     }
     return parsed;
 }

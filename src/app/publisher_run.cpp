@@ -6,6 +6,7 @@
 #include <random>
 
 #include "app/exit_status.hpp"
+#include "app/fleet_plan.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/repair.hpp"
 #include "telemetry/run_summary.hpp"
@@ -24,14 +25,6 @@ constexpr auto kStallAfter = std::chrono::seconds(2);
 std::string random_run_id() {
     std::random_device rd;
     return fmt::format("{:08x}", rd());
-}
-
-std::string expand_topic(const std::string& pattern, const std::string& device) {
-    std::string topic = pattern;
-    for (auto pos = topic.find("{device}"); pos != std::string::npos;
-         pos = topic.find("{device}", pos))
-        topic.replace(pos, 8, device);
-    return topic;
 }
 
 std::int64_t to_epoch_us(std::chrono::system_clock::time_point t) {
@@ -63,7 +56,7 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
     }
     for (const auto& d : fleet_.devices()) {
         device_index_.emplace(d.id, topics_.size());
-        topics_.push_back(expand_topic(options.topic, d.id));
+        topics_.push_back(device_topic(options.topic, d.id));
     }
     client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
     client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
@@ -207,7 +200,10 @@ void PublisherRun::publish_due() {
         }
         const auto id = client_.publish(topics_[device], payload_, qos_);
         if (!id) return;  // try again after a poll
-        device_of_id_[*id & 0xFFFFu] = static_cast<std::uint32_t>(device);
+        if (*id <= 0xFFFFu)
+            device_of_id_[*id] = static_cast<std::uint32_t>(device);
+        else
+            device_of_fleet_id_[*id] = static_cast<std::uint32_t>(device);
         if (replay_.enabled()) replay_.keep(counters_.published, payload_);
         if (state_ != nullptr) {
             number_of_[*id] = counters_.published;
@@ -330,11 +326,18 @@ void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
             number_of_.erase(it);
         }
     }
+    std::uint32_t device = 0;
+    if (c.id <= 0xFFFFu) {
+        device = device_of_id_[c.id];
+    } else if (const auto it = device_of_fleet_id_.find(c.id); it != device_of_fleet_id_.end()) {
+        device = it->second;
+        device_of_fleet_id_.erase(it);
+    }
     if (!c.accepted()) {
         // MQTT 5 brokers say why they refuse a message (0x87 not authorised, 0x97 quota
         // exceeded): such a message is acknowledged but not delivered.
         if (counters_.rejected++ == 0) counters_.first_rejection = c.reason;
-        ++counters_.rejected_by_topic[topics_[device_of_id_[c.id & 0xFFFFu]]];
+        ++counters_.rejected_by_topic[topics_[device]];
         return;
     }
     ++counters_.confirmed;

@@ -127,6 +127,8 @@ class PublisherRun {
     std::vector<std::string> topics_;  // per device
     // The device of each message in flight, by packet id: a refusal names its topic.
     std::vector<std::uint32_t> device_of_id_ = std::vector<std::uint32_t>(65536);
+    // The same for a fleet's ids (connection << 16 | packet id, mqtt/multi_client.hpp).
+    std::unordered_map<mqtt::PublishId, std::uint32_t> device_of_fleet_id_;
     std::unordered_map<std::string, std::uint64_t> device_index_;
     sim::RatePacer pacer_;
     std::chrono::system_clock::time_point wall_start_;  // the pacer's start, on the wall clock

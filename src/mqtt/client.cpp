@@ -4,6 +4,10 @@
 
 namespace mqtt {
 
+std::optional<PublishId> Client::publish_retained(std::string_view, std::string_view, QoS) {
+    throw Error(ErrorKind::Protocol, "this engine does not publish retained messages");
+}
+
 template <typename Done>
 void Client::wait_for(Done done, std::chrono::milliseconds limit, const ConnectOptions& options,
                       std::string_view what) {

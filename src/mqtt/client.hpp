@@ -39,6 +39,16 @@ struct TlsOptions {
     bool operator==(const TlsOptions&) const = default;
 };
 
+// A last will: the broker publishes it when the connection ends without DISCONNECT (a device
+// that lost power, say) [MQTT-3.1.2-8].
+struct WillOptions {
+    std::string topic;
+    std::string payload;
+    QoS qos{QoS::AtLeastOnce};
+    bool retain{true};
+    bool operator==(const WillOptions&) const = default;
+};
+
 struct ConnectOptions {
     std::string host{"127.0.0.1"};
     std::uint16_t port{1883};
@@ -46,6 +56,8 @@ struct ConnectOptions {
     std::optional<std::string> username;
     std::optional<std::string> password;
     std::optional<TlsOptions> tls;  // none: plain TCP
+    std::optional<WillOptions> will;
+    std::string bind_address;  // a numeric local address to connect from; empty: any
     std::chrono::seconds keepalive{30};
     // false: a persistent session (MQTT 3.1.1 Clean Session 0, MQTT 5 Clean Start 0 with
     // session_expiry), so the broker keeps our subscriptions and queues messages while we are
@@ -108,6 +120,8 @@ class Client {
     using ConfirmHandler = std::function<void(const Confirmation&)>;
     using ReconnectHandler = std::function<void(const Reconnection&)>;
     using BatchHandler = std::function<void()>;
+    using ConnectedHandler = std::function<void()>;
+    using FailureHandler = std::function<void(const Error&)>;
 
     Client() = default;
     virtual ~Client() = default;
@@ -128,6 +142,10 @@ class Client {
     // Throws Error.
     virtual std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
                                              QoS qos) = 0;
+    // The same with the retain flag: the broker keeps it as the topic's last value for later
+    // subscribers (a device's online status). Engines without it throw Error.
+    virtual std::optional<PublishId> publish_retained(std::string_view topic,
+                                                      std::string_view payload, QoS qos);
     // Runs network I/O for at most `timeout` (less when a signal arrives) and dispatches the
     // handlers. Throws Error when connecting failed or the connection is gone.
     virtual void poll(std::chrono::milliseconds timeout) = 0;
@@ -159,6 +177,12 @@ class Client {
     // written (native engine): a consumer that makes the batch durable here loses nothing to
     // its own crash. An exception from it ends poll() with no PUBACK of the batch sent.
     void on_batch_end(BatchHandler handler) { batch_handler_ = std::move(handler); }
+    // For owners of many clients on one loop, which poll() none of them (native engine): each
+    // accepted CONNACK, first or after a reconnect; and the failure that poll() would throw,
+    // once, when it happens. on_connected runs inside the engine's CONNACK handling: publish
+    // from a loop timer, not from the handler.
+    void on_connected(ConnectedHandler handler) { connected_handler_ = std::move(handler); }
+    void on_failed(FailureHandler handler) { failure_handler_ = std::move(handler); }
 
   protected:
     // Engines report events through these.
@@ -177,6 +201,12 @@ class Client {
     void batch_ended() const {
         if (batch_handler_) batch_handler_();
     }
+    void now_connected() const {
+        if (connected_handler_) connected_handler_();
+    }
+    void failed(const Error& error) const {
+        if (failure_handler_) failure_handler_(error);
+    }
 
   private:
     // Polls until `done`, for at most `limit`; throws Error(Unreachable) naming `what` if the
@@ -189,6 +219,8 @@ class Client {
     ConfirmHandler confirm_handler_;
     ReconnectHandler reconnect_handler_;
     BatchHandler batch_handler_;
+    ConnectedHandler connected_handler_;
+    FailureHandler failure_handler_;
     std::map<SubscribeId, std::vector<ReasonCode>> subacks_;  // until subscribe() reads them
     ConnectOptions options_;                                  // of the last connect()
 };

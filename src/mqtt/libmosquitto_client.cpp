@@ -154,11 +154,17 @@ void LibmosquittoClient::open(ProtocolVersion version) {
         const char* pw = options_.password ? options_.password->c_str() : nullptr;
         mosquitto_username_pw_set(mosq_, options_.username->c_str(), pw);
     }
+    if (options_.will)
+        mosquitto_will_set(mosq_, options_.will->topic.c_str(),
+                           static_cast<int>(options_.will->payload.size()),
+                           options_.will->payload.data(), static_cast<int>(options_.will->qos),
+                           options_.will->retain);
     set_callbacks();
     if (options_.tls && !configure_tls()) return;
     errno = 0;
-    const int rc = mosquitto_connect(mosq_, options_.host.c_str(), options_.port,
-                                     static_cast<int>(options_.keepalive.count()));
+    const int rc = mosquitto_connect_bind(
+        mosq_, options_.host.c_str(), options_.port, static_cast<int>(options_.keepalive.count()),
+        options_.bind_address.empty() ? nullptr : options_.bind_address.c_str());
     if (rc == MOSQ_ERR_SUCCESS) return;
     const int err = errno;
     if (rc == MOSQ_ERR_ERRNO)

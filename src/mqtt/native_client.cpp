@@ -45,7 +45,13 @@ class NativeClient final : public Client, private Session::Handler, private net:
     bool connected() const override { return connected_; }
     SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) override;
     std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
-                                     QoS qos) override;
+                                     QoS qos) override {
+        return publish_with(topic, payload, qos, false);
+    }
+    std::optional<PublishId> publish_retained(std::string_view topic, std::string_view payload,
+                                              QoS qos) override {
+        return publish_with(topic, payload, qos, true);
+    }
     void poll(std::chrono::milliseconds timeout) override;
     std::size_t in_flight() const override {
         return (session_ ? session_->in_flight() : 0) + qos0_unwritten_;
@@ -61,6 +67,8 @@ class NativeClient final : public Client, private Session::Handler, private net:
     bool acknowledges_after_batch_end() const override { return true; }
 
   private:
+    std::optional<PublishId> publish_with(std::string_view topic, std::string_view payload, QoS qos,
+                                          bool retain);
     // Session::Handler
     void on_connack(const protocol::Connack& c) override;
     void on_message(const protocol::Publish& p) override {
@@ -148,6 +156,12 @@ Session::Config NativeClient::session_config() const {
     config.session_expiry_s = static_cast<std::uint32_t>(options_.session_expiry.count());
     config.max_inflight = std::max<std::size_t>(options_.max_inflight, 1);
     config.receive_maximum = options_.receive_maximum;
+    if (options_.will)
+        config.will = protocol::Will{options_.will->topic,
+                                     options_.will->payload,
+                                     static_cast<std::uint8_t>(options_.will->qos),
+                                     options_.will->retain,
+                                     {}};
     return config;
 }
 
@@ -165,6 +179,8 @@ void NativeClient::start_connect(const ConnectOptions& options) {
     tls_ = options.tls ? net::TlsContext::shared(*options.tls) : nullptr;
     session_.emplace(session_config(), static_cast<Session::Handler&>(*this));
     connection_.emplace(loop_, *session_, static_cast<net::Connection::Owner&>(*this));
+    if (!options.bind_address.empty())
+        connection_->set_local_address(net::numeric_address(options.bind_address, 0));
     description_ = options.version == ProtocolVersion::V5 ? "MQTT 5" : "MQTT 3.1.1";
     arm_connect_timer();
     open_connection();
@@ -229,6 +245,7 @@ void NativeClient::on_connack(const protocol::Connack& c) {
     cancel(connect_timer_);
     arm_keepalive();
     if (outage_) end_outage(c);
+    now_connected();
 }
 
 bool NativeClient::retryable(ReasonCode refusal) const {
@@ -315,7 +332,9 @@ void NativeClient::lose_connection(const std::string& why) {
 void NativeClient::fail(Error error) {
     cancel_timers();
     connected_ = false;
-    if (!failure_) failure_ = std::move(error);
+    if (failure_) return;
+    failure_ = std::move(error);
+    failed(*failure_);
 }
 
 void NativeClient::arm_keepalive() {
@@ -382,12 +401,13 @@ void NativeClient::flush_soon() {
     });
 }
 
-std::optional<PublishId> NativeClient::publish(std::string_view topic, std::string_view payload,
-                                               QoS qos) {
+std::optional<PublishId> NativeClient::publish_with(std::string_view topic,
+                                                    std::string_view payload, QoS qos,
+                                                    bool retain) {
     throw_if_failed();
     if (!connected_ || in_flight() >= window()) return std::nullopt;
     const auto id =
-        session_->publish(topic, payload, static_cast<std::uint8_t>(qos), false, Clock::now());
+        session_->publish(topic, payload, static_cast<std::uint8_t>(qos), retain, Clock::now());
     if (!id) return std::nullopt;
     if (qos == QoS::AtMostOnce) ++qos0_unwritten_;
     if (session_->outbox().size() >= kOutboxFlushBytes) flush_and_confirm_qos0();

@@ -60,7 +60,7 @@ void Connection::try_next_address() {
         const SocketAddress address = addresses_.front();
         addresses_.erase(addresses_.begin());
         int error = 0;
-        FileDescriptor fd = start_tcp_connect(address, error);
+        FileDescriptor fd = start_tcp_connect(address, error, local_ ? &*local_ : nullptr);
         if (!fd) {
             last_connect_error_ = error;
             continue;

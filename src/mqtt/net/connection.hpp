@@ -51,6 +51,8 @@ class Connection final : public EventLoop::Watcher {
     // the TCP connect (state Handshaking) and the owner hears of the transport after it.
     void open(const std::string& host, std::uint16_t port,
               std::shared_ptr<const TlsContext> tls = nullptr);
+    // Connect from this local address (nullopt: the kernel's choice) on every open() after.
+    void set_local_address(std::optional<SocketAddress> local) { local_ = std::move(local); }
     // Takes a socket that is already connected (a socketpair in tests): Open at once, and the
     // owner's on_transport_up() runs before this returns.
     void adopt(FileDescriptor fd);
@@ -99,7 +101,8 @@ class Connection final : public EventLoop::Watcher {
     std::optional<EventLoop::TimerId> posted_;  // a deferred step (resolve result, failure)
     std::string partial_;                       // the start of a packet not yet complete
     bool want_write_{false};
-    bool reading_{false};  // handling a read: hold the writes until its batch ends
+    bool reading_{false};                 // handling a read: hold the writes until its batch ends
+    std::optional<SocketAddress> local_;  // bind before connecting (--bind-address)
 };
 
 }  // namespace mqtt::net

@@ -36,7 +36,8 @@ void set_non_blocking(int fd) {
         throw std::system_error(errno, std::generic_category(), "fcntl(O_NONBLOCK)");
 }
 
-FileDescriptor start_tcp_connect(const SocketAddress& address, int& error) {
+FileDescriptor start_tcp_connect(const SocketAddress& address, int& error,
+                                 const SocketAddress* local) {
     error = 0;
     FileDescriptor fd(
         ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -46,6 +47,14 @@ FileDescriptor start_tcp_connect(const SocketAddress& address, int& error) {
     }
     const int one = 1;
     if (::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+        error = errno;
+        return FileDescriptor();
+    }
+    // IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect(), per destination, so one local
+    // address is not limited to one set of ephemeral ports for every broker.
+    if (local != nullptr &&
+        (::setsockopt(fd.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0 ||
+         ::bind(fd.get(), local->get(), local->size) != 0)) {
         error = errno;
         return FileDescriptor();
     }

@@ -52,9 +52,11 @@ std::optional<SocketAddress> numeric_address(const std::string& host, std::uint1
 // Sets O_NONBLOCK; throws std::system_error if it cannot.
 void set_non_blocking(int fd);
 
-// Starts a non-blocking TCP connect (TCP_NODELAY: we batch packets ourselves). Returns the
-// socket, or an errno in `error` when the connect failed at once.
-FileDescriptor start_tcp_connect(const SocketAddress& address, int& error);
+// Starts a non-blocking TCP connect (TCP_NODELAY: we batch packets ourselves), from `local`
+// if given (its port 0: the kernel picks one at connect time). Returns the socket, or an errno
+// in `error` when the connect failed at once.
+FileDescriptor start_tcp_connect(const SocketAddress& address, int& error,
+                                 const SocketAddress* local = nullptr);
 // After the socket turned writable: 0 if the connect succeeded, else its errno.
 int connect_result(int fd);
 // "connection refused (is the broker running on that port?)", "unreachable (...)".

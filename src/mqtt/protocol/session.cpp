@@ -54,6 +54,7 @@ void Session::connection_opened(Clock::time_point now) {
     c.keepalive_s = config_.keepalive_s;
     c.username = config_.username;
     c.password = config_.password;
+    c.will = config_.will;
     if (config_.version == Version::V5) {
         if (config_.session_expiry_s != 0)
             c.properties.add(PropertyId::SessionExpiryInterval, config_.session_expiry_s);

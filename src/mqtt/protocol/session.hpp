@@ -43,6 +43,7 @@ class Session {
         std::uint32_t session_expiry_s{0};  // MQTT 5: how long the broker keeps the session
         std::size_t max_inflight{1000};     // our window; the broker's Receive Maximum may lower it
         std::uint16_t receive_maximum{65535};  // what we let the broker send unacknowledged
+        std::optional<Will> will{};  // published by the broker if we vanish without DISCONNECT
     };
 
     class Handler {

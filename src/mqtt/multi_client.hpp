@@ -1,0 +1,83 @@
+#pragma once
+// One Client over many MQTT connections on one event loop: a fleet in which every device (or
+// every group of devices) is a connection of its own, with its own client id, last will and
+// reconnects, as real devices are. publish() routes by topic to the connection that owns it;
+// subscriptions, received messages and topics no connection owns use the first connection.
+//
+// Ids: a message's PublishId is (connection << 16) | the connection's own id, so at most 65,536
+// connections (a process here is limited to ~20,000 open files anyway).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "mqtt/client.hpp"
+#include "mqtt/net/event_loop.hpp"
+
+namespace mqtt {
+
+struct ConnectionPlan {
+    std::string client_id;
+    std::vector<std::string> topics;  // the topics this connection publishes
+    std::optional<WillOptions> will;  // overrides ConnectOptions::will
+    // Published retained at QoS 1 after every accepted CONNACK ("online" beside an "offline"
+    // will); its confirmation is not reported as a message's.
+    std::optional<std::pair<std::string, std::string>> birth;  // topic, payload
+    std::string bind_address;  // overrides ConnectOptions::bind_address
+};
+
+class MultiClient final : public Client {
+  public:
+    static constexpr std::size_t kMaxConnections = 65536;
+
+    // connect_rate: connections opened per second while the fleet ramps up (0: all at once).
+    // Throws std::invalid_argument for no plans or more than kMaxConnections.
+    MultiClient(net::EventLoop& loop, std::vector<ConnectionPlan> plans, double connect_rate);
+    ~MultiClient() override;
+
+    void start_connect(const ConnectOptions& options) override;
+    // Every connection is up (the ramp is over and none is reconnecting).
+    bool connected() const override { return opened_ == plans_.size() && up_ == plans_.size(); }
+    SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) override;
+    std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
+                                     QoS qos) override;
+    void poll(std::chrono::milliseconds timeout) override;
+    std::size_t in_flight() const override { return in_flight_; }
+    std::size_t window() const override { return window_; }
+    std::string protocol_description() const override;
+    using Client::disconnect;
+    void disconnect(SessionAfter after) noexcept override;
+
+    std::size_t connections() const { return plans_.size(); }
+    std::size_t connections_up() const { return up_; }
+
+  private:
+    struct Member;
+    void open_due();  // the ramp: opens the connections due by now
+    void member_connected(std::size_t index);
+    void member_lost(std::size_t index);
+    void publish_births();
+    void throw_if_failed() const {
+        if (failure_) throw *failure_;
+    }
+
+    net::EventLoop& loop_;
+    std::vector<ConnectionPlan> plans_;
+    double connect_rate_;
+    ConnectOptions options_;
+    std::vector<std::unique_ptr<Member>> members_;
+    std::unordered_map<std::string, std::uint32_t> route_;  // topic -> connection
+    std::size_t opened_{0};
+    std::size_t up_{0};
+    std::size_t in_flight_{0};
+    std::size_t window_{0};
+    net::EventLoop::Clock::time_point ramp_start_{};
+    std::optional<net::EventLoop::TimerId> ramp_timer_;
+    std::vector<std::size_t> births_due_;  // connected, birth message not yet published
+    std::optional<net::EventLoop::TimerId> birth_timer_;
+    std::optional<Error> failure_;
+};
+
+}  // namespace mqtt
