@@ -1,0 +1,107 @@
+// --connections: a fleet whose devices are connections of their own (per-device: the device's
+// client id, a retained online/offline status and a last will), or spread over N connections
+// and several local addresses; each verified exactly by the subscriber.
+
+#include <signal.h>
+
+#include <regex>
+
+#include <gtest/gtest.h>
+
+#include "pair.hpp"
+
+namespace harness {
+namespace {
+
+// The retained statuses on sensors/+/status: how many devices say `state`.
+int devices_saying(const Broker& broker, const TempDir& dir, const std::string& state) {
+    const RunResult r = run({"mosquitto_sub", "-p", broker.port_str(), "-t", "sensors/+/status",
+                             "-v", "-W", "2"},
+                            dir.path(), 30s);
+    int n = 0;
+    const std::regex line("sensors/[^/]+/status " + state + "\n");
+    for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), line);
+         it != std::sregex_iterator(); ++it)
+        ++n;
+    return n;
+}
+
+int count_of(const std::string& text, const std::string& needle) {
+    int n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+}
+
+TEST(Fleet, EveryDeviceItsOwnConnectionOnlineWhileRunningOfflineAfterVerifiedExactly) {
+    Broker broker;
+    TempDir dir;
+    auto sub = start_subscriber(broker.port_str(), dir, {});
+    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "6000", "-d", "300", "-r",
+                      "2000", "--connections", "per-device", "--connect-rate", "3000", "--report",
+                      (dir / "pub.json").string()},
+                     dir / "pub.out", dir / "pub.err");
+    ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 1000, 60s))
+        << read_file(dir / "pub.err");
+    EXPECT_EQ(devices_saying(broker, dir, "online"), 300);
+    ASSERT_EQ(pub.wait(120s), 0) << read_file(dir / "pub.err");
+    ASSERT_EQ(sub->wait(60s), 0) << read_file(dir / "sub.err");
+    const nlohmann::json report = read_json(dir / "sub.json");
+    EXPECT_EQ(report.at("unique"), 6000);
+    EXPECT_EQ(report.at("duplicates"), 0);
+    // One MQTT connection per device, named after it; an orderly end says offline itself.
+    const std::string log = read_file(broker.dir() / "mosquitto.log");
+    EXPECT_EQ(count_of(log, " as sensor-"), 300) << log.substr(0, 2000);
+    EXPECT_NE(log.find(" as sensor-0300 "), std::string::npos);
+    EXPECT_EQ(devices_saying(broker, dir, "offline"), 300);
+}
+
+TEST(Fleet, AKilledFleetIsOfflineByTheLastWillOfEveryDevice) {
+    Broker broker;
+    TempDir dir;
+    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "100000", "-d", "200",
+                      "-r", "1000", "--connections", "per-device"},
+                     dir / "pub.out", dir / "pub.err");
+    ASSERT_TRUE(wait_for_count(dir / "pub.err", "sent ", 1000, 60s)) << read_file(dir / "pub.err");
+    EXPECT_EQ(devices_saying(broker, dir, "online"), 200);
+    pub.signal(SIGKILL);
+    pub.wait(10s);
+    // The broker publishes each will when it sees the connection gone [MQTT-3.1.2-8].
+    int offline = 0;
+    for (int i = 0; i < 10 && offline < 200; ++i) offline = devices_saying(broker, dir, "offline");
+    EXPECT_EQ(offline, 200);
+}
+
+TEST(Fleet, DevicesSpreadOverConnectionsAndLocalAddressesAreVerifiedExactly) {
+    Broker broker;
+    TempDir dir;
+    const auto r = run_pair(broker, dir,
+                            {"-n", "4000", "-d", "40", "--connections", "4", "--bind-address",
+                             "127.0.0.2,127.0.0.3"},
+                            {});
+    expect_verified(r, 4000);
+    const std::string log = read_file(broker.dir() / "mosquitto.log");
+    EXPECT_EQ(count_of(log, "New connection from 127.0.0.2:"), 2) << log.substr(0, 2000);
+    EXPECT_EQ(count_of(log, "New connection from 127.0.0.3:"), 2);
+    EXPECT_NE(r.publisher_err.find("4 connections"), std::string::npos) << r.publisher_err;
+}
+
+TEST(Fleet, ConnectionsNeedTheNativeEngineAndNoMoreThanTheDevices) {
+    TempDir dir;
+    const RunResult engine = run({publisher_path(), "--connections", "per-device", "--client",
+                                  "libmosquitto"},
+                                 dir.path(), 30s);
+    EXPECT_EQ(engine.status, 2);
+    EXPECT_NE(engine.err.find("native engine"), std::string::npos) << engine.err;
+    const RunResult many = run({publisher_path(), "-d", "5", "--connections", "6"}, dir.path(), 30s);
+    EXPECT_EQ(many.status, 2);
+    EXPECT_NE(many.err.find("--connections 6 exceeds --devices (5)"), std::string::npos)
+        << many.err;
+    const RunResult bind = run({publisher_path(), "--bind-address", "localhost"}, dir.path(), 30s);
+    EXPECT_EQ(bind.status, 2);
+    EXPECT_NE(bind.err.find("--bind-address localhost is not a numeric IP address"),
+              std::string::npos)
+        << bind.err;
+}
+
+}  // namespace
+}  // namespace harness
