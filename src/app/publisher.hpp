@@ -45,7 +45,7 @@ struct PublisherOptions {
     double connect_rate{1000.0};              // new connections per second (0: all at once)
     std::vector<std::string> bind_addresses;  // local addresses, spread over the connections
     std::string status_topic{"sensors/{device}/status"};  // per-device: retained online/offline
-    static constexpr std::size_t kFleetWindow = 16;       // per connection, unless --window N
+    static constexpr std::size_t kFleetWindow = 8;       // per connection, unless --window N
     bool fleet() const { return per_device || connections > 1; }
 };
 

@@ -52,6 +52,7 @@ class MultiClient final : public Client {
 
     std::size_t connections() const { return plans_.size(); }
     std::size_t connections_up() const { return up_; }
+    std::size_t connections_opened() const { return opened_; }
 
   private:
     struct Member;

@@ -15,9 +15,9 @@ namespace {
 
 // The retained statuses on sensors/+/status: how many devices say `state`.
 int devices_saying(const Broker& broker, const TempDir& dir, const std::string& state) {
-    const RunResult r = run({"mosquitto_sub", "-p", broker.port_str(), "-t", "sensors/+/status",
-                             "-v", "-W", "2"},
-                            dir.path(), 30s);
+    const RunResult r =
+        run({"mosquitto_sub", "-p", broker.port_str(), "-t", "sensors/+/status", "-v", "-W", "2"},
+            dir.path(), 30s);
     int n = 0;
     const std::regex line("sensors/[^/]+/status " + state + "\n");
     for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), line);
@@ -58,8 +58,8 @@ TEST(Fleet, EveryDeviceItsOwnConnectionOnlineWhileRunningOfflineAfterVerifiedExa
 TEST(Fleet, AKilledFleetIsOfflineByTheLastWillOfEveryDevice) {
     Broker broker;
     TempDir dir;
-    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "100000", "-d", "200",
-                      "-r", "1000", "--connections", "per-device"},
+    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "100000", "-d", "200", "-r",
+                      "1000", "--connections", "per-device"},
                      dir / "pub.out", dir / "pub.err");
     ASSERT_TRUE(wait_for_count(dir / "pub.err", "sent ", 1000, 60s)) << read_file(dir / "pub.err");
     EXPECT_EQ(devices_saying(broker, dir, "online"), 200);
@@ -74,10 +74,10 @@ TEST(Fleet, AKilledFleetIsOfflineByTheLastWillOfEveryDevice) {
 TEST(Fleet, DevicesSpreadOverConnectionsAndLocalAddressesAreVerifiedExactly) {
     Broker broker;
     TempDir dir;
-    const auto r = run_pair(broker, dir,
-                            {"-n", "4000", "-d", "40", "--connections", "4", "--bind-address",
-                             "127.0.0.2,127.0.0.3"},
-                            {});
+    const auto r = run_pair(
+        broker, dir,
+        {"-n", "4000", "-d", "40", "--connections", "4", "--bind-address", "127.0.0.2,127.0.0.3"},
+        {});
     expect_verified(r, 4000);
     const std::string log = read_file(broker.dir() / "mosquitto.log");
     EXPECT_EQ(count_of(log, "New connection from 127.0.0.2:"), 2) << log.substr(0, 2000);
@@ -87,12 +87,13 @@ TEST(Fleet, DevicesSpreadOverConnectionsAndLocalAddressesAreVerifiedExactly) {
 
 TEST(Fleet, ConnectionsNeedTheNativeEngineAndNoMoreThanTheDevices) {
     TempDir dir;
-    const RunResult engine = run({publisher_path(), "--connections", "per-device", "--client",
-                                  "libmosquitto"},
-                                 dir.path(), 30s);
+    const RunResult engine =
+        run({publisher_path(), "--connections", "per-device", "--client", "libmosquitto"},
+            dir.path(), 30s);
     EXPECT_EQ(engine.status, 2);
     EXPECT_NE(engine.err.find("native engine"), std::string::npos) << engine.err;
-    const RunResult many = run({publisher_path(), "-d", "5", "--connections", "6"}, dir.path(), 30s);
+    const RunResult many =
+        run({publisher_path(), "-d", "5", "--connections", "6"}, dir.path(), 30s);
     EXPECT_EQ(many.status, 2);
     EXPECT_NE(many.err.find("--connections 6 exceeds --devices (5)"), std::string::npos)
         << many.err;

@@ -148,6 +148,13 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
 
     std::uint16_t port() const { return port_; }
     std::size_t connects{0}, publishes{0}, disconnects{0}, resent{0};
+    // What came: every CONNECT, and every PUBLISH as (client id, topic, payload, retain).
+    std::vector<mqtt::protocol::Connect> connect_packets;
+    struct Received {
+        std::string client_id, topic, payload;
+        bool retain;
+    };
+    std::vector<Received> received;
     // The script: the first connection is closed, unacknowledged, after this many PUBLISHes.
     std::size_t drop_first_connection_after{0};
     // The script: the first connection answers its first PUBLISH with these bytes instead of a
@@ -172,6 +179,7 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
         LoopBroker& broker;
         FileDescriptor fd;
         std::string in;
+        std::string client_id;
         mqtt::protocol::Version version{mqtt::protocol::Version::V5};
 
         void on_ready(bool, bool, bool) override {
@@ -192,10 +200,14 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
                 in.erase(0, d.consumed);
                 if (auto* c = std::get_if<mqtt::protocol::Connect>(&d.packet)) {
                     version = c->version;
+                    client_id = c->client_id;
+                    broker.connect_packets.push_back(*c);
                     ++broker.connects;
                     mqtt::protocol::encode(mqtt::protocol::Connack{}, version, out);
                 } else if (auto* p = std::get_if<mqtt::protocol::Publish>(&d.packet)) {
                     ++broker.publishes;
+                    broker.received.push_back(
+                        {client_id, std::string(p->topic), std::string(p->payload), p->retain});
                     if (p->dup) ++broker.resent;
                     if (broker.connects == 1 && broker.drop_first_connection_after != 0 &&
                         broker.publishes >= broker.drop_first_connection_after)

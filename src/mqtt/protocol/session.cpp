@@ -23,6 +23,9 @@ void Session::use_window(std::size_t window) {
 }
 
 std::uint16_t Session::next_packet_id() {
+    // With nothing in flight, start again at 1: a client that sends now and then (a fleet's
+    // device) keeps using the first slot and its buffer instead of giving every slot one.
+    if (in_flight_ == 0 && pending_subscribes_.empty()) last_id_ = 0;
     // Identifiers in use stay reserved until their flow completes [MQTT-2.2.1-3].
     for (;;) {
         for (std::size_t tried = 0; tried < id_limit_; ++tried) {
