@@ -22,7 +22,10 @@ struct PublisherOptions {
     bool window_auto{true};
     std::size_t window_max{65'527};  // 65,535 packet ids minus room for control messages
     static constexpr std::size_t kControlRoom = 8;
-    double rate{0.0};  // messages per second, 0 = as fast as possible
+    double rate{0.0};         // messages per second, 0 = as fast as possible
+    double interval_ms{0.0};  // --interval: each device every MS (sets rate from --devices)
+    double duration_s{0.0};   // --duration: count = rate x duration
+    bool count_given{false};
     std::uint64_t devices{10};
     std::string device_prefix{"sensor-"};
     std::string topic{"sensors/{device}/telemetry"};
@@ -45,7 +48,7 @@ struct PublisherOptions {
     double connect_rate{1000.0};              // new connections per second (0: all at once)
     std::vector<std::string> bind_addresses;  // local addresses, spread over the connections
     std::string status_topic{"sensors/{device}/status"};  // per-device: retained online/offline
-    static constexpr std::size_t kFleetWindow = 8;       // per connection, unless --window N
+    static constexpr std::size_t kFleetWindow = 8;        // per connection, unless --window N
     bool fleet() const { return per_device || connections > 1; }
 };
 

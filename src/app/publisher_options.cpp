@@ -1,5 +1,8 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "app/exit_status.hpp"
 #include "app/publisher.hpp"
 #include "mqtt/multi_client.hpp"
@@ -38,6 +41,7 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     add_connection_flags(cli, o.connect, o.engine);
     add_session_flags(cli, o.connect);
     cli.add_option("-n,--count", o.count, "Messages to publish in total")
+        ->each([&o](const std::string&) { o.count_given = true; })
         ->capture_default_str()
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000'000}));
     cli.add_option("-q,--qos", o.qos, "QoS of the telemetry messages (0, 1 or 2)")
@@ -59,6 +63,16 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     cli.add_option("-r,--rate", o.rate, "Messages per second, 0 = as fast as possible")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1e9));
+    auto* interval =
+        cli.add_option("--interval", o.interval_ms,
+                       "Each device sends every MS milliseconds (the devices take turns, evenly "
+                       "spaced): the same as --rate devices*1000/MS")
+            ->check(CLI::Range(0.001, 86'400'000.0));
+    cli.add_option("--duration", o.duration_s,
+                   "Run for S seconds at the rate (--rate or --interval): the same as --count "
+                   "rate*S")
+        ->check(CLI::Range(0.001, 31'536'000.0));
+    cli.get_option("--rate")->excludes(interval);
     cli.add_option("-d,--devices", o.devices, "Simulated devices; messages go to them in turn")
         ->capture_default_str()
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000}));
@@ -129,13 +143,21 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                 return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
             if (auto e = validate_topic_name("--topic", p.topic)) return e;
             if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
-            if (p.devices > p.count)
+            if (p.duration_s > 0 && p.rate <= 0 && p.interval_ms <= 0)
+                return std::string("--duration needs --rate or --interval");
+            if (p.duration_s > 0 && p.count_given)
+                return std::string("--duration and --count both set how many to send");
+            if (p.devices > p.count && p.duration_s <= 0)
                 return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
             return validate_fleet(p);
         });
     if (parsed.options) {
         PublisherOptions& p = *parsed.options;
         apply_session_defaults(p.connect, "mqtt_publisher");
+        if (p.interval_ms > 0) p.rate = static_cast<double>(p.devices) * 1000.0 / p.interval_ms;
+        if (p.duration_s > 0)
+            p.count = std::max<std::uint64_t>(
+                p.devices, static_cast<std::uint64_t>(std::llround(p.rate * p.duration_s)));
         // QoS 0 has no confirmations to steer by: it keeps the fixed window.
         if (p.qos == 0) p.window_auto = false;
         // The engine's window is then the limit; the controller chooses below it, and control

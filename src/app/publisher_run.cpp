@@ -102,11 +102,13 @@ int PublisherRun::run() {
 }
 
 void PublisherRun::connect() {
+    const auto start = Clock::now();
     client_.connect(options_.connect);
-    progress_.info(
-        fmt::format("connected to {}:{} ({}), run {}, {} messages from {} devices at QoS {}",
-                    options_.connect.host, options_.connect.port, client_.protocol_description(),
-                    run_id_, options_.count, options_.devices, options_.qos));
+    const double took_s = std::chrono::duration<double>(Clock::now() - start).count();
+    progress_.info(fmt::format(
+        "connected to {}:{} ({}) in {:.2f} s, run {}, {} messages from {} devices at QoS {}",
+        options_.connect.host, options_.connect.port, client_.protocol_description(), took_s,
+        run_id_, options_.count, options_.devices, options_.qos));
     if (replay_.enabled())
         client_.subscribe({options_.repair_topic + "/" + run_id_}, mqtt::QoS::AtLeastOnce);
     // The schedule starts now, not before the connect.
@@ -225,8 +227,10 @@ std::int64_t PublisherRun::send_timestamp_us() const {
 std::chrono::milliseconds PublisherRun::time_to_wait() const {
     if (window_full() || !client_.connected()) return kMaxWait;
     if (counters_.published < options_.count && pacer_.paced()) {
+        // Rounded up: a message due in 0.3 ms waits 1 ms and goes out with the others due by
+        // then (the schedule is absolute), instead of the loop spinning a core until it is due.
         const auto until = pacer_.due_time(counters_.published - resumed_from_) - Clock::now();
-        return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
+        return std::clamp(std::chrono::ceil<std::chrono::milliseconds>(until),
                           std::chrono::milliseconds(0), kMaxWait);
     }
     return std::chrono::milliseconds(0);

@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""Fleet scale: one mqtt_publisher whose every device is its own MQTT connection
+(--connections per-device), against one Mosquitto with config/mosquitto-fleet.conf, and one
+mqtt_subscriber verifying every message. Prints, per scenario: whether every message was
+verified, the ramp-up (connections per second), the publisher's peak RSS and its memory per
+connection (over the same devices on one connection), CPU of each process, and the broker's
+peak RSS.
+
+Scenarios: 10,000 devices x 1 message/s for 60 s; 19,000 devices x 1 message/10 s for 60 s
+(this machine's hard limit of 20,000 open files caps one process near 19,900 connections).
+--devices/--interval-ms/--duration run one scenario of your own.
+"""
+import argparse
+import json
+import pathlib
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from e2e_bench import BIN, ROOT, cpu_seconds, free_port, read_time, timed, wait_text  # noqa: E402
+
+SCENARIOS = [(10_000, 1_000, 60), (19_000, 10_000, 60)]  # devices, interval ms, seconds
+
+
+def raise_file_limit():
+    """Children inherit it: Mosquitto and the publisher each hold one descriptor per device."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def status_kb(pid, key):
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def start_broker(run_dir, port):
+    conf = run_dir / "mosquitto.conf"
+    conf.write_text((ROOT / "config" / "mosquitto-fleet.conf").read_text() +
+                    f"\nlistener {port} 127.0.0.1\npersistence_location {run_dir}/\n"
+                    f"log_dest file {run_dir}/mosquitto.log\nuser root\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError("mosquitto did not start")
+
+
+def one_connection_rss_mb(port, devices, d):
+    """The publisher's peak RSS for the same devices over one connection: the baseline."""
+    cmd = [str(BIN / "mqtt_publisher"), "-p", str(port), "-d", str(devices), "-n", str(devices),
+           "-Q", "--control-topic", "bench/ignored"]
+    subprocess.run(timed(cmd, d / "base.time"), check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=120)
+    return read_time(d / "base.time")[1]
+
+
+def run_scenario(devices, interval_ms, seconds, connect_rate):
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-fleet-bench-"))
+    count = round(devices * 1000 / interval_ms * seconds)
+    procs = []  # stopped in `finally`: nothing reaps orphans here
+    try:
+        port = free_port()
+        broker = start_broker(d, port)
+        procs.append(broker)
+        baseline_mb = one_connection_rss_mb(port, devices, d)
+        sub_cmd = [str(BIN / "mqtt_subscriber"), "-p", str(port), "--progress-every", "0", "-C",
+                   str(count), "--idle-timeout", "30", "--report", str(d / "sub.json")]
+        with open(d / "sub.err", "w") as se:
+            sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=subprocess.DEVNULL,
+                                   stderr=se)
+        procs.append(sub)
+        if not wait_text(d / "sub.err", "(ready)", 20):
+            raise RuntimeError(f"subscriber not ready: {(d / 'sub.err').read_text()}")
+        pub_cmd = [str(BIN / "mqtt_publisher"), "-p", str(port), "-d", str(devices),
+                   "--connections", "per-device", "--connect-rate", str(connect_rate),
+                   "--interval", str(interval_ms), "--duration", str(seconds),
+                   "--progress-every", "0", "--report", str(d / "pub.json")]
+        broker_cpu0 = cpu_seconds(broker.pid)
+        t0 = time.time()
+        with open(d / "pub.err", "w") as pe:
+            pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=subprocess.DEVNULL,
+                                   stderr=pe)
+        procs.append(pub)
+        pub_status = pub.wait(timeout=seconds * 3 + 300)
+        sub_status = sub.wait(timeout=120)
+        wall = time.time() - t0
+        broker_cpu = cpu_seconds(broker.pid) - broker_cpu0
+        broker_rss_mb = status_kb(broker.pid, "VmHWM") / 1024
+        pub_err = (d / "pub.err").read_text()
+        if pub_status != 0 or sub_status != 0:
+            raise RuntimeError(f"run failed: publisher exit {pub_status}, subscriber exit "
+                               f"{sub_status}\n{pub_err[-2000:]}\n{(d / 'sub.err').read_text()[-2000:]}")
+        ramp_s = float(pub_err.split(") in ", 1)[1].split(" s,", 1)[0])
+        pub_cpu, pub_rss_mb = read_time(d / "pub.time")
+        sub_cpu, sub_rss_mb = read_time(d / "sub.time")
+        report = json.loads((d / "sub.json").read_text())
+        return {
+            "devices": devices, "interval_ms": interval_ms, "seconds": seconds, "count": count,
+            "verified": report["unique"] == count and report["missing"] == 0 and
+                        report["duplicates"] == 0 and report["verified"],
+            "unique": report["unique"], "ramp_s": ramp_s, "conn_per_s": devices / ramp_s,
+            "pub_rss_mb": pub_rss_mb, "baseline_mb": baseline_mb,
+            "kb_per_conn": (pub_rss_mb - baseline_mb) * 1024 / devices,
+            "pub_cpu": pub_cpu, "sub_cpu": sub_cpu, "sub_rss_mb": sub_rss_mb,
+            "broker_cpu_pct": 100 * broker_cpu / wall, "broker_rss_mb": broker_rss_mb,
+            "p99_ms": report["latency_us"]["p99"] / 1000,
+        }
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--devices", type=int)
+    ap.add_argument("--interval-ms", type=float, default=1000)
+    ap.add_argument("--duration", type=float, default=60)
+    ap.add_argument("--connect-rate", type=float, default=4000)
+    args = ap.parse_args()
+    limit = raise_file_limit()
+    scenarios = [(args.devices, args.interval_ms, args.duration)] if args.devices else SCENARIOS
+    print(f"open-file limit {limit}; Mosquitto with config/mosquitto-fleet.conf; "
+          f"--connect-rate {args.connect_rate:g}\n")
+    print("| devices | every | for | messages | verified | ramp-up | publisher peak RSS | "
+          "publisher KB per connection | CPU s pub / sub | broker CPU | broker peak RSS | p99 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for devices, interval_ms, seconds in scenarios:
+        r = run_scenario(devices, interval_ms, seconds, args.connect_rate)
+        print(f"| {devices:,} | {interval_ms / 1000:g} s | {seconds:g} s | {r['count']:,} | "
+              f"{'yes' if r['verified'] else 'NO'} ({r['unique']:,}) | {r['ramp_s']:.2f} s "
+              f"({r['conn_per_s']:,.0f}/s) | {r['pub_rss_mb']:.1f} MB | "
+              f"{r['kb_per_conn']:.1f} (over {r['baseline_mb']:.1f} MB on one connection) | "
+              f"{r['pub_cpu']:.1f} / {r['sub_cpu']:.1f} | {r['broker_cpu_pct']:.0f}% | "
+              f"{r['broker_rss_mb']:.0f} MB | {r['p99_ms']:.1f} ms |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
