@@ -26,6 +26,7 @@ std::optional<std::string> validate_fleet(const PublisherOptions& p) {
         return fmt::format("{} connections: at most {} per process", connections,
                            mqtt::MultiClient::kMaxConnections);
     if (auto e = validate_topic_name("--status-topic", p.status_topic)) return e;
+    if (p.replay_buffer > 0) return std::string("--replay-buffer needs --connections 1");
     return std::nullopt;
 }
 

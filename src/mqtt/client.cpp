@@ -9,36 +9,37 @@ std::optional<PublishId> Client::publish_retained(std::string_view, std::string_
 }
 
 template <typename Done>
-void Client::wait_for(Done done, std::chrono::milliseconds limit, const ConnectOptions& options,
-                      std::string_view what) {
+void Client::wait_for(Done done, std::chrono::milliseconds limit, std::string_view what) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!done()) {
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0)
-            throw broker_error(ErrorKind::Unreachable, options.host, options.port,
+            throw broker_error(ErrorKind::Unreachable, host_, port_,
                                fmt::format("no {} within {} ms", what, limit.count()));
         poll(std::min(left, std::chrono::milliseconds(100)));
     }
 }
 
 void Client::connect(const ConnectOptions& options) {
-    options_ = options;
+    host_ = options.host;
+    port_ = options.port;
+    connect_timeout_ = options.connect_timeout;
     start_connect(options);
     // Engines enforce connect_timeout themselves with a precise reason; this is the backstop.
     wait_for([this] { return connected(); }, options.connect_timeout + std::chrono::seconds(1),
-             options, "CONNACK");
+             "CONNACK");
 }
 
 void Client::subscribe(const std::vector<std::string>& filters, QoS qos) {
     const SubscribeId id = start_subscribe(filters, qos);
-    wait_for([&] { return subacks_.count(id) != 0; }, options_.connect_timeout, options_, "SUBACK");
+    wait_for([&] { return subacks_.count(id) != 0; }, connect_timeout_, "SUBACK");
     const std::vector<ReasonCode> reasons = std::move(subacks_[id]);
     subacks_.erase(id);
     for (std::size_t i = 0; i < filters.size(); ++i) {
         // A SUBACK with fewer codes than filters breaks [MQTT-3.8.4-6]: treat as refused.
         const ReasonCode r = i < reasons.size() ? reasons[i] : ReasonCode::ProtocolError;
-        if (is_failure(r)) throw suback_refusal(options_.host, options_.port, filters[i], r);
+        if (is_failure(r)) throw suback_refusal(host_, port_, filters[i], r);
     }
 }
 

@@ -212,8 +212,7 @@ class Client {
     // Polls until `done`, for at most `limit`; throws Error(Unreachable) naming `what` if the
     // broker does not answer in time. The one wait loop of both engines.
     template <typename Done>
-    void wait_for(Done done, std::chrono::milliseconds limit, const ConnectOptions& options,
-                  std::string_view what);
+    void wait_for(Done done, std::chrono::milliseconds limit, std::string_view what);
 
     MessageHandler message_handler_;
     ConfirmHandler confirm_handler_;
@@ -222,7 +221,11 @@ class Client {
     ConnectedHandler connected_handler_;
     FailureHandler failure_handler_;
     std::map<SubscribeId, std::vector<ReasonCode>> subacks_;  // until subscribe() reads them
-    ConnectOptions options_;                                  // of the last connect()
+    // Of the last connect(), for the blocking helpers' errors (not all of ConnectOptions: a
+    // fleet holds thousands of clients).
+    std::string host_;
+    std::uint16_t port_{0};
+    std::chrono::milliseconds connect_timeout_{0};
 };
 
 }  // namespace mqtt

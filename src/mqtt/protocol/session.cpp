@@ -10,16 +10,15 @@ Session::Session(Config config, Handler& handler)
     config_.max_inflight = std::min<std::size_t>(config_.max_inflight, 65535 - 16);
     window_ = config_.max_inflight;
     id_limit_ = 16;  // SUBSCRIBEs before the CONNACK; the CONNACK sizes the rest
-    outgoing_.resize(id_limit_ + 1);
 }
 
 void Session::use_window(std::size_t window) {
     window_ = window;
     // Identifiers cycle through 1..window+16 (16 beyond the window stay free for SUBSCRIBE
-    // while it is full): few slots, each one's buffer reused. Slots only grow, so identifiers
-    // still in flight from a larger window stay valid.
+    // while it is full): few slots, each one's buffer reused. Slots are made when an identifier
+    // is first used (an occasional sender needs one or two) and only grow, so identifiers still
+    // in flight from a larger window stay valid.
     id_limit_ = std::min<std::size_t>(window + 16, 65535);
-    if (outgoing_.size() < id_limit_ + 1) outgoing_.resize(id_limit_ + 1);
 }
 
 std::uint16_t Session::next_packet_id() {
@@ -31,6 +30,7 @@ std::uint16_t Session::next_packet_id() {
         for (std::size_t tried = 0; tried < id_limit_; ++tried) {
             last_id_ = static_cast<std::uint16_t>(
                 std::size_t{last_id_} + 1 > id_limit_ ? 1 : last_id_ + 1);
+            if (last_id_ >= outgoing_.size()) outgoing_.resize(std::size_t{last_id_} + 1);
             if (!outgoing_[last_id_].in_use && pending_subscribes_.count(last_id_) == 0)
                 return last_id_;
         }
@@ -39,7 +39,6 @@ std::uint16_t Session::next_packet_id() {
         if (id_limit_ >= 65535)
             throw std::length_error("all 65,535 MQTT packet identifiers are in use");
         id_limit_ = std::min<std::size_t>(id_limit_ + 16, 65535);
-        if (outgoing_.size() < id_limit_ + 1) outgoing_.resize(id_limit_ + 1);
     }
 }
 
