@@ -52,7 +52,7 @@ class Connection final : public EventLoop::Watcher {
     void open(const std::string& host, std::uint16_t port,
               std::shared_ptr<const TlsContext> tls = nullptr);
     // Connect from this local address (nullopt: the kernel's choice) on every open() after.
-    void set_local_address(std::optional<SocketAddress> local) { local_ = std::move(local); }
+    void set_local_address(std::optional<SocketAddress> local) { local_ = local; }
     // Takes a socket that is already connected (a socketpair in tests): Open at once, and the
     // owner's on_transport_up() runs before this returns.
     void adopt(FileDescriptor fd);
