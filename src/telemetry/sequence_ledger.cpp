@@ -134,9 +134,14 @@ LedgerTotals DeliveryLedger::totals() const {
     t.corrupt = corrupt_;
     for (const auto& [id, run] : runs_) {
         for (const auto& [name, dev] : run.devices) {
+            const std::uint64_t missing = dev.seqs.missing_up_to(dev.last_expected());
             t.unique += dev.seqs.unique();
-            t.missing += dev.seqs.missing_up_to(dev.last_expected());
+            t.missing += missing;
             t.expected += dev.last_expected();
+            ++t.devices;
+            t.devices_seen += dev.seqs.unique() > 0 ? 1 : 0;
+            t.devices_complete += missing == 0 ? 1 : 0;
+            t.devices_with_loss += missing > 0 ? 1 : 0;
         }
     }
     return t;

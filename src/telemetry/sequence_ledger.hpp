@@ -61,6 +61,12 @@ struct LedgerTotals {
     std::uint64_t malformed{};     // not valid per the payload schema
     std::uint64_t corrupt{};       // checksum mismatch: damaged on the way
     std::uint64_t expected{};      // what the summaries announced, else the highest seen
+    // Per device (one run's device counts once per run): known from a reading or a summary;
+    // seen = delivered at least one reading; complete = nothing missing; with loss = some.
+    std::uint64_t devices{};
+    std::uint64_t devices_seen{};
+    std::uint64_t devices_complete{};
+    std::uint64_t devices_with_loss{};
 };
 
 // Accounting for every run and device seen by one consumer.

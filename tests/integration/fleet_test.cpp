@@ -48,6 +48,8 @@ TEST(Fleet, EveryDeviceItsOwnConnectionOnlineWhileRunningOfflineAfterVerifiedExa
     const nlohmann::json report = read_json(dir / "sub.json");
     EXPECT_EQ(report.at("unique"), 6000);
     EXPECT_EQ(report.at("duplicates"), 0);
+    EXPECT_EQ(report.at("devices"),
+              (nlohmann::json{{"known", 300}, {"seen", 300}, {"complete", 300}, {"with_loss", 0}}));
     // One MQTT connection per device, named after it; an orderly end says offline itself.
     const std::string log = read_file(broker.dir() / "mosquitto.log");
     EXPECT_EQ(count_of(log, " as sensor-"), 300) << log.substr(0, 2000);

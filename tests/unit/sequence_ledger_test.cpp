@@ -84,6 +84,20 @@ TEST(DeliveryLedger, SummaryRevealsLossAtTheEndAndSilentDevices) {
     EXPECT_EQ(gaps[1].range, (SeqRange{1, 5}));
 }
 
+TEST(DeliveryLedger, CountsDevicesSeenCompleteAndWithLoss) {
+    DeliveryLedger l;
+    for (std::uint64_t s = 1; s <= 3; ++s) l.record("r1", "a", s);  // complete
+    l.record("r1", "b", 1);                                         // loses 2
+    l.record("r1", "b", 3);
+    l.record("r2", "a", 1);  // another run's "a" is another device
+    l.expect(RunSummary{"r1", 1, 9, 9, false, {{"a", 3, 3}, {"b", 3, 3}, {"c", 3, 3}}});
+    const LedgerTotals t = l.totals();
+    EXPECT_EQ(t.devices, 4u);            // r1/a, r1/b, r1/c, r2/a
+    EXPECT_EQ(t.devices_seen, 3u);       // r1/c never sent a reading that arrived
+    EXPECT_EQ(t.devices_complete, 2u);   // r1/a, r2/a
+    EXPECT_EQ(t.devices_with_loss, 2u);  // r1/b, r1/c
+}
+
 TEST(DeliveryLedger, CompleteOnlyOnceEverySummarisedMessageArrived) {
     DeliveryLedger l;
     EXPECT_FALSE(l.complete());
