@@ -47,11 +47,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_broker(run_dir, port, tls=False):
+def start_broker(run_dir, port, tls=False, config="mosquitto.conf"):
+    """Mosquitto with config/<config> plus this run's listener, persistence and log."""
     conf = run_dir / "mosquitto.conf"
     tls_lines = (f"cafile {CERTS}/ca.crt\ncertfile {CERTS}/server.crt\nkeyfile {CERTS}/server.key\n"
                  if tls else "")
-    conf.write_text((ROOT / "config" / "mosquitto.conf").read_text() +
+    conf.write_text((ROOT / "config" / config).read_text() +
                     f"\nlistener {port} 127.0.0.1\n{tls_lines}persistence_location {run_dir}/\n"
                     f"log_dest file {run_dir}/mosquitto.log\nuser {os.environ.get('USER') or 'root'}\n")
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -62,6 +63,7 @@ def start_broker(run_dir, port, tls=False):
         except OSError:
             time.sleep(0.05)
     proc.kill()
+    proc.wait()  # nothing reaps orphans here
     raise RuntimeError("mosquitto did not start")
 
 

@@ -14,14 +14,14 @@ import argparse
 import json
 import pathlib
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from e2e_bench import BIN, ROOT, cpu_seconds, free_port, read_time, timed, wait_text  # noqa: E402
+from e2e_bench import (BIN, cpu_seconds, free_port, read_time, start_broker, timed,  # noqa: E402
+                       wait_text)
 
 SCENARIOS = [(10_000, 1_000, 60), (19_000, 10_000, 60)]  # devices, interval ms, seconds
 
@@ -40,24 +40,6 @@ def status_kb(pid, key):
     return 0
 
 
-def start_broker(run_dir, port):
-    conf = run_dir / "mosquitto.conf"
-    conf.write_text((ROOT / "config" / "mosquitto-fleet.conf").read_text() +
-                    f"\nlistener {port} 127.0.0.1\npersistence_location {run_dir}/\n"
-                    f"log_dest file {run_dir}/mosquitto.log\nuser root\n")
-    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    proc.wait()
-    raise RuntimeError("mosquitto did not start")
-
-
 def one_connection_rss_mb(port, devices, d):
     """The publisher's peak RSS for the same devices over one connection: the baseline."""
     cmd = [str(BIN / "mqtt_publisher"), "-p", str(port), "-d", str(devices), "-n", str(devices),
@@ -73,7 +55,7 @@ def run_scenario(devices, interval_ms, seconds, connect_rate):
     procs = []  # stopped in `finally`: nothing reaps orphans here
     try:
         port = free_port()
-        broker = start_broker(d, port)
+        broker = start_broker(d, port, config="mosquitto-fleet.conf")
         procs.append(broker)
         baseline_mb = one_connection_rss_mb(port, devices, d)
         sub_cmd = [str(BIN / "mqtt_subscriber"), "-p", str(port), "--progress-every", "0", "-C",
