@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -130,6 +131,17 @@ class ScriptedListener {
     FileDescriptor listener_;
     std::thread thread_;
 };
+
+// Runs the loop until `done`, at most 60 s (a bound, not a measurement).
+template <typename Done>
+bool run_until(mqtt::net::EventLoop& loop, Done done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        loop.run_once(std::chrono::milliseconds(10));
+    }
+    return true;
+}
 
 class LoopBroker final : public mqtt::net::EventLoop::Watcher {
   public:

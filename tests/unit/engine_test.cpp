@@ -156,16 +156,7 @@ std::size_t resident_kb() {
     return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) / 1024;
 }
 
-// Runs the loop until `done`, at most 60 s (a bound, not a measurement).
-template <typename Done>
-bool run_until(net::EventLoop& loop, Done done) {
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        loop.run_once(10ms);
-    }
-    return true;
-}
+using testing_support::run_until;
 
 TEST(NativeClient, AThousandClientsShareOneEventLoop) {
     constexpr std::size_t kClients = 1000;

@@ -15,15 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing_support::LoopBroker;
 
-template <typename Done>
-bool run_until(net::EventLoop& loop, Done done) {
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        loop.run_once(10ms);
-    }
-    return true;
-}
+using testing_support::run_until;
 
 std::vector<ConnectionPlan> devices(std::size_t n) {
     std::vector<ConnectionPlan> plans(n);
