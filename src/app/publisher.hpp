@@ -49,6 +49,12 @@ struct PublisherOptions {
     std::vector<std::string> bind_addresses;  // local addresses, spread over the connections
     std::string status_topic{"sensors/{device}/status"};  // per-device: retained online/offline
     static constexpr std::size_t kFleetWindow = 8;        // per connection, unless --window N
+    // Fleets: each device's interval varies by up to this share of it (sim/fleet_schedule.hpp).
+    double jitter{0.1};
+    // --churn: this share of the devices (per-device connections) each vanish once without
+    // DISCONNECT, somewhere in the run, and come back after churn_downtime_s.
+    double churn{0.0};
+    double churn_downtime_s{5.0};
     bool fleet() const { return per_device || connections > 1; }
 };
 

@@ -16,6 +16,9 @@ std::optional<std::string> validate_fleet(const PublisherOptions& p) {
     for (const std::string& a : p.bind_addresses)
         if (!mqtt::net::numeric_address(a, 0))
             return "--bind-address " + a + " is not a numeric IP address";
+    if (p.churn > 0 && !p.per_device) return std::string("--churn needs --connections per-device");
+    if (p.churn > 0 && p.rate <= 0 && p.interval_ms <= 0)
+        return std::string("--churn needs a schedule (--rate or --interval)");
     if (!p.fleet()) return std::nullopt;
     if (p.engine != mqtt::Engine::Native)
         return "--connections other than 1 needs the native engine (--client native)";
@@ -27,6 +30,7 @@ std::optional<std::string> validate_fleet(const PublisherOptions& p) {
                            mqtt::MultiClient::kMaxConnections);
     if (auto e = validate_topic_name("--status-topic", p.status_topic)) return e;
     if (p.replay_buffer > 0) return std::string("--replay-buffer needs --connections 1");
+    if (!p.state_dir.empty()) return std::string("--state-dir needs --connections 1");
     return std::nullopt;
 }
 
@@ -125,6 +129,19 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                    "With --connections per-device: each device publishes a retained 'online' "
                    "here and leaves 'offline' as its last will ({device}: the device id)")
         ->capture_default_str();
+    cli.add_option_function<double>(
+           "--jitter", [&o](double pct) { o.jitter = pct / 100.0; },
+           "With --connections: each device's interval varies at random by up to PCT percent "
+           "(default 10)")
+        ->check(CLI::Range(0.0, 100.0));
+    cli.add_option("--churn", o.churn,
+                   "With --connections per-device: this share of the devices (0-1) each drop "
+                   "their connection once without DISCONNECT (the broker says offline for them) "
+                   "and come back after --churn-downtime, carrying on with their readings")
+        ->check(CLI::Range(0.0, 1.0));
+    cli.add_option("--churn-downtime", o.churn_downtime_s, "Seconds a churned device stays away")
+        ->capture_default_str()
+        ->check(CLI::Range(0.001, 3600.0));
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     add_output_flags(cli, o.output);
     cli.footer(

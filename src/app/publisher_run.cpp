@@ -59,7 +59,13 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
         topics_.push_back(device_topic(options.topic, d.id));
     }
     client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
-    client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
+    client_.on_reconnected([this](const mqtt::Reconnection& r) {
+        // A churned device's return is the simulation working, not a fault to report.
+        if (r.deliberate)
+            ++counters_.churn_returned;
+        else
+            reconnects_.record(r);
+    });
     client_.on_message([this](const mqtt::Message& m) { handle_repair(m); });
 }
 
@@ -98,6 +104,9 @@ int PublisherRun::run() {
         return finish(*end);
     client_.disconnect();
     if (options_.output.progress_every != 0) report_progress();
+    if (churn_.planned() > 0)
+        progress_.info(fmt::format("churn: {} devices dropped without DISCONNECT, {} came back",
+                                   counters_.churn_dropped, counters_.churn_returned));
     return finish(verdict());
 }
 
@@ -114,6 +123,7 @@ void PublisherRun::connect() {
     // The schedule starts now, not before the connect.
     pacer_ = sim::RatePacer(options_.rate, Clock::now());
     wall_start_ = std::chrono::system_clock::now();
+    if (options_.fleet()) start_fleet_schedule();
 }
 
 void PublisherRun::publish_all() {
@@ -192,6 +202,7 @@ std::uint64_t PublisherRun::due_now() const {
 }
 
 void PublisherRun::publish_due() {
+    if (schedule_) return publish_due_fleet();
     publish_repairs();
     const std::uint64_t due = due_now();
     while (counters_.published < due && client_.connected() && !window_full()) {
@@ -225,6 +236,7 @@ std::int64_t PublisherRun::send_timestamp_us() const {
 }
 
 std::chrono::milliseconds PublisherRun::time_to_wait() const {
+    if (schedule_) return fleet_time_to_wait();
     if (window_full() || !client_.connected()) return kMaxWait;
     if (counters_.published < options_.count && pacer_.paced()) {
         // Rounded up: a message due in 0.3 ms waits 1 ms and goes out with the others due by
@@ -453,6 +465,7 @@ nlohmann::json PublisherRun::report() const {
         {"puback_latency_us", telemetry::latency_summary(puback_, true)},
         {"timeline", telemetry::to_json(timeline_.rows())},
         {"reconnects", reconnects_.to_json()},
+        {"churn", churn_report()},
     };
 }
 

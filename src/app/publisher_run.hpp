@@ -26,6 +26,8 @@
 #include "metrics/exposition.hpp"
 #include "mqtt/adaptive_window.hpp"
 #include "mqtt/client.hpp"
+#include "sim/churn_plan.hpp"
+#include "sim/fleet_schedule.hpp"
 #include "sim/rate_pacer.hpp"
 #include "sim/sensor_model.hpp"
 #include "telemetry/latency_histogram.hpp"
@@ -42,6 +44,8 @@ struct PublisherCounters {
     std::uint64_t unrepairable{0};  // asked for, but no longer in the replay buffer
     mqtt::ReasonCode first_rejection{mqtt::ReasonCode::Success};
     std::map<std::string, std::uint64_t> rejected_by_topic;  // an ACL refuses by topic
+    std::uint64_t churn_dropped{0};   // devices that vanished on purpose (--churn)
+    std::uint64_t churn_returned{0};  // and came back
     bool summary_sent{false};
     bool summary_confirmed{false};
 };
@@ -75,6 +79,18 @@ class PublisherRun {
     void connect();
     void publish_all();
     void publish_due();
+    // Fleets (--connections other than 1, publisher_fleet.cpp): every device on its own clock;
+    // a device whose connection is down or full holds its reading back, the others go on.
+    void start_fleet_schedule();
+    void publish_due_fleet();
+    void drop_churned_devices(Clock::time_point now);
+    std::chrono::milliseconds fleet_time_to_wait() const;
+    struct HeldReading {
+        sim::FleetSchedule::Due due;
+        std::string payload;
+    };
+    bool send_reading(const HeldReading& reading);
+    nlohmann::json churn_report() const;
     // Messages the schedule (--rate, --count) wants published by now.
     std::uint64_t due_now() const;
     std::chrono::milliseconds time_to_wait() const;
@@ -131,6 +147,9 @@ class PublisherRun {
     std::unordered_map<mqtt::PublishId, std::uint32_t> device_of_fleet_id_;
     std::unordered_map<std::string, std::uint64_t> device_index_;
     sim::RatePacer pacer_;
+    std::optional<sim::FleetSchedule> schedule_;  // fleets only
+    std::vector<HeldReading> held_;               // taken, not yet accepted by their connection
+    sim::ChurnPlan churn_;
     std::chrono::system_clock::time_point wall_start_;  // the pacer's start, on the wall clock
     std::string payload_;
     // The message number payload_ holds: a publish the engine did not take is sent as is later.

@@ -8,6 +8,10 @@ std::optional<PublishId> Client::publish_retained(std::string_view, std::string_
     throw Error(ErrorKind::Protocol, "this engine does not publish retained messages");
 }
 
+bool Client::vanish_for(std::string_view, std::chrono::milliseconds) {
+    throw Error(ErrorKind::Protocol, "this engine cannot drop its connection on purpose");
+}
+
 template <typename Done>
 void Client::wait_for(Done done, std::chrono::milliseconds limit, std::string_view what) {
     const auto deadline = std::chrono::steady_clock::now() + limit;

@@ -112,6 +112,8 @@ struct Reconnection {
     // The broker still had our session. False with a persistent session means the broker lost
     // what it had queued for us while we were away.
     bool session_present{false};
+    // The connection was dropped on purpose (vanish_for: a simulated device losing power).
+    bool deliberate{false};
 };
 
 class Client {
@@ -146,6 +148,11 @@ class Client {
     // subscribers (a device's online status). Engines without it throw Error.
     virtual std::optional<PublishId> publish_retained(std::string_view topic,
                                                       std::string_view payload, QoS qos);
+    // Closes the connection that publishes `topic` without DISCONNECT, as a device that loses
+    // power does (the broker publishes its will), and reconnects it after `away`; its
+    // unconfirmed messages are sent again then. Returns false if that connection is not up.
+    // Engines without it throw Error.
+    virtual bool vanish_for(std::string_view topic, std::chrono::milliseconds away);
     // Runs network I/O for at most `timeout` (less when a signal arrives) and dispatches the
     // handlers. Throws Error when connecting failed or the connection is gone.
     virtual void poll(std::chrono::milliseconds timeout) = 0;

@@ -138,8 +138,7 @@ SubscribeId MultiClient::start_subscribe(const std::vector<std::string>& filters
 std::optional<PublishId> MultiClient::publish(std::string_view topic, std::string_view payload,
                                               QoS qos) {
     throw_if_failed();
-    const auto route = route_.find(std::string(topic));
-    const std::size_t index = route == route_.end() ? 0 : route->second;
+    const std::size_t index = owner_of(topic);
     if (index >= members_.size()) return std::nullopt;  // not yet opened by the ramp
     Member& m = *members_[index];
     if (!m.client->connected()) {
@@ -150,6 +149,18 @@ std::optional<PublishId> MultiClient::publish(std::string_view topic, std::strin
     if (!id) return std::nullopt;
     ++in_flight_;
     return combined(index, *id);
+}
+
+std::size_t MultiClient::owner_of(std::string_view topic) const {
+    const auto route = route_.find(std::string(topic));
+    return route == route_.end() ? 0 : route->second;
+}
+
+bool MultiClient::vanish_for(std::string_view topic, std::chrono::milliseconds away) {
+    const std::size_t index = owner_of(topic);
+    if (index >= members_.size() || !members_[index]->client->vanish_for(topic, away)) return false;
+    member_lost(index);
+    return true;
 }
 
 void MultiClient::poll(std::chrono::milliseconds timeout) {

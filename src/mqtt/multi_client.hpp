@@ -43,6 +43,9 @@ class MultiClient final : public Client {
     SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) override;
     std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
                                      QoS qos) override;
+    // Drops the connection that owns `topic` (a device that loses power) and brings it back
+    // after `away`.
+    bool vanish_for(std::string_view topic, std::chrono::milliseconds away) override;
     void poll(std::chrono::milliseconds timeout) override;
     std::size_t in_flight() const override { return in_flight_; }
     std::size_t window() const override { return window_; }
@@ -56,6 +59,8 @@ class MultiClient final : public Client {
 
   private:
     struct Member;
+    // The connection that publishes `topic`: the first for topics none owns.
+    std::size_t owner_of(std::string_view topic) const;
     void open_due();  // the ramp: opens the connections due by now
     void member_connected(std::size_t index);
     void member_lost(std::size_t index);

@@ -52,6 +52,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
                                               QoS qos) override {
         return publish_with(topic, payload, qos, true);
     }
+    bool vanish_for(std::string_view topic, std::chrono::milliseconds away) override;
     void poll(std::chrono::milliseconds timeout) override;
     std::size_t in_flight() const override {
         return (session_ ? session_->in_flight() : 0) + qos0_unwritten_;
@@ -97,6 +98,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
     // with growing pauses until a CONNACK, a fatal refusal, or give_up_after.
     void begin_outage(const std::string& cause);
     void schedule_reconnect(const std::string& last_error);
+    void retry_at(Clock::time_point when);
     void end_outage(const protocol::Connack& c);
     bool retryable(ReasonCode refusal) const;
     void arm_keepalive();
@@ -131,6 +133,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
         Clock::time_point since;
         std::string cause;
         int attempts{0};
+        bool deliberate{false};  // vanish_for
     };
     std::optional<Outage> outage_;
     // Subscriptions to make again when the broker did not keep our session.
@@ -273,6 +276,17 @@ void NativeClient::begin_outage(const std::string& cause) {
     schedule_reconnect(cause);
 }
 
+bool NativeClient::vanish_for(std::string_view, std::chrono::milliseconds away) {
+    if (!connected_ || !connection_) return false;
+    connection_->close();  // no DISCONNECT: the broker publishes our will [MQTT-3.1.2-8]
+    connected_ = false;
+    cancel(keepalive_timer_);
+    qos0_unwritten_ = 0;
+    outage_ = Outage{Clock::now(), "dropped on purpose (churn)", 0, true};
+    retry_at(Clock::now() + away);
+    return true;
+}
+
 void NativeClient::schedule_reconnect(const std::string& last_error) {
     const auto now = Clock::now();
     if (now - outage_->since >= options_.give_up_after)
@@ -286,8 +300,11 @@ void NativeClient::schedule_reconnect(const std::string& last_error) {
     const auto doubled = options_.reconnect_min * (1LL << std::min(outage_->attempts, 20));
     const auto cap = std::min<std::chrono::milliseconds>(doubled, options_.reconnect_max);
     std::uniform_int_distribution<long long> spread(cap.count() / 2, cap.count());
-    const auto pause = std::chrono::milliseconds(spread(jitter_));
-    retry_timer_ = loop_.add_timer(now + pause, [this] {
+    retry_at(now + std::chrono::milliseconds(spread(jitter_)));
+}
+
+void NativeClient::retry_at(Clock::time_point when) {
+    retry_timer_ = loop_.add_timer(when, [this] {
         retry_timer_.reset();
         ++outage_->attempts;
         arm_connect_timer();
@@ -305,7 +322,7 @@ void NativeClient::end_outage(const protocol::Connack& c) {
                 session_->subscribe(filters, static_cast<std::uint8_t>(qos), Clock::now()));
     connection_->flush();
     reconnected({outage.cause, std::chrono::duration<double>(Clock::now() - outage.since).count(),
-                 outage.attempts, c.session_present});
+                 outage.attempts, c.session_present, outage.deliberate});
 }
 
 void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason) {

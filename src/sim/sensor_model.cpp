@@ -39,8 +39,13 @@ DeviceFleet::DeviceFleet(const std::string& id_prefix, std::uint64_t devices, st
 }
 
 const telemetry::Reading& DeviceFleet::next(std::int64_t ts_us) {
-    Device& d = devices_[turn_];
+    const std::size_t index = turn_;
     turn_ = (turn_ + 1) % devices_.size();
+    return take(index, ts_us);
+}
+
+const telemetry::Reading& DeviceFleet::take(std::size_t index, std::int64_t ts_us) {
+    Device& d = devices_[index];
     const SensorValues v = d.model.next();
     reading_.device = d.id;
     reading_.seq = ++d.last_seq;

@@ -60,6 +60,8 @@ class DeviceFleet {
 
     // The next reading of the next device in round-robin order, stamped with `ts_us`.
     const telemetry::Reading& next(std::int64_t ts_us);
+    // The next reading of device `index` (0-based), for fleets whose devices keep their own time.
+    const telemetry::Reading& take(std::size_t index, std::int64_t ts_us);
     // Advances as if `n` readings were taken: a resumed run continues with the same values.
     void skip(std::uint64_t n);
 

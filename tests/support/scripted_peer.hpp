@@ -167,6 +167,9 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
         bool retain;
     };
     std::vector<Received> received;
+    // Wills published for connections that ended without DISCONNECT [MQTT-3.1.2-8], as
+    // (client id, topic, payload, retain).
+    std::vector<Received> wills;
     // The script: the first connection is closed, unacknowledged, after this many PUBLISHes.
     std::size_t drop_first_connection_after{0};
     // The script: the first connection answers its first PUBLISH with these bytes instead of a
@@ -192,6 +195,7 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
         FileDescriptor fd;
         std::string in;
         std::string client_id;
+        std::optional<mqtt::protocol::Will> will;
         mqtt::protocol::Version version{mqtt::protocol::Version::V5};
 
         void on_ready(bool, bool, bool) override {
@@ -206,13 +210,16 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
                 in.append(buf, static_cast<std::size_t>(n));
             }
             std::string out;
+            std::size_t consumed = 0;
             for (;;) {
-                auto d = mqtt::protocol::decode(in, version);
+                // Views into `in`: erased only after the packets were handled.
+                auto d = mqtt::protocol::decode(std::string_view(in).substr(consumed), version);
                 if (d.status != mqtt::protocol::DecodeStatus::Ok) break;
-                in.erase(0, d.consumed);
+                consumed += d.consumed;
                 if (auto* c = std::get_if<mqtt::protocol::Connect>(&d.packet)) {
                     version = c->version;
                     client_id = c->client_id;
+                    will = c->will;
                     broker.connect_packets.push_back(*c);
                     ++broker.connects;
                     mqtt::protocol::encode(mqtt::protocol::Connack{}, version, out);
@@ -237,13 +244,17 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
                             version, out);
                 } else if (std::holds_alternative<mqtt::protocol::Disconnect>(d.packet)) {
                     ++broker.disconnects;
+                    will.reset();  // an orderly end: no will [MQTT-3.14.4-3]
                     return close();
                 }
             }
+            in.erase(0, consumed);
             write_bytes(fd.get(), out);
             if (eof) close();  // after the packets that came before the end
         }
         void close() {
+            if (will) broker.wills.push_back({client_id, will->topic, will->payload, will->retain});
+            will.reset();
             broker.loop_.unwatch(fd.get());
             fd.reset();
             in = std::string();

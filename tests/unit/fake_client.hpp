@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ class FakeClient final : public mqtt::Client {
     std::optional<std::size_t> lose_connection_after;
     std::size_t window_size{10};
     std::deque<std::pair<std::string, std::string>> inbox;  // topic, payload
+    // Topics whose connection is down (a fleet's device): publish() refuses them.
+    std::set<std::string> down_topics;
     std::size_t deliveries_per_poll{100};
     // Called for every publish, e.g. to answer a request with a message in the inbox.
     std::function<void(const std::string& topic, const std::string& payload)> on_publish;
@@ -55,7 +58,8 @@ class FakeClient final : public mqtt::Client {
     }
     std::optional<mqtt::PublishId> publish(std::string_view topic, std::string_view payload,
                                            mqtt::QoS qos) override {
-        if (in_flight_.size() >= window_size) return std::nullopt;
+        if (in_flight_.size() >= window_size || down_topics.count(std::string(topic)) != 0)
+            return std::nullopt;
         const mqtt::PublishId id = ++last_id_;
         published.push_back({std::string(topic), std::string(payload), qos, id});
         if (on_publish) on_publish(published.back().topic, published.back().payload);

@@ -181,6 +181,26 @@ TEST(Session, ReconnectResendsUnconfirmedInOrderWithDupAndPubrelForReleased) {
     EXPECT_EQ(s.in_flight(), 3u);
 }
 
+TEST(Session, AMessageInTheSlotOfAConfirmedOneIsResentWithItsOwnBytes) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    broker.connect();
+    const auto birth = s.publish("s/dev-0", "online", 1, true, Clock::now());
+    broker.take_sent();
+    broker.reply(Ack{PacketType::Puback, *birth, 0, {}});
+    const auto reading = s.publish("t/dev-0", "reading-1", 1, false, Clock::now());
+    EXPECT_EQ(*reading, *birth) << "idle: the first slot again";
+    s.connection_lost();  // before it was written
+    s.connection_opened(Clock::now());
+    broker.take_sent();
+    broker.reply(Connack{});
+    const auto resent = broker.take_sent();
+    ASSERT_EQ(resent.size(), 1u);
+    EXPECT_EQ(std::get<Publish>(resent[0]).topic, "t/dev-0");
+    EXPECT_EQ(std::get<Publish>(resent[0]).payload, "reading-1");
+}
+
 TEST(Session, IncomingQos1IsDeliveredAndAcknowledged) {
     Recorder rec;
     Session s(config(), rec);

@@ -132,6 +132,42 @@ TEST_F(FleetClient, TheRampOpensConnectionsAtTheConnectRate) {
     EXPECT_EQ(at_once.connections_opened(), 30U);
 }
 
+TEST_F(FleetClient, AVanishedDeviceLeavesItsWillAndComesBackOnlineAfterItsDowntime) {
+    MultiClient fleet(loop_, devices(2), 0);
+    std::vector<Reconnection> reconnects;
+    fleet.on_reconnected([&](const Reconnection& r) { reconnects.push_back(r); });
+    fleet.start_connect(options());
+    ASSERT_TRUE(run_until(loop_, [&] { return fleet.connected() && fleet.in_flight() == 0; }));
+    ASSERT_TRUE(fleet.vanish_for("t/dev-1", 200ms));
+    EXPECT_FALSE(fleet.connected());
+    EXPECT_FALSE(fleet.vanish_for("t/dev-1", 200ms)) << "already gone";
+    ASSERT_TRUE(run_until(loop_, [&] { return !broker_.wills.empty(); }));
+    EXPECT_EQ(broker_.wills[0].client_id, "dev-1");  // no DISCONNECT: the broker says offline
+    EXPECT_EQ(broker_.wills[0].payload, "offline");
+    EXPECT_EQ(broker_.disconnects, 0U);
+    ASSERT_TRUE(run_until(loop_, [&] { return fleet.connected() && fleet.in_flight() == 0; }));
+    ASSERT_EQ(reconnects.size(), 1U);
+    EXPECT_TRUE(reconnects[0].deliberate);
+    EXPECT_GE(reconnects[0].outage_s, 0.2);
+    EXPECT_EQ(broker_.connect_packets.back().client_id, "dev-1");
+    EXPECT_EQ(received_with("s/dev-1", "online", true), 2U);
+    EXPECT_EQ(received_with("s/dev-0", "online", true), 1U) << "the other device stayed";
+}
+
+TEST_F(FleetClient, WhatAVanishedDeviceHadInFlightIsSentAgainWhenItReturns) {
+    MultiClient fleet(loop_, devices(1), 0);
+    std::size_t confirmed = 0;
+    fleet.on_confirmed([&](const Confirmation&) { ++confirmed; });
+    fleet.start_connect(options());
+    ASSERT_TRUE(run_until(loop_, [&] { return fleet.connected() && fleet.in_flight() == 0; }));
+    ASSERT_TRUE(fleet.publish("t/dev-0", "reading-1", QoS::AtLeastOnce));
+    ASSERT_TRUE(fleet.vanish_for("t/dev-0", 50ms));  // before the PUBACK could come
+    EXPECT_FALSE(fleet.publish("t/dev-0", "reading-2", QoS::AtLeastOnce)) << "while away";
+    ASSERT_TRUE(run_until(loop_, [&] { return confirmed == 1 && fleet.connected(); }));
+    EXPECT_EQ(received_with("t/dev-0", "reading-1", false), 1U);
+    EXPECT_EQ(fleet.in_flight(), 0U);
+}
+
 TEST(FleetPlans, NoneOrMoreThanTheIdsCanNameAreRefused) {
     net::EventLoop loop;
     EXPECT_THROW(MultiClient(loop, {}, 0), std::invalid_argument);

@@ -168,6 +168,27 @@ TEST(PublisherRun, ConfirmationsRecordPubackLatency) {
     EXPECT_EQ(r.report["puback_latency_us"]["count"], 40);
 }
 
+TEST(PublisherRun, AFleetDeviceWhoseConnectionIsDownHoldsItsReadingsBackWhileTheOthersGoOn) {
+    PublisherOptions o = options(30);
+    o.devices = 3;
+    o.per_device = true;
+    FakeClient client;
+    client.window_size = 100;
+    const std::string away = "sensors/sensor-0002/telemetry";
+    client.down_topics = {away};
+    client.on_publish = [&](const std::string&, const std::string&) {
+        if (client.published.size() == 12) client.down_topics.clear();  // it comes back
+    };
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    ASSERT_EQ(client.published.size(), 31U);  // and the run summary
+    for (std::size_t i = 0; i < 12; ++i) EXPECT_NE(client.published[i].topic, away) << i;
+    std::uint64_t seq = 0;
+    for (const auto& p : on_topic(client, away))
+        EXPECT_EQ(telemetry::decode_reading(p.payload).reading->seq, ++seq) << "in order";
+    EXPECT_EQ(seq, 10U);
+}
+
 TEST(RunEnd, EachEndReasonHasOneExitStatus) {
     EXPECT_EQ(exit_status_for(EndReason::Complete), kSuccess);
     EXPECT_EQ(exit_status_for(EndReason::Count), kSuccess);

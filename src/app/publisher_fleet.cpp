@@ -1,0 +1,99 @@
+// PublisherRun for fleets (--connections N|per-device): each device on a clock of its own
+// (sim/fleet_schedule.hpp), so that a device whose connection is down or busy holds back only
+// its own readings, and the churn of --churn.
+#include <fmt/format.h>
+
+#include "app/publisher_run.hpp"
+#include "telemetry/payload.hpp"
+
+namespace app {
+namespace {
+
+// Readings held back at once (their connections down or full) before no more are taken: bounds
+// the work of a round when a whole shared connection is busy.
+constexpr std::size_t kMaxHeld = 1024;
+
+}  // namespace
+
+void PublisherRun::start_fleet_schedule() {
+    const auto start = pacer_.due_time(0);
+    sim::FleetSchedule::Config config;
+    config.devices = options_.devices;
+    config.count = options_.count;
+    config.jitter = options_.jitter;
+    config.seed = options_.seed;
+    if (options_.rate > 0)
+        config.interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::duration<double>(static_cast<double>(options_.devices) / options_.rate));
+    schedule_.emplace(config, start);
+    if (options_.churn <= 0) return;
+    // Devices drop between a tenth and six tenths of the planned run, so that all are back
+    // (after the downtime) while the run still goes on.
+    const std::chrono::duration<double> planned(static_cast<double>(options_.count) /
+                                                options_.rate);
+    const auto at = [&](double share) {
+        return start + std::chrono::duration_cast<Clock::duration>(planned * share);
+    };
+    churn_ = sim::ChurnPlan(static_cast<std::uint32_t>(options_.devices), options_.churn, at(0.1),
+                            at(0.6), options_.seed);
+}
+
+void PublisherRun::publish_due_fleet() {
+    const auto now = Clock::now();
+    drop_churned_devices(now);
+    std::erase_if(held_, [this](const HeldReading& h) { return send_reading(h); });
+    while (held_.size() < kMaxHeld) {
+        const auto due = schedule_->next();
+        if (!due || due->at > now) return;
+        HeldReading reading{schedule_->pop(), {}};
+        // Stamped with its scheduled time: a device that was away shows it as latency.
+        const std::int64_t ts_us =
+            schedule_->paced()
+                ? std::chrono::duration_cast<std::chrono::microseconds>(
+                      (wall_start_ +
+                       std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                           reading.due.at - pacer_.due_time(0)))
+                          .time_since_epoch())
+                      .count()
+                : send_timestamp_us();
+        telemetry::encode_reading(fleet_.take(reading.due.device, ts_us), reading.payload);
+        if (!send_reading(reading)) held_.push_back(std::move(reading));
+    }
+}
+
+bool PublisherRun::send_reading(const HeldReading& reading) {
+    const std::uint32_t device = reading.due.device;
+    const auto id = client_.publish(topics_[device], reading.payload, qos_);
+    if (!id) return false;
+    if (*id <= 0xFFFFu)
+        device_of_id_[*id] = device;
+    else
+        device_of_fleet_id_[*id] = device;
+    ++counters_.published;
+    schedule_->done(reading.due);
+    return true;
+}
+
+void PublisherRun::drop_churned_devices(Clock::time_point now) {
+    const auto downtime =
+        std::chrono::milliseconds(static_cast<std::int64_t>(options_.churn_downtime_s * 1000.0));
+    for (const std::uint32_t device : churn_.due(now))
+        if (client_.vanish_for(topics_[device], downtime)) ++counters_.churn_dropped;
+}
+
+std::chrono::milliseconds PublisherRun::fleet_time_to_wait() const {
+    const auto next = schedule_->next();
+    if (!next || !held_.empty()) return std::chrono::milliseconds(10);
+    // Rounded up, as in time_to_wait(): no spinning for a reading due in a fraction of a ms.
+    return std::clamp(std::chrono::ceil<std::chrono::milliseconds>(next->at - Clock::now()),
+                      std::chrono::milliseconds(0), std::chrono::milliseconds(100));
+}
+
+nlohmann::json PublisherRun::churn_report() const {
+    return {{"share", options_.churn},
+            {"planned", churn_.planned()},
+            {"dropped", counters_.churn_dropped},
+            {"returned", counters_.churn_returned}};
+}
+
+}  // namespace app
