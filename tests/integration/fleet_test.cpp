@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <regex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -85,6 +86,46 @@ TEST(Fleet, DevicesSpreadOverConnectionsAndLocalAddressesAreVerifiedExactly) {
     EXPECT_EQ(count_of(log, "New connection from 127.0.0.2:"), 2) << log.substr(0, 2000);
     EXPECT_EQ(count_of(log, "New connection from 127.0.0.3:"), 2);
     EXPECT_NE(r.publisher_err.find("4 connections"), std::string::npos) << r.publisher_err;
+}
+
+TEST(Fleet, ChurnedDevicesVanishTheirWillsFireAndTheyComeBackWithEveryMessageVerified) {
+    Broker broker;
+    TempDir dir;
+    // Every status change, as it happens (the wills of vanished devices are not retained for
+    // long: each device says online again when it is back).
+    ChildProcess statuses(
+        {"mosquitto_sub", "-p", broker.port_str(), "-t", "sensors/+/status", "-v", "-q", "1"},
+        dir / "status.out", dir / "status.err");
+    auto sub = start_subscriber(broker.port_str(), dir, {});
+    // 300 devices, each every 500 ms for 6 s; 60 of them vanish once for a second.
+    ChildProcess pub(
+        {publisher_path(), "-p", broker.port_str(), "-d", "300", "--interval", "500", "--duration",
+         "6", "--connections", "per-device", "--connect-rate", "3000", "--churn", "0.2",
+         "--churn-downtime", "1", "--report", (dir / "pub.json").string()},
+        dir / "pub.out", dir / "pub.err");
+    ASSERT_EQ(pub.wait(120s), 0) << read_file(dir / "pub.err");
+    ASSERT_EQ(sub->wait(60s), 0) << read_file(dir / "sub.err");
+    const nlohmann::json published = read_json(dir / "pub.json");
+    EXPECT_EQ(published.at("churn"),
+              (nlohmann::json{{"share", 0.2}, {"planned", 60}, {"dropped", 60}, {"returned", 60}}));
+    EXPECT_EQ(published.at("reconnects").size(), 0U) << "a churned device is not a fault";
+    const nlohmann::json report = read_json(dir / "sub.json");
+    EXPECT_EQ(report.at("unique"), 3600);
+    EXPECT_EQ(report.at("missing"), 0);
+    EXPECT_EQ(report.at("out_of_order"), 0);
+    EXPECT_EQ(report.at("devices"),
+              (nlohmann::json{{"known", 300}, {"seen", 300}, {"complete", 300}, {"with_loss", 0}}));
+    // 60 wills while running and 300 orderly goodbyes; 300 births and 60 more on return.
+    const std::string status_out = dir / "status.out";
+    for (int i = 0; i < 100 && count_of(read_file(status_out), " offline\n") < 360; ++i)
+        std::this_thread::sleep_for(100ms);
+    statuses.signal(SIGTERM);
+    statuses.wait(10s);
+    const std::string seen = read_file(status_out);
+    EXPECT_EQ(count_of(seen, " offline\n"), 360) << seen.substr(0, 2000);
+    EXPECT_EQ(count_of(seen, " online\n"), 360);
+    const std::string log = read_file(broker.dir() / "mosquitto.log");
+    EXPECT_EQ(count_of(log, " closed its connection"), 60) << "no DISCONNECT from the churned";
 }
 
 TEST(Fleet, ConnectionsNeedTheNativeEngineAndNoMoreThanTheDevices) {
