@@ -31,6 +31,7 @@ struct PublisherOptions {
     std::string topic{"sensors/{device}/telemetry"};
     std::string control_topic{"telemetry/run-summary"};
     std::uint64_t seed{1};
+    double fault_rate{0.001};  // --fault-rate: chance per reading of a sensor fault
     std::string run_id;  // empty: random
     double drain_timeout_s{30.0};
     std::string csv_file;  // --csv: the per-second timeline

@@ -88,6 +88,11 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     cli.add_option("--control-topic", o.control_topic, "Topic of the run summary sent at the end")
         ->capture_default_str();
     cli.add_option("--seed", o.seed, "Seed of the simulated sensor values")->capture_default_str();
+    cli.add_option("--fault-rate", o.fault_rate,
+                   "Chance per reading that a sensor fails for a while (stuck value, spike or "
+                   "dropout, marked in the payload's \"fault\"); 0 for none")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
     cli.add_option("--run-id", o.run_id, "Run id written into every message (default: random)");
     cli.add_option("--drain-timeout", o.drain_timeout_s,
                    "Seconds to wait for outstanding confirmations at the end or on Ctrl-C")

@@ -3,27 +3,84 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <numbers>
 
 namespace sim {
+namespace {
 
-SensorModel::SensorModel(std::uint64_t seed, std::uint64_t device_index)
-    // Golden-ratio spacing keeps the per-device streams of nearby seeds apart.
-    : rng_(seed ^ (device_index * 0x9E3779B97F4A7C15ULL)) {
+constexpr double kMicrosPerHour = 3600e6;
+
+double normal(SplitMix64& rng) {
+    // One draw per call (std::normal_distribution caches a second one, which would make the
+    // values depend on how many draws came before in a way that is hard to recompute).
     std::uniform_real_distribution<double> u(0.0, 1.0);
-    temp_mean_ = 18.0 + 8.0 * u(rng_);     // indoor/outdoor mix, deg C
-    hum_mean_ = 35.0 + 30.0 * u(rng_);     // % relative humidity
-    pres_mean_ = 1000.0 + 25.0 * u(rng_);  // hPa at various altitudes and weather
-    v_ = {temp_mean_, hum_mean_, pres_mean_, 90.0 + 10.0 * u(rng_)};
+    const double a = std::max(u(rng), 1e-300), b = u(rng);
+    return std::sqrt(-2.0 * std::log(a)) * std::cos(2.0 * std::numbers::pi * b);
 }
 
-SensorValues SensorModel::next() {
-    // Ornstein-Uhlenbeck steps: drift back towards the mean plus small Gaussian noise.
-    v_.temperature_c += 0.02 * (temp_mean_ - v_.temperature_c) + 0.05 * noise_(rng_);
-    v_.humidity_pct += 0.02 * (hum_mean_ - v_.humidity_pct) + 0.10 * noise_(rng_);
-    v_.pressure_hpa += 0.01 * (pres_mean_ - v_.pressure_hpa) + 0.03 * noise_(rng_);
-    v_.humidity_pct = std::clamp(v_.humidity_pct, 0.0, 100.0);
-    v_.battery_pct = std::max(0.0, v_.battery_pct - 0.0001);
-    return v_;
+double uniform(SplitMix64& rng, double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng);
+}
+
+}  // namespace
+
+SensorModel::SensorModel(std::uint64_t seed, std::uint64_t device_index, SensorBehaviour behaviour)
+    // Golden-ratio spacing keeps the per-device streams of nearby seeds apart.
+    : rng_(seed ^ (device_index * 0x9E3779B97F4A7C15ULL)), behaviour_(behaviour) {
+    temp_base_ = uniform(rng_, 18.0, 26.0);      // deg C, indoor and sheltered outdoor
+    temp_amplitude_ = uniform(rng_, 1.5, 6.0);   // half the day-night swing
+    peak_hour_ = uniform(rng_, 13.0, 16.0);      // warmest in the afternoon (UTC)
+    hum_base_ = uniform(rng_, 35.0, 65.0);       // % relative humidity at temp_base_
+    pres_mean_ = uniform(rng_, 1000.0, 1025.0);  // hPa at various altitudes and weather
+    pressure_ = pres_mean_;
+    battery_ = uniform(rng_, 90.0, 100.0);
+    drain_per_reading_ = uniform(rng_, 0.5e-4, 1.5e-4);  // % per reading
+}
+
+double SensorModel::daily_cycle(std::int64_t ts_us) const {
+    const double hour = std::fmod(static_cast<double>(ts_us) / kMicrosPerHour, 24.0);
+    return std::cos(2.0 * std::numbers::pi * (hour - peak_hour_) / 24.0);  // 1 at the peak
+}
+
+telemetry::SensorFault SensorModel::start_fault() {
+    if (uniform(rng_, 0.0, 1.0) >= behaviour_.fault_rate) return telemetry::SensorFault::None;
+    const double kind = uniform(rng_, 0.0, 1.0);
+    if (kind < 0.4) {
+        stuck_for_ = static_cast<std::uint16_t>(5 + rng_() % 16);  // 5-20 readings
+        return telemetry::SensorFault::Stuck;
+    }
+    return kind < 0.8 ? telemetry::SensorFault::Spike : telemetry::SensorFault::Dropout;
+}
+
+SensorValues SensorModel::next(std::int64_t ts_us) {
+    // Slow drift (a mean-reverting walk) and measurement noise around the daily cycle.
+    drift_ += -0.001 * drift_ + 0.01 * normal(rng_);
+    const double true_temp =
+        temp_base_ + drift_ + temp_amplitude_ * daily_cycle(ts_us) + 0.05 * normal(rng_);
+    // Relative humidity falls as the air warms (about 2% per degree at constant moisture).
+    hum_noise_ += -0.05 * hum_noise_ + 0.2 * normal(rng_);
+    const double humidity =
+        std::clamp(hum_base_ - 2.0 * (true_temp - temp_base_) + hum_noise_, 0.0, 100.0);
+    // A random walk, pulled back only weakly so it stays within the weather's range.
+    pressure_ += 0.0002 * (pres_mean_ - pressure_) + 0.03 * normal(rng_);
+    battery_ = std::max(0.0, battery_ - drain_per_reading_);
+
+    SensorValues v{true_temp, humidity, pressure_, battery_};
+    v.battery_low = battery_ < SensorBehaviour::kBatteryLow;
+    if (stuck_for_ > 0) {
+        --stuck_for_;
+        v.temperature_c = last_temperature_;
+        v.fault = telemetry::SensorFault::Stuck;
+    } else {
+        v.fault = start_fault();
+        if (v.fault == telemetry::SensorFault::Stuck) v.temperature_c = last_temperature_;
+        if (v.fault == telemetry::SensorFault::Spike) v.temperature_c += uniform(rng_, 15.0, 40.0);
+        if (v.fault == telemetry::SensorFault::Dropout)
+            v.temperature_c = SensorBehaviour::kDropoutC;
+    }
+    if (v.fault != telemetry::SensorFault::Dropout) last_temperature_ = v.temperature_c;
+    return v;
 }
 
 std::string device_id(const std::string& prefix, std::uint64_t index) {
@@ -31,10 +88,10 @@ std::string device_id(const std::string& prefix, std::uint64_t index) {
 }
 
 DeviceFleet::DeviceFleet(const std::string& id_prefix, std::uint64_t devices, std::uint64_t seed,
-                         std::string run_id) {
+                         std::string run_id, SensorBehaviour behaviour) {
     devices_.reserve(devices);
     for (std::uint64_t i = 1; i <= devices; ++i)
-        devices_.push_back({device_id(id_prefix, i), SensorModel(seed, i), 0});
+        devices_.push_back({device_id(id_prefix, i), SensorModel(seed, i, behaviour), 0});
     reading_.run = std::move(run_id);
 }
 
@@ -46,7 +103,7 @@ const telemetry::Reading& DeviceFleet::next(std::int64_t ts_us) {
 
 const telemetry::Reading& DeviceFleet::take(std::size_t index, std::int64_t ts_us) {
     Device& d = devices_[index];
-    const SensorValues v = d.model.next();
+    const SensorValues v = d.model.next(ts_us);
     reading_.device = d.id;
     reading_.seq = ++d.last_seq;
     reading_.ts_us = ts_us;
@@ -54,6 +111,8 @@ const telemetry::Reading& DeviceFleet::take(std::size_t index, std::int64_t ts_u
     reading_.humidity_pct = v.humidity_pct;
     reading_.pressure_hpa = v.pressure_hpa;
     reading_.battery_pct = v.battery_pct;
+    reading_.fault = v.fault;
+    reading_.battery_low = v.battery_low;
     return reading_;
 }
 
@@ -61,7 +120,7 @@ void DeviceFleet::skip(std::uint64_t n) {
     for (std::uint64_t i = 0; i < n; ++i) {
         Device& d = devices_[turn_];
         turn_ = (turn_ + 1) % devices_.size();
-        d.model.next();
+        d.model.next(0);
         ++d.last_seq;
     }
 }

@@ -1,7 +1,10 @@
 #pragma once
-// Simulated sensors whose values drift like real ones: mean-reverting random walks for
-// temperature, humidity and pressure, and a battery that slowly drains. Reproducible from a
-// seed: the same seed and device index give the same sequence of values.
+// Simulated sensors that behave like hardware: temperature follows a daily cycle (from the
+// reading's timestamp) with noise and a slow drift; humidity moves against temperature; pressure
+// is a random walk; the battery drains and reports low below 20%. Now and then a sensor fails
+// (fault_rate per reading): its value sticks for a while, spikes once, or drops out (reads
+// -127 C, what a DS18B20 reports when its wire is gone). Reproducible: the same seed, device
+// index and timestamps give the same values.
 
 #include <cstdint>
 #include <random>
@@ -17,6 +20,8 @@ struct SensorValues {
     double humidity_pct;
     double pressure_hpa;
     double battery_pct;
+    telemetry::SensorFault fault{telemetry::SensorFault::None};
+    bool battery_low{false};
 };
 
 // SplitMix64 (Steele, Lea and Flood, 2014) as a standard random bit generator: 8 bytes of state
@@ -39,24 +44,41 @@ class SplitMix64 {
     std::uint64_t state_;
 };
 
+struct SensorBehaviour {
+    double fault_rate{0.001};                    // chance per reading that a fault starts
+    static constexpr double kBatteryLow = 20.0;  // % below which a device reports low
+    static constexpr double kDropoutC = -127.0;  // a DS18B20 without its sensor
+};
+
 class SensorModel {
   public:
-    SensorModel(std::uint64_t seed, std::uint64_t device_index);
-    // Advances the sensors by one reading interval and returns the new values.
-    SensorValues next();
+    SensorModel(std::uint64_t seed, std::uint64_t device_index, SensorBehaviour behaviour = {});
+    // Advances the sensors by one reading, taken at `ts_us` (microseconds since the epoch; the
+    // time of day sets the daily cycle), and returns the values the device reports.
+    SensorValues next(std::int64_t ts_us);
 
   private:
+    double daily_cycle(std::int64_t ts_us) const;
+    telemetry::SensorFault start_fault();
+
     SplitMix64 rng_;
-    std::normal_distribution<double> noise_{0.0, 1.0};
-    double temp_mean_, hum_mean_, pres_mean_;
-    SensorValues v_;
+    SensorBehaviour behaviour_;
+    // The device's own character, drawn once.
+    double temp_base_, temp_amplitude_, peak_hour_, hum_base_, pres_mean_, drain_per_reading_;
+    // Its state.
+    double drift_{0.0};
+    double hum_noise_{0.0};
+    double pressure_;
+    double battery_;
+    double last_temperature_{0.0};
+    std::uint16_t stuck_for_{0};  // readings the temperature stays stuck
 };
 
 // A fleet of simulated devices publishing in turn; each device numbers its readings from 1.
 class DeviceFleet {
   public:
     DeviceFleet(const std::string& id_prefix, std::uint64_t devices, std::uint64_t seed,
-                std::string run_id);
+                std::string run_id, SensorBehaviour behaviour = {});
 
     // The next reading of the next device in round-robin order, stamped with `ts_us`.
     const telemetry::Reading& next(std::int64_t ts_us);

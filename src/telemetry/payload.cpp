@@ -60,10 +60,31 @@ std::string_view encode_reading(const Reading& r, std::string& out) {
     append_hundredths(buf, r.pressure_hpa);
     append(buf, R"(,"batt":)");
     append_hundredths(buf, r.battery_pct);
+    // Only when set: most readings are of healthy devices.
+    if (r.fault != SensorFault::None) {
+        append(buf, R"(,"fault":")");
+        append(buf, fault_name(r.fault));
+        append(buf, "\"");
+    }
+    if (r.battery_low) append(buf, R"(,"batt_low":true)");
     const std::uint32_t crc = payload_crc({buf.data(), buf.size()});
     fmt::format_to(std::back_inserter(buf), FMT_COMPILE(R"(,"crc":"{:08x}"}})"), crc);
     out.assign(buf.data(), buf.size());
     return out;
+}
+
+std::string_view fault_name(SensorFault fault) {
+    switch (fault) {
+        case SensorFault::Stuck:
+            return "stuck";
+        case SensorFault::Spike:
+            return "spike";
+        case SensorFault::Dropout:
+            return "dropout";
+        case SensorFault::None:
+            break;
+    }
+    return "";
 }
 
 std::uint32_t payload_crc(std::string_view body) {
@@ -162,6 +183,16 @@ DecodedReading decode_reading(std::string_view payload) {
         } else if (key == "batt") {
             problem = number(value, "batt", 0.0, 100.0, r.battery_pct);
             seen |= kBatt;
+        } else if (key == "fault") {
+            std::string_view name;
+            if (value.get_string().get(name)) name = {};
+            for (const auto f : {SensorFault::Stuck, SensorFault::Spike, SensorFault::Dropout})
+                if (name == fault_name(f)) r.fault = f;
+            if (r.fault == SensorFault::None)
+                return fail(R"("fault" must be "stuck", "spike" or "dropout")");
+        } else if (key == "batt_low") {
+            if (value.get_bool().get(r.battery_low))
+                return fail(R"("batt_low" must be true or false)");
         }
         if (problem) return fail(std::move(*problem));
     }

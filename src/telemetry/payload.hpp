@@ -11,6 +11,10 @@ namespace telemetry {
 
 inline constexpr int kSchemaVersion = 1;
 
+// A sensor failure a device reports with its reading (optional "fault" field).
+enum class SensorFault : std::uint8_t { None, Stuck, Spike, Dropout };
+std::string_view fault_name(SensorFault fault);  // "stuck", "spike", "dropout"; "" for None
+
 // One sensor reading as it travels from a device to the consumer.
 struct Reading {
     std::string run;       // run id: which publisher run produced it
@@ -21,6 +25,8 @@ struct Reading {
     double humidity_pct{};
     double pressure_hpa{};
     double battery_pct{};
+    SensorFault fault{SensorFault::None};  // "fault": the temperature sensor misbehaved
+    bool battery_low{false};               // "batt_low": true below 20%
 
     bool operator==(const Reading&) const = default;
 };

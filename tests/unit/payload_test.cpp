@@ -30,6 +30,25 @@ TEST(PayloadCodec, EncodesTheDocumentedSchemaExactly) {
               R"("temp":21.53,"hum":45.20,"pres":1013.25,"batt":99.87,"crc":"bc0310a7"})");
 }
 
+TEST(PayloadCodec, AFaultAndALowBatteryAreMarkedOnlyWhenTheyHappen) {
+    Reading r = sample();
+    r.fault = SensorFault::Dropout;
+    r.temperature_c = -127.0;
+    r.battery_low = true;
+    std::string buffer;
+    const std::string payload(encode_reading(r, buffer));
+    EXPECT_NE(payload.find(R"("temp":-127.00,)"), std::string::npos) << payload;
+    EXPECT_NE(payload.find(R"(,"fault":"dropout","batt_low":true,"crc":)"), std::string::npos)
+        << payload;
+    const DecodedReading decoded = decode_reading(payload);
+    ASSERT_TRUE(decoded.reading) << decoded.error;
+    EXPECT_EQ(*decoded.reading, r);
+    for (const auto f : {SensorFault::Stuck, SensorFault::Spike}) {
+        r.fault = f;
+        EXPECT_EQ(decode_reading(encode_reading(r, buffer)).reading->fault, f);
+    }
+}
+
 TEST(PayloadCodec, WritesNegativeAndRoundedValuesWithTwoDecimals) {
     Reading r = sample();
     r.temperature_c = -0.046;
@@ -154,6 +173,14 @@ INSTANTIATE_TEST_SUITE_P(
             "battery_missing",
             R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000})",
             "\"batt\""},
+        MalformedCase{
+            "unknown_fault",
+            R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90,"fault":"melted"})",
+            "\"fault\""},
+        MalformedCase{
+            "battery_low_not_a_boolean",
+            R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":20,"hum":50,"pres":1000,"batt":90,"batt_low":1})",
+            "\"batt_low\""},
         MalformedCase{
             "temperature_string",
             R"({"seq":1,"v":1,"run":"r","dev":"d","ts":5,"temp":"hot","hum":50,"pres":1000,"batt":90})",
