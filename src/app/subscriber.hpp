@@ -20,6 +20,8 @@ struct SubscriberOptions {
     int qos{1};         // of the telemetry subscription; control topics are always QoS 1
     bool print{false};  // --print: intact readings as JSON lines on stdout (app/print_sink.hpp)
     std::string control_topic{"telemetry/run-summary"};
+    // Devices' retained online/offline (a fleet's births and wills); empty: not followed.
+    std::string status_topic{"sensors/+/status"};
     // End-to-end repair (telemetry/repair.hpp): missing ranges are asked for on <topic>/<run>.
     std::string repair_topic{"telemetry/repair"};
     bool repair{true};

@@ -1,6 +1,7 @@
 #include "app/exit_status.hpp"
 #include "app/subscriber.hpp"
 #include "store/reading_store.hpp"
+#include "telemetry/device_status.hpp"
 
 namespace app {
 
@@ -26,6 +27,10 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                  "Print every intact reading as one JSON line on stdout (for jq); the result "
                  "lines then go to stderr");
     cli.add_option("--control-topic", o.control_topic, "Topic of the publishers' run summaries")
+        ->capture_default_str();
+    cli.add_option("--status-topic", o.status_topic,
+                   "Follow the devices' online/offline status here (one '+' level: the device); "
+                   "\"\" to not follow it")
         ->capture_default_str();
     cli.add_option("--repair-topic", o.repair_topic,
                    "Ask publishers with a replay buffer for missing messages on TOPIC/<run>")
@@ -82,6 +87,11 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
             for (const std::string& t : s.topics)
                 if (t.empty()) return std::string("--topic must not be empty");
             if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
+            if (!s.status_topic.empty()) try {
+                    telemetry::DeviceStatusBoard board(s.status_topic);
+                } catch (const std::invalid_argument& e) {
+                    return std::string("--status-topic: ") + e.what();
+                }
             if (auto e = validate_topic_name("--repair-topic", s.repair_topic)) return e;
             if (!s.state_dir.empty() && s.connect.clean_session)
                 return std::string(

@@ -29,6 +29,9 @@ std::string join(const std::vector<std::string>& items) {
     return joined;
 }
 
+// Devices listed by name in the report (offline, slowest).
+constexpr std::size_t kListedDevices = 20;
+
 }  // namespace
 
 SubscriberRun::SubscriberRun(const SubscriberOptions& options, mqtt::Client& client,
@@ -45,6 +48,7 @@ SubscriberRun::SubscriberRun(const SubscriberOptions& options, mqtt::Client& cli
     client_.on_message([this](const mqtt::Message& m) { handle(m); });
     client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
     client_.on_batch_end([this] { end_batch(); });
+    if (!options.status_topic.empty()) statuses_.emplace(options.status_topic);
 }
 
 void SubscriberRun::keep_state(SubscriberState& state) {
@@ -95,10 +99,22 @@ void SubscriberRun::connect_and_subscribe() {
         client_.subscribe({options_.control_topic}, mqtt::QoS::AtLeastOnce);
     }
     client_.subscribe(filters, static_cast<mqtt::QoS>(options_.qos));
+    subscribe_to_statuses();
     ready_at_ = Clock::now();
     progress_.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)",
                                join(options_.topics), options_.control_topic, options_.connect.host,
                                options_.connect.port, client_.protocol_description()));
+}
+
+void SubscriberRun::subscribe_to_statuses() {
+    if (!statuses_) return;
+    try {
+        client_.subscribe({statuses_->filter()}, mqtt::QoS::AtLeastOnce);
+    } catch (const mqtt::Error& e) {
+        if (e.kind() != mqtt::ErrorKind::NotAuthorised) throw;
+        progress_.info(fmt::format("not following device status: {}", e.what()));
+        statuses_.reset();
+    }
 }
 
 void SubscriberRun::receive() {
@@ -117,6 +133,11 @@ void SubscriberRun::handle(const mqtt::Message& m) {
     const auto now = Clock::now();
     last_message_ = now;
     if (m.topic == options_.control_topic) return handle_control(m);
+    if (statuses_)
+        if (const auto device = statuses_->device_in(m.topic)) {
+            statuses_->apply(*device, m.payload);
+            return;
+        }
     if (!first_message_) first_message_ = now;
     const telemetry::DecodedReading decoded = telemetry::decode_reading(m.payload);
     const Delivery delivery{m.topic, m.payload, now, now_epoch_us(), decoded};
@@ -331,6 +352,25 @@ double SubscriberRun::elapsed_s() const {
                           : 0.0;
 }
 
+nlohmann::json SubscriberRun::device_report() const {
+    if (!statuses_) return nullptr;
+    return {{"topic", statuses_->filter()},
+            {"online", statuses_->online()},
+            {"offline", statuses_->offline()},
+            {"changes", statuses_->changes()},
+            {"offline_devices", statuses_->offline_devices(kListedDevices)}};
+}
+
+nlohmann::json SubscriberRun::slowest_devices() const {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& d : verifier_.device_latency().slowest(kListedDevices))
+        list.push_back({{"device", d.device},
+                        {"p99_us", d.p99_us},
+                        {"max_us", d.max_us},
+                        {"messages", d.messages}});
+    return list;
+}
+
 nlohmann::json SubscriberRun::report() const {
     const telemetry::LedgerTotals t = verifier_.totals(options_.count);
     const auto gaps = verifier_.ledger().gaps(options_.max_gaps);
@@ -364,6 +404,8 @@ nlohmann::json SubscriberRun::report() const {
           {"seen", t.devices_seen},
           {"complete", t.devices_complete},
           {"with_loss", t.devices_with_loss}}},
+        {"device_status", device_report()},
+        {"slowest_devices", slowest_devices()},
         {"summaries", verifier_.summaries()},
         {"latency_us", telemetry::latency_summary(verifier_.latency(), true)},
         {"timeline", telemetry::to_json(timeline_.rows())},

@@ -21,6 +21,7 @@
 #include "app/verifier.hpp"
 #include "metrics/exposition.hpp"
 #include "mqtt/client.hpp"
+#include "telemetry/device_status.hpp"
 #include "telemetry/report.hpp"
 #include "telemetry/run_summary.hpp"
 #include "telemetry/timeline.hpp"
@@ -65,6 +66,10 @@ class SubscriberRun {
     void connect_and_subscribe();
     void receive();
     void handle_control(const mqtt::Message& message);
+    // Follows the devices' online/offline, if the broker lets us (a refusal is not fatal).
+    void subscribe_to_statuses();
+    nlohmann::json device_report() const;
+    nlohmann::json slowest_devices() const;
     // Asks again for what is missing once the summaries are in and the stream went quiet.
     void maybe_request_repair(Clock::time_point now);
     void announce_repair_done();
@@ -98,6 +103,7 @@ class SubscriberRun {
     SubscriberState* state_{nullptr};
     Clock::time_point repair_requested_at_{};
     std::uint64_t repair_requests_{0};
+    std::optional<telemetry::DeviceStatusBoard> statuses_;  // --status-topic
     RunEnd end_;
     int exit_status_{0};
     bool verified_{false};

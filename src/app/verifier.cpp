@@ -67,6 +67,7 @@ void Verifier::apply(const Fact& fact) {
             if (!requested_.empty()) count_if_requested(fact);
             latency_.record(fact.latency_us);
             latency_second_.record(fact.latency_us);
+            device_latency_.record(fact.device, fact.latency_us);
             return;
         case Fact::Kind::Corrupt:
             // Neither corrupt nor malformed counts as delivered: the sequence number stays

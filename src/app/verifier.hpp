@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/message_sink.hpp"
+#include "telemetry/device_latency.hpp"
 #include "telemetry/latency_histogram.hpp"
 #include "telemetry/repair.hpp"
 #include "telemetry/sequence_ledger.hpp"
@@ -64,6 +65,8 @@ class Verifier final : public MessageSink {
     telemetry::LedgerTotals totals(std::optional<std::uint64_t> count = std::nullopt) const;
     const telemetry::DeliveryLedger& ledger() const { return ledger_; }
     const telemetry::LatencyHistogram& latency() const { return latency_; }
+    // Per device, to name the slowest (not kept in the saved state: a restart starts it anew).
+    const telemetry::DeviceLatencies& device_latency() const { return device_latency_; }
     // The latency since the last call, for one timeline row.
     telemetry::LatencyHistogram take_second_latency();
     const std::vector<std::string>& malformed_examples() const { return malformed_examples_; }
@@ -77,7 +80,8 @@ class Verifier final : public MessageSink {
                      std::string_view reason);
 
     telemetry::DeliveryLedger ledger_;
-    telemetry::LatencyHistogram latency_;         // end to end, whole run
+    telemetry::LatencyHistogram latency_;  // end to end, whole run
+    telemetry::DeviceLatencies device_latency_;
     telemetry::LatencyHistogram latency_second_;  // end to end, current second
     std::vector<std::string> malformed_examples_;
     std::vector<std::string> corrupt_examples_;

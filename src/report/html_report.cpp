@@ -176,6 +176,41 @@ std::vector<std::pair<double, double>> column(const json* doc, const char* key,
 
 }  // namespace
 
+// Per device: how many were complete or lost messages, their online/offline state from the
+// status topic, and the slowest by p99.
+std::string devices_section(const json& sub) {
+    const json devices = sub.value("devices", json::object());
+    std::string html = fmt::format(
+        "<h2>Devices</h2><table id=\"devices\"><tr><th>known</th><th>seen</th><th>complete</th>"
+        "<th>with loss</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>\n",
+        grouped(devices.value("known", 0ull)), grouped(devices.value("seen", 0ull)),
+        grouped(devices.value("complete", 0ull)), grouped(devices.value("with_loss", 0ull)));
+    const json status = sub.value("device_status", json());
+    if (status.is_object()) {
+        html += fmt::format(
+            "<p id=\"device-status\">Status on <code>{}</code>: {} online, {} offline ({} "
+            "changes seen).",
+            escape(status.value("topic", "")), grouped(status.value("online", 0ull)),
+            grouped(status.value("offline", 0ull)), grouped(status.value("changes", 0ull)));
+        const json offline = status.value("offline_devices", json::array());
+        if (!offline.empty()) {
+            html += " Offline:";
+            for (const json& d : offline) html += " " + escape(d.get<std::string>());
+        }
+        html += "</p>\n";
+    }
+    const json slowest = sub.value("slowest_devices", json::array());
+    if (slowest.empty()) return html;
+    html +=
+        "<h3>Slowest devices</h3><table id=\"slowest-devices\"><tr><th>device</th><th>p99</th>"
+        "<th>max</th><th>messages</th></tr>";
+    for (const json& d : slowest)
+        html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                            escape(d.value("device", "")), ms(d.value("p99_us", 0.0)),
+                            ms(d.value("max_us", 0.0)), grouped(d.value("messages", 0ull)));
+    return html + "</table>\n";
+}
+
 std::string render_html(const json* pub, const json* sub) {
     const std::uint64_t sent = pub ? count_of(pub, "published") : count_of(sub, "expected");
     const bool verified = (sub == nullptr || sub->value("verified", false)) &&
@@ -296,6 +331,7 @@ ul.failed{color:#c62828}
                                 grouped(g.value("count", 0ull)));
             html += "</table>\n";
         }
+        html += devices_section(*sub);
     }
     html += "</body></html>\n";
     return html;

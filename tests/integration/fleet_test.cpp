@@ -115,6 +115,11 @@ TEST(Fleet, ChurnedDevicesVanishTheirWillsFireAndTheyComeBackWithEveryMessageVer
     EXPECT_EQ(report.at("out_of_order"), 0);
     EXPECT_EQ(report.at("devices"),
               (nlohmann::json{{"known", 300}, {"seen", 300}, {"complete", 300}, {"with_loss", 0}}));
+    // The subscriber followed the statuses too: each churned device went offline and back.
+    const nlohmann::json& status = report.at("device_status");
+    EXPECT_EQ(status.at("online").get<int>() + status.at("offline").get<int>(), 300) << status;
+    EXPECT_GE(status.at("changes"), 300 + 2 * 60) << status;
+    EXPECT_EQ(report.at("slowest_devices").size(), 20U);
     // 60 wills while running and 300 orderly goodbyes; 300 births and 60 more on return.
     const std::string status_out = dir / "status.out";
     for (int i = 0; i < 100 && count_of(read_file(status_out), " offline\n") < 360; ++i)

@@ -40,7 +40,7 @@ class FakeClient final : public mqtt::Client {
 
     // What happened.
     std::vector<Published> published;
-    std::vector<std::string> filters;
+    std::vector<std::string> filters;  // of every subscribe, in order
     std::size_t max_in_flight{0};
     std::size_t polls{0};
     bool disconnected{false};
@@ -50,7 +50,7 @@ class FakeClient final : public mqtt::Client {
     void start_connect(const mqtt::ConnectOptions& options) override { options_ = options; }
     bool connected() const override { return connected_; }
     mqtt::SubscribeId start_subscribe(const std::vector<std::string>& f, mqtt::QoS) override {
-        filters = f;
+        filters.insert(filters.end(), f.begin(), f.end());
         std::vector<mqtt::ReasonCode> reasons = suback;
         if (reasons.empty()) reasons.assign(f.size(), mqtt::ReasonCode::GrantedQos1);
         subscribed(++last_id_, std::move(reasons));

@@ -65,11 +65,41 @@ Ran run(
     return {status, r.report()};
 }
 
-TEST(SubscriberRun, SubscribesToTheTelemetryAndControlTopics) {
+TEST(SubscriberRun, SubscribesToTheTelemetryControlAndStatusTopics) {
     FakeClient client;
     const auto o = options();
     run(o, client);
-    EXPECT_EQ(client.filters, (std::vector<std::string>{"sensors/+/telemetry", o.control_topic}));
+    EXPECT_EQ(client.filters, (std::vector<std::string>{"sensors/+/telemetry", o.control_topic,
+                                                        "sensors/+/status"}));
+}
+
+TEST(SubscriberRun, DeviceStatusesAreFollowedAndNeverCountedAsTelemetry) {
+    FakeClient client;
+    const auto o = options();
+    send(client, "online", "sensors/dev-1/status");
+    send(client, "offline", "sensors/dev-2/status");
+    for (std::uint64_t seq = 1; seq <= 20; ++seq) send(client, reading(seq));
+    send(client, summary(20), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_EQ(r.report.at("received"), 20);
+    EXPECT_EQ(r.report.at("malformed"), 0);
+    EXPECT_EQ(r.report.at("device_status").at("online"), 1);
+    EXPECT_EQ(r.report.at("device_status").at("offline_devices"),
+              (std::vector<std::string>{"dev-2"}));
+    EXPECT_EQ(r.report.at("slowest_devices").at(0).at("messages"), 20);
+}
+
+TEST(SubscriberRun, WithoutAStatusTopicStatusMessagesAreTelemetryLikeAnyOther) {
+    FakeClient client;
+    auto o = options();
+    o.status_topic.clear();
+    o.topics = {"sensors/#"};
+    send(client, "online", "sensors/dev-1/status");
+    const Ran r = run(o, client);
+    EXPECT_EQ(client.filters, (std::vector<std::string>{"sensors/#", o.control_topic}));
+    EXPECT_EQ(r.report.at("malformed"), 1);
+    EXPECT_EQ(r.report.at("device_status"), nullptr);
 }
 
 TEST(SubscriberRun, EndsVerifiedWhenTheSummarySaysEverythingArrived) {

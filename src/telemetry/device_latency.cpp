@@ -1,0 +1,71 @@
+#include "telemetry/device_latency.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace telemetry {
+namespace {
+constexpr int kLowestPower = 4;  // bucket 0 holds everything below 2^4 µs
+}
+
+std::size_t DeviceLatencies::bucket_of(std::int64_t latency_us) {
+    if (latency_us < (std::int64_t{1} << kLowestPower)) return 0;
+    const auto v = static_cast<std::uint64_t>(latency_us);
+    const int power = static_cast<int>(std::bit_width(v)) - 1;
+    const auto half = static_cast<int>((v >> (power - 1)) & 1U);  // upper half of the octave
+    const auto index = static_cast<std::size_t>(2 * (power - kLowestPower) + half);
+    return std::min(index, kBuckets - 1);
+}
+
+std::int64_t DeviceLatencies::lowest_in(std::size_t bucket) {
+    if (bucket == 0) return 0;
+    const int power = static_cast<int>(bucket / 2) + kLowestPower;
+    return (std::int64_t{1} << power) + (bucket % 2 == 1 ? std::int64_t{1} << (power - 1) : 0);
+}
+
+void DeviceLatencies::record(std::string_view device, std::int64_t latency_us) {
+    if (last_ == nullptr || device != last_device_) {
+        last_ = &by_device_[std::string(device)];
+        last_device_.assign(device);
+    }
+    const std::int64_t us = std::max<std::int64_t>(latency_us, 0);
+    ++last_->counts[bucket_of(us)];
+    ++last_->messages;
+    last_->max_us =
+        std::max(last_->max_us, static_cast<std::uint32_t>(std::min<std::int64_t>(us, UINT32_MAX)));
+}
+
+std::int64_t DeviceLatencies::Sketch::percentile(double q) const {
+    const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(messages)));
+    std::uint64_t seen = 0;
+    for (std::size_t b = 0; b < kBuckets; ++b) {
+        seen += counts[b];
+        if (seen < std::max<std::uint64_t>(rank, 1)) continue;
+        // The bucket's geometric middle, but never above the exact maximum.
+        const std::int64_t lo = lowest_in(b), hi = lowest_in(b + 1);
+        const auto mid = static_cast<std::int64_t>(std::sqrt(
+            static_cast<double>(std::max<std::int64_t>(lo, 1)) * static_cast<double>(hi)));
+        return std::min<std::int64_t>(mid, max_us);
+    }
+    return max_us;
+}
+
+std::vector<DeviceLatencies::Device> DeviceLatencies::slowest(std::size_t n) const {
+    std::vector<Device> all;
+    all.reserve(by_device_.size());
+    for (const auto& [device, sketch] : by_device_)
+        all.push_back({device, sketch.percentile(0.99), sketch.max_us, sketch.messages});
+    const auto slower = [](const Device& a, const Device& b) {
+        if (a.p99_us != b.p99_us) return a.p99_us > b.p99_us;
+        if (a.max_us != b.max_us) return a.max_us > b.max_us;
+        return a.device < b.device;
+    };
+    const std::size_t keep = std::min(n, all.size());
+    std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep), all.end(),
+                      slower);
+    all.resize(keep);
+    return all;
+}
+
+}  // namespace telemetry

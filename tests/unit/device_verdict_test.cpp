@@ -1,0 +1,78 @@
+// The per-device parts of the subscriber's verdict: latency per device in bounded memory (to name
+// the slowest), and online/offline from the devices' status topic.
+#include <gtest/gtest.h>
+
+#include "telemetry/device_latency.hpp"
+#include "telemetry/device_status.hpp"
+
+namespace telemetry {
+namespace {
+
+TEST(DeviceLatencies, BucketsAreHalfOctavesFromSixteenMicroseconds) {
+    EXPECT_EQ(DeviceLatencies::bucket_of(-5), 0U);
+    EXPECT_EQ(DeviceLatencies::bucket_of(15), 0U);
+    EXPECT_EQ(DeviceLatencies::bucket_of(16), 0U);
+    EXPECT_EQ(DeviceLatencies::bucket_of(24), 1U);
+    EXPECT_EQ(DeviceLatencies::bucket_of(32), 2U);
+    EXPECT_EQ(DeviceLatencies::bucket_of(std::int64_t{1} << 40), DeviceLatencies::kBuckets - 1);
+    for (std::size_t b = 1; b + 1 < DeviceLatencies::kBuckets; ++b) {
+        EXPECT_EQ(DeviceLatencies::bucket_of(DeviceLatencies::lowest_in(b)), b);
+        EXPECT_EQ(DeviceLatencies::bucket_of(DeviceLatencies::lowest_in(b + 1) - 1), b);
+    }
+}
+
+TEST(DeviceLatencies, TheSlowestDevicesComeFirstByTheirP99WithinAFifth) {
+    DeviceLatencies l;
+    for (int i = 0; i < 1000; ++i) {
+        l.record("fast", 2'000);
+        l.record("slow", i < 980 ? 2'000 : 400'000);  // 2% of its messages took 400 ms
+        l.record("steady", 50'000);
+    }
+    const auto slowest = l.slowest(2);
+    ASSERT_EQ(slowest.size(), 2U);
+    EXPECT_EQ(slowest[0].device, "slow");
+    EXPECT_NEAR(static_cast<double>(slowest[0].p99_us), 400'000.0, 400'000.0 * 0.2);
+    EXPECT_EQ(slowest[0].max_us, 400'000);
+    EXPECT_EQ(slowest[0].messages, 1000U);
+    EXPECT_EQ(slowest[1].device, "steady");
+    EXPECT_NEAR(static_cast<double>(slowest[1].p99_us), 50'000.0, 50'000.0 * 0.2);
+    EXPECT_EQ(l.devices(), 3U);
+}
+
+TEST(DeviceLatencies, AP99IsWithinItsBucketAndNeverAboveTheDevicesMaximum) {
+    DeviceLatencies l;
+    l.record("d", 1'000);  // in [768, 1024)
+    EXPECT_GE(l.slowest(1)[0].p99_us, 768);
+    EXPECT_LE(l.slowest(1)[0].p99_us, 1'000);
+    l.record("e", 800);
+    EXPECT_EQ(l.slowest(2)[1].p99_us, 800) << "the bucket's middle is above its maximum";
+}
+
+TEST(DeviceStatusBoard, TheDeviceIsTheLevelUnderThePlus) {
+    const DeviceStatusBoard board("sensors/+/status");
+    EXPECT_EQ(board.device_in("sensors/sensor-0001/status"), "sensor-0001");
+    EXPECT_FALSE(board.device_in("sensors/sensor-0001/telemetry"));
+    EXPECT_FALSE(board.device_in("sensors/a/b/status"));
+    EXPECT_FALSE(board.device_in("sensors//status"));
+    EXPECT_THROW(DeviceStatusBoard("sensors/#"), std::invalid_argument);
+    EXPECT_THROW(DeviceStatusBoard("sensors/+/+/status"), std::invalid_argument);
+    EXPECT_THROW(DeviceStatusBoard("sensors/status"), std::invalid_argument);
+}
+
+TEST(DeviceStatusBoard, CountsOnlineAndOfflineAndEveryChange) {
+    DeviceStatusBoard board("s/+/status");
+    EXPECT_TRUE(board.apply("a", "online"));
+    EXPECT_TRUE(board.apply("b", "online"));
+    EXPECT_TRUE(board.apply("b", "offline"));  // its will
+    EXPECT_TRUE(board.apply("b", "online"));   // back
+    EXPECT_TRUE(board.apply("c", "offline"));
+    EXPECT_TRUE(board.apply("a", "online"));  // no change
+    EXPECT_FALSE(board.apply("a", "rebooting"));
+    EXPECT_EQ(board.online(), 2U);
+    EXPECT_EQ(board.offline(), 1U);
+    EXPECT_EQ(board.changes(), 5U);
+    EXPECT_EQ(board.offline_devices(10), (std::vector<std::string>{"c"}));
+}
+
+}  // namespace
+}  // namespace telemetry
