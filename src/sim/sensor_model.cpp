@@ -5,18 +5,21 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <utility>
 
 namespace sim {
 namespace {
 
 constexpr double kMicrosPerHour = 3600e6;
 
-double normal(SplitMix64& rng) {
-    // One draw per call (std::normal_distribution caches a second one, which would make the
-    // values depend on how many draws came before in a way that is hard to recompute).
+// Two independent standard normal values (Box-Muller): a reading needs four, and one logarithm
+// and one sine-cosine pair per two keeps the model cheap on the publisher's hot path. Drawn
+// fresh for every reading, so values depend only on how many readings came before.
+std::pair<double, double> normal_pair(SplitMix64& rng) {
     std::uniform_real_distribution<double> u(0.0, 1.0);
-    const double a = std::max(u(rng), 1e-300), b = u(rng);
-    return std::sqrt(-2.0 * std::log(a)) * std::cos(2.0 * std::numbers::pi * b);
+    const double radius = std::sqrt(-2.0 * std::log(std::max(u(rng), 1e-300)));
+    const double angle = 2.0 * std::numbers::pi * u(rng);
+    return {radius * std::cos(angle), radius * std::sin(angle)};
 }
 
 double uniform(SplitMix64& rng, double lo, double hi) {
@@ -54,16 +57,17 @@ telemetry::SensorFault SensorModel::start_fault() {
 }
 
 SensorValues SensorModel::next(std::int64_t ts_us) {
+    const auto [n1, n2] = normal_pair(rng_);
+    const auto [n3, n4] = normal_pair(rng_);
     // Slow drift (a mean-reverting walk) and measurement noise around the daily cycle.
-    drift_ += -0.001 * drift_ + 0.01 * normal(rng_);
-    const double true_temp =
-        temp_base_ + drift_ + temp_amplitude_ * daily_cycle(ts_us) + 0.05 * normal(rng_);
+    drift_ += -0.001 * drift_ + 0.01 * n1;
+    const double true_temp = temp_base_ + drift_ + temp_amplitude_ * daily_cycle(ts_us) + 0.05 * n2;
     // Relative humidity falls as the air warms (about 2% per degree at constant moisture).
-    hum_noise_ += -0.05 * hum_noise_ + 0.2 * normal(rng_);
+    hum_noise_ += -0.05 * hum_noise_ + 0.2 * n3;
     const double humidity =
         std::clamp(hum_base_ - 2.0 * (true_temp - temp_base_) + hum_noise_, 0.0, 100.0);
     // A random walk, pulled back only weakly so it stays within the weather's range.
-    pressure_ += 0.0002 * (pres_mean_ - pressure_) + 0.03 * normal(rng_);
+    pressure_ += 0.0002 * (pres_mean_ - pressure_) + 0.03 * n4;
     battery_ = std::max(0.0, battery_ - drain_per_reading_);
 
     SensorValues v{true_temp, humidity, pressure_, battery_};

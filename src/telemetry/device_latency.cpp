@@ -26,7 +26,9 @@ std::int64_t DeviceLatencies::lowest_in(std::size_t bucket) {
 
 void DeviceLatencies::record(std::string_view device, std::int64_t latency_us) {
     if (last_ == nullptr || device != last_device_) {
-        last_ = &by_device_[std::string(device)];
+        auto it = by_device_.find(device);
+        if (it == by_device_.end()) it = by_device_.emplace(std::string(device), Sketch{}).first;
+        last_ = &it->second;
         last_device_.assign(device);
     }
     const std::int64_t us = std::max<std::int64_t>(latency_us, 0);

@@ -38,7 +38,14 @@ class DeviceLatencies {
         std::uint32_t messages{0};
         std::int64_t percentile(double q) const;
     };
-    std::unordered_map<std::string, Sketch> by_device_;
+    // Looked up by string_view without making a std::string (C++20 heterogeneous lookup).
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::unordered_map<std::string, Sketch, Hash, std::equal_to<>> by_device_;
     // Messages come in runs from one device often enough to skip the lookup (references into
     // an unordered_map survive a rehash).
     std::string last_device_;

@@ -36,12 +36,23 @@ DeviceStatusBoard::DeviceStatusBoard(std::string filter) : filter_(std::move(fil
 }
 
 std::optional<std::string_view> DeviceStatusBoard::device_in(std::string_view topic) const {
-    const auto levels = split_levels(topic);
-    if (levels.size() != levels_.size()) return std::nullopt;
-    for (std::size_t i = 0; i < levels.size(); ++i)
-        if (i != device_level_ && levels[i] != levels_[i]) return std::nullopt;
-    if (levels[device_level_].empty()) return std::nullopt;
-    return levels[device_level_];
+    // Level by level without allocating: every telemetry message passes through here.
+    std::optional<std::string_view> device;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < levels_.size(); ++i) {
+        if (start > topic.size()) return std::nullopt;  // fewer levels than the filter
+        const std::size_t slash = topic.find('/', start);
+        const std::string_view level = topic.substr(start, slash - start);
+        if (i == device_level_) {
+            if (level.empty()) return std::nullopt;
+            device = level;
+        } else if (level != levels_[i]) {
+            return std::nullopt;
+        }
+        start = slash == std::string_view::npos ? topic.size() + 1 : slash + 1;
+    }
+    if (start <= topic.size()) return std::nullopt;  // more levels than the filter
+    return device;
 }
 
 bool DeviceStatusBoard::apply(std::string_view device, std::string_view payload) {

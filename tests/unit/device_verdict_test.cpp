@@ -54,6 +54,10 @@ TEST(DeviceStatusBoard, TheDeviceIsTheLevelUnderThePlus) {
     EXPECT_FALSE(board.device_in("sensors/sensor-0001/telemetry"));
     EXPECT_FALSE(board.device_in("sensors/a/b/status"));
     EXPECT_FALSE(board.device_in("sensors//status"));
+    EXPECT_FALSE(board.device_in("sensors/a/status/more"));
+    EXPECT_FALSE(board.device_in("sensors/a"));
+    EXPECT_FALSE(board.device_in("sensors/a/status/"));
+    EXPECT_EQ(DeviceStatusBoard("+/status").device_in("d/status"), "d");
     EXPECT_THROW(DeviceStatusBoard("sensors/#"), std::invalid_argument);
     EXPECT_THROW(DeviceStatusBoard("sensors/+/+/status"), std::invalid_argument);
     EXPECT_THROW(DeviceStatusBoard("sensors/status"), std::invalid_argument);
