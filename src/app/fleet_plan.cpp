@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "app/fleet_profile.hpp"
 #include "sim/sensor_model.hpp"
 
 namespace app {
@@ -14,20 +15,60 @@ std::string device_topic(const std::string& pattern, const std::string& device) 
     return topic;
 }
 
+std::vector<DeviceGroup> fleet_groups(const PublisherOptions& p) {
+    if (p.from_profile()) return p.groups;
+    DeviceGroup g;
+    g.name = "fleet";
+    g.devices = p.devices;
+    g.id_prefix = p.device_prefix;
+    g.interval_ms = p.rate > 0 ? static_cast<double>(p.devices) * 1000.0 / p.rate : 0.0;
+    g.jitter = p.jitter;
+    g.qos = p.qos;
+    g.topic = p.topic;
+    g.client_id = p.client_id_template;
+    g.churn = p.churn;
+    g.sensors.fault_rate = p.fault_rate;
+    return {g};
+}
+
+std::vector<DeviceSpec> device_specs(const PublisherOptions& o) {
+    std::vector<DeviceSpec> specs;
+    const auto groups = fleet_groups(o);
+    for (std::uint32_t g = 0; g < groups.size(); ++g) {
+        const DeviceGroup& group = groups[g];
+        for (std::uint64_t n = 1; n <= group.devices; ++n) {
+            std::string id = sim::device_id(group.id_prefix, n);
+            std::string topic = expand_device_template(group.topic, id, n, group.name);
+            specs.push_back({std::move(id), std::move(topic), g, n});
+        }
+    }
+    return specs;
+}
+
+sim::DeviceFleet make_device_fleet(const PublisherOptions& o, std::string run_id) {
+    std::vector<sim::DeviceFleet::Setup> setups;
+    const auto groups = fleet_groups(o);
+    for (const DeviceSpec& d : device_specs(o)) setups.push_back({d.id, groups[d.group].sensors});
+    return sim::DeviceFleet(setups, o.seed, std::move(run_id));
+}
+
 std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& o) {
     const std::uint64_t n = o.per_device ? o.devices : o.connections;
     std::vector<mqtt::ConnectionPlan> plans(n);
     const std::string base =
         o.connect.client_id.empty() ? std::string("mqtt_publisher") : o.connect.client_id;
-    for (std::uint64_t device = 0; device < o.devices; ++device) {
-        const std::string id = sim::device_id(o.device_prefix, device + 1);
+    const auto specs = device_specs(o);
+    const auto groups = fleet_groups(o);
+    for (std::uint64_t device = 0; device < specs.size(); ++device) {
+        const DeviceSpec& d = specs[device];
+        const DeviceGroup& group = groups[d.group];
         mqtt::ConnectionPlan& plan = plans[device % n];
-        plan.topics.push_back(device_topic(o.topic, id));
+        plan.topics.push_back(d.topic);
         if (!o.per_device) continue;
-        // A device is its connection: its id is the client id, and the broker says "offline"
+        // A device is its connection: its id names the client, and the broker says "offline"
         // for it when it vanishes without DISCONNECT.
-        plan.client_id = id;
-        const std::string status = device_topic(o.status_topic, id);
+        plan.client_id = expand_device_template(group.client_id, d.id, d.n, group.name);
+        const std::string status = expand_device_template(o.status_topic, d.id, d.n, group.name);
         plan.will = mqtt::WillOptions{status, "offline", mqtt::QoS::AtLeastOnce, true};
         plan.birth = std::make_pair(status, std::string("online"));
     }

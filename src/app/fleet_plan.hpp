@@ -1,6 +1,7 @@
 #pragma once
-// Which device publishes on which connection: the publisher's --connections, as the plans of a
-// MultiClient (client id, topics, last will and birth message, local address of each).
+// The publisher's devices and connections, from its groups (a --profile, or the flags): each
+// device's id, topic and sensors, and which device publishes on which connection (client id,
+// topics, last will and birth message, local address of each).
 
 #include <memory>
 #include <string>
@@ -10,11 +11,25 @@
 #include "mqtt/client.hpp"
 #include "mqtt/multi_client.hpp"
 #include "mqtt/net/event_loop.hpp"
+#include "sim/sensor_model.hpp"
 
 namespace app {
 
 // `pattern` with every {device} replaced by the device id.
 std::string device_topic(const std::string& pattern, const std::string& device);
+
+// The profile's groups, or one group made of the flags.
+std::vector<DeviceGroup> fleet_groups(const PublisherOptions& options);
+
+struct DeviceSpec {
+    std::string id;
+    std::string topic;
+    std::uint32_t group;  // index into PublisherOptions::groups
+    std::uint64_t n;      // its number within the group, from 1
+};
+// Every device, group after group.
+std::vector<DeviceSpec> device_specs(const PublisherOptions& options);
+sim::DeviceFleet make_device_fleet(const PublisherOptions& options, std::string run_id);
 
 std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& options);
 

@@ -1,5 +1,8 @@
 #include "app/publisher.hpp"
 
+#include <fmt/format.h>
+#include <sys/resource.h>
+
 #include "app/exit_status.hpp"
 #include "app/fleet_plan.hpp"
 #include "app/metrics_output.hpp"
@@ -10,6 +13,26 @@
 #include "mqtt/net/event_loop.hpp"
 
 namespace app {
+namespace {
+
+// A fleet holds a socket per connection: raise the soft limit on open files (often 1024) as
+// far as the hard limit allows; false, with one line, when even that is too low.
+bool allow_open_files_for(const PublisherOptions& o, const char* program) {
+    if (!o.fleet()) return true;
+    const std::uint64_t needed = (o.per_device ? o.devices : o.connections) + 64;
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur >= needed) return true;
+    if (files.rlim_max != RLIM_INFINITY && files.rlim_max < needed) {
+        print_error(program, fmt::format("{} connections need about {} open files; this process "
+                                         "may open at most {} (ulimit -Hn)",
+                                         needed - 64, needed, files.rlim_max));
+        return false;
+    }
+    files.rlim_cur = needed;
+    return ::setrlimit(RLIMIT_NOFILE, &files) == 0;
+}
+
+}  // namespace
 
 int run_publisher(const PublisherOptions& o) {
     constexpr const char* kProgram = "mqtt_publisher";
@@ -18,6 +41,7 @@ int run_publisher(const PublisherOptions& o) {
     const OutputFile csv_file(kProgram, "the CSV file", o.csv_file);
     if (!report_file.prepare() || !csv_file.prepare()) return kUsageError;
 
+    if (!allow_open_files_for(o, kProgram)) return kUsageError;
     warn_about_connection(kProgram, o.connect);
     ProgressLine progress(kProgram, !o.output.quiet);
     PublisherOptions options = o;

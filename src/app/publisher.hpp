@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/cli_common.hpp"
+#include "app/fleet_profile.hpp"
 #include "mqtt/engines.hpp"
 
 namespace app {
@@ -32,7 +33,7 @@ struct PublisherOptions {
     std::string control_topic{"telemetry/run-summary"};
     std::uint64_t seed{1};
     double fault_rate{0.001};  // --fault-rate: chance per reading of a sensor fault
-    std::string run_id;  // empty: random
+    std::string run_id;        // empty: random
     double drain_timeout_s{30.0};
     std::string csv_file;  // --csv: the per-second timeline
     // End-to-end repair (telemetry/repair.hpp): keep the last N payloads and answer requests
@@ -56,8 +57,18 @@ struct PublisherOptions {
     // DISCONNECT, somewhere in the run, and come back after churn_downtime_s.
     double churn{0.0};
     double churn_downtime_s{5.0};
+    // Per-device connections: each device's client id ({device}, {n}, {group}).
+    std::string client_id_template{"{device}"};
+    // --profile: the fleet as groups of devices (app/fleet_profile.hpp). Without one, a single
+    // group made of the flags above.
+    std::string profile_file;
+    std::vector<DeviceGroup> groups;
+    bool from_profile() const { return !profile_file.empty(); }
     bool fleet() const { return per_device || connections > 1; }
 };
+
+// Readings each device of `group` sends in `duration_s`: at least one.
+std::uint64_t readings_per_device(const DeviceGroup& group, double duration_s);
 
 Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args);
 int run_publisher(const PublisherOptions& options);

@@ -25,17 +25,29 @@ void PublisherRun::start_fleet_schedule() {
     if (options_.rate > 0)
         config.interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::duration<double>(static_cast<double>(options_.devices) / options_.rate));
+    std::vector<sim::ChurnPlan::Group> churn;
+    std::uint32_t first = 0;
+    for (const DeviceGroup& g : groups_) {
+        const auto devices = static_cast<std::uint32_t>(g.devices);
+        churn.push_back({first, devices, g.churn});
+        first += devices;
+        if (!options_.from_profile()) continue;
+        // A profile's devices keep their group's clock.
+        const sim::FleetSchedule::DeviceClock clock{
+            std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::duration<double, std::milli>(g.interval_ms)),
+            readings_per_device(g, options_.duration_s), static_cast<float>(g.jitter)};
+        config.clocks.insert(config.clocks.end(), devices, clock);
+    }
     schedule_.emplace(config, start);
-    if (options_.churn <= 0) return;
     // Devices drop between a tenth and six tenths of the planned run, so that all are back
     // (after the downtime) while the run still goes on.
-    const std::chrono::duration<double> planned(static_cast<double>(options_.count) /
-                                                options_.rate);
+    const std::chrono::duration<double> planned(
+        options_.rate > 0 ? static_cast<double>(options_.count) / options_.rate : 0.0);
     const auto at = [&](double share) {
         return start + std::chrono::duration_cast<Clock::duration>(planned * share);
     };
-    churn_ = sim::ChurnPlan(static_cast<std::uint32_t>(options_.devices), options_.churn, at(0.1),
-                            at(0.6), options_.seed);
+    churn_ = sim::ChurnPlan(churn, at(0.1), at(0.6), options_.seed);
 }
 
 void PublisherRun::publish_due_fleet() {
@@ -63,7 +75,7 @@ void PublisherRun::publish_due_fleet() {
 
 bool PublisherRun::send_reading(const HeldReading& reading) {
     const std::uint32_t device = reading.due.device;
-    const auto id = client_.publish(topics_[device], reading.payload, qos_);
+    const auto id = client_.publish(topics_[device], reading.payload, device_qos_[device]);
     if (!id) return false;
     if (*id <= 0xFFFFu)
         device_of_id_[*id] = device;
@@ -90,7 +102,12 @@ std::chrono::milliseconds PublisherRun::fleet_time_to_wait() const {
 }
 
 nlohmann::json PublisherRun::churn_report() const {
-    return {{"share", options_.churn},
+    // A profile's groups each have their own share: the fleet's is what was planned of all.
+    const double share =
+        options_.from_profile() && options_.devices > 0
+            ? static_cast<double>(churn_.planned()) / static_cast<double>(options_.devices)
+            : options_.churn;
+    return {{"share", share},
             {"planned", churn_.planned()},
             {"dropped", counters_.churn_dropped},
             {"returned", counters_.churn_returned}};

@@ -34,7 +34,46 @@ std::optional<std::string> validate_fleet(const PublisherOptions& p) {
     return std::nullopt;
 }
 
+// --profile: the groups replace the fleet flags; the run lasts the profile's duration (or
+// --duration), each device sending duration / its interval readings.
+std::optional<std::string> apply_profile(PublisherOptions& p, const CLI::App& cli) {
+    FleetProfile profile;
+    try {
+        profile = load_fleet_profile(p.profile_file);
+    } catch (const ProfileError& e) {
+        return std::string("--profile ") + e.what();
+    }
+    if (cli.count("--duration") == 0 && profile.duration_s) p.duration_s = *profile.duration_s;
+    if (p.duration_s <= 0)
+        return std::string("--profile: the profile has no duration (give --duration)");
+    if (cli.count("--seed") == 0 && profile.seed) p.seed = *profile.seed;
+    p.groups = std::move(profile.groups);
+    p.devices = 0;
+    p.count = 0;
+    p.rate = 0.0;
+    p.qos = 0;
+    for (const DeviceGroup& g : p.groups) {
+        p.devices += g.devices;
+        p.rate += static_cast<double>(g.devices) * 1000.0 / g.interval_ms;
+        p.count += g.devices * readings_per_device(g, p.duration_s);
+        p.qos = std::max(p.qos, g.qos);
+    }
+    if (p.connections == 1) p.per_device = true;  // a fleet is connections of its own
+    for (const DeviceGroup& g : p.groups)
+        if (g.churn > 0 && !p.per_device)
+            return fmt::format(
+                "--profile: group '{}' has churn, which needs a connection per "
+                "device (not --connections N)",
+                g.name);
+    return std::nullopt;
+}
+
 }  // namespace
+
+std::uint64_t readings_per_device(const DeviceGroup& group, double duration_s) {
+    return std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(std::llround(duration_s * 1000.0 / group.interval_ms)));
+}
 
 Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args) {
     PublisherOptions o;
@@ -147,6 +186,20 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     cli.add_option("--churn-downtime", o.churn_downtime_s, "Seconds a churned device stays away")
         ->capture_default_str()
         ->check(CLI::Range(0.001, 3600.0));
+    cli.add_option("--client-id-template", o.client_id_template,
+                   "With --connections per-device: each device's client id; {device} (its id), "
+                   "{n} (its number) and {group}")
+        ->capture_default_str();
+    auto* profile =
+        cli.add_option("--profile", o.profile_file,
+                       "A fleet profile (TOML): groups of devices with their own count, interval, "
+                       "QoS, topic, client id, churn and sensors; it runs for its duration (or "
+                       "--duration), one connection per device unless --connections N")
+            ->check(CLI::ExistingFile);
+    for (const char* flag :
+         {"--devices", "--interval", "--rate", "--count", "--topic", "--device-prefix", "--churn",
+          "--jitter", "--fault-rate", "--qos", "--client-id-template"})
+        profile->excludes(cli.get_option(flag));
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     add_output_flags(cli, o.output);
     cli.footer(
@@ -157,7 +210,9 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
         kExitStatusHelp);
 
     auto parsed =
-        parse_with(cli, o, args, [](const PublisherOptions& p) -> std::optional<std::string> {
+        parse_with(cli, o, args, [&cli](PublisherOptions& p) -> std::optional<std::string> {
+            if (p.from_profile())
+                if (auto e = apply_profile(p, cli)) return e;
             if (auto e = validate_connection(p.connect)) return e;
             if (p.device_prefix.size() > 56 ||
                 !telemetry::is_plain_identifier(p.device_prefix + "0"))
@@ -166,6 +221,7 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                 return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
             if (auto e = validate_topic_name("--topic", p.topic)) return e;
             if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
+            if (p.from_profile()) return validate_fleet(p);
             if (p.duration_s > 0 && p.rate <= 0 && p.interval_ms <= 0)
                 return std::string("--duration needs --rate or --interval");
             if (p.duration_s > 0 && p.count_given)
@@ -177,8 +233,9 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     if (parsed.options) {
         PublisherOptions& p = *parsed.options;
         apply_session_defaults(p.connect, "mqtt_publisher");
-        if (p.interval_ms > 0) p.rate = static_cast<double>(p.devices) * 1000.0 / p.interval_ms;
-        if (p.duration_s > 0)
+        if (p.interval_ms > 0 && !p.from_profile())
+            p.rate = static_cast<double>(p.devices) * 1000.0 / p.interval_ms;
+        if (p.duration_s > 0 && !p.from_profile())
             p.count = std::max<std::uint64_t>(
                 p.devices, static_cast<std::uint64_t>(std::llround(p.rate * p.duration_s)));
         // QoS 0 has no confirmations to steer by: it keeps the fixed window.

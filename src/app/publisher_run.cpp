@@ -44,8 +44,8 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
       started_(Clock::now()),
       timeline_(started_),
       reconnects_(progress, started_, !options.connect.clean_session),
-      fleet_(options.device_prefix, options.devices, options.seed, run_id_,
-             sim::SensorBehaviour{options.fault_rate}),
+      groups_(fleet_groups(options)),
+      fleet_(make_device_fleet(options, run_id_)),
       pacer_(options.rate, started_),
       next_progress_(options.output.progress_every),
       progress_at_(started_),
@@ -55,9 +55,10 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
         config.max = options.window_max;
         adaptive_.emplace(config);
     }
-    for (const auto& d : fleet_.devices()) {
+    for (DeviceSpec& d : device_specs(options)) {
         device_index_.emplace(d.id, topics_.size());
-        topics_.push_back(device_topic(options.topic, d.id));
+        topics_.push_back(std::move(d.topic));
+        device_qos_.push_back(static_cast<mqtt::QoS>(groups_[d.group].qos));
     }
     client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
     client_.on_reconnected([this](const mqtt::Reconnection& r) {

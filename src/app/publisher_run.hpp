@@ -139,8 +139,10 @@ class PublisherRun {
     telemetry::Timeline<telemetry::PublisherSecond> timeline_;
     ReconnectLog reconnects_;
 
+    std::vector<DeviceGroup> groups_;  // app/fleet_plan.hpp: fleet_groups()
     sim::DeviceFleet fleet_;
-    std::vector<std::string> topics_;  // per device
+    std::vector<std::string> topics_;    // per device
+    std::vector<mqtt::QoS> device_qos_;  // per device (a profile's groups may differ)
     // The device of each message in flight, by packet id: a refusal names its topic.
     std::vector<std::uint32_t> device_of_id_ = std::vector<std::uint32_t>(65536);
     // The same for a fleet's ids (connection << 16 | packet id, mqtt/multi_client.hpp).

@@ -10,23 +10,28 @@
 namespace sim {
 
 ChurnPlan::ChurnPlan(std::uint32_t devices, double share, Clock::time_point from,
-                     Clock::time_point to, std::uint64_t seed) {
-    const auto n = static_cast<std::uint32_t>(
-        std::llround(std::clamp(share, 0.0, 1.0) * static_cast<double>(devices)));
+                     Clock::time_point to, std::uint64_t seed)
+    : ChurnPlan(std::vector<Group>{{0, devices, share}}, from, to, seed) {}
+
+ChurnPlan::ChurnPlan(const std::vector<Group>& groups, Clock::time_point from, Clock::time_point to,
+                     std::uint64_t seed) {
     SplitMix64 rng(seed ^ 0xC4012EULL);
-    // The first n of a partial Fisher-Yates shuffle: n distinct devices, each as likely.
-    std::vector<std::uint32_t> order(devices);
-    std::iota(order.begin(), order.end(), 0U);
     const double span =
         std::chrono::duration<double>(std::max(to - from, Clock::duration{})).count();
     std::uniform_real_distribution<double> when(0.0, span);
-    drops_.reserve(n);
-    for (std::uint32_t i = 0; i < n; ++i) {
-        std::uniform_int_distribution<std::uint32_t> pick(i, devices - 1);
-        std::swap(order[i], order[pick(rng)]);
-        drops_.push_back({from + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(when(rng))),
-                          order[i]});
+    for (const Group& g : groups) {
+        const auto n = static_cast<std::uint32_t>(
+            std::llround(std::clamp(g.share, 0.0, 1.0) * static_cast<double>(g.count)));
+        // The first n of a partial Fisher-Yates shuffle: n distinct devices, each as likely.
+        std::vector<std::uint32_t> order(g.count);
+        std::iota(order.begin(), order.end(), g.first);
+        for (std::uint32_t i = 0; i < n; ++i) {
+            std::uniform_int_distribution<std::uint32_t> pick(i, g.count - 1);
+            std::swap(order[i], order[pick(rng)]);
+            drops_.push_back({from + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(when(rng))),
+                              order[i]});
+        }
     }
     std::sort(drops_.begin(), drops_.end(),
               [](const Drop& a, const Drop& b) { return a.at < b.at; });

@@ -22,6 +22,14 @@ class ChurnPlan {
     // round(share * devices) distinct devices (share in [0, 1]).
     ChurnPlan(std::uint32_t devices, double share, Clock::time_point from, Clock::time_point to,
               std::uint64_t seed);
+    // The same per group of devices: round(share * count) of devices [first, first + count).
+    struct Group {
+        std::uint32_t first;
+        std::uint32_t count;
+        double share;
+    };
+    ChurnPlan(const std::vector<Group>& groups, Clock::time_point from, Clock::time_point to,
+              std::uint64_t seed);
 
     // The drops due by `now`, each once, earliest first.
     std::vector<std::uint32_t> due(Clock::time_point now);

@@ -19,21 +19,30 @@ bool later(const FleetSchedule::Due& a, const FleetSchedule::Due& b) {
 }  // namespace
 
 FleetSchedule::FleetSchedule(const Config& config, Clock::time_point start)
-    : devices_(config.devices),
-      count_(config.count),
-      interval_(std::chrono::duration_cast<Clock::duration>(config.interval)),
-      jitter_(std::clamp(config.jitter, 0.0, 1.0)),
-      rng_(config.seed ^ 0xF1EE75C4ED01EULL) {
-    if (devices_ == 0 || devices_ > UINT32_MAX)
+    : clocks_(config.clocks), rng_(config.seed ^ 0xF1EE75C4ED01EULL) {
+    if (clocks_.empty()) {
+        if (config.devices == 0 || config.devices > UINT32_MAX)
+            throw std::invalid_argument(
+                fmt::format("{} devices: 1 to {} are possible", config.devices, UINT32_MAX));
+        // `count` as evenly over the devices as they divide.
+        clocks_.resize(config.devices);
+        for (std::uint64_t d = 0; d < config.devices; ++d)
+            clocks_[d] = {config.interval,
+                          config.count / config.devices + (d < config.count % config.devices),
+                          static_cast<float>(std::clamp(config.jitter, 0.0, 1.0))};
+    }
+    if (clocks_.size() > UINT32_MAX)
         throw std::invalid_argument(
-            fmt::format("{} devices: 1 to {} are possible", devices_, UINT32_MAX));
-    heap_.reserve(devices_);
+            fmt::format("{} devices: 1 to {} are possible", clocks_.size(), UINT32_MAX));
+    heap_.reserve(clocks_.size());
     std::uniform_real_distribution<double> phase(0.0, 1.0);
-    for (std::uint64_t d = 0; d < devices_; ++d) {
-        if (readings_of(static_cast<std::uint32_t>(d)) == 0) continue;
+    for (std::size_t d = 0; d < clocks_.size(); ++d) {
+        const auto interval = std::chrono::duration_cast<Clock::duration>(clocks_[d].interval);
+        paced_ = paced_ || interval.count() > 0;
+        if (clocks_[d].readings == 0) continue;
         const auto offset = std::chrono::duration_cast<Clock::duration>(
             std::chrono::duration<double, Clock::period>(phase(rng_) *
-                                                         static_cast<double>(interval_.count())));
+                                                         static_cast<double>(interval.count())));
         heap_.push_back({start + offset, 0, static_cast<std::uint32_t>(d)});
     }
     std::make_heap(heap_.begin(), heap_.end(), later);
@@ -53,19 +62,21 @@ FleetSchedule::Due FleetSchedule::pop() {
 
 void FleetSchedule::done(const Due& taken) {
     if (taken.reading + 1 >= readings_of(taken.device)) return;
-    heap_.push_back({taken.at + jittered(), taken.reading + 1, taken.device});
+    heap_.push_back({taken.at + jittered(taken.device), taken.reading + 1, taken.device});
     std::push_heap(heap_.begin(), heap_.end(), later);
 }
 
 std::uint64_t FleetSchedule::readings_of(std::uint32_t device) const {
-    return count_ / devices_ + (device < count_ % devices_ ? 1 : 0);
+    return clocks_[device].readings;
 }
 
-FleetSchedule::Clock::duration FleetSchedule::jittered() {
-    if (jitter_ == 0.0) return interval_;
-    std::uniform_real_distribution<double> factor(1.0 - jitter_, 1.0 + jitter_);
+FleetSchedule::Clock::duration FleetSchedule::jittered(std::uint32_t device) {
+    const DeviceClock& c = clocks_[device];
+    const auto interval = std::chrono::duration_cast<Clock::duration>(c.interval);
+    if (c.jitter == 0.0F) return interval;
+    std::uniform_real_distribution<double> factor(1.0 - c.jitter, 1.0 + c.jitter);
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double, Clock::period>(
-        factor(rng_) * static_cast<double>(interval_.count())));
+        factor(rng_) * static_cast<double>(interval.count())));
 }
 
 }  // namespace sim

@@ -21,12 +21,20 @@ class FleetSchedule {
   public:
     using Clock = std::chrono::steady_clock;
 
+    // One device's clock: how often and how many readings.
+    struct DeviceClock {
+        std::chrono::nanoseconds interval{0};
+        std::uint64_t readings{0};
+        float jitter{0.0F};  // 0.1: each interval is 90-110% of `interval`
+    };
     struct Config {
         std::uint64_t devices{1};
         std::uint64_t count{1};
         std::chrono::nanoseconds interval{0};
-        double jitter{0.0};  // 0.1: each interval is 90-110% of `interval`
+        double jitter{0.0};
         std::uint64_t seed{1};
+        // If given, each device's own clock instead of the four above (a profile's groups).
+        std::vector<DeviceClock> clocks{};
     };
     // One reading of one device: when it is due, and which of the device's readings (0-based).
     struct Due {
@@ -49,17 +57,16 @@ class FleetSchedule {
 
     // Readings device `device` takes in the whole run.
     std::uint64_t readings_of(std::uint32_t device) const;
-    bool paced() const { return interval_.count() > 0; }
+    // Whether readings wait for their time (else all are due at once).
+    bool paced() const { return paced_; }
 
   private:
-    Clock::duration jittered();
+    Clock::duration jittered(std::uint32_t device);
 
-    std::uint64_t devices_;
-    std::uint64_t count_;
-    Clock::duration interval_;
-    double jitter_;
+    std::vector<DeviceClock> clocks_;
     SplitMix64 rng_;
     std::vector<Due> heap_;  // earliest first (std::push_heap with `later`)
+    bool paced_{false};
 };
 
 }  // namespace sim

@@ -38,6 +38,8 @@ SensorModel::SensorModel(std::uint64_t seed, std::uint64_t device_index, SensorB
     pres_mean_ = uniform(rng_, 1000.0, 1025.0);  // hPa at various altitudes and weather
     pressure_ = pres_mean_;
     battery_ = uniform(rng_, 90.0, 100.0);
+    if (behaviour_.temperature_c != 0.0) temp_base_ = behaviour_.temperature_c;
+    if (behaviour_.mains_powered) battery_ = 100.0;
     drain_per_reading_ = uniform(rng_, 0.5e-4, 1.5e-4);  // % per reading
 }
 
@@ -68,7 +70,7 @@ SensorValues SensorModel::next(std::int64_t ts_us) {
         std::clamp(hum_base_ - 2.0 * (true_temp - temp_base_) + hum_noise_, 0.0, 100.0);
     // A random walk, pulled back only weakly so it stays within the weather's range.
     pressure_ += 0.0002 * (pres_mean_ - pressure_) + 0.03 * n4;
-    battery_ = std::max(0.0, battery_ - drain_per_reading_);
+    if (!behaviour_.mains_powered) battery_ = std::max(0.0, battery_ - drain_per_reading_);
 
     SensorValues v{true_temp, humidity, pressure_, battery_};
     v.battery_low = battery_ < SensorBehaviour::kBatteryLow;
@@ -96,6 +98,14 @@ DeviceFleet::DeviceFleet(const std::string& id_prefix, std::uint64_t devices, st
     devices_.reserve(devices);
     for (std::uint64_t i = 1; i <= devices; ++i)
         devices_.push_back({device_id(id_prefix, i), SensorModel(seed, i, behaviour), 0});
+    reading_.run = std::move(run_id);
+}
+
+DeviceFleet::DeviceFleet(const std::vector<Setup>& devices, std::uint64_t seed,
+                         std::string run_id) {
+    devices_.reserve(devices.size());
+    for (std::size_t i = 0; i < devices.size(); ++i)
+        devices_.push_back({devices[i].id, SensorModel(seed, i + 1, devices[i].behaviour), 0});
     reading_.run = std::move(run_id);
 }
 

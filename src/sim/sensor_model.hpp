@@ -45,7 +45,9 @@ class SplitMix64 {
 };
 
 struct SensorBehaviour {
-    double fault_rate{0.001};                    // chance per reading that a fault starts
+    double fault_rate{0.001};   // chance per reading that a fault starts
+    bool mains_powered{false};  // no battery to drain: it stays at 100%
+    double temperature_c{0.0};  // the daily mean; 0: drawn at random between 18 and 26
     static constexpr double kBatteryLow = 20.0;  // % below which a device reports low
     static constexpr double kDropoutC = -127.0;  // a DS18B20 without its sensor
 };
@@ -79,6 +81,13 @@ class DeviceFleet {
   public:
     DeviceFleet(const std::string& id_prefix, std::uint64_t devices, std::uint64_t seed,
                 std::string run_id, SensorBehaviour behaviour = {});
+    // Devices of their own ids and behaviours (a fleet profile's groups); device i (0-based)
+    // draws its values as the i-th device of the constructor above would.
+    struct Setup {
+        std::string id;
+        SensorBehaviour behaviour;
+    };
+    DeviceFleet(const std::vector<Setup>& devices, std::uint64_t seed, std::string run_id);
 
     // The next reading of the next device in round-robin order, stamped with `ts_us`.
     const telemetry::Reading& next(std::int64_t ts_us);

@@ -133,6 +133,40 @@ TEST(Fleet, ChurnedDevicesVanishTheirWillsFireAndTheyComeBackWithEveryMessageVer
     EXPECT_EQ(count_of(log, " closed its connection"), 60) << "no DISCONNECT from the churned";
 }
 
+std::string example_profile(const std::string& name) {
+    return (fs::path(MQTT_TELEMETRY_SOURCE_DIR) / "config" / "profiles" / name).string();
+}
+
+TEST(Fleet, TheHomeProfileRunsItsGroupsVerifiedWithItsWeatherStationChurned) {
+    Broker broker;
+    TempDir dir;
+    const auto r = run_pair(
+        broker, dir,
+        {"--profile", example_profile("home.toml"), "--duration", "6", "--churn-downtime", "1"},
+        {});
+    // 4 rooms once (every 10 s), the thermostat 1 of 6/5, the weather station 3 of 6/2.
+    expect_verified(r, 4 + 1 + 3);
+    EXPECT_EQ(r.subscriber.at("devices").at("complete"), 6);
+    EXPECT_EQ(r.publisher.at("churn").at("returned"), 1);
+    const std::string log = read_file(broker.dir() / "mosquitto.log");
+    EXPECT_NE(log.find(" as home-room-4 "), std::string::npos) << log.substr(0, 2000);
+    EXPECT_NE(log.find(" as thermostat-0001 "), std::string::npos);
+}
+
+TEST(Fleet, TheFactoryProfileHoldsFourThousandConnectionsVerifiedExactly) {
+    Broker broker;
+    TempDir dir;
+    const auto r = run_pair(broker, dir,
+                            {"--profile", example_profile("factory.toml"), "--duration", "2",
+                             "--connect-rate", "4000", "--churn-downtime", "1"},
+                            {"-t", "factory/+/+/telemetry"}, 180s);
+    // Presses 2 each, everything else once: 2,000 + 2,000 + 500 + 500.
+    expect_verified(r, 5000);
+    EXPECT_EQ(r.subscriber.at("devices").at("complete"), 4000);
+    EXPECT_EQ(r.publisher.at("churn").at("returned"), 150);
+    EXPECT_NE(r.publisher_err.find("4000 connections"), std::string::npos) << r.publisher_err;
+}
+
 TEST(Fleet, ConnectionsNeedTheNativeEngineAndNoMoreThanTheDevices) {
     TempDir dir;
     const RunResult engine =
