@@ -8,7 +8,9 @@ peak RSS.
 
 Scenarios: 10,000 devices x 1 message/s for 60 s; 19,000 devices x 1 message/10 s for 60 s
 (this machine's hard limit of 20,000 open files caps one process near 19,900 connections).
---devices/--interval-ms/--duration run one scenario of your own.
+--devices/--interval-ms/--duration run one scenario of your own; --churn SHARE makes that share
+of the devices vanish once without DISCONNECT and come back after 5 s (duplicates are then
+legal: a message whose PUBACK the drop lost is sent again).
 """
 import argparse
 import json
@@ -49,7 +51,7 @@ def one_connection_rss_mb(port, devices, d):
     return read_time(d / "base.time")[1]
 
 
-def run_scenario(devices, interval_ms, seconds, connect_rate):
+def run_scenario(devices, interval_ms, seconds, connect_rate, churn=0.0):
     d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-fleet-bench-"))
     count = round(devices * 1000 / interval_ms * seconds)
     procs = []  # stopped in `finally`: nothing reaps orphans here
@@ -70,6 +72,8 @@ def run_scenario(devices, interval_ms, seconds, connect_rate):
                    "--connections", "per-device", "--connect-rate", str(connect_rate),
                    "--interval", str(interval_ms), "--duration", str(seconds),
                    "--progress-every", "0", "--report", str(d / "pub.json")]
+        if churn > 0:
+            pub_cmd += ["--churn", str(churn), "--churn-downtime", "5"]
         broker_cpu0 = cpu_seconds(broker.pid)
         t0 = time.time()
         with open(d / "pub.err", "w") as pe:
@@ -92,8 +96,9 @@ def run_scenario(devices, interval_ms, seconds, connect_rate):
         return {
             "devices": devices, "interval_ms": interval_ms, "seconds": seconds, "count": count,
             "verified": report["unique"] == count and report["missing"] == 0 and
-                        report["duplicates"] == 0 and report["verified"],
-            "unique": report["unique"], "ramp_s": ramp_s, "conn_per_s": devices / ramp_s,
+                        (churn > 0 or report["duplicates"] == 0) and report["verified"],
+            "unique": report["unique"], "duplicates": report["duplicates"],
+            "churned": json.loads((d / "pub.json").read_text())["churn"]["returned"], "ramp_s": ramp_s, "conn_per_s": devices / ramp_s,
             "pub_rss_mb": pub_rss_mb, "baseline_mb": baseline_mb,
             "kb_per_conn": (pub_rss_mb - baseline_mb) * 1024 / devices,
             "pub_cpu": pub_cpu, "sub_cpu": sub_cpu, "sub_rss_mb": sub_rss_mb,
@@ -114,6 +119,7 @@ def main():
     ap.add_argument("--interval-ms", type=float, default=1000)
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--connect-rate", type=float, default=4000)
+    ap.add_argument("--churn", type=float, default=0.0)
     args = ap.parse_args()
     limit = raise_file_limit()
     scenarios = [(args.devices, args.interval_ms, args.duration)] if args.devices else SCENARIOS
@@ -123,9 +129,11 @@ def main():
           "publisher KB per connection | CPU s pub / sub | broker CPU | broker peak RSS | p99 |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for devices, interval_ms, seconds in scenarios:
-        r = run_scenario(devices, interval_ms, seconds, args.connect_rate)
+        r = run_scenario(devices, interval_ms, seconds, args.connect_rate, args.churn)
+        churned = (f", {r['churned']:,} churned, {r['duplicates']:,} duplicates"
+                   if args.churn else "")
         print(f"| {devices:,} | {interval_ms / 1000:g} s | {seconds:g} s | {r['count']:,} | "
-              f"{'yes' if r['verified'] else 'NO'} ({r['unique']:,}) | {r['ramp_s']:.2f} s "
+              f"{'yes' if r['verified'] else 'NO'} ({r['unique']:,}{churned}) | {r['ramp_s']:.2f} s "
               f"({r['conn_per_s']:,.0f}/s) | {r['pub_rss_mb']:.1f} MB | "
               f"{r['kb_per_conn']:.1f} (over {r['baseline_mb']:.1f} MB on one connection) | "
               f"{r['pub_cpu']:.1f} / {r['sub_cpu']:.1f} | {r['broker_cpu_pct']:.0f}% | "

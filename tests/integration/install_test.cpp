@@ -66,7 +66,8 @@ TEST_F(Installed, ProgramsManPagesCompletionAndExamplesAreWhereUsersLook) {
             << p << ": no man page (help2man missing? run scripts/deps --test)";
         EXPECT_TRUE(fs::exists(stage("share/bash-completion/completions/" + p))) << p;
     }
-    for (const std::string example : {"mosquitto.conf", "prometheus.yml", "mqtt-telemetry.json"})
+    for (const std::string example :
+         {"mosquitto.conf", "prometheus.yml", "mqtt-telemetry.json", "home.toml", "factory.toml"})
         EXPECT_TRUE(fs::exists(stage("share/doc/mqtt-telemetry/examples/" + example))) << example;
     EXPECT_TRUE(fs::exists(stage("share/doc/mqtt-telemetry/copyright")));
 }
@@ -137,8 +138,8 @@ TEST_F(Package, IsLintianCleanAndDependsOnTheLibrariesTheProgramsLink) {
             300s);
     EXPECT_EQ(lintian.status, 0) << lintian.out << lintian.err;
     const RunResult depends = run({"dpkg-deb", "-f", deb_.string(), "Depends"}, dir_.path());
-    for (const std::string lib :
-         {"libmosquitto1", "libssl3", "libc-ares2", "libsqlite3-0", "libpq5", "libfmt9"})
+    for (const std::string lib : {"libmosquitto1", "libssl3", "libc-ares2", "libsqlite3-0",
+                                  "libpq5", "libfmt9", "libtomlplusplus3"})
         EXPECT_NE(depends.out.find(lib), std::string::npos) << lib << " missing: " << depends.out;
     EXPECT_EQ(run({"dpkg-deb", "-f", deb_.string(), "Recommends"}, dir_.path()).out, "mosquitto\n");
     // apt would install it: every dependency resolves on this system.
