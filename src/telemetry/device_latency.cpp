@@ -32,14 +32,19 @@ void DeviceLatencies::record(std::string_view device, std::int64_t latency_us) {
         last_device_.assign(device);
     }
     const std::int64_t us = std::max<std::int64_t>(latency_us, 0);
-    ++last_->counts[bucket_of(us)];
+    std::uint16_t& count = last_->counts[bucket_of(us)];
+    if (count == UINT16_MAX)
+        for (std::uint16_t& c : last_->counts) c = static_cast<std::uint16_t>((c + 1) / 2);
+    ++count;
     ++last_->messages;
     last_->max_us =
         std::max(last_->max_us, static_cast<std::uint32_t>(std::min<std::int64_t>(us, UINT32_MAX)));
 }
 
 std::int64_t DeviceLatencies::Sketch::percentile(double q) const {
-    const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(messages)));
+    std::uint64_t total = 0;
+    for (const std::uint16_t c : counts) total += c;
+    const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
     std::uint64_t seen = 0;
     for (std::size_t b = 0; b < kBuckets; ++b) {
         seen += counts[b];

@@ -39,6 +39,17 @@ TEST(DeviceLatencies, TheSlowestDevicesComeFirstByTheirP99WithinAFifth) {
     EXPECT_EQ(l.devices(), 3U);
 }
 
+TEST(DeviceLatencies, ALongRunKeepsItsShapeWhenTheCountsAreHalved) {
+    DeviceLatencies l;
+    // 2% slow, far more messages than a 16-bit count holds.
+    for (int i = 0; i < 200'000; ++i) l.record("d", i % 50 == 0 ? 500'000 : 1'000);
+    l.record("e", 1'000);
+    const auto d = l.slowest(1)[0];
+    EXPECT_EQ(d.device, "d");
+    EXPECT_EQ(d.messages, 200'000U);
+    EXPECT_NEAR(static_cast<double>(d.p99_us), 500'000.0, 500'000.0 * 0.2);
+}
+
 TEST(DeviceLatencies, AP99IsWithinItsBucketAndNeverAboveTheDevicesMaximum) {
     DeviceLatencies l;
     l.record("d", 1'000);  // in [768, 1024)
