@@ -25,7 +25,7 @@ constexpr std::uint64_t kMaxDevices = 1'000'000;
 // Reads a table's keys, refusing any it does not know (a typo must not be silently ignored).
 class Fields {
   public:
-    Fields(const toml::table& table, const std::string& source, std::set<std::string> known)
+    Fields(const toml::table& table, const std::string& source, const std::set<std::string>& known)
         : table_(table), source_(source) {
         for (const auto& [key, node] : table)
             if (known.count(std::string(key.str())) == 0)

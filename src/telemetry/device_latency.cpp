@@ -14,7 +14,8 @@ std::size_t DeviceLatencies::bucket_of(std::int64_t latency_us) {
     const auto v = static_cast<std::uint64_t>(latency_us);
     const int power = static_cast<int>(std::bit_width(v)) - 1;
     const auto half = static_cast<int>((v >> (power - 1)) & 1U);  // upper half of the octave
-    const auto index = static_cast<std::size_t>(2 * (power - kLowestPower) + half);
+    const auto index =
+        static_cast<std::size_t>(2 * (power - kLowestPower)) + static_cast<std::size_t>(half);
     return std::min(index, kBuckets - 1);
 }
 
