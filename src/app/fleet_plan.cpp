@@ -19,7 +19,7 @@ std::vector<DeviceGroup> fleet_groups(const PublisherOptions& p) {
     if (p.from_profile()) return p.groups;
     DeviceGroup g;
     g.name = "fleet";
-    g.devices = p.devices;
+    g.devices = p.shards > 1 ? p.devices_total : p.devices;  // a shard's are some of them
     g.id_prefix = p.device_prefix;
     g.interval_ms = p.rate > 0 ? static_cast<double>(p.devices) * 1000.0 / p.rate : 0.0;
     g.jitter = p.jitter;
@@ -34,12 +34,15 @@ std::vector<DeviceGroup> fleet_groups(const PublisherOptions& p) {
 std::vector<DeviceSpec> device_specs(const PublisherOptions& o) {
     std::vector<DeviceSpec> specs;
     const auto groups = fleet_groups(o);
+    std::uint64_t number = 0;  // across the groups, from 1
     for (std::uint32_t g = 0; g < groups.size(); ++g) {
         const DeviceGroup& group = groups[g];
         for (std::uint64_t n = 1; n <= group.devices; ++n) {
+            // A shard keeps its own devices: ids and values as if one process sent them all.
+            if (number++ % o.shards != o.shard - 1) continue;
             std::string id = sim::device_id(group.id_prefix, n);
             std::string topic = expand_device_template(group.topic, id, n, group.name);
-            specs.push_back({std::move(id), std::move(topic), g, n});
+            specs.push_back({std::move(id), std::move(topic), g, n, number});
         }
     }
     return specs;
@@ -48,7 +51,8 @@ std::vector<DeviceSpec> device_specs(const PublisherOptions& o) {
 sim::DeviceFleet make_device_fleet(const PublisherOptions& o, std::string run_id) {
     std::vector<sim::DeviceFleet::Setup> setups;
     const auto groups = fleet_groups(o);
-    for (const DeviceSpec& d : device_specs(o)) setups.push_back({d.id, groups[d.group].sensors});
+    for (const DeviceSpec& d : device_specs(o))
+        setups.push_back({d.id, groups[d.group].sensors, d.number});
     return sim::DeviceFleet(setups, o.seed, std::move(run_id));
 }
 

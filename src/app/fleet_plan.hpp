@@ -24,8 +24,9 @@ std::vector<DeviceGroup> fleet_groups(const PublisherOptions& options);
 struct DeviceSpec {
     std::string id;
     std::string topic;
-    std::uint32_t group;  // index into PublisherOptions::groups
-    std::uint64_t n;      // its number within the group, from 1
+    std::uint32_t group;   // index into PublisherOptions::groups
+    std::uint64_t n;       // its number within the group, from 1
+    std::uint64_t number;  // within the whole fleet (every shard), from 1: seeds its sensors
 };
 // Every device, group after group.
 std::vector<DeviceSpec> device_specs(const PublisherOptions& options);

@@ -27,7 +27,12 @@ struct PublisherOptions {
     double interval_ms{0.0};  // --interval: each device every MS (sets rate from --devices)
     double duration_s{0.0};   // --duration: count = rate x duration
     bool count_given{false};
-    std::uint64_t devices{10};
+    std::uint64_t devices{10};  // this process's; of them all: devices_total
+    // --shard I/N: this process publishes the devices d (0-based) with d % N == I - 1 of a run
+    // that N processes share (the same --run-id), and the messages of those devices.
+    std::uint32_t shard{1};
+    std::uint32_t shards{1};
+    std::uint64_t devices_total{10};  // set with shards (by the parser)
     std::string device_prefix{"sensor-"};
     std::string topic{"sensors/{device}/telemetry"};
     std::string control_topic{"telemetry/run-summary"};

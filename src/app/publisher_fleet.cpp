@@ -3,6 +3,7 @@
 // its own readings, and the churn of --churn.
 #include <fmt/format.h>
 
+#include "app/fleet_plan.hpp"
 #include "app/publisher_run.hpp"
 #include "telemetry/payload.hpp"
 
@@ -25,19 +26,22 @@ void PublisherRun::start_fleet_schedule() {
     if (options_.rate > 0)
         config.interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::duration<double>(static_cast<double>(options_.devices) / options_.rate));
+    // This process's devices of each group (a shard has some of each), group after group.
+    std::vector<std::uint32_t> in_group(groups_.size(), 0);
+    for (const DeviceSpec& d : device_specs(options_)) ++in_group[d.group];
     std::vector<sim::ChurnPlan::Group> churn;
     std::uint32_t first = 0;
-    for (const DeviceGroup& g : groups_) {
-        const auto devices = static_cast<std::uint32_t>(g.devices);
-        churn.push_back({first, devices, g.churn});
-        first += devices;
+    for (std::size_t i = 0; i < groups_.size(); ++i) {
+        const DeviceGroup& g = groups_[i];
+        churn.push_back({first, in_group[i], g.churn});
+        first += in_group[i];
         if (!options_.from_profile()) continue;
         // A profile's devices keep their group's clock.
         const sim::FleetSchedule::DeviceClock clock{
             std::chrono::duration_cast<std::chrono::nanoseconds>(
                 std::chrono::duration<double, std::milli>(g.interval_ms)),
             readings_per_device(g, options_.duration_s), static_cast<float>(g.jitter)};
-        config.clocks.insert(config.clocks.end(), devices, clock);
+        config.clocks.insert(config.clocks.end(), in_group[i], clock);
     }
     schedule_.emplace(config, start);
     // Devices drop between a tenth and six tenths of the planned run, so that all are back

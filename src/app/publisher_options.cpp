@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "app/exit_status.hpp"
 #include "app/publisher.hpp"
@@ -65,6 +66,30 @@ std::optional<std::string> apply_profile(PublisherOptions& p, const CLI::App& cl
                 "--profile: group '{}' has churn, which needs a connection per "
                 "device (not --connections N)",
                 g.name);
+    return std::nullopt;
+}
+
+// --shard I/N: this process keeps its devices and their messages (count and rate).
+std::optional<std::string> apply_shard(PublisherOptions& p) {
+    p.devices_total = p.devices;
+    if (p.shards == 1) return std::nullopt;
+    if (p.run_id.empty())
+        return std::string("--shard needs --run-id: every shard of a run shares it");
+    if (p.shards > p.devices)
+        return fmt::format("--shard {}/{}: more shards than --devices ({})", p.shard, p.shards,
+                           p.devices);
+    if (p.from_profile()) return std::string("--shard does not take a --profile yet");
+    if (!p.state_dir.empty() || p.replay_buffer > 0)
+        return std::string("--shard does not take --state-dir or --replay-buffer yet");
+    // Device d sends count / devices messages, one more for the first count % devices.
+    std::uint64_t mine = 0, count = 0;
+    for (std::uint64_t d = p.shard - 1; d < p.devices; d += p.shards) {
+        ++mine;
+        count += p.count / p.devices + (d < p.count % p.devices ? 1 : 0);
+    }
+    p.rate = p.rate * static_cast<double>(mine) / static_cast<double>(p.devices);
+    p.devices = mine;
+    p.count = count;
     return std::nullopt;
 }
 
@@ -200,6 +225,24 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
          {"--devices", "--interval", "--rate", "--count", "--topic", "--device-prefix", "--churn",
           "--jitter", "--fault-rate", "--qos", "--client-id-template"})
         profile->excludes(cli.get_option(flag));
+    cli.add_option_function<std::string>(
+           "--shard",
+           [&o](const std::string& value) {
+               const auto slash = value.find('/');
+               o.shard = static_cast<std::uint32_t>(std::stoul(value.substr(0, slash)));
+               o.shards = static_cast<std::uint32_t>(std::stoul(value.substr(slash + 1)));
+           },
+           "I/N: this process is shard I of N publishers sharing one run (the same --run-id): "
+           "it sends the devices d with d % N = I-1 (ids and values as in one process) and "
+           "their messages; the subscriber waits for all N summaries")
+        ->check([](const std::string& v) -> std::string {
+            unsigned i = 0, n = 0;
+            char slash = 0, rest = 0;
+            if (std::sscanf(v.c_str(), "%u%c%u%c", &i, &slash, &n, &rest) != 3 || slash != '/' ||
+                i < 1 || i > n || n > 65535)
+                return "must be I/N with 1 <= I <= N <= 65535, e.g. 2/3";
+            return {};
+        });
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     add_output_flags(cli, o.output);
     cli.footer(
@@ -221,23 +264,26 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                 return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
             if (auto e = validate_topic_name("--topic", p.topic)) return e;
             if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
-            if (p.from_profile()) return validate_fleet(p);
+            if (p.from_profile()) {
+                if (auto e = validate_fleet(p)) return e;
+                return apply_shard(p);
+            }
             if (p.duration_s > 0 && p.rate <= 0 && p.interval_ms <= 0)
                 return std::string("--duration needs --rate or --interval");
             if (p.duration_s > 0 && p.count_given)
                 return std::string("--duration and --count both set how many to send");
             if (p.devices > p.count && p.duration_s <= 0)
                 return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
-            return validate_fleet(p);
+            if (auto e = validate_fleet(p)) return e;
+            if (p.interval_ms > 0) p.rate = static_cast<double>(p.devices) * 1000.0 / p.interval_ms;
+            if (p.duration_s > 0)
+                p.count = std::max<std::uint64_t>(
+                    p.devices, static_cast<std::uint64_t>(std::llround(p.rate * p.duration_s)));
+            return apply_shard(p);
         });
     if (parsed.options) {
         PublisherOptions& p = *parsed.options;
         apply_session_defaults(p.connect, "mqtt_publisher");
-        if (p.interval_ms > 0 && !p.from_profile())
-            p.rate = static_cast<double>(p.devices) * 1000.0 / p.interval_ms;
-        if (p.duration_s > 0 && !p.from_profile())
-            p.count = std::max<std::uint64_t>(
-                p.devices, static_cast<std::uint64_t>(std::llround(p.rate * p.duration_s)));
         // QoS 0 has no confirmations to steer by: it keeps the fixed window.
         if (p.qos == 0) p.window_auto = false;
         // The engine's window is then the limit; the controller chooses below it, and control

@@ -264,7 +264,8 @@ void PublisherRun::drain() {
 void PublisherRun::send_summary() {
     // The run summary tells the consumer exactly what to expect.
     telemetry::RunSummary summary{
-        run_id_, options_.qos, counters_.published, counters_.confirmed, stop_requested_(), {}};
+        run_id_,           options_.qos, counters_.published, counters_.confirmed,
+        stop_requested_(), {},           options_.shard,      options_.shards};
     for (const auto& d : fleet_.devices())
         if (d.last_seq > 0) summary.devices.push_back({d.id, d.last_seq, d.last_seq});
     summary_id_ = client_.publish(options_.control_topic, telemetry::encode_run_summary(summary),

@@ -158,9 +158,10 @@ void SubscriberRun::handle_control(const mqtt::Message& m) {
     if (!decoded.summary) return verifier_.record_malformed(m.topic, decoded.error);
     const telemetry::RunSummary& s = *decoded.summary;
     verifier_.expect(s, m.payload);
-    progress_.info(fmt::format("run summary of run {}: {} published, {} confirmed{}", s.run,
-                               s.published, s.confirmed,
-                               s.interrupted ? " (publisher interrupted)" : ""));
+    progress_.info(fmt::format(
+        "run summary of run {}{}: {} published, {} confirmed{}", s.run,
+        s.shards > 1 ? fmt::format(" (shard {} of {})", s.shard, s.shards) : std::string(),
+        s.published, s.confirmed, s.interrupted ? " (publisher interrupted)" : ""));
 }
 
 std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {

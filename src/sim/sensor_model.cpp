@@ -105,7 +105,8 @@ DeviceFleet::DeviceFleet(const std::vector<Setup>& devices, std::uint64_t seed,
                          std::string run_id) {
     devices_.reserve(devices.size());
     for (std::size_t i = 0; i < devices.size(); ++i)
-        devices_.push_back({devices[i].id, SensorModel(seed, i + 1, devices[i].behaviour), 0});
+        devices_.push_back(
+            {devices[i].id, SensorModel(seed, devices[i].number, devices[i].behaviour), 0});
     reading_.run = std::move(run_id);
 }
 

@@ -81,11 +81,12 @@ class DeviceFleet {
   public:
     DeviceFleet(const std::string& id_prefix, std::uint64_t devices, std::uint64_t seed,
                 std::string run_id, SensorBehaviour behaviour = {});
-    // Devices of their own ids and behaviours (a fleet profile's groups); device i (0-based)
-    // draws its values as the i-th device of the constructor above would.
+    // Devices of their own ids and behaviours (a fleet profile's groups, a shard's devices):
+    // device number k draws its values as the k-th device of the constructor above would.
     struct Setup {
         std::string id;
         SensorBehaviour behaviour;
+        std::uint64_t number;  // from 1
     };
     DeviceFleet(const std::vector<Setup>& devices, std::uint64_t seed, std::string run_id);
 

@@ -16,14 +16,15 @@ std::string encode_run_summary(const RunSummary& s) {
     nlohmann::ordered_json devices = nlohmann::ordered_json::array();
     for (const DeviceSummary& d : s.devices)
         devices.push_back({{"dev", d.device}, {"count", d.count}, {"last_seq", d.last_seq}});
-    const nlohmann::ordered_json doc = {{"type", "run_summary"},
-                                        {"v", kSchemaVersion},
-                                        {"run", s.run},
-                                        {"qos", s.qos},
-                                        {"published", s.published},
-                                        {"confirmed", s.confirmed},
-                                        {"interrupted", s.interrupted},
-                                        {"devices", std::move(devices)}};
+    nlohmann::ordered_json doc = {{"type", "run_summary"},
+                                  {"v", kSchemaVersion},
+                                  {"run", s.run},
+                                  {"qos", s.qos},
+                                  {"published", s.published},
+                                  {"confirmed", s.confirmed},
+                                  {"interrupted", s.interrupted}};
+    if (s.shards > 1) doc["shard"] = {s.shard, s.shards};
+    doc["devices"] = std::move(devices);
     return doc.dump();
 }
 
@@ -58,6 +59,16 @@ DecodedRunSummary decode_run_summary(std::string_view payload) {
         s.published = count_field(doc, "published");
         s.confirmed = count_field(doc, "confirmed");
         s.interrupted = doc.value("interrupted", false);
+        if (const auto shard = doc.find("shard"); shard != doc.end()) {
+            if (!shard->is_array() || shard->size() != 2 || !(*shard)[0].is_number_unsigned() ||
+                !(*shard)[1].is_number_unsigned())
+                return fail("run summary's \"shard\" must be [I, N]");
+            const auto i = (*shard)[0].get<std::uint64_t>(), n = (*shard)[1].get<std::uint64_t>();
+            if (i < 1 || i > n || n > 65535)
+                return fail("run summary's \"shard\" must be [I, N] with 1 <= I <= N <= 65535");
+            s.shard = static_cast<std::uint32_t>(i);
+            s.shards = static_cast<std::uint32_t>(n);
+        }
         for (const json& d : doc.at("devices")) {
             DeviceSummary ds{d.at("dev").get<std::string>(), count_field(d, "count"),
                              count_field(d, "last_seq")};

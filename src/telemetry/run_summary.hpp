@@ -25,6 +25,10 @@ struct RunSummary {
     std::uint64_t confirmed{};
     bool interrupted{false};
     std::vector<DeviceSummary> devices;
+    // One of several publisher processes sharing the run (--shard I/N): the run is summarised
+    // only when every shard's summary is in. Written as "shard":[I,N] when N > 1.
+    std::uint32_t shard{1};
+    std::uint32_t shards{1};
 
     bool operator==(const RunSummary&) const = default;
 };

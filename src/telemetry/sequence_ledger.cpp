@@ -106,7 +106,9 @@ void DeliveryLedger::expect(const RunSummary& summary) {
     auto it = runs_.find(summary.run);
     if (it == runs_.end()) it = runs_.emplace(summary.run, Run{}).first;
     Run& run = it->second;
-    run.summarised = true;
+    run.shards = std::max(run.shards, summary.shards);
+    run.shards_in.insert(summary.shard);
+    run.summarised = run.shards_in.size() >= run.shards;
     for (const DeviceSummary& d : summary.devices) {
         auto dev = run.devices.find(d.device);
         if (dev == run.devices.end()) dev = run.devices.emplace(d.device, Device{}).first;
@@ -153,7 +155,10 @@ nlohmann::json DeliveryLedger::state() const {
         nlohmann::json devices = nlohmann::json::object();
         for (const auto& [name, dev] : run.devices)
             devices[name] = {{"delivered", dev.seqs.state()}, {"expected_last", dev.expected_last}};
-        runs[id] = {{"summarised", run.summarised}, {"devices", devices}};
+        runs[id] = {{"summarised", run.summarised},
+                    {"shards", run.shards},
+                    {"shards_in", run.shards_in},
+                    {"devices", devices}};
     }
     return {{"runs", runs},
             {"received", received_},
@@ -168,6 +173,8 @@ DeliveryLedger DeliveryLedger::from_state(const nlohmann::json& state) {
     for (const auto& [id, run_state] : state.at("runs").items()) {
         Run& run = ledger.runs_[id];
         run.summarised = run_state.at("summarised").get<bool>();
+        run.shards = run_state.value("shards", std::uint32_t{1});
+        run.shards_in = run_state.value("shards_in", std::set<std::uint32_t>{});
         for (const auto& [name, dev_state] : run_state.at("devices").items()) {
             Device& dev = run.devices[name];
             dev.seqs = SequenceLedger::from_state(dev_state.at("delivered"));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,7 +105,9 @@ class DeliveryLedger {
     };
     struct Run {
         std::map<std::string, Device, std::less<>> devices;
-        bool summarised{false};
+        bool summarised{false};  // every shard's summary is in
+        std::uint32_t shards{1};
+        std::set<std::uint32_t> shards_in;  // of a sharded run, the summaries in so far
     };
     std::map<std::string, Run, std::less<>> runs_;
     Run* last_run_{nullptr};  // messages come in long streams from one run: skip the lookup

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "app/fleet_plan.hpp"
 #include "app/publisher.hpp"
 #include "app/subscriber.hpp"
 
@@ -57,6 +58,25 @@ TEST(PublisherOptions, MosquittoPubShortFlagsWork) {
     EXPECT_EQ(p.options->topic, "x/{device}");
 }
 
+TEST(PublisherOptions, AShardKeepsEveryNthDeviceAndItsMessages) {
+    const auto p =
+        parse_publisher_args(pub({"--shard", "2/3", "--run-id", "r1", "-d", "10", "-n", "105"}));
+    ASSERT_TRUE(p.options) << p.err;
+    EXPECT_EQ(p.options->devices, 3U);  // sensor-0002, 0005, 0008
+    EXPECT_EQ(p.options->devices_total, 10U);
+    EXPECT_EQ(p.options->count, 3U * 10 + 2);  // devices 0-4 (0-based) send one more
+    const auto specs = device_specs(*p.options);
+    ASSERT_EQ(specs.size(), 3U);
+    EXPECT_EQ(specs[0].id, "sensor-0002");
+    EXPECT_EQ(specs[2].id, "sensor-0008");
+    EXPECT_EQ(specs[2].number, 8U);
+    const auto paced = parse_publisher_args(pub(
+        {"--shard", "1/2", "--run-id", "r1", "-d", "10", "--interval", "1000", "--duration", "5"}));
+    ASSERT_TRUE(paced.options) << paced.err;
+    EXPECT_EQ(paced.options->rate, 5.0);
+    EXPECT_EQ(paced.options->count, 25U);
+}
+
 TEST(PublisherOptions, HelpExitsZeroWithExamplesAndExitStatuses) {
     const auto p = parse_publisher_args(pub({"--help"}));
     EXPECT_FALSE(p.options);
@@ -102,7 +122,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgs{"bad_run_id", {"--run-id", "x y"}, "--run-id"},
         BadArgs{"password_alone", {"-P", "secret"}, "--username"},
         BadArgs{"devices_over_count", {"-n", "5", "-d", "10"}, "--devices"},
-        BadArgs{"stray_argument", {"extra"}, "extra"}),
+        BadArgs{"stray_argument", {"extra"}, "extra"},
+        BadArgs{"shard_without_run_id", {"--shard", "1/2"}, "--run-id"},
+        BadArgs{"shard_beyond", {"--shard", "3/2", "--run-id", "r"}, "--shard"},
+        BadArgs{"shard_word", {"--shard", "half", "--run-id", "r"}, "--shard"},
+        BadArgs{"more_shards_than_devices",
+                {"--shard", "1/20", "--run-id", "r", "-d", "10"},
+                "--devices"}),
     [](const testing::TestParamInfo<BadArgs>& p) { return std::string(p.param.name); });
 
 TEST(SubscriberOptions, DefaultsSubscribeToAllSensors) {

@@ -14,6 +14,23 @@ TEST(RunSummaryCodec, RoundTrips) {
     EXPECT_EQ(*decoded.summary, s);
 }
 
+TEST(RunSummaryCodec, AShardSaysWhichOfHowManyAndOnlyWhenSharded) {
+    RunSummary s{"abc123", 1, 10, 10, false, {{"sensor-0002", 10, 10}}, 2, 3};
+    const std::string payload = encode_run_summary(s);
+    EXPECT_NE(payload.find(R"("shard":[2,3],"devices")"), std::string::npos) << payload;
+    EXPECT_EQ(decode_run_summary(payload).summary, s);
+    s.shard = s.shards = 1;
+    EXPECT_EQ(encode_run_summary(s).find("shard"), std::string::npos);
+    for (const char* bad :
+         {R"("shard":[3,2])", R"("shard":[0,2])", R"("shard":"1/2")", R"("shard":[1])"}) {
+        const auto d = decode_run_summary(
+            std::string(R"({"type":"run_summary","run":"r","qos":1,"published":1,"confirmed":1,)") +
+            bad + R"(,"devices":[]})");
+        EXPECT_FALSE(d.summary) << bad;
+        EXPECT_NE(d.error.find("shard"), std::string::npos) << d.error;
+    }
+}
+
 TEST(RunSummaryCodec, RejectsATelemetryReading) {
     const auto d = decode_run_summary(R"({"v":1,"run":"r","dev":"d","seq":1})");
     EXPECT_FALSE(d.summary);

@@ -110,6 +110,20 @@ TEST(DeliveryLedger, CompleteOnlyOnceEverySummarisedMessageArrived) {
     EXPECT_TRUE(l.complete());
 }
 
+TEST(DeliveryLedger, AShardedRunIsCompleteOnlyWithEveryShardsSummary) {
+    DeliveryLedger l;
+    l.record("r1", "a", 1);
+    l.record("r1", "b", 1);
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1}}, 1, 2});
+    EXPECT_FALSE(l.complete()) << "shard 2 of 2 has not summarised";
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"b", 1, 1}}, 1, 2});  // shard 1 again
+    EXPECT_FALSE(l.complete());
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"b", 1, 1}}, 2, 2});
+    EXPECT_TRUE(l.complete());
+    const DeliveryLedger restored = DeliveryLedger::from_state(l.state());
+    EXPECT_TRUE(restored.complete());
+}
+
 TEST(DeliveryLedger, RunsAreKeptApart) {
     DeliveryLedger l;
     l.record("r1", "a", 1);
