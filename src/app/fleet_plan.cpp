@@ -7,14 +7,6 @@
 
 namespace app {
 
-std::string device_topic(const std::string& pattern, const std::string& device) {
-    std::string topic = pattern;
-    for (auto pos = topic.find("{device}"); pos != std::string::npos;
-         pos = topic.find("{device}", pos + device.size()))
-        topic.replace(pos, 8, device);
-    return topic;
-}
-
 std::vector<DeviceGroup> fleet_groups(const PublisherOptions& p) {
     if (p.from_profile()) return p.groups;
     DeviceGroup g;

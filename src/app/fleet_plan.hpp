@@ -15,9 +15,6 @@
 
 namespace app {
 
-// `pattern` with every {device} replaced by the device id.
-std::string device_topic(const std::string& pattern, const std::string& device);
-
 // The profile's groups, or one group made of the flags.
 std::vector<DeviceGroup> fleet_groups(const PublisherOptions& options);
 

@@ -64,14 +64,7 @@ void PublisherRun::publish_due_fleet() {
         HeldReading reading{schedule_->pop(), {}};
         // Stamped with its scheduled time: a device that was away shows it as latency.
         const std::int64_t ts_us =
-            schedule_->paced()
-                ? std::chrono::duration_cast<std::chrono::microseconds>(
-                      (wall_start_ +
-                       std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                           reading.due.at - pacer_.due_time(0)))
-                          .time_since_epoch())
-                      .count()
-                : send_timestamp_us();
+            schedule_->paced() ? scheduled_epoch_us(reading.due.at) : send_timestamp_us();
         telemetry::encode_reading(fleet_.take(reading.due.device, ts_us), reading.payload);
         if (!send_reading(reading)) held_.push_back(std::move(reading));
     }

@@ -232,7 +232,11 @@ std::int64_t PublisherRun::send_timestamp_us() const {
     // With --rate, stamp the scheduled send time, so that a stall shows as latency instead of
     // hiding in a lower rate (coordinated omission).
     if (!pacer_.paced()) return to_epoch_us(std::chrono::system_clock::now());
-    const auto offset = pacer_.due_time(counters_.published - resumed_from_) - pacer_.due_time(0);
+    return scheduled_epoch_us(pacer_.due_time(counters_.published - resumed_from_));
+}
+
+std::int64_t PublisherRun::scheduled_epoch_us(Clock::time_point due) const {
+    const auto offset = due - pacer_.due_time(0);
     return to_epoch_us(wall_start_ +
                        std::chrono::duration_cast<std::chrono::system_clock::duration>(offset));
 }

@@ -118,6 +118,8 @@ class PublisherRun {
     double stalled_s(Clock::time_point now) const;
     void report_progress();
     std::int64_t send_timestamp_us() const;
+    // A time on the schedule (steady clock) as microseconds since the epoch.
+    std::int64_t scheduled_epoch_us(Clock::time_point due) const;
     double elapsed_s() const { return timeline_.seconds(Clock::now()); }
     // Messages [0, n) are all confirmed (or refused): where a resumed run starts.
     std::uint64_t confirmed_through() const;
