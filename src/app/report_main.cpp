@@ -1,44 +1,82 @@
-// mqtt_report: merges a publisher and a subscriber JSON report into one HTML page.
+// mqtt_report: one verdict and one report from the --report JSON files of any number of
+// publishers and subscribers (shards, shared-subscription members, hosts), merged exactly.
 
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <fstream>
-#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "app/cli_common.hpp"
 #include "app/exit_status.hpp"
 #include "report/html_report.hpp"
+#include "report/merge.hpp"
 
 namespace {
 
-std::optional<nlohmann::json> load(const std::string& path) {
-    if (path.empty()) return std::nullopt;
+report::Input load(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot read " + path);
     nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object())
         throw std::runtime_error(path + " is not a JSON report");
-    return doc;
+    return {path, std::move(doc)};
+}
+
+std::vector<report::Input> load_all(const std::vector<std::string>& paths) {
+    std::vector<report::Input> inputs;
+    for (const std::string& path : paths) inputs.push_back(load(path));
+    return inputs;
+}
+
+// One report is shown as it is; several are merged.
+nlohmann::json combine(const std::vector<report::Input>& inputs,
+                       nlohmann::json (*merge)(const std::vector<report::Input>&)) {
+    if (inputs.empty()) return nullptr;
+    if (inputs.size() == 1) return inputs.front().doc;
+    return merge(inputs);
+}
+
+void write(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write " + path);
 }
 
 int run(int argc, char** argv) {
-    std::string pub_path, sub_path, out_path;
+    std::vector<std::string> pub_paths, sub_paths;
+    std::string html_path, json_path;
     CLI::App cli{
-        "mqtt_report - one self-contained HTML report from the --report JSON files of\n"
-        "mqtt_publisher and mqtt_subscriber (either may be left out).",
+        "mqtt_report - one verdict and one report from the --report JSON files of any number\n"
+        "of mqtt_publisher and mqtt_subscriber processes (publisher shards, shared-subscription\n"
+        "members, consumers on several brokers). Subscriber ledgers merge exactly: a message\n"
+        "two members received is one delivery and one duplicate; a gap in one member that\n"
+        "another filled is not missing.",
         "mqtt_report"};
-    cli.add_option("--publisher", pub_path, "mqtt_publisher --report file");
-    cli.add_option("--subscriber", sub_path, "mqtt_subscriber --report file");
-    cli.add_option("-o,--output", out_path, "HTML file to write")->required();
+    cli.add_option("--publisher", pub_paths, "mqtt_publisher --report file (repeatable)")
+        ->allow_extra_args(false);
+    cli.add_option("--subscriber", sub_paths, "mqtt_subscriber --report file (repeatable)")
+        ->allow_extra_args(false);
+    cli.add_option("-o,--output", html_path, "HTML file to write");
+    cli.add_option("--json", json_path,
+                   "JSON file to write: {\"verified\", \"failed_checks\", \"publisher\", "
+                   "\"subscriber\"}, each part of the shape its program writes");
     app::add_version_flag(cli);
     cli.footer(
-        "\nExample:\n  mqtt_report --publisher pub.json --subscriber sub.json -o report.html\n\n"
-        "Exit status: 0 written, 2 usage error or unreadable input.\n");
+        "\nExamples:\n"
+        "  mqtt_report --publisher pub.json --subscriber sub.json -o report.html\n"
+        "  mqtt_report --publisher shard1.json --publisher shard2.json \\\n"
+        "              --subscriber member1.json --subscriber member2.json --json merged.json\n\n"
+        "Exit status: 0 verified (every expected message delivered, none corrupt or malformed,\n"
+        "the subscribers' thresholds met, every publisher confirmed everything), 1 not\n"
+        "verified, 2 usage error or unreadable input.\n");
     try {
         cli.parse(argc, argv);
+        if (html_path.empty() && json_path.empty())
+            throw CLI::ValidationError("give -o FILE.html, --json FILE or both");
+        if (pub_paths.empty() && sub_paths.empty())
+            throw CLI::ValidationError("give --publisher, --subscriber or both");
     } catch (const CLI::CallForHelp&) {
         std::fputs(cli.help().c_str(), stdout);
         return 0;
@@ -49,19 +87,34 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "mqtt_report: error: %s (see --help)\n", e.what());
         return app::kUsageError;
     }
+    report::Verdict verdict;
     try {
-        if (pub_path.empty() && sub_path.empty())
-            throw std::runtime_error("give --publisher, --subscriber or both");
-        const auto pub = load(pub_path);
-        const auto sub = load(sub_path);
-        std::ofstream out(out_path, std::ios::trunc);
-        out << report::render_html(pub ? &*pub : nullptr, sub ? &*sub : nullptr);
-        if (!out) throw std::runtime_error("cannot write " + out_path);
+        nlohmann::json pub = combine(load_all(pub_paths), report::merge_publishers);
+        nlohmann::json sub = combine(load_all(sub_paths), report::merge_subscribers);
+        verdict = report::verdict(pub, sub);
+        if (pub.is_object() && pub.value("merged", false))
+            pub["exit_status"] = verdict.failed.empty() ? 0 : 1;
+        if (sub.is_object() && sub.value("merged", false)) {
+            sub["failed_checks"] = verdict.failed;
+            sub["verified"] = verdict.verified;
+        }
+        if (!html_path.empty())
+            write(html_path, report::render_html(pub.is_object() ? &pub : nullptr,
+                                                 sub.is_object() ? &sub : nullptr));
+        if (!json_path.empty())
+            write(json_path, nlohmann::json{{"verified", verdict.verified},
+                                            {"failed_checks", verdict.failed},
+                                            {"publisher", pub},
+                                            {"subscriber", sub}}
+                                 .dump(2));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mqtt_report: error: %s\n", e.what());
         return app::kUsageError;
     }
-    return app::kSuccess;
+    std::printf("mqtt_report: %s: %zu publisher and %zu subscriber reports\n",
+                verdict.verified ? "VERIFIED" : "NOT VERIFIED", pub_paths.size(), sub_paths.size());
+    for (const std::string& f : verdict.failed) std::printf("mqtt_report: failed: %s\n", f.c_str());
+    return verdict.verified ? app::kSuccess : app::kVerificationFailed;
 }
 
 }  // namespace

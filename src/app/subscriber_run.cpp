@@ -41,6 +41,9 @@ SubscriberRun::SubscriberRun(const SubscriberOptions& options, mqtt::Client& cli
       progress_(progress),
       stop_requested_(std::move(stop_requested)),
       started_(Clock::now()),
+      started_epoch_s_(
+          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+              .count()),
       timeline_(started_),
       reconnects_(progress, started_, !options.connect.clean_session),
       ready_at_(started_),
@@ -409,6 +412,7 @@ nlohmann::json SubscriberRun::report() const {
         {"slowest_devices", slowest_devices()},
         {"summaries", verifier_.summaries()},
         {"latency_us", telemetry::latency_summary(verifier_.latency(), true)},
+        {"started_epoch_s", started_epoch_s_},
         {"timeline", telemetry::to_json(timeline_.rows())},
         {"thresholds", thresholds},
         {"failed_checks", failed_checks()},
@@ -421,6 +425,8 @@ nlohmann::json SubscriberRun::report() const {
         {"reconnects", reconnects_.to_json()},
         {"recovered_by_repair", verifier_.recovered()},
         {"repair_requests", repair_requests_},
+        // The ledger itself, so that mqtt_report can merge this consumer's view with others'.
+        {"state", verifier_.state()},
     };
 }
 

@@ -211,6 +211,38 @@ std::string devices_section(const json& sub) {
     return html + "</table>\n";
 }
 
+namespace {
+
+// A merged report (mqtt_report with several inputs): one row per process it merged.
+std::string members_section(const json* pub, const json* sub) {
+    std::string html;
+    for (const json* doc : {pub, sub}) {
+        if (doc == nullptr || !doc->contains("members")) continue;
+        if (html.empty())
+            html =
+                "<h2>Merged reports</h2><table id=\"members\"><tr><th>report</th><th>program"
+                "</th><th>part</th><th>messages</th><th>end</th><th>exit</th></tr>";
+        const bool is_pub = doc == pub;
+        for (const json& m : (*doc)["members"]) {
+            std::string part;
+            if (m.contains("shard") && m["shard"].is_array() && m["shard"].size() == 2)
+                part = fmt::format("shard {} of {}", m["shard"][0].get<int>(),
+                                   m["shard"][1].get<int>());
+            if (m.contains("share_group") && m["share_group"].is_string())
+                part = "share group " + m["share_group"].get<std::string>();
+            const std::string messages = is_pub ? grouped(m.value("confirmed", 0ull)) + " confirmed"
+                                                : grouped(m.value("received", 0ull)) + " received";
+            html += fmt::format(
+                "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(m.value("report", "")), is_pub ? "publisher" : "subscriber", escape(part),
+                messages, escape(m.value("end_reason", "")), m.value("exit_status", -1));
+        }
+    }
+    return html.empty() ? html : html + "</table>\n";
+}
+
+}  // namespace
+
 std::string render_html(const json* pub, const json* sub) {
     const std::uint64_t sent = pub ? count_of(pub, "published") : count_of(sub, "expected");
     const bool verified = (sub == nullptr || sub->value("verified", false)) &&
@@ -333,6 +365,7 @@ ul.failed{color:#c62828}
         }
         html += devices_section(*sub);
     }
+    html += members_section(pub, sub);
     html += "</body></html>\n";
     return html;
 }

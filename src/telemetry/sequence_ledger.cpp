@@ -1,5 +1,6 @@
 #include "telemetry/sequence_ledger.hpp"
 
+#include <algorithm>
 #include <iterator>
 #include <stdexcept>
 
@@ -63,6 +64,33 @@ std::vector<SeqRange> SequenceLedger::gaps_up_to(std::uint64_t last, std::size_t
     return gaps;
 }
 
+std::uint64_t SequenceLedger::merge(const SequenceLedger& other) {
+    // Both range lists are sorted: walk them together, joining ranges that overlap or touch.
+    std::map<std::uint64_t, std::uint64_t> joined;
+    auto a = ranges_.begin();
+    auto b = other.ranges_.begin();
+    while (a != ranges_.end() || b != other.ranges_.end()) {
+        const bool take_a =
+            b == other.ranges_.end() || (a != ranges_.end() && a->first <= b->first);
+        const auto [first, last] = take_a ? *a++ : *b++;
+        if (!joined.empty()) {
+            auto& prev_last = std::prev(joined.end())->second;
+            if (first <= prev_last + 1) {
+                prev_last = std::max(prev_last, last);
+                continue;
+            }
+        }
+        joined.emplace(first, last);
+    }
+    std::uint64_t unique = 0;
+    for (const auto& [first, last] : joined) unique += last - first + 1;
+    const std::uint64_t both = unique_ + other.unique_ - unique;
+    ranges_ = std::move(joined);
+    unique_ = unique;
+    highest_ = std::max(highest_, other.highest_);
+    return both;
+}
+
 nlohmann::json SequenceLedger::state() const {
     nlohmann::json ranges = nlohmann::json::array();
     for (const auto& [first, last] : ranges_) ranges.push_back({first, last});
@@ -114,6 +142,26 @@ void DeliveryLedger::expect(const RunSummary& summary) {
         if (dev == run.devices.end()) dev = run.devices.emplace(d.device, Device{}).first;
         dev->second.expected_last = d.last_seq;
     }
+}
+
+void DeliveryLedger::merge(const DeliveryLedger& other) {
+    for (const auto& [id, theirs] : other.runs_) {
+        Run& run = runs_[id];
+        run.shards = std::max(run.shards, theirs.shards);
+        run.shards_in.insert(theirs.shards_in.begin(), theirs.shards_in.end());
+        run.summarised = run.summarised || theirs.summarised ||
+                         (!run.shards_in.empty() && run.shards_in.size() >= run.shards);
+        for (const auto& [name, dev] : theirs.devices) {
+            Device& mine = run.devices[name];
+            duplicates_ += mine.seqs.merge(dev.seqs);
+            mine.expected_last = std::max(mine.expected_last, dev.expected_last);
+        }
+    }
+    received_ += other.received_;
+    duplicates_ += other.duplicates_;
+    out_of_order_ += other.out_of_order_;
+    malformed_ += other.malformed_;
+    corrupt_ += other.corrupt_;
 }
 
 bool DeliveryLedger::complete() const {

@@ -37,6 +37,10 @@ class SequenceLedger {
     // The first `limit` ranges of [1, last] that never arrived, lowest first.
     std::vector<SeqRange> gaps_up_to(std::uint64_t last, std::size_t limit) const;
 
+    // Adds what `other` delivered (another consumer's share of the same device). Returns how
+    // many sequence numbers both delivered: duplicates across the two.
+    std::uint64_t merge(const SequenceLedger& other);
+
     // The delivered ranges, [[first, last], ...], to save and restore.
     nlohmann::json state() const;
     static SequenceLedger from_state(const nlohmann::json& state);
@@ -89,6 +93,12 @@ class DeliveryLedger {
     std::uint64_t unique() const { return received_ - duplicates_; }
     LedgerTotals totals() const;
     std::vector<DeviceGap> gaps(std::size_t limit) const;
+
+    // Adds another consumer's accounting (a shared-subscription member, a subscriber on
+    // another broker): a number both delivered is a duplicate, a gap in one that the other
+    // filled is not missing, and a run is summarised once every shard's summary is in either.
+    // Out of order is each consumer's own count: order across consumers is not defined.
+    void merge(const DeliveryLedger& other);
 
     // Everything it holds, to save and restore (a crash-safe subscriber's state). from_state
     // throws nlohmann::json::exception or std::out_of_range on a damaged state.

@@ -147,5 +147,79 @@ TEST(DeliveryLedger, CountsOutOfOrderAndMalformed) {
     EXPECT_EQ(t.missing, 0u);
 }
 
+TEST(SequenceLedger, MergeJoinsTwoSharesAndCountsNumbersBothHad) {
+    SequenceLedger odd, even;
+    for (std::uint64_t s = 1; s <= 9; s += 2) odd.record(s);
+    for (std::uint64_t s = 2; s <= 10; s += 2) even.record(s);
+    even.record(5);  // both saw 5
+    EXPECT_EQ(odd.merge(even), 1u);
+    EXPECT_EQ(odd.unique(), 10u);
+    EXPECT_EQ(odd.highest(), 10u);
+    EXPECT_EQ(odd.missing_up_to(12), 2u);
+    EXPECT_EQ(odd.gaps_up_to(12, 5), (std::vector<SeqRange>{{11, 12}}));
+    EXPECT_EQ(odd.state(), nlohmann::json::parse("[[1,10]]"));
+}
+
+TEST(SequenceLedger, MergeWithAnEmptyLedgerChangesNothing) {
+    SequenceLedger l, empty;
+    l.record(3);
+    l.record(4);
+    EXPECT_EQ(l.merge(empty), 0u);
+    EXPECT_EQ(empty.merge(l), 0u);
+    EXPECT_EQ(empty.state(), l.state());
+    EXPECT_EQ(empty.unique(), 2u);
+}
+
+TEST(DeliveryLedger, MergedSharesGiveOneExactVerdict) {
+    // Two shared-subscription members, each with half of device a: neither is complete, the
+    // merge is, and a message both got counts once as delivered and once as a duplicate.
+    DeliveryLedger one, two;
+    const RunSummary summary{"r1", 1, 4, 4, false, {{"a", 4, 4}}};
+    one.expect(summary);
+    two.expect(summary);
+    one.record("r1", "a", 1);
+    one.record("r1", "a", 3);
+    two.record("r1", "a", 2);
+    two.record("r1", "a", 4);
+    two.record("r1", "a", 3);
+    EXPECT_FALSE(one.complete());
+    EXPECT_FALSE(two.complete());
+    one.merge(two);
+    EXPECT_TRUE(one.complete());
+    const LedgerTotals t = one.totals();
+    EXPECT_EQ(t.received, 5u);
+    EXPECT_EQ(t.unique, 4u);
+    EXPECT_EQ(t.duplicates, 1u);
+    EXPECT_EQ(t.missing, 0u);
+    EXPECT_EQ(t.devices, 1u);
+}
+
+TEST(DeliveryLedger, MergeJoinsTheShardsSummariesOfEachSide) {
+    DeliveryLedger a, b;
+    a.record("r1", "x", 1);
+    a.expect(RunSummary{"r1", 1, 1, 1, false, {{"x", 1, 1}}, 1, 2});
+    b.record("r1", "y", 1);
+    b.expect(RunSummary{"r1", 1, 1, 1, false, {{"y", 1, 1}}, 2, 2});
+    EXPECT_FALSE(a.complete());
+    a.merge(DeliveryLedger::from_state(b.state()));
+    EXPECT_TRUE(a.complete());
+    EXPECT_EQ(a.totals().unique, 2u);
+}
+
+TEST(DeliveryLedger, MergeKeepsLossThatNoSideFilled) {
+    DeliveryLedger a, b;
+    a.expect(RunSummary{"r1", 1, 3, 3, false, {{"x", 3, 3}}});
+    a.record("r1", "x", 1);
+    b.record("r1", "x", 3);
+    b.record_corrupt();
+    a.merge(b);
+    const LedgerTotals t = a.totals();
+    EXPECT_EQ(t.missing, 1u);
+    EXPECT_EQ(t.corrupt, 1u);
+    EXPECT_FALSE(a.complete());
+    ASSERT_EQ(a.gaps(5).size(), 1u);
+    EXPECT_EQ(a.gaps(5)[0].range, (SeqRange{2, 2}));
+}
+
 }  // namespace
 }  // namespace telemetry

@@ -1,0 +1,35 @@
+#pragma once
+// One verdict for a run spread over several processes: the --report files of any number of
+// publishers (shards, hosts) and subscribers (shared-subscription members, consumers on other
+// brokers) merged into one publisher and one subscriber report of the usual shape.
+//
+// The subscriber merge is exact: it joins the members' per-device sequence ledgers (the
+// report's "state"), so a message two members got is one delivery and one duplicate, and a gap
+// in one member that another filled is not missing. Latency histograms merge bucket by bucket;
+// timelines are summed per wall-clock second.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace report {
+
+struct Input {
+    std::string name;  // the file, for error messages and the members table
+    nlohmann::json doc;
+};
+
+// Throws std::runtime_error naming the input that is not a mergeable report of that program.
+nlohmann::json merge_publishers(const std::vector<Input>& reports);
+nlohmann::json merge_subscribers(const std::vector<Input>& reports);
+
+struct Verdict {
+    bool verified{false};
+    std::vector<std::string> failed;  // one line per broken check, with the report it came from
+};
+// The verdict of the merged reports (either may be null): the subscribers' ledger decides, as
+// for one subscriber; publishers that left messages unconfirmed or ended in error fail it too.
+Verdict verdict(const nlohmann::json& publisher, const nlohmann::json& subscriber);
+
+}  // namespace report

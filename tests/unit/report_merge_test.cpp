@@ -1,0 +1,165 @@
+#include "report/merge.hpp"
+
+#include <gtest/gtest.h>
+
+#include "telemetry/latency_histogram.hpp"
+#include "telemetry/sequence_ledger.hpp"
+
+namespace report {
+namespace {
+
+using json = nlohmann::json;
+
+const telemetry::RunSummary kSummary{"r1", 1, 6, 6, false, {{"a", 3, 3}, {"b", 3, 3}}};
+
+// A subscriber report as mqtt_subscriber writes it: what the merge reads is the "state".
+Input member(const std::string& name, const telemetry::DeliveryLedger& ledger,
+             double started = 1000.0) {
+    telemetry::LatencyHistogram latency;
+    latency.record(1500);
+    json doc = {{"program", "mqtt_subscriber"},
+                {"received", ledger.received()},
+                {"unique", ledger.unique()},
+                {"end_reason", "share-quiet"},
+                {"exit_status", 0},
+                {"share_group", "g"},
+                {"thresholds", {{"max_missing", 0}}},
+                {"started_epoch_s", started},
+                {"timeline", json::array({{{"t", 1.0}, {"received", 2}, {"msgs_per_sec", 2.0}},
+                                          {{"t", 2.0}, {"received", 3}, {"msgs_per_sec", 1.0}}})},
+                {"state",
+                 {{"ledger", ledger.state()},
+                  {"latency", latency.state()},
+                  {"summaries", json::array({"r1"})}}}};
+    return {name, doc};
+}
+
+TEST(MergeSubscribers, SharesOfOneRunMergeIntoOneExactVerdict) {
+    telemetry::DeliveryLedger one, two;
+    one.expect(kSummary);
+    two.expect(kSummary);
+    one.record("r1", "a", 1);
+    one.record("r1", "b", 2);
+    one.record("r1", "a", 3);
+    two.record("r1", "a", 2);
+    two.record("r1", "b", 1);
+    two.record("r1", "b", 3);
+    two.record("r1", "a", 3);  // both members got a3: a duplicate, not a second delivery
+    const json merged = merge_subscribers({member("m1.json", one), member("m2.json", two)});
+    EXPECT_EQ(merged.at("received"), 7);
+    EXPECT_EQ(merged.at("unique"), 6);
+    EXPECT_EQ(merged.at("expected"), 6);
+    EXPECT_EQ(merged.at("missing"), 0);
+    EXPECT_EQ(merged.at("duplicates"), 1);
+    EXPECT_TRUE(merged.at("verified").get<bool>()) << merged.at("failed_checks");
+    EXPECT_EQ(merged.at("latency_us").at("count"), 2);
+    EXPECT_EQ(merged.at("members").size(), 2u);
+    EXPECT_EQ(merged.at("members")[1].at("report"), "m2.json");
+    EXPECT_TRUE(verdict(nullptr, merged).verified);
+}
+
+TEST(MergeSubscribers, LossNoMemberFilledFailsAndIsListed) {
+    telemetry::DeliveryLedger one, two;
+    one.expect(kSummary);
+    one.record("r1", "a", 1);
+    one.record("r1", "a", 2);
+    two.record("r1", "a", 3);
+    two.record("r1", "b", 1);
+    const json merged = merge_subscribers({member("m1", one), member("m2", two)});
+    EXPECT_EQ(merged.at("missing"), 2);
+    EXPECT_FALSE(merged.at("verified").get<bool>());
+    ASSERT_EQ(merged.at("gaps").size(), 1u);
+    EXPECT_EQ(merged.at("gaps")[0].at("device"), "b");
+    EXPECT_EQ(merged.at("gaps")[0].at("first"), 2);
+    const Verdict v = verdict(nullptr, merged);
+    EXPECT_FALSE(v.verified);
+    ASSERT_FALSE(v.failed.empty());
+    EXPECT_NE(v.failed[0].find("missing 2"), std::string::npos) << v.failed[0];
+}
+
+TEST(MergeSubscribers, AMergedReportMergesAgain) {
+    telemetry::DeliveryLedger one, two, three;
+    for (auto* l : {&one, &two, &three}) l->expect(kSummary);
+    one.record("r1", "a", 1);
+    one.record("r1", "a", 2);
+    two.record("r1", "a", 3);
+    two.record("r1", "b", 1);
+    three.record("r1", "b", 2);
+    three.record("r1", "b", 3);
+    const json first = merge_subscribers({member("m1", one), member("m2", two)});
+    const json all = merge_subscribers({{"merged", first}, member("m3", three)});
+    EXPECT_EQ(all.at("unique"), 6);
+    EXPECT_EQ(all.at("missing"), 0);
+    EXPECT_TRUE(all.at("verified").get<bool>());
+}
+
+TEST(MergeSubscribers, TimelinesAddUpOnTheWallClock) {
+    telemetry::DeliveryLedger one, two;
+    one.record("r1", "a", 1);
+    two.record("r1", "a", 2);
+    // The second member started a second later.
+    const json merged = merge_subscribers({member("m1", one, 1000.0), member("m2", two, 1001.0)});
+    const json& rows = merged.at("timeline");
+    ASSERT_EQ(rows.size(), 3u) << rows;
+    EXPECT_EQ(rows[0].at("received"), 2.0);      // m1 only
+    EXPECT_EQ(rows[1].at("received"), 5.0);      // m1's 3 + m2's 2
+    EXPECT_EQ(rows[2].at("received"), 6.0);      // both done: 3 + 3
+    EXPECT_EQ(rows[2].at("msgs_per_sec"), 1.0);  // m1 stopped: only m2's last second counts
+}
+
+TEST(MergeSubscribers, AReportWithoutLedgerStateIsNamed) {
+    Input old{"old.json", {{"program", "mqtt_subscriber"}, {"received", 3}}};
+    try {
+        merge_subscribers({old, old});
+        FAIL() << "merged a report without state";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("old.json has no ledger state"), std::string::npos)
+            << e.what();
+    }
+    Input pub{"pub.json", {{"program", "mqtt_publisher"}}};
+    EXPECT_THROW(merge_subscribers({pub, pub}), std::runtime_error);
+}
+
+json shard(int i, std::uint64_t published, std::uint64_t confirmed, int exit_status = 0) {
+    telemetry::LatencyHistogram puback;
+    puback.record(800 * i);
+    return {{"program", "mqtt_publisher"},
+            {"run", "r1"},
+            {"shard", {i, 2}},
+            {"devices", 5},
+            {"published", published},
+            {"confirmed", confirmed},
+            {"rejected", 0},
+            {"unconfirmed", published - confirmed},
+            {"elapsed_s", 2.0 * i},
+            {"exit_status", exit_status},
+            {"end_reason", exit_status == 0 ? "complete" : "connection-lost"},
+            {"latency_state", puback.state()},
+            {"churn", {{"planned", 1}, {"dropped", 1}, {"returned", 1}}}};
+}
+
+TEST(MergePublishers, ShardsAddUp) {
+    const json merged = merge_publishers({{"s1", shard(1, 50, 50)}, {"s2", shard(2, 40, 40)}});
+    EXPECT_EQ(merged.at("published"), 90);
+    EXPECT_EQ(merged.at("confirmed"), 90);
+    EXPECT_EQ(merged.at("devices"), 10);
+    EXPECT_EQ(merged.at("run"), "r1");
+    EXPECT_EQ(merged.at("elapsed_s"), 4.0);
+    EXPECT_EQ(merged.at("msgs_per_sec"), 22.5);
+    EXPECT_EQ(merged.at("puback_latency_us").at("count"), 2);
+    EXPECT_EQ(merged.at("churn").at("dropped"), 2);
+    EXPECT_EQ(merged.at("members")[1].at("shard"), json::array({2, 2}));
+    EXPECT_TRUE(verdict(merged, nullptr).verified);
+}
+
+TEST(MergePublishers, AnUnconfirmedOrFailedShardFailsTheVerdict) {
+    const json merged = merge_publishers({{"s1", shard(1, 50, 47, 1)}, {"s2", shard(2, 40, 40)}});
+    const Verdict v = verdict(merged, nullptr);
+    EXPECT_FALSE(v.verified);
+    ASSERT_EQ(v.failed.size(), 2u);
+    EXPECT_EQ(v.failed[0], "publishers left 3 messages unconfirmed");
+    EXPECT_NE(v.failed[1].find("publisher s1 ended with exit status 1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace report
