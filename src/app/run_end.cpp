@@ -12,6 +12,8 @@ std::string_view end_reason_name(EndReason reason) {
             return "count";
         case EndReason::IdleTimeout:
             return "idle-timeout";
+        case EndReason::ShareDone:
+            return "share-done";
         case EndReason::Interrupted:
             return "interrupted";
         case EndReason::BrokerError:
@@ -33,6 +35,7 @@ int exit_status_for(EndReason reason) {
         case EndReason::Complete:
         case EndReason::Count:
         case EndReason::IdleTimeout:
+        case EndReason::ShareDone:
             return kSuccess;
         case EndReason::Interrupted:
             return kInterrupted;

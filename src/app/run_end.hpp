@@ -16,6 +16,7 @@ enum class EndReason {
     Complete,        // everything sent and confirmed / the summary says all arrived
     Count,           // subscriber: --count unique messages arrived
     IdleTimeout,     // subscriber: --idle-timeout without a message
+    ShareDone,       // subscriber in a --share-group: every summary in, then quiet
     Interrupted,     // SIGINT/SIGTERM
     BrokerError,     // connecting or subscribing failed
     ConnectionLost,  // an established connection went away

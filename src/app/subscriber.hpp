@@ -25,6 +25,9 @@ struct SubscriberOptions {
     // End-to-end repair (telemetry/repair.hpp): missing ranges are asked for on <topic>/<run>.
     std::string repair_topic{"telemetry/repair"};
     bool repair{true};
+    // --share-group: a member of this consumer group ($share/G/...): it sees a share of the
+    // messages, so its verdict leaves out what is missing (mqtt_report merges the members').
+    std::string share_group;
     std::optional<std::uint64_t> count;  // finish after this many unique messages
     double idle_timeout_s{30.0};
     std::size_t max_gaps{20};  // gap ranges listed in the report
@@ -35,6 +38,9 @@ struct SubscriberOptions {
     std::string store;            // --store sqlite:FILE (store/sqlite_store.hpp)
     bool client_id_given{false};  // --id; else the state directory's or a generated one
 };
+
+// The telemetry topic filters as subscribed: through $share/G/ in a share group.
+std::vector<std::string> telemetry_filters(const SubscriberOptions& options);
 
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args);
 int run_subscriber(const SubscriberOptions& options);

@@ -5,6 +5,13 @@
 
 namespace app {
 
+std::vector<std::string> telemetry_filters(const SubscriberOptions& o) {
+    if (o.share_group.empty()) return o.topics;
+    std::vector<std::string> shared;
+    for (const std::string& t : o.topics) shared.push_back("$share/" + o.share_group + "/" + t);
+    return shared;
+}
+
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args) {
     SubscriberOptions o;
     o.connect.max_inflight = 16;  // the subscriber publishes only repair requests
@@ -36,6 +43,12 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                    "Ask publishers with a replay buffer for missing messages on TOPIC/<run>")
         ->capture_default_str();
     cli.add_flag("!--no-repair", o.repair, "Never ask publishers to send missing messages again");
+    cli.add_option("--share-group", o.share_group,
+                   "Join consumer group G: subscribe to the telemetry topics as $share/G/TOPIC, so "
+                   "that the group's members split the messages (run summaries are not shared). "
+                   "Each member verifies its share (corrupt, malformed, duplicates) and ends once "
+                   "every summary is in and nothing arrived for 2 s; merge the members' --report "
+                   "files with mqtt_report for the run's verdict. No repair requests");
     cli.add_option(
            "-C,--count", o.count,
            "Finish after N unique messages (default: when the run summary says all arrived)")
@@ -93,6 +106,8 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                     return std::string("--status-topic: ") + e.what();
                 }
             if (auto e = validate_topic_name("--repair-topic", s.repair_topic)) return e;
+            if (!s.share_group.empty() && s.share_group.find_first_of("/+#") != std::string::npos)
+                return std::string("--share-group must not contain '/', '+' or '#' [MQTT-4.8.2-2]");
             if (!s.state_dir.empty() && s.connect.clean_session)
                 return std::string(
                     "--state-dir needs --session persistent: a clean session "
@@ -115,6 +130,8 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
         });
     if (parsed.options) {
         parsed.options->client_id_given = !parsed.options->connect.client_id.empty();
+        // A member asking for another member's messages would get them twice.
+        if (!parsed.options->share_group.empty()) parsed.options->repair = false;
         apply_session_defaults(parsed.options->connect, "mqtt_subscriber");
     }
     return parsed;

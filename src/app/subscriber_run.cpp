@@ -16,6 +16,9 @@ constexpr auto kPollInterval = std::chrono::milliseconds(100);
 // after kRepairEvery while something still is.
 constexpr auto kRepairQuiet = std::chrono::milliseconds(500);
 constexpr auto kRepairEvery = std::chrono::seconds(2);
+// A share-group member cannot know which messages are its own: once every run summary is in, it
+// ends after this long without a message (or --idle-timeout, if shorter).
+constexpr auto kShareQuiet = std::chrono::seconds(2);
 
 std::int64_t now_epoch_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -94,7 +97,7 @@ int SubscriberRun::run() {
 
 void SubscriberRun::connect_and_subscribe() {
     client_.connect(options_.connect);
-    std::vector<std::string> filters = options_.topics;
+    std::vector<std::string> filters = telemetry_filters(options_);
     // One SUBSCRIBE when the QoS is the same; the control topic needs QoS 1 (no summary lost).
     if (options_.qos == 1) {
         filters.push_back(options_.control_topic);
@@ -105,8 +108,9 @@ void SubscriberRun::connect_and_subscribe() {
     subscribe_to_statuses();
     ready_at_ = Clock::now();
     progress_.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)",
-                               join(options_.topics), options_.control_topic, options_.connect.host,
-                               options_.connect.port, client_.protocol_description()));
+                               join(telemetry_filters(options_)), options_.control_topic,
+                               options_.connect.host, options_.connect.port,
+                               client_.protocol_description()));
 }
 
 void SubscriberRun::subscribe_to_statuses() {
@@ -173,6 +177,11 @@ std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
     if (stop_requested_()) return EndReason::Interrupted;
     const telemetry::DeliveryLedger& ledger = verifier_.ledger();
     if (options_.count && ledger.unique() >= *options_.count) return EndReason::Count;
+    if (sharing() && ledger.summarised() &&
+        now - last_message_ >=
+            std::min<std::chrono::duration<double>>(
+                kShareQuiet, std::chrono::duration<double>(options_.idle_timeout_s)))
+        return EndReason::ShareDone;
     // With --count, the count decides: more runs may follow the first one's summary.
     if (!options_.count && !verifier_.summaries().empty() && ledger.complete())
         return EndReason::Complete;
@@ -223,8 +232,9 @@ void SubscriberRun::announce_repair_done() {
 }
 
 std::vector<std::string> SubscriberRun::failed_checks() const {
-    return telemetry::failed_checks(verifier_.totals(options_.count), verifier_.latency(),
-                                    options_.thresholds);
+    telemetry::LedgerTotals t = verifier_.totals(options_.count);
+    if (sharing()) t.missing = 0;  // the other members have them: the merge decides
+    return telemetry::failed_checks(t, verifier_.latency(), options_.thresholds);
 }
 
 int SubscriberRun::finish(const RunEnd& end) {
@@ -246,6 +256,7 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
     const auto& latency = verifier_.latency();
     // With --print, stdout carries the readings only.
     std::FILE* out = options_.print ? stderr : stdout;
+    if (sharing()) return print_share_verdict(out, failed);
     std::fprintf(
         out,
         "%s: %s: received %llu, unique %llu of %llu expected, missing %llu, duplicates %llu, "
@@ -274,6 +285,28 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
     std::fflush(out);
 }
 
+void SubscriberRun::print_share_verdict(std::FILE* out,
+                                        const std::vector<std::string>& failed) const {
+    const telemetry::LedgerTotals t = verifier_.totals(options_.count);
+    const double secs = elapsed_s();
+    std::fprintf(
+        out,
+        "%s: SHARE %s: member of share group %s: received %llu, unique %llu, duplicates "
+        "%llu, out of order %llu, malformed %llu, corrupt %llu in %.2f s, %.0f msg/s, "
+        "latency p99 %.2f ms (%s); the run's verdict: mqtt_report with every member's "
+        "--report\n",
+        kProgram, verified_ ? "VERIFIED" : "NOT VERIFIED", options_.share_group.c_str(),
+        static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.unique),
+        static_cast<unsigned long long>(t.duplicates),
+        static_cast<unsigned long long>(t.out_of_order),
+        static_cast<unsigned long long>(t.malformed), static_cast<unsigned long long>(t.corrupt),
+        secs, secs > 0 ? static_cast<double>(t.unique) / secs : 0.0,
+        static_cast<double>(verifier_.latency().percentile(0.99)) / 1000.0,
+        std::string(end_reason_name(end_.reason)).c_str());
+    for (const std::string& f : failed) std::fprintf(out, "%s: failed: %s\n", kProgram, f.c_str());
+    std::fflush(out);
+}
+
 void SubscriberRun::add_timeline_row(Clock::time_point now) {
     const telemetry::LedgerTotals t = verifier_.ledger().totals();
     const telemetry::LatencyHistogram second = verifier_.take_second_latency();
@@ -299,10 +332,12 @@ void SubscriberRun::report_progress(Clock::time_point now) {
         sender = fmt::format("sent {} confirmed {} backlog {} | ", sent.sent, sent.confirmed,
                              sent.confirmed > t.unique ? sent.confirmed - t.unique : 0);
     }
+    const std::string missing = sharing() ? std::string("share of group ") + options_.share_group
+                                          : fmt::format("missing so far {}", t.missing);
     progress_.update(
-        fmt::format("{}received {} unique {} | missing so far {} | duplicates {} | corrupt {} | "
+        fmt::format("{}received {} unique {} | {} | duplicates {} | corrupt {} | "
                     "malformed {} | {:.0f} msg/s | p99 {:.2f} ms",
-                    sender, t.received, t.unique, t.missing, t.duplicates, t.corrupt, t.malformed,
+                    sender, t.received, t.unique, missing, t.duplicates, t.corrupt, t.malformed,
                     rate, static_cast<double>(verifier_.latency().percentile(0.99)) / 1000.0));
 }
 
@@ -377,7 +412,8 @@ nlohmann::json SubscriberRun::slowest_devices() const {
 
 nlohmann::json SubscriberRun::report() const {
     const telemetry::LedgerTotals t = verifier_.totals(options_.count);
-    const auto gaps = verifier_.ledger().gaps(options_.max_gaps);
+    // A share-group member's gaps are mostly the other members' messages: not listed.
+    const auto gaps = verifier_.ledger().gaps(sharing() ? 0 : options_.max_gaps);
     nlohmann::json gap_list = nlohmann::json::array();
     for (const auto& g : gaps)
         gap_list.push_back({{"run", g.run},
@@ -395,7 +431,8 @@ nlohmann::json SubscriberRun::report() const {
         {"received", t.received},
         {"unique", t.unique},
         {"expected", t.expected},
-        {"missing", t.missing},
+        {"missing", sharing() ? nlohmann::json() : nlohmann::json(t.missing)},
+        {"share_group", sharing() ? nlohmann::json(options_.share_group) : nlohmann::json()},
         {"duplicates", t.duplicates},
         {"out_of_order", t.out_of_order},
         {"malformed", t.malformed},

@@ -4,6 +4,7 @@
 // once per poll (timeline, end conditions), then decide the verdict.
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <optional>
@@ -76,6 +77,8 @@ class SubscriberRun {
     int finish(const RunEnd& end);
     void print_verdict(const std::vector<std::string>& failed) const;
     void add_timeline_row(Clock::time_point now);
+    bool sharing() const { return !options_.share_group.empty(); }
+    void print_share_verdict(std::FILE* out, const std::vector<std::string>& failed) const;
     void report_progress(Clock::time_point now);
     // The publishers' side, from their run progress messages.
     struct SenderTotals {

@@ -175,6 +175,12 @@ bool DeliveryLedger::complete() const {
     return any;
 }
 
+bool DeliveryLedger::summarised() const {
+    for (const auto& [id, run] : runs_)
+        if (!run.summarised) return false;
+    return !runs_.empty();
+}
+
 LedgerTotals DeliveryLedger::totals() const {
     LedgerTotals t;
     t.received = received_;

@@ -88,6 +88,8 @@ class DeliveryLedger {
 
     // True when at least one summary arrived and every summarised run is fully delivered.
     bool complete() const;
+    // True when there is a run and every run has every shard's summary in (delivered or not).
+    bool summarised() const;
     // Cheap running figures for the hot path; totals() walks every device.
     std::uint64_t received() const { return received_; }
     std::uint64_t unique() const { return received_ - duplicates_; }

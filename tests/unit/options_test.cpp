@@ -193,6 +193,8 @@ INSTANTIATE_TEST_SUITE_P(
                     BadArgs{"state_dir_qos0",
                             {"--state-dir", "/tmp/x", "-q", "0"},
                             "--state-dir needs -q 1 or 2"},
+                    BadArgs{"share_group_with_slash", {"--share-group", "a/b"}, "--share-group"},
+                    BadArgs{"share_group_wildcard", {"--share-group", "g+"}, "--share-group"},
                     BadArgs{"state_dir_libmosquitto",
                             {"--state-dir", "/tmp/x", "--client", "libmosquitto"},
                             "libmosquitto sends the PUBACK before"}),

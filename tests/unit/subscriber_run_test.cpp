@@ -371,5 +371,52 @@ TEST(SubscriberRun, WithoutRepairNothingIsAsked) {
     EXPECT_TRUE(client.published.empty());
 }
 
+TEST(SubscriberRun, AShareGroupMemberSubscribesThroughShareAndNeverAsksForRepair) {
+    FakeClient client;
+    auto o = options();
+    o.share_group = "g";
+    o.repair = false;  // as the parser sets it
+    run(o, client);
+    EXPECT_EQ(client.filters, (std::vector<std::string>{"$share/g/sensors/+/telemetry",
+                                                        o.control_topic, "sensors/+/status"}));
+    EXPECT_TRUE(client.published.empty());
+}
+
+TEST(SubscriberRun, AShareMemberEndsOnceSummarisedAndQuietVerifyingItsShareOnly) {
+    FakeClient client;
+    auto o = options();
+    o.share_group = "g";
+    o.idle_timeout_s = 30;  // the share ends first, after the summary and a quiet spell
+    for (std::uint64_t seq : {1, 3, 4, 6}) send(client, reading(seq));
+    send(client, reading(3));  // a duplicate within the share still counts
+    send(client, summary(6), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_EQ(r.report["end_reason"], "share-done");
+    EXPECT_EQ(r.report["verified"], true) << r.report["failed_checks"];
+    EXPECT_EQ(r.report["share_group"], "g");
+    EXPECT_TRUE(r.report["missing"].is_null()) << "the other members have 2 and 5";
+    EXPECT_TRUE(r.report["gaps"].empty());
+    EXPECT_EQ(r.report["duplicates"], 1);
+    // What mqtt_report merges: the ledger with this member's ranges.
+    EXPECT_EQ(r.report["state"]["ledger"]["runs"]["run-1"]["devices"]["dev-1"]["delivered"],
+              nlohmann::json::parse("[[1,1],[3,4],[6,6]]"));
+}
+
+TEST(SubscriberRun, AShareMemberWithACorruptMessageFails) {
+    FakeClient client;
+    auto o = options();
+    o.share_group = "g";
+    std::string bad = reading(2);
+    bad[bad.find("21.5")] = '9';
+    send(client, reading(1));
+    send(client, bad);
+    send(client, summary(4), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_EQ(r.report["corrupt"], 1);
+    EXPECT_EQ(r.report["failed_checks"], nlohmann::json::array({"corrupt 1 > 0"}));
+}
+
 }  // namespace
 }  // namespace app
