@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -20,6 +21,49 @@ std::string read_password(const std::string& file) {
     std::getline(in, line);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;
+}
+
+// One entry of a --host list: host, host:port, [v6]:port, or a bare IPv6 address.
+mqtt::BrokerAddress parse_broker(const std::string& entry, std::uint16_t default_port) {
+    const auto bad = [&entry](const std::string& why) {
+        return CLI::ValidationError("--host", "'" + entry + "': " + why);
+    };
+    std::string host = entry;
+    std::string port;
+    if (!entry.empty() && entry.front() == '[') {
+        const auto close = entry.find(']');
+        if (close == std::string::npos) throw bad("no ']' after the IPv6 address");
+        host = entry.substr(1, close - 1);
+        if (close + 1 < entry.size()) {
+            if (entry[close + 1] != ':') throw bad("expected ':PORT' after ']'");
+            port = entry.substr(close + 2);
+        }
+    } else if (std::count(entry.begin(), entry.end(), ':') == 1) {
+        host = entry.substr(0, entry.find(':'));
+        port = entry.substr(entry.find(':') + 1);
+    }
+    if (host.empty()) throw bad("no host name");
+    if (port.empty()) return {host, default_port};
+    if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+        std::stoul(port) < 1 || std::stoul(port) > 65535)
+        throw bad("the port must be a number from 1 to 65535");
+    return {host, static_cast<std::uint16_t>(std::stoul(port))};
+}
+
+// "-h a:1883,b:1884": the first node becomes host/port, the others the failover list.
+void split_host_list(mqtt::ConnectOptions& o) {
+    if (o.host.empty()) return;  // validate_connection says so
+    std::vector<mqtt::BrokerAddress> nodes;
+    std::size_t from = 0;
+    for (;;) {
+        const auto comma = o.host.find(',', from);
+        nodes.push_back(parse_broker(o.host.substr(from, comma - from), o.port));
+        if (comma == std::string::npos) break;
+        from = comma + 1;
+    }
+    o.host = nodes.front().host;
+    o.port = nodes.front().port;
+    o.failover.assign(nodes.begin() + 1, nodes.end());
 }
 
 // mosquitto_pub/sub's TLS flags; any of them turns TLS on.
@@ -57,7 +101,11 @@ void add_tls_flags(CLI::App& app, mqtt::ConnectOptions& o) {
 void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o, mqtt::Engine& engine) {
     // mosquitto_pub/sub use -h for the host, so help is --help only.
     app.set_help_flag("--help", "Print this help and exit");
-    app.add_option("-h,--host", o.host, "Broker host")->capture_default_str();
+    app.add_option("-h,--host", o.host,
+                   "Broker host, or the nodes of a cluster: HOST[:PORT],HOST[:PORT],... (a lost "
+                   "connection continues on another node; a fleet spreads its connections over "
+                   "them, see --spread)")
+        ->capture_default_str();
     app.add_option("-p,--port", o.port, "Broker port")
         ->capture_default_str()
         ->check(CLI::Range(1, 65535));
@@ -75,6 +123,7 @@ void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o, mqtt::Engine& 
     // Decided once every flag is known.
     app.final_callback([&app, &o] {
         if (o.tls && app.count("--port") == 0) o.port = 8883;  // the MQTT over TLS port
+        split_host_list(o);
         if (!o.password && o.username)
             if (const char* env = std::getenv("MQTT_PASSWORD")) o.password = std::string(env);
     });
@@ -178,6 +227,10 @@ std::optional<std::string> validate_connection(const mqtt::ConnectOptions& o) {
     if (o.host.empty()) return "--host must not be empty";
     if (o.password && !o.username) return "--password needs --username";
     if (o.client_id.size() > 65535) return "--id is too long";
+    const auto nodes = mqtt::broker_list(o);
+    for (auto it = nodes.begin(); it != nodes.end(); ++it)
+        if (std::find(nodes.begin(), it, *it) != it)
+            return "--host lists " + it->host + ":" + std::to_string(it->port) + " twice";
     if (o.tls)
         if (auto problem = mqtt::net::check_tls_options(*o.tls)) return problem;
     return std::nullopt;

@@ -6,6 +6,20 @@
 #include "sim/sensor_model.hpp"
 
 namespace app {
+namespace {
+
+// FNV-1a: the same node for the same client id on every host and every run (std::hash is
+// allowed to differ between builds).
+std::uint64_t stable_hash(std::string_view text) {
+    std::uint64_t h = 14695981039346656037ULL;
+    for (const char c : text) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+}  // namespace
 
 std::vector<DeviceGroup> fleet_groups(const PublisherOptions& p) {
     if (p.from_profile()) return p.groups;
@@ -68,8 +82,12 @@ std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& o) {
         plan.will = mqtt::WillOptions{status, "offline", mqtt::QoS::AtLeastOnce, true};
         plan.birth = std::make_pair(status, std::string("online"));
     }
+    const std::size_t nodes = mqtt::broker_list(o.connect).size();
     for (std::uint64_t i = 0; i < n; ++i) {
         if (!o.per_device) plans[i].client_id = fmt::format("{}-{}", base, i + 1);
+        plans[i].broker = o.spread == PublisherOptions::Spread::Hash
+                              ? stable_hash(plans[i].client_id) % nodes
+                              : i % nodes;
         if (!o.bind_addresses.empty())
             plans[i].bind_address = o.bind_addresses[i % o.bind_addresses.size()];
     }

@@ -54,6 +54,11 @@ struct PublisherOptions {
     bool per_device{false};
     double connect_rate{1000.0};              // new connections per second (0: all at once)
     std::vector<std::string> bind_addresses;  // local addresses, spread over the connections
+    // With a --host list: which node each connection starts on. RoundRobin: connection i on
+    // node i mod nodes; Hash: by a hash of its client id, so a device always lands on the same
+    // node whatever the fleet's size or order.
+    enum class Spread { RoundRobin, Hash };
+    Spread spread{Spread::RoundRobin};
     std::string status_topic{"sensors/{device}/status"};  // per-device: retained online/offline
     static constexpr std::size_t kFleetWindow = 8;        // per connection, unless --window N
     // Fleets: each device's interval varies by up to this share of it (sim/fleet_schedule.hpp).

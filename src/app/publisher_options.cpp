@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <map>
 
 #include <algorithm>
 #include <cmath>
@@ -190,6 +191,15 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                    "(0: all at once)")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1e6));
+    const std::map<std::string, PublisherOptions::Spread> spreads{
+        {"round-robin", PublisherOptions::Spread::RoundRobin},
+        {"hash", PublisherOptions::Spread::Hash}};
+    cli.add_option("--spread", o.spread,
+                   "With --connections and a --host list: connection i on node i mod nodes "
+                   "(round-robin, default), or by a hash of its client id, so that a device "
+                   "always lands on the same node (hash)")
+        ->transform(CLI::CheckedTransformer(spreads, CLI::ignore_case))
+        ->option_text("round-robin|hash");
     cli.add_option("--bind-address", o.bind_addresses,
                    "Connect from these local addresses (repeatable or comma-separated), spread "
                    "over the connections: each address has ~28,000 ports to one broker port")
@@ -257,6 +267,8 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
             if (p.from_profile())
                 if (auto e = apply_profile(p, cli)) return e;
             if (auto e = validate_connection(p.connect)) return e;
+            if (!p.connect.failover.empty() && p.engine != mqtt::Engine::Native)
+                return std::string("--host with several nodes needs --client native");
             if (p.device_prefix.size() > 56 ||
                 !telemetry::is_plain_identifier(p.device_prefix + "0"))
                 return "--device-prefix must be at most 56 characters of [A-Za-z0-9._-]";

@@ -4,6 +4,23 @@
 
 namespace mqtt {
 
+std::vector<BrokerAddress> broker_list(const ConnectOptions& options) {
+    std::vector<BrokerAddress> list{{options.host, options.port}};
+    list.insert(list.end(), options.failover.begin(), options.failover.end());
+    return list;
+}
+
+ConnectOptions starting_at(ConnectOptions options, std::size_t index) {
+    const std::vector<BrokerAddress> list = broker_list(options);
+    const BrokerAddress& first = list[index % list.size()];
+    options.host = first.host;
+    options.port = first.port;
+    options.failover.clear();
+    for (std::size_t i = 1; i < list.size(); ++i)
+        options.failover.push_back(list[(index + i) % list.size()]);
+    return options;
+}
+
 std::optional<PublishId> Client::publish_retained(std::string_view, std::string_view, QoS) {
     throw Error(ErrorKind::Protocol, "this engine does not publish retained messages");
 }
@@ -30,9 +47,11 @@ void Client::connect(const ConnectOptions& options) {
     port_ = options.port;
     connect_timeout_ = options.connect_timeout;
     start_connect(options);
-    // Engines enforce connect_timeout themselves with a precise reason; this is the backstop.
-    wait_for([this] { return connected(); }, options.connect_timeout + std::chrono::seconds(1),
-             "CONNACK");
+    // Engines enforce connect_timeout themselves (per node of the list) with a precise reason;
+    // this is the backstop.
+    const auto nodes = static_cast<std::int64_t>(1 + options.failover.size());
+    wait_for([this] { return connected(); },
+             options.connect_timeout * nodes + std::chrono::seconds(1), "CONNACK");
 }
 
 void Client::subscribe(const std::vector<std::string>& filters, QoS qos) {

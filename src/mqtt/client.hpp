@@ -49,9 +49,20 @@ struct WillOptions {
     bool operator==(const WillOptions&) const = default;
 };
 
+struct BrokerAddress {
+    std::string host;
+    std::uint16_t port{1883};
+    bool operator==(const BrokerAddress&) const = default;
+};
+
 struct ConnectOptions {
     std::string host{"127.0.0.1"};
     std::uint16_t port{1883};
+    // Other nodes of the same broker cluster (native engine). The first connect tries host:port,
+    // then each of these while they are unreachable. After a lost connection the first attempt
+    // goes to the same node (a network blip keeps the session there), later attempts go round
+    // the nodes in turn, so a client whose node went away continues on another.
+    std::vector<BrokerAddress> failover;
     std::string client_id;  // empty: the engine makes one up
     std::optional<std::string> username;
     std::optional<std::string> password;
@@ -82,6 +93,12 @@ struct ConnectOptions {
     // When a broker refuses MQTT 5 as an unsupported protocol version, reconnect with 3.1.1.
     bool version_fallback{true};
 };
+
+// host:port first, then the failover nodes.
+std::vector<BrokerAddress> broker_list(const ConnectOptions& options);
+// The same options with broker_list()[index] first and the others, in list order after it, as
+// the failover: how a fleet puts each connection on its own node.
+ConnectOptions starting_at(ConnectOptions options, std::size_t index);
 
 struct Message {
     std::string_view topic;  // views valid only during the handler

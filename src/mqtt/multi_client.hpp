@@ -26,6 +26,9 @@ struct ConnectionPlan {
     // will); its confirmation is not reported as a message's.
     std::optional<std::pair<std::string, std::string>> birth;  // topic, payload
     std::string bind_address;  // overrides ConnectOptions::bind_address
+    // The cluster node it connects to first: an index into broker_list(ConnectOptions); the
+    // other nodes follow it as its failover.
+    std::size_t broker{0};
 };
 
 class MultiClient final : public Client {

@@ -90,6 +90,10 @@ class NativeClient final : public Client, private Session::Handler, private net:
 
     Session::Config session_config() const;
     void open_connection();
+    // The cluster's nodes (ConnectOptions::failover): options_.host/port name the current one.
+    void move_to_next_node();
+    // A first connect that found its node unreachable tries the next node of the list, once each.
+    bool try_next_node(const std::string& why);
     // The broker refused MQTT 5: try again with 3.1.1, from the loop (we are inside a callback).
     bool fall_back_to_v311();
     void fail(Error error);
@@ -136,6 +140,10 @@ class NativeClient final : public Client, private Session::Handler, private net:
         bool deliberate{false};  // vanish_for
     };
     std::optional<Outage> outage_;
+    std::vector<BrokerAddress> nodes_;  // options' host:port and failover, in order
+    std::size_t node_{0};
+    std::size_t nodes_tried_{1};  // by the first connect
+    std::string first_node_error_;
     // Subscriptions to make again when the broker did not keep our session.
     std::vector<std::pair<std::vector<std::string>, QoS>> subscriptions_;
     std::unordered_set<std::uint16_t> resubscribe_ids_;
@@ -171,6 +179,10 @@ Session::Config NativeClient::session_config() const {
 void NativeClient::start_connect(const ConnectOptions& options) {
     cancel_timers();
     options_ = options;
+    nodes_ = broker_list(options);
+    node_ = 0;
+    nodes_tried_ = 1;
+    first_node_error_.clear();
     failure_.reset();
     connected_ = false;
     fell_back_ = false;
@@ -194,6 +206,28 @@ void NativeClient::open_connection() {
     connection_->open(options_.host, options_.port, tls_);
 }
 
+void NativeClient::move_to_next_node() {
+    node_ = (node_ + 1) % nodes_.size();
+    options_.host = nodes_[node_].host;
+    options_.port = nodes_[node_].port;
+}
+
+bool NativeClient::try_next_node(const std::string& why) {
+    if (outage_ || connected_ || nodes_tried_ >= nodes_.size()) return false;
+    first_node_error_ += fmt::format("{}{}:{}: {}", first_node_error_.empty() ? "" : "; ",
+                                     options_.host, options_.port, why);
+    ++nodes_tried_;
+    connection_->close();
+    move_to_next_node();
+    cancel(connect_timer_);
+    arm_connect_timer();
+    posted_ = loop_.add_timer(Clock::now(), [this] {
+        posted_.reset();
+        open_connection();
+    });
+    return true;
+}
+
 void NativeClient::on_transport_up() {
     tls_description_ = connection_->tls_description();
     session_->connection_opened(Clock::now());
@@ -204,6 +238,8 @@ void NativeClient::on_connect_timeout() {
     using State = net::Connection::State;
     const auto ms = options_.connect_timeout.count();
     const State state = connection_->state();
+    if (state == State::Connecting || state == State::Resolving)
+        if (try_next_node(fmt::format("no answer within {} ms", ms))) return;
     connection_->close();
     if (outage_) return schedule_reconnect(fmt::format("no CONNACK within {} ms", ms));
     if (state == State::Resolving)
@@ -245,6 +281,7 @@ void NativeClient::on_connack(const protocol::Connack& c) {
         return fail(connack_refusal(options_.host, options_.port, options_.username, reason));
     }
     connected_ = true;
+    first_node_error_.clear();
     cancel(connect_timer_);
     arm_keepalive();
     if (outage_) end_outage(c);
@@ -307,6 +344,8 @@ void NativeClient::retry_at(Clock::time_point when) {
     retry_timer_ = loop_.add_timer(when, [this] {
         retry_timer_.reset();
         ++outage_->attempts;
+        // The first attempt goes back to the same node; later ones go round the cluster.
+        if (outage_->attempts > 1 && nodes_.size() > 1) move_to_next_node();
         arm_connect_timer();
         open_connection();
     });
@@ -335,6 +374,8 @@ void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason
     // Closed after the TCP connect but before any CONNACK: a 3.1.1-only broker's answer to 5.
     if (kind == ErrorKind::ConnectionLost && fall_back_to_v311()) return;
     // A TLS listener resets a plain CONNECT.
+    if ((kind == ErrorKind::Unreachable || kind == ErrorKind::Refused) && try_next_node(why))
+        return;
     const std::string hint = tls_ ? "" : " (if the port is a TLS listener, add --cafile)";
     if (kind == ErrorKind::ConnectionLost)
         return fail(error(ErrorKind::Protocol, "connection closed before CONNACK: " + why + hint));
@@ -351,6 +392,10 @@ void NativeClient::fail(Error error) {
     connected_ = false;
     if (failure_) return;
     failure_ = std::move(error);
+    // A first connect that went through the whole list names every node's reason.
+    if (!first_node_error_.empty())
+        failure_ = Error(failure_->kind(),
+                         fmt::format("{} (also tried {})", failure_->what(), first_node_error_));
     failed(*failure_);
 }
 

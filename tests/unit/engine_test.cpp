@@ -4,6 +4,7 @@
 
 #include <sys/resource.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -440,6 +441,70 @@ TEST(NativeClient, ThePubacksOfABatchLeaveRightAfterItsBatchEndHandler) {
     EXPECT_EQ(delivered, 3);
     EXPECT_GE(batches, 1);
     EXPECT_EQ(broker.pubacks, 3);
+}
+
+// The port of a broker that is gone: connecting there is refused.
+std::uint16_t closed_port(net::EventLoop& loop) {
+    LoopBroker gone(loop);
+    return gone.port();
+}
+
+TEST(NativeClient, AFirstConnectSkipsANodeOfTheListThatIsDown) {
+    net::EventLoop loop;
+    const std::uint16_t down = closed_port(loop);
+    LoopBroker up(loop);
+    auto client = make_native_client(loop);
+    ConnectOptions o;
+    o.port = down;
+    o.failover = {{"127.0.0.1", up.port()}};
+    client->start_connect(o);
+    for (int i = 0; i < 500 && !client->connected(); ++i) client->poll(10ms);
+    EXPECT_TRUE(client->connected());
+    EXPECT_EQ(up.connects, 1u);
+}
+
+TEST(NativeClient, WhenEveryNodeIsDownTheErrorNamesEach) {
+    net::EventLoop loop;
+    const std::uint16_t a = closed_port(loop), b = closed_port(loop);
+    auto client = make_native_client(loop);
+    ConnectOptions o;
+    o.port = a;
+    o.failover = {{"127.0.0.1", b}};
+    try {
+        client->connect(o);
+        FAIL() << "connected";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::Refused);
+        const std::string what = e.what();
+        EXPECT_NE(what.find(fmt::format("broker 127.0.0.1:{}", b)), std::string::npos) << what;
+        EXPECT_NE(what.find(fmt::format("also tried 127.0.0.1:{}", a)), std::string::npos) << what;
+    }
+}
+
+TEST(NativeClient, AClientWhoseNodeWentAwayContinuesOnAnotherNode) {
+    net::EventLoop loop;
+    auto first = std::make_unique<LoopBroker>(loop);
+    LoopBroker second(loop);
+    auto client = make_native_client(loop);
+    std::optional<Reconnection> reconnection;
+    client->on_reconnected([&](const Reconnection& r) { reconnection = r; });
+    int confirmed = 0;
+    client->on_confirmed([&](const Confirmation&) { ++confirmed; });
+    ConnectOptions o;
+    o.port = first->port();
+    o.failover = {{"127.0.0.1", second.port()}};
+    o.reconnect_min = 10ms;
+    o.give_up_after = 10s;
+    client->start_connect(o);
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    first.reset();  // the node is gone: its sockets close, its port refuses
+    ASSERT_TRUE(run_until(loop, [&] { return reconnection.has_value(); }));
+    EXPECT_GE(reconnection->attempts, 2) << "the first attempt went back to the same node";
+    EXPECT_EQ(second.connects, 1u);
+    ASSERT_TRUE(client->publish("sensors/x", "after the failover", QoS::AtLeastOnce));
+    ASSERT_TRUE(run_until(loop, [&] { return confirmed == 1; }));
+    ASSERT_EQ(second.received.size(), 1u);
+    EXPECT_EQ(second.received[0].payload, "after the failover");
 }
 
 }  // namespace

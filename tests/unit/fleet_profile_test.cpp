@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "app/fleet_plan.hpp"
 #include "app/publisher.hpp"
@@ -121,6 +122,32 @@ TEST(FleetProfile, ItGivesThePublisherItsDevicesConnectionsAndRunLength) {
     const auto clash = parse_publisher_args({"mqtt_publisher", "--profile", path, "-d", "5"});
     EXPECT_EQ(clash.exit_status, 2);
     EXPECT_NE(clash.err.find("--profile"), std::string::npos) << clash.err;
+}
+
+TEST(FleetPlans, AHostListSpreadsConnectionsRoundRobinOrByAStableHash) {
+    const auto rr = parse_publisher_args(
+        {"mqtt_publisher", "-h", "a,b,c", "-d", "7", "-n", "7", "--connections", "per-device"});
+    ASSERT_TRUE(rr.options) << rr.err;
+    const auto plans = connection_plans(*rr.options);
+    ASSERT_EQ(plans.size(), 7U);
+    for (std::size_t i = 0; i < plans.size(); ++i) EXPECT_EQ(plans[i].broker, i % 3) << i;
+
+    // By hash: a device keeps its node when the fleet grows.
+    const auto hashed = [](const char* devices) {
+        auto p = parse_publisher_args({"mqtt_publisher", "-h", "a,b,c", "-d", devices, "-n",
+                                       devices, "--connections", "per-device", "--spread", "hash"});
+        EXPECT_TRUE(p.options) << p.err;
+        return connection_plans(*p.options);
+    };
+    const auto small = hashed("20");
+    const auto large = hashed("200");
+    std::set<std::size_t> used;
+    for (std::size_t i = 0; i < small.size(); ++i) {
+        EXPECT_EQ(small[i].client_id, large[i].client_id);
+        EXPECT_EQ(small[i].broker, large[i].broker) << small[i].client_id;
+        used.insert(small[i].broker);
+    }
+    EXPECT_EQ(used.size(), 3U) << "20 devices land on every node";
 }
 
 }  // namespace

@@ -77,6 +77,36 @@ TEST(PublisherOptions, AShardKeepsEveryNthDeviceAndItsMessages) {
     EXPECT_EQ(paced.options->count, 25U);
 }
 
+TEST(ProgramOptions, AHostListNamesTheFirstNodeAndTheOthersAsFailover) {
+    const auto p = parse_publisher_args(pub({"-h", "a:1884,b,[::1]:1885,fe80::1", "-p", "1999"}));
+    ASSERT_TRUE(p.options) << p.err;
+    EXPECT_EQ(p.options->connect.host, "a");
+    EXPECT_EQ(p.options->connect.port, 1884);
+    EXPECT_EQ(p.options->connect.failover,
+              (std::vector<mqtt::BrokerAddress>{{"b", 1999}, {"::1", 1885}, {"fe80::1", 1999}}));
+    const auto s = parse_subscriber_args(sub({"--host", "127.0.0.2:1883,127.0.0.3:1883"}));
+    ASSERT_TRUE(s.options) << s.err;
+    EXPECT_EQ(s.options->connect.host, "127.0.0.2");
+    EXPECT_EQ(s.options->connect.failover, (std::vector<mqtt::BrokerAddress>{{"127.0.0.3", 1883}}));
+    const auto one = parse_subscriber_args(sub({"-h", "broker.local", "-p", "1884"}));
+    ASSERT_TRUE(one.options);
+    EXPECT_EQ(one.options->connect.host, "broker.local");
+    EXPECT_EQ(one.options->connect.port, 1884);
+    EXPECT_TRUE(one.options->connect.failover.empty());
+}
+
+TEST(ProgramOptions, StartingAtPutsOneNodeFirstAndTheRestInListOrder) {
+    mqtt::ConnectOptions o;
+    o.host = "a";
+    o.port = 1;
+    o.failover = {{"b", 2}, {"c", 3}};
+    const mqtt::ConnectOptions c = mqtt::starting_at(o, 2);
+    EXPECT_EQ(c.host, "c");
+    EXPECT_EQ(c.port, 3);
+    EXPECT_EQ(c.failover, (std::vector<mqtt::BrokerAddress>{{"a", 1}, {"b", 2}}));
+    EXPECT_EQ(mqtt::starting_at(o, 3).host, "a");
+}
+
 TEST(PublisherOptions, HelpExitsZeroWithExamplesAndExitStatuses) {
     const auto p = parse_publisher_args(pub({"--help"}));
     EXPECT_FALSE(p.options);
@@ -124,6 +154,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgs{"devices_over_count", {"-n", "5", "-d", "10"}, "--devices"},
         BadArgs{"stray_argument", {"extra"}, "extra"},
         BadArgs{"shard_without_run_id", {"--shard", "1/2"}, "--run-id"},
+        BadArgs{"host_list_port0", {"-h", "a:0"}, "'a:0': the port must be"},
+        BadArgs{"host_list_empty_entry", {"-h", "a,,b"}, "'': no host name"},
+        BadArgs{"host_list_twice", {"-h", "a:1,b,a:1"}, "--host lists a:1 twice"},
+        BadArgs{"host_list_bracket", {"-h", "[::1"}, "no ']'"},
+        BadArgs{"host_list_libmosquitto",
+                {"-h", "a,b", "--client", "libmosquitto"},
+                "needs --client native"},
+        BadArgs{"spread_unknown", {"--spread", "random"}, "--spread"},
         BadArgs{"shard_beyond", {"--shard", "3/2", "--run-id", "r"}, "--shard"},
         BadArgs{"shard_word", {"--shard", "half", "--run-id", "r"}, "--shard"},
         BadArgs{"more_shards_than_devices",
