@@ -1,5 +1,10 @@
-// A run spread over several publisher processes (--shard I/N) and verified as one run.
+// A run spread over several processes and brokers and verified as one run: publisher shards
+// (--shard I/N), a cluster of two bridged Mosquittos (--host lists), consumer groups
+// (--share-group) and mqtt_report's merged verdict.
 #include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
 
 #include "pair.hpp"
 
@@ -37,6 +42,126 @@ TEST(Shards, TwoPublisherShardsOfOneRunAreVerifiedAsOneRunOnlyWhenBothHaveSummar
               (nlohmann::json{{"known", 20}, {"seen", 20}, {"complete", 20}, {"with_loss", 0}}));
     EXPECT_EQ(report.at("summaries").size(), 2U);
     EXPECT_TRUE(report.at("verified").get<bool>());
+}
+
+std::string report_path() {
+    return MQTT_REPORT_PATH;
+}
+
+// A share-group member on `port`, its report in dir/<name>.json and its state in dir/<name>.
+std::unique_ptr<ChildProcess> start_member(const std::string& port, const TempDir& dir,
+                                           const std::string& name) {
+    auto member = std::make_unique<ChildProcess>(
+        std::vector<std::string>{subscriber_path(), "-p", port, "--share-group", "g", "-i", name,
+                                 "--state-dir", (dir / name).string(), "--report",
+                                 (dir / (name + ".json")).string(), "--progress-every", "1000"},
+        dir / (name + ".out"), dir / (name + ".err"));
+    if (!wait_for_text(dir / (name + ".err"), "(ready)", 20s))
+        ADD_FAILURE() << name << " never became ready: " << read_file(dir / (name + ".err"));
+    return member;
+}
+
+TEST(Cluster, ShardsOnTwoBridgedBrokersAndASharedConsumerGroupGiveOneExactVerdict) {
+    Broker a;
+    Broker b(bridged_to(a.port()));
+    TempDir dir;
+    // The group's members share one node: each broker of a bridge would deliver its own copy
+    // to a group subscribed there.
+    auto m1 = start_member(b.port_str(), dir, "m1");
+    auto m2 = start_member(b.port_str(), dir, "m2");
+    const auto shard = [&](const std::string& which, const Broker& broker) {
+        return std::make_unique<ChildProcess>(
+            std::vector<std::string>{publisher_path(), "-p", broker.port_str(), "--run-id",
+                                     "cluster", "-d", "20", "-n", "30000", "-r", "6000", "--shard",
+                                     which, "--report",
+                                     (dir / ("pub-" + which.substr(0, 1) + ".json")).string()},
+            dir / ("pub-" + which.substr(0, 1) + ".out"),
+            dir / ("pub-" + which.substr(0, 1) + ".err"));
+    };
+    auto p1 = shard("1/2", a);  // through the bridge
+    auto p2 = shard("2/2", b);
+    // A member killed mid-run and started again with its session and state loses nothing.
+    ASSERT_TRUE(wait_for_count(dir / "m1.err", "received ", 3000, 30s))
+        << read_file(dir / "m1.err");
+    m1->signal(SIGKILL);
+    ASSERT_EQ(m1->wait(10s), 128 + SIGKILL);
+    std::this_thread::sleep_for(500ms);
+    m1 = start_member(b.port_str(), dir, "m1");
+    ASSERT_EQ(p1->wait(120s), 0) << read_file(dir / "pub-1.err");
+    ASSERT_EQ(p2->wait(120s), 0) << read_file(dir / "pub-2.err");
+    ASSERT_EQ(m1->wait(60s), 0) << read_file(dir / "m1.err") << read_file(dir / "m1.out");
+    ASSERT_EQ(m2->wait(60s), 0) << read_file(dir / "m2.err") << read_file(dir / "m2.out");
+    EXPECT_NE(read_file(dir / "m1.err").find("resuming from"), std::string::npos);
+    EXPECT_NE(read_file(dir / "m2.out").find("SHARE VERIFIED: member of share group g"),
+              std::string::npos)
+        << read_file(dir / "m2.out");
+    const nlohmann::json m1_report = read_json(dir / "m1.json");
+    const nlohmann::json m2_report = read_json(dir / "m2.json");
+    EXPECT_GT(m1_report.at("unique").get<int>(), 0);
+    EXPECT_GT(m2_report.at("unique").get<int>(), 0);
+    EXPECT_LT(m2_report.at("unique").get<int>(), 30000) << "the group split the messages";
+
+    const RunResult merged =
+        run({report_path(), "--publisher", (dir / "pub-1.json").string(), "--publisher",
+             (dir / "pub-2.json").string(), "--subscriber", (dir / "m1.json").string(),
+             "--subscriber", (dir / "m2.json").string(), "--json", (dir / "merged.json").string(),
+             "-o", (dir / "merged.html").string()},
+            dir.path());
+    ASSERT_EQ(merged.status, 0) << merged.out << merged.err;
+    EXPECT_NE(merged.out.find("mqtt_report: VERIFIED: 2 publisher and 2 subscriber reports"),
+              std::string::npos)
+        << merged.out;
+    const nlohmann::json doc = read_json(dir / "merged.json");
+    const nlohmann::json& sub = doc.at("subscriber");
+    EXPECT_EQ(sub.at("unique"), 30000);
+    EXPECT_EQ(sub.at("expected"), 30000);
+    EXPECT_EQ(sub.at("missing"), 0);
+    EXPECT_EQ(sub.at("received").get<std::uint64_t>(),
+              30000 + sub.at("duplicates").get<std::uint64_t>());
+    EXPECT_EQ(sub.at("devices").at("complete"), 20);
+    EXPECT_EQ(doc.at("publisher").at("confirmed"), 30000);
+    EXPECT_EQ(doc.at("publisher").at("members").size(), 2U);
+    EXPECT_TRUE(doc.at("verified").get<bool>());
+    EXPECT_NE(read_file(dir / "merged.html").find("id=\"members\""), std::string::npos);
+
+    // Without one member's report the merged verdict sees the loss, exactly.
+    const RunResult partial =
+        run({report_path(), "--subscriber", (dir / "m2.json").string(), "--subscriber",
+             (dir / "m2.json").string(), "--json", (dir / "partial.json").string()},
+            dir.path());
+    EXPECT_EQ(partial.status, 1) << partial.out << partial.err;
+    const nlohmann::json twice = read_json(dir / "partial.json").at("subscriber");
+    EXPECT_EQ(twice.at("missing"), 30000 - m2_report.at("unique").get<int>());
+    EXPECT_EQ(twice.at("duplicates").get<std::uint64_t>(),
+              2 * m2_report.at("duplicates").get<std::uint64_t>() +
+                  m2_report.at("unique").get<std::uint64_t>())
+        << "the same member twice: every message of it is a duplicate";
+}
+
+TEST(Cluster, APublisherWhoseNodeStopsContinuesOnTheOtherNodeAndNothingIsLost) {
+    Broker a;
+    Broker b(bridged_to(a.port()));
+    TempDir dir;
+    auto sub = start_subscriber(b.port_str(), dir, {});
+    ChildProcess pub(
+        {publisher_path(), "-h", "127.0.0.1:" + a.port_str() + ",127.0.0.1:" + b.port_str(), "-n",
+         "20000", "-r", "4000", "--give-up-after", "30", "--report", (dir / "pub.json").string()},
+        dir / "pub.out", dir / "pub.err");
+    ASSERT_TRUE(wait_for_count(dir / "pub.err", "confirmed ", 4000, 30s))
+        << read_file(dir / "pub.err");
+    a.stop();  // what it had not yet passed over the bridge waits in its persistence
+    ASSERT_TRUE(wait_for_text(dir / "pub.err", "reconnected", 30s)) << read_file(dir / "pub.err");
+    std::this_thread::sleep_for(1s);
+    a.start_again();
+    ASSERT_EQ(pub.wait(120s), 0) << read_file(dir / "pub.err");
+    ASSERT_EQ(sub->wait(120s), 0) << read_file(dir / "sub.out") << read_file(dir / "sub.err");
+    const nlohmann::json p = read_json(dir / "pub.json");
+    EXPECT_EQ(p.at("confirmed"), 20000);
+    ASSERT_EQ(p.at("reconnects").size(), 1U);
+    const nlohmann::json s = read_json(dir / "sub.json");
+    EXPECT_EQ(s.at("unique"), 20000);
+    EXPECT_EQ(s.at("missing"), 0);
+    EXPECT_TRUE(s.at("verified").get<bool>());
 }
 
 }  // namespace

@@ -234,6 +234,23 @@ void Broker::restart() {
     start_again();
 }
 
+void Broker::stop() {
+    process_->signal(SIGTERM);
+    if (!process_->wait(10s)) throw std::runtime_error("mosquitto did not stop on SIGTERM");
+}
+
+BrokerSettings bridged_to(std::uint16_t port) {
+    BrokerSettings s;
+    s.extra_lines = {"connection cluster-bridge",
+                     "address 127.0.0.1:" + std::to_string(port),
+                     "topic sensors/# both 1",
+                     "topic telemetry/# both 1",
+                     "cleansession false",
+                     "restart_timeout 1",
+                     "bridge_attempt_unsubscribe false"};
+    return s;
+}
+
 void Broker::crash_and_restart() {
     process_->signal(SIGKILL);
     if (!process_->wait(10s)) throw std::runtime_error("mosquitto did not die on SIGKILL");

@@ -102,16 +102,24 @@ class Broker {
     // A crash: SIGKILL (Mosquitto keeps only its last autosaved persistence), then start again
     // on the same port with the same configuration and persistence.
     void crash_and_restart();
+    // A node going away for a while: SIGTERM and wait (the port then refuses), and later
+    // start_again() with the same configuration and persistence.
+    void stop();
+    void start_again();
 
   private:
     bool start(const BrokerSettings& settings);  // false if Mosquitto exited (port taken)
-    void start_again();
 
     TempDir dir_;
     BrokerSettings settings_;
     std::uint16_t port_;
     std::optional<ChildProcess> process_;
 };
+
+// A Mosquitto bridged to the one on `port`, as a cluster of two: the telemetry, status and
+// control topics flow both ways at QoS 1, and the bridge's session on the other node persists
+// across restarts (what was queued for it arrives when it comes back).
+BrokerSettings bridged_to(std::uint16_t port);
 
 // Paths of the built programs and the project's files, set by CMake.
 std::string publisher_path();
