@@ -7,10 +7,12 @@ free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# start_broker RUN_DIR PORT: writes RUN_DIR/mosquitto.conf from config/mosquitto.conf plus the
-# per-run lines, starts Mosquitto, waits until it accepts connections; sets BROKER_PID.
+# start_broker RUN_DIR PORT [LINE...]: writes RUN_DIR/mosquitto.conf from config/mosquitto.conf
+# plus the per-run lines (and LINEs, e.g. a bridge), starts Mosquitto, waits until it accepts
+# connections; sets BROKER_PID.
 start_broker() {
     local run_dir=$1 port=$2 root
+    shift 2
     root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
     mkdir -p "$run_dir"
     {
@@ -19,6 +21,7 @@ start_broker() {
         echo "persistence_location $run_dir/"
         echo "log_dest file $run_dir/mosquitto.log"
         echo "user $(id -un)"
+        for line in "$@"; do echo "$line"; done
     } >"$run_dir/mosquitto.conf"
     mosquitto -c "$run_dir/mosquitto.conf" >>"$run_dir/mosquitto.out" 2>&1 &
     BROKER_PID=$!
