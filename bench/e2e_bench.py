@@ -47,14 +47,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_broker(run_dir, port, tls=False, config="mosquitto.conf"):
-    """Mosquitto with config/<config> plus this run's listener, persistence and log."""
+def start_broker(run_dir, port, tls=False, config="mosquitto.conf", extra=""):
+    """Mosquitto with config/<config> plus this run's listener, persistence and log (and `extra`
+    lines, a bridge say)."""
     conf = run_dir / "mosquitto.conf"
     tls_lines = (f"cafile {CERTS}/ca.crt\ncertfile {CERTS}/server.crt\nkeyfile {CERTS}/server.key\n"
                  if tls else "")
     conf.write_text((ROOT / "config" / config).read_text() +
                     f"\nlistener {port} 127.0.0.1\n{tls_lines}persistence_location {run_dir}/\n"
-                    f"log_dest file {run_dir}/mosquitto.log\nuser {os.environ.get('USER') or 'root'}\n")
+                    f"log_dest file {run_dir}/mosquitto.log\nuser {os.environ.get('USER') or 'root'}\n" + extra)
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:
@@ -151,6 +152,98 @@ def run_once(pair, count, qos):
         shutil.rmtree(d, ignore_errors=True)
 
 
+BRIDGE = "connection bench-bridge\naddress 127.0.0.1:{port}\ntopic sensors/# both 1\n" \
+         "topic telemetry/# both 1\ncleansession false\n"
+
+
+def cluster_once(setup, count):
+    """The reference run on one broker ("single"), from broker A to a subscriber on broker B
+    bridged to A ("bridge"), or to a shared-subscription pair whose reports mqtt_report merges
+    ("share"). Returns msg/s and the CPU seconds of every process, brokers included."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-cluster-"))
+    procs = []
+    try:
+        port_a = free_port()
+        (d / "a").mkdir()
+        broker_a = start_broker(d / "a", port_a)
+        procs.append(broker_a)
+        brokers = {"broker A": broker_a}
+        sub_port = port_a
+        if setup == "bridge":
+            port_b = free_port()
+            (d / "b").mkdir()
+            broker_b = start_broker(d / "b", port_b, extra=BRIDGE.format(port=port_a))
+            procs.append(broker_b)
+            brokers["broker B"] = broker_b
+            sub_port = port_b
+        members = ["m1", "m2"] if setup == "share" else ["sub"]
+        subs = []
+        for m in members:
+            cmd = [str(BIN / "mqtt_subscriber"), "-p", str(sub_port), "--progress-every", "0",
+                   "--report", str(d / f"{m}.json")]
+            if setup == "share":
+                cmd += ["--share-group", "bench", "-i", m]
+            else:
+                cmd += ["-C", str(count), "--idle-timeout", "10"]
+            with open(d / f"{m}.err", "w") as se:
+                sub = subprocess.Popen(timed(cmd, d / f"{m}.time"), stdout=subprocess.DEVNULL, stderr=se)
+            procs.append(sub)
+            subs.append(sub)
+            if not wait_text(d / f"{m}.err", "(ready)", 20):
+                raise RuntimeError(f"{setup} {m} not ready: {(d / f'{m}.err').read_text()}")
+        pub_cmd = [str(BIN / "mqtt_publisher"), "-p", str(port_a), "--progress-every", "0", "-n", str(count),
+                   "--report", str(d / "pub.json")]
+        with open(d / "pub.err", "w") as pe:
+            pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=subprocess.DEVNULL, stderr=pe)
+        procs.append(pub)
+        statuses = [pub.wait(timeout=1800)] + [s.wait(timeout=1800) for s in subs]
+        if any(statuses):
+            raise RuntimeError(f"{setup} run failed: exits {statuses}\n{(d / 'pub.err').read_text()[-2000:]}")
+        cpu = {name: cpu_seconds(b.pid) for name, b in brokers.items()}
+        if setup == "share":
+            merged = subprocess.run([str(BIN / "mqtt_report"), "--publisher", str(d / "pub.json"),
+                                     *[x for m in members for x in ("--subscriber", str(d / f"{m}.json"))],
+                                     "--json", str(d / "merged.json")], capture_output=True, text=True)
+            if merged.returncode != 0:
+                raise RuntimeError(f"share: mqtt_report exit {merged.returncode}: {merged.stdout}{merged.stderr}")
+            result = json.loads((d / "merged.json").read_text())["subscriber"]
+        else:
+            result = json.loads((d / "sub.json").read_text())
+        cpu["publisher"] = read_time(d / "pub.time")[0]
+        for m in members:
+            cpu[m] = read_time(d / f"{m}.time")[0]
+        return {"rate": result["msgs_per_sec"], "unique": result["unique"], "missing": result["missing"],
+                "elapsed": result["elapsed_s"], "cpu": cpu}
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def cluster_mode(count, reps):
+    rows = {}
+    for rep in range(reps):
+        for setup in ("single", "bridge", "share"):  # interleaved against drift
+            r = cluster_once(setup, count)
+            rows.setdefault(setup, []).append(r)
+            cpu = ", ".join(f"{k} {v:.1f}s" for k, v in r["cpu"].items())
+            print(f"rep {rep + 1} {setup:7s} {r['rate']:9.0f} msg/s unique {r['unique']} missing {r['missing']}"
+                  f"  cpu {cpu}", file=sys.stderr, flush=True)
+    single = statistics.median(r["rate"] for r in rows["single"])
+    print(f"\n{count:,} messages at QoS 1 per run, {reps} runs each\n")
+    print("| setup | msg/s median (min-max) | ÷ single broker | CPU % of the run's wall time (median) |")
+    print("|---|---|---|---|")
+    for setup, rs in rows.items():
+        rate = statistics.median(r["rate"] for r in rs)
+        shares = ", ".join(
+            f"{k} {100 * statistics.median(r['cpu'][k] / max(r['elapsed'], 1e-9) for r in rs):.0f}%"
+            for k in rs[0]["cpu"])
+        print(f"| {setup} | {rate:,.0f} ({min(r['rate'] for r in rs):,.0f}-{max(r['rate'] for r in rs):,.0f}) | "
+              f"{rate / single:.2f}× | {shares} |")
+
+
 def run_latency(path, window, count):
     """One run of our pair with `-w window`; the publisher reaches the broker directly or through
     tools/fault_proxy adding 20 ms each way (the subscriber always directly)."""
@@ -227,7 +320,12 @@ def main():
                     help="the cost of TLS: native and libmosquitto, each over plain TCP and TLS")
     ap.add_argument("--latency", action="store_true",
                     help="compare --window auto, 1000, 200 and 50 on loopback and through a 20 ms proxy")
+    ap.add_argument("--cluster", action="store_true",
+                    help="the reference run on one broker, through two bridged brokers, and to a "
+                         "shared-subscription pair (merged by mqtt_report)")
     args = ap.parse_args()
+    if args.cluster:
+        return cluster_mode(args.count, args.reps)
     if args.latency:
         return latency_mode(args.count, args.reps)
     SUB_ARGS[:] = args.sub_args.split()
