@@ -11,6 +11,11 @@ Scenarios: 10,000 devices x 1 message/s for 60 s; 19,000 devices x 1 message/10 
 --devices/--interval-ms/--duration run one scenario of your own; --churn SHARE makes that share
 of the devices vanish once without DISCONNECT and come back after 5 s (duplicates are then
 legal: a message whose PUBACK the drop lost is sent again).
+
+--cluster N: the fleet past one process: N Mosquittos bridged to the first (sensors/# and
+telemetry/# both ways), N publisher shards (--shard I/N, one run id), shard I connected to node
+I, and one subscriber on the first node verifying the whole run from every shard's summary.
+  scripts/fleet-bench --cluster 3 --devices 50000 --interval-ms 10000 --duration 60
 """
 import argparse
 import json
@@ -112,6 +117,86 @@ def run_scenario(devices, interval_ms, seconds, connect_rate, churn=0.0):
             p.wait()
 
 
+BRIDGE = ("connection fleet-bridge\naddress 127.0.0.1:{port}\ntopic sensors/# both 1\n"
+          "topic telemetry/# both 1\ncleansession false\n")
+
+
+def run_cluster(devices, interval_ms, seconds, connect_rate, nodes):
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-fleet-cluster-"))
+    count = round(devices * 1000 / interval_ms * seconds)
+    procs = []
+    try:
+        ports, brokers = [], []
+        for i in range(nodes):
+            (d / f"node{i}").mkdir()
+            ports.append(free_port())
+            extra = BRIDGE.format(port=ports[0]) if i > 0 else ""
+            brokers.append(start_broker(d / f"node{i}", ports[i], config="mosquitto-fleet.conf",
+                                        extra=extra))
+            procs.append(brokers[-1])
+        time.sleep(1)  # the bridges connect
+        sub_cmd = [str(BIN / "mqtt_subscriber"), "-p", str(ports[0]), "--progress-every", "0",
+                   "--idle-timeout", "30", "--report", str(d / "sub.json")]
+        with open(d / "sub.err", "w") as se:
+            sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=subprocess.DEVNULL,
+                                   stderr=se)
+        procs.append(sub)
+        if not wait_text(d / "sub.err", "(ready)", 20):
+            raise RuntimeError(f"subscriber not ready: {(d / 'sub.err').read_text()}")
+        cpu0 = [cpu_seconds(b.pid) for b in brokers]
+        t0 = time.time()
+        pubs = []
+        for i in range(nodes):
+            cmd = [str(BIN / "mqtt_publisher"), "-p", str(ports[i]), "-d", str(devices),
+                   "--connections", "per-device", "--connect-rate", str(connect_rate),
+                   "--interval", str(interval_ms), "--duration", str(seconds), "--run-id",
+                   "fleet-cluster", "--shard", f"{i + 1}/{nodes}", "--progress-every", "0",
+                   "--report", str(d / f"pub{i}.json")]
+            with open(d / f"pub{i}.err", "w") as pe:
+                pubs.append(subprocess.Popen(timed(cmd, d / f"pub{i}.time"),
+                                             stdout=subprocess.DEVNULL, stderr=pe))
+            procs.append(pubs[-1])
+        statuses = [p.wait(timeout=seconds * 3 + 300) for p in pubs]
+        sub_status = sub.wait(timeout=180)
+        wall = time.time() - t0
+        if any(statuses) or sub_status != 0:
+            raise RuntimeError(f"run failed: publishers {statuses}, subscriber {sub_status}\n"
+                               f"{(d / 'sub.err').read_text()[-2000:]}")
+        report = json.loads((d / "sub.json").read_text())
+        return {
+            "count": count, "unique": report["unique"], "missing": report["missing"],
+            "duplicates": report["duplicates"], "verified": report["verified"] and
+            report["unique"] == count, "summaries": len(report["summaries"]),
+            "pub_rss_mb": [read_time(d / f"pub{i}.time")[1] for i in range(nodes)],
+            "pub_cpu": [read_time(d / f"pub{i}.time")[0] for i in range(nodes)],
+            "sub_cpu": read_time(d / "sub.time")[0],
+            "broker_cpu_pct": [100 * (cpu_seconds(b.pid) - c0) / wall for b, c0 in zip(brokers, cpu0)],
+            "broker_rss_mb": [status_kb(b.pid, "VmHWM") / 1024 for b in brokers],
+            "p99_ms": report["latency_us"]["p99"] / 1000,
+        }
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+
+
+def cluster_main(args):
+    devices = args.devices or 50_000
+    r = run_cluster(devices, args.interval_ms, args.duration, args.connect_rate, args.cluster)
+    mb = lambda xs: " / ".join(f"{x:.0f}" for x in xs)
+    print(f"{devices:,} devices, one connection each, every {args.interval_ms / 1000:g} s for "
+          f"{args.duration:g} s, over {args.cluster} publisher shards and {args.cluster} bridged "
+          f"Mosquittos (config/mosquitto-fleet.conf)\n")
+    print("| messages | verified | duplicates | p99 | publisher peak RSS MB | publisher CPU s | "
+          "subscriber CPU s | broker CPU % | broker peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| {r['count']:,} | {'yes' if r['verified'] else 'NO'} ({r['unique']:,} unique, "
+          f"{r['missing']:,} missing, {r['summaries']} summaries) | {r['duplicates']:,} | "
+          f"{r['p99_ms']:.1f} ms | {mb(r['pub_rss_mb'])} | {mb(r['pub_cpu'])} | {r['sub_cpu']:.1f} | "
+          f"{mb(r['broker_cpu_pct'])} | {mb(r['broker_rss_mb'])} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -120,8 +205,12 @@ def main():
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--connect-rate", type=float, default=4000)
     ap.add_argument("--churn", type=float, default=0.0)
+    ap.add_argument("--cluster", type=int, default=0, metavar="N",
+                    help="N bridged brokers and N publisher shards (see above)")
     args = ap.parse_args()
     limit = raise_file_limit()
+    if args.cluster:
+        return cluster_main(args)
     scenarios = [(args.devices, args.interval_ms, args.duration)] if args.devices else SCENARIOS
     print(f"open-file limit {limit}; Mosquitto with config/mosquitto-fleet.conf; "
           f"--connect-rate {args.connect_rate:g}\n")
