@@ -22,7 +22,8 @@ run_id="cluster-$(date +%H%M%S)"
 mkdir -p "$run_dir"
 bin=build/release/src
 pids=()
-broker_a= broker_b=
+broker_a=''
+broker_b=''
 
 # shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {

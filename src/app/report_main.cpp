@@ -26,6 +26,7 @@ report::Input load(const std::string& path) {
 
 std::vector<report::Input> load_all(const std::vector<std::string>& paths) {
     std::vector<report::Input> inputs;
+    inputs.reserve(paths.size());
     for (const std::string& path : paths) inputs.push_back(load(path));
     return inputs;
 }

@@ -41,7 +41,7 @@ double number(const json& doc, const char* key) {
 // Sums timelines on one wall-clock grid: each row's cumulative counts are the sum of every
 // report's latest row by then; rates add up; latency columns (ending in "_us") take the worst.
 // Reports without "started_epoch_s" are taken to have started together.
-json merge_timelines(const std::vector<Input>& reports, std::set<std::string> drop = {}) {
+json merge_timelines(const std::vector<Input>& reports, const std::set<std::string>& drop = {}) {
     struct Source {
         double start;
         const json* rows;
@@ -112,6 +112,7 @@ json slowest_devices(const std::vector<Input>& reports) {
             if (w.is_null() || d.value("p99_us", 0.0) > w.value("p99_us", 0.0)) w = d;
         }
     std::vector<json> list;
+    list.reserve(worst.size());
     for (auto& [device, d] : worst) list.push_back(std::move(d));
     std::sort(list.begin(), list.end(), [](const json& a, const json& b) {
         return a.value("p99_us", 0.0) > b.value("p99_us", 0.0);
