@@ -384,8 +384,8 @@ void PublisherRun::tick() {
     add_timeline_row();
     // The run's progress on the control topic, so that consumers can show the backlog between
     // the two sides (skipped while the window is full).
-    const std::string payload =
-        telemetry::encode_run_progress({run_id_, counters_.published, counters_.confirmed});
+    const std::string payload = telemetry::encode_run_progress(
+        {run_id_, counters_.published, counters_.confirmed, options_.shard, options_.shards});
     if (auto id = client_.publish(options_.control_topic, payload, mqtt::QoS::AtLeastOnce))
         control_ids_.insert(*id);
 }

@@ -158,7 +158,8 @@ void SubscriberRun::handle(const mqtt::Message& m) {
 
 void SubscriberRun::handle_control(const mqtt::Message& m) {
     if (auto p = telemetry::decode_run_progress(m.payload)) {
-        progress_by_run_[p->run] = *p;
+        // Each shard of a run reports its own share: keep them apart.
+        progress_by_run_[p->run + "/" + std::to_string(p->shard)] = *p;
         return;
     }
     const auto decoded = telemetry::decode_run_summary(m.payload);

@@ -100,7 +100,8 @@ class SubscriberRun {
     std::vector<MessageSink*> sinks_{&verifier_};
     telemetry::Timeline<telemetry::SubscriberSecond> timeline_;
     ReconnectLog reconnects_;
-    std::map<std::string, telemetry::RunProgress> progress_by_run_;  // latest of each publisher
+    // The latest of each publisher, by "run/shard".
+    std::map<std::string, telemetry::RunProgress> progress_by_run_;
     std::optional<Clock::time_point> first_message_;
     Clock::time_point last_message_{};
     Clock::time_point ready_at_{};

@@ -250,10 +250,15 @@ std::string render_html(const json* pub, const json* sub) {
     const json latency = sub && sub->contains("latency_us") ? (*sub)["latency_us"] : json::object();
     std::string verdict = fmt::format("{} sent", grouped(sent));
     if (pub) verdict += fmt::format(" · {} confirmed", grouped(count_of(pub, "confirmed")));
+    // A share-group member cannot know what is missing: the other members have it.
+    const bool share = sub && sub->contains("share_group") && (*sub)["share_group"].is_string();
     if (sub) {
-        verdict += fmt::format(" · {} received · {} missing · {} duplicates",
-                               grouped(count_of(sub, "unique")), grouped(count_of(sub, "missing")),
-                               grouped(count_of(sub, "duplicates")));
+        const std::string missing =
+            share ? "share of group " + (*sub)["share_group"].get<std::string>()
+                  : grouped(count_of(sub, "missing")) + " missing";
+        verdict +=
+            fmt::format(" · {} received · {} · {} duplicates", grouped(count_of(sub, "unique")),
+                        missing, grouped(count_of(sub, "duplicates")));
         if (count_of(sub, "corrupt") + count_of(sub, "malformed") > 0)
             verdict +=
                 fmt::format(" · {} corrupt · {} malformed", grouped(count_of(sub, "corrupt")),
@@ -277,8 +282,10 @@ th{text-align:left}
 ul.failed{color:#c62828}
 </style></head><body>
 )~";
+    const char* word = verified ? (share ? "SHARE VERIFIED" : "VERIFIED")
+                                : (share ? "SHARE NOT VERIFIED" : "NOT VERIFIED");
     html += fmt::format(R"~(<h1 id="verdict" class="{}">{} — {}</h1>)~", verified ? "pass" : "fail",
-                        verified ? "VERIFIED" : "NOT VERIFIED", escape(verdict));
+                        word, escape(verdict));
     html += "\n";
     if (sub && sub->contains("failed_checks") && !(*sub)["failed_checks"].empty()) {
         html += R"~(<ul class="failed" id="failed-checks">)~";

@@ -85,12 +85,13 @@ DecodedRunSummary decode_run_summary(std::string_view payload) {
 }
 
 std::string encode_run_progress(const RunProgress& p) {
-    return nlohmann::ordered_json{{"type", "run_progress"},
-                                  {"v", kSchemaVersion},
-                                  {"run", p.run},
-                                  {"published", p.published},
-                                  {"confirmed", p.confirmed}}
-        .dump();
+    nlohmann::ordered_json doc{{"type", "run_progress"},
+                               {"v", kSchemaVersion},
+                               {"run", p.run},
+                               {"published", p.published},
+                               {"confirmed", p.confirmed}};
+    if (p.shards > 1) doc["shard"] = {p.shard, p.shards};
+    return doc.dump();
 }
 
 std::optional<RunProgress> decode_run_progress(std::string_view payload) {
@@ -101,6 +102,12 @@ std::optional<RunProgress> decode_run_progress(std::string_view payload) {
         RunProgress p{doc.at("run").get<std::string>(), count_field(doc, "published"),
                       count_field(doc, "confirmed")};
         if (!is_plain_identifier(p.run)) return std::nullopt;
+        if (const auto shard = doc.find("shard"); shard != doc.end()) {
+            const auto pair = shard->get<std::vector<std::uint32_t>>();
+            if (pair.size() != 2 || pair[0] < 1 || pair[0] > pair[1]) return std::nullopt;
+            p.shard = pair[0];
+            p.shards = pair[1];
+        }
         return p;
     } catch (const std::exception&) {
         return std::nullopt;

@@ -48,6 +48,8 @@ struct RunProgress {
     std::string run;
     std::uint64_t published{};
     std::uint64_t confirmed{};
+    std::uint32_t shard{1};  // of a sharded run ("shard":[I,N] when N > 1), as in the summary
+    std::uint32_t shards{1};
     bool operator==(const RunProgress&) const = default;
 };
 

@@ -164,5 +164,28 @@ TEST(Cluster, APublisherWhoseNodeStopsContinuesOnTheOtherNodeAndNothingIsLost) {
     EXPECT_TRUE(s.at("verified").get<bool>());
 }
 
+TEST(Cluster, AFleetOverAHostListPutsEveryOtherDeviceOnEachNode) {
+    Broker a;
+    Broker b(bridged_to(a.port()));
+    TempDir dir;
+    auto sub = start_subscriber(b.port_str(), dir, {});
+    const RunResult pub =
+        run({publisher_path(), "-h", "127.0.0.1:" + a.port_str() + ",127.0.0.1:" + b.port_str(),
+             "-d", "6", "-n", "60", "--connections", "per-device", "--interval", "50", "--report",
+             (dir / "pub.json").string()},
+            dir.path());
+    ASSERT_EQ(pub.status, 0) << pub.err;
+    ASSERT_EQ(sub->wait(60s), 0) << read_file(dir / "sub.out") << read_file(dir / "sub.err");
+    EXPECT_EQ(read_json(dir / "sub.json").at("unique"), 60);
+    // Mosquitto logs each connection's client id: devices 1, 3, 5 on A, 2, 4, 6 on B.
+    const std::string log_a = read_file(a.dir() / "mosquitto.log");
+    const std::string log_b = read_file(b.dir() / "mosquitto.log");
+    for (int n = 1; n <= 6; ++n) {
+        const std::string id = " as sensor-000" + std::to_string(n) + " ";
+        EXPECT_EQ(log_a.find(id) != std::string::npos, n % 2 == 1) << id << log_a;
+        EXPECT_EQ(log_b.find(id) != std::string::npos, n % 2 == 0) << id << log_b;
+    }
+}
+
 }  // namespace
 }  // namespace harness

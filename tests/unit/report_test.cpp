@@ -106,5 +106,17 @@ TEST(HtmlReport, AFailedRunSaysNotVerifiedInTheFailClass) {
     EXPECT_NE(html.find("<li>missing 1 &gt; --max-missing 0</li>"), std::string::npos);
 }
 
+TEST(HtmlReport, AShareMemberSaysItsShareInsteadOfMissing) {
+    nlohmann::json sub = {{"unique", 9},        {"received", 9},
+                          {"expected", 20},     {"missing", nullptr},
+                          {"duplicates", 0},    {"verified", true},
+                          {"share_group", "g"}, {"timeline", nlohmann::json::array()}};
+    const std::string html = report::render_html(nullptr, &sub);
+    EXPECT_NE(html.find(R"(<h1 id="verdict" class="pass">SHARE VERIFIED — 20 sent · 9 received )"
+                        R"(· share of group g · 0 duplicates)"),
+              std::string::npos)
+        << html.substr(0, 3000);
+}
+
 }  // namespace
 }  // namespace telemetry

@@ -59,6 +59,16 @@ TEST(RunSummaryCodec, ATypeThatIsNotAStringIsAnErrorNotACrash) {
     }
 }
 
+TEST(RunProgressCodec, AShardSaysWhichAndOnlyWhenSharded) {
+    const RunProgress p{"abc", 50, 40, 2, 3};
+    const std::string encoded = encode_run_progress(p);
+    EXPECT_NE(encoded.find(R"("shard":[2,3])"), std::string::npos) << encoded;
+    EXPECT_EQ(decode_run_progress(encoded), p);
+    EXPECT_EQ(encode_run_progress({"abc", 50, 40}).find("shard"), std::string::npos);
+    EXPECT_FALSE(decode_run_progress(
+        R"({"type":"run_progress","run":"a","published":1,"confirmed":0,"shard":[3,2]})"));
+}
+
 TEST(RunProgressCodec, RoundTripsAndIsNotASummary) {
     const RunProgress p{"abc", 5000, 4000};
     const std::string encoded = encode_run_progress(p);
