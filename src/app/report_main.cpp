@@ -31,11 +31,14 @@ std::vector<report::Input> load_all(const std::vector<std::string>& paths) {
     return inputs;
 }
 
-// One report is shown as it is; several are merged.
+// One report is shown as it is; several are merged. A share-group member's report is merged
+// even alone: its own verdict leaves out what is missing, the run's verdict must not.
 nlohmann::json combine(const std::vector<report::Input>& inputs,
                        nlohmann::json (*merge)(const std::vector<report::Input>&)) {
     if (inputs.empty()) return nullptr;
-    if (inputs.size() == 1) return inputs.front().doc;
+    const nlohmann::json& only = inputs.front().doc;
+    const bool share_member = only.contains("share_group") && only["share_group"].is_string();
+    if (inputs.size() == 1 && !share_member) return only;
     return merge(inputs);
 }
 

@@ -124,6 +124,14 @@ TEST(Cluster, ShardsOnTwoBridgedBrokersAndASharedConsumerGroupGiveOneExactVerdic
     EXPECT_TRUE(doc.at("verified").get<bool>());
     EXPECT_NE(read_file(dir / "merged.html").find("id=\"members\""), std::string::npos);
 
+    // One member's report alone is not the run's verdict: the other member's share is missing.
+    const RunResult alone = run({report_path(), "--subscriber", (dir / "m2.json").string(),
+                                 "--json", (dir / "alone.json").string()},
+                                dir.path());
+    EXPECT_EQ(alone.status, 1) << alone.out << alone.err;
+    EXPECT_EQ(read_json(dir / "alone.json").at("subscriber").at("missing"),
+              30000 - m2_report.at("unique").get<int>());
+
     // Without one member's report the merged verdict sees the loss, exactly.
     const RunResult partial =
         run({report_path(), "--subscriber", (dir / "m2.json").string(), "--subscriber",
