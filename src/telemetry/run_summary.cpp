@@ -42,6 +42,22 @@ std::string type_of(const json& doc) {
     const auto it = doc.find("type");
     return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
+// The optional "shard":[I,N] of summaries and progress messages into `shard`/`shards`; an
+// error text when it is there but not 1 <= I <= N <= 65535.
+std::optional<std::string> read_shard(const json& doc, std::uint32_t& shard,
+                                      std::uint32_t& shards) {
+    const auto it = doc.find("shard");
+    if (it == doc.end()) return std::nullopt;
+    if (!it->is_array() || it->size() != 2 || !(*it)[0].is_number_unsigned() ||
+        !(*it)[1].is_number_unsigned())
+        return std::string("\"shard\" must be [I, N]");
+    const auto i = (*it)[0].get<std::uint64_t>(), n = (*it)[1].get<std::uint64_t>();
+    if (i < 1 || i > n || n > 65535)
+        return std::string("\"shard\" must be [I, N] with 1 <= I <= N <= 65535");
+    shard = static_cast<std::uint32_t>(i);
+    shards = static_cast<std::uint32_t>(n);
+    return std::nullopt;
+}
 }  // namespace
 
 DecodedRunSummary decode_run_summary(std::string_view payload) {
@@ -59,16 +75,7 @@ DecodedRunSummary decode_run_summary(std::string_view payload) {
         s.published = count_field(doc, "published");
         s.confirmed = count_field(doc, "confirmed");
         s.interrupted = doc.value("interrupted", false);
-        if (const auto shard = doc.find("shard"); shard != doc.end()) {
-            if (!shard->is_array() || shard->size() != 2 || !(*shard)[0].is_number_unsigned() ||
-                !(*shard)[1].is_number_unsigned())
-                return fail("run summary's \"shard\" must be [I, N]");
-            const auto i = (*shard)[0].get<std::uint64_t>(), n = (*shard)[1].get<std::uint64_t>();
-            if (i < 1 || i > n || n > 65535)
-                return fail("run summary's \"shard\" must be [I, N] with 1 <= I <= N <= 65535");
-            s.shard = static_cast<std::uint32_t>(i);
-            s.shards = static_cast<std::uint32_t>(n);
-        }
+        if (auto bad = read_shard(doc, s.shard, s.shards)) return fail("run summary's " + *bad);
         for (const json& d : doc.at("devices")) {
             DeviceSummary ds{d.at("dev").get<std::string>(), count_field(d, "count"),
                              count_field(d, "last_seq")};
@@ -102,12 +109,7 @@ std::optional<RunProgress> decode_run_progress(std::string_view payload) {
         RunProgress p{doc.at("run").get<std::string>(), count_field(doc, "published"),
                       count_field(doc, "confirmed")};
         if (!is_plain_identifier(p.run)) return std::nullopt;
-        if (const auto shard = doc.find("shard"); shard != doc.end()) {
-            const auto pair = shard->get<std::vector<std::uint32_t>>();
-            if (pair.size() != 2 || pair[0] < 1 || pair[0] > pair[1]) return std::nullopt;
-            p.shard = pair[0];
-            p.shards = pair[1];
-        }
+        if (read_shard(doc, p.shard, p.shards)) return std::nullopt;
         return p;
     } catch (const std::exception&) {
         return std::nullopt;
