@@ -223,7 +223,7 @@ void apply_session_defaults(mqtt::ConnectOptions& o, const std::string& program)
                            std::chrono::seconds(60);
 }
 
-std::optional<std::string> validate_connection(const mqtt::ConnectOptions& o) {
+std::optional<std::string> validate_connection(const mqtt::ConnectOptions& o, mqtt::Engine engine) {
     if (o.host.empty()) return "--host must not be empty";
     if (o.password && !o.username) return "--password needs --username";
     if (o.client_id.size() > 65535) return "--id is too long";
@@ -231,6 +231,8 @@ std::optional<std::string> validate_connection(const mqtt::ConnectOptions& o) {
     for (auto it = nodes.begin(); it != nodes.end(); ++it)
         if (std::find(nodes.begin(), it, *it) != it)
             return "--host lists " + it->host + ":" + std::to_string(it->port) + " twice";
+    if (nodes.size() > 1 && engine != mqtt::Engine::Native)
+        return "--host with several nodes needs --client native";
     if (o.tls)
         if (auto problem = mqtt::net::check_tls_options(*o.tls)) return problem;
     return std::nullopt;

@@ -36,7 +36,8 @@ void add_session_flags(CLI::App& app, mqtt::ConnectOptions& options);
 // After parsing: a client id and session expiry for a persistent session that has none.
 void apply_session_defaults(mqtt::ConnectOptions& options, const std::string& program);
 // Checks that CLI11 cannot express alone; returns an error message or nothing.
-std::optional<std::string> validate_connection(const mqtt::ConnectOptions& options);
+std::optional<std::string> validate_connection(const mqtt::ConnectOptions& options,
+                                               mqtt::Engine engine);
 // Warnings about the connection settings, printed once before a run (--insecure).
 void warn_about_connection(const std::string& program, const mqtt::ConnectOptions& options);
 std::optional<std::string> validate_topic_name(const std::string& flag, const std::string& topic);

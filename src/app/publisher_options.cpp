@@ -266,9 +266,7 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
         parse_with(cli, o, args, [&cli](PublisherOptions& p) -> std::optional<std::string> {
             if (p.from_profile())
                 if (auto e = apply_profile(p, cli)) return e;
-            if (auto e = validate_connection(p.connect)) return e;
-            if (!p.connect.failover.empty() && p.engine != mqtt::Engine::Native)
-                return std::string("--host with several nodes needs --client native");
+            if (auto e = validate_connection(p.connect, p.engine)) return e;
             if (p.device_prefix.size() > 56 ||
                 !telemetry::is_plain_identifier(p.device_prefix + "0"))
                 return "--device-prefix must be at most 56 characters of [A-Za-z0-9._-]";

@@ -96,9 +96,7 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
 
     auto parsed =
         parse_with(cli, o, args, [](const SubscriberOptions& s) -> std::optional<std::string> {
-            if (auto e = validate_connection(s.connect)) return e;
-            if (!s.connect.failover.empty() && s.engine != mqtt::Engine::Native)
-                return std::string("--host with several nodes needs --client native");
+            if (auto e = validate_connection(s.connect, s.engine)) return e;
             for (const std::string& t : s.topics)
                 if (t.empty()) return std::string("--topic must not be empty");
             if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
