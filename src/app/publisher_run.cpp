@@ -42,9 +42,6 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
       run_id_(options.run_id.empty() ? random_run_id() : options.run_id),
       qos_(static_cast<mqtt::QoS>(options.qos)),
       started_(Clock::now()),
-      started_epoch_s_(
-          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-              .count()),
       timeline_(started_),
       reconnects_(progress, started_, !options.connect.clean_session),
       groups_(fleet_groups(options)),
@@ -476,7 +473,7 @@ nlohmann::json PublisherRun::report() const {
                                       : nlohmann::json()},
         {"puback_latency_us", telemetry::latency_summary(puback_, true)},
         {"latency_state", puback_.state()},  // for mqtt_report to merge shards exactly
-        {"started_epoch_s", started_epoch_s_},
+        {"started_epoch_s", timeline_.started_epoch_s()},
         {"timeline", telemetry::to_json(timeline_.rows())},
         {"reconnects", reconnects_.to_json()},
         {"churn", churn_report()},

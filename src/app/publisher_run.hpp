@@ -131,8 +131,6 @@ class PublisherRun {
     const std::string run_id_;
     const mqtt::QoS qos_;
     const Clock::time_point started_;
-    // The same moment on the wall clock: merged reports line timelines up by it.
-    const double started_epoch_s_;
 
     PublisherCounters counters_;
     RunEnd end_;

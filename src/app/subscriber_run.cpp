@@ -44,9 +44,6 @@ SubscriberRun::SubscriberRun(const SubscriberOptions& options, mqtt::Client& cli
       progress_(progress),
       stop_requested_(std::move(stop_requested)),
       started_(Clock::now()),
-      started_epoch_s_(
-          std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-              .count()),
       timeline_(started_),
       reconnects_(progress, started_, !options.connect.clean_session),
       ready_at_(started_),
@@ -450,7 +447,7 @@ nlohmann::json SubscriberRun::report() const {
         {"slowest_devices", slowest_devices()},
         {"summaries", verifier_.summaries()},
         {"latency_us", telemetry::latency_summary(verifier_.latency(), true)},
-        {"started_epoch_s", started_epoch_s_},
+        {"started_epoch_s", timeline_.started_epoch_s()},
         {"timeline", telemetry::to_json(timeline_.rows())},
         {"thresholds", thresholds},
         {"failed_checks", failed_checks()},

@@ -93,8 +93,6 @@ class SubscriberRun {
     ProgressLine& progress_;
     StopRequested stop_requested_;
     const Clock::time_point started_;
-    // The same moment on the wall clock: merged reports line timelines up by it.
-    const double started_epoch_s_;
 
     Verifier verifier_;
     std::vector<MessageSink*> sinks_{&verifier_};

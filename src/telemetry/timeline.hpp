@@ -14,7 +14,16 @@ class Timeline {
   public:
     using Clock = std::chrono::steady_clock;
 
-    explicit Timeline(Clock::time_point start) : start_(start), next_row_(start + kPeriod) {}
+    explicit Timeline(Clock::time_point start)
+        : start_(start),
+          started_epoch_s_(
+              std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                  .count()),
+          next_row_(start + kPeriod) {}
+
+    // The start on the wall clock (seconds since 1970): merged reports of several processes
+    // line their timelines up by it.
+    double started_epoch_s() const { return started_epoch_s_; }
 
     // True once a second: time to add() a row.
     bool due(Clock::time_point now) const { return now >= next_row_; }
@@ -47,6 +56,7 @@ class Timeline {
   private:
     static constexpr std::chrono::seconds kPeriod{1};
     Clock::time_point start_;
+    double started_epoch_s_;
     Clock::time_point next_row_;
     std::uint64_t last_counter_{0};
     std::vector<Row> rows_;
