@@ -412,13 +412,6 @@ nlohmann::json SubscriberRun::report() const {
     const telemetry::LedgerTotals t = verifier_.totals(options_.count);
     // A share-group member's gaps are mostly the other members' messages: not listed.
     const auto gaps = verifier_.ledger().gaps(sharing() ? 0 : options_.max_gaps);
-    nlohmann::json gap_list = nlohmann::json::array();
-    for (const auto& g : gaps)
-        gap_list.push_back({{"run", g.run},
-                            {"device", g.device},
-                            {"first", g.range.first},
-                            {"last", g.range.last},
-                            {"count", g.range.last - g.range.first + 1}});
     const auto& th = options_.thresholds;
     nlohmann::json thresholds = {{"max_missing", th.max_missing}};
     thresholds["max_duplicates"] = th.max_duplicates ? nlohmann::json(*th.max_duplicates) : nullptr;
@@ -437,12 +430,8 @@ nlohmann::json SubscriberRun::report() const {
         {"corrupt", t.corrupt},
         {"malformed_examples", verifier_.malformed_examples()},
         {"corrupt_examples", verifier_.corrupt_examples()},
-        {"gaps", gap_list},
-        {"devices",
-         {{"known", t.devices},
-          {"seen", t.devices_seen},
-          {"complete", t.devices_complete},
-          {"with_loss", t.devices_with_loss}}},
+        {"gaps", telemetry::gaps_json(gaps)},
+        {"devices", telemetry::devices_json(t)},
         {"device_status", device_report()},
         {"slowest_devices", slowest_devices()},
         {"summaries", verifier_.summaries()},

@@ -154,7 +154,6 @@ json merge_subscribers(const std::vector<Input>& reports) {
     double elapsed = 0.0;
     json members = json::array(), reconnects = json::array();
     json device_status = nullptr;
-    json requested = json::object();
     for (const Input& in : reports) {
         require_program(in, kSubscriber);
         const auto found = in.doc.find("state");
@@ -186,13 +185,6 @@ json merge_subscribers(const std::vector<Input>& reports) {
     const telemetry::LedgerTotals t = ledger.totals();
     const telemetry::Thresholds th = thresholds_of(reports.front().doc);
     const auto failed = telemetry::failed_checks(t, latency, th);
-    json gaps = json::array();
-    for (const auto& g : ledger.gaps(kListed))
-        gaps.push_back({{"run", g.run},
-                        {"device", g.device},
-                        {"first", g.range.first},
-                        {"last", g.range.last},
-                        {"count", g.range.last - g.range.first + 1}});
     const std::vector<std::string> summary_list(summaries.begin(), summaries.end());
     return {
         {"program", kSubscriber},
@@ -208,12 +200,8 @@ json merge_subscribers(const std::vector<Input>& reports) {
         {"corrupt", t.corrupt},
         {"malformed_examples", concat_arrays(reports, "malformed_examples", kExamples)},
         {"corrupt_examples", concat_arrays(reports, "corrupt_examples", kExamples)},
-        {"gaps", gaps},
-        {"devices",
-         {{"known", t.devices},
-          {"seen", t.devices_seen},
-          {"complete", t.devices_complete},
-          {"with_loss", t.devices_with_loss}}},
+        {"gaps", telemetry::gaps_json(ledger.gaps(kListed))},
+        {"devices", telemetry::devices_json(t)},
         {"device_status", device_status},
         {"slowest_devices", slowest_devices(reports)},
         {"summaries", summary_list},
@@ -238,7 +226,7 @@ json merge_subscribers(const std::vector<Input>& reports) {
           {"latency", latency.state()},
           {"summaries", summary_list},
           {"recovered", recovered},
-          {"requested", requested},
+          {"requested", json::object()},
           {"malformed_examples", json::array()},
           {"corrupt_examples", json::array()}}},
     };

@@ -25,6 +25,24 @@ nlohmann::json latency_summary(const LatencyHistogram& h, bool with_buckets) {
     return j;
 }
 
+nlohmann::json gaps_json(const std::vector<DeviceGap>& gaps) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const DeviceGap& g : gaps)
+        list.push_back({{"run", g.run},
+                        {"device", g.device},
+                        {"first", g.range.first},
+                        {"last", g.range.last},
+                        {"count", g.range.last - g.range.first + 1}});
+    return list;
+}
+
+nlohmann::json devices_json(const LedgerTotals& t) {
+    return {{"known", t.devices},
+            {"seen", t.devices_seen},
+            {"complete", t.devices_complete},
+            {"with_loss", t.devices_with_loss}};
+}
+
 nlohmann::json to_json(const std::vector<PublisherSecond>& timeline) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& r : timeline)
