@@ -90,8 +90,12 @@ class NativeClient final : public Client, private Session::Handler, private net:
 
     Session::Config session_config() const;
     void open_connection();
-    // The cluster's nodes (ConnectOptions::failover): options_.host/port name the current one.
-    void move_to_next_node();
+    // The cluster's nodes: host:port (node 0), then ConnectOptions::failover.
+    BrokerAddress node() const {
+        return node_ == 0 ? BrokerAddress{options_.host, options_.port}
+                          : options_.failover[node_ - 1];
+    }
+    void move_to_next_node() { node_ = (node_ + 1) % (1 + options_.failover.size()); }
     // A first connect that found its node unreachable tries the next node of the list, once each.
     bool try_next_node(const std::string& why);
     // The broker refused MQTT 5: try again with 3.1.1, from the loop (we are inside a callback).
@@ -112,7 +116,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
     // An established connection is gone: reconnect, or fail when reconnecting is off.
     void lose_connection(const std::string& why);
     Error error(ErrorKind kind, const std::string& reason) const {
-        return broker_error(kind, options_.host, options_.port, reason);
+        return broker_error(kind, node().host, node().port, reason);
     }
     std::size_t flush_and_confirm_qos0();
     void throw_if_failed() const {
@@ -140,8 +144,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
         bool deliberate{false};  // vanish_for
     };
     std::optional<Outage> outage_;
-    std::vector<BrokerAddress> nodes_;  // options' host:port and failover, in order
-    std::size_t node_{0};
+    std::size_t node_{0};         // the node connected to, or being tried (see node())
     std::size_t nodes_tried_{1};  // by the first connect
     std::string first_node_error_;
     // Subscriptions to make again when the broker did not keep our session.
@@ -179,7 +182,6 @@ Session::Config NativeClient::session_config() const {
 void NativeClient::start_connect(const ConnectOptions& options) {
     cancel_timers();
     options_ = options;
-    nodes_ = broker_list(options);
     node_ = 0;
     nodes_tried_ = 1;
     first_node_error_.clear();
@@ -203,19 +205,14 @@ void NativeClient::start_connect(const ConnectOptions& options) {
 
 void NativeClient::open_connection() {
     disconnect_reason_.clear();
-    connection_->open(options_.host, options_.port, tls_);
-}
-
-void NativeClient::move_to_next_node() {
-    node_ = (node_ + 1) % nodes_.size();
-    options_.host = nodes_[node_].host;
-    options_.port = nodes_[node_].port;
+    const BrokerAddress at = node();
+    connection_->open(at.host, at.port, tls_);
 }
 
 bool NativeClient::try_next_node(const std::string& why) {
-    if (outage_ || connected_ || nodes_tried_ >= nodes_.size()) return false;
+    if (outage_ || connected_ || nodes_tried_ > options_.failover.size()) return false;
     first_node_error_ += fmt::format("{}{}:{}: {}", first_node_error_.empty() ? "" : "; ",
-                                     options_.host, options_.port, why);
+                                     node().host, node().port, why);
     ++nodes_tried_;
     connection_->close();
     move_to_next_node();
@@ -278,7 +275,7 @@ void NativeClient::on_connack(const protocol::Connack& c) {
         connection_->close();
         if (outage_ && retryable(reason))
             return schedule_reconnect(fmt::format("CONNACK refused: {}", reason_text(reason)));
-        return fail(connack_refusal(options_.host, options_.port, options_.username, reason));
+        return fail(connack_refusal(node().host, node().port, options_.username, reason));
     }
     connected_ = true;
     first_node_error_.clear();
@@ -345,7 +342,7 @@ void NativeClient::retry_at(Clock::time_point when) {
         retry_timer_.reset();
         ++outage_->attempts;
         // The first attempt goes back to the same node; later ones go round the cluster.
-        if (outage_->attempts > 1 && nodes_.size() > 1) move_to_next_node();
+        if (outage_->attempts > 1) move_to_next_node();
         arm_connect_timer();
         open_connection();
     });
@@ -436,7 +433,7 @@ void NativeClient::on_suback(const protocol::Suback& s) {
     if (resubscribe_ids_.erase(s.packet_id) != 0) {
         for (const std::uint8_t r : s.reasons)
             if (is_failure(r))
-                return fail(suback_refusal(options_.host, options_.port, "(resubscribing)",
+                return fail(suback_refusal(node().host, node().port, "(resubscribing)",
                                            static_cast<ReasonCode>(r)));
         return;
     }
