@@ -132,15 +132,18 @@ TEST(FleetPlans, AHostListSpreadsConnectionsRoundRobinOrByAStableHash) {
     ASSERT_EQ(plans.size(), 7U);
     for (std::size_t i = 0; i < plans.size(); ++i) EXPECT_EQ(plans[i].broker, i % 3) << i;
 
-    // By hash: a device keeps its node when the fleet grows.
-    const auto hashed = [](const char* devices) {
-        auto p = parse_publisher_args({"mqtt_publisher", "-h", "a,b,c", "-d", devices, "-n",
-                                       devices, "--connections", "per-device", "--spread", "hash"});
+    // By hash: a device keeps its node when the fleet grows, and in a shard, where it has
+    // another place in the list (round-robin would move it).
+    const auto hashed = [](std::vector<std::string> extra) {
+        std::vector<std::string> args{"mqtt_publisher", "-h",       "a,b,c", "--connections",
+                                      "per-device",     "--spread", "hash"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto p = parse_publisher_args(args);
         EXPECT_TRUE(p.options) << p.err;
         return connection_plans(*p.options);
     };
-    const auto small = hashed("20");
-    const auto large = hashed("200");
+    const auto small = hashed({"-d", "20", "-n", "20"});
+    const auto large = hashed({"-d", "200", "-n", "200"});
     std::set<std::size_t> used;
     for (std::size_t i = 0; i < small.size(); ++i) {
         EXPECT_EQ(small[i].client_id, large[i].client_id);
@@ -148,6 +151,12 @@ TEST(FleetPlans, AHostListSpreadsConnectionsRoundRobinOrByAStableHash) {
         used.insert(small[i].broker);
     }
     EXPECT_EQ(used.size(), 3U) << "20 devices land on every node";
+    const auto shard = hashed({"-d", "20", "-n", "20", "--shard", "2/2", "--run-id", "r"});
+    ASSERT_EQ(shard.size(), 10U);
+    for (std::size_t j = 0; j < shard.size(); ++j) {
+        EXPECT_EQ(shard[j].client_id, small[2 * j + 1].client_id);
+        EXPECT_EQ(shard[j].broker, small[2 * j + 1].broker) << shard[j].client_id;
+    }
 }
 
 }  // namespace
