@@ -68,6 +68,18 @@ def start_broker(run_dir, port, tls=False, config="mosquitto.conf", extra=""):
     raise RuntimeError("mosquitto did not start")
 
 
+def stop_all(procs, kill=False):
+    """Stops and reaps every process of a run, also when it failed (nothing reaps orphans here):
+    SIGTERM in start order, or with kill=True SIGKILL newest first."""
+    for proc in (reversed(procs) if kill else procs):
+        if proc.poll() is None:
+            if kill:
+                proc.kill()
+            else:
+                proc.terminate()
+        proc.wait(timeout=None if kill else 30)
+
+
 def cpu_seconds(pid):
     fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
@@ -145,10 +157,7 @@ def run_once(pair, count, qos):
         return {"rate": result["msgs_per_sec"], "received": received, "pub_cpu": pub_cpu, "sub_cpu": sub_cpu,
                 "pub_rss": pub_rss, "sub_rss": sub_rss, "broker_cpu": broker_cpu, "elapsed": result["elapsed_s"]}
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=30)
+        stop_all(procs)
         shutil.rmtree(d, ignore_errors=True)
 
 
@@ -215,10 +224,7 @@ def cluster_once(setup, count):
         return {"rate": result["msgs_per_sec"], "unique": result["unique"], "missing": result["missing"],
                 "elapsed": result["elapsed_s"], "cpu": cpu}
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=30)
+        stop_all(procs)
         shutil.rmtree(d, ignore_errors=True)
 
 
@@ -280,10 +286,7 @@ def run_latency(path, window, count):
         return {"rate": s["msgs_per_sec"], "p50": lat["p50"] / 1000, "p99": lat["p99"] / 1000,
                 "final_window": p.get("final_window", 0)}
     finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=30)
+        stop_all(procs)
         shutil.rmtree(d, ignore_errors=True)
 
 

@@ -27,8 +27,8 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from e2e_bench import (BIN, cpu_seconds, free_port, read_time, start_broker, timed,  # noqa: E402
-                       wait_text)
+from e2e_bench import (BIN, cpu_seconds, free_port, read_time, start_broker,  # noqa: E402
+                       stop_all, timed, wait_text)
 
 SCENARIOS = [(10_000, 1_000, 60), (19_000, 10_000, 60)]  # devices, interval ms, seconds
 
@@ -111,10 +111,7 @@ def run_scenario(devices, interval_ms, seconds, connect_rate, churn=0.0):
             "p99_ms": report["latency_us"]["p99"] / 1000,
         }
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.kill()
-            p.wait()
+        stop_all(procs, kill=True)
 
 
 BRIDGE = ("connection fleet-bridge\naddress 127.0.0.1:{port}\ntopic sensors/# both 1\n"
@@ -175,10 +172,7 @@ def run_cluster(devices, interval_ms, seconds, connect_rate, nodes):
             "p99_ms": report["latency_us"]["p99"] / 1000,
         }
     finally:
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.kill()
-            p.wait()
+        stop_all(procs, kill=True)
 
 
 def cluster_main(args):
