@@ -47,13 +47,18 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_broker(run_dir, port, tls=False, config="mosquitto.conf", extra=""):
-    """Mosquitto with config/<config> plus this run's listener, persistence and log (and `extra`
-    lines, a bridge say)."""
+# Mosquitto as installed, but for its in-flight limit (the Receive Maximum it gives MQTT 5
+# clients): max_queued_messages stays at its default of 1000, as users run it.
+STOCK = "per_listener_settings false\nallow_anonymous true\nmax_inflight_messages {limit}\n"
+
+
+def start_broker(run_dir, port, tls=False, config="mosquitto.conf", extra="", base=None):
+    """Mosquitto with config/<config> (or the text `base`) plus this run's listener, persistence
+    and log (and `extra` lines, a bridge say)."""
     conf = run_dir / "mosquitto.conf"
     tls_lines = (f"cafile {CERTS}/ca.crt\ncertfile {CERTS}/server.crt\nkeyfile {CERTS}/server.key\n"
                  if tls else "")
-    conf.write_text((ROOT / "config" / config).read_text() +
+    conf.write_text((base if base is not None else (ROOT / "config" / config).read_text()) +
                     f"\nlistener {port} 127.0.0.1\n{tls_lines}persistence_location {run_dir}/\n"
                     f"log_dest file {run_dir}/mosquitto.log\nuser {os.environ.get('USER') or 'root'}\n" + extra)
     proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -311,6 +316,129 @@ def latency_mode(count, reps):
                   f"{med('final_window'):.0f} |", flush=True)
 
 
+BROKER_LIMITS = [10, 20, 32, "project"]
+# What each column runs: our programs' flags on both sides, or a baseline pair.
+VARIANTS = {
+    "default": [],
+    "-w 1000": ["-w", "1000"],
+    "-V 311": ["-V", "311"],
+    "libmosquitto": ["--client", "libmosquitto", "-V", "311"],
+    "paho": None,
+    "--connections 4": ["--connections", "4"],
+}
+
+
+def broker_config(limit):
+    return None if limit == "project" else STOCK.format(limit=limit)
+
+
+def pair_run(limit, variant, count, pub_extra=(), timeout=600):
+    """One run on a fresh broker with the in-flight `limit`; never raises for a failed run: a
+    stock broker may drop messages (max_queued_messages 1000), and that is a result too."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-brokers-"))
+    procs = []
+    try:
+        port = free_port()
+        procs.append(start_broker(d, port, base=broker_config(limit)))
+        flags = VARIANTS[variant]
+        if flags is None:
+            sub_cmd, pub_cmd, ready = commands("paho", port, count, 1, d)
+        else:
+            engine = flags if variant in ("libmosquitto", "-V 311") else []
+            common = ["-p", str(port), "--progress-every", "0"]
+            sub_cmd = [str(BIN / "mqtt_subscriber"), *common, *engine, "-C", str(count), "--idle-timeout",
+                       "10", "--report", str(d / "sub.json")]
+            pub_cmd = [str(BIN / "mqtt_publisher"), *common, *flags, *pub_extra, "-n", str(count),
+                       "--report", str(d / "pub.json")]
+            ready = "(ready)"
+        with open(d / "sub.out", "w") as so, open(d / "sub.err", "w") as se:
+            sub = subprocess.Popen(sub_cmd, stdout=so, stderr=se)
+        procs.append(sub)
+        if not wait_text(d / "sub.err", ready, 20):
+            raise RuntimeError(f"{variant} subscriber not ready: {(d / 'sub.err').read_text()}")
+        with open(d / "pub.out", "w") as po, open(d / "pub.err", "w") as pe:
+            pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=po, stderr=pe)
+        procs.append(pub)
+        pub_status = pub.wait(timeout=timeout)
+        sub_status = sub.wait(timeout=timeout)
+        pub_cpu, _ = read_time(d / "pub.time")
+        if flags is None:
+            lines = (d / "sub.out").read_text().strip().splitlines()
+            s = json.loads(lines[-1]) if lines else {"msgs_per_sec": 0, "received": 0}
+            return {"rate": s["msgs_per_sec"], "unique": s["received"], "pub_cpu_us": pub_cpu / count * 1e6,
+                    "ok": pub_status == 0 and sub_status == 0 and s["received"] == count}
+        s = json.loads((d / "sub.json").read_text()) if (d / "sub.json").exists() else {}
+        p = json.loads((d / "pub.json").read_text()) if (d / "pub.json").exists() else {}
+        lag = p.get("schedule_lag") or {}
+        return {"rate": s.get("msgs_per_sec", 0), "unique": s.get("unique", 0),
+                "pub_cpu_us": pub_cpu / count * 1e6, "ok": pub_status == 0 and sub_status == 0,
+                "window": p.get("final_window"), "p50": s.get("latency_us", {}).get("p50", 0) / 1000,
+                "p99": s.get("latency_us", {}).get("p99", 0) / 1000,
+                "achieved": lag.get("achieved_rate", 0), "lag_max": lag.get("max_ms", 0),
+                "lag_p99": lag.get("p99_ms", 0), "pub_exit": pub_status, "sub_exit": sub_status}
+    finally:
+        stop_all(procs)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def brokers_mode(count, reps):
+    """The publisher against brokers as installed: in-flight limits 10 (HiveMQ), 20 (stock
+    Mosquitto), 32 (EMQX) and the project's config, for each variant, the same run each time."""
+    print(f"\n{count:,} QoS 1 messages per run, median of {reps}; msg/s (publisher CPU µs per "
+          f"message); a run that lost messages is marked ✗\n")
+    print("| broker in-flight limit | " + " | ".join(VARIANTS) + " | default ÷ best of -V 311, libmosquitto |")
+    print("|---|" + "---|" * (len(VARIANTS) + 1))
+    for limit in BROKER_LIMITS:
+        rows = {}
+        for rep in range(reps):
+            for v in VARIANTS:  # interleaved against drift
+                r = pair_run(limit, v, count)
+                rows.setdefault(v, []).append(r)
+                print(f"limit {limit} rep {rep + 1} {v:16s} {r['rate']:9.0f} msg/s unique {r['unique']} "
+                      f"pub cpu {r['pub_cpu_us']:.1f} µs/msg window {r.get('window')} ok {r['ok']}",
+                      file=sys.stderr, flush=True)
+        med = {v: statistics.median(r["rate"] for r in rs) for v, rs in rows.items()}
+        cells = []
+        for v, rs in rows.items():
+            mark = "" if all(r["ok"] for r in rs) else " ✗"
+            cells.append(f"{med[v]:,.0f} ({statistics.median(r['pub_cpu_us'] for r in rs):.1f}){mark}")
+        best = max(med["-V 311"], med["libmosquitto"])
+        print(f"| {limit} | " + " | ".join(cells) + f" | {med['default'] / best if best else 0:.2f}× |", flush=True)
+
+
+PACED_RATES = [1_000, 10_000, 20_000, 40_000, 80_000]
+
+
+def paced_mode(reps, seconds=5):
+    """--rate R against what was achieved, with end-to-end latency and the publisher's schedule
+    lag, on a stock Mosquitto (limit 20) and the project's config; native and libmosquitto pairs."""
+    print(f"\n`--rate` requested against achieved, {seconds} s per run, median of {reps}\n")
+    print("| broker | rate | pair | achieved msg/s (÷ rate) | e2e p50 ms | e2e p99 ms | schedule lag max / p99 ms | "
+          "p50 ÷ libmosquitto | verdict |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for limit in (20, "project"):
+        for rate in PACED_RATES:
+            count = max(5_000, min(400_000, rate * seconds))
+            rows = {}
+            for rep in range(reps):
+                for v in ("default", "libmosquitto"):
+                    r = pair_run(limit, v, count, pub_extra=["--rate", str(rate)])
+                    rows.setdefault(v, []).append(r)
+                    print(f"limit {limit} rate {rate} rep {rep + 1} {v:12s} {r['rate']:9.0f} msg/s p50 "
+                          f"{r['p50']:.2f} ms lag max {r['lag_max']:.1f} ms exits {r['pub_exit']}/{r['sub_exit']}",
+                          file=sys.stderr, flush=True)
+            lib_p50 = statistics.median(r["p50"] for r in rows["libmosquitto"])
+            for v, rs in rows.items():
+                med = lambda k: statistics.median(r[k] for r in rs)
+                achieved = med("achieved") or med("rate")
+                verdict = "ok" if all(r["ok"] for r in rs) else \
+                    f"exit {rs[0]['pub_exit']}/{rs[0]['sub_exit']}"
+                print(f"| {limit} | {rate:,} | {'native' if v == 'default' else v} | {achieved:,.0f} "
+                      f"({achieved / rate:.2f}) | {med('p50'):.2f} | {med('p99'):.2f} | "
+                      f"{med('lag_max'):.1f} / {med('lag_p99'):.1f} | "
+                      f"{med('p50') / lib_p50 if lib_p50 else 0:.2f}× | {verdict} |", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--count", type=int, default=1_000_000)
@@ -326,7 +454,18 @@ def main():
     ap.add_argument("--cluster", action="store_true",
                     help="the reference run on one broker, through two bridged brokers, and to a "
                          "shared-subscription pair (merged by mqtt_report)")
+    ap.add_argument("--brokers", action="store_true",
+                    help="brokers as installed: in-flight limits 10, 20, 32 and the project's config, "
+                         "for the default publisher, -w 1000, -V 311, libmosquitto, paho and --connections 4 "
+                         "(--count defaults to 200,000 here)")
+    ap.add_argument("--paced", action="store_true",
+                    help="--rate 1k to 80k: requested against achieved, latency and schedule lag, on a "
+                         "stock Mosquitto and the project's config")
     args = ap.parse_args()
+    if args.brokers:
+        return brokers_mode(args.count if args.count != 1_000_000 else 200_000, args.reps)
+    if args.paced:
+        return paced_mode(args.reps)
     if args.cluster:
         return cluster_mode(args.count, args.reps)
     if args.latency:

@@ -40,6 +40,9 @@ struct PublisherOptions {
     double fault_rate{0.001};  // --fault-rate: chance per reading of a sensor fault
     std::string run_id;        // empty: random
     double drain_timeout_s{30.0};
+    // --max-schedule-lag-ms: with a schedule (--rate, --interval, a fleet), a message sent later
+    // than this after it was due fails the run; 0 = never.
+    double max_schedule_lag_ms{1000.0};
     std::string csv_file;  // --csv: the per-second timeline
     // End-to-end repair (telemetry/repair.hpp): keep the last N payloads and answer requests
     // on <repair_topic>/<run>, for up to repair_linger_s after the run summary.

@@ -79,6 +79,7 @@ bool PublisherRun::send_reading(const HeldReading& reading) {
     else
         device_of_fleet_id_[*id] = device;
     ++counters_.published;
+    if (schedule_->paced()) sent_at(reading.due.at, Clock::now());
     schedule_->done(reading.due);
     return true;
 }
@@ -90,12 +91,10 @@ void PublisherRun::drop_churned_devices(Clock::time_point now) {
         if (client_.vanish_for(topics_[device], downtime)) ++counters_.churn_dropped;
 }
 
-std::chrono::milliseconds PublisherRun::fleet_time_to_wait() const {
+std::chrono::microseconds PublisherRun::fleet_time_to_wait() const {
     const auto next = schedule_->next();
     if (!next || !held_.empty()) return std::chrono::milliseconds(10);
-    // Rounded up, as in time_to_wait(): no spinning for a reading due in a fraction of a ms.
-    return std::clamp(std::chrono::ceil<std::chrono::milliseconds>(next->at - Clock::now()),
-                      std::chrono::milliseconds(0), std::chrono::milliseconds(100));
+    return pacing_wait(next->at - Clock::now());
 }
 
 nlohmann::json PublisherRun::churn_report() const {

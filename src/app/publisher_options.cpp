@@ -133,6 +133,11 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     cli.add_option("-r,--rate", o.rate, "Messages per second, 0 = as fast as possible")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1e9));
+    cli.add_option("--max-schedule-lag-ms", o.max_schedule_lag_ms,
+                   "With a schedule (--rate, --interval, a fleet): fail the run (exit 1) when a "
+                   "message goes out more than MS after it was due, because its latency figure "
+                   "would then be the generator's lag; 0 = never")
+        ->check(CLI::NonNegativeNumber);
     auto* interval =
         cli.add_option("--interval", o.interval_ms,
                        "Each device sends every MS milliseconds (the devices take turns, evenly "

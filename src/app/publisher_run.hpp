@@ -50,6 +50,10 @@ struct PublisherCounters {
     bool summary_confirmed{false};
 };
 
+// How long a paced sender waits for a message due in `until`: rounded up to a 100 µs step,
+// at most 100 ms (so that a stop request is seen promptly).
+std::chrono::microseconds pacing_wait(std::chrono::steady_clock::duration until);
+
 class PublisherRun {
   public:
     using Clock = std::chrono::steady_clock;
@@ -84,7 +88,7 @@ class PublisherRun {
     void start_fleet_schedule();
     void publish_due_fleet();
     void drop_churned_devices(Clock::time_point now);
-    std::chrono::milliseconds fleet_time_to_wait() const;
+    std::chrono::microseconds fleet_time_to_wait() const;
     struct HeldReading {
         sim::FleetSchedule::Due due;
         std::string payload;
@@ -93,7 +97,7 @@ class PublisherRun {
     nlohmann::json churn_report() const;
     // Messages the schedule (--rate, --count) wants published by now.
     std::uint64_t due_now() const;
-    std::chrono::milliseconds time_to_wait() const;
+    std::chrono::microseconds time_to_wait() const;
     // Telemetry messages allowed in flight now: the adaptive window's, or the engine's.
     std::size_t window() const;
     bool window_full() const { return client_.in_flight() >= window(); }
@@ -104,6 +108,16 @@ class PublisherRun {
     void publish_repairs();
     void linger_for_repairs();
     RunEnd verdict() const;
+    // Schedule truth (--rate, --interval, fleets): every message's lag behind its due time.
+    bool scheduled() const { return schedule_ ? schedule_->paced() : pacer_.paced(); }
+    void sent_at(Clock::time_point due, Clock::time_point now);
+    // How long the oldest message that is due but not yet sent has waited; 0 when on time.
+    Clock::duration lag_now(Clock::time_point now) const;
+    bool schedule_breached() const;
+    std::string schedule_text() const;
+    nlohmann::json schedule_report() const;
+    // Set when the broker's Receive Maximum holds the window below what the run asked for.
+    std::optional<std::size_t> receive_maximum_cap() const;
     // "2 topics: sensors/a/telemetry (5), sensors/b/telemetry (5)", the first few.
     std::string refused_topics() const;
     int finish(const RunEnd& end);
@@ -136,8 +150,11 @@ class PublisherRun {
     RunEnd end_;
     int exit_status_{0};
     double elapsed_at_end_{0.0};
-    telemetry::LatencyHistogram puback_;         // publish -> PUBACK/PUBCOMP, whole run
-    telemetry::LatencyHistogram puback_second_;  // the same, current second of the timeline
+    telemetry::LatencyHistogram puback_;             // publish -> PUBACK/PUBCOMP, whole run
+    telemetry::LatencyHistogram puback_second_;      // the same, current second of the timeline
+    telemetry::LatencyHistogram schedule_lag_;       // sent - due, µs, of every scheduled message
+    std::int64_t schedule_lag_second_us_{0};         // the largest of the timeline's current second
+    std::uint64_t window_full_polls_{0}, polls_{0};  // how often the window held sending back
     telemetry::Timeline<telemetry::PublisherSecond> timeline_;
     ReconnectLog reconnects_;
 

@@ -26,6 +26,8 @@ std::string_view end_reason_name(EndReason reason) {
             return "rejected";
         case EndReason::Unconfirmed:
             return "unconfirmed";
+        case EndReason::BehindSchedule:
+            return "behind-schedule";
     }
     return "unknown";
 }
@@ -45,6 +47,7 @@ int exit_status_for(EndReason reason) {
             return kBrokerError;
         case EndReason::Rejected:
         case EndReason::Unconfirmed:
+        case EndReason::BehindSchedule:
             return kVerificationFailed;
     }
     return kBrokerError;

@@ -23,6 +23,7 @@ enum class EndReason {
     LocalError,      // a local I/O failure (the event loop)
     Rejected,        // publisher: the broker refused messages (MQTT 5 reason codes)
     Unconfirmed,     // publisher: confirmations outlasted --drain-timeout
+    BehindSchedule,  // publisher: messages went out later than --max-schedule-lag-ms
 };
 
 struct RunEnd {

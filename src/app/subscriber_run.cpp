@@ -167,6 +167,7 @@ void SubscriberRun::handle_control(const mqtt::Message& m) {
         "run summary of run {}{}: {} published, {} confirmed{}", s.run,
         s.shards > 1 ? fmt::format(" (shard {} of {})", s.shard, s.shards) : std::string(),
         s.published, s.confirmed, s.interrupted ? " (publisher interrupted)" : ""));
+    publisher_behind_ms_ = std::max(publisher_behind_ms_, s.behind_schedule_ms);
 }
 
 std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
@@ -271,6 +272,11 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         static_cast<double>(latency.percentile(0.99)) / 1000.0,
         static_cast<double>(latency.max()) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
+    if (publisher_behind_ms_ > 0)
+        std::fprintf(out,
+                     "%s: the publisher fell behind its schedule by up to %.0f ms: these latency "
+                     "figures include its own lag, not only the broker's\n",
+                     kProgram, publisher_behind_ms_);
     if (verifier_.recovered() > 0)
         std::fprintf(
             out, "%s: recovered by repair %llu (lost on the way, sent again by the publisher)\n",
@@ -444,6 +450,7 @@ nlohmann::json SubscriberRun::report() const {
         {"elapsed_s", secs},
         {"msgs_per_sec", secs > 0 ? static_cast<double>(t.unique) / secs : 0.0},
         {"end_reason", end_reason_name(end_.reason)},
+        {"publisher_behind_schedule_ms", publisher_behind_ms_},
         {"error", end_.error},
         {"exit_status", exit_status_},
         {"reconnects", reconnects_.to_json()},

@@ -111,6 +111,7 @@ class SubscriberRun {
     RunEnd end_;
     int exit_status_{0};
     bool verified_{false};
+    double publisher_behind_ms_{0};  // from the run summaries: the publisher's schedule lag
 };
 
 }  // namespace app

@@ -19,12 +19,12 @@ void AdaptiveWindow::on_confirmed(Clock::time_point published_at, Clock::time_po
         epoch_open_ = true;
         epoch_start_ = now;
         epoch_confirmed_ = 0;
-        epoch_rtt_sum_s_ = 0;
+        epoch_min_rtt_ = Clock::duration::max();
         return;
     }
     const auto rtt = now - published_at;
     ++epoch_confirmed_;
-    epoch_rtt_sum_s_ += std::chrono::duration<double>(rtt).count();
+    epoch_min_rtt_ = std::min(epoch_min_rtt_, rtt);
     min_rtt_ = std::min(min_rtt_, rtt);
     // An epoch spans one window of confirmations (one round trip), so that what it measures
     // belongs to the window it was measured with; after the start also at least min_epoch, so
@@ -37,15 +37,15 @@ void AdaptiveWindow::end_epoch(Clock::time_point now) {
     epoch_open_ = false;  // the next confirmation starts the next epoch
     const double seconds = std::chrono::duration<double>(now - epoch_start_).count();
     const double rate = static_cast<double>(epoch_confirmed_) / seconds;
-    const double mean_rtt = epoch_rtt_sum_s_ / static_cast<double>(epoch_confirmed_);
+    const double lowest = std::chrono::duration<double>(epoch_min_rtt_).count();
     const double base = std::chrono::duration<double>(min_rtt_).count();
     const double target =
         std::max(std::chrono::duration<double>(config_.target_delay).count(), base / 4);
 
     const auto w = static_cast<double>(window_);
-    if (mean_rtt - base <= target) return set_window(w * (starting_ ? 2.0 : config_.grow));
+    if (lowest - base <= target) return set_window(w * (starting_ ? 2.0 : config_.grow));
     starting_ = false;
-    set_window(rate * (base + target));
+    set_window(std::max(rate * (base + target), w / 2));
 }
 
 void AdaptiveWindow::set_window(double w) {

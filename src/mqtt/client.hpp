@@ -171,8 +171,9 @@ class Client {
     // Engines without it throw Error.
     virtual bool vanish_for(std::string_view topic, std::chrono::milliseconds away);
     // Runs network I/O for at most `timeout` (less when a signal arrives) and dispatches the
-    // handlers. Throws Error when connecting failed or the connection is gone.
-    virtual void poll(std::chrono::milliseconds timeout) = 0;
+    // handlers. Throws Error when connecting failed or the connection is gone. Microseconds, so
+    // that a paced sender wakes when a message is due, not at the next whole millisecond.
+    virtual void poll(std::chrono::microseconds timeout) = 0;
     virtual std::size_t in_flight() const = 0;
     // Messages that may be in flight at once: max_inflight, or less if the broker's Receive
     // Maximum (MQTT 5) says so.

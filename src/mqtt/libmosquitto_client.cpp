@@ -47,7 +47,7 @@ class LibmosquittoClient final : public Client {
     SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) override;
     std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
                                      QoS qos) override;
-    void poll(std::chrono::milliseconds timeout) override;
+    void poll(std::chrono::microseconds timeout) override;
     std::size_t in_flight() const override { return published_at_.size(); }
     std::size_t window() const override { return options_.max_inflight; }
     std::string protocol_description() const override {
@@ -281,9 +281,11 @@ std::optional<PublishId> LibmosquittoClient::publish(std::string_view topic,
     return static_cast<PublishId>(mid);
 }
 
-void LibmosquittoClient::poll(std::chrono::milliseconds timeout) {
+void LibmosquittoClient::poll(std::chrono::microseconds timeout) {
     throw_if_failed();
-    const int rc = mosquitto_loop(mosq_, static_cast<int>(timeout.count()), 1);
+    // libmosquitto waits in whole milliseconds.
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout);
+    const int rc = mosquitto_loop(mosq_, static_cast<int>(ms.count()), 1);
     if (side_loop_ != nullptr && side_loop_->watched() + side_loop_->timers() > 0)
         side_loop_->run_once(std::chrono::milliseconds(0));
     if (!connected_ && !failure_) {

@@ -163,7 +163,7 @@ bool MultiClient::vanish_for(std::string_view topic, std::chrono::milliseconds a
     return true;
 }
 
-void MultiClient::poll(std::chrono::milliseconds timeout) {
+void MultiClient::poll(std::chrono::microseconds timeout) {
     throw_if_failed();
     loop_.run_once(timeout);
     throw_if_failed();

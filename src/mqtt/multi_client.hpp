@@ -49,7 +49,7 @@ class MultiClient final : public Client {
     // Drops the connection that owns `topic` (a device that loses power) and brings it back
     // after `away`.
     bool vanish_for(std::string_view topic, std::chrono::milliseconds away) override;
-    void poll(std::chrono::milliseconds timeout) override;
+    void poll(std::chrono::microseconds timeout) override;
     std::size_t in_flight() const override { return in_flight_; }
     std::size_t window() const override { return window_; }
     std::string protocol_description() const override;

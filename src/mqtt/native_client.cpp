@@ -21,22 +21,25 @@ namespace {
 using protocol::Session;
 using Clock = Session::Clock;
 
-// After a round that read under 16 KiB, a loop of our own waits 500 µs before the next, so that
-// more packets arrive per wake-up: on two cores, constant wake-ups take the CPU the broker
-// needs. Measured with scripts/bench (1M, QoS 1): 4 KiB/200 µs gave 4.1 µs of client CPU per
-// message, 16 KiB/500 µs 3.0 µs, at the same throughput (the broker at 100%). A pause that
-// counts from the start of the round instead (so processing time is part of it) gave 3.9 µs
-// and 8% less throughput: the subscriber's smaller PUBACK batches cost the broker. The pause
-// delays the next read, not the messages just read, so it adds at most 0.5 ms of latency.
+// After a light round (under 16 KiB) of a stream, a loop of our own may wait 500 µs before the
+// next read, so that more packets arrive per wake-up (mqtt/net/read_batching.hpp): on two cores,
+// constant wake-ups take the CPU the broker needs. Measured with scripts/bench (1M, QoS 1):
+// 4 KiB/200 µs gave 4.1 µs of client CPU per message, 16 KiB/500 µs 3.0 µs, at the same
+// throughput (the broker at 100%). A pause that counts from the start of the round instead gave
+// 3.9 µs and 8% less throughput: the subscriber's smaller PUBACK batches cost the broker.
 constexpr std::size_t kLightRead = std::size_t{16} * 1024;
 constexpr auto kLightReadPause = std::chrono::microseconds(500);
+// A subscriber may pause when the broker can send it this many unacknowledged (MQTT 5 Receive
+// Maximum): a 500 µs pause then lets through at most ~100 (at ~200k msg/s, above any broker's
+// ceiling here), and the broker never waits for our PUBACKs.
+constexpr std::uint16_t kPauseMinReceiveMaximum = 256;
 // Bound the outbox: write once a batch is this large, even before the next poll().
 constexpr std::size_t kOutboxFlushBytes = std::size_t{256} * 1024;
 
 class NativeClient final : public Client, private Session::Handler, private net::Connection::Owner {
   public:
     NativeClient() : own_loop_(std::make_unique<net::EventLoop>()), loop_(*own_loop_) {
-        loop_.set_batching(kLightRead, kLightReadPause);
+        batch_reads();
     }
     explicit NativeClient(net::EventLoop& loop) : loop_(loop) {}
     ~NativeClient() override { cancel_timers(); }
@@ -53,7 +56,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
         return publish_with(topic, payload, qos, true);
     }
     bool vanish_for(std::string_view topic, std::chrono::milliseconds away) override;
-    void poll(std::chrono::milliseconds timeout) override;
+    void poll(std::chrono::microseconds timeout) override;
     std::size_t in_flight() const override {
         return (session_ ? session_->in_flight() : 0) + qos0_unwritten_;
     }
@@ -66,6 +69,11 @@ class NativeClient final : public Client, private Session::Handler, private net:
     using Client::disconnect;
     void disconnect(SessionAfter after) noexcept override;
     bool acknowledges_after_batch_end() const override { return true; }
+    // The one client of its loop: pause before reads where no peer waits for us.
+    void batch_reads() {
+        loop_.set_batching(net::ReadBatching(kLightRead, kLightReadPause),
+                           [this] { return peer_waits_on_us(); });
+    }
 
   private:
     std::optional<PublishId> publish_with(std::string_view topic, std::string_view payload, QoS qos,
@@ -76,6 +84,10 @@ class NativeClient final : public Client, private Session::Handler, private net:
         deliver(Message{p.topic, p.payload, static_cast<QoS>(p.qos), p.retain});
     }
     void on_confirmed(std::uint16_t id, ReasonCode reason, Clock::time_point at) override {
+        // Without our own pause before this read: the gauge must see the broker's queue, not
+        // the delay that pausing adds (else pausing would justify itself).
+        if (at != Clock::time_point{})
+            queue_.observe(Clock::now() - at - loop_.paused_this_round());
         confirm({id, reason, at});
     }
     void on_suback(const protocol::Suback& s) override;
@@ -88,6 +100,8 @@ class NativeClient final : public Client, private Session::Handler, private net:
     void on_transport_closed(ErrorKind kind, const std::string& reason) override;
     void on_read_batch_end() override { batch_ended(); }
 
+    // Whether a pause before the next read would hold back a peer that waits for us.
+    bool peer_waits_on_us() const;
     Session::Config session_config() const;
     void open_connection();
     // The cluster's nodes: host:port (node 0), then ConnectOptions::failover.
@@ -156,7 +170,20 @@ class NativeClient final : public Client, private Session::Handler, private net:
     std::string tls_description_;                 // of the last handshake
     std::shared_ptr<const net::TlsContext> tls_;  // shared by every client with the same options
     std::size_t qos0_unwritten_{0};               // QoS 0 messages still in the outbox
+    net::QueueGauge queue_;                       // our messages queued at the broker
 };
+
+bool NativeClient::peer_waits_on_us() const {
+    if (!session_ || !connected_) return true;
+    // Our PUBACKs clock our sends unless the broker has a queue of ours to work through for
+    // longer than the pause (twice: the gauge is a mean).
+    if (session_->in_flight() > 0 && queue_.queue_delay() < 2 * kLightReadPause) return true;
+    if (subscriptions_.empty()) return false;
+    // The broker may send us Receive Maximum messages unacknowledged (MQTT 5); under 3.1.1 its
+    // own limit, which we cannot know (Mosquitto's max_inflight_messages: 20 by default).
+    return session_->version() != protocol::Version::V5 ||
+           options_.receive_maximum < kPauseMinReceiveMaximum;
+}
 
 Session::Config NativeClient::session_config() const {
     Session::Config config;
@@ -485,11 +512,11 @@ std::size_t NativeClient::flush_and_confirm_qos0() {
     return n;
 }
 
-void NativeClient::poll(std::chrono::milliseconds timeout) {
+void NativeClient::poll(std::chrono::microseconds timeout) {
     throw_if_failed();
     cancel(flush_timer_);  // flushed right here instead; a due timer would cut the wait short
     // Writing freed room in the window (QoS 0): let the caller publish on without waiting.
-    const auto wait = flush_and_confirm_qos0() > 0 ? std::chrono::milliseconds(0) : timeout;
+    const auto wait = flush_and_confirm_qos0() > 0 ? std::chrono::microseconds(0) : timeout;
     loop_.run_once(wait);
     throw_if_failed();
     flush_and_confirm_qos0();
@@ -528,8 +555,9 @@ namespace mqtt {
 
 // The one client of a program, on a loop the program also uses: batched like a loop of its own.
 std::unique_ptr<Client> make_native_client_for_one(net::EventLoop& loop) {
-    loop.set_batching(kLightRead, kLightReadPause);
-    return std::make_unique<NativeClient>(loop);
+    auto client = std::make_unique<NativeClient>(loop);
+    client->batch_reads();
+    return client;
 }
 
 }  // namespace mqtt

@@ -334,6 +334,9 @@ ul.failed{color:#c62828}
         lat.push_back({"end-to-end p99", "#c62828", column(sub, "p99_us", 0.001)});
     }
     if (pub) lat.push_back({"PUBACK p99", "#ef6c00", column(pub, "puback_p99_us", 0.001)});
+    if (pub && pub->value("schedule_lag", json::object()).value("paced", false))
+        lat.push_back(
+            {"publisher behind schedule", "#6d4c41", column(pub, "schedule_lag_us", 0.001)});
     html += "<h2>Latency over time</h2>" + line_chart("latency-chart", "milliseconds", lat) + "\n";
     if (pub)
         html += "<h2>In-flight window over time</h2>" +

@@ -235,8 +235,14 @@ json merge_subscribers(const std::vector<Input>& reports) {
 json merge_publishers(const std::vector<Input>& reports) {
     if (reports.empty()) return nullptr;
     json merged = {{"program", kPublisher}, {"merged", true}};
-    telemetry::LatencyHistogram puback;
+    telemetry::LatencyHistogram puback, lag;
     bool have_latency = true;
+    // The members' schedules: lags merged exactly, breached when any member's was.
+    json schedule = {{"paced", false},
+                     {"breached", false},
+                     {"requested_rate", 0.0},
+                     {"achieved_rate", 0.0},
+                     {"limit_ms", 0.0}};
     std::set<std::string> runs;
     std::map<std::string, std::uint64_t> rejected_by_topic;
     std::uint64_t fresh_confirmed = 0;
@@ -267,6 +273,20 @@ json merge_publishers(const std::vector<Input>& reports) {
         } else {
             have_latency = false;
         }
+        if (const json s = doc.value("schedule_lag", json::object()); s.is_object()) {
+            schedule["paced"] = schedule["paced"].get<bool>() || s.value("paced", false);
+            schedule["breached"] = schedule["breached"].get<bool>() || s.value("breached", false);
+            for (const char* key : {"requested_rate", "achieved_rate"})
+                schedule[key] = schedule[key].get<double>() + number(s, key);
+            schedule["limit_ms"] =
+                std::max(schedule["limit_ms"].get<double>(), number(s, "limit_ms"));
+        }
+        if (doc.contains("schedule_lag_state")) try {
+                lag.merge(telemetry::LatencyHistogram::from_state(doc["schedule_lag_state"]));
+            } catch (const std::exception& e) {
+                throw std::runtime_error(
+                    fmt::format("{}: damaged schedule lag state: {}", in.name, e.what()));
+            }
         if (doc.contains("churn") && doc["churn"].is_object())
             for (const char* key : {"planned", "dropped", "returned"})
                 churn[key] = churn[key].get<std::uint64_t>() + count(doc["churn"], key);
@@ -295,6 +315,10 @@ json merge_publishers(const std::vector<Input>& reports) {
     merged["timeline"] = merge_timelines(reports);
     merged["reconnects"] = reconnects;
     merged["churn"] = churn;
+    schedule["max_ms"] = static_cast<double>(lag.max()) / 1000.0;
+    schedule["p99_ms"] = static_cast<double>(lag.percentile(0.99)) / 1000.0;
+    merged["schedule_lag"] = schedule;
+    merged["schedule_lag_state"] = lag.state();
     return merged;
 }
 

@@ -53,7 +53,8 @@ nlohmann::json to_json(const std::vector<PublisherSecond>& timeline) {
                         {"window", r.window},
                         {"msgs_per_sec", r.msgs_per_sec},
                         {"puback_p50_us", r.puback_p50_us},
-                        {"puback_p99_us", r.puback_p99_us}});
+                        {"puback_p99_us", r.puback_p99_us},
+                        {"schedule_lag_us", r.schedule_lag_us}});
     return rows;
 }
 
@@ -74,10 +75,12 @@ nlohmann::json to_json(const std::vector<SubscriberSecond>& timeline) {
 
 std::string timeline_csv(const std::vector<PublisherSecond>& timeline) {
     std::string csv =
-        "t_s,published,confirmed,in_flight,window,msgs_per_sec,puback_p50_us,puback_p99_us\n";
+        "t_s,published,confirmed,in_flight,window,msgs_per_sec,puback_p50_us,puback_p99_us,"
+        "schedule_lag_us\n";
     for (const auto& r : timeline)
-        csv += fmt::format("{:.3f},{},{},{},{},{:.1f},{},{}\n", r.t_s, r.published, r.confirmed,
-                           r.in_flight, r.window, r.msgs_per_sec, r.puback_p50_us, r.puback_p99_us);
+        csv += fmt::format("{:.3f},{},{},{},{},{:.1f},{},{},{}\n", r.t_s, r.published, r.confirmed,
+                           r.in_flight, r.window, r.msgs_per_sec, r.puback_p50_us, r.puback_p99_us,
+                           r.schedule_lag_us);
     return csv;
 }
 

@@ -27,6 +27,9 @@ struct PublisherSecond {
     std::uint64_t window{};  // the in-flight window at the end of the second (--window auto)
     double msgs_per_sec{};
     std::int64_t puback_p50_us{}, puback_p99_us{};
+    // How late the latest-sent message of the second went out after it was due, or the oldest
+    // due one waited (the larger); 0 without a schedule.
+    std::int64_t schedule_lag_us{};
 };
 
 struct SubscriberSecond {

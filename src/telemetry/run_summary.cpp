@@ -24,6 +24,7 @@ std::string encode_run_summary(const RunSummary& s) {
                                   {"confirmed", s.confirmed},
                                   {"interrupted", s.interrupted}};
     if (s.shards > 1) doc["shard"] = {s.shard, s.shards};
+    if (s.behind_schedule_ms > 0) doc["behind_schedule_ms"] = s.behind_schedule_ms;
     doc["devices"] = std::move(devices);
     return doc.dump();
 }
@@ -75,6 +76,9 @@ DecodedRunSummary decode_run_summary(std::string_view payload) {
         s.published = count_field(doc, "published");
         s.confirmed = count_field(doc, "confirmed");
         s.interrupted = doc.value("interrupted", false);
+        s.behind_schedule_ms = doc.value("behind_schedule_ms", 0.0);
+        if (!(s.behind_schedule_ms >= 0))
+            return fail("run summary has an invalid \"behind_schedule_ms\"");
         if (auto bad = read_shard(doc, s.shard, s.shards)) return fail("run summary's " + *bad);
         for (const json& d : doc.at("devices")) {
             DeviceSummary ds{d.at("dev").get<std::string>(), count_field(d, "count"),

@@ -29,6 +29,9 @@ struct RunSummary {
     // only when every shard's summary is in. Written as "shard":[I,N] when N > 1.
     std::uint32_t shard{1};
     std::uint32_t shards{1};
+    // The publisher sent messages later than its --max-schedule-lag-ms after they were due: its
+    // largest lag, so that consumers do not take it for the broker's latency. 0: on schedule.
+    double behind_schedule_ms{0};
 
     bool operator==(const RunSummary&) const = default;
 };

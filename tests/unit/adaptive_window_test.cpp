@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
+#include <random>
 
 namespace mqtt {
 namespace {
@@ -104,6 +106,85 @@ TEST(AdaptiveWindow, AFasterBrokerLaterIsFoundByProbing) {
     simulate(w, 10'000, 5ms, 20);  // 100 fill the path
     const Outcome o = simulate(w, 40'000, 5ms, 30, Clock::time_point{} + 100s);  // now 400
     EXPECT_GE(o.rate, 0.9 * 40'000) << "window " << o.window;
+}
+
+// An impaired path, in order as TCP delivers it: each message's confirmation is delayed by a
+// random extra (jitter: uniform 0..2*jitter; loss: a retransmission after `rto` with
+// probability `loss`), and a delayed one holds back those behind it (head-of-line blocking).
+struct Impairment {
+    double loss{0};
+    Clock::duration rto{200ms};
+    Clock::duration jitter{0};
+};
+
+// Keeps `window()` messages in flight for `seconds` through a broker serving `service_rate`;
+// returns the confirmations per second over the whole run.
+double impaired_rate(const std::function<std::size_t()>& window,
+                     const std::function<void(Clock::time_point, Clock::time_point)>& confirmed,
+                     double service_rate, Clock::duration one_way, Impairment impairment,
+                     double seconds) {
+    std::mt19937 random(7);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    const auto service = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(1.0 / service_rate));
+    const Clock::time_point start = Clock::time_point{} + 1s;
+    const auto end =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    std::deque<std::pair<Clock::time_point, Clock::time_point>> in_flight;
+    Clock::time_point server_free = start, now = start, last_confirmed = start;
+    std::uint64_t done = 0;
+    while (now < end) {
+        while (in_flight.size() < window()) {
+            const auto served = std::max(now + one_way, server_free) + service;
+            server_free = served;
+            auto extra = std::chrono::duration_cast<Clock::duration>(impairment.jitter * 2 *
+                                                                     uniform(random));
+            if (uniform(random) < impairment.loss) extra += impairment.rto;
+            last_confirmed = std::max(last_confirmed, served + one_way + extra);
+            in_flight.emplace_back(now, last_confirmed);
+        }
+        const auto [sent, at] = in_flight.front();
+        in_flight.pop_front();
+        now = at;
+        confirmed(sent, now);
+        ++done;
+    }
+    return static_cast<double>(done) / seconds;
+}
+
+double auto_rate(double service_rate, Clock::duration one_way, Impairment impairment) {
+    AdaptiveWindow w;
+    w.limit_to(1000);
+    return impaired_rate([&] { return w.window(); },
+                         [&](Clock::time_point s, Clock::time_point n) { w.on_confirmed(s, n); },
+                         service_rate, one_way, impairment, 60);
+}
+
+double fixed_rate(std::size_t window, double service_rate, Clock::duration one_way,
+                  Impairment impairment) {
+    return impaired_rate([=] { return window; }, [](Clock::time_point, Clock::time_point) {},
+                         service_rate, one_way, impairment, 60);
+}
+
+TEST(AdaptiveWindow, ThroughFivePercentLossItKeepsUpWithTheBestFixedWindow) {
+    const Impairment loss{0.05, 200ms, 0ms};
+    const double best = fixed_rate(1000, 20'000, 1ms, loss);
+    EXPECT_GE(auto_rate(20'000, 1ms, loss), 0.8 * best) << "best fixed window: " << best;
+}
+
+TEST(AdaptiveWindow, ThroughTwentyMillisecondsOfJitterItKeepsUpWithTheBestFixedWindow) {
+    const Impairment jitter{0, 200ms, 20ms};
+    const double best = fixed_rate(1000, 20'000, 1ms, jitter);
+    EXPECT_GE(auto_rate(20'000, 1ms, jitter), 0.8 * best) << "best fixed window: " << best;
+}
+
+TEST(AdaptiveWindow, OnAStockMosquittoItUsesTheWholeReceiveMaximum) {
+    // Receive Maximum 20 on a 0.1 ms path to a broker of 80,000 msg/s: 20 in flight carry
+    // 20 / 0.2 ms = 100,000 msg/s at most, so the window must not stop below the limit.
+    AdaptiveWindow w;
+    w.limit_to(20);
+    const Outcome o = simulate(w, 80'000, 50us, 5);
+    EXPECT_EQ(o.window, 20u);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mqtt/client.hpp"
@@ -35,6 +36,9 @@ class FakeClient final : public mqtt::Client {
     // Topics whose connection is down (a fleet's device): publish() refuses them.
     std::set<std::string> down_topics;
     std::size_t deliveries_per_poll{100};
+    // The first this many polls after connecting confirm nothing and take their whole timeout:
+    // a broker that stalls.
+    std::size_t stalled_polls{0};
     // Called for every publish, e.g. to answer a request with a message in the inbox.
     std::function<void(const std::string& topic, const std::string& payload)> on_publish;
 
@@ -67,11 +71,16 @@ class FakeClient final : public mqtt::Client {
         max_in_flight = std::max(max_in_flight, in_flight_.size());
         return id;
     }
-    void poll(std::chrono::milliseconds) override {
+    void poll(std::chrono::microseconds timeout) override {
         ++polls;
         if (!connected_) {
             if (connect_error) throw *connect_error;
             connected_ = true;
+            return;
+        }
+        if (stalled_polls > 0) {
+            --stalled_polls;
+            std::this_thread::sleep_for(timeout);
             return;
         }
         if (lose_connection_after && published.size() >= *lose_connection_after)

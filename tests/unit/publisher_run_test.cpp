@@ -341,5 +341,55 @@ TEST(PublisherRun, WithWindowAutoTheWindowIsInTheTimelineAndLeavesRoomForControl
     EXPECT_GT(r.report["timeline"].back()["window"].get<std::size_t>(), 0u);
 }
 
+TEST(PublisherRun, AGeneratorThatFellBehindItsScheduleFailsTheRunAndSaysByHowMuch) {
+    FakeClient client;
+    client.stalled_polls = 10;  // ~1 s without confirmations while messages fall due
+    auto o = options(200);
+    o.rate = 1000;
+    o.max_schedule_lag_ms = 300;
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_EQ(r.report["end_reason"], "behind-schedule");
+    EXPECT_EQ(r.report["confirmed"], 200) << "every message still arrived";
+    const auto& lag = r.report["schedule_lag"];
+    EXPECT_TRUE(lag["paced"].get<bool>());
+    EXPECT_TRUE(lag["breached"].get<bool>());
+    EXPECT_GT(lag["max_ms"].get<double>(), 300.0);
+    EXPECT_NE(r.report["error"].get<std::string>().find("fell behind its schedule"),
+              std::string::npos);
+}
+
+TEST(PublisherRun, WithoutALimitALateScheduleIsReportedButDoesNotFail) {
+    FakeClient client;
+    client.stalled_polls = 5;
+    auto o = options(100);
+    o.rate = 1000;
+    o.max_schedule_lag_ms = 0;
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_FALSE(r.report["schedule_lag"]["breached"].get<bool>());
+    EXPECT_GT(r.report["schedule_lag"]["max_ms"].get<double>(), 0.0);
+}
+
+TEST(PublisherRun, AnUnpacedRunHasNoScheduleToFallBehind) {
+    FakeClient client;
+    client.stalled_polls = 5;
+    const Ran r = run(options(100), client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_FALSE(r.report["schedule_lag"]["paced"].get<bool>());
+    EXPECT_FALSE(r.report["schedule_lag"]["breached"].get<bool>());
+}
+
+TEST(PacingWait, WakesWithinAHundredMicrosecondsOfTheDueTimeAndNeverAfterIt) {
+    using std::chrono::microseconds;
+    EXPECT_EQ(pacing_wait(microseconds(0)), microseconds(0));
+    EXPECT_EQ(pacing_wait(microseconds(-5)), microseconds(0));
+    EXPECT_EQ(pacing_wait(microseconds(1)), microseconds(100));
+    EXPECT_EQ(pacing_wait(microseconds(300)), microseconds(300));
+    EXPECT_EQ(pacing_wait(microseconds(301)), microseconds(400));
+    EXPECT_EQ(pacing_wait(std::chrono::seconds(5)), std::chrono::milliseconds(100))
+        << "bounded, so that a stop request is seen";
+}
+
 }  // namespace
 }  // namespace app

@@ -81,28 +81,42 @@ void EventLoop::cancel(TimerId id) {
     timer_fns_.erase(id);
 }
 
-std::chrono::milliseconds EventLoop::until_next_timer(std::chrono::milliseconds limit) const {
+std::chrono::microseconds EventLoop::until_next_timer(std::chrono::microseconds limit) const {
     if (due_.empty()) return limit;
     const auto left = due_.top().when - Clock::now();
     // Round up, so that the wait does not end just before the timer is due.
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left);
-    return std::clamp(ms, std::chrono::milliseconds(0), limit);
+    const auto us = std::chrono::ceil<std::chrono::microseconds>(left);
+    return std::clamp(us, std::chrono::microseconds(0), limit);
 }
 
-void EventLoop::pause_after_light_round(std::chrono::milliseconds timeout) {
-    if (!last_round_light_ || timeout.count() == 0) return;
-    last_round_light_ = false;
-    std::this_thread::sleep_for(std::min<Clock::duration>(pause_, timeout));
+void EventLoop::pause_if_batching(std::chrono::microseconds timeout) {
+    paused_ = std::chrono::microseconds(0);
+    if (timeout.count() == 0) return;
+    const auto pause = batching_.pause_before(timeout, peer_waits_ && peer_waits_());
+    batching_.paused();
+    if (pause.count() == 0) return;
+    const auto began = Clock::now();
+    std::this_thread::sleep_for(pause);
+    paused_ = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - began);
 }
 
-int EventLoop::run_once(std::chrono::milliseconds timeout) {
+int EventLoop::run_once(std::chrono::microseconds timeout) {
     // Skip cancelled timers at the top, so they do not shorten the wait.
     while (!due_.empty() && timer_fns_.count(due_.top().id) == 0) due_.pop();
     const auto wait = until_next_timer(timeout);
-    pause_after_light_round(wait);
+    pause_if_batching(wait);
     std::array<epoll_event, 256> events;
-    int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
-                         static_cast<int>(wait.count()));
+    const auto wait_began = Clock::now();
+    // epoll_pwait2 (Linux 5.11) waits to the microsecond; epoll_wait only to the millisecond.
+    const timespec ts{static_cast<time_t>(wait.count() / 1'000'000),
+                      static_cast<long>(wait.count() % 1'000'000) * 1000};
+    int n =
+        ::epoll_pwait2(epoll_.get(), events.data(), static_cast<int>(events.size()), &ts, nullptr);
+    if (n < 0 && errno == ENOSYS)
+        n = ::epoll_wait(
+            epoll_.get(), events.data(), static_cast<int>(events.size()),
+            static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count()));
+    const auto waited = Clock::now() - wait_began;
     bytes_this_round_ = 0;
     if (n < 0) {
         if (errno != EINTR) throw_errno("epoll_wait");
@@ -119,7 +133,7 @@ int EventLoop::run_once(std::chrono::milliseconds timeout) {
         s.watcher->on_ready((e & EPOLLIN) != 0, (e & EPOLLOUT) != 0,
                             (e & (EPOLLHUP | EPOLLERR | EPOLLRDHUP)) != 0);
     }
-    last_round_light_ = bytes_this_round_ > 0 && bytes_this_round_ < light_bytes_;
+    batching_.round_ended(bytes_this_round_, waited);
     run_due_timers();
     return n;
 }

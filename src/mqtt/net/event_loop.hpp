@@ -6,11 +6,9 @@
 // timer, from inside a callback; nothing removed is called again in the same round. Every
 // syscall result is checked: a failing epoll_ctl or epoll_wait throws std::system_error.
 //
-// Batching policy (set_batching): after a round whose reads were light (some bytes, but fewer
-// than `light_bytes` over all connections), the next wait starts only after `pause`, so that
-// on a loaded machine more packets arrive per wake-up and the CPU goes to the broker instead of
-// to wake-ups. A loop that is behind (heavy reads) or idle (no reads) never pauses, so low rates
-// gain no latency; neither does a wait with a zero timeout.
+// Batching policy (set_batching, mqtt/net/read_batching.hpp): after a light round of a stream,
+// the next wait may start a little later, so that more packets arrive per wake-up; never while
+// a peer waits for us (the owner's `peer_waits` says so), never before a zero-timeout wait.
 
 #include <chrono>
 #include <cstdint>
@@ -19,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mqtt/net/read_batching.hpp"
 #include "mqtt/net/socket.hpp"
 
 namespace mqtt::net {
@@ -50,17 +49,20 @@ class EventLoop {
     // One round: waits at most `timeout` (less if a timer is due sooner), dispatches the ready
     // descriptors, then the due timers. Returns the number of descriptors dispatched (0 on
     // timeout or when a signal interrupted the wait).
-    int run_once(std::chrono::milliseconds timeout);
+    int run_once(std::chrono::microseconds timeout);
 
-    void set_batching(std::size_t light_bytes, std::chrono::microseconds pause) {
-        light_bytes_ = light_bytes;
-        pause_ = pause;
+    void set_batching(ReadBatching batching, std::function<bool()> peer_waits) {
+        batching_ = batching;
+        peer_waits_ = std::move(peer_waits);
     }
     // Watchers report what they read, for the batching policy.
     void note_read(std::size_t bytes) { bytes_this_round_ += bytes; }
     // Scratch space for reads, shared by every watcher of this loop (one runs at a time): a
     // connection keeps only the tail of a partial packet, so an idle one costs a few KB.
     std::vector<char>& read_buffer() { return read_buffer_; }
+    // How long this round paused before its wait: what a round trip measured in it includes of
+    // our own delay.
+    std::chrono::microseconds paused_this_round() const { return paused_; }
     std::size_t watched() const { return by_fd_.size(); }
     std::size_t timers() const { return timer_fns_.size(); }
 
@@ -79,8 +81,8 @@ class EventLoop {
     };
 
     void modify(int op, int fd, std::uint64_t key, bool want_write);
-    std::chrono::milliseconds until_next_timer(std::chrono::milliseconds limit) const;
-    void pause_after_light_round(std::chrono::milliseconds timeout);
+    std::chrono::microseconds until_next_timer(std::chrono::microseconds limit) const;
+    void pause_if_batching(std::chrono::microseconds timeout);
     void run_due_timers();
 
     FileDescriptor epoll_;
@@ -90,11 +92,11 @@ class EventLoop {
     std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
     std::unordered_map<TimerId, std::function<void()>> timer_fns_;
     TimerId next_timer_{1};
-    std::size_t light_bytes_{0};
-    std::chrono::microseconds pause_{0};
+    ReadBatching batching_;
+    std::function<bool()> peer_waits_;
     std::size_t bytes_this_round_{0};
+    std::chrono::microseconds paused_{0};
     std::vector<char> read_buffer_;
-    bool last_round_light_{false};
 };
 
 }  // namespace mqtt::net
