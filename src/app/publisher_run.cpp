@@ -97,12 +97,9 @@ void PublisherRun::keep_state(PublisherState& state) {
 
 std::size_t PublisherRun::window() const {
     if (!adaptive_) return client_.window();
-    // Room for the control messages within the engine's window (the broker's Receive Maximum):
-    // a sixteenth of it, up to kControlRoom. They are one a second and one at the end, so one
-    // slot serves; a fixed 8 took 8 of a stock Mosquitto's 20 from the telemetry.
+    // Room for the control messages within the engine's window (the broker's Receive Maximum).
     const std::size_t engine = client_.window();
-    const std::size_t room =
-        std::clamp<std::size_t>(engine / 16, 1, PublisherOptions::kControlRoom);
+    const std::size_t room = PublisherOptions::control_room(engine);
     return std::min(adaptive_->window(), engine > room ? engine - room : engine);
 }
 

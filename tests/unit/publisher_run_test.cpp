@@ -336,7 +336,9 @@ TEST(PublisherRun, WithWindowAutoTheWindowIsInTheTimelineAndLeavesRoomForControl
     EXPECT_EQ(r.status, kSuccess);
     EXPECT_EQ(r.report["window"], "auto");
     EXPECT_LE(client.max_in_flight, 100u);
-    EXPECT_LE(r.report["final_window"].get<std::size_t>(), 100u - PublisherOptions::kControlRoom);
+    EXPECT_LE(r.report["final_window"].get<std::size_t>(),
+              100u - PublisherOptions::control_room(100));
+    EXPECT_EQ(PublisherOptions::control_room(20), 1u) << "a stock Mosquitto's 20 keeps 19";
     ASSERT_FALSE(r.report["timeline"].empty());
     EXPECT_GT(r.report["timeline"].back()["window"].get<std::size_t>(), 0u);
 }
