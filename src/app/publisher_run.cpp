@@ -100,7 +100,7 @@ std::size_t PublisherRun::window() const {
     // Room for the control messages within the engine's window (the broker's Receive Maximum).
     const std::size_t engine = client_.window();
     const std::size_t room = PublisherOptions::control_room(engine);
-    return std::min(adaptive_->window(), engine > room ? engine - room : engine);
+    return std::min(adaptive_->window(), engine >= 16 ? engine - room : engine);
 }
 
 std::uint64_t PublisherRun::confirmed_through() const {
