@@ -230,10 +230,11 @@ void PublisherRun::publish_due() {
         }
         const auto id = client_.publish(topics_[device], payload_, qos_);
         if (!id) return;  // try again after a poll
-        if (*id <= 0xFFFFu)
+        if (*id <= 0xFFFFu) {
             device_of_id_[*id] = static_cast<std::uint32_t>(device);
-        else
+        } else {
             device_of_fleet_id_[*id] = static_cast<std::uint32_t>(device);
+        }
         if (replay_.enabled()) replay_.keep(counters_.published, payload_);
         if (pacer_.paced()) sent_at(pacer_.due_time(counters_.published - resumed_from_), now);
         if (state_ != nullptr) {
@@ -364,13 +365,15 @@ std::string PublisherRun::schedule_text() const {
         static_cast<double>(schedule_lag_.percentile(0.99)) / 1000.0, options_.max_schedule_lag_ms,
         achieved, options_.rate);
     const bool window_bound = polls_ > 0 && window_full_polls_ * 2 > polls_;
-    if (const auto cap = receive_maximum_cap(); cap && window_bound)
+    const auto cap = receive_maximum_cap();
+    if (cap && window_bound) {
         text += fmt::format(
             "; the window was full most of the time, held at {} by the broker's Receive Maximum: "
             "spread the devices over more connections (--connections N)",
             *cap);
-    else if (window_bound)
+    } else if (window_bound) {
         text += "; the window was full most of the time: the broker confirmed too slowly";
+    }
     return text;
 }
 
