@@ -125,6 +125,20 @@ def commands(pair, port, count, qos, d):
     return sub, pub, "(ready)"
 
 
+def start_pair(d, procs, name, sub_cmd, pub_cmd, ready, time_sub=True):
+    """Starts the subscriber, waits for its `ready` line, then starts the publisher (timed); both
+    join `procs`, output in d/sub.* and d/pub.*. Returns (sub, pub)."""
+    with open(d / "sub.out", "w") as so, open(d / "sub.err", "w") as se:
+        sub = subprocess.Popen(timed(sub_cmd, d / "sub.time") if time_sub else sub_cmd, stdout=so, stderr=se)
+    procs.append(sub)
+    if not wait_text(d / "sub.err", ready, 20):
+        raise RuntimeError(f"{name} subscriber not ready: {(d / 'sub.err').read_text()}")
+    with open(d / "pub.out", "w") as po, open(d / "pub.err", "w") as pe:
+        pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=po, stderr=pe)
+    procs.append(pub)
+    return sub, pub
+
+
 def run_once(pair, count, qos):
     d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-bench-"))
     procs = []  # stopped in `finally`, also when a run fails: nothing reaps orphans here
@@ -133,14 +147,7 @@ def run_once(pair, count, qos):
         broker = start_broker(d, port, tls=pair.endswith("+tls"))
         procs.append(broker)
         sub_cmd, pub_cmd, ready = commands(pair, port, count, qos, d)
-        with open(d / "sub.out", "w") as so, open(d / "sub.err", "w") as se:
-            sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=so, stderr=se)
-        procs.append(sub)
-        if not wait_text(d / "sub.err", ready, 20):
-            raise RuntimeError(f"{pair} subscriber not ready: {(d / 'sub.err').read_text()}")
-        with open(d / "pub.out", "w") as po, open(d / "pub.err", "w") as pe:
-            pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=po, stderr=pe)
-        procs.append(pub)
+        sub, pub = start_pair(d, procs, pair, sub_cmd, pub_cmd, ready)
         pub_status = pub.wait(timeout=1800)
         sub_status = sub.wait(timeout=1800)
         # A run that failed measures nothing: stop with what each side said.
@@ -351,14 +358,7 @@ def pair_run(limit, variant, count, pub_extra=(), timeout=600):
             pub_cmd = [str(BIN / "mqtt_publisher"), *common, *flags, *pub_extra, "-n", str(count),
                        "--report", str(d / "pub.json")]
             ready = "(ready)"
-        with open(d / "sub.out", "w") as so, open(d / "sub.err", "w") as se:
-            sub = subprocess.Popen(sub_cmd, stdout=so, stderr=se)
-        procs.append(sub)
-        if not wait_text(d / "sub.err", ready, 20):
-            raise RuntimeError(f"{variant} subscriber not ready: {(d / 'sub.err').read_text()}")
-        with open(d / "pub.out", "w") as po, open(d / "pub.err", "w") as pe:
-            pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=po, stderr=pe)
-        procs.append(pub)
+        sub, pub = start_pair(d, procs, variant, sub_cmd, pub_cmd, ready, time_sub=False)
         pub_status = pub.wait(timeout=timeout)
         sub_status = sub.wait(timeout=timeout)
         pub_cpu, _ = read_time(d / "pub.time")
