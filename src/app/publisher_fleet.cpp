@@ -79,7 +79,10 @@ bool PublisherRun::send_reading(const HeldReading& reading) {
     else
         device_of_fleet_id_[*id] = device;
     ++counters_.published;
-    if (schedule_->paced()) sent_at(reading.due.at, Clock::now());
+    if (schedule_->paced()) {
+        const auto back = device < back_at_.size() ? back_at_[device] : Clock::time_point{};
+        sent_at(std::max(reading.due.at, back), Clock::now());
+    }
     schedule_->done(reading.due);
     return true;
 }
@@ -87,8 +90,12 @@ bool PublisherRun::send_reading(const HeldReading& reading) {
 void PublisherRun::drop_churned_devices(Clock::time_point now) {
     const auto downtime =
         std::chrono::milliseconds(static_cast<std::int64_t>(options_.churn_downtime_s * 1000.0));
-    for (const std::uint32_t device : churn_.due(now))
-        if (client_.vanish_for(topics_[device], downtime)) ++counters_.churn_dropped;
+    for (const std::uint32_t device : churn_.due(now)) {
+        if (!client_.vanish_for(topics_[device], downtime)) continue;
+        ++counters_.churn_dropped;
+        if (back_at_.size() < topics_.size()) back_at_.resize(topics_.size());
+        back_at_[device] = now + downtime;
+    }
 }
 
 std::chrono::microseconds PublisherRun::fleet_time_to_wait() const {

@@ -75,10 +75,12 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
     client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
     client_.on_reconnected([this](const mqtt::Reconnection& r) {
         // A churned device's return is the simulation working, not a fault to report.
-        if (r.deliberate)
+        if (r.deliberate) {
             ++counters_.churn_returned;
-        else
+        } else {
             reconnects_.record(r);
+            reconnected_at_ = Clock::now();
+        }
     });
     client_.on_message([this](const mqtt::Message& m) { handle_repair(m); });
 }
@@ -324,6 +326,7 @@ RunEnd PublisherRun::verdict() const {
 }
 
 void PublisherRun::sent_at(Clock::time_point due, Clock::time_point now) {
+    due = std::max(due, reconnected_at_);
     const auto us = std::max<std::int64_t>(
         0, std::chrono::duration_cast<std::chrono::microseconds>(now - due).count());
     schedule_lag_.record(us);
@@ -339,6 +342,7 @@ PublisherRun::Clock::duration PublisherRun::lag_now(Clock::time_point now) const
     } else {
         oldest = pacer_.due_time(counters_.published - resumed_from_);
     }
+    if (client_.connected()) oldest = std::max(oldest, reconnected_at_);
     return std::max(Clock::duration::zero(), now - oldest);
 }
 

@@ -171,6 +171,12 @@ class PublisherRun {
     std::optional<sim::FleetSchedule> schedule_;  // fleets only
     std::vector<HeldReading> held_;               // taken, not yet accepted by their connection
     sim::ChurnPlan churn_;
+    // When each churned device came (or comes) back: its readings held while it was away count
+    // their schedule lag from its return, since its absence is the simulation, not lag.
+    std::vector<Clock::time_point> back_at_;
+    // The last reconnection after a lost connection: messages due while it was down count their
+    // lag from here (the outage is reported under reconnects; the catch-up after it is lag).
+    Clock::time_point reconnected_at_{};
     std::chrono::system_clock::time_point wall_start_;  // the pacer's start, on the wall clock
     std::string payload_;
     // The message number payload_ holds: a publish the engine did not take is sent as is later.

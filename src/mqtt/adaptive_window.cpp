@@ -15,6 +15,10 @@ void AdaptiveWindow::limit_to(std::size_t limit) {
 }
 
 void AdaptiveWindow::on_confirmed(Clock::time_point published_at, Clock::time_point now) {
+    const auto rtt = now - published_at;
+    min_rtt_ = std::min(min_rtt_, rtt);
+    // A message sent before the window last changed says nothing about the new window.
+    if (published_at < changed_at_) return;
     if (!epoch_open_) {
         epoch_open_ = true;
         epoch_start_ = now;
@@ -22,15 +26,23 @@ void AdaptiveWindow::on_confirmed(Clock::time_point published_at, Clock::time_po
         epoch_min_rtt_ = Clock::duration::max();
         return;
     }
-    const auto rtt = now - published_at;
     ++epoch_confirmed_;
     epoch_min_rtt_ = std::min(epoch_min_rtt_, rtt);
-    min_rtt_ = std::min(min_rtt_, rtt);
     // An epoch spans one window of confirmations (one round trip), so that what it measures
     // belongs to the window it was measured with; after the start also at least min_epoch, so
     // that the rate is not noise. At the start it doubles once per round trip, as TCP does.
     if (epoch_confirmed_ >= window_ && (starting_ || now - epoch_start_ >= config_.min_epoch))
         end_epoch(now);
+}
+
+bool AdaptiveWindow::window_carries_rate(double rate) const {
+    if (previous_window_ == 0 || previous_window_ == window_ || previous_rate_ <= 0) return false;
+    const double window_change =
+        static_cast<double>(window_) / static_cast<double>(previous_window_);
+    const double rate_change = rate / previous_rate_;
+    // Elasticity of the rate in the window: 1 where the window alone sets the rate, 0 where a
+    // queue absorbs every extra message.
+    return (rate_change - 1) / (window_change - 1) >= 0.5;
 }
 
 void AdaptiveWindow::end_epoch(Clock::time_point now) {
@@ -41,16 +53,33 @@ void AdaptiveWindow::end_epoch(Clock::time_point now) {
     const double base = std::chrono::duration<double>(min_rtt_).count();
     const double target =
         std::max(std::chrono::duration<double>(config_.target_delay).count(), base / 4);
+    const double queue = lowest - base;  // what every message of the epoch waited
 
     const auto w = static_cast<double>(window_);
-    if (lowest - base <= target) return set_window(w * (starting_ ? 2.0 : config_.grow));
+    const auto previous = static_cast<double>(previous_window_);
+    const bool changed = previous_window_ != 0 && previous_window_ != window_;
+    if (changed) carried_ = window_carries_rate(rate);
+    previous_window_ = window_;
+    previous_rate_ = rate;
+    if (queue <= target) return set_window(w * (starting_ ? 2.0 : config_.grow), now);
     starting_ = false;
-    set_window(std::max(rate * (base + target), w / 2));
+    // The delay rose. Where the rate followed the last change of the window, the delay is the
+    // path's (loss, jitter, head-of-line blocking), not a queue: keep a grown window growing,
+    // undo a shrink.
+    if (changed && carried_) return set_window(w > previous ? w * config_.grow : previous, now);
+    // A shrink that cost no rate: step further down, gently (the knee is near).
+    if (changed && w < previous) return set_window(w / config_.grow, now);
+    // Held at a limit where the rate last followed the window: probe a step down.
+    if (!changed && carried_) return set_window(w / config_.grow, now);
+    // A standing queue: what the path carries plus the target, never more than halving.
+    set_window(std::max(rate * (base + target), w / 2), now);
 }
 
-void AdaptiveWindow::set_window(double w) {
-    window_ = static_cast<std::size_t>(
+void AdaptiveWindow::set_window(double w, Clock::time_point now) {
+    const auto next = static_cast<std::size_t>(
         std::clamp(w, static_cast<double>(config_.min), static_cast<double>(limit_)));
+    if (next != window_) changed_at_ = now;
+    window_ = next;
 }
 
 }  // namespace mqtt

@@ -2,21 +2,22 @@
 // `--window auto`: how many messages a publisher keeps unconfirmed. Every message beyond what
 // the path needs waits in a queue (Little's law: latency = in flight / rate), so the window
 // should carry the path's rate with only a short queue. A delay-based controller in the manner
-// of TCP Vegas and BBR, on the PUBACK round trip:
-//   - it tracks the minimum round trip (the path and the broker without a queue; over the
-//     whole run: a queue that never drains would otherwise raise it, and the window with it),
-//     and each epoch's confirmation rate and lowest round trip;
+// of TCP Vegas and BBR, on the PUBACK round trip, with one guard against noise:
+//   - it tracks the minimum round trip (the path and the broker without a queue, over the
+//     run), and each epoch's confirmation rate and lowest round trip;
 //   - while the epoch's lowest round trip stays within a target of the minimum (no standing
-//     queue), the path is not full: the window grows (doubling at the start, then by a quarter
-//     per epoch, which also probes for a faster path), up to the broker's Receive Maximum;
-//   - when even the epoch's lowest round trip rises above it, every message waited in a
-//     queue: the window becomes the larger of the epoch's rate x (minimum round trip +
-//     target), what the path carries plus a small queue, and half the window (never more than
-//     halving per epoch, as TCP).
-// The epoch's lowest round trip, not its mean: a queue delays every message, while a lost
-// packet (a retransmission stalls the messages behind it) or jitter delays only some. On the
-// mean, 5% loss drove the window to its floor (585 msg/s against 19,927 with -w 1000), because
-// rate = window / mean round trip shrank the window each epoch and it never grew back.
+//     queue), the window grows (doubling at the start, then by a quarter per epoch, which
+//     also probes for a faster path), up to the broker's Receive Maximum;
+//   - when even the lowest round trip rose, it asks whether the rate followed the window's
+//     last change (elasticity >= 0.5). If it did, the delay is the path's own (loss and
+//     jitter delay some messages and hold back those behind them), not a queue the window
+//     made: a grown window keeps growing, a shrink is undone, a window held at its limit
+//     probes one step down. If it did not, it is a queue: the window becomes the larger of
+//     rate x (minimum round trip + target) and half the window.
+// Delay alone cannot tell the two apart: through 5% loss or +-20 ms of jitter every epoch's
+// lowest round trip rises with the window, and a controller on delay alone drove the window
+// to its floor (585 msg/s against 19,927 with -w 1000). Confirmations of messages sent before
+// the window last changed are not counted, so that an epoch measures the window it ran with.
 // The target (2 ms, or a quarter of the minimum round trip on slow paths) leaves a broker that
 // works in batches enough to batch. Pure logic: fed confirmation times, no clock or socket.
 
@@ -52,7 +53,8 @@ class AdaptiveWindow {
 
   private:
     void end_epoch(Clock::time_point now);
-    void set_window(double w);
+    bool window_carries_rate(double rate) const;
+    void set_window(double w, Clock::time_point now);
 
     Config config_;
     std::size_t window_;
@@ -62,6 +64,10 @@ class AdaptiveWindow {
     bool epoch_open_{false};
     std::size_t epoch_confirmed_{0};
     Clock::duration epoch_min_rtt_{Clock::duration::max()};
+    Clock::time_point changed_at_{};
+    std::size_t previous_window_{0};
+    double previous_rate_{0};
+    bool carried_{false};
     Clock::duration min_rtt_{Clock::duration::max()};
 };
 

@@ -223,7 +223,8 @@ class Proxy {
 TEST(Fault, NetworkPartitionThroughTheProxy) {
     // Fault: both programs' connections go silent (blackhole) for 30 s (CI: 9 s, longer than
     // the 7.5 s in which a 5 s keepalive gives up); keepalive notices, reconnect attempts fail
-    // until the partition ends. Expected: lost 0.
+    // until the partition ends. Expected: lost 0. The publisher falls seconds behind its
+    // schedule by design (the catch-up after the partition is reported, not failed).
     Broker broker;
     TempDir dir;
     Proxy proxy(broker, dir);
@@ -238,6 +239,8 @@ TEST(Fault, NetworkPartitionThroughTheProxy) {
                                      str(n),
                                      "-r",
                                      str(scaled(10'000, 40'000)),
+                                     "--max-schedule-lag-ms",
+                                     "0",
                                      "--report",
                                      (dir / "pub.json").string()};
     pub_cmd.insert(pub_cmd.end(), common.begin(), common.end());

@@ -36,9 +36,9 @@ class FakeClient final : public mqtt::Client {
     // Topics whose connection is down (a fleet's device): publish() refuses them.
     std::set<std::string> down_topics;
     std::size_t deliveries_per_poll{100};
-    // The first this many polls after connecting confirm nothing and take their whole timeout:
-    // a broker that stalls.
-    std::size_t stalled_polls{0};
+    // For this long after connecting, polls confirm nothing and take their whole timeout: a
+    // broker that stalls (by time, since a paced run polls with microsecond timeouts).
+    std::chrono::milliseconds stall{0};
     // Called for every publish, e.g. to answer a request with a message in the inbox.
     std::function<void(const std::string& topic, const std::string& payload)> on_publish;
 
@@ -76,11 +76,12 @@ class FakeClient final : public mqtt::Client {
         if (!connected_) {
             if (connect_error) throw *connect_error;
             connected_ = true;
+            stall_until_ = std::chrono::steady_clock::now() + stall;
             return;
         }
-        if (stalled_polls > 0) {
-            --stalled_polls;
-            std::this_thread::sleep_for(timeout);
+        if (const auto now = std::chrono::steady_clock::now(); now < stall_until_) {
+            std::this_thread::sleep_for(
+                std::min<std::chrono::steady_clock::duration>(timeout, stall_until_ - now));
             return;
         }
         if (lose_connection_after && published.size() >= *lose_connection_after)
@@ -118,6 +119,7 @@ class FakeClient final : public mqtt::Client {
 
     mqtt::ConnectOptions options_;
     bool connected_{false};
+    std::chrono::steady_clock::time_point stall_until_{};
     mqtt::PublishId last_id_{0};
     std::deque<std::pair<mqtt::PublishId, std::chrono::steady_clock::time_point>> in_flight_;
 };
