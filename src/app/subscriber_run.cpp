@@ -12,6 +12,8 @@ namespace {
 
 constexpr const char* kProgram = "mqtt_subscriber";
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
+// A loop round longer than the poll interval by this much means the process was suspended.
+constexpr auto kSuspendedGap = std::chrono::milliseconds(900);
 // Repair: ask once nothing arrived for this long (late messages are not missing), and again
 // after kRepairEvery while something still is.
 constexpr auto kRepairQuiet = std::chrono::milliseconds(500);
@@ -80,11 +82,14 @@ int SubscriberRun::run() {
         return finish(*end);
     if (auto end = guarded(EndReason::ConnectionLost, [this] { receive(); })) end_ = *end;
     if (end_.reason == EndReason::Complete && options_.repair) announce_repair_done();
-    // With a state directory, a run that is not over keeps its broker session for the next
-    // process: what is published meanwhile waits there.
+    // A run that is not over, or not verified, keeps its persistent broker session for the
+    // next process with the same --id: what is published or still queued meanwhile waits
+    // there, instead of being discarded by Session Expiry 0 [issue 29]. A generated id is
+    // never used again, so its session ends.
     const bool over = end_.reason == EndReason::Complete || end_.reason == EndReason::Count;
-    client_.disconnect(state_ != nullptr && !over ? mqtt::Client::SessionAfter::Keep
-                                                  : mqtt::Client::SessionAfter::End);
+    const bool resumable = !options_.connect.clean_session && options_.client_id_given;
+    const bool keep = state_ != nullptr ? !over : resumable && !(over && failed_checks().empty());
+    client_.disconnect(keep ? mqtt::Client::SessionAfter::Keep : mqtt::Client::SessionAfter::End);
     if (state_ != nullptr) {
         if (auto failed = guarded(EndReason::LocalError, [&] { state_->close(verifier_, over); }))
             end_ = *failed;
@@ -122,11 +127,18 @@ void SubscriberRun::subscribe_to_statuses() {
 }
 
 void SubscriberRun::receive() {
+    auto last_round = Clock::now();
     for (;;) {
         // Poll before deciding: a process that was suspended (SIGSTOP, a sleeping laptop) has
         // messages waiting in its socket, and must not call that idle.
         client_.poll(kPollInterval);
-        if (const auto reason = tick(Clock::now())) {
+        const auto now = Clock::now();
+        // A round far longer than the poll interval is this process stopped, not the broker
+        // quiet: the idle clock starts again (after SIGCONT the poll may return EINTR with
+        // nothing read yet) [issue 29].
+        if (now - last_round > kPollInterval + kSuspendedGap) last_message_ = ready_at_ = now;
+        last_round = now;
+        if (const auto reason = tick(now)) {
             end_ = {*reason, {}};
             return;
         }

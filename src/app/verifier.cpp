@@ -125,6 +125,7 @@ void Verifier::restore(const nlohmann::json& state) {
 
 telemetry::LedgerTotals Verifier::totals(std::optional<std::uint64_t> count) const {
     telemetry::LedgerTotals t = ledger_.totals();
+    if (count) t.runs_unsummarised = 0;  // the count decides, not the publisher's totals
     if (count && *count > t.unique) {
         t.missing = std::max(t.missing, *count - t.unique);
         t.expected = std::max(t.expected, *count);

@@ -37,6 +37,7 @@ std::int64_t LatencyHistogram::highest_in(std::size_t index) {
 void LatencyHistogram::record(std::int64_t v) {
     if (v < 0) {
         ++negative_;
+        most_negative_ = std::min(most_negative_, v);
         v = 0;
     }
     v = std::min(v, kMaxValue);
@@ -51,6 +52,7 @@ void LatencyHistogram::merge(const LatencyHistogram& o) {
     for (std::size_t i = 0; i < kBuckets; ++i) counts_[i] += o.counts_[i];
     count_ += o.count_;
     negative_ += o.negative_;
+    most_negative_ = std::min(most_negative_, o.most_negative_);
     sum_ += o.sum_;
     if (o.count_) {
         min_ = std::min(min_, o.min_);
@@ -62,8 +64,13 @@ nlohmann::json LatencyHistogram::state() const {
     nlohmann::json counts = nlohmann::json::array();  // [index, count] of non-empty buckets
     for (std::size_t i = 0; i < kBuckets; ++i)
         if (counts_[i] != 0) counts.push_back({i, counts_[i]});
-    return {{"counts", counts}, {"count", count_}, {"negative", negative_},
-            {"min", min_},      {"max", max_},     {"sum", sum_}};
+    return {{"counts", counts},
+            {"count", count_},
+            {"negative", negative_},
+            {"most_negative", most_negative_},
+            {"min", min_},
+            {"max", max_},
+            {"sum", sum_}};
 }
 
 LatencyHistogram LatencyHistogram::from_state(const nlohmann::json& state) {
@@ -75,6 +82,7 @@ LatencyHistogram LatencyHistogram::from_state(const nlohmann::json& state) {
     }
     h.count_ = state.at("count").get<std::uint64_t>();
     h.negative_ = state.at("negative").get<std::uint64_t>();
+    h.most_negative_ = state.value("most_negative", std::int64_t{0});  // older states lack it
     h.min_ = state.at("min").get<std::int64_t>();
     h.max_ = state.at("max").get<std::int64_t>();
     h.sum_ = state.at("sum").get<std::int64_t>();

@@ -30,6 +30,7 @@ class LatencyHistogram {
 
     std::uint64_t count() const { return count_; }
     std::uint64_t negative() const { return negative_; }
+    std::int64_t most_negative() const { return most_negative_; }  // 0 when none
     std::int64_t min() const { return count_ ? min_ : 0; }
     std::int64_t max() const { return count_ ? max_ : 0; }
     std::int64_t sum() const { return sum_; }  // of the recorded (clamped) values
@@ -59,6 +60,7 @@ class LatencyHistogram {
     std::array<std::uint64_t, kBuckets> counts_{};
     std::uint64_t count_{0};
     std::uint64_t negative_{0};
+    std::int64_t most_negative_{0};
     std::int64_t min_{std::numeric_limits<std::int64_t>::max()};
     std::int64_t max_{0};
     std::int64_t sum_{0};

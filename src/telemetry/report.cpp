@@ -16,6 +16,7 @@ nlohmann::json latency_summary(const LatencyHistogram& h, bool with_buckets) {
         {"max", h.max()},
         {"mean", h.mean()},
         {"negative", h.negative()},
+        {"most_negative", h.most_negative()},
     };
     if (with_buckets) {
         nlohmann::json buckets = nlohmann::json::array();
@@ -96,6 +97,11 @@ std::vector<std::string> failed_checks(const LedgerTotals& t, const LatencyHisto
                                        const Thresholds& th) {
     std::vector<std::string> failed;
     if (t.unique == 0) failed.push_back("no message arrived");
+    // An idle end before the summary verifies only what happened to arrive [issue 29].
+    if (t.runs_unsummarised > 0)
+        failed.push_back(
+            fmt::format("{} run{} without a run summary: what was published is unknown",
+                        t.runs_unsummarised, t.runs_unsummarised == 1 ? "" : "s"));
     if (t.missing > th.max_missing)
         failed.push_back(fmt::format("missing {} > --max-missing {}", t.missing, th.max_missing));
     if (t.malformed > 0) failed.push_back(fmt::format("malformed {} > 0", t.malformed));
@@ -103,7 +109,16 @@ std::vector<std::string> failed_checks(const LedgerTotals& t, const LatencyHisto
     if (th.max_duplicates && t.duplicates > *th.max_duplicates)
         failed.push_back(
             fmt::format("duplicates {} > --max-duplicates {}", t.duplicates, *th.max_duplicates));
-    if (th.max_p99_ms) {
+    if (th.max_p99_ms && latency.count() == 0)
+        failed.push_back(
+            fmt::format("--max-p99-ms {} cannot be checked: no latency sample", *th.max_p99_ms));
+    else if (th.max_p99_ms && latency.negative() > 0)
+        failed.push_back(fmt::format(
+            "--max-p99-ms {} cannot be checked: the clocks disagree ({} latencies negative, the "
+            "most negative {:.3f} ms)",
+            *th.max_p99_ms, latency.negative(),
+            static_cast<double>(latency.most_negative()) / 1000.0));
+    else if (th.max_p99_ms) {
         const double p99_ms = static_cast<double>(latency.percentile(0.99)) / 1000.0;
         if (p99_ms > *th.max_p99_ms)
             failed.push_back(

@@ -189,6 +189,7 @@ LedgerTotals DeliveryLedger::totals() const {
     t.malformed = malformed_;
     t.corrupt = corrupt_;
     for (const auto& [id, run] : runs_) {
+        t.runs_unsummarised += run.summarised ? 0 : 1;
         for (const auto& [name, dev] : run.devices) {
             const std::uint64_t missing = dev.seqs.missing_up_to(dev.last_expected());
             t.unique += dev.seqs.unique();

@@ -72,6 +72,9 @@ struct LedgerTotals {
     std::uint64_t devices_seen{};
     std::uint64_t devices_complete{};
     std::uint64_t devices_with_loss{};
+    // Runs with readings here but without every shard's run summary: what they published is
+    // unknown, so their delivery cannot be verified.
+    std::uint64_t runs_unsummarised{};
 };
 
 // Accounting for every run and device seen by one consumer.

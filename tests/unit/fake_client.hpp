@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "mqtt/client.hpp"
@@ -39,6 +40,9 @@ class FakeClient final : public mqtt::Client {
     // For this long after connecting, polls confirm nothing and take their whole timeout: a
     // broker that stalls (by time, since a paced run polls with microsecond timeouts).
     std::chrono::milliseconds stall{0};
+    // The first poll with messages waiting returns after this long without delivering them: a
+    // process suspended (SIGSTOP) whose poll then ends with EINTR, nothing read yet.
+    std::chrono::milliseconds suspend{0};
     // Called for every publish, e.g. to answer a request with a message in the inbox.
     std::function<void(const std::string& topic, const std::string& payload)> on_publish;
 
@@ -87,6 +91,10 @@ class FakeClient final : public mqtt::Client {
         if (lose_connection_after && published.size() >= *lose_connection_after)
             throw mqtt::broker_error(mqtt::ErrorKind::ConnectionLost, options_.host, options_.port,
                                      "connection lost: scripted");
+        if (suspend.count() > 0 && !inbox.empty() && !filters.empty()) {
+            std::this_thread::sleep_for(std::exchange(suspend, std::chrono::milliseconds(0)));
+            return;
+        }
         answer_publishes();
         for (std::size_t i = 0; i < deliveries_per_poll && !inbox.empty(); ++i) {
             const auto [topic, payload] = inbox.front();

@@ -47,6 +47,32 @@ TEST(Verdict, NothingReceivedFails) {
               std::vector<std::string>{"no message arrived"});
 }
 
+TEST(Verdict, ALatencyThresholdOverSkewedClocksFailsSayingSo) {
+    // Before issue 29: every latency negative showed as 0.00 ms and --max-p99-ms 50 passed.
+    LatencyHistogram h;
+    for (int i = 0; i < 10; ++i) h.record(-600'000'000 + i);  // the sender 10 minutes ahead
+    const auto failed = failed_checks(clean(10), h, Thresholds{0, {}, 50.0});
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0],
+              "--max-p99-ms 50 cannot be checked: the clocks disagree (10 latencies negative, the "
+              "most negative -600000.000 ms)");
+}
+
+TEST(Verdict, ALatencyThresholdWithoutSamplesFails) {
+    LedgerTotals t = clean(10);
+    const auto failed = failed_checks(t, LatencyHistogram{}, Thresholds{0, {}, 50.0});
+    EXPECT_EQ(failed,
+              std::vector<std::string>{"--max-p99-ms 50 cannot be checked: no latency sample"});
+}
+
+TEST(Verdict, ARunWithoutItsSummaryFails) {
+    LedgerTotals t = clean(10);
+    t.runs_unsummarised = 2;
+    EXPECT_EQ(
+        failed_checks(t, LatencyHistogram{}, {}),
+        std::vector<std::string>{"2 runs without a run summary: what was published is unknown"});
+}
+
 TEST(Timeline, CsvHasAHeaderAndOneLinePerSecond) {
     const std::vector<SubscriberSecond> rows{{1.0, 10, 10, 0, 0, 0, 10.0, 500, 900},
                                              {2.0, 30, 29, 1, 1, 0, 19.0, 600, 1200}};

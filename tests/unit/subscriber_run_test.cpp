@@ -131,6 +131,54 @@ TEST(SubscriberRun, AMissingMessageEndsOnIdleTimeoutNotVerifiedWithExitOne) {
     EXPECT_EQ(r.report["failed_checks"][0], "missing 1 > --max-missing 0");
 }
 
+TEST(SubscriberRun, AnIdleEndBeforeTheRunSummaryIsNotVerified) {
+    // Before issue 29 this was VERIFIED: 3 of 3 expected, whatever the publisher had sent.
+    FakeClient client;
+    for (std::uint64_t seq : {1, 2, 3}) send(client, reading(seq));
+    const Ran r = run(options(), client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_EQ(r.report["end_reason"], "idle-timeout");
+    EXPECT_EQ(r.report["verified"], false);
+    EXPECT_EQ(r.report["failed_checks"][0],
+              "1 run without a run summary: what was published is unknown");
+}
+
+TEST(SubscriberRun, AnUnverifiedEndKeepsThePersistentSessionOfAGivenId) {
+    FakeClient client;
+    auto o = options();
+    o.connect.clean_session = false;
+    o.client_id_given = true;
+    send(client, reading(1));
+    run(o, client);
+    EXPECT_TRUE(client.session_kept) << "what the broker still queues for us waits for a restart";
+}
+
+TEST(SubscriberRun, AVerifiedEndOrAGeneratedIdEndsTheSession) {
+    for (const bool given : {true, false}) {
+        FakeClient client;
+        auto o = options();
+        o.connect.clean_session = false;
+        o.client_id_given = given;
+        send(client, reading(1));
+        if (given) send(client, summary(1), o.control_topic);
+        const Ran r = run(o, client);
+        EXPECT_FALSE(client.session_kept) << "given id " << given << " status " << r.status;
+    }
+}
+
+TEST(SubscriberRun, ASuspendedProcessIsNotIdleAndVerifiesWhatWaitedInItsSocket) {
+    // Suspended for five idle timeouts; before issue 29 it ended at once on the idle timeout.
+    FakeClient client;
+    client.suspend = std::chrono::milliseconds(1500);
+    const auto o = options();
+    for (std::uint64_t seq : {1, 2, 3}) send(client, reading(seq));
+    send(client, summary(3), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess) << r.report.dump();
+    EXPECT_EQ(r.report["end_reason"], "complete");
+    EXPECT_EQ(r.report["unique"], 3);
+}
+
 TEST(SubscriberRun, ADuplicateIsCountedOnceAndLegal) {
     FakeClient client;
     const auto o = options();
@@ -304,7 +352,7 @@ TEST(SubscriberRun, WithAStateDirectoryAnUnfinishedRunKeepsItsBrokerSession) {
     const auto o = options();
     SubscriberRun r(o, client, progress, [] { return false; });
     r.keep_state(state);
-    EXPECT_EQ(r.run(), kSuccess);  // idle timeout: no summary yet
+    EXPECT_EQ(r.run(), kVerificationFailed);  // idle timeout: no summary yet
     EXPECT_TRUE(client.session_kept) << "messages published while we are gone wait for us";
     EXPECT_EQ(state.client_id(), "my-id");
 }
