@@ -317,6 +317,13 @@ RunEnd PublisherRun::verdict() const {
         return {EndReason::Unconfirmed,
                 fmt::format("{} of {} messages were not confirmed within {} s",
                             c.published - c.confirmed, c.published, options_.drain_timeout_s)};
+    // Without its summary no consumer can verify the run [issue 29]: it failed like any
+    // unconfirmed message.
+    if (!c.summary_confirmed)
+        return {EndReason::Unconfirmed,
+                fmt::format("the run summary on {} was {}: no consumer can verify the run",
+                            options_.control_topic,
+                            c.summary_sent ? "not confirmed by the broker" : "never sent")};
     if (schedule_breached())
         return {EndReason::BehindSchedule,
                 fmt::format("the publisher fell behind its schedule, so the run's latency "

@@ -94,6 +94,20 @@ TEST(PublisherRun, SilentBrokerEndsUnconfirmedAfterTheDrainTimeoutWithExitOne) {
         << r.report["error"];
 }
 
+TEST(PublisherRun, ARunWhoseSummaryTheBrokerDidNotTakeFails) {
+    // Before issue 29 this was exit 0 with summary_confirmed false in the report.
+    FakeClient client;
+    const auto o = options(10);
+    client.down_topics.insert(o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_EQ(r.report["confirmed"], 10);
+    EXPECT_EQ(r.report["summary_confirmed"], false);
+    EXPECT_NE(r.report["error"].get<std::string>().find("no consumer can verify the run"),
+              std::string::npos)
+        << r.report["error"];
+}
+
 TEST(PublisherRun, ABrokerThatStopsConfirmingShowsAsAStallInTheProgressLine) {
     FakeClient client;
     client.broker = FakeClient::Broker::Silent;
