@@ -294,6 +294,8 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
             out, "%s: recovered by repair %llu (lost on the way, sent again by the publisher)\n",
             kProgram, static_cast<unsigned long long>(verifier_.recovered()));
     for (const std::string& f : failed) std::fprintf(out, "%s: failed: %s\n", kProgram, f.c_str());
+    for (const std::string& c : verifier_.ledger().contradiction_examples())
+        std::fprintf(out, "%s: contradiction: %s\n", kProgram, c.c_str());
     for (const auto& g : verifier_.ledger().gaps(options_.max_gaps))
         std::fprintf(out, "%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(),
                      g.device.c_str(), static_cast<unsigned long long>(g.range.first),
@@ -448,6 +450,8 @@ nlohmann::json SubscriberRun::report() const {
         {"corrupt", t.corrupt},
         {"malformed_examples", verifier_.malformed_examples()},
         {"corrupt_examples", verifier_.corrupt_examples()},
+        {"contradictions", t.contradictions},
+        {"contradiction_examples", verifier_.ledger().contradiction_examples()},
         {"gaps", telemetry::gaps_json(gaps)},
         {"devices", telemetry::devices_json(t)},
         {"device_status", device_report()},

@@ -200,6 +200,8 @@ json merge_subscribers(const std::vector<Input>& reports) {
         {"corrupt", t.corrupt},
         {"malformed_examples", concat_arrays(reports, "malformed_examples", kExamples)},
         {"corrupt_examples", concat_arrays(reports, "corrupt_examples", kExamples)},
+        {"contradictions", t.contradictions},
+        {"contradiction_examples", ledger.contradiction_examples()},
         {"gaps", telemetry::gaps_json(ledger.gaps(kListed))},
         {"devices", telemetry::devices_json(t)},
         {"device_status", device_status},

@@ -97,6 +97,10 @@ std::vector<std::string> failed_checks(const LedgerTotals& t, const LatencyHisto
                                        const Thresholds& th) {
     std::vector<std::string> failed;
     if (t.unique == 0) failed.push_back("no message arrived");
+    if (t.contradictions > 0)
+        failed.push_back(
+            fmt::format("{} contradiction{} between what arrived and what was announced",
+                        t.contradictions, t.contradictions == 1 ? "" : "s"));
     // An idle end before the summary verifies only what happened to arrive [issue 29].
     if (t.runs_unsummarised > 0)
         failed.push_back(

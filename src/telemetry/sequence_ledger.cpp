@@ -1,5 +1,7 @@
 #include "telemetry/sequence_ledger.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <iterator>
 #include <stdexcept>
@@ -124,6 +126,11 @@ SequenceLedger::Outcome DeliveryLedger::record(std::string_view run, std::string
     auto dev = last_run_->devices.find(device);
     if (dev == last_run_->devices.end())
         dev = last_run_->devices.emplace(std::string(device), Device{}).first;
+    const std::uint64_t announced = dev->second.expected_last;
+    if (announced != 0 && seq > announced && !last_run_->provisional)
+        contradiction(
+            fmt::format("run {} device {}: reading {} arrived beyond the announced last {}", run,
+                        device, seq, announced));
     const auto outcome = dev->second.seqs.record(seq);
     if (outcome == SequenceLedger::Outcome::Duplicate) ++duplicates_;
     if (outcome == SequenceLedger::Outcome::OutOfOrder) ++out_of_order_;
@@ -134,14 +141,34 @@ void DeliveryLedger::expect(const RunSummary& summary) {
     auto it = runs_.find(summary.run);
     if (it == runs_.end()) it = runs_.emplace(summary.run, Run{}).first;
     Run& run = it->second;
+    RunSummary comparable = summary;
+    comparable.behind_schedule_ms = 0;  // not a claim about what was published
+    const std::string said = encode_run_summary(comparable);
+    const auto [first, inserted] = run.shard_summaries.emplace(summary.shard, said);
+    const bool supersedes = !inserted && run.provisional;
+    if (supersedes) first->second = said;
+    if (!inserted && !supersedes && first->second != said)
+        return contradiction(fmt::format(
+            "run {}{}: a second run summary differs from the first", summary.run,
+            summary.shards > 1 ? fmt::format(" shard {}", summary.shard) : std::string()));
+    run.provisional = summary.interrupted;
     run.shards = std::max(run.shards, summary.shards);
     run.shards_in.insert(summary.shard);
     run.summarised = run.shards_in.size() >= run.shards;
     for (const DeviceSummary& d : summary.devices) {
         auto dev = run.devices.find(d.device);
         if (dev == run.devices.end()) dev = run.devices.emplace(d.device, Device{}).first;
+        if (dev->second.seqs.highest() > d.last_seq && !summary.interrupted)
+            contradiction(fmt::format(
+                "run {} device {}: readings up to {} arrived, the run summary announced {}",
+                summary.run, d.device, dev->second.seqs.highest(), d.last_seq));
         dev->second.expected_last = d.last_seq;
     }
+}
+
+void DeliveryLedger::contradiction(std::string what) {
+    ++contradictions_;
+    if (contradiction_examples_.size() < 5) contradiction_examples_.push_back(std::move(what));
 }
 
 void DeliveryLedger::merge(const DeliveryLedger& other) {
@@ -162,12 +189,15 @@ void DeliveryLedger::merge(const DeliveryLedger& other) {
     out_of_order_ += other.out_of_order_;
     malformed_ += other.malformed_;
     corrupt_ += other.corrupt_;
+    contradictions_ += other.contradictions_;
+    for (const std::string& e : other.contradiction_examples_)
+        if (contradiction_examples_.size() < 5) contradiction_examples_.push_back(e);
 }
 
 bool DeliveryLedger::complete() const {
     bool any = false;
     for (const auto& [id, run] : runs_) {
-        if (!run.summarised) continue;
+        if (!run.summarised) return false;  // a run still going: wait for it [issue 29]
         any = true;
         for (const auto& [name, dev] : run.devices)
             if (dev.seqs.missing_up_to(dev.last_expected()) != 0) return false;
@@ -188,6 +218,7 @@ LedgerTotals DeliveryLedger::totals() const {
     t.out_of_order = out_of_order_;
     t.malformed = malformed_;
     t.corrupt = corrupt_;
+    t.contradictions = contradictions_;
     for (const auto& [id, run] : runs_) {
         t.runs_unsummarised += run.summarised ? 0 : 1;
         for (const auto& [name, dev] : run.devices) {
@@ -213,6 +244,7 @@ nlohmann::json DeliveryLedger::state() const {
         runs[id] = {{"summarised", run.summarised},
                     {"shards", run.shards},
                     {"shards_in", run.shards_in},
+                    {"provisional", run.provisional},
                     {"devices", devices}};
     }
     return {{"runs", runs},
@@ -220,7 +252,9 @@ nlohmann::json DeliveryLedger::state() const {
             {"duplicates", duplicates_},
             {"out_of_order", out_of_order_},
             {"malformed", malformed_},
-            {"corrupt", corrupt_}};
+            {"corrupt", corrupt_},
+            {"contradictions", contradictions_},
+            {"contradiction_examples", contradiction_examples_}};
 }
 
 DeliveryLedger DeliveryLedger::from_state(const nlohmann::json& state) {
@@ -230,6 +264,7 @@ DeliveryLedger DeliveryLedger::from_state(const nlohmann::json& state) {
         run.summarised = run_state.at("summarised").get<bool>();
         run.shards = run_state.value("shards", std::uint32_t{1});
         run.shards_in = run_state.value("shards_in", std::set<std::uint32_t>{});
+        run.provisional = run_state.value("provisional", false);
         for (const auto& [name, dev_state] : run_state.at("devices").items()) {
             Device& dev = run.devices[name];
             dev.seqs = SequenceLedger::from_state(dev_state.at("delivered"));
@@ -241,6 +276,11 @@ DeliveryLedger DeliveryLedger::from_state(const nlohmann::json& state) {
     ledger.out_of_order_ = state.at("out_of_order").get<std::uint64_t>();
     ledger.malformed_ = state.at("malformed").get<std::uint64_t>();
     ledger.corrupt_ = state.at("corrupt").get<std::uint64_t>();
+    // Older states lack them. A run's first summaries are not kept: a restored ledger compares
+    // a later summary with none (the journal replays summaries, and compares them again).
+    ledger.contradictions_ = state.value("contradictions", std::uint64_t{0});
+    ledger.contradiction_examples_ =
+        state.value("contradiction_examples", std::vector<std::string>{});
     return ledger;
 }
 

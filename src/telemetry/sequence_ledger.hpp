@@ -75,6 +75,9 @@ struct LedgerTotals {
     // Runs with readings here but without every shard's run summary: what they published is
     // unknown, so their delivery cannot be verified.
     std::uint64_t runs_unsummarised{};
+    // What arrived and what was announced cannot both be true (a forged or conflicting run
+    // summary, or readings beyond the announced end): never VERIFIED.
+    std::uint64_t contradictions{};
 };
 
 // Accounting for every run and device seen by one consumer.
@@ -89,8 +92,12 @@ class DeliveryLedger {
     // messages that never arrived at all.
     void expect(const RunSummary& summary);
 
-    // True when at least one summary arrived and every summarised run is fully delivered.
+    // True when every run seen is summarised and fully delivered.
     bool complete() const;
+    // The first few contradictions, in words, for the verdict line and the report.
+    const std::vector<std::string>& contradiction_examples() const {
+        return contradiction_examples_;
+    }
     // True when there is a run and every run has every shard's summary in (delivered or not).
     bool summarised() const;
     // Cheap running figures for the hot path; totals() walks every device.
@@ -123,7 +130,12 @@ class DeliveryLedger {
         bool summarised{false};  // every shard's summary is in
         std::uint32_t shards{1};
         std::set<std::uint32_t> shards_in;  // of a sharded run, the summaries in so far
+        // Each shard's summary as first received: a second one must say the same, unless the
+        // first was an interrupted publisher's (a resumed process summarises the whole run).
+        std::map<std::uint32_t, std::string> shard_summaries;
+        bool provisional{false};  // the summary in is an interrupted publisher's
     };
+    void contradiction(std::string what);
     std::map<std::string, Run, std::less<>> runs_;
     Run* last_run_{nullptr};  // messages come in long streams from one run: skip the lookup
     std::string last_run_id_;
@@ -132,6 +144,8 @@ class DeliveryLedger {
     std::uint64_t out_of_order_{0};
     std::uint64_t malformed_{0};
     std::uint64_t corrupt_{0};
+    std::uint64_t contradictions_{0};
+    std::vector<std::string> contradiction_examples_;
 };
 
 }  // namespace telemetry

@@ -116,12 +116,74 @@ TEST(DeliveryLedger, AShardedRunIsCompleteOnlyWithEveryShardsSummary) {
     l.record("r1", "b", 1);
     l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1}}, 1, 2});
     EXPECT_FALSE(l.complete()) << "shard 2 of 2 has not summarised";
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"b", 1, 1}}, 1, 2});  // shard 1 again
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1}}, 1, 2});  // shard 1 redelivered
     EXPECT_FALSE(l.complete());
+    EXPECT_EQ(l.totals().contradictions, 0u) << "the same summary again is no contradiction";
     l.expect(RunSummary{"r1", 1, 1, 1, false, {{"b", 1, 1}}, 2, 2});
     EXPECT_TRUE(l.complete());
     const DeliveryLedger restored = DeliveryLedger::from_state(l.state());
     EXPECT_TRUE(restored.complete());
+}
+
+// Before issue 29 each of these was VERIFIED (e.g. "unique 1785 of 1000 expected").
+TEST(DeliveryLedger, ASummaryAnnouncingLessThanArrivedIsAContradiction) {
+    DeliveryLedger l;
+    for (std::uint64_t s = 1; s <= 5; ++s) l.record("r1", "a", s);
+    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3}}});
+    EXPECT_EQ(l.totals().contradictions, 1u);
+    EXPECT_EQ(l.contradiction_examples().at(0),
+              "run r1 device a: readings up to 5 arrived, the run summary announced 3");
+}
+
+TEST(DeliveryLedger, AReadingBeyondTheAnnouncedLastIsAContradiction) {
+    DeliveryLedger l;
+    l.expect(RunSummary{"r1", 1, 2, 2, false, {{"a", 2, 2}}});
+    l.record("r1", "a", 1);
+    l.record("r1", "a", 2);
+    EXPECT_EQ(l.totals().contradictions, 0u);
+    l.record("r1", "a", 3);
+    EXPECT_EQ(l.totals().contradictions, 1u);
+    EXPECT_EQ(l.contradiction_examples().at(0),
+              "run r1 device a: reading 3 arrived beyond the announced last 2");
+}
+
+TEST(DeliveryLedger, ASecondSummaryThatDiffersIsAContradictionAndIgnored) {
+    DeliveryLedger l;
+    l.record("r1", "a", 1);
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1}}});
+    l.expect(RunSummary{"r1", 1, 9, 9, false, {{"a", 9, 9}}});
+    EXPECT_EQ(l.totals().contradictions, 1u);
+    EXPECT_EQ(l.totals().missing, 0u) << "the first summary stands";
+    EXPECT_EQ(l.contradiction_examples().at(0),
+              "run r1: a second run summary differs from the first");
+    const DeliveryLedger restored = DeliveryLedger::from_state(l.state());
+    EXPECT_EQ(restored.totals().contradictions, 1u);
+}
+
+TEST(DeliveryLedger, AnInterruptedPublishersSummaryIsSupersededByTheResumedOnes) {
+    DeliveryLedger l;
+    l.record("r1", "a", 1);
+    l.expect(RunSummary{"r1", 1, 1, 1, true, {{"a", 1, 1}}});  // Ctrl-C, then resumed
+    l.record("r1", "a", 2);
+    l.record("r1", "a", 3);
+    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3}}});
+    EXPECT_EQ(l.totals().contradictions, 0u);
+    EXPECT_TRUE(l.complete());
+    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 4, 4}}});
+    EXPECT_EQ(l.totals().contradictions, 1u) << "a final summary is final";
+}
+
+TEST(DeliveryLedger, ARunStillGoingKeepsTheLedgerIncomplete) {
+    // Before issue 29 the subscriber ended at the first run's summary and left the second
+    // run's readings unverified without a word.
+    DeliveryLedger l;
+    l.record("r1", "a", 1);
+    l.record("r2", "a", 1);
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1}}});
+    EXPECT_FALSE(l.complete());
+    EXPECT_EQ(l.totals().runs_unsummarised, 1u);
+    l.expect(RunSummary{"r2", 1, 1, 1, false, {{"a", 1, 1}}});
+    EXPECT_TRUE(l.complete());
 }
 
 TEST(DeliveryLedger, RunsAreKeptApart) {

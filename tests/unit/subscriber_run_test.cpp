@@ -179,6 +179,20 @@ TEST(SubscriberRun, ASuspendedProcessIsNotIdleAndVerifiesWhatWaitedInItsSocket) 
     EXPECT_EQ(r.report["unique"], 3);
 }
 
+TEST(SubscriberRun, AForgedSummaryAnnouncingFewerMessagesIsNotVerified) {
+    // Before issue 29: VERIFIED, unique 5 of 3 expected (complete).
+    FakeClient client;
+    const auto o = options();
+    for (std::uint64_t seq = 1; seq <= 5; ++seq) send(client, reading(seq));
+    send(client, summary(3), o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_EQ(r.report["verified"], false);
+    EXPECT_EQ(r.report["contradictions"], 1);
+    EXPECT_EQ(r.report["failed_checks"][0],
+              "1 contradiction between what arrived and what was announced");
+}
+
 TEST(SubscriberRun, ADuplicateIsCountedOnceAndLegal) {
     FakeClient client;
     const auto o = options();
