@@ -90,7 +90,9 @@ int SubscriberRun::run() {
     const bool resumable = !options_.connect.clean_session && options_.client_id_given;
     const bool keep = state_ != nullptr ? !over : resumable && !(over && failed_checks().empty());
     client_.disconnect(keep ? mqtt::Client::SessionAfter::Keep : mqtt::Client::SessionAfter::End);
-    if (state_ != nullptr) {
+    // After a local failure (a journal or store write) the state stays as a crash leaves it:
+    // the journal holds every acknowledged batch, and the first error is the one reported.
+    if (state_ != nullptr && end_.reason != EndReason::LocalError) {
         if (auto failed = guarded(EndReason::LocalError, [&] { state_->close(verifier_, over); }))
             end_ = *failed;
     }

@@ -98,7 +98,18 @@ class NativeClient final : public Client, private Session::Handler, private net:
     // net::Connection::Owner
     void on_transport_up() override;
     void on_transport_closed(ErrorKind kind, const std::string& reason) override;
-    void on_read_batch_end() override { batch_ended(); }
+    void on_read_batch_end() override {
+        try {
+            batch_ended();
+        } catch (...) {
+            // The batch could not be made durable (a sink failed: a full disk). Its PUBACKs
+            // must never leave, or the broker forgets messages nobody kept [issue 29]: drop
+            // them, and end without a DISCONNECT, so the broker resends to the next process.
+            session_->outbox().clear();
+            abandoned_ = true;
+            throw;
+        }
+    }
 
     // Whether a pause before the next read would hold back a peer that waits for us.
     bool peer_waits_on_us() const;
@@ -143,6 +154,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
     std::optional<Session> session_;             // created by start_connect; outlives sockets
     std::optional<net::Connection> connection_;  // reopened for every attempt
     bool connected_{false};
+    bool abandoned_{false};  // a batch failed: close without sending anything more
     bool fell_back_{false};
     std::optional<Error> failure_;
     std::optional<net::EventLoop::TimerId> connect_timer_, keepalive_timer_, posted_, retry_timer_;
@@ -527,6 +539,7 @@ void NativeClient::disconnect(SessionAfter after) noexcept {
     connected_ = false;
     if (!connection_ || !connection_->is_open()) return;
     try {
+        if (abandoned_) return connection_->close();
         session_->disconnect(after == SessionAfter::Keep);
         connection_->flush();
         connection_->close();

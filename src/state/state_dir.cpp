@@ -105,6 +105,14 @@ void StateDir::commit() {
 void StateDir::write_snapshot(nlohmann::json snapshot) {
     snapshot["generation"] = generation_ + 1;
     const std::filesystem::path temporary = dir_ / (std::string(kSnapshotFile) + ".tmp");
+    struct RemoveUnlessRenamed {  // a failed snapshot leaves no temporary file behind
+        const std::filesystem::path& path;
+        bool renamed{false};
+        ~RemoveUnlessRenamed() {
+            std::error_code ec;
+            if (!renamed) std::filesystem::remove(path, ec);
+        }
+    } cleanup{temporary};
     {
         mqtt::net::FileDescriptor fd(
             ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -118,6 +126,7 @@ void StateDir::write_snapshot(nlohmann::json snapshot) {
     }
     if (::rename(temporary.c_str(), (dir_ / kSnapshotFile).c_str()) != 0)
         fail("cannot replace the snapshot: " + errno_text());
+    cleanup.renamed = true;
     const mqtt::net::FileDescriptor dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir || ::fsync(dir.get()) != 0) fail("cannot sync the directory: " + errno_text());
     const std::filesystem::path old_journal = journal_path(generation_);
