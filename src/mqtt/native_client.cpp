@@ -504,8 +504,13 @@ std::optional<PublishId> NativeClient::publish_with(std::string_view topic,
                                                     bool retain) {
     throw_if_failed();
     if (!connected_ || in_flight() >= window()) return std::nullopt;
-    const auto id =
-        session_->publish(topic, payload, static_cast<std::uint8_t>(qos), retain, Clock::now());
+    std::optional<std::uint16_t> id;
+    try {
+        id =
+            session_->publish(topic, payload, static_cast<std::uint8_t>(qos), retain, Clock::now());
+    } catch (const protocol::PacketTooLarge& e) {
+        throw broker_error(ErrorKind::Protocol, node().host, node().port, e.what());
+    }
     if (!id) return std::nullopt;
     if (qos == QoS::AtMostOnce) ++qos0_unwritten_;
     if (session_->outbox().size() >= kOutboxFlushBytes) flush_and_confirm_qos0();

@@ -122,6 +122,26 @@ TEST(Session, BrokerReceiveMaximumLowersTheWindow) {
     EXPECT_EQ(s.window(), 3u);
 }
 
+TEST(Session, APublishAboveTheBrokersMaximumPacketSizeIsNeverSent) {
+    // [MQTT-3.1.2-24]; before issue 29 the CONNACK's limit was not read and the broker
+    // disconnected us for every run summary, 62-65 times in 5 s.
+    Recorder rec;
+    Session s(config(100), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    Connack c;
+    c.properties.add(PropertyId::MaximumPacketSize, 64u);
+    broker.reply(c);
+    s.outbox().clear();
+    EXPECT_TRUE(s.publish("t", std::string(40, 'x'), 1, false, Clock::now()));
+    s.outbox().clear();
+    for (const std::uint8_t qos : {std::uint8_t{0}, std::uint8_t{1}})
+        EXPECT_THROW(s.publish("t", std::string(100, 'x'), qos, false, Clock::now()),
+                     PacketTooLarge);
+    EXPECT_TRUE(s.outbox().empty()) << "nothing of the large packet was queued";
+    EXPECT_EQ(s.in_flight(), 1u);
+}
+
 TEST(Session, RefusedMessageIsReportedWithItsReasonCode) {
     Recorder rec;
     Session s(config(), rec);

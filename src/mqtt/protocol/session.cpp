@@ -129,6 +129,9 @@ std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::tim
         use_window(window);
         if (auto ka = connack->properties.number(PropertyId::ServerKeepAlive))
             keepalive_s_ = static_cast<std::uint16_t>(*ka);
+        broker_max_packet_size_ = 0;
+        if (auto mps = connack->properties.number(PropertyId::MaximumPacketSize))
+            broker_max_packet_size_ = static_cast<std::uint32_t>(*mps);
         handler_.on_connack(*connack);
         resend_unconfirmed(now);
         return std::nullopt;
@@ -256,13 +259,16 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
                                               Clock::time_point now) {
     if (!can_publish()) return std::nullopt;
     if (qos == 0) {
+        const std::size_t start = outbox_.size();
         encode_publish(topic, payload, 0, retain, false, 0, config_.version, outbox_);
+        check_packet_size(start, topic);
         sent(now);
         return std::uint16_t{0};
     }
     const std::uint16_t id = next_packet_id();
     const std::size_t start =
         encode_publish(topic, payload, qos, retain, false, id, config_.version, outbox_);
+    check_packet_size(start, topic);
     Outgoing& out = outgoing_[id];
     out.packet.assign(outbox_, start);  // reuses the slot's buffer
     out.order = order_++;
@@ -273,6 +279,15 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
     ++in_flight_;
     sent(now);
     return id;
+}
+
+void Session::check_packet_size(std::size_t start, std::string_view topic) {
+    const std::size_t size = outbox_.size() - start;
+    if (broker_max_packet_size_ == 0 || size <= broker_max_packet_size_) return;
+    outbox_.resize(start);  // never sent [MQTT-3.1.2-24]
+    throw PacketTooLarge("a PUBLISH of " + std::to_string(size) + " bytes on " +
+                         std::string(topic) + " exceeds the broker's Maximum Packet Size of " +
+                         std::to_string(broker_max_packet_size_) + " bytes");
 }
 
 std::uint16_t Session::subscribe(const std::vector<std::string>& filters, std::uint8_t qos,

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -28,6 +29,13 @@
 #include "mqtt/protocol/codec.hpp"
 
 namespace mqtt::protocol {
+
+// A packet larger than the broker's Maximum Packet Size (MQTT 5, 3.2.2.3.6): it must not be
+// sent [MQTT-3.1.2-24], and waiting will not make it fit.
+class PacketTooLarge : public std::length_error {
+  public:
+    using std::length_error::length_error;
+};
 
 class Session {
   public:
@@ -141,6 +149,8 @@ class Session {
     Clock::time_point last_received_{};
     std::optional<Clock::time_point> ping_sent_;
     std::uint32_t max_packet_size_{kMaxRemainingLength};  // what we accept from the broker
+    std::uint32_t broker_max_packet_size_{0};  // what the broker accepts (CONNACK); 0: no limit
+    void check_packet_size(std::size_t start, std::string_view topic);
 };
 
 }  // namespace mqtt::protocol
