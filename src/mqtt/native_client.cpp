@@ -94,6 +94,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
     void on_disconnect(const protocol::Disconnect& d) override {
         disconnect_reason_ = fmt::format("the broker disconnected: {} (reason code 0x{:02x})",
                                          reason_text(d.reason), d.reason);
+        taken_over_ = static_cast<ReasonCode>(d.reason) == ReasonCode::SessionTakenOver;
     }
     // net::Connection::Owner
     void on_transport_up() override;
@@ -178,6 +179,13 @@ class NativeClient final : public Client, private Session::Handler, private net:
     std::unordered_set<std::uint16_t> resubscribe_ids_;
     std::minstd_rand jitter_{std::random_device{}()};
     std::string disconnect_reason_;
+    // Another client with our id takes the session (MQTT 5: DISCONNECT 0x8E; 3.1.1: the broker
+    // closes soon after our CONNACK): a few in a row end the run instead of a fight for ever.
+    static constexpr int kTakeoversToGiveUp = 3;
+    bool taken_over_{false};
+    int takeovers_in_row_{0};
+    Clock::time_point connected_at_{};
+    bool taken_over_again();
     std::string description_;
     std::string tls_description_;                 // of the last handshake
     std::shared_ptr<const net::TlsContext> tls_;  // shared by every client with the same options
@@ -244,6 +252,7 @@ void NativeClient::start_connect(const ConnectOptions& options) {
 
 void NativeClient::open_connection() {
     disconnect_reason_.clear();
+    taken_over_ = false;
     const BrokerAddress at = node();
     connection_->open(at.host, at.port, tls_);
 }
@@ -317,6 +326,7 @@ void NativeClient::on_connack(const protocol::Connack& c) {
         return fail(connack_refusal(node().host, node().port, options_.username, reason));
     }
     connected_ = true;
+    connected_at_ = Clock::now();
     first_node_error_.clear();
     cancel(connect_timer_);
     arm_keepalive();
@@ -418,7 +428,23 @@ void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason
     fail(error(kind, why));
 }
 
+bool NativeClient::taken_over_again() {
+    // Mosquitto 2.0 closes a taken-over MQTT 5 connection without a DISCONNECT, as in 3.1.1.
+    const bool quick_close =
+        disconnect_reason_.empty() && Clock::now() - connected_at_ < std::chrono::seconds(1);
+    takeovers_in_row_ = taken_over_ || quick_close ? takeovers_in_row_ + 1 : 0;
+    return takeovers_in_row_ >= kTakeoversToGiveUp;
+}
+
 void NativeClient::lose_connection(const std::string& why) {
+    if (taken_over_again())
+        return fail(error(ErrorKind::Protocol,
+                          fmt::format("the broker ended the session of client id {} {} times in "
+                                      "a row{}: most likely another client is using the same id "
+                                      "(give each its own --id)",
+                                      options_.client_id, takeovers_in_row_,
+                                      taken_over_ ? " (session taken over, 0x8E)"
+                                                  : " within 1 s of accepting it")));
     if (options_.give_up_after.count() > 0) return begin_outage(why);
     fail(error(ErrorKind::ConnectionLost, "connection lost: " + why));
 }

@@ -62,5 +62,27 @@ TEST(Reconnect, ABrokerThatNeverComesBackEndsBothProgramsAfterGiveUpAfter) {
     }
 }
 
+TEST(Takeover, TwoSubscribersWithOneClientIdEndInsteadOfTakingTheSessionForEver) {
+    // Before issue 29 they took the session from each other about 6 times a second, and each
+    // reconnect restarted the idle timer, so neither ever ended.
+    Broker broker;
+    TempDir dir;
+    const auto start = [&](const std::string& name) {
+        return std::make_unique<ChildProcess>(
+            std::vector<std::string>{subscriber_path(), "-p", broker.port_str(), "-i", "twin",
+                                     "--idle-timeout", "2", "--progress-every", "0"},
+            dir / (name + ".out"), dir / (name + ".err"));
+    };
+    auto a = start("a");
+    auto b = start("b");
+    const auto status_a = a->wait(60s), status_b = b->wait(60s);
+    ASSERT_TRUE(status_a && status_b) << "still fighting over the session";
+    const std::string errs = read_file(dir / "a.err") + read_file(dir / "b.err");
+    EXPECT_NE(errs.find("the broker ended the session of client id twin 3 times in a row"),
+              std::string::npos)
+        << errs;
+    EXPECT_TRUE(*status_a == 3 || *status_b == 3) << errs;
+}
+
 }  // namespace
 }  // namespace harness
