@@ -7,6 +7,7 @@
 
 #include "app/exit_status.hpp"
 #include "app/fleet_plan.hpp"
+#include "app/signals.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/repair.hpp"
 #include "telemetry/run_summary.hpp"
@@ -275,7 +276,12 @@ void PublisherRun::drain() {
     const auto deadline =
         Clock::now() +
         std::chrono::milliseconds(static_cast<std::int64_t>(options_.drain_timeout_s * 1000));
-    while (client_.in_flight() > 0 && Clock::now() < deadline) {
+    if (stop_requested_() && client_.in_flight() > 0)
+        progress_.info(
+            fmt::format("interrupted: waiting up to {:g} s for {} confirmations "
+                        "(Ctrl-C again to stop now)",
+                        options_.drain_timeout_s, client_.in_flight()));
+    while (client_.in_flight() > 0 && Clock::now() < deadline && !stop_now_requested()) {
         client_.poll(kMaxWait);
         tick();
     }
@@ -300,7 +306,7 @@ void PublisherRun::send_summary() {
         std::min(kSummaryTimeout, std::chrono::milliseconds(
                                       static_cast<std::int64_t>(options_.drain_timeout_s * 1000)));
     while (!counters_.summary_confirmed && control_ids_.count(*summary_id_) != 0 &&
-           Clock::now() < deadline)
+           Clock::now() < deadline && !stop_now_requested())
         client_.poll(kMaxWait);
 }
 

@@ -5,8 +5,10 @@
 namespace app {
 namespace {
 volatile std::sig_atomic_t g_signal = 0;
+volatile std::sig_atomic_t g_count = 0;
 extern "C" void on_stop_signal(int sig) {
     g_signal = sig;
+    if (g_count < 2) g_count = g_count + 1;
 }
 }  // namespace
 
@@ -25,6 +27,9 @@ bool stop_requested() {
 }
 int stop_signal() {
     return g_signal;
+}
+bool stop_now_requested() {
+    return g_count >= 2;
 }
 
 }  // namespace app

@@ -9,5 +9,7 @@ namespace app {
 void install_stop_signals();
 bool stop_requested();
 int stop_signal();  // the signal received, 0 if none
+// A second signal: stop waiting for confirmations at once (the first one drains).
+bool stop_now_requested();
 
 }  // namespace app

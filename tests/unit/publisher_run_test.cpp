@@ -3,9 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include "app/exit_status.hpp"
 #include "app/publisher_run.hpp"
 #include "app/publisher_state.hpp"
+#include "app/signals.hpp"
 #include "fake_client.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/repair.hpp"
@@ -106,6 +109,23 @@ TEST(PublisherRun, ARunWhoseSummaryTheBrokerDidNotTakeFails) {
     EXPECT_NE(r.report["error"].get<std::string>().find("no consumer can verify the run"),
               std::string::npos)
         << r.report["error"];
+}
+
+TEST(PublisherRun, ASecondCtrlCEndsTheDrainAtOnce) {
+    // Before issue 29 the drain waited its whole --drain-timeout (here an hour) after any
+    // number of Ctrl-Cs: this test would hang until ctest's timeout.
+    FakeClient client;
+    client.broker = FakeClient::Broker::Silent;
+    auto o = options(10);
+    o.drain_timeout_s = 3600;
+    install_stop_signals();
+    std::raise(SIGINT);
+    std::raise(SIGINT);
+    ASSERT_TRUE(stop_now_requested());
+    const Ran r = run(o, client, [&] { return client.published.size() >= 5; });
+    EXPECT_EQ(r.status, kInterrupted);
+    EXPECT_EQ(r.report["end_reason"], "interrupted");
+    EXPECT_GT(r.report["unconfirmed"].get<std::uint64_t>(), 0u) << "it did not wait for them";
 }
 
 TEST(PublisherRun, ABrokerThatStopsConfirmingShowsAsAStallInTheProgressLine) {
