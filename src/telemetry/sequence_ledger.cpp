@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <stdexcept>
 
 namespace telemetry {
+namespace {
+constexpr std::size_t kContradictionExamples = 5;  // named in the report; all are counted
+}  // namespace
 
 SequenceLedger::Outcome SequenceLedger::record(std::uint64_t seq) {
     // Fast path: the next number of the highest range, the common case in a lossless run.
@@ -143,7 +147,7 @@ void DeliveryLedger::expect(const RunSummary& summary) {
     Run& run = it->second;
     RunSummary comparable = summary;
     comparable.behind_schedule_ms = 0;  // not a claim about what was published
-    const std::string said = encode_run_summary(comparable);
+    const std::size_t said = std::hash<std::string>{}(encode_run_summary(comparable));
     const auto [first, inserted] = run.shard_summaries.emplace(summary.shard, said);
     const bool supersedes = !inserted && run.provisional;
     if (supersedes) first->second = said;
@@ -168,7 +172,8 @@ void DeliveryLedger::expect(const RunSummary& summary) {
 
 void DeliveryLedger::contradiction(std::string what) {
     ++contradictions_;
-    if (contradiction_examples_.size() < 5) contradiction_examples_.push_back(std::move(what));
+    if (contradiction_examples_.size() < kContradictionExamples)
+        contradiction_examples_.push_back(std::move(what));
 }
 
 void DeliveryLedger::merge(const DeliveryLedger& other) {
@@ -191,18 +196,17 @@ void DeliveryLedger::merge(const DeliveryLedger& other) {
     corrupt_ += other.corrupt_;
     contradictions_ += other.contradictions_;
     for (const std::string& e : other.contradiction_examples_)
-        if (contradiction_examples_.size() < 5) contradiction_examples_.push_back(e);
+        if (contradiction_examples_.size() < kContradictionExamples)
+            contradiction_examples_.push_back(e);
 }
 
 bool DeliveryLedger::complete() const {
-    bool any = false;
     for (const auto& [id, run] : runs_) {
         if (!run.summarised) return false;  // a run still going: wait for it [issue 29]
-        any = true;
         for (const auto& [name, dev] : run.devices)
             if (dev.seqs.missing_up_to(dev.last_expected()) != 0) return false;
     }
-    return any;
+    return !runs_.empty();
 }
 
 bool DeliveryLedger::summarised() const {

@@ -130,9 +130,10 @@ class DeliveryLedger {
         bool summarised{false};  // every shard's summary is in
         std::uint32_t shards{1};
         std::set<std::uint32_t> shards_in;  // of a sharded run, the summaries in so far
-        // Each shard's summary as first received: a second one must say the same, unless the
-        // first was an interrupted publisher's (a resumed process summarises the whole run).
-        std::map<std::uint32_t, std::string> shard_summaries;
+        // A digest of each shard's summary as first received (not the summary: one naming a
+        // million devices is 49 MB): a second one must say the same, unless the first was an
+        // interrupted publisher's (a resumed process summarises the whole run).
+        std::map<std::uint32_t, std::size_t> shard_summaries;
         bool provisional{false};  // the summary in is an interrupted publisher's
     };
     void contradiction(std::string what);
