@@ -52,16 +52,24 @@ def free_port():
 STOCK = "per_listener_settings false\nallow_anonymous true\nmax_inflight_messages {limit}\n"
 
 
-def start_broker(run_dir, port, tls=False, config="mosquitto.conf", extra="", base=None):
+def start_broker(run_dir, port, tls=False, config="mosquitto.conf", extra="", base=None, ns=None):
     """Mosquitto with config/<config> (or the text `base`) plus this run's listener, persistence
-    and log (and `extra` lines, a bridge say)."""
+    and log (and `extra` lines, a bridge say); in the network namespace `ns` it listens on every
+    address there."""
     conf = run_dir / "mosquitto.conf"
     tls_lines = (f"cafile {CERTS}/ca.crt\ncertfile {CERTS}/server.crt\nkeyfile {CERTS}/server.key\n"
                  if tls else "")
     conf.write_text((base if base is not None else (ROOT / "config" / config).read_text()) +
-                    f"\nlistener {port} 127.0.0.1\n{tls_lines}persistence_location {run_dir}/\n"
+                    f"\nlistener {port}{'' if ns else ' 127.0.0.1'}\n{tls_lines}persistence_location {run_dir}/\n"
                     f"log_dest file {run_dir}/mosquitto.log\nuser {os.environ.get('USER') or 'root'}\n" + extra)
-    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(in_ns(ns, ["mosquitto", "-c", str(conf)]), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    if ns:
+        if wait_text(run_dir / "mosquitto.log", "running", 10):
+            return proc
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("mosquitto did not start")
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -71,6 +79,48 @@ def start_broker(run_dir, port, tls=False, config="mosquitto.conf", extra="", ba
     proc.kill()
     proc.wait()  # nothing reaps orphans here
     raise RuntimeError("mosquitto did not start")
+
+
+def in_ns(ns, cmd):
+    return ["ip", "netns", "exec", ns] + cmd if ns else cmd
+
+
+class ImpairedPath:
+    """Two network namespaces joined by tools/netem_link (loss, delay, jitter in each direction):
+    the broker and subscriber in one, the publisher in the other, reaching the broker at
+    10.77.0.2 over TCP through the impaired link. This kernel has no sch_netem, hence user space."""
+
+    def __init__(self, loss, delay_ms, jitter_ms):
+        tag = f"{os.getpid() % 10000}{int(time.time() * 1000) % 10000}"
+        self.pub_ns, self.broker_ns = f"benchpub{tag}", f"benchbrk{tag}"
+        self.broker_ip = "10.77.0.2"
+        self.tuns = (f"bpt{tag}", f"bbt{tag}")
+        self.link = None
+        try:
+            for ns in (self.pub_ns, self.broker_ns):
+                subprocess.run(["ip", "netns", "add", ns], check=True)
+            self.link = subprocess.Popen([str(ROOT / "build" / "release" / "tools" / "netem_link"), *self.tuns,
+                                          str(loss), str(delay_ms), str(jitter_ms)],
+                                         stdout=subprocess.PIPE, text=True)
+            if self.link.stdout.readline().strip() != "netem_link: ready":
+                raise RuntimeError("netem_link did not start")
+            for ns, tun, me, peer in ((self.pub_ns, self.tuns[0], "10.77.0.1", self.broker_ip),
+                                      (self.broker_ns, self.tuns[1], self.broker_ip, "10.77.0.1")):
+                ip = lambda *a: subprocess.run(["ip", *a], check=True)
+                ip("link", "set", tun, "netns", ns)
+                ip("-n", ns, "addr", "add", me, "peer", peer, "dev", tun)
+                ip("-n", ns, "link", "set", tun, "up")
+                ip("-n", ns, "link", "set", "lo", "up")
+        except Exception:
+            self.close()
+            raise
+
+    def close(self):
+        if self.link:
+            self.link.terminate()
+            self.link.wait()
+        for ns in (self.pub_ns, self.broker_ns):
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
 
 
 def stop_all(procs, kill=False):
@@ -262,16 +312,24 @@ def cluster_mode(count, reps):
               f"{rate / single:.2f}× | {shares} |")
 
 
+# The paths of --latency: a 20 ms TCP proxy, and two impaired IP links (loss, delay, jitter in
+# each direction) through tools/netem_link.
+IMPAIRED = {"5% loss": (5, 1, 0), "±20 ms jitter": (0, 20, 20)}
+
+
 def run_latency(path, window, count):
-    """One run of our pair with `-w window`; the publisher reaches the broker directly or through
-    tools/fault_proxy adding 20 ms each way (the subscriber always directly)."""
+    """One run of our pair with `-w window`; the publisher reaches the broker directly, through
+    tools/fault_proxy adding 20 ms each way, or over an impaired link (the subscriber always
+    directly)."""
     d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-latency-"))
     procs = []
+    link = ImpairedPath(*IMPAIRED[path]) if path in IMPAIRED else None
+    ns = link.broker_ns if link else None
     try:
         port = free_port()
-        broker = start_broker(d, port)
+        broker = start_broker(d, port, ns=ns)
         procs.append(broker)
-        pub_port = port
+        pub_port, pub_host = port, "127.0.0.1"
         if path == "proxy":
             pub_port = free_port()
             (d / "proxy.mode").write_text("delay 20")
@@ -279,15 +337,20 @@ def run_latency(path, window, count):
                                            str(pub_port), str(port), str(d / "proxy.mode")],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             time.sleep(0.3)
+        if link:
+            pub_host = link.broker_ip
         with open(d / "sub.out", "w") as so, open(d / "sub.err", "w") as se:
-            sub = subprocess.Popen([str(BIN / "mqtt_subscriber"), "-p", str(port), "--progress-every", "0",
-                                    "-C", str(count), "--idle-timeout", "10", "--report", str(d / "sub.json")],
+            sub = subprocess.Popen(in_ns(ns, [str(BIN / "mqtt_subscriber"), "-p", str(port), "--progress-every",
+                                              "0", "-C", str(count), "--idle-timeout", "30", "--report",
+                                              str(d / "sub.json")]),
                                    stdout=so, stderr=se)
         procs.append(sub)
         if not wait_text(d / "sub.err", "(ready)", 20):
             raise RuntimeError(f"subscriber not ready: {(d / 'sub.err').read_text()}")
-        pub = subprocess.run([str(BIN / "mqtt_publisher"), "-p", str(pub_port), "--progress-every", "0",
-                              "-n", str(count), "-w", window, "--report", str(d / "pub.json")],
+        pub = subprocess.run(in_ns(link.pub_ns if link else None,
+                                   [str(BIN / "mqtt_publisher"), "-h", pub_host, "-p", str(pub_port),
+                                    "--progress-every", "0", "-n", str(count), "-w", window, "--report",
+                                    str(d / "pub.json")]),
                              capture_output=True, text=True, timeout=1800)
         if pub.returncode != 0 or sub.wait(timeout=600) != 0:
             raise RuntimeError(f"{path} window {window} failed: {pub.stderr[-2000:]}"
@@ -299,16 +362,20 @@ def run_latency(path, window, count):
                 "final_window": p.get("final_window", 0)}
     finally:
         stop_all(procs)
+        if link:
+            link.close()
         shutil.rmtree(d, ignore_errors=True)
 
 
 def latency_mode(count, reps):
     windows = ["auto", "1000", "200", "50"]
-    paths = [("loopback", count), ("proxy", min(count // 2, 150_000))]
+    paths = [("loopback", count), ("proxy", min(count // 2, 150_000)),
+             ("5% loss", min(count // 2, 200_000)), ("±20 ms jitter", min(count // 10, 40_000))]
     print(f"\n`--window` against throughput and end-to-end latency, QoS 1 (median of {reps}); the proxy "
-          f"path adds 20 ms each way between publisher and broker\n")
-    print("| path | messages | --window | msg/s | e2e p50 ms | e2e p99 ms | final window |")
-    print("|---|---|---|---|---|---|---|")
+          f"path adds 20 ms each way between publisher and broker; the loss and jitter paths are IP links "
+          f"through tools/netem_link (5% loss and 1 ms each way; 20 ms ± 20 ms each way)\n")
+    print("| path | messages | --window | msg/s | ÷ best fixed | e2e p50 ms | e2e p99 ms | final window |")
+    print("|---|---|---|---|---|---|---|---|")
     for path, n in paths:
         rows = {}
         for rep in range(reps):
@@ -317,10 +384,11 @@ def latency_mode(count, reps):
                 rows.setdefault(w, []).append(r)
                 print(f"{path} rep {rep + 1} window {w:5s} {r['rate']:9.0f} msg/s p50 {r['p50']:.2f} ms "
                       f"p99 {r['p99']:.2f} ms final window {r['final_window']}", file=sys.stderr, flush=True)
+        med = lambda w, k: statistics.median(r[k] for r in rows[w])
+        best = max(med(w, "rate") for w in windows if w != "auto")
         for w in windows:
-            med = lambda k: statistics.median(r[k] for r in rows[w])
-            print(f"| {path} | {n:,} | {w} | {med('rate'):,.0f} | {med('p50'):.2f} | {med('p99'):.2f} | "
-                  f"{med('final_window'):.0f} |", flush=True)
+            print(f"| {path} | {n:,} | {w} | {med(w, 'rate'):,.0f} | {med(w, 'rate') / best:.2f}× | "
+                  f"{med(w, 'p50'):.2f} | {med(w, 'p99'):.2f} | {med(w, 'final_window'):.0f} |", flush=True)
 
 
 BROKER_LIMITS = [10, 20, 32, "project"]
@@ -331,7 +399,7 @@ VARIANTS = {
     "-V 311": ["-V", "311"],
     "libmosquitto": ["--client", "libmosquitto", "-V", "311"],
     "paho": None,
-    "--connections 4": ["--connections", "4"],
+    "--connections auto": ["--connections", "auto"],
 }
 
 
@@ -456,7 +524,7 @@ def main():
                          "shared-subscription pair (merged by mqtt_report)")
     ap.add_argument("--brokers", action="store_true",
                     help="brokers as installed: in-flight limits 10, 20, 32 and the project's config, "
-                         "for the default publisher, -w 1000, -V 311, libmosquitto, paho and --connections 4 "
+                         "for the default publisher, -w 1000, -V 311, libmosquitto, paho and --connections auto "
                          "(--count defaults to 200,000 here)")
     ap.add_argument("--paced", action="store_true",
                     help="--rate 1k to 80k: requested against achieved, latency and schedule lag, on a "

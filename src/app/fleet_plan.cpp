@@ -94,6 +94,30 @@ std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& o) {
     return plans;
 }
 
+AutoConnections auto_connections(const PublisherOptions& o) {
+    mqtt::ConnectOptions connect = o.connect;
+    if (!connect.client_id.empty()) connect.client_id += "-probe";  // never the run's session
+    connect.clean_session = true;
+    connect.give_up_after = std::chrono::milliseconds(0);
+    const auto probe = mqtt::make_client(o.engine);
+    try {
+        probe->start_connect(connect);
+        const auto deadline = std::chrono::steady_clock::now() + connect.connect_timeout;
+        while (!probe->connected() && std::chrono::steady_clock::now() < deadline)
+            probe->poll(std::chrono::milliseconds(10));
+    } catch (const std::exception&) {
+        return {};  // the run connects again and says what failed
+    }
+    if (!probe->connected()) return {};
+    AutoConnections result{1, probe->window()};
+    probe->disconnect();
+    if (result.window == 0) return result;
+    const std::uint64_t wanted = (kAutoWindow + result.window - 1) / result.window;
+    result.connections = std::clamp<std::uint64_t>(
+        wanted, 1, std::min<std::uint64_t>(kMaxAutoConnections, std::max<std::uint64_t>(1, o.devices)));
+    return result;
+}
+
 std::unique_ptr<mqtt::Client> make_publisher_client(const PublisherOptions& o,
                                                     mqtt::ConnectOptions& connect,
                                                     mqtt::net::EventLoop& loop) {

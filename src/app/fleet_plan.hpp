@@ -31,6 +31,18 @@ sim::DeviceFleet make_device_fleet(const PublisherOptions& options, std::string 
 
 std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& options);
 
+// --connections auto: enough connections for their windows together to reach kAutoWindow
+// messages in flight, at most kMaxAutoConnections and --devices; 1 where one window already
+// does, or where the probe connection fails (the run then reports why). Asks the broker on a
+// probe connection and loop of its own (clean session, client id + "-probe").
+inline constexpr std::size_t kAutoWindow = 200;
+inline constexpr std::uint64_t kMaxAutoConnections = 8;
+struct AutoConnections {
+    std::uint64_t connections{1};
+    std::size_t window{0};  // one connection's window, as the broker allowed it; 0: no answer
+};
+AutoConnections auto_connections(const PublisherOptions& options);
+
 // The publisher's client on `loop`: one connection (make_client), or a MultiClient for
 // --connections N|per-device. `connect` gets time for the ramp added to its connect timeout.
 std::unique_ptr<mqtt::Client> make_publisher_client(const PublisherOptions& options,

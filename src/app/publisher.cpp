@@ -32,6 +32,17 @@ bool allow_open_files_for(const PublisherOptions& o, const char* program) {
     return ::setrlimit(RLIMIT_NOFILE, &files) == 0;
 }
 
+// --connections auto: asks the broker on a probe connection, and says what it chose and why.
+void choose_connections(PublisherOptions& o, ProgressLine& progress) {
+    const AutoConnections chosen = auto_connections(o);
+    o.connections = chosen.connections;
+    if (chosen.window == 0) return;
+    progress.info(fmt::format("--connections auto: {} connection{} (a window of {} each, as the "
+                              "broker allows; {} messages in flight wanted)",
+                              chosen.connections, chosen.connections == 1 ? "" : "s",
+                              chosen.window, kAutoWindow));
+}
+
 }  // namespace
 
 int run_publisher(const PublisherOptions& o) {
@@ -61,6 +72,7 @@ int run_publisher(const PublisherOptions& o) {
     });
     if (!usable) return kUsageError;
     mqtt::net::EventLoop loop;  // the client's, and the metrics endpoint's
+    if (o.connections_auto) choose_connections(options, progress);
     const auto client = make_publisher_client(options, options.connect, loop);
     PublisherRun run(options, *client, progress, stop_requested);
     MetricsOutput metrics(kProgram, o.output);

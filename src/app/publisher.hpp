@@ -62,6 +62,9 @@ struct PublisherOptions {
     // last will and reconnects, like hardware; mqtt/multi_client.hpp).
     std::uint64_t connections{1};
     bool per_device{false};
+    // --connections auto: `connections` is chosen at the start from the broker's Receive
+    // Maximum (auto_connections in app/fleet_plan.hpp).
+    bool connections_auto{false};
     double connect_rate{1000.0};              // new connections per second (0: all at once)
     std::vector<std::string> bind_addresses;  // local addresses, spread over the connections
     // With a --host list: which node each connection starts on. RoundRobin: connection i on

@@ -21,7 +21,7 @@ std::optional<std::string> validate_fleet(const PublisherOptions& p) {
     if (p.churn > 0 && !p.per_device) return std::string("--churn needs --connections per-device");
     if (p.churn > 0 && p.rate <= 0 && p.interval_ms <= 0)
         return std::string("--churn needs a schedule (--rate or --interval)");
-    if (!p.fleet()) return std::nullopt;
+    if (!p.fleet() && !p.connections_auto) return std::nullopt;
     if (p.engine != mqtt::Engine::Native)
         return "--connections other than 1 needs the native engine (--client native)";
     const std::uint64_t connections = p.per_device ? p.devices : p.connections;
@@ -60,7 +60,7 @@ std::optional<std::string> apply_profile(PublisherOptions& p, const CLI::App& cl
         p.count += g.devices * readings_per_device(g, p.duration_s);
         p.qos = std::max(p.qos, g.qos);
     }
-    if (p.connections == 1) p.per_device = true;  // a fleet is connections of its own
+    if (p.connections == 1 && !p.connections_auto) p.per_device = true;  // a fleet is connections of its own
     for (const DeviceGroup& g : p.groups)
         if (g.churn > 0 && !p.per_device)
             return fmt::format(
@@ -185,12 +185,15 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
            "--connections",
            [&o](const std::string& value) {
                o.per_device = value == "per-device";
-               if (!o.per_device) o.connections = std::stoull(value);
+               o.connections_auto = value == "auto";
+               if (!o.per_device && !o.connections_auto) o.connections = std::stoull(value);
            },
-           "1 (default: all devices over one connection), N (devices spread over N connections) "
-           "or per-device (each device its own connection, client id and last will, like "
-           "hardware; native engine)")
-        ->check(CLI::IsMember({"per-device"}) | CLI::Range(std::uint64_t{1}, std::uint64_t{65536}));
+           "1 (default: all devices over one connection), N (devices spread over N connections), "
+           "auto (as many as the broker's Receive Maximum needs for 200 messages in flight, at "
+           "most 8) or per-device (each device its own connection, client id and last will, "
+           "like hardware; native engine)")
+        ->check(CLI::IsMember({"per-device", "auto"}) |
+                CLI::Range(std::uint64_t{1}, std::uint64_t{65536}));
     cli.add_option("--connect-rate", o.connect_rate,
                    "With --connections: connections opened per second while the fleet ramps up "
                    "(0: all at once)")

@@ -63,10 +63,16 @@ void AdaptiveWindow::end_epoch(Clock::time_point now) {
     previous_rate_ = rate;
     if (queue <= target) return set_window(w * (starting_ ? 2.0 : config_.grow), now);
     starting_ = false;
-    // The delay rose. Where the rate followed the last change of the window, the delay is the
-    // path's (loss, jitter, head-of-line blocking), not a queue: keep a grown window growing,
-    // undo a shrink.
+    // The delay rose. A queue the window made holds every message about as long: the lowest
+    // round trip is then near the mean, which is window / rate (Little's law). Where the lowest
+    // stays far below the mean, some messages still cross at the path's speed and the others
+    // wait for the path (loss, jitter, head-of-line blocking): not a queue, keep growing.
+    if (lowest < w / rate / 2) return set_window(w * config_.grow, now);
+    // Where the rate followed the last change of the window, the delay is the path's too:
+    // keep a grown window growing, undo a shrink.
     if (changed && carried_) return set_window(w > previous ? w * config_.grow : previous, now);
+    // A growth that bought no rate: back to where it was, the knee is near.
+    if (changed && w > previous) return set_window(previous, now);
     // A shrink that cost no rate: step further down, gently (the knee is near).
     if (changed && w < previous) return set_window(w / config_.grow, now);
     // Held at a limit where the rate last followed the window: probe a step down.

@@ -8,12 +8,15 @@
 //   - while the epoch's lowest round trip stays within a target of the minimum (no standing
 //     queue), the window grows (doubling at the start, then by a quarter per epoch, which
 //     also probes for a faster path), up to the broker's Receive Maximum;
-//   - when even the lowest round trip rose, it asks whether the rate followed the window's
-//     last change (elasticity >= 0.5). If it did, the delay is the path's own (loss and
-//     jitter delay some messages and hold back those behind them), not a queue the window
-//     made: a grown window keeps growing, a shrink is undone, a window held at its limit
-//     probes one step down. If it did not, it is a queue: the window becomes the larger of
-//     rate x (minimum round trip + target) and half the window.
+//   - when even the lowest round trip rose, it asks whether a queue made it. A queue holds
+//     every message about as long, so the lowest round trip nears the mean (window / rate,
+//     Little's law); through loss or jitter some messages still cross at the path's speed
+//     and the lowest stays below half the mean: the window keeps growing. It also asks
+//     whether the rate followed the window's last change (elasticity >= 0.5): if so the delay
+//     is the path's as well, a grown window keeps growing, a shrink is undone, a window held
+//     at its limit probes one step down. A growth that bought no rate is undone. Otherwise it
+//     is a queue: the window becomes the larger of rate x (minimum round trip + target) and
+//     half the window.
 // Delay alone cannot tell the two apart: through 5% loss or +-20 ms of jitter every epoch's
 // lowest round trip rises with the window, and a controller on delay alone drove the window
 // to its floor (585 msg/s against 19,927 with -w 1000). Confirmations of messages sent before

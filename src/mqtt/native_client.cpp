@@ -42,7 +42,11 @@ class NativeClient final : public Client, private Session::Handler, private net:
         batch_reads();
     }
     explicit NativeClient(net::EventLoop& loop) : loop_(loop) {}
-    ~NativeClient() override { cancel_timers(); }
+    ~NativeClient() override {
+        cancel_timers();
+        // The loop outlives a client on a shared loop: it must not ask a gone client.
+        if (batching_) loop_.set_batching({}, nullptr);
+    }
 
     void start_connect(const ConnectOptions& options) override;
     bool connected() const override { return connected_; }
@@ -71,6 +75,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
     bool acknowledges_after_batch_end() const override { return true; }
     // The one client of its loop: pause before reads where no peer waits for us.
     void batch_reads() {
+        batching_ = true;
         loop_.set_batching(net::ReadBatching(kLightRead, kLightReadPause),
                            [this] { return peer_waits_on_us(); });
     }
@@ -156,6 +161,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
     std::optional<net::Connection> connection_;  // reopened for every attempt
     bool connected_{false};
     bool abandoned_{false};  // a batch failed: close without sending anything more
+    bool batching_{false};   // this client set the loop's batching policy (batch_reads)
     bool fell_back_{false};
     std::optional<Error> failure_;
     std::optional<net::EventLoop::TimerId> connect_timer_, keepalive_timer_, posted_, retry_timer_;

@@ -88,6 +88,29 @@ TEST(Fleet, DevicesSpreadOverConnectionsAndLocalAddressesAreVerifiedExactly) {
     EXPECT_NE(r.publisher_err.find("4 connections"), std::string::npos) << r.publisher_err;
 }
 
+// A stock Mosquitto allows 20 in flight per MQTT 5 connection: auto asks for
+// ceil(200 / 20) = 10, bounded to 8. No queue limit here, so that what is pinned
+// is the choice and the exact delivery over it.
+TEST(Fleet, ConnectionsAutoOpensEnoughConnectionsForTheBrokersReceiveMaximum) {
+    Broker broker({{{"max_inflight_messages", "20"}, {"max_queued_messages", "0"}}, {}});
+    TempDir dir;
+    const auto r = run_pair(broker, dir, {"-n", "4000", "-d", "40", "--connections", "auto"}, {});
+    expect_verified(r, 4000);
+    EXPECT_NE(r.publisher_err.find("--connections auto: 8 connections (a window of 20 each"),
+              std::string::npos)
+        << r.publisher_err;
+}
+
+TEST(Fleet, ConnectionsAutoKeepsOneConnectionWhereItsWindowSuffices) {
+    Broker broker;  // config/mosquitto.conf: 1,000 in flight
+    TempDir dir;
+    const auto r = run_pair(broker, dir, {"-n", "2000", "--connections", "auto"}, {});
+    expect_verified(r, 2000);
+    EXPECT_NE(r.publisher_err.find("--connections auto: 1 connection (a window of"),
+              std::string::npos)
+        << r.publisher_err;
+}
+
 TEST(Fleet, ChurnedDevicesVanishTheirWillsFireAndTheyComeBackWithEveryMessageVerified) {
     Broker broker;
     TempDir dir;
