@@ -91,22 +91,22 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "mqtt_report: error: %s (see --help)\n", e.what());
         return app::kUsageError;
     }
-    report::Verdict verdict;
+    telemetry::Verdict verdict;
     try {
         nlohmann::json pub = combine(load_all(pub_paths), report::merge_publishers);
         nlohmann::json sub = combine(load_all(sub_paths), report::merge_subscribers);
         verdict = report::verdict(pub, sub);
         if (pub.is_object() && pub.value("merged", false))
-            pub["exit_status"] = verdict.failed.empty() ? 0 : 1;
+            pub["exit_status"] = verdict.verified() ? 0 : 1;
         if (sub.is_object() && sub.value("merged", false)) {
             sub["failed_checks"] = verdict.failed;
-            sub["verified"] = verdict.verified;
+            sub["verified"] = verdict.verified();
         }
         if (!html_path.empty())
             write(html_path, report::render_html(pub.is_object() ? &pub : nullptr,
                                                  sub.is_object() ? &sub : nullptr));
         if (!json_path.empty())
-            write(json_path, nlohmann::json{{"verified", verdict.verified},
+            write(json_path, nlohmann::json{{"verified", verdict.verified()},
                                             {"failed_checks", verdict.failed},
                                             {"publisher", pub},
                                             {"subscriber", sub}}
@@ -116,9 +116,10 @@ int run(int argc, char** argv) {
         return app::kUsageError;
     }
     std::printf("mqtt_report: %s: %zu publisher and %zu subscriber reports\n",
-                verdict.verified ? "VERIFIED" : "NOT VERIFIED", pub_paths.size(), sub_paths.size());
+                verdict.verified() ? "VERIFIED" : "NOT VERIFIED", pub_paths.size(),
+                sub_paths.size());
     for (const std::string& f : verdict.failed) std::printf("mqtt_report: failed: %s\n", f.c_str());
-    return verdict.verified ? app::kSuccess : app::kVerificationFailed;
+    return verdict.verified() ? app::kSuccess : app::kVerificationFailed;
 }
 
 }  // namespace

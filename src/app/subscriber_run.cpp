@@ -6,6 +6,7 @@
 
 #include "app/exit_status.hpp"
 #include "telemetry/payload.hpp"
+#include "telemetry/verdict.hpp"
 
 namespace app {
 namespace {
@@ -256,9 +257,11 @@ int SubscriberRun::finish(const RunEnd& end) {
     progress_.finish();
     if (timeline_.tail_due(Clock::now())) add_timeline_row(Clock::now());
     const std::vector<std::string> failed = failed_checks();
-    exit_status_ = exit_status_for(end.reason);
-    if (exit_status_ == kSuccess && !failed.empty()) exit_status_ = kVerificationFailed;
-    verified_ = failed.empty() && exit_status_ == kSuccess;
+    const telemetry::Verdict verdict =
+        telemetry::judge(failed, {{"the subscriber", exit_status_for(end.reason),
+                                   std::string(end_reason_name(end.reason)), true}});
+    exit_status_ = verdict.exit_status;
+    verified_ = verdict.verified();
     print_verdict(failed);
     return exit_status_;
 }

@@ -428,7 +428,13 @@ void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason
     // A TLS listener resets a plain CONNECT.
     if ((kind == ErrorKind::Unreachable || kind == ErrorKind::Refused) && try_next_node(why))
         return;
-    const std::string hint = tls_ ? "" : " (if the port is a TLS listener, add --cafile)";
+    // A broker that gave its reason needs no guess. Without one, Mosquitto closes at once when
+    // it is at max_connections, and a TLS listener resets a plain CONNECT [issue 29].
+    const std::string hint =
+        !disconnect_reason_.empty() ? ""
+        : tls_ ? " (the broker may be at its connection limit, max_connections)"
+               : " (the broker may be at its connection limit, max_connections; or the port "
+                 "is a TLS listener: add --cafile)";
     if (kind == ErrorKind::ConnectionLost)
         return fail(error(ErrorKind::Protocol, "connection closed before CONNACK: " + why + hint));
     fail(error(kind, why));

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "report/merge.hpp"
+
 namespace report {
 namespace {
 
@@ -245,8 +247,7 @@ std::string members_section(const json* pub, const json* sub) {
 
 std::string render_html(const json* pub, const json* sub) {
     const std::uint64_t sent = pub ? count_of(pub, "published") : count_of(sub, "expected");
-    const bool verified = (sub == nullptr || sub->value("verified", false)) &&
-                          (pub == nullptr || pub->value("exit_status", 1) == 0);
+    const bool verified = report::verdict(pub ? *pub : json(), sub ? *sub : json()).verified();
     const json latency = sub && sub->contains("latency_us") ? (*sub)["latency_us"] : json::object();
     std::string verdict = fmt::format("{} sent", grouped(sent));
     if (pub) verdict += fmt::format(" · {} confirmed", grouped(count_of(pub, "confirmed")));

@@ -11,6 +11,7 @@
 #include "telemetry/latency_histogram.hpp"
 #include "telemetry/report.hpp"
 #include "telemetry/sequence_ledger.hpp"
+#include "telemetry/verdict.hpp"
 
 namespace report {
 namespace {
@@ -184,7 +185,8 @@ json merge_subscribers(const std::vector<Input>& reports) {
     }
     const telemetry::LedgerTotals t = ledger.totals();
     const telemetry::Thresholds th = thresholds_of(reports.front().doc);
-    const auto failed = telemetry::failed_checks(t, latency, th);
+    const telemetry::Verdict judged =
+        telemetry::judge(telemetry::failed_checks(t, latency, th), {});
     const std::vector<std::string> summary_list(summaries.begin(), summaries.end());
     return {
         {"program", kSubscriber},
@@ -212,13 +214,13 @@ json merge_subscribers(const std::vector<Input>& reports) {
         {"timeline", merge_timelines(reports, {"missing"})},
         {"started_epoch_s", earliest_start(reports)},
         {"thresholds", reports.front().doc.value("thresholds", json::object())},
-        {"failed_checks", failed},
-        {"verified", failed.empty()},
+        {"failed_checks", judged.failed},
+        {"verified", judged.verified()},
         {"elapsed_s", elapsed},
         {"msgs_per_sec", elapsed > 0 ? static_cast<double>(t.unique) / elapsed : 0.0},
         {"end_reason", "merged"},
         {"error", ""},
-        {"exit_status", failed.empty() ? 0 : 1},
+        {"exit_status", judged.exit_status},
         {"reconnects", reconnects},
         {"recovered_by_repair", recovered},
         {"repair_requests", repair_requests},
@@ -324,38 +326,34 @@ json merge_publishers(const std::vector<Input>& reports) {
     return merged;
 }
 
-Verdict verdict(const json& publisher, const json& subscriber) {
-    Verdict v;
+telemetry::Verdict verdict(const json& publisher, const json& subscriber) {
+    std::vector<std::string> checks;
+    std::vector<telemetry::Ending> endings;
     if (subscriber.is_object()) {
         for (const auto& f : subscriber.value("failed_checks", json::array()))
-            v.failed.push_back(f.get<std::string>());
-        // One subscriber's own verdict also counts how it ended (a lost broker, say); merged
-        // members are judged by their joined ledger alone.
-        if (!subscriber.value("merged", false) && v.failed.empty() &&
-            !subscriber.value("verified", false))
-            v.failed.push_back(fmt::format("the subscriber ended with exit status {} ({})",
-                                           subscriber.value("exit_status", -1),
-                                           subscriber.value("end_reason", "")));
+            checks.push_back(f.get<std::string>());
+        // One subscriber's own ending counts too (a lost broker, say); merged members are
+        // judged by their joined ledger alone.
+        if (!subscriber.value("merged", false))
+            endings.push_back({"the subscriber", subscriber.value("exit_status", -1),
+                               subscriber.value("end_reason", ""), !checks.empty()});
     }
     if (publisher.is_object()) {
         if (const std::uint64_t n = count(publisher, "unconfirmed"); n > 0)
-            v.failed.push_back(fmt::format("publishers left {} messages unconfirmed", n));
+            checks.push_back(fmt::format("publishers left {} messages unconfirmed", n));
         if (const std::uint64_t n = count(publisher, "rejected"); n > 0)
-            v.failed.push_back(fmt::format("the broker rejected {} messages", n));
+            checks.push_back(fmt::format("the broker rejected {} messages", n));
         const json members =
             publisher.value("merged", false)
                 ? publisher.value("members", json::array())
-                : json::array({{{"report", "the publisher"},
-                                {"exit_status", publisher.value("exit_status", 0)},
+                : json::array({{{"who", "the publisher"},
+                                {"exit_status", publisher.value("exit_status", -1)},
                                 {"end_reason", publisher.value("end_reason", "")}}});
         for (const json& m : members)
-            if (m.value("exit_status", 0) != 0)
-                v.failed.push_back(fmt::format("publisher {} ended with exit status {} ({})",
-                                               m.value("report", ""), m.value("exit_status", 0),
-                                               m.value("end_reason", "")));
+            endings.push_back({m.value("who", "publisher " + m.value("report", std::string())),
+                               m.value("exit_status", -1), m.value("end_reason", ""), false});
     }
-    v.verified = v.failed.empty();
-    return v;
+    return telemetry::judge(std::move(checks), endings);
 }
 
 }  // namespace report

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "telemetry/verdict.hpp"
+
 namespace report {
 
 struct Input {
@@ -24,12 +26,9 @@ struct Input {
 nlohmann::json merge_publishers(const std::vector<Input>& reports);
 nlohmann::json merge_subscribers(const std::vector<Input>& reports);
 
-struct Verdict {
-    bool verified{false};
-    std::vector<std::string> failed;  // one line per broken check, with the report it came from
-};
-// The verdict of the merged reports (either may be null): the subscribers' ledger decides, as
-// for one subscriber; publishers that left messages unconfirmed or ended in error fail it too.
-Verdict verdict(const nlohmann::json& publisher, const nlohmann::json& subscriber);
+// The verdict of the merged reports (either may be null), by telemetry::judge: the
+// subscribers' ledger decides, as for one subscriber; publishers that left messages unconfirmed
+// or ended in error fail it too.
+telemetry::Verdict verdict(const nlohmann::json& publisher, const nlohmann::json& subscriber);
 
 }  // namespace report

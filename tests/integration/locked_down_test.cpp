@@ -209,7 +209,7 @@ TEST_F(Tls, PlainClientAtTheTlsPortAndTlsClientAtAPlainPortAreTold) {
     TempDir dir;
     const auto plain = publish(tls_port, dir, {});
     EXPECT_EQ(plain.status, 3) << plain.err;
-    EXPECT_NE(plain.err.find("if the port is a TLS listener, add --cafile"), std::string::npos)
+    EXPECT_NE(plain.err.find("or the port is a TLS listener: add --cafile"), std::string::npos)
         << plain.err;
     expect_tls_refusal(publish(plain_port, dir, {"--cafile", certs()["ca.crt"]}), plain_port,
                        "is the port a TLS listener?");
@@ -368,6 +368,18 @@ TEST(Authorisation, RefusedSubscriptionEndsTheSubscriberBeforeAnyPublisherStarts
         EXPECT_NE(r.err.find("sensors/+/telemetry"), std::string::npos) << r.err;
         EXPECT_EQ(r.err.find("(ready)"), std::string::npos) << r.err;
     }
+}
+
+// Mosquitto at max_connections closes a new connection without a CONNACK or a reason: the
+// line must not blame TLS alone [issue 29].
+TEST(ConnectionLimit, ABrokerAtMaxConnectionsIsNamedAsAPossibleCause) {
+    Broker broker({{}, {}, {"max_connections 1"}});
+    TempDir dir;
+    auto subscriber = start_subscriber(broker.port_str(), dir, {});
+    const auto r = run({publisher_path(), "-p", broker.port_str(), "-n", "10"}, dir.path(), 30s);
+    EXPECT_EQ(r.status, 3) << r.err;
+    EXPECT_NE(r.err.find("connection closed before CONNACK"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("at its connection limit, max_connections"), std::string::npos) << r.err;
 }
 
 }  // namespace

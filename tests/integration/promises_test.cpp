@@ -110,6 +110,31 @@ TEST(SubscriberFiles, AnUnwritableOutputFileIsAUsageErrorBeforeConnecting) {
     }
 }
 
+// A result file is written whole at the end or not at all: a subscriber killed mid-run
+// leaves neither an empty report nor its temporary file, and an earlier report stays as it was
+// [issue 29]. (Before, the report was created empty up front.)
+TEST(SubscriberFiles, AKilledRunLeavesNoEmptyReportAndKeepsTheEarlierOne) {
+    Broker broker;
+    TempDir dir;
+    const fs::path earlier = dir / "earlier.json";
+    { std::ofstream(earlier) << "{\"kept\": true}\n"; }
+    auto fresh = start_subscriber(broker.port_str(), dir, {"--html", (dir / "sub.html").string()});
+    auto again = [&] {
+        std::vector<std::string> cmd{subscriber_path(), "-p", broker.port_str(), "--report",
+                                     earlier.string()};
+        return std::make_unique<ChildProcess>(cmd, dir / "again.out", dir / "again.err");
+    }();
+    EXPECT_TRUE(wait_for_text(dir / "again.err", "(ready)", 20s)) << read_file(dir / "again.err");
+    fresh->signal(SIGKILL);
+    again->signal(SIGKILL);
+    fresh->wait(10s);
+    again->wait(10s);
+    EXPECT_FALSE(fs::exists(dir / "sub.json")) << "an empty report was left behind";
+    EXPECT_FALSE(fs::exists(dir / "sub.html"));
+    EXPECT_FALSE(fs::exists(dir / "sub.json.tmp"));
+    EXPECT_EQ(read_file(earlier), "{\"kept\": true}\n");
+}
+
 TEST(SubscriberEnd, NothingArrivingEndsOnTheIdleTimeoutNotVerified) {
     Broker broker;
     TempDir dir;

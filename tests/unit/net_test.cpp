@@ -300,3 +300,21 @@ TEST(EventLoop, ATimerMayAddAndCancelTimers) {
 
 }  // namespace
 }  // namespace mqtt::net
+
+namespace mqtt::net {
+namespace {
+
+// Our own descriptor limit is not the broker's fault: the line says which [issue 29].
+TEST(ConnectError, OutOfFileDescriptorsSaysTheBrokerWasNotTried) {
+    for (const int error : {EMFILE, ENFILE}) {
+        const std::string text = describe_connect_error(error);
+        EXPECT_NE(text.find("not tried: this process is out of file descriptors"),
+                  std::string::npos)
+            << text;
+        EXPECT_EQ(text.find("unreachable"), std::string::npos) << text;
+    }
+    EXPECT_NE(describe_connect_error(ECONNREFUSED).find("connection refused"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mqtt::net

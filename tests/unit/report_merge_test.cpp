@@ -55,7 +55,7 @@ TEST(MergeSubscribers, SharesOfOneRunMergeIntoOneExactVerdict) {
     EXPECT_EQ(merged.at("latency_us").at("count"), 2);
     EXPECT_EQ(merged.at("members").size(), 2u);
     EXPECT_EQ(merged.at("members")[1].at("report"), "m2.json");
-    EXPECT_TRUE(verdict(nullptr, merged).verified);
+    EXPECT_TRUE(verdict(nullptr, merged).verified());
 }
 
 TEST(MergeSubscribers, LossNoMemberFilledFailsAndIsListed) {
@@ -71,8 +71,8 @@ TEST(MergeSubscribers, LossNoMemberFilledFailsAndIsListed) {
     ASSERT_EQ(merged.at("gaps").size(), 1u);
     EXPECT_EQ(merged.at("gaps")[0].at("device"), "b");
     EXPECT_EQ(merged.at("gaps")[0].at("first"), 2);
-    const Verdict v = verdict(nullptr, merged);
-    EXPECT_FALSE(v.verified);
+    const telemetry::Verdict v = verdict(nullptr, merged);
+    EXPECT_FALSE(v.verified());
     ASSERT_FALSE(v.failed.empty());
     EXPECT_NE(v.failed[0].find("missing 2"), std::string::npos) << v.failed[0];
 }
@@ -149,13 +149,13 @@ TEST(MergePublishers, ShardsAddUp) {
     EXPECT_EQ(merged.at("puback_latency_us").at("count"), 2);
     EXPECT_EQ(merged.at("churn").at("dropped"), 2);
     EXPECT_EQ(merged.at("members")[1].at("shard"), json::array({2, 2}));
-    EXPECT_TRUE(verdict(merged, nullptr).verified);
+    EXPECT_TRUE(verdict(merged, nullptr).verified());
 }
 
 TEST(MergePublishers, AnUnconfirmedOrFailedShardFailsTheVerdict) {
     const json merged = merge_publishers({{"s1", shard(1, 50, 47, 1)}, {"s2", shard(2, 40, 40)}});
-    const Verdict v = verdict(merged, nullptr);
-    EXPECT_FALSE(v.verified);
+    const telemetry::Verdict v = verdict(merged, nullptr);
+    EXPECT_FALSE(v.verified());
     ASSERT_EQ(v.failed.size(), 2u);
     EXPECT_EQ(v.failed[0], "publishers left 3 messages unconfirmed");
     EXPECT_NE(v.failed[1].find("publisher s1 ended with exit status 1"), std::string::npos);

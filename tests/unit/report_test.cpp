@@ -94,6 +94,7 @@ TEST(HtmlReport, HasTheVerdictLineChartsAndEscapesText) {
         {"malformed", 0},
         {"corrupt", 0},
         {"verified", true},
+        {"exit_status", 0},
         {"latency_us", latency_summary(h, true)},
         {"timeline", to_json(std::vector<SubscriberSecond>{{1.0, 5, 5, 0, 0, 0, 5.0, 3100, 3100}})},
         {"gaps",
@@ -133,10 +134,10 @@ TEST(HtmlReport, AFailedRunSaysNotVerifiedInTheFailClass) {
 }
 
 TEST(HtmlReport, AShareMemberSaysItsShareInsteadOfMissing) {
-    nlohmann::json sub = {{"unique", 9},        {"received", 9},
-                          {"expected", 20},     {"missing", nullptr},
-                          {"duplicates", 0},    {"verified", true},
-                          {"share_group", "g"}, {"timeline", nlohmann::json::array()}};
+    nlohmann::json sub = {
+        {"unique", 9},        {"received", 9},      {"expected", 20},
+        {"missing", nullptr}, {"duplicates", 0},    {"verified", true},
+        {"exit_status", 0},   {"share_group", "g"}, {"timeline", nlohmann::json::array()}};
     const std::string html = report::render_html(nullptr, &sub);
     EXPECT_NE(html.find(R"(<h1 id="verdict" class="pass">SHARE VERIFIED — 20 sent · 9 received )"
                         R"(· share of group g · 0 duplicates)"),

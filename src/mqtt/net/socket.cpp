@@ -74,6 +74,10 @@ int connect_result(int fd) {
 
 std::string describe_connect_error(int error) {
     if (error == ECONNREFUSED) return "connection refused (is the broker running on that port?)";
+    // Our own limit, not the broker's: it was never tried [issue 29].
+    if (error == EMFILE || error == ENFILE)
+        return std::string("not tried: this process is out of file descriptors (") +
+               std::strerror(error) + "; raise ulimit -n)";
     return std::string("unreachable (") + std::strerror(error) + ")";
 }
 
