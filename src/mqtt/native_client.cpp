@@ -572,6 +572,12 @@ void NativeClient::poll(std::chrono::microseconds timeout) {
     cancel(flush_timer_);  // flushed right here instead; a due timer would cut the wait short
     // Writing freed room in the window (QoS 0): let the caller publish on without waiting.
     const auto wait = flush_and_confirm_qos0() > 0 ? std::chrono::microseconds(0) : timeout;
+    // About to sleep with what we read not yet acknowledged by a packet of ours: ACK it now.
+    // Mosquitto Nagles by default (set_tcp_nodelay false), so it holds its next PUBACK until our
+    // ACK comes, which Linux delays up to 40 ms: at --rate 1000 the PUBACK round trip measured
+    // 1.04 ms (the send interval) instead of 0.08 ms, and a drain's last PUBACKs waited 40 ms.
+    // Only here: an ACK after every read cost the saturated reference run 4% (more packets).
+    if (wait.count() > 0 && connection_ && connection_->read_unanswered()) connection_->quick_ack();
     loop_.run_once(wait);
     throw_if_failed();
     flush_and_confirm_qos0();

@@ -139,6 +139,29 @@ TEST(Connection, WritesTheWholeOutboxAcrossPartialWrites) {
     EXPECT_TRUE(e.session.outbox().empty());
 }
 
+// A read not yet answered by a write of ours is what the engine ACKs at once before it
+// sleeps (Mosquitto Nagles its PUBACKs); a write answers it, and so does quick_ack itself.
+TEST(Connection, AReadIsUnansweredUntilWeWriteOrAcknowledgeIt) {
+    Endpoint e;
+    PeerEnd peer = e.connect();
+    const auto publish_and_confirm = [&](std::string_view payload) {
+        EXPECT_TRUE(e.session.publish("t", payload, 1, false, Session::Clock::now()));
+        e.connection.flush();
+        EXPECT_FALSE(e.connection.read_unanswered()) << "the PUBLISH carries the ACK";
+        const auto sent = peer.read();
+        ASSERT_EQ(sent.size(), 1u);
+        const auto id = std::get<protocol::Publish>(sent[0]).packet_id;
+        peer.write(protocol::Ack{protocol::PacketType::Puback, id, 0, {}});
+        e.loop.run_once(100ms);
+        EXPECT_TRUE(e.connection.read_unanswered());
+    };
+    publish_and_confirm("x");
+    e.connection.quick_ack();  // on a socketpair the option fails harmlessly; the state is ours
+    EXPECT_FALSE(e.connection.read_unanswered());
+    publish_and_confirm("y");
+    EXPECT_EQ(e.confirmed.size(), 2u);
+}
+
 TEST(Connection, APacketSplitAcrossReadsIsDeliveredOnceWhole) {
     Endpoint e;
     PeerEnd peer = e.connect();

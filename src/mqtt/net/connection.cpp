@@ -1,5 +1,7 @@
 #include "mqtt/net/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -152,6 +154,7 @@ void Connection::flush() {
         if (!n) return;  // the connection failed
         if (*n == 0) break;
         written += *n;
+        read_unanswered_ = false;  // the data carries the ACK
     }
     out.erase(0, written);
     want_writable(!out.empty());
@@ -226,6 +229,15 @@ std::optional<std::size_t> Connection::receive(char* data, std::size_t size, std
     }
 }
 
+void Connection::quick_ack() {
+    if (!fd_) return;
+    // Linux clears TCP_QUICKACK by itself, hence each time it is needed; setting it sends a
+    // delayed ACK at once.
+    read_unanswered_ = false;
+    const int one = 1;
+    ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 void Connection::read_available() {
     // Reads go to the loop's shared buffer, after the partial packet kept from the last read.
     std::vector<char>& in = loop_.read_buffer();
@@ -247,6 +259,7 @@ void Connection::read_available() {
         const std::size_t n = *got;
         if (n == 0) break;
         used += n;
+        read_unanswered_ = true;
         loop_.note_read(n);
         const auto result = session_.feed({in.data(), used}, protocol::Session::Clock::now());
         if (result.failure) {

@@ -58,6 +58,11 @@ class Connection final : public EventLoop::Watcher {
     void adopt(FileDescriptor fd);
     // Writes as much of the session's outbox as the socket takes now.
     void flush();
+    // Bytes were read since the last write: the peer has no ACK of them yet (Linux delays it).
+    bool read_unanswered() const { return read_unanswered_; }
+    // Acknowledges the bytes read so far at once (TCP_QUICKACK), for an owner about to wait
+    // without sending.
+    void quick_ack();
     // Closes the socket without telling the owner (the owner asked for it).
     void close();
 
@@ -92,6 +97,7 @@ class Connection final : public EventLoop::Watcher {
     Owner& owner_;
     State state_{State::Closed};
     FileDescriptor fd_;
+    bool read_unanswered_{false};
     std::unique_ptr<Resolver> resolver_;
     std::string host_;  // the name the TLS certificate must show
     std::shared_ptr<const TlsContext> tls_context_;

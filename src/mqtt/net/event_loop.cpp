@@ -103,8 +103,10 @@ void EventLoop::pause_if_batching(std::chrono::microseconds timeout) {
 int EventLoop::run_once(std::chrono::microseconds timeout) {
     // Skip cancelled timers at the top, so they do not shorten the wait.
     while (!due_.empty() && timer_fns_.count(due_.top().id) == 0) due_.pop();
-    const auto wait = until_next_timer(timeout);
-    pause_if_batching(wait);
+    const auto limit = until_next_timer(timeout);
+    pause_if_batching(limit);
+    // The pause is part of the wait, never added to it: a paced sender is due at its end.
+    const auto wait = std::max(std::chrono::microseconds(0), limit - paused_);
     std::array<epoll_event, 256> events;
     const auto wait_began = Clock::now();
     // epoll_pwait2 (Linux 5.11) waits to the microsecond; epoll_wait only to the millisecond.
