@@ -192,6 +192,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
     int takeovers_in_row_{0};
     Clock::time_point connected_at_{};
     bool taken_over_again();
+    std::string takeover_text() const;
     std::string description_;
     std::string tls_description_;                 // of the last handshake
     std::shared_ptr<const net::TlsContext> tls_;  // shared by every client with the same options
@@ -440,6 +441,27 @@ void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason
     fail(error(kind, why));
 }
 
+std::string NativeClient::takeover_text() const {
+    if (taken_over_)
+        return fmt::format(
+            "the broker ended the session of client id {} {} times in a row "
+            "(session taken over, 0x8E): another client is using the same id "
+            "(give each its own --id)",
+            options_.client_id, takeovers_in_row_);
+    // Without a reason (3.1.1, or Mosquitto 2.0 under 5) a quick close is a takeover or a
+    // refusal of what we sent, such as a QoS above the listener's max_qos [issue 29].
+    const std::string same_id =
+        options_.client_id.empty()
+            ? ""
+            : fmt::format("another client using client id {} (give each its own --id), or ",
+                          options_.client_id);
+    return fmt::format(
+        "the broker closed the connection {} times in a row within 1 s of "
+        "accepting it, without a reason: {}the broker refusing what we send "
+        "(a QoS, retained flag or size it does not allow; its log says which)",
+        takeovers_in_row_, same_id);
+}
+
 bool NativeClient::taken_over_again() {
     // Mosquitto 2.0 closes a taken-over MQTT 5 connection without a DISCONNECT, as in 3.1.1.
     const bool quick_close =
@@ -449,14 +471,7 @@ bool NativeClient::taken_over_again() {
 }
 
 void NativeClient::lose_connection(const std::string& why) {
-    if (taken_over_again())
-        return fail(error(ErrorKind::Protocol,
-                          fmt::format("the broker ended the session of client id {} {} times in "
-                                      "a row{}: most likely another client is using the same id "
-                                      "(give each its own --id)",
-                                      options_.client_id, takeovers_in_row_,
-                                      taken_over_ ? " (session taken over, 0x8E)"
-                                                  : " within 1 s of accepting it")));
+    if (taken_over_again()) return fail(error(ErrorKind::Protocol, takeover_text()));
     if (options_.give_up_after.count() > 0) return begin_outage(why);
     fail(error(ErrorKind::ConnectionLost, "connection lost: " + why));
 }
@@ -546,7 +561,7 @@ std::optional<PublishId> NativeClient::publish_with(std::string_view topic,
     try {
         id =
             session_->publish(topic, payload, static_cast<std::uint8_t>(qos), retain, Clock::now());
-    } catch (const protocol::PacketTooLarge& e) {
+    } catch (const protocol::BrokerLimit& e) {
         throw broker_error(ErrorKind::Protocol, node().host, node().port, e.what());
     }
     if (!id) return std::nullopt;

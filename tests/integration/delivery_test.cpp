@@ -59,6 +59,32 @@ TEST(Delivery, ABrokerWithASmallMaximumPacketSizeGivesAClearNonZeroResult) {
     EXPECT_NE(read_file(dir / "sub.out").find("NOT VERIFIED"), std::string::npos);
 }
 
+TEST(Delivery, ABrokerLimitingQosOrRetainIsNamedAndNeverSentTo) {
+    // max_qos 0 and retain_available false reach MQTT 5 clients in CONNACK. Before issue 29 the
+    // QoS 1 PUBLISH went out and the broker closed the connection; under 3.1.1 it still does,
+    // and the line then names that cause too instead of blaming a client id alone.
+    Broker broker({{}, {"retain_available false"}, {"max_qos 0"}});
+    TempDir dir;
+    const RunResult v5 =
+        run({publisher_path(), "-p", broker.port_str(), "-n", "100"}, dir.path(), 60s);
+    EXPECT_EQ(v5.status, 3) << v5.err;
+    EXPECT_NE(v5.err.find("the broker accepts at most QoS 0 (Maximum QoS in its CONNACK)"),
+              std::string::npos)
+        << v5.err;
+    const RunResult fleet = run({publisher_path(), "-p", broker.port_str(), "-n", "10", "-d", "2",
+                                 "-q", "0", "--connections", "per-device"},
+                                dir.path(), 60s);
+    EXPECT_EQ(fleet.status, 3) << fleet.err;
+    // A device's retained last will is refused at CONNECT already, with the broker's reason.
+    EXPECT_NE(fleet.err.find("retain not supported (reason code 0x9a)"), std::string::npos)
+        << fleet.err;
+    const RunResult v311 =
+        run({publisher_path(), "-p", broker.port_str(), "-n", "100", "-V", "311", "-i", "qos-test"},
+            dir.path(), 60s);
+    EXPECT_EQ(v311.status, 3) << v311.err;
+    EXPECT_NE(v311.err.find("the broker refusing what we send"), std::string::npos) << v311.err;
+}
+
 TEST(Delivery, LossInADroppingBrokerIsReportedExactly) {
     // Mosquitto's own behaviour with a small queue: a subscriber that stalls for two seconds
     // loses what exceeds max_queued_messages while the publisher gets every PUBACK.

@@ -78,8 +78,12 @@ TEST(Takeover, TwoSubscribersWithOneClientIdEndInsteadOfTakingTheSessionForEver)
     const auto status_a = a->wait(60s), status_b = b->wait(60s);
     ASSERT_TRUE(status_a && status_b) << "still fighting over the session";
     const std::string errs = read_file(dir / "a.err") + read_file(dir / "b.err");
-    EXPECT_NE(errs.find("the broker ended the session of client id twin 3 times in a row"),
-              std::string::npos)
+    // Mosquitto 2.0 closes a taken-over connection without a DISCONNECT: the line names the
+    // id as one cause, a session taken over (0x8E) as the cause.
+    EXPECT_TRUE(errs.find("the broker ended the session of client id twin 3 times in a row") !=
+                    std::string::npos ||
+                (errs.find("3 times in a row within 1 s") != std::string::npos &&
+                 errs.find("another client using client id twin") != std::string::npos))
         << errs;
     EXPECT_TRUE(*status_a == 3 || *status_b == 3) << errs;
 }

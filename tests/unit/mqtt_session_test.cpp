@@ -136,10 +136,41 @@ TEST(Session, APublishAboveTheBrokersMaximumPacketSizeIsNeverSent) {
     EXPECT_TRUE(s.publish("t", std::string(40, 'x'), 1, false, Clock::now()));
     s.outbox().clear();
     for (const std::uint8_t qos : {std::uint8_t{0}, std::uint8_t{1}})
-        EXPECT_THROW(s.publish("t", std::string(100, 'x'), qos, false, Clock::now()),
-                     PacketTooLarge);
+        EXPECT_THROW(s.publish("t", std::string(100, 'x'), qos, false, Clock::now()), BrokerLimit);
     EXPECT_TRUE(s.outbox().empty()) << "nothing of the large packet was queued";
     EXPECT_EQ(s.in_flight(), 1u);
+}
+
+TEST(Session, APublishAboveTheBrokersMaximumQosOrRetainedWithoutRetainIsNeverSent) {
+    // [MQTT-3.2.2-11], [MQTT-3.2.2-14]: a clear error instead of the broker's disconnect.
+    Recorder rec;
+    Session s(config(100), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    Connack c;
+    c.properties.add(PropertyId::MaximumQos, 0u).add(PropertyId::RetainAvailable, 0u);
+    broker.reply(c);
+    s.outbox().clear();
+    EXPECT_TRUE(s.publish("t", "x", 0, false, Clock::now()));
+    s.outbox().clear();
+    try {
+        s.publish("t", "x", 1, false, Clock::now());
+        ADD_FAILURE() << "a QoS 1 PUBLISH was accepted";
+    } catch (const BrokerLimit& e) {
+        EXPECT_NE(std::string(e.what()).find("at most QoS 0"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(s.publish("t", "x", 0, true, Clock::now()), BrokerLimit);
+    EXPECT_TRUE(s.outbox().empty());
+    EXPECT_EQ(s.in_flight(), 0u);
+}
+
+TEST(Session, WithoutLimitsInTheConnackQos2AndRetainAreAllowed) {
+    Recorder rec;
+    Session s(config(100), rec);
+    ScriptedBroker broker(s);
+    s.connection_opened(Clock::now());
+    broker.reply(Connack{});
+    EXPECT_TRUE(s.publish("t", "x", 2, true, Clock::now()));
 }
 
 TEST(Session, RefusedMessageIsReportedWithItsReasonCode) {

@@ -132,6 +132,11 @@ std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::tim
         broker_max_packet_size_ = 0;
         if (auto mps = connack->properties.number(PropertyId::MaximumPacketSize))
             broker_max_packet_size_ = static_cast<std::uint32_t>(*mps);
+        broker_max_qos_ = static_cast<std::uint8_t>(
+            connack->properties.number(PropertyId::MaximumQos).value_or(2));
+        broker_retain_available_ =
+            connack->properties.number(PropertyId::RetainAvailable).value_or(1) != 0;
+        // Topic Alias Maximum needs nothing: we never send a Topic Alias [MQTT-3.2.2-17].
         handler_.on_connack(*connack);
         resend_unconfirmed(now);
         return std::nullopt;
@@ -258,6 +263,7 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
                                               std::uint8_t qos, bool retain,
                                               Clock::time_point now) {
     if (!can_publish()) return std::nullopt;
+    check_broker_accepts(topic, qos, retain);
     if (qos == 0) {
         const std::size_t start = outbox_.size();
         encode_publish(topic, payload, 0, retain, false, 0, config_.version, outbox_);
@@ -281,13 +287,24 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
     return id;
 }
 
+void Session::check_broker_accepts(std::string_view topic, std::uint8_t qos, bool retain) const {
+    if (qos > broker_max_qos_)
+        throw BrokerLimit("a QoS " + std::to_string(qos) + " PUBLISH on " + std::string(topic) +
+                          ": the broker accepts at most QoS " + std::to_string(broker_max_qos_) +
+                          " (Maximum QoS in its CONNACK)");
+    if (retain && !broker_retain_available_)
+        throw BrokerLimit("a retained PUBLISH on " + std::string(topic) +
+                          ": the broker does not accept retained messages (Retain Available 0 "
+                          "in its CONNACK)");
+}
+
 void Session::check_packet_size(std::size_t start, std::string_view topic) {
     const std::size_t size = outbox_.size() - start;
     if (broker_max_packet_size_ == 0 || size <= broker_max_packet_size_) return;
     outbox_.resize(start);  // never sent [MQTT-3.1.2-24]
-    throw PacketTooLarge("a PUBLISH of " + std::to_string(size) + " bytes on " +
-                         std::string(topic) + " exceeds the broker's Maximum Packet Size of " +
-                         std::to_string(broker_max_packet_size_) + " bytes");
+    throw BrokerLimit("a PUBLISH of " + std::to_string(size) + " bytes on " + std::string(topic) +
+                      " exceeds the broker's Maximum Packet Size of " +
+                      std::to_string(broker_max_packet_size_) + " bytes");
 }
 
 std::uint16_t Session::subscribe(const std::vector<std::string>& filters, std::uint8_t qos,

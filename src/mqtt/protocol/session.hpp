@@ -30,9 +30,10 @@
 
 namespace mqtt::protocol {
 
-// A packet larger than the broker's Maximum Packet Size (MQTT 5, 3.2.2.3.6): it must not be
-// sent [MQTT-3.1.2-24], and waiting will not make it fit.
-class PacketTooLarge : public std::length_error {
+// A PUBLISH the broker said in its CONNACK it cannot take (MQTT 5, 3.2.2.3): larger than its
+// Maximum Packet Size [MQTT-3.1.2-24], above its Maximum QoS [MQTT-3.2.2-11], or retained where
+// Retain Available is 0 [MQTT-3.2.2-14]. It is never sent, and waiting will not change it.
+class BrokerLimit : public std::length_error {
   public:
     using std::length_error::length_error;
 };
@@ -150,6 +151,9 @@ class Session {
     std::optional<Clock::time_point> ping_sent_;
     std::uint32_t max_packet_size_{kMaxRemainingLength};  // what we accept from the broker
     std::uint32_t broker_max_packet_size_{0};  // what the broker accepts (CONNACK); 0: no limit
+    std::uint8_t broker_max_qos_{2};           // CONNACK Maximum QoS (absent: 2)
+    bool broker_retain_available_{true};       // CONNACK Retain Available (absent: 1)
+    void check_broker_accepts(std::string_view topic, std::uint8_t qos, bool retain) const;
     void check_packet_size(std::size_t start, std::string_view topic);
 };
 
