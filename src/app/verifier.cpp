@@ -23,6 +23,7 @@ void Verifier::accept(const Delivery& d) {
         fact.run = r.run;
         fact.device = r.device;
         fact.seq = r.seq;
+        fact.content = telemetry::content_digest(r);
         // End to end: from the (scheduled) send time in the payload to arrival here.
         fact.latency_us = d.arrived_epoch_us - r.ts_us;
     }
@@ -61,7 +62,7 @@ void Verifier::replay(const Fact& fact) {
 void Verifier::apply(const Fact& fact) {
     switch (fact.kind) {
         case Fact::Kind::Reading:
-            if (ledger_.record(fact.run, fact.device, fact.seq) ==
+            if (ledger_.record(fact.run, fact.device, fact.seq, fact.content) ==
                 telemetry::SequenceLedger::Outcome::Duplicate)
                 return;
             if (!requested_.empty()) count_if_requested(fact);

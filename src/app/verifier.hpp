@@ -28,6 +28,7 @@ struct Fact {
     std::string_view run{}, device{};  // Reading
     std::uint64_t seq{0};
     std::int64_t latency_us{0};
+    std::uint64_t content{0};            // telemetry::content_digest; 0 when not known (a replay)
     std::string_view topic{}, reason{};  // Malformed, Corrupt
     std::string_view payload{};          // Summary: the run summary as published
 };

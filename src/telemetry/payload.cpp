@@ -3,6 +3,7 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <bit>
 #include <cmath>
 
 #include <simdjson.h>
@@ -210,6 +211,16 @@ DecodedReading decode_reading(std::string_view payload) {
     for (const auto& [bit, message] : kRequired)
         if ((seen & bit) == 0) return fail(message);
     return {std::move(r), {}};
+}
+
+std::uint64_t content_digest(const Reading& r) {
+    std::uint64_t h = 0x84222325CBF29CE4u;
+    const auto mix = [&h](std::uint64_t v) { h ^= v + 0x9E3779B97F4A7C15u + (h << 6) + (h >> 2); };
+    // Not temperature and humidity: they follow the daily cycle of the send time, which a
+    // resumed publisher's resend does not repeat (33 of 4,907 resent readings differed).
+    for (const double v : {r.pressure_hpa, r.battery_pct}) mix(std::bit_cast<std::uint64_t>(v));
+    mix(static_cast<std::uint64_t>(r.fault) << 1 | (r.battery_low ? 1u : 0u));
+    return h | 1;  // never 0, which means unknown
 }
 
 }  // namespace telemetry

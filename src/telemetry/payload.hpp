@@ -56,4 +56,10 @@ struct DecodedReading {
 
 DecodedReading decode_reading(std::string_view payload);
 
+// What a reading says that does not depend on its send time (pressure, battery, fault), as a
+// non-zero 64-bit digest: a QoS 1 redelivery, a repair and a resumed publisher's resend (its
+// sensor models replay) say the same; another publisher under the same run id and another seed
+// says something else.
+std::uint64_t content_digest(const Reading& reading);
+
 }  // namespace telemetry

@@ -119,7 +119,7 @@ SequenceLedger SequenceLedger::from_state(const nlohmann::json& state) {
 }
 
 SequenceLedger::Outcome DeliveryLedger::record(std::string_view run, std::string_view device,
-                                               std::uint64_t seq) {
+                                               std::uint64_t seq, std::uint64_t content) {
     ++received_;
     if (last_run_ == nullptr || run != last_run_id_) {
         auto it = runs_.find(run);
@@ -136,9 +136,33 @@ SequenceLedger::Outcome DeliveryLedger::record(std::string_view run, std::string
             fmt::format("run {} device {}: reading {} arrived beyond the announced last {}", run,
                         device, seq, announced));
     const auto outcome = dev->second.seqs.record(seq);
+    if (content != 0)
+        check_content(dev->second, run, device, seq, content,
+                      outcome == SequenceLedger::Outcome::Duplicate);
     if (outcome == SequenceLedger::Outcome::Duplicate) ++duplicates_;
     if (outcome == SequenceLedger::Outcome::OutOfOrder) ++out_of_order_;
     return outcome;
+}
+
+void DeliveryLedger::check_content(const Device& device, std::string_view run,
+                                   std::string_view name, std::uint64_t seq, std::uint64_t content,
+                                   bool duplicate) {
+    if (recent_.empty()) recent_.resize(kRecentSlots);
+    // A device's node never moves (std::map), so its address names (run, device) here.
+    std::uint64_t key = reinterpret_cast<std::uintptr_t>(&device) ^ (seq * 0x9E3779B97F4A7C15u);
+    key ^= key >> 31;
+    key *= 0xBF58476D1CE4E5B9u;
+    key ^= key >> 29;
+    RecentSlot& slot = recent_[key & (kRecentSlots - 1)];
+    if (!duplicate) {
+        slot = {key, content};
+        return;
+    }
+    if (slot.key == key && slot.content != content)
+        contradiction(
+            fmt::format("run {} device {}: reading {} arrived twice with different "
+                        "values (another publisher using this run id?)",
+                        run, name, seq));
 }
 
 void DeliveryLedger::expect(const RunSummary& summary) {

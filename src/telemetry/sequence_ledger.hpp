@@ -83,8 +83,10 @@ struct LedgerTotals {
 // Accounting for every run and device seen by one consumer.
 class DeliveryLedger {
   public:
-    SequenceLedger::Outcome record(std::string_view run, std::string_view device,
-                                   std::uint64_t seq);
+    // `content` is the reading's content_digest() (telemetry/payload.hpp), 0 when unknown: a
+    // duplicate of a recent reading with other content is a contradiction, not a redelivery.
+    SequenceLedger::Outcome record(std::string_view run, std::string_view device, std::uint64_t seq,
+                                   std::uint64_t content = 0);
     void record_malformed() { ++malformed_; }
     // Neither counts as delivered: the sequence number stays missing until a good copy comes.
     void record_corrupt() { ++corrupt_; }
@@ -137,6 +139,18 @@ class DeliveryLedger {
         bool provisional{false};  // the summary in is an interrupted publisher's
     };
     void contradiction(std::string what);
+    // What the recent readings said, to tell a redelivery (the same reading again) from a
+    // second publisher using the run id (other values under the same sequence numbers) [issue
+    // 29]. Direct-mapped and bounded (kRecentSlots, 512 KB): a duplicate whose original has been
+    // overwritten, or one after a restart of the subscriber, is not compared.
+    struct RecentSlot {
+        std::uint64_t key{0};
+        std::uint64_t content{0};
+    };
+    static constexpr std::size_t kRecentSlots = std::size_t{1} << 15;
+    void check_content(const Device& device, std::string_view run, std::string_view name,
+                       std::uint64_t seq, std::uint64_t content, bool duplicate);
+    std::vector<RecentSlot> recent_;
     std::map<std::string, Run, std::less<>> runs_;
     Run* last_run_{nullptr};  // messages come in long streams from one run: skip the lookup
     std::string last_run_id_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "telemetry/payload.hpp"
+
 namespace telemetry {
 namespace {
 
@@ -145,6 +147,36 @@ TEST(DeliveryLedger, AReadingBeyondTheAnnouncedLastIsAContradiction) {
     EXPECT_EQ(l.totals().contradictions, 1u);
     EXPECT_EQ(l.contradiction_examples().at(0),
               "run r1 device a: reading 3 arrived beyond the announced last 2");
+}
+
+TEST(DeliveryLedger, ADuplicateWithOtherContentIsAContradictionTheSameContentARedelivery) {
+    DeliveryLedger l;
+    l.record("r1", "a", 1, 111);
+    l.record("r1", "a", 2, 222);
+    l.record("r1", "a", 2, 222);  // a QoS 1 redelivery
+    l.record("r1", "a", 1, 0);    // content unknown (a replayed journal): not compared
+    EXPECT_EQ(l.totals().contradictions, 0u);
+    EXPECT_EQ(l.totals().duplicates, 2u);
+    l.record("r1", "a", 2, 999);  // another publisher's reading 2
+    EXPECT_EQ(l.totals().contradictions, 1u);
+    EXPECT_EQ(l.contradiction_examples().at(0),
+              "run r1 device a: reading 2 arrived twice with different values (another "
+              "publisher using this run id?)");
+    l.record("r2", "a", 2, 999);  // the same numbers in another run are another reading
+    EXPECT_EQ(l.totals().contradictions, 1u);
+}
+
+TEST(ContentDigest, IgnoresTheSendTimeAndWhatFollowsItButNotTheOtherValues) {
+    Reading r{"r1", "a", 7, 1'000, 21.5, 40.0, 1013.25, 80.0, SensorFault::None, false};
+    Reading resent = r;
+    resent.ts_us = 9'000;
+    resent.temperature_c = 21.6;  // the daily cycle moved on
+    resent.humidity_pct = 39.8;
+    EXPECT_EQ(content_digest(r), content_digest(resent));
+    Reading other = r;
+    other.pressure_hpa = 1013.26;
+    EXPECT_NE(content_digest(r), content_digest(other));
+    EXPECT_NE(content_digest(r), 0u);
 }
 
 TEST(DeliveryLedger, ASecondSummaryThatDiffersIsAContradictionAndIgnored) {
