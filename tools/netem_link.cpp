@@ -33,11 +33,13 @@ using Clock = std::chrono::steady_clock;
 
 volatile std::sig_atomic_t stop = 0;
 
-void on_signal(int) { stop = 1; }
+void on_signal(int) {
+    stop = 1;
+}
 
 // Owns the TUN descriptor; the device disappears with it.
 class Tun {
-public:
+  public:
     explicit Tun(const std::string& name) : fd_(::open("/dev/net/tun", O_RDWR | O_CLOEXEC)) {
         if (fd_ < 0) return;
         ifreq req{};
@@ -57,7 +59,7 @@ public:
     Tun& operator=(const Tun&) = delete;
     [[nodiscard]] int fd() const { return fd_; }
 
-private:
+  private:
     int fd_;
 };
 
@@ -106,8 +108,8 @@ int main(int argc, char** argv) {
     while (stop == 0) {
         int timeout = 100;
         if (!held.empty()) {
-            const auto wait = std::chrono::ceil<std::chrono::milliseconds>(held.top().due -
-                                                                           Clock::now());
+            const auto wait =
+                std::chrono::ceil<std::chrono::milliseconds>(held.top().due - Clock::now());
             timeout = static_cast<int>(std::clamp<long>(wait.count(), 0, 100));
         }
         if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) return 1;
@@ -118,11 +120,10 @@ int main(int argc, char** argv) {
                 const ssize_t n = ::read(fds[i].fd, buf.data(), buf.size());
                 if (n <= 0) break;
                 if (unit(rng) < imp.loss) continue;
-                const double ms = std::max(
-                    0.0, imp.delay_ms + imp.jitter_ms * (2.0 * unit(rng) - 1.0));
+                const double ms =
+                    std::max(0.0, imp.delay_ms + imp.jitter_ms * (2.0 * unit(rng) - 1.0));
                 held.push({Clock::now() + std::chrono::microseconds(static_cast<long>(ms * 1000)),
-                           order++, to,
-                           std::vector<char>(buf.begin(), buf.begin() + n)});
+                           order++, to, std::vector<char>(buf.begin(), buf.begin() + n)});
             }
         }
         const auto now = Clock::now();

@@ -114,7 +114,8 @@ AutoConnections auto_connections(const PublisherOptions& o) {
     if (result.window == 0) return result;
     const std::uint64_t wanted = (kAutoWindow + result.window - 1) / result.window;
     result.connections = std::clamp<std::uint64_t>(
-        wanted, 1, std::min<std::uint64_t>(kMaxAutoConnections, std::max<std::uint64_t>(1, o.devices)));
+        wanted, 1,
+        std::min<std::uint64_t>(kMaxAutoConnections, std::max<std::uint64_t>(1, o.devices)));
     return result;
 }
 

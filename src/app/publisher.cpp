@@ -37,10 +37,10 @@ void choose_connections(PublisherOptions& o, ProgressLine& progress) {
     const AutoConnections chosen = auto_connections(o);
     o.connections = chosen.connections;
     if (chosen.window == 0) return;
-    progress.info(fmt::format("--connections auto: {} connection{} (a window of {} each, as the "
-                              "broker allows; {} messages in flight wanted)",
-                              chosen.connections, chosen.connections == 1 ? "" : "s",
-                              chosen.window, kAutoWindow));
+    progress.info(fmt::format(
+        "--connections auto: {} connection{} (a window of {} each, as the "
+        "broker allows; {} messages in flight wanted)",
+        chosen.connections, chosen.connections == 1 ? "" : "s", chosen.window, kAutoWindow));
 }
 
 }  // namespace

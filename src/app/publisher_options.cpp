@@ -60,7 +60,8 @@ std::optional<std::string> apply_profile(PublisherOptions& p, const CLI::App& cl
         p.count += g.devices * readings_per_device(g, p.duration_s);
         p.qos = std::max(p.qos, g.qos);
     }
-    if (p.connections == 1 && !p.connections_auto) p.per_device = true;  // a fleet is connections of its own
+    if (p.connections == 1 && !p.connections_auto)
+        p.per_device = true;  // a fleet is connections of its own
     for (const DeviceGroup& g : p.groups)
         if (g.churn > 0 && !p.per_device)
             return fmt::format(
