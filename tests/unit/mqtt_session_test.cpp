@@ -128,11 +128,9 @@ TEST(Session, APublishAboveTheBrokersMaximumPacketSizeIsNeverSent) {
     Recorder rec;
     Session s(config(100), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
     Connack c;
     c.properties.add(PropertyId::MaximumPacketSize, 64u);
-    broker.reply(c);
-    s.outbox().clear();
+    broker.connect(c);
     EXPECT_TRUE(s.publish("t", std::string(40, 'x'), 1, false, Clock::now()));
     s.outbox().clear();
     for (const std::uint8_t qos : {std::uint8_t{0}, std::uint8_t{1}})
@@ -146,11 +144,9 @@ TEST(Session, APublishAboveTheBrokersMaximumQosOrRetainedWithoutRetainIsNeverSen
     Recorder rec;
     Session s(config(100), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
     Connack c;
     c.properties.add(PropertyId::MaximumQos, 0u).add(PropertyId::RetainAvailable, 0u);
-    broker.reply(c);
-    s.outbox().clear();
+    broker.connect(c);
     EXPECT_TRUE(s.publish("t", "x", 0, false, Clock::now()));
     s.outbox().clear();
     try {
@@ -168,8 +164,7 @@ TEST(Session, WithoutLimitsInTheConnackQos2AndRetainAreAllowed) {
     Recorder rec;
     Session s(config(100), rec);
     ScriptedBroker broker(s);
-    s.connection_opened(Clock::now());
-    broker.reply(Connack{});
+    broker.connect();
     EXPECT_TRUE(s.publish("t", "x", 2, true, Clock::now()));
 }
 
