@@ -11,7 +11,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "telemetry/payload.hpp"
 
@@ -33,6 +35,9 @@ class MessageSink {
     // The read batch is complete; its PUBACKs are written when every sink has returned from
     // this. A durable sink commits here. Throwing ends the run with no PUBACK of the batch.
     virtual void batch_end() {}
+    // Problems the sink found that fail the run's verdict (one line each), e.g. a store that
+    // holds two different readings under one key.
+    virtual std::vector<std::string> problems() const { return {}; }
 };
 
 }  // namespace app

@@ -248,7 +248,11 @@ void SubscriberRun::announce_repair_done() {
 std::vector<std::string> SubscriberRun::failed_checks() const {
     telemetry::LedgerTotals t = verifier_.totals(options_.count);
     if (sharing()) t.missing = 0;  // the other members have them: the merge decides
-    return telemetry::failed_checks(t, verifier_.latency(), options_.thresholds);
+    std::vector<std::string> failed =
+        telemetry::failed_checks(t, verifier_.latency(), options_.thresholds);
+    for (const MessageSink* sink : sinks_)
+        for (std::string& problem : sink->problems()) failed.push_back(std::move(problem));
+    return failed;
 }
 
 int SubscriberRun::finish(const RunEnd& end) {

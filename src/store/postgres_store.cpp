@@ -10,8 +10,12 @@ namespace store {
 namespace {
 
 constexpr std::uint64_t kRowsPerInsert = 1000;
-constexpr const char* kInsertHead = "INSERT INTO readings VALUES ";
-constexpr const char* kInsertTail = " ON CONFLICT DO NOTHING";
+constexpr const char* kColumns =
+    "(run, device, seq, sent_us, received_us, temperature_c, humidity_pct, pressure_hpa, "
+    "battery_pct)";
+// What a conflict is: the values content_digest() covers that the table holds.
+constexpr const char* kDiffers =
+    "r.pressure_hpa <> i.pressure_hpa OR r.battery_pct <> i.battery_pct";
 
 // libpq's message without its trailing newline.
 std::string first_line(const char* message) {
@@ -39,6 +43,13 @@ PostgresStore::PostgresStore(const std::string& uri) : conn_(PQconnectdb(uri.c_s
             " temperature_c DOUBLE PRECISION NOT NULL, humidity_pct DOUBLE PRECISION NOT NULL,"
             " pressure_hpa DOUBLE PRECISION NOT NULL, battery_pct DOUBLE PRECISION NOT NULL,"
             " PRIMARY KEY (run, device, seq))",
+            "cannot create the table");
+        execute(
+            "CREATE TABLE IF NOT EXISTS conflicting_readings ("
+            " run TEXT NOT NULL, device TEXT NOT NULL, seq BIGINT NOT NULL,"
+            " sent_us BIGINT NOT NULL, received_us BIGINT NOT NULL,"
+            " temperature_c DOUBLE PRECISION NOT NULL, humidity_pct DOUBLE PRECISION NOT NULL,"
+            " pressure_hpa DOUBLE PRECISION NOT NULL, battery_pct DOUBLE PRECISION NOT NULL)",
             "cannot create the table");
     } catch (...) {
         PQfinish(conn_);
@@ -74,10 +85,10 @@ void PostgresStore::accept(const app::Delivery& d) {
         in_transaction_ = true;
     }
     if (rows_in_insert_ == kRowsPerInsert) flush_rows();
-    insert_ += rows_in_insert_ == 0 ? kInsertHead : ",";
+    if (rows_in_insert_ > 0) values_ += ',';
     // The decoder admits only [A-Za-z0-9._-] in run and device ids (is_plain_identifier) and
     // finite numbers in range, so the values need no escaping.
-    fmt::format_to(std::back_inserter(insert_), "('{}','{}',{},{},{},{},{},{},{})", r.run, r.device,
+    fmt::format_to(std::back_inserter(values_), "('{}','{}',{},{},{},{},{},{},{})", r.run, r.device,
                    r.seq, r.ts_us, d.arrived_epoch_us, r.temperature_c, r.humidity_pct,
                    r.pressure_hpa, r.battery_pct);
     ++rows_in_insert_;
@@ -85,10 +96,20 @@ void PostgresStore::accept(const app::Delivery& d) {
 
 void PostgresStore::flush_rows() {
     if (rows_in_insert_ == 0) return;
-    insert_ += kInsertTail;
-    const std::uint64_t inserted = execute(insert_, "cannot insert readings");
-    pending(std::exchange(rows_in_insert_, 0), inserted);
-    insert_.clear();
+    const std::uint64_t inserted =
+        execute(fmt::format("INSERT INTO readings VALUES {} ON CONFLICT DO NOTHING", values_),
+                "cannot insert readings");
+    std::uint64_t conflicting = 0;
+    // Rows the key turned away: a redelivery is stored once, other values are kept beside it.
+    // The rows inserted above are visible here, so a conflict inside one INSERT counts too.
+    if (inserted < rows_in_insert_)
+        conflicting = execute(fmt::format("INSERT INTO conflicting_readings SELECT i.* FROM "
+                                          "(VALUES {}) AS i {} JOIN readings r USING "
+                                          "(run, device, seq) WHERE {}",
+                                          values_, kColumns, kDiffers),
+                              "cannot keep conflicting readings");
+    pending(std::exchange(rows_in_insert_, 0), inserted, conflicting);
+    values_.clear();
 }
 
 void PostgresStore::batch_end() {

@@ -4,7 +4,8 @@
 // in one transaction, committed in batch_end() before the batch's PUBACKs leave (PostgreSQL
 // commits durably: synchronous_commit on, its default). Rows go out as multi-row INSERTs of
 // up to 1000 rows, `ON CONFLICT DO NOTHING` on the primary key (run, device, seq), so a
-// redelivered reading is stored once. Connection details are libpq's: the URI, and for the
+// redelivered reading is stored once (one with other values goes to conflicting_readings, as
+// in SQLite). Connection details are libpq's: the URI, and for the
 // password PGPASSWORD or ~/.pgpass, so none needs to be on the command line.
 
 #include <cstdint>
@@ -37,7 +38,7 @@ class PostgresStore final : public ReadingStore {
 
     pg_conn* conn_{nullptr};
     std::string where_;   // host:port/database, for messages
-    std::string insert_;  // the INSERT being built
+    std::string values_;  // the rows of the INSERT being built: ('run','dev',…),(…)
     std::uint64_t rows_in_insert_{0};
     bool in_transaction_{false};
 };

@@ -18,13 +18,22 @@ nlohmann::json ReadingStore::summary() const {
     nlohmann::json s = where();
     s["stored"] = stored_;
     s["duplicates_ignored"] = duplicates_;
+    s["conflicting_kept"] = conflicts_;
     return s;
+}
+
+std::vector<std::string> ReadingStore::problems() const {
+    if (conflicts_ == 0) return {};
+    return {std::to_string(conflicts_) +
+            " readings differ from the stored reading with the same run, device and seq "
+            "(both kept: table conflicting_readings)"};
 }
 
 void ReadingStore::committed() {
     stored_ += batch_inserted_;
-    duplicates_ += batch_rows_ - batch_inserted_;
-    batch_rows_ = batch_inserted_ = 0;
+    conflicts_ += batch_conflicts_;
+    duplicates_ += batch_rows_ - batch_inserted_ - batch_conflicts_;
+    batch_rows_ = batch_inserted_ = batch_conflicts_ = 0;
 }
 
 std::optional<std::string> check_store_spec(const std::string& spec) {

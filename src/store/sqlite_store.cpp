@@ -3,6 +3,28 @@
 #include <sqlite3.h>
 
 namespace store {
+namespace {
+
+// Parameters as the insert's. Compares what content_digest() covers and the table holds.
+constexpr const char* kKeepConflict =
+    "INSERT INTO conflicting_readings SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM readings "
+    "WHERE run = ?1 AND device = ?2 AND seq = ?3 AND (pressure_hpa <> ?8 OR battery_pct <> ?9)";
+
+void bind_reading(sqlite3_stmt* statement, const telemetry::Reading& r,
+                  std::int64_t arrived_epoch_us) {
+    sqlite3_bind_text(statement, 1, r.run.data(), static_cast<int>(r.run.size()), SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, r.device.data(), static_cast<int>(r.device.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(statement, 3, static_cast<sqlite3_int64>(r.seq));
+    sqlite3_bind_int64(statement, 4, r.ts_us);
+    sqlite3_bind_int64(statement, 5, arrived_epoch_us);
+    sqlite3_bind_double(statement, 6, r.temperature_c);
+    sqlite3_bind_double(statement, 7, r.humidity_pct);
+    sqlite3_bind_double(statement, 8, r.pressure_hpa);
+    sqlite3_bind_double(statement, 9, r.battery_pct);
+}
+
+}  // namespace
 
 SqliteStore::SqliteStore(const std::string& path) : path_(path) {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
@@ -22,7 +44,11 @@ SqliteStore::SqliteStore(const std::string& path) : path_(path) {
                                "?7, ?8, ?9)",
                                -1, SQLITE_PREPARE_PERSISTENT, &insert_, nullptr) != SQLITE_OK)
             fail("cannot prepare the insert");
+        if (sqlite3_prepare_v3(db_, kKeepConflict, -1, SQLITE_PREPARE_PERSISTENT, &keep_conflict_,
+                               nullptr) != SQLITE_OK)
+            fail("cannot prepare the conflict check");
     } catch (...) {
+        sqlite3_finalize(keep_conflict_);
         sqlite3_finalize(insert_);
         sqlite3_close(db_);
         throw;
@@ -31,6 +57,7 @@ SqliteStore::SqliteStore(const std::string& path) : path_(path) {
 
 SqliteStore::~SqliteStore() {
     if (in_transaction_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_finalize(keep_conflict_);
     sqlite3_finalize(insert_);
     sqlite3_close(db_);
 }
@@ -50,21 +77,19 @@ void SqliteStore::accept(const app::Delivery& d) {
         execute("BEGIN");
         in_transaction_ = true;
     }
-    sqlite3_bind_text(insert_, 1, r.run.data(), static_cast<int>(r.run.size()), SQLITE_STATIC);
-    sqlite3_bind_text(insert_, 2, r.device.data(), static_cast<int>(r.device.size()),
-                      SQLITE_STATIC);
-    sqlite3_bind_int64(insert_, 3, static_cast<sqlite3_int64>(r.seq));
-    sqlite3_bind_int64(insert_, 4, r.ts_us);
-    sqlite3_bind_int64(insert_, 5, d.arrived_epoch_us);
-    sqlite3_bind_double(insert_, 6, r.temperature_c);
-    sqlite3_bind_double(insert_, 7, r.humidity_pct);
-    sqlite3_bind_double(insert_, 8, r.pressure_hpa);
-    sqlite3_bind_double(insert_, 9, r.battery_pct);
-    const int rc = sqlite3_step(insert_);
-    sqlite3_reset(insert_);
+    bind_reading(insert_, r, d.arrived_epoch_us);
+    if (step(insert_) > 0) return pending(1, 1, 0);
+    // No change: the primary key already holds it. A redelivery is stored once; other values
+    // are kept beside it.
+    bind_reading(keep_conflict_, r, d.arrived_epoch_us);
+    pending(1, 0, step(keep_conflict_));
+}
+
+int SqliteStore::step(sqlite3_stmt* statement) {
+    const int rc = sqlite3_step(statement);
+    sqlite3_reset(statement);
     if (rc != SQLITE_DONE) fail("cannot insert a reading");
-    // No change: the primary key already holds it, so it is stored once.
-    pending(1, sqlite3_changes(db_) > 0 ? 1 : 0);
+    return sqlite3_changes(db_);
 }
 
 void SqliteStore::batch_end() {

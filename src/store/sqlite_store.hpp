@@ -3,7 +3,8 @@
 // seam. One transaction per read batch, committed in batch_end(), which runs before that
 // batch's PUBACKs are written: a reading the broker saw acknowledged is in the database, so a
 // crash never loses one (an uncommitted batch was never acknowledged and comes again). A
-// primary key on (run, device, seq) keeps a redelivered reading stored once.
+// primary key on (run, device, seq) keeps a redelivered reading stored once; a reading under a
+// stored key with other values goes to conflicting_readings instead (both copies kept).
 //
 // WAL mode with synchronous=FULL: a commit is on disk (fsync of the WAL) before batch_end()
 // returns, so the guarantee holds for a power cut too, not only for a crashed process.
@@ -33,7 +34,16 @@ inline constexpr const char* kSqliteSchema =
     "  pressure_hpa REAL NOT NULL,\n"
     "  battery_pct REAL NOT NULL,\n"
     "  PRIMARY KEY (run, device, seq)\n"
-    ") WITHOUT ROWID";
+    ") WITHOUT ROWID;\n"
+    "-- A reading whose (run, device, seq) is already stored with other values (pressure or\n"
+    "-- battery; temperature and humidity follow the send time): a second publisher under the\n"
+    "-- same run id, or a forged reading. Both copies are kept; the subscriber's verdict fails.\n"
+    "CREATE TABLE IF NOT EXISTS conflicting_readings (\n"
+    "  run TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,\n"
+    "  sent_us INTEGER NOT NULL, received_us INTEGER NOT NULL,\n"
+    "  temperature_c REAL NOT NULL, humidity_pct REAL NOT NULL,\n"
+    "  pressure_hpa REAL NOT NULL, battery_pct REAL NOT NULL\n"
+    ")";
 
 class SqliteStore final : public ReadingStore {
   public:
@@ -53,11 +63,14 @@ class SqliteStore final : public ReadingStore {
   private:
     nlohmann::json where() const override { return {{"kind", "sqlite"}, {"path", path_}}; }
     void execute(const char* sql);
+    // Runs a bound statement and resets it; returns the rows it changed. Throws StoreError.
+    int step(sqlite3_stmt* statement);
     [[noreturn]] void fail(const std::string& doing) const;
 
     std::string path_;
     sqlite3* db_{nullptr};
     sqlite3_stmt* insert_{nullptr};
+    sqlite3_stmt* keep_conflict_{nullptr};  // the row, if the stored one has other values
     bool in_transaction_{false};
 };
 

@@ -35,6 +35,26 @@ TEST(Store, SqliteHoldsEveryVerifiedReadingOnce) {
     EXPECT_EQ(r.subscriber.at("store").at("duplicates_ignored"), 0);
 }
 
+TEST(Store, ASecondRunUnderTheSameRunIdWithOtherValuesIsKeptBesideAndNotVerified) {
+    // Two publishers under one run id, one after the other: each subscriber's own ledger sees
+    // one clean run; only the store can tell that the second one's values differ.
+    Broker broker;
+    TempDir dir;
+    const fs::path db = dir / "readings.db";
+    const std::vector<std::string> sub{"--store", "sqlite:" + db.string()};
+    expect_verified(run_pair(broker, dir, {"-n", "2000", "--run-id", "twin", "--seed", "1"}, sub),
+                    2000);
+    TempDir again;
+    const auto r = run_pair(broker, again, {"-n", "2000", "--run-id", "twin", "--seed", "2"}, sub);
+    EXPECT_EQ(r.subscriber_status, 1) << r.subscriber_out;
+    EXPECT_NE(r.subscriber_out.find("2000 readings differ from the stored reading"),
+              std::string::npos)
+        << r.subscriber_out;
+    EXPECT_EQ(r.subscriber.at("store").at("conflicting_kept"), 2000);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings"), 2000);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM conflicting_readings"), 2000);
+}
+
 TEST(Store, SubscriberKilledMidRunLosesNoAcknowledgedReading) {
     // Fault: SIGKILL while readings stream in, then the same command again (persistent session,
     // --state-dir for the ledger). Expected: the database ends with every reading exactly once.
@@ -177,6 +197,13 @@ TEST(Store, PostgresqlHoldsEveryVerifiedReadingOnceAndIgnoresRedeliveries) {
     EXPECT_EQ(r2.subscriber.at("store").at("stored"), 0);
     EXPECT_EQ(r2.subscriber.at("store").at("duplicates_ignored"), 5000);
     EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM readings"), 5000);
+    // The same run id with other values: kept beside, and the run is not verified.
+    TempDir third;
+    const auto r3 = run_pair(
+        broker, third, {"-n", "5000", "-d", "10", "--run-id", "pg-run", "--seed", "99"}, sub);
+    EXPECT_EQ(r3.subscriber_status, 1) << r3.subscriber_out;
+    EXPECT_EQ(r3.subscriber.at("store").at("conflicting_kept"), 5000);
+    EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM conflicting_readings"), 5000);
 }
 
 TEST(Store, AnUnreachablePostgresqlIsAUsageErrorNamingIt) {

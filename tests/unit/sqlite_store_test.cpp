@@ -80,6 +80,41 @@ TEST(SqliteStore, ABatchIsInvisibleUntilCommittedAndLostBatchesComeAgain) {
     EXPECT_EQ(again.duplicates(), 1u);
 }
 
+TEST(SqliteStore, AReadingWithOtherValuesUnderAStoredKeyIsKeptBesideItAndNamed) {
+    testing_support::TempDir dir;
+    const auto db = dir.path() / "readings.db";
+    SqliteStore store(db.string());
+    deliver(store, payload_of(reading("dev-a", 1)));
+    store.batch_end();
+    telemetry::Reading forged = reading("dev-a", 1);
+    forged.battery_pct = 12.0;
+    telemetry::Reading resent = reading("dev-a", 1);  // a resumed publisher's resend: the
+    resent.temperature_c = 22.0;                      // values that follow the send time differ
+    deliver(store, payload_of(forged));
+    deliver(store, payload_of(resent));
+    deliver(store, payload_of(reading("dev-a", 1)));
+    store.batch_end();
+    EXPECT_EQ(store.stored(), 1u);
+    EXPECT_EQ(store.duplicates(), 2u);
+    EXPECT_EQ(store.conflicts(), 1u);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings WHERE battery_pct = 99.5"), 1);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM conflicting_readings WHERE battery_pct = 12"),
+              1);
+    ASSERT_EQ(store.problems().size(), 1u);
+    EXPECT_NE(store.problems()[0].find("1 readings differ"), std::string::npos);
+    EXPECT_EQ(store.summary().at("conflicting_kept"), 1);
+}
+
+TEST(SqliteStore, RedeliveriesAloneAreNoProblem) {
+    testing_support::TempDir dir;
+    SqliteStore store((dir.path() / "readings.db").string());
+    deliver(store, payload_of(reading("dev-a", 1)));
+    deliver(store, payload_of(reading("dev-a", 1)));
+    store.batch_end();
+    EXPECT_TRUE(store.problems().empty());
+    EXPECT_EQ(store.summary().at("conflicting_kept"), 0);
+}
+
 TEST(SqliteStore, AnUnusableFileIsAStoreErrorNamingIt) {
     testing_support::TempDir dir;
     try {
