@@ -30,6 +30,43 @@ std::string encode_run_summary(const RunSummary& s) {
 }
 
 namespace {
+
+// FNV-1a, 64-bit, over each value's bytes; strings end with their length, so that field
+// boundaries cannot shift.
+class Fnv1a {
+  public:
+    void add(std::string_view bytes) {
+        for (const char c : bytes) mix(static_cast<unsigned char>(c));
+        add(std::uint64_t{bytes.size()});
+    }
+    void add(std::uint64_t value) {
+        for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(value >> (8 * i)));
+    }
+    std::uint64_t value() const { return hash_; }
+
+  private:
+    void mix(unsigned char byte) { hash_ = (hash_ ^ byte) * 0x100000001b3ULL; }
+    std::uint64_t hash_{0xcbf29ce484222325ULL};
+};
+
+}  // namespace
+
+std::uint64_t claim_digest(const RunSummary& s) {
+    Fnv1a h;
+    h.add(s.run);
+    for (const std::uint64_t v :
+         {std::uint64_t(s.qos), s.published, s.confirmed, std::uint64_t{s.interrupted},
+          std::uint64_t{s.shard}, std::uint64_t{s.shards}, std::uint64_t{s.devices.size()}})
+        h.add(v);
+    for (const DeviceSummary& d : s.devices) {
+        h.add(d.device);
+        h.add(d.count);
+        h.add(d.last_seq);
+    }
+    return h.value();
+}
+
+namespace {
 // nlohmann converts -1 to a huge unsigned number without complaint; counts must be checked.
 std::uint64_t count_field(const json& obj, const char* name) {
     const json& v = obj.at(name);
@@ -61,11 +98,53 @@ std::optional<std::string> read_shard(const json& doc, std::uint32_t& shard,
 }
 }  // namespace
 
+namespace {
+
+// The "devices" list as it is parsed: each entry is taken out of the document as soon as it is
+// complete, so a summary naming a million devices never becomes a million-node DOM (that cost
+// about 21x the message; now the entries cost what they hold).
+class DeviceCollector {
+  public:
+    // nlohmann's parser callback: false drops the element just parsed from the document.
+    bool operator()(int depth, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::key && depth == 1) in_devices_ = parsed == "devices";
+        if (event != json::parse_event_t::object_end || depth != 2 || !in_devices_) return true;
+        if (error_.empty()) take(parsed);
+        return false;
+    }
+    std::vector<DeviceSummary> devices() { return std::move(devices_); }
+    const std::string& error() const { return error_; }
+
+  private:
+    void take(const json& d) {
+        try {
+            DeviceSummary ds{d.at("dev").get<std::string>(), count_field(d, "count"),
+                             count_field(d, "last_seq")};
+            if (!is_plain_identifier(ds.device)) error_ = "run summary has an invalid device id";
+            devices_.push_back(std::move(ds));
+        } catch (const std::exception& e) {
+            error_ = std::string("run summary field error: ") + e.what();
+        }
+    }
+
+    bool in_devices_{false};
+    std::vector<DeviceSummary> devices_;
+    std::string error_;
+};
+
+}  // namespace
+
 DecodedRunSummary decode_run_summary(std::string_view payload) {
     const auto fail = [](std::string reason) {
         return DecodedRunSummary{std::nullopt, std::move(reason)};
     };
-    const json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
+    DeviceCollector collector;
+    const json doc = json::parse(
+        payload,
+        [&collector](int depth, json::parse_event_t event, json& parsed) {
+            return collector(depth, event, parsed);
+        },
+        /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) return fail("run summary is not a JSON object");
     if (type_of(doc) != "run_summary") return fail("run summary lacks \"type\":\"run_summary\"");
     try {
@@ -80,13 +159,12 @@ DecodedRunSummary decode_run_summary(std::string_view payload) {
         if (!(s.behind_schedule_ms >= 0))
             return fail("run summary has an invalid \"behind_schedule_ms\"");
         if (auto bad = read_shard(doc, s.shard, s.shards)) return fail("run summary's " + *bad);
-        for (const json& d : doc.at("devices")) {
-            DeviceSummary ds{d.at("dev").get<std::string>(), count_field(d, "count"),
-                             count_field(d, "last_seq")};
-            if (!is_plain_identifier(ds.device))
-                return fail("run summary has an invalid device id");
-            s.devices.push_back(std::move(ds));
-        }
+        // Objects were taken out as parsed; anything left in the list is not a device.
+        const json& left = doc.at("devices");
+        if (!left.is_array() || !left.empty())
+            return fail("run summary's \"devices\" must be a list of objects");
+        if (!collector.error().empty()) return fail(collector.error());
+        s.devices = collector.devices();
         return {std::move(s), {}};
     } catch (const json::exception& e) {
         return fail(std::string("run summary field error: ") + e.what());

@@ -38,6 +38,11 @@ struct RunSummary {
 
 std::string encode_run_summary(const RunSummary& summary);
 
+// A digest of what the summary claims (every field but behind_schedule_ms, which is no claim
+// about what was published), computed without encoding it: a second summary of the same run
+// must give the same digest. Not cryptographic.
+std::uint64_t claim_digest(const RunSummary& summary);
+
 struct DecodedRunSummary {
     std::optional<RunSummary> summary;
     std::string error;

@@ -169,9 +169,7 @@ void DeliveryLedger::expect(const RunSummary& summary) {
     auto it = runs_.find(summary.run);
     if (it == runs_.end()) it = runs_.emplace(summary.run, Run{}).first;
     Run& run = it->second;
-    RunSummary comparable = summary;
-    comparable.behind_schedule_ms = 0;  // not a claim about what was published
-    const std::size_t said = std::hash<std::string>{}(encode_run_summary(comparable));
+    const std::uint64_t said = claim_digest(summary);
     const auto [first, inserted] = run.shard_summaries.emplace(summary.shard, said);
     const bool supersedes = !inserted && run.provisional;
     if (supersedes) first->second = said;

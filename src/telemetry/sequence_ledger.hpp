@@ -135,7 +135,7 @@ class DeliveryLedger {
         // A digest of each shard's summary as first received (not the summary: one naming a
         // million devices is 49 MB): a second one must say the same, unless the first was an
         // interrupted publisher's (a resumed process summarises the whole run).
-        std::map<std::uint32_t, std::size_t> shard_summaries;
+        std::map<std::uint32_t, std::uint64_t> shard_summaries;  // claim_digest()
         bool provisional{false};  // the summary in is an interrupted publisher's
     };
     void contradiction(std::string what);

@@ -49,6 +49,43 @@ TEST(RunSummaryCodec, RejectsNegativeCounts) {
     EXPECT_FALSE(d.summary);
 }
 
+TEST(RunSummaryCodec, DevicesMustBeAListOfObjectsWithValidIds) {
+    const std::string head = R"({"type":"run_summary","run":"r","qos":1,"published":1,)"
+                             R"("confirmed":1,"devices":)";
+    for (const char* devices :
+         {R"(7})", R"([1,2]})", R"([{"dev":"d","count":1,"last_seq":1},"x"]})",
+          R"([{"dev":"no spaces","count":1,"last_seq":1}]})", R"([{"count":1,"last_seq":1}]})"}) {
+        const auto d = decode_run_summary(head + devices);
+        EXPECT_FALSE(d.summary) << devices;
+        EXPECT_NE(d.error.find("run summary"), std::string::npos) << d.error;
+    }
+}
+
+TEST(RunSummaryCodec, ManyDevicesDecodeInOrderWithoutADocumentOfThem) {
+    RunSummary s{"r", 1, 3000, 3000, false, {}};
+    for (int i = 0; i < 3000; ++i)
+        s.devices.push_back({"dev-" + std::to_string(i), 1, 1});
+    const auto d = decode_run_summary(encode_run_summary(s));
+    ASSERT_TRUE(d.summary) << d.error;
+    EXPECT_EQ(*d.summary, s);
+}
+
+TEST(RunSummaryClaim, DiffersWhenAnyClaimDiffersAndIgnoresTheScheduleLag) {
+    const RunSummary base{"r", 1, 10, 10, false, {{"dev-a", 5, 5}, {"dev-b", 5, 5}}};
+    RunSummary lagging = base;
+    lagging.behind_schedule_ms = 12.5;
+    EXPECT_EQ(claim_digest(base), claim_digest(lagging));
+    RunSummary fewer = base;
+    fewer.devices[1].last_seq = 4;
+    RunSummary renamed = base;  // "dev-a"+"dev-b" against "dev-ad"+"ev-b": same bytes in a row
+    renamed.devices[0].device = "dev-ad";
+    renamed.devices[1].device = "ev-b";
+    RunSummary interrupted = base;
+    interrupted.interrupted = true;
+    for (const RunSummary* other : {&fewer, &renamed, &interrupted})
+        EXPECT_NE(claim_digest(base), claim_digest(*other));
+}
+
 TEST(RunSummaryCodec, ATypeThatIsNotAStringIsAnErrorNotACrash) {
     // Found by fuzz/control_decode_fuzz: {"type":1} threw from the decoder.
     for (const char* payload : {R"({"type":1,"run":"r"})", R"({"type":null})", R"({"type":[]})"}) {
