@@ -200,7 +200,7 @@ void add_output_flags(CLI::App& app, OutputOptions& o) {
         ->capture_default_str();
     app.add_flag("-Q,--quiet", o.quiet,
                  "No progress or informational lines; errors and the result only");
-    app.add_option_function<std::string>(
+    auto* port = app.add_option_function<std::string>(
         "--metrics-port",
         [&o](const std::string& text) {
             o.metrics = metrics::parse_listen_address(text);
@@ -209,7 +209,27 @@ void add_output_flags(CLI::App& app, OutputOptions& o) {
                                            text + " is not PORT or ADDRESS:PORT (numeric address)");
         },
         "Serve Prometheus metrics at http://HOST:PORT/metrics while running; PORT listens on "
-        "every interface, ADDRESS:PORT (127.0.0.1:9464, [::1]:9464) on one; port 0 picks one");
+        "every interface (as exporters do), ADDRESS:PORT (127.0.0.1:9464, [::1]:9464) on one; "
+        "port 0 picks one");
+    // Defined after --metrics-port, so CLI11 runs its callback after that one's.
+    app.add_option_function<std::string>(
+           "--metrics-address",
+           [&o, port](const std::string& text) {
+               if (!o.metrics)
+                   throw CLI::ValidationError("--metrics-address", "needs --metrics-port");
+               if (port->as<std::string>().find(':') != std::string::npos)
+                   throw CLI::ValidationError("--metrics-address",
+                                              "--metrics-port already names an address");
+               const bool v6 = text.find(':') != std::string::npos;
+               const auto where = metrics::parse_listen_address(
+                   (v6 ? "[" + text + "]" : text) + ":" + std::to_string(o.metrics->port));
+               if (!where || text.empty())
+                   throw CLI::ValidationError("--metrics-address",
+                                              text + " is not a numeric IPv4 or IPv6 address");
+               o.metrics->address = where->address;
+           },
+           "The address --metrics-port listens on (default: every interface; 127.0.0.1 keeps "
+           "the metrics on this machine)");
     add_version_flag(app);
 }
 
