@@ -8,7 +8,7 @@
 #include <map>
 #include <random>
 
-#include "mqtt/net/tls.hpp"
+#include "net/tls.hpp"
 
 namespace app {
 namespace {
@@ -213,23 +213,22 @@ void add_output_flags(CLI::App& app, OutputOptions& o) {
         "port 0 picks one");
     // Defined after --metrics-port, so CLI11 runs its callback after that one's.
     app.add_option_function<std::string>(
-           "--metrics-address",
-           [&o, port](const std::string& text) {
-               if (!o.metrics)
-                   throw CLI::ValidationError("--metrics-address", "needs --metrics-port");
-               if (port->as<std::string>().find(':') != std::string::npos)
-                   throw CLI::ValidationError("--metrics-address",
-                                              "--metrics-port already names an address");
-               const bool v6 = text.find(':') != std::string::npos;
-               const auto where = metrics::parse_listen_address(
-                   (v6 ? "[" + text + "]" : text) + ":" + std::to_string(o.metrics->port));
-               if (!where || text.empty())
-                   throw CLI::ValidationError("--metrics-address",
-                                              text + " is not a numeric IPv4 or IPv6 address");
-               o.metrics->address = where->address;
-           },
-           "The address --metrics-port listens on (default: every interface; 127.0.0.1 keeps "
-           "the metrics on this machine)");
+        "--metrics-address",
+        [&o, port](const std::string& text) {
+            if (!o.metrics) throw CLI::ValidationError("--metrics-address", "needs --metrics-port");
+            if (port->as<std::string>().find(':') != std::string::npos)
+                throw CLI::ValidationError("--metrics-address",
+                                           "--metrics-port already names an address");
+            const bool v6 = text.find(':') != std::string::npos;
+            const auto where = metrics::parse_listen_address((v6 ? "[" + text + "]" : text) + ":" +
+                                                             std::to_string(o.metrics->port));
+            if (!where || text.empty())
+                throw CLI::ValidationError("--metrics-address",
+                                           text + " is not a numeric IPv4 or IPv6 address");
+            o.metrics->address = where->address;
+        },
+        "The address --metrics-port listens on (default: every interface; 127.0.0.1 keeps "
+        "the metrics on this machine)");
     add_version_flag(app);
 }
 
@@ -254,7 +253,7 @@ std::optional<std::string> validate_connection(const mqtt::ConnectOptions& o, mq
     if (nodes.size() > 1 && engine != mqtt::Engine::Native)
         return "--host with several nodes needs --client native";
     if (o.tls)
-        if (auto problem = mqtt::net::check_tls_options(*o.tls)) return problem;
+        if (auto problem = net::check_tls_options(*o.tls)) return problem;
     return std::nullopt;
 }
 

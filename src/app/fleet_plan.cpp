@@ -121,7 +121,7 @@ AutoConnections auto_connections(const PublisherOptions& o) {
 
 std::unique_ptr<mqtt::Client> make_publisher_client(const PublisherOptions& o,
                                                     mqtt::ConnectOptions& connect,
-                                                    mqtt::net::EventLoop& loop) {
+                                                    net::EventLoop& loop) {
     if (!o.fleet()) return mqtt::make_client(o.engine, loop);
     auto plans = connection_plans(o);
     if (o.connect_rate > 0)

@@ -10,7 +10,7 @@
 #include "app/publisher.hpp"
 #include "mqtt/client.hpp"
 #include "mqtt/multi_client.hpp"
-#include "mqtt/net/event_loop.hpp"
+#include "net/event_loop.hpp"
 #include "sim/sensor_model.hpp"
 
 namespace app {
@@ -47,6 +47,6 @@ AutoConnections auto_connections(const PublisherOptions& options);
 // --connections N|per-device. `connect` gets time for the ramp added to its connect timeout.
 std::unique_ptr<mqtt::Client> make_publisher_client(const PublisherOptions& options,
                                                     mqtt::ConnectOptions& connect,
-                                                    mqtt::net::EventLoop& loop);
+                                                    net::EventLoop& loop);
 
 }  // namespace app

@@ -9,7 +9,7 @@ namespace app {
 MetricsOutput::MetricsOutput(std::string program, const OutputOptions& options)
     : program_(std::move(program)), options_(options) {}
 
-bool MetricsOutput::start(mqtt::net::EventLoop& loop, ProgressLine& progress, Write write) {
+bool MetricsOutput::start(net::EventLoop& loop, ProgressLine& progress, Write write) {
     if (!options_.metrics) return true;
     try {
         endpoint_ = std::make_unique<metrics::HttpEndpoint>(loop, *options_.metrics,

@@ -19,7 +19,7 @@ class MetricsOutput {
     MetricsOutput(std::string program, const OutputOptions& options);
     // Starts listening (if --metrics-port was given) and says where. False, after one error
     // line, when the address cannot be used.
-    bool start(mqtt::net::EventLoop& loop, ProgressLine& progress, Write write);
+    bool start(net::EventLoop& loop, ProgressLine& progress, Write write);
 
   private:
     std::string program_;

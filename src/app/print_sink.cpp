@@ -6,7 +6,7 @@
 
 namespace app {
 
-void PrintSink::accept(const Delivery& d) {
+void PrintSink::accept(const telemetry::Delivery& d) {
     if (!d.decoded.reading) return;
     line_.clear();
     line_ += R"({"topic":)";

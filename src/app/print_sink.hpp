@@ -9,18 +9,18 @@
 #include <cstdio>
 #include <string>
 
-#include "app/message_sink.hpp"
+#include "telemetry/message_sink.hpp"
 
 namespace app {
 
-class PrintSink final : public MessageSink {
+class PrintSink final : public telemetry::MessageSink {
   public:
     explicit PrintSink(std::FILE* out) : out_(out) {}
     ~PrintSink() override { std::fflush(out_); }
     PrintSink(const PrintSink&) = delete;  // flushes its stream once
     PrintSink& operator=(const PrintSink&) = delete;
 
-    void accept(const Delivery& delivery) override;
+    void accept(const telemetry::Delivery& delivery) override;
 
   private:
     std::FILE* out_;

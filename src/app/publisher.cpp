@@ -10,7 +10,7 @@
 #include "app/publisher_run.hpp"
 #include "app/publisher_state.hpp"
 #include "app/signals.hpp"
-#include "mqtt/net/event_loop.hpp"
+#include "net/event_loop.hpp"
 
 namespace app {
 namespace {
@@ -71,7 +71,7 @@ int run_publisher(const PublisherOptions& o) {
         if (state->resuming()) options.run_id = state->run_id();
     });
     if (!usable) return kUsageError;
-    mqtt::net::EventLoop loop;  // the client's, and the metrics endpoint's
+    net::EventLoop loop;  // the client's, and the metrics endpoint's
     if (o.connections_auto) choose_connections(options, progress);
     const auto client = make_publisher_client(options, options.connect, loop);
     PublisherRun run(options, *client, progress, stop_requested);

@@ -8,7 +8,7 @@
 #include "app/exit_status.hpp"
 #include "app/publisher.hpp"
 #include "mqtt/multi_client.hpp"
-#include "mqtt/net/socket.hpp"
+#include "net/socket.hpp"
 #include "telemetry/payload.hpp"
 
 namespace app {
@@ -16,7 +16,7 @@ namespace {
 
 std::optional<std::string> validate_fleet(const PublisherOptions& p) {
     for (const std::string& a : p.bind_addresses)
-        if (!mqtt::net::numeric_address(a, 0))
+        if (!net::numeric_address(a, 0))
             return "--bind-address " + a + " is not a numeric IP address";
     if (p.churn > 0 && !p.per_device) return std::string("--churn needs --connections per-device");
     if (p.churn > 0 && p.rate <= 0 && p.interval_ms <= 0)

@@ -7,7 +7,7 @@
 #include "app/signals.hpp"
 #include "app/subscriber_run.hpp"
 #include "app/subscriber_state.hpp"
-#include "mqtt/net/event_loop.hpp"
+#include "net/event_loop.hpp"
 #include "report/html_report.hpp"
 #include "store/reading_store.hpp"
 
@@ -32,7 +32,7 @@ int run_subscriber(const SubscriberOptions& o) {
         options.connect.client_id = state->client_id();
     });
     if (!usable) return kUsageError;
-    mqtt::net::EventLoop loop;  // the client's, and the metrics endpoint's
+    net::EventLoop loop;  // the client's, and the metrics endpoint's
     const auto client = mqtt::make_client(options.engine, loop);
     SubscriberRun run(options, *client, progress, stop_requested);
     MetricsOutput metrics(kProgram, o.output);

@@ -74,7 +74,7 @@ void SubscriberRun::end_batch() {
     // Durable before the batch's PUBACKs leave (the engine writes them after this returns): a
     // crash never falls between the two. The store first, then the ledger's journal; either
     // order is safe, as an unacknowledged batch comes again and the store keeps it once.
-    for (MessageSink* sink : sinks_) sink->batch_end();
+    for (telemetry::MessageSink* sink : sinks_) sink->batch_end();
     if (state_ != nullptr) state_->commit(verifier_);
 }
 
@@ -159,8 +159,8 @@ void SubscriberRun::handle(const mqtt::Message& m) {
         }
     if (!first_message_) first_message_ = now;
     const telemetry::DecodedReading decoded = telemetry::decode_reading(m.payload);
-    const Delivery delivery{m.topic, m.payload, now, now_epoch_us(), decoded};
-    for (MessageSink* sink : sinks_) sink->accept(delivery);
+    const telemetry::Delivery delivery{m.topic, m.payload, now, now_epoch_us(), decoded};
+    for (telemetry::MessageSink* sink : sinks_) sink->accept(delivery);
     const std::uint64_t every = options_.output.progress_every;
     if (every != 0 && verifier_.ledger().received() >= next_progress_) {
         next_progress_ += every;
@@ -250,7 +250,7 @@ std::vector<std::string> SubscriberRun::failed_checks() const {
     if (sharing()) t.missing = 0;  // the other members have them: the merge decides
     std::vector<std::string> failed =
         telemetry::failed_checks(t, verifier_.latency(), options_.thresholds);
-    for (const MessageSink* sink : sinks_)
+    for (const telemetry::MessageSink* sink : sinks_)
         for (std::string& problem : sink->problems()) failed.push_back(std::move(problem));
     return failed;
 }

@@ -14,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include "app/console.hpp"
-#include "app/message_sink.hpp"
 #include "app/reconnect_log.hpp"
 #include "app/run_end.hpp"
 #include "app/subscriber.hpp"
@@ -23,6 +22,7 @@
 #include "metrics/exposition.hpp"
 #include "mqtt/client.hpp"
 #include "telemetry/device_status.hpp"
+#include "telemetry/message_sink.hpp"
 #include "telemetry/report.hpp"
 #include "telemetry/run_summary.hpp"
 #include "telemetry/timeline.hpp"
@@ -38,7 +38,7 @@ class SubscriberRun {
                   StopRequested stop_requested);
 
     // Another consumer of every telemetry message, after the verifier. Must outlive the run.
-    void add_sink(MessageSink& sink) { sinks_.push_back(&sink); }
+    void add_sink(telemetry::MessageSink& sink) { sinks_.push_back(&sink); }
     // Keeps the verifier's state in `state` (--state-dir), after loading what an earlier process
     // of this run left there. Must outlive the run. Throws state::StateError.
     void keep_state(SubscriberState& state);
@@ -95,7 +95,7 @@ class SubscriberRun {
     const Clock::time_point started_;
 
     Verifier verifier_;
-    std::vector<MessageSink*> sinks_{&verifier_};
+    std::vector<telemetry::MessageSink*> sinks_{&verifier_};
     telemetry::Timeline<telemetry::SubscriberSecond> timeline_;
     ReconnectLog reconnects_;
     // The latest of each publisher, by "run/shard".

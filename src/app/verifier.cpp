@@ -7,7 +7,7 @@
 
 namespace app {
 
-void Verifier::accept(const Delivery& d) {
+void Verifier::accept(const telemetry::Delivery& d) {
     const telemetry::DecodedReading& decoded = d.decoded;
     Fact fact;
     if (decoded.problem == telemetry::DecodeProblem::Corrupt) {

@@ -13,9 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/message_sink.hpp"
 #include "telemetry/device_latency.hpp"
 #include "telemetry/latency_histogram.hpp"
+#include "telemetry/message_sink.hpp"
 #include "telemetry/repair.hpp"
 #include "telemetry/sequence_ledger.hpp"
 
@@ -39,11 +39,11 @@ class FactLog {
     virtual void append(const Fact& fact) = 0;
 };
 
-class Verifier final : public MessageSink {
+class Verifier final : public telemetry::MessageSink {
   public:
     static constexpr std::size_t kExamples = 5;
 
-    void accept(const Delivery& delivery) override;
+    void accept(const telemetry::Delivery& delivery) override;
     // A run summary (its payload, decoded): what that run published, so loss at its end shows.
     void expect(const telemetry::RunSummary& summary, std::string_view payload);
     // A control message that could not be decoded.

@@ -12,7 +12,6 @@
 
 namespace metrics {
 
-namespace net = mqtt::net;
 using Clock = net::EventLoop::Clock;
 
 std::optional<ListenAddress> parse_listen_address(const std::string& text) {

@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "mqtt/net/event_loop.hpp"
-#include "mqtt/net/socket.hpp"
+#include "net/event_loop.hpp"
+#include "net/socket.hpp"
 
 namespace metrics {
 
@@ -24,7 +24,7 @@ struct ListenAddress {
 };
 std::optional<ListenAddress> parse_listen_address(const std::string& text);
 
-class HttpEndpoint final : private mqtt::net::EventLoop::Watcher {
+class HttpEndpoint final : private net::EventLoop::Watcher {
   public:
     using Render = std::function<std::string()>;  // the /metrics body, made per scrape
     static constexpr std::size_t kMaxClients = 32;
@@ -32,7 +32,7 @@ class HttpEndpoint final : private mqtt::net::EventLoop::Watcher {
     static constexpr auto kClientDeadline = std::chrono::seconds(10);
 
     // Listens at once. Throws std::system_error naming the address (in use, not ours, ...).
-    HttpEndpoint(mqtt::net::EventLoop& loop, const ListenAddress& where, Render render);
+    HttpEndpoint(net::EventLoop& loop, const ListenAddress& where, Render render);
     ~HttpEndpoint() override;
     HttpEndpoint(const HttpEndpoint&) = delete;  // the loop holds pointers to it
     HttpEndpoint& operator=(const HttpEndpoint&) = delete;
@@ -50,13 +50,13 @@ class HttpEndpoint final : private mqtt::net::EventLoop::Watcher {
     std::string answer(const std::string& head);
     void close(int fd);
 
-    mqtt::net::EventLoop& loop_;
+    net::EventLoop& loop_;
     Render render_;
-    mqtt::net::FileDescriptor listener_;
+    net::FileDescriptor listener_;
     std::string address_;
     std::uint16_t port_{0};
     std::map<int, std::unique_ptr<Exchange>> exchanges_;
-    std::optional<mqtt::net::EventLoop::TimerId> resume_timer_;
+    std::optional<net::EventLoop::TimerId> resume_timer_;
     std::uint64_t scrapes_{0};
 };
 

@@ -17,6 +17,7 @@
 
 #include "mqtt/error.hpp"
 #include "mqtt/reason_code.hpp"
+#include "net/tls.hpp"
 
 namespace mqtt {
 
@@ -27,17 +28,7 @@ enum class ProtocolVersion { V311, V5 };
 // TLS to the broker, as mosquitto_pub/sub configure it. The broker's certificate chain is
 // verified against cafile/capath (or the system's store), and its name against the host
 // unless `insecure`.
-struct TlsOptions {
-    std::string cafile;
-    std::string capath;
-    bool use_os_certs{false};  // the system's CA store (/etc/ssl/certs)
-    std::string certfile;      // a client certificate, with keyfile
-    std::string keyfile;
-    std::string version;   // "tlsv1.2" or "tlsv1.3": exactly that version; empty: 1.2 or newer
-    bool insecure{false};  // skip the host name check (self-signed test setups only)
-    std::string alpn;      // e.g. "mqtt"
-    bool operator==(const TlsOptions&) const = default;
-};
+using TlsOptions = net::TlsOptions;  // net/tls.hpp
 
 // A last will: the broker publishes it when the connection ends without DISCONNECT (a device
 // that lost power, say) [MQTT-3.1.2-8].

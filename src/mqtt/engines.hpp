@@ -5,14 +5,14 @@
 
 #include "mqtt/client.hpp"
 
-namespace mqtt {
-
 namespace net {
 class EventLoop;
 }
 
+namespace mqtt {
+
 enum class Engine {
-    Native,        // our batched engine (src/mqtt/protocol + src/mqtt/net)
+    Native,        // our batched engine (src/mqtt/protocol, mqtt/connection + src/net)
     Libmosquitto,  // the broker project's client library: a reference peer and a baseline
 };
 

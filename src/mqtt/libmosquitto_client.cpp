@@ -13,7 +13,7 @@
 #include <fmt/format.h>
 
 #include "mqtt/engines.hpp"
-#include "mqtt/net/event_loop.hpp"
+#include "net/event_loop.hpp"
 
 namespace mqtt {
 namespace {

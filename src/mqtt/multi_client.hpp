@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "mqtt/client.hpp"
-#include "mqtt/net/event_loop.hpp"
+#include "net/event_loop.hpp"
 
 namespace mqtt {
 

@@ -11,9 +11,9 @@
 #include <random>
 #include <unordered_set>
 
+#include "mqtt/connection.hpp"
 #include "mqtt/engines.hpp"
-#include "mqtt/net/connection.hpp"
-#include "mqtt/net/event_loop.hpp"
+#include "net/event_loop.hpp"
 
 namespace mqtt {
 namespace {
@@ -22,7 +22,7 @@ using protocol::Session;
 using Clock = Session::Clock;
 
 // After a light round (under 16 KiB) of a stream, a loop of our own may wait 500 µs before the
-// next read, so that more packets arrive per wake-up (mqtt/net/read_batching.hpp): on two cores,
+// next read, so that more packets arrive per wake-up (net/read_batching.hpp): on two cores,
 // constant wake-ups take the CPU the broker needs. Measured with scripts/bench (1M, QoS 1):
 // 4 KiB/200 µs gave 4.1 µs of client CPU per message, 16 KiB/500 µs 3.0 µs, at the same
 // throughput (the broker at 100%). A pause that counts from the start of the round instead gave
@@ -36,7 +36,7 @@ constexpr std::uint16_t kPauseMinReceiveMaximum = 256;
 // Bound the outbox: write once a batch is this large, even before the next poll().
 constexpr std::size_t kOutboxFlushBytes = std::size_t{256} * 1024;
 
-class NativeClient final : public Client, private Session::Handler, private net::Connection::Owner {
+class NativeClient final : public Client, private Session::Handler, private Connection::Owner {
   public:
     NativeClient() : own_loop_(std::make_unique<net::EventLoop>()), loop_(*own_loop_) {
         batch_reads();
@@ -101,7 +101,7 @@ class NativeClient final : public Client, private Session::Handler, private net:
                                          reason_text(d.reason), d.reason);
         taken_over_ = static_cast<ReasonCode>(d.reason) == ReasonCode::SessionTakenOver;
     }
-    // net::Connection::Owner
+    // Connection::Owner
     void on_transport_up() override;
     void on_transport_closed(ErrorKind kind, const std::string& reason) override;
     void on_read_batch_end() override {
@@ -157,8 +157,8 @@ class NativeClient final : public Client, private Session::Handler, private net:
     std::unique_ptr<net::EventLoop> own_loop_;  // none when the loop is shared
     net::EventLoop& loop_;
     ConnectOptions options_;
-    std::optional<Session> session_;             // created by start_connect; outlives sockets
-    std::optional<net::Connection> connection_;  // reopened for every attempt
+    std::optional<Session> session_;        // created by start_connect; outlives sockets
+    std::optional<Connection> connection_;  // reopened for every attempt
     bool connected_{false};
     bool abandoned_{false};  // a batch failed: close without sending anything more
     bool batching_{false};   // this client set the loop's batching policy (batch_reads)
@@ -247,9 +247,13 @@ void NativeClient::start_connect(const ConnectOptions& options) {
     resubscribe_ids_.clear();
     disconnect_reason_.clear();
     connection_.reset();
-    tls_ = options.tls ? net::TlsContext::shared(*options.tls) : nullptr;
+    try {
+        tls_ = options.tls ? net::TlsContext::shared(*options.tls) : nullptr;
+    } catch (const net::TlsSetupError& e) {
+        throw Error(ErrorKind::TlsSetup, e.what());
+    }
     session_.emplace(session_config(), static_cast<Session::Handler&>(*this));
-    connection_.emplace(loop_, *session_, static_cast<net::Connection::Owner&>(*this));
+    connection_.emplace(loop_, *session_, static_cast<Connection::Owner&>(*this));
     if (!options.bind_address.empty())
         connection_->set_local_address(net::numeric_address(options.bind_address, 0));
     description_ = options.version == ProtocolVersion::V5 ? "MQTT 5" : "MQTT 3.1.1";
@@ -287,7 +291,7 @@ void NativeClient::on_transport_up() {
 }
 
 void NativeClient::on_connect_timeout() {
-    using State = net::Connection::State;
+    using State = Connection::State;
     const auto ms = options_.connect_timeout.count();
     const State state = connection_->state();
     if (state == State::Connecting || state == State::Resolving)

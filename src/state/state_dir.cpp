@@ -42,8 +42,8 @@ StateDir::StateDir(std::filesystem::path dir) : dir_(std::move(dir)) {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     if (ec) fail("cannot create the directory: " + ec.message());
-    lock_ = mqtt::net::FileDescriptor(
-        ::open((dir_ / kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    lock_ =
+        net::FileDescriptor(::open((dir_ / kLockFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
     if (!lock_) fail("cannot open its lock file: " + errno_text());
     if (::flock(lock_.get(), LOCK_EX | LOCK_NB) != 0)
         fail(errno == EWOULDBLOCK ? "in use by another process" : "cannot lock: " + errno_text());
@@ -69,7 +69,7 @@ std::filesystem::path StateDir::journal_path(std::uint64_t generation) const {
 
 void StateDir::open_journal(bool truncate) {
     const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
-    journal_ = mqtt::net::FileDescriptor(::open(journal_path(generation_).c_str(), flags, 0644));
+    journal_ = net::FileDescriptor(::open(journal_path(generation_).c_str(), flags, 0644));
     if (!journal_) fail("cannot open the journal: " + errno_text());
     struct stat st {};
     if (::fstat(journal_.get(), &st) != 0) fail("cannot read the journal: " + errno_text());
@@ -114,7 +114,7 @@ void StateDir::write_snapshot(nlohmann::json snapshot) {
         }
     } cleanup{temporary};
     {
-        mqtt::net::FileDescriptor fd(
+        net::FileDescriptor fd(
             ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
         if (!fd) fail("cannot write a snapshot: " + errno_text());
         try {
@@ -127,7 +127,7 @@ void StateDir::write_snapshot(nlohmann::json snapshot) {
     if (::rename(temporary.c_str(), (dir_ / kSnapshotFile).c_str()) != 0)
         fail("cannot replace the snapshot: " + errno_text());
     cleanup.renamed = true;
-    const mqtt::net::FileDescriptor dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    const net::FileDescriptor dir(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!dir || ::fsync(dir.get()) != 0) fail("cannot sync the directory: " + errno_text());
     const std::filesystem::path old_journal = journal_path(generation_);
     ++generation_;

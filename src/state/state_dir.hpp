@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "mqtt/net/socket.hpp"
+#include "net/socket.hpp"
 
 namespace state {
 
@@ -53,8 +53,8 @@ class StateDir {
     [[noreturn]] void fail(const std::string& what) const;
 
     std::filesystem::path dir_;
-    mqtt::net::FileDescriptor lock_;
-    mqtt::net::FileDescriptor journal_;
+    net::FileDescriptor lock_;
+    net::FileDescriptor journal_;
     nlohmann::json snapshot_;
     std::uint64_t generation_{0};
     std::uint64_t journal_bytes_{0};

@@ -77,7 +77,7 @@ std::uint64_t PostgresStore::execute(const std::string& sql, const char* doing) 
     return rows;
 }
 
-void PostgresStore::accept(const app::Delivery& d) {
+void PostgresStore::accept(const telemetry::Delivery& d) {
     if (!d.decoded.reading) return;
     const telemetry::Reading& r = *d.decoded.reading;
     if (!in_transaction_) {

@@ -27,7 +27,7 @@ class PostgresStore final : public ReadingStore {
     PostgresStore(const PostgresStore&) = delete;  // owns the connection
     PostgresStore& operator=(const PostgresStore&) = delete;
 
-    void accept(const app::Delivery& delivery) override;
+    void accept(const telemetry::Delivery& delivery) override;
     void batch_end() override;
 
   private:

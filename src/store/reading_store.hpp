@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/message_sink.hpp"
+#include "telemetry/message_sink.hpp"
 
 namespace store {
 
@@ -23,7 +23,7 @@ class StoreError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-class ReadingStore : public app::MessageSink {
+class ReadingStore : public telemetry::MessageSink {
   public:
     // Committed by this process: readings stored, redeliveries the primary key turned away,
     // and readings kept beside a stored one with the same key and other values.

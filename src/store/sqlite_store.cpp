@@ -70,7 +70,7 @@ void SqliteStore::execute(const char* sql) {
     if (sqlite3_exec(db_, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
 }
 
-void SqliteStore::accept(const app::Delivery& d) {
+void SqliteStore::accept(const telemetry::Delivery& d) {
     if (!d.decoded.reading) return;
     const telemetry::Reading& r = *d.decoded.reading;
     if (!in_transaction_) {

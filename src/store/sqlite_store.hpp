@@ -21,7 +21,7 @@ struct sqlite3_stmt;
 
 namespace store {
 
-// The schema, also in README:
+// The schema, also in docs/guide.md ("Keeping the data"):
 inline constexpr const char* kSqliteSchema =
     "CREATE TABLE IF NOT EXISTS readings (\n"
     "  run TEXT NOT NULL,\n"
@@ -56,7 +56,7 @@ class SqliteStore final : public ReadingStore {
 
     // Inserts an intact reading into the open transaction (malformed and corrupt ones are
     // not stored). Throws StoreError.
-    void accept(const app::Delivery& delivery) override;
+    void accept(const telemetry::Delivery& delivery) override;
     // Commits the batch. Throws StoreError: then no PUBACK of the batch leaves.
     void batch_end() override;
 

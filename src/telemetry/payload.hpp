@@ -1,5 +1,5 @@
 #pragma once
-// The telemetry payload schema (documented in README.md, "Payload schema") and its codec.
+// The telemetry payload schema (documented in docs/reference.md, "Payload schema") and its codec.
 // Pure logic: no I/O, no MQTT.
 
 #include <cstdint>

@@ -10,8 +10,8 @@ namespace telemetry {
 
 using nlohmann::json;
 
-// Written in the order README documents (type first): ordered_json keeps insertion order, where
-// json would sort the keys. Found by the golden tests of the documented form.
+// Written in the order docs/reference.md documents (type first): ordered_json keeps insertion
+// order, where json would sort the keys. Found by the golden tests of the documented form.
 std::string encode_run_summary(const RunSummary& s) {
     nlohmann::ordered_json devices = nlohmann::ordered_json::array();
     for (const DeviceSummary& d : s.devices)

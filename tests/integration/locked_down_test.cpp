@@ -148,10 +148,17 @@ TEST_F(Tls, LibmosquittoEngineTakesTheSameFlags) {
 }
 
 TEST_F(Tls, HostNameGivenAsANameIsVerifiedToo) {
-    Broker broker = tls_broker("server.crt");
+    // The name is checked, not only the chain: "localhost" passes against a certificate for
+    // localhost and is refused against one for broker.example.
     TempDir dir;
-    const auto r = publish(broker, dir, {"-h", "localhost", "--cafile", certs()["ca.crt"]});
+    Broker right = tls_broker("server.crt");
+    const auto r = publish(right, dir, {"-h", "localhost", "--cafile", certs()["ca.crt"]});
     EXPECT_EQ(r.status, 0) << r.err;
+    Broker wrong = tls_broker("wrong-name.crt");
+    const auto refused = publish(wrong, dir, {"-h", "localhost", "--cafile", certs()["ca.crt"]});
+    EXPECT_EQ(refused.status, 3) << refused.err;
+    EXPECT_NE(refused.err.find("certificate verify failed: hostname mismatch"), std::string::npos)
+        << refused.err;
 }
 
 TEST_F(Tls, TlsVersionIsTheOneAskedFor) {

@@ -1,4 +1,4 @@
-// README's promises that had no test: publisher exit 1 for refused and unconfirmed messages,
+// The docs' promises that had no test: publisher exit 1 for refused and unconfirmed messages,
 // a lost connection in both programs and both engines, output files checked before anything
 // connects, the idle timeout, the interrupted summary, the thresholds end to end, the progress
 // and quiet flags, and that --rate holds.

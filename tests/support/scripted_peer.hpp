@@ -20,13 +20,13 @@
 #include <thread>
 #include <vector>
 
-#include "mqtt/net/event_loop.hpp"
-#include "mqtt/net/socket.hpp"
 #include "mqtt/protocol/codec.hpp"
+#include "net/event_loop.hpp"
+#include "net/socket.hpp"
 
 namespace testing_support {
 
-using mqtt::net::FileDescriptor;
+using net::FileDescriptor;
 
 inline FileDescriptor listen_on_loopback(std::uint16_t& port) {
     FileDescriptor fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -134,7 +134,7 @@ class ScriptedListener {
 
 // Runs the loop until `done`, at most 60 s (a bound, not a measurement).
 template <typename Done>
-bool run_until(mqtt::net::EventLoop& loop, Done done) {
+bool run_until(net::EventLoop& loop, Done done) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!done()) {
         if (std::chrono::steady_clock::now() > deadline) return false;
@@ -143,11 +143,10 @@ bool run_until(mqtt::net::EventLoop& loop, Done done) {
     return true;
 }
 
-class LoopBroker final : public mqtt::net::EventLoop::Watcher {
+class LoopBroker final : public net::EventLoop::Watcher {
   public:
-    explicit LoopBroker(mqtt::net::EventLoop& loop)
-        : loop_(loop), listener_(listen_on_loopback(port_)) {
-        mqtt::net::set_non_blocking(listener_.get());
+    explicit LoopBroker(net::EventLoop& loop) : loop_(loop), listener_(listen_on_loopback(port_)) {
+        net::set_non_blocking(listener_.get());
         loop_.watch(listener_.get(), *this, false);
     }
     ~LoopBroker() override {
@@ -189,7 +188,7 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
     }
 
   private:
-    struct Peer final : mqtt::net::EventLoop::Watcher {
+    struct Peer final : net::EventLoop::Watcher {
         Peer(LoopBroker& b, FileDescriptor f) : broker(b), fd(std::move(f)) {}
         LoopBroker& broker;
         FileDescriptor fd;
@@ -261,7 +260,7 @@ class LoopBroker final : public mqtt::net::EventLoop::Watcher {
         }
     };
 
-    mqtt::net::EventLoop& loop_;
+    net::EventLoop& loop_;
     std::uint16_t port_{0};
     FileDescriptor listener_;
     std::vector<std::unique_ptr<Peer>> clients_;

@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "mqtt/engines.hpp"
-#include "mqtt/net/event_loop.hpp"
+#include "net/event_loop.hpp"
 #include "scripted_peer.hpp"
 
 namespace mqtt {

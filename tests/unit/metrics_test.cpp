@@ -11,14 +11,14 @@
 
 #include "metrics/exposition.hpp"
 #include "metrics/http_endpoint.hpp"
-#include "mqtt/net/event_loop.hpp"
-#include "mqtt/net/socket.hpp"
+#include "net/event_loop.hpp"
+#include "net/socket.hpp"
 
 namespace {
 
 using metrics::Exposition;
-using mqtt::net::EventLoop;
-using mqtt::net::FileDescriptor;
+using net::EventLoop;
+using net::FileDescriptor;
 
 TEST(Exposition, CounterHasHelpTypeAndSample) {
     Exposition out;
@@ -82,10 +82,10 @@ class Endpoint : public ::testing::Test {
   protected:
     FileDescriptor connect_client() {
         FileDescriptor fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        const auto address = mqtt::net::numeric_address("127.0.0.1", endpoint_.port());
+        const auto address = net::numeric_address("127.0.0.1", endpoint_.port());
         if (::connect(fd.get(), address->get(), address->size) != 0)
             throw std::system_error(errno, std::generic_category(), "connect");
-        mqtt::net::set_non_blocking(fd.get());
+        net::set_non_blocking(fd.get());
         return fd;
     }
     // Runs the loop until the endpoint closes the connection; everything it sent.

@@ -347,7 +347,7 @@ TEST(Session, PacketBeforeConnackIsAProtocolError) {
 
 TEST(Session, PubackIsQueuedOnlyAfterTheMessageHandlerReturns) {
     // The subscriber's sinks run inside the handler: a PUBACK queued before it returned would
-    // acknowledge a message no sink had taken yet (README: when the PUBACK leaves).
+    // acknowledge a message no sink had taken yet (docs/design.md: when the PUBACK leaves).
     struct Watching : Recorder {
         Session* session{nullptr};
         std::vector<std::size_t> outbox_during;

@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "mqtt/multi_client.hpp"
-#include "mqtt/net/event_loop.hpp"
+#include "net/event_loop.hpp"
 #include "scripted_peer.hpp"
 
 namespace mqtt {

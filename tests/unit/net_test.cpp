@@ -11,12 +11,16 @@
 #include <cstring>
 #include <deque>
 
-#include "mqtt/net/connection.hpp"
-#include "mqtt/net/event_loop.hpp"
+#include "mqtt/connection.hpp"
 #include "mqtt/protocol/codec.hpp"
+#include "net/event_loop.hpp"
 
-namespace mqtt::net {
+namespace mqtt {
 namespace {
+
+using net::EventLoop;
+using net::FileDescriptor;
+using net::set_non_blocking;
 
 using namespace std::chrono_literals;
 using protocol::Session;
@@ -322,9 +326,9 @@ TEST(EventLoop, ATimerMayAddAndCancelTimers) {
 }
 
 }  // namespace
-}  // namespace mqtt::net
+}  // namespace mqtt
 
-namespace mqtt::net {
+namespace net {
 namespace {
 
 // Our own descriptor limit is not the broker's fault: the line says which [issue 29].
@@ -340,4 +344,4 @@ TEST(ConnectError, OutOfFileDescriptorsSaysTheBrokerWasNotTried) {
 }
 
 }  // namespace
-}  // namespace mqtt::net
+}  // namespace net

@@ -1,11 +1,11 @@
-// The read-batching policy (mqtt/net/read_batching.hpp): when a loop may pause before its next
+// The read-batching policy (net/read_batching.hpp): when a loop may pause before its next
 // read, and the queue gauge that tells a publisher whether its confirmations clock its sends.
 
-#include "mqtt/net/read_batching.hpp"
+#include "net/read_batching.hpp"
 
 #include <gtest/gtest.h>
 
-namespace mqtt::net {
+namespace net {
 namespace {
 
 using namespace std::chrono_literals;
@@ -80,4 +80,4 @@ TEST(QueueGauge, APathThatBecameSlowerIsTheNewBaseWithinTwoPeriods) {
 }
 
 }  // namespace
-}  // namespace mqtt::net
+}  // namespace net

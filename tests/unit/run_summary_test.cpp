@@ -63,8 +63,7 @@ TEST(RunSummaryCodec, DevicesMustBeAListOfObjectsWithValidIds) {
 
 TEST(RunSummaryCodec, ManyDevicesDecodeInOrderWithoutADocumentOfThem) {
     RunSummary s{"r", 1, 3000, 3000, false, {}};
-    for (int i = 0; i < 3000; ++i)
-        s.devices.push_back({"dev-" + std::to_string(i), 1, 1});
+    for (int i = 0; i < 3000; ++i) s.devices.push_back({"dev-" + std::to_string(i), 1, 1});
     const auto d = decode_run_summary(encode_run_summary(s));
     ASSERT_TRUE(d.summary) << d.error;
     EXPECT_EQ(*d.summary, s);
@@ -122,8 +121,8 @@ TEST(RunProgressCodec, RoundTripsAndIsNotASummary) {
 namespace telemetry {
 namespace {
 
-// The control messages byte for byte as README.md documents them (fields, order, spelling), so
-// that a consumer written from README reads what we send.
+// The control messages byte for byte as docs/reference.md documents them (fields, order, spelling),
+// so that a consumer written from that page reads what we send.
 TEST(ControlMessagesAsDocumented, RunSummaryEncodesToTheReadmeForm) {
     const RunSummary s{
         "9f3a1c2e", 1,     1000000,

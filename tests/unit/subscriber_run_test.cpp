@@ -56,7 +56,7 @@ struct Ran {
 };
 
 Ran run(
-    const SubscriberOptions& o, FakeClient& client, MessageSink* extra = nullptr,
+    const SubscriberOptions& o, FakeClient& client, telemetry::MessageSink* extra = nullptr,
     std::function<bool()> stop = [] { return false; }) {
     ProgressLine progress("mqtt_subscriber", false);
     SubscriberRun r(o, client, progress, std::move(stop));
@@ -253,9 +253,9 @@ TEST(SubscriberRun, ConnectionLostIsExitThree) {
 }
 
 // Records what a sink is handed.
-struct RecordingSink : MessageSink {
+struct RecordingSink : telemetry::MessageSink {
     std::vector<std::string> seen;
-    void accept(const Delivery& d) override {
+    void accept(const telemetry::Delivery& d) override {
         if (d.decoded.reading)
             seen.push_back("seq " + std::to_string(d.decoded.reading->seq));
         else

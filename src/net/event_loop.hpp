@@ -6,7 +6,7 @@
 // timer, from inside a callback; nothing removed is called again in the same round. Every
 // syscall result is checked: a failing epoll_ctl or epoll_wait throws std::system_error.
 //
-// Batching policy (set_batching, mqtt/net/read_batching.hpp): after a light round of a stream,
+// Batching policy (set_batching, net/read_batching.hpp): after a light round of a stream,
 // the next wait may start a little later, so that more packets arrive per wake-up; never while
 // a peer waits for us (the owner's `peer_waits` says so), never before a zero-timeout wait.
 
@@ -17,10 +17,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "mqtt/net/read_batching.hpp"
-#include "mqtt/net/socket.hpp"
+#include "net/read_batching.hpp"
+#include "net/socket.hpp"
 
-namespace mqtt::net {
+namespace net {
 
 class EventLoop {
   public:
@@ -99,4 +99,4 @@ class EventLoop {
     std::vector<char> read_buffer_;
 };
 
-}  // namespace mqtt::net
+}  // namespace net

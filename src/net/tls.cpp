@@ -1,4 +1,4 @@
-#include "mqtt/net/tls.hpp"
+#include "net/tls.hpp"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -11,9 +11,7 @@
 #include <map>
 #include <mutex>
 
-#include "mqtt/error.hpp"
-
-namespace mqtt::net {
+namespace net {
 namespace {
 
 // The newest reason in OpenSSL's error queue, e.g. "tlsv1 alert unknown ca"; clears the queue.
@@ -27,7 +25,7 @@ std::string openssl_reason() {
 }
 
 [[noreturn]] void setup_failed(const std::string& what) {
-    throw Error(ErrorKind::TlsSetup, what + ": " + openssl_reason());
+    throw TlsSetupError(what + ": " + openssl_reason());
 }
 
 int protocol_version(const std::string& name) {
@@ -237,10 +235,10 @@ std::optional<std::string> check_tls_options(const TlsOptions& options) {
             return std::string("cannot read ") + flag + " " + *path + ": " + std::strerror(errno);
     try {
         TlsContext context(options);
-    } catch (const Error& e) {
+    } catch (const TlsSetupError& e) {
         return e.what();
     }
     return std::nullopt;
 }
 
-}  // namespace mqtt::net
+}  // namespace net

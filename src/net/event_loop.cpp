@@ -1,4 +1,4 @@
-#include "mqtt/net/event_loop.hpp"
+#include "net/event_loop.hpp"
 
 #include <sys/epoll.h>
 
@@ -8,7 +8,7 @@
 #include <system_error>
 #include <thread>
 
-namespace mqtt::net {
+namespace net {
 namespace {
 
 [[noreturn]] void throw_errno(const char* what) {
@@ -153,4 +153,4 @@ void EventLoop::run_due_timers() {
     }
 }
 
-}  // namespace mqtt::net
+}  // namespace net

@@ -1,4 +1,4 @@
-#include "mqtt/net/connection.hpp"
+#include "mqtt/connection.hpp"
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -8,13 +8,13 @@
 #include <cerrno>
 #include <cstring>
 
-namespace mqtt::net {
+namespace mqtt {
 
 namespace {
 constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 }
 
-Connection::Connection(EventLoop& loop, protocol::Session& session, Owner& owner)
+Connection::Connection(net::EventLoop& loop, protocol::Session& session, Owner& owner)
     : loop_(loop), session_(session), owner_(owner) {}
 
 Connection::~Connection() {
@@ -22,34 +22,37 @@ Connection::~Connection() {
 }
 
 void Connection::open(const std::string& host, std::uint16_t port,
-                      std::shared_ptr<const TlsContext> tls) {
+                      std::shared_ptr<const net::TlsContext> tls) {
     close();
     last_connect_error_ = 0;
     host_ = host;
     tls_context_ = std::move(tls);
-    if (auto address = numeric_address(host, port)) {
+    if (auto address = net::numeric_address(host, port)) {
         addresses_ = {*address};
         try_next_address();
         return;
     }
     state_ = State::Resolving;
-    resolver_ = std::make_unique<Resolver>(loop_);
-    resolver_->resolve(host, port, [this](std::vector<SocketAddress> found, std::string error) {
-        // c-ares is still on the stack: continue from a timer, where the resolver can go.
-        addresses_ = std::move(found);
-        posted_ = loop_.add_timer(EventLoop::Clock::now(), [this, error = std::move(error)] {
-            posted_.reset();
-            resolver_.reset();
-            if (addresses_.empty())
-                return fail(ErrorKind::Unreachable, "host name does not resolve (" + error + ")");
-            try_next_address();
+    resolver_ = std::make_unique<net::Resolver>(loop_);
+    resolver_->resolve(
+        host, port, [this](std::vector<net::SocketAddress> found, std::string error) {
+            // c-ares is still on the stack: continue from a timer, where the resolver can go.
+            addresses_ = std::move(found);
+            posted_ =
+                loop_.add_timer(net::EventLoop::Clock::now(), [this, error = std::move(error)] {
+                    posted_.reset();
+                    resolver_.reset();
+                    if (addresses_.empty())
+                        return fail(ErrorKind::Unreachable,
+                                    "host name does not resolve (" + error + ")");
+                    try_next_address();
+                });
         });
-    });
 }
 
-void Connection::adopt(FileDescriptor fd) {
+void Connection::adopt(net::FileDescriptor fd) {
     close();
-    set_non_blocking(fd.get());
+    net::set_non_blocking(fd.get());
     fd_ = std::move(fd);
     state_ = State::Open;
     want_write_ = false;
@@ -59,10 +62,11 @@ void Connection::adopt(FileDescriptor fd) {
 
 void Connection::try_next_address() {
     while (!addresses_.empty()) {
-        const SocketAddress address = addresses_.front();
+        const net::SocketAddress address = addresses_.front();
         addresses_.erase(addresses_.begin());
         int error = 0;
-        FileDescriptor fd = start_tcp_connect(address, error, local_ ? &*local_ : nullptr);
+        net::FileDescriptor fd =
+            net::start_tcp_connect(address, error, local_ ? &*local_ : nullptr);
         if (!fd) {
             last_connect_error_ = error;
             continue;
@@ -75,11 +79,11 @@ void Connection::try_next_address() {
     }
     const int error = last_connect_error_ != 0 ? last_connect_error_ : EHOSTUNREACH;
     fail_later(error == ECONNREFUSED ? ErrorKind::Refused : ErrorKind::Unreachable,
-               describe_connect_error(error));
+               net::describe_connect_error(error));
 }
 
 void Connection::on_connect_finished() {
-    if (const int error = connect_result(fd_.get()); error != 0) {
+    if (const int error = net::connect_result(fd_.get()); error != 0) {
         release_socket();
         last_connect_error_ = error;
         return try_next_address();  // the next address of the name, if any
@@ -87,7 +91,7 @@ void Connection::on_connect_finished() {
     addresses_.clear();
     if (!tls_context_) return transport_up();
     state_ = State::Handshaking;
-    tls_ = std::make_unique<TlsStream>(*tls_context_, fd_.get(), host_);
+    tls_ = std::make_unique<net::TlsStream>(*tls_context_, fd_.get(), host_);
     continue_handshake();
 }
 
@@ -98,13 +102,13 @@ void Connection::transport_up() {
 }
 
 void Connection::continue_handshake() {
-    const TlsStream::Result r = tls_->handshake();
+    const net::TlsStream::Result r = tls_->handshake();
     switch (r.status) {
-        case TlsStream::Status::Done:
+        case net::TlsStream::Status::Done:
             return transport_up();
-        case TlsStream::Status::WantRead:
-        case TlsStream::Status::WantWrite:
-            return want_writable(r.status == TlsStream::Status::WantWrite);
+        case net::TlsStream::Status::WantRead:
+        case net::TlsStream::Status::WantWrite:
+            return want_writable(r.status == net::TlsStream::Status::WantWrite);
         default:
             return fail(ErrorKind::Tls, "TLS handshake failed: " + r.error);
     }
@@ -139,10 +143,11 @@ void Connection::fail_later(ErrorKind kind, std::string reason) {
     // Reached from inside open(): tell the owner from the loop, not from its own call.
     release_socket();
     state_ = State::Connecting;
-    posted_ = loop_.add_timer(EventLoop::Clock::now(), [this, kind, reason = std::move(reason)] {
-        posted_.reset();
-        fail(kind, reason);
-    });
+    posted_ =
+        loop_.add_timer(net::EventLoop::Clock::now(), [this, kind, reason = std::move(reason)] {
+            posted_.reset();
+            fail(kind, reason);
+        });
 }
 
 void Connection::flush() {
@@ -168,19 +173,20 @@ void Connection::want_writable(bool want) {
 
 std::optional<std::size_t> Connection::send_some(const char* data, std::size_t size) {
     if (tls_) {
-        const TlsStream::Result r = tls_->write(data, size);
-        if (r.status == TlsStream::Status::Done) return r.bytes;
-        if (r.status == TlsStream::Status::WantRead || r.status == TlsStream::Status::WantWrite)
+        const net::TlsStream::Result r = tls_->write(data, size);
+        if (r.status == net::TlsStream::Status::Done) return r.bytes;
+        if (r.status == net::TlsStream::Status::WantRead ||
+            r.status == net::TlsStream::Status::WantWrite)
             return 0;
-        if (r.status == TlsStream::Status::Closed) {
+        if (r.status == net::TlsStream::Status::Closed) {
             fail(ErrorKind::ConnectionLost, "connection closed by the broker");
             return std::nullopt;
         }
         // A broker that refuses us after the handshake (TLS 1.3: no or a bad client
         // certificate) sends an alert before it resets: that alert is the reason to show.
         std::array<char, 512> scratch{};
-        const TlsStream::Result alert = tls_->read(scratch.data(), scratch.size());
-        fail(ErrorKind::Tls, alert.status == TlsStream::Status::Failed
+        const net::TlsStream::Result alert = tls_->read(scratch.data(), scratch.size());
+        fail(ErrorKind::Tls, alert.status == net::TlsStream::Status::Failed
                                  ? "the broker ended TLS: " + alert.error
                                  : "write failed: " + r.error);
         return std::nullopt;
@@ -198,16 +204,16 @@ std::optional<std::size_t> Connection::send_some(const char* data, std::size_t s
 
 std::optional<std::size_t> Connection::receive(char* data, std::size_t size, std::size_t used) {
     if (tls_) {
-        const TlsStream::Result r = tls_->read(data, size);
+        const net::TlsStream::Result r = tls_->read(data, size);
         switch (r.status) {
-            case TlsStream::Status::Done:
+            case net::TlsStream::Status::Done:
                 return r.bytes;
-            case TlsStream::Status::WantRead:
+            case net::TlsStream::Status::WantRead:
                 return 0;
-            case TlsStream::Status::WantWrite:  // TLS needs to send first: wake on writable
+            case net::TlsStream::Status::WantWrite:  // TLS needs to send first: wake on writable
                 want_writable(true);
                 return 0;
-            case TlsStream::Status::Closed:
+            case net::TlsStream::Status::Closed:
                 fail(ErrorKind::ConnectionLost, closed_by_broker(used));
                 return std::nullopt;
             default:
@@ -301,4 +307,4 @@ void Connection::on_ready(bool readable, bool writable, bool hangup) {
         fail(ErrorKind::ConnectionLost, closed_by_broker(partial_.size()));
 }
 
-}  // namespace mqtt::net
+}  // namespace mqtt

@@ -15,15 +15,15 @@
 #include <vector>
 
 #include "mqtt/error.hpp"
-#include "mqtt/net/event_loop.hpp"
-#include "mqtt/net/resolver.hpp"
-#include "mqtt/net/socket.hpp"
-#include "mqtt/net/tls.hpp"
 #include "mqtt/protocol/session.hpp"
+#include "net/event_loop.hpp"
+#include "net/resolver.hpp"
+#include "net/socket.hpp"
+#include "net/tls.hpp"
 
-namespace mqtt::net {
+namespace mqtt {
 
-class Connection final : public EventLoop::Watcher {
+class Connection final : public net::EventLoop::Watcher {
   public:
     class Owner {
       public:
@@ -42,7 +42,7 @@ class Connection final : public EventLoop::Watcher {
 
     enum class State { Closed, Resolving, Connecting, Handshaking, Open };
 
-    Connection(EventLoop& loop, protocol::Session& session, Owner& owner);
+    Connection(net::EventLoop& loop, protocol::Session& session, Owner& owner);
     ~Connection() override;
     Connection(const Connection&) = delete;  // registered with the loop by address
     Connection& operator=(const Connection&) = delete;
@@ -50,12 +50,12 @@ class Connection final : public EventLoop::Watcher {
     // Starts connecting to host:port; returns at once. With `tls`, the TLS handshake follows
     // the TCP connect (state Handshaking) and the owner hears of the transport after it.
     void open(const std::string& host, std::uint16_t port,
-              std::shared_ptr<const TlsContext> tls = nullptr);
+              std::shared_ptr<const net::TlsContext> tls = nullptr);
     // Connect from this local address (nullopt: the kernel's choice) on every open() after.
-    void set_local_address(std::optional<SocketAddress> local) { local_ = local; }
+    void set_local_address(std::optional<net::SocketAddress> local) { local_ = local; }
     // Takes a socket that is already connected (a socketpair in tests): Open at once, and the
     // owner's on_transport_up() runs before this returns.
-    void adopt(FileDescriptor fd);
+    void adopt(net::FileDescriptor fd);
     // Writes as much of the session's outbox as the socket takes now.
     void flush();
     // Bytes were read since the last write: the peer has no ACK of them yet (Linux delays it).
@@ -92,23 +92,23 @@ class Connection final : public EventLoop::Watcher {
     void fail_later(ErrorKind kind, std::string reason);
     void release_socket();
 
-    EventLoop& loop_;
+    net::EventLoop& loop_;
     protocol::Session& session_;
     Owner& owner_;
     State state_{State::Closed};
-    FileDescriptor fd_;
+    net::FileDescriptor fd_;
     bool read_unanswered_{false};
-    std::unique_ptr<Resolver> resolver_;
+    std::unique_ptr<net::Resolver> resolver_;
     std::string host_;  // the name the TLS certificate must show
-    std::shared_ptr<const TlsContext> tls_context_;
-    std::unique_ptr<TlsStream> tls_;
-    std::vector<SocketAddress> addresses_;  // still to try
+    std::shared_ptr<const net::TlsContext> tls_context_;
+    std::unique_ptr<net::TlsStream> tls_;
+    std::vector<net::SocketAddress> addresses_;  // still to try
     int last_connect_error_{0};
-    std::optional<EventLoop::TimerId> posted_;  // a deferred step (resolve result, failure)
-    std::string partial_;                       // the start of a packet not yet complete
+    std::optional<net::EventLoop::TimerId> posted_;  // a deferred step (resolve result, failure)
+    std::string partial_;                            // the start of a packet not yet complete
     bool want_write_{false};
-    bool reading_{false};                 // handling a read: hold the writes until its batch ends
-    std::optional<SocketAddress> local_;  // bind before connecting (--bind-address)
+    bool reading_{false};  // handling a read: hold the writes until its batch ends
+    std::optional<net::SocketAddress> local_;  // bind before connecting (--bind-address)
 };
 
-}  // namespace mqtt::net
+}  // namespace mqtt

@@ -17,7 +17,7 @@
 
 #include "telemetry/payload.hpp"
 
-namespace app {
+namespace telemetry {
 
 struct Delivery {
     std::string_view topic;  // views valid only during accept()
@@ -25,7 +25,7 @@ struct Delivery {
     std::chrono::steady_clock::time_point arrived;
     std::int64_t arrived_epoch_us;  // wall clock, for end-to-end latency against `ts`
     // The reading, or the problem (malformed or corrupt) and its reason.
-    const telemetry::DecodedReading& decoded;
+    const DecodedReading& decoded;
 };
 
 class MessageSink {
@@ -40,4 +40,4 @@ class MessageSink {
     virtual std::vector<std::string> problems() const { return {}; }
 };
 
-}  // namespace app
+}  // namespace telemetry

@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-namespace mqtt::net {
+namespace net {
 
 class FileDescriptor {
   public:
@@ -62,4 +62,4 @@ int connect_result(int fd);
 // "connection refused (is the broker running on that port?)", "unreachable (...)".
 std::string describe_connect_error(int error);
 
-}  // namespace mqtt::net
+}  // namespace net

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "mqtt/net/event_loop.hpp"
-#include "mqtt/net/socket.hpp"
+#include "net/event_loop.hpp"
+#include "net/socket.hpp"
 
-namespace mqtt::net {
+namespace net {
 
 class Resolver {
   public:
@@ -55,4 +55,4 @@ class Resolver {
     Callback callback_;
 };
 
-}  // namespace mqtt::net
+}  // namespace net

@@ -1,9 +1,9 @@
-#include "mqtt/net/read_batching.hpp"
+#include "net/read_batching.hpp"
 
 #include <algorithm>
 #include <utility>
 
-namespace mqtt::net {
+namespace net {
 
 void ReadBatching::round_ended(std::size_t bytes, Clock::duration waited) {
     last_light_ = bytes > 0 && bytes < light_bytes_;
@@ -35,4 +35,4 @@ QueueGauge::Clock::duration QueueGauge::queue_delay() const {
     return smoothed_ - base;
 }
 
-}  // namespace mqtt::net
+}  // namespace net

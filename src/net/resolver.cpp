@@ -1,10 +1,10 @@
-#include "mqtt/net/resolver.hpp"
+#include "net/resolver.hpp"
 
 #include <cstring>
 #include <mutex>
 #include <stdexcept>
 
-namespace mqtt::net {
+namespace net {
 namespace {
 
 void init_library_once() {
@@ -113,4 +113,4 @@ void Resolver::on_result(void* arg, int status, int /*timeouts*/, ares_addrinfo*
     callback(std::move(addresses), std::move(error));
 }
 
-}  // namespace mqtt::net
+}  // namespace net

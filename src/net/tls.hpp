@@ -12,18 +12,37 @@
 #include <optional>
 #include <string>
 
-#include "mqtt/client.hpp"
+#include <stdexcept>
 
 struct ssl_ctx_st;
 struct ssl_st;
 
-namespace mqtt::net {
+namespace net {
+
+// What TLS to speak: the mosquitto_pub/sub flags (--cafile, --cert, ...).
+struct TlsOptions {
+    std::string cafile;
+    std::string capath;
+    bool use_os_certs{false};  // the system's CA store (/etc/ssl/certs)
+    std::string certfile;      // a client certificate, with keyfile
+    std::string keyfile;
+    std::string version;   // "tlsv1.2" or "tlsv1.3": exactly that version; empty: 1.2 or newer
+    bool insecure{false};  // skip the host name check (self-signed test setups only)
+    std::string alpn;      // e.g. "mqtt"
+    bool operator==(const TlsOptions&) const = default;
+};
+
+// Our own certificates, key or CA files could not be used: names the flag and the file.
+class TlsSetupError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
 
 // The certificates and settings shared by every connection with the same TlsOptions: loaded
 // once (a fleet of connections shares one context).
 class TlsContext {
   public:
-    // Throws Error(ErrorKind::TlsSetup) naming the flag and file that could not be used.
+    // Throws TlsSetupError naming the flag and file that could not be used.
     explicit TlsContext(const TlsOptions& options);
     ~TlsContext();
     TlsContext(const TlsContext&) = delete;  // owns the SSL_CTX
@@ -74,4 +93,4 @@ class TlsStream {
 // loadable and matching); returns a one-line problem or nothing. For the command line.
 std::optional<std::string> check_tls_options(const TlsOptions& options);
 
-}  // namespace mqtt::net
+}  // namespace net

@@ -1,4 +1,4 @@
-#include "mqtt/net/socket.hpp"
+#include "net/socket.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <system_error>
 
-namespace mqtt::net {
+namespace net {
 
 std::optional<SocketAddress> numeric_address(const std::string& host, std::uint16_t port) {
     SocketAddress a;
@@ -81,4 +81,4 @@ std::string describe_connect_error(int error) {
     return std::string("unreachable (") + std::strerror(error) + ")";
 }
 
-}  // namespace mqtt::net
+}  // namespace net

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Checks README's "What the tests pin" table: every test it names must exist.
+"""Checks the "What the tests pin" table of docs/testing.md: every test it names must exist.
 
-Usage: readme_claims.py README.md TEST_BINARY... -- EXTRA_TEST_NAME...
+Usage: doc_claims.py docs/testing.md TEST_BINARY... -- EXTRA_TEST_NAME...
 Test names are gtest's Suite.Name (with a Prefix/ for parameterised ones); a trailing * matches
 any suffix. EXTRA_TEST_NAME are CTest tests that are not GoogleTest ones.
 """
@@ -23,12 +23,12 @@ def listed_tests(binary):
     return names
 
 
-def claimed_tests(readme):
-    text = open(readme, encoding="utf-8").read()
+def claimed_tests(page):
+    text = open(page, encoding="utf-8").read()
     section = text.split("## What the tests pin", 1)[1].split("\n## ", 1)[0]
     rows = [r for r in section.splitlines() if r.startswith("| ") and not r.startswith("| claim")]
     if not rows:
-        sys.exit("README has no claims table")
+        sys.exit(f"{page} has no claims table")
     claims = []
     for row in rows:
         claim, tests = row.strip("| ").split(" | ", 1)
@@ -46,7 +46,7 @@ def main():
     known = extra + [n for b in binaries for n in listed_tests(b)]
     missing = [(c, n) for c, n in claimed_tests(args[0]) if not fnmatch.filter(known, n)]
     for claim, name in missing:
-        print(f"README claims '{claim}', but no test {name} exists", file=sys.stderr)
+        print(f"{args[0]} claims '{claim}', but no test {name} exists", file=sys.stderr)
     sys.exit(1 if missing else 0)
 
 

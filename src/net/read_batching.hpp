@@ -16,7 +16,7 @@
 #include <chrono>
 #include <cstddef>
 
-namespace mqtt::net {
+namespace net {
 
 class ReadBatching {
   public:
@@ -59,4 +59,4 @@ class QueueGauge {
     unsigned samples_{0};
 };
 
-}  // namespace mqtt::net
+}  // namespace net
