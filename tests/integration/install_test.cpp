@@ -107,8 +107,7 @@ TEST_F(Installed, EveryHelpFlagIsInTheManPageAndTheCompletion) {
 
 TEST_F(Installed, BashCompletesFlagsAndTheirChoices) {
     const fs::path completion = stage("share/bash-completion/completions/mqtt_subscriber");
-    EXPECT_EQ(complete(completion, "mqtt_subscriber --metrics-p", dir_.path()),
-              "--metrics-port\n");
+    EXPECT_EQ(complete(completion, "mqtt_subscriber --metrics-p", dir_.path()), "--metrics-port\n");
     EXPECT_EQ(complete(completion, "mqtt_subscriber --client ''", dir_.path()),
               "native libmosquitto\n");
     EXPECT_EQ(complete(completion, "mqtt_subscriber -V 3", dir_.path()), "311\n");

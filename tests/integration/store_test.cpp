@@ -199,8 +199,8 @@ TEST(Store, PostgresqlHoldsEveryVerifiedReadingOnceAndIgnoresRedeliveries) {
     EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM readings"), 5000);
     // The same run id with other values: kept beside, and the run is not verified.
     TempDir third;
-    const auto r3 = run_pair(
-        broker, third, {"-n", "5000", "-d", "10", "--run-id", "pg-run", "--seed", "99"}, sub);
+    const auto r3 = run_pair(broker, third,
+                             {"-n", "5000", "-d", "10", "--run-id", "pg-run", "--seed", "99"}, sub);
     EXPECT_EQ(r3.subscriber_status, 1) << r3.subscriber_out;
     EXPECT_EQ(r3.subscriber.at("store").at("conflicting_kept"), 5000);
     EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM conflicting_readings"), 5000);

@@ -111,8 +111,8 @@ TEST(ProgramOptions, MetricsListenOnEveryInterfaceUnlessAnAddressIsGiven) {
     const auto every = parse_subscriber_args(sub({"--metrics-port", "9464"}));
     ASSERT_TRUE(every.options && every.options->output.metrics);
     EXPECT_EQ(every.options->output.metrics->address, "0.0.0.0");
-    for (const auto& [given, bound] : {std::pair<std::string, std::string>{"127.0.0.1", "127.0.0.1"},
-                                       {"::1", "::1"}}) {
+    for (const auto& [given, bound] :
+         {std::pair<std::string, std::string>{"127.0.0.1", "127.0.0.1"}, {"::1", "::1"}}) {
         const auto p = parse_publisher_args(
             pub({"--metrics-address", given, "--metrics-port", "9464"}));  // in either order
         ASSERT_TRUE(p.options && p.options->output.metrics) << p.err;
@@ -234,7 +234,8 @@ TEST_P(SubscriberBadArgs, AreAUsageErrorNamingTheProblem) {
 INSTANTIATE_TEST_SUITE_P(
     Validation, SubscriberBadArgs,
     testing::Values(BadArgs{"count0", {"-C", "0"}, "count"},
-                    BadArgs{"metrics_address_alone", {"--metrics-address", "127.0.0.1"},
+                    BadArgs{"metrics_address_alone",
+                            {"--metrics-address", "127.0.0.1"},
                             "--metrics-address: needs --metrics-port"},
                     BadArgs{"metrics_address_twice",
                             {"--metrics-port", "127.0.0.1:0", "--metrics-address", "::1"},
