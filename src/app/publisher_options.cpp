@@ -8,6 +8,7 @@
 #include "app/exit_status.hpp"
 #include "app/publisher.hpp"
 #include "mqtt/multi_client.hpp"
+#include "mqtt/protocol/session.hpp"
 #include "net/socket.hpp"
 #include "telemetry/payload.hpp"
 
@@ -127,10 +128,10 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
            "Unconfirmed messages allowed in flight: auto (default; the smallest window that "
            "keeps the highest rate, so the broker's queues stay short) or N (fixed; bounds "
            "memory either way)")
-        ->check(CLI::IsMember({"auto"}) | CLI::Range(std::size_t{1}, std::size_t{65535}));
+        ->check(CLI::IsMember({"auto"}) | CLI::Range(std::size_t{1}, mqtt::protocol::kMaxWindow));
     cli.add_option("--window-max", o.window_max, "The largest window auto may choose")
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t{16}, std::size_t{65527}));
+        ->check(CLI::Range(std::size_t{16}, mqtt::protocol::kMaxWindow));
     cli.add_option("-r,--rate", o.rate, "Messages per second, 0 = as fast as possible")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1e9));

@@ -5,15 +5,16 @@
 namespace app {
 namespace {
 
-constexpr int kFormat = 1;
-constexpr std::uint64_t kSnapshotAfterBytes = std::uint64_t{1} << 20;
+constexpr int kPublisherFormat = 1;
+constexpr std::uint64_t kPublisherSnapshotAfterBytes = std::uint64_t{1} << 20;
 
 }  // namespace
 
 PublisherState::PublisherState(const std::filesystem::path& dir, nlohmann::json arguments)
     : dir_(dir), arguments_(std::move(arguments)) {
     const nlohmann::json& saved = dir_.snapshot();
-    if (saved.is_null() || saved.value("format", 0) != kFormat || saved.value("finished", true))
+    if (saved.is_null() || saved.value("format", 0) != kPublisherFormat ||
+        saved.value("finished", true))
         return;
     try {
         if (saved.at("arguments") != arguments_)
@@ -47,7 +48,7 @@ void PublisherState::record(std::uint64_t confirmed_through) {
     if (confirmed_through == written_ || now - written_at_ < kEvery) return;
     written_ = confirmed_through;
     written_at_ = now;
-    if (dir_.journal_bytes() >= kSnapshotAfterBytes) return snapshot(false);
+    if (dir_.journal_bytes() >= kPublisherSnapshotAfterBytes) return snapshot(false);
     dir_.append(std::to_string(confirmed_through) + "\n");
     dir_.commit();
 }
@@ -58,7 +59,7 @@ void PublisherState::close(std::uint64_t confirmed_through, bool finished) {
 }
 
 void PublisherState::snapshot(bool finished) {
-    dir_.write_snapshot({{"format", kFormat},
+    dir_.write_snapshot({{"format", kPublisherFormat},
                          {"run", run_id_},
                          {"arguments", arguments_},
                          {"confirmed_through", confirmed_through_},

@@ -7,10 +7,10 @@
 namespace app {
 namespace {
 
-constexpr int kFormat = 1;
+constexpr int kSubscriberFormat = 1;
 // Fold the journal into a snapshot past this size: bounds the disk used and the replay time
 // (about 25 bytes per message: a snapshot every ~1.3 million messages).
-constexpr std::uint64_t kSnapshotAfterBytes = std::uint64_t{32} << 20;
+constexpr std::uint64_t kSubscriberSnapshotAfterBytes = std::uint64_t{32} << 20;
 
 Fact::Kind kind_of(std::string_view tag) {
     if (tag == "r") return Fact::Kind::Reading;
@@ -25,8 +25,8 @@ Fact::Kind kind_of(std::string_view tag) {
 SubscriberState::SubscriberState(const std::filesystem::path& dir, const std::string& requested_id)
     : dir_(dir) {
     const nlohmann::json& saved = dir_.snapshot();
-    resuming_ =
-        !saved.is_null() && saved.value("format", 0) == kFormat && !saved.value("finished", true);
+    resuming_ = !saved.is_null() && saved.value("format", 0) == kSubscriberFormat &&
+                !saved.value("finished", true);
     client_id_ = requested_id;
     if (client_id_.empty() && resuming_) client_id_ = saved.value("client_id", "");
     if (client_id_.empty())
@@ -92,7 +92,7 @@ void SubscriberState::append(const Fact& fact) {
 }
 
 void SubscriberState::commit(const Verifier& verifier) {
-    if (dir_.journal_bytes() >= kSnapshotAfterBytes) return snapshot(&verifier, false);
+    if (dir_.journal_bytes() >= kSubscriberSnapshotAfterBytes) return snapshot(&verifier, false);
     dir_.commit();
 }
 
@@ -101,7 +101,7 @@ void SubscriberState::close(const Verifier& verifier, bool finished) {
 }
 
 void SubscriberState::snapshot(const Verifier* verifier, bool finished) {
-    dir_.write_snapshot({{"format", kFormat},
+    dir_.write_snapshot({{"format", kSubscriberFormat},
                          {"client_id", client_id_},
                          {"finished", finished},
                          {"verifier", verifier ? verifier->state() : nlohmann::json()}});

@@ -158,6 +158,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgs{"port0", {"-p", "0"}, "port"}, BadArgs{"port_too_big", {"-p", "70000"}, "port"},
         BadArgs{"count0", {"-n", "0"}, "count"}, BadArgs{"negative_count", {"-n", "-5"}, "count"},
         BadArgs{"window0", {"--window", "0"}, "window"},
+        BadArgs{"window_beyond_the_packet_ids", {"--window", "65535"}, "window"},
+        BadArgs{"window_max_beyond_the_packet_ids", {"--window-max", "65520"}, "window-max"},
         BadArgs{"window_word", {"--window", "big"}, "window"},
         BadArgs{"negative_rate", {"--rate", "-1"}, "rate"},
         BadArgs{"unknown_flag", {"--frobnicate"}, "frobnicate"},

@@ -7,7 +7,7 @@ namespace mqtt::protocol {
 
 Session::Session(Config config, Handler& handler)
     : config_(std::move(config)), handler_(handler), keepalive_s_(config_.keepalive_s) {
-    config_.max_inflight = std::min<std::size_t>(config_.max_inflight, 65535 - 16);
+    config_.max_inflight = std::min(config_.max_inflight, kMaxWindow);
     window_ = config_.max_inflight;
     id_limit_ = 16;  // SUBSCRIBEs before the CONNACK; the CONNACK sizes the rest
 }

@@ -30,6 +30,11 @@
 
 namespace mqtt::protocol {
 
+// The packet-identifier budget: identifiers are 16 bits, and 16 of them stay free for SUBSCRIBE
+// while the window is full, so no window may exceed this. The options check against it, so a
+// window the session would have to lower is refused instead.
+inline constexpr std::size_t kMaxWindow = 65535 - 16;
+
 // A PUBLISH the broker said in its CONNACK it cannot take (MQTT 5, 3.2.2.3): larger than its
 // Maximum Packet Size [MQTT-3.1.2-24], above its Maximum QoS [MQTT-3.2.2-11], or retained where
 // Retain Available is 0 [MQTT-3.2.2-14]. It is never sent, and waiting will not change it.
