@@ -104,16 +104,13 @@ std::chrono::microseconds PublisherRun::fleet_time_to_wait() const {
     return pacing_wait(next->at - Clock::now());
 }
 
-nlohmann::json PublisherRun::churn_report() const {
+report::Churn PublisherRun::churn_report() const {
     // A profile's groups each have their own share: the fleet's is what was planned of all.
     const double share =
         options_.from_profile() && options_.devices > 0
             ? static_cast<double>(churn_.planned()) / static_cast<double>(options_.devices)
             : options_.churn;
-    return {{"share", share},
-            {"planned", churn_.planned()},
-            {"dropped", counters_.churn_dropped},
-            {"returned", counters_.churn_returned}};
+    return {share, churn_.planned(), counters_.churn_dropped, counters_.churn_returned};
 }
 
 }  // namespace app

@@ -394,16 +394,18 @@ std::string PublisherRun::schedule_text() const {
     return text;
 }
 
-nlohmann::json PublisherRun::schedule_report() const {
+report::ScheduleLag PublisherRun::schedule_report() const {
     const double secs = elapsed_at_end_;
-    return {{"paced", scheduled()},
-            {"requested_rate", options_.rate},
-            {"achieved_rate",
-             secs > 0 ? static_cast<double>(counters_.published - resumed_from_) / secs : 0.0},
-            {"max_ms", static_cast<double>(schedule_lag_.max()) / 1000.0},
-            {"p99_ms", static_cast<double>(schedule_lag_.percentile(0.99)) / 1000.0},
-            {"limit_ms", options_.max_schedule_lag_ms},
-            {"breached", schedule_breached()}};
+    report::ScheduleLag lag;
+    lag.paced = scheduled();
+    lag.requested_rate = options_.rate;
+    lag.achieved_rate =
+        secs > 0 ? static_cast<double>(counters_.published - resumed_from_) / secs : 0.0;
+    lag.max_ms = static_cast<double>(schedule_lag_.max()) / 1000.0;
+    lag.p99_ms = static_cast<double>(schedule_lag_.percentile(0.99)) / 1000.0;
+    lag.limit_ms = options_.max_schedule_lag_ms;
+    lag.breached = schedule_breached();
+    return lag;
 }
 
 std::string PublisherRun::refused_topics() const {
@@ -563,46 +565,44 @@ void PublisherRun::report_progress() {
         static_cast<double>(puback_.percentile(0.99)) / 1000.0, tail));
 }
 
-nlohmann::json PublisherRun::report() const {
+report::PublisherReport PublisherRun::report() const {
     const auto& c = counters_;
-    const double secs = elapsed_at_end_;
-    return {
-        {"program", kProgram},
-        {"run", run_id_},
-        {"qos", options_.qos},
-        {"window", options_.window_auto ? nlohmann::json("auto")
-                                        : nlohmann::json(options_.connect.max_inflight)},
-        {"final_window", window()},
-        {"devices", options_.devices},
-        {"requested", options_.count},
-        {"published", c.published},
-        {"confirmed", c.confirmed},
-        {"rejected", c.rejected},
-        {"rejected_by_topic", c.rejected_by_topic},
-        {"repaired", c.repaired},
-        {"unrepairable", c.unrepairable},
-        {"unconfirmed", c.published - c.confirmed - c.rejected},
-        {"summary_sent", c.summary_sent},
-        {"summary_confirmed", c.summary_confirmed},
-        {"elapsed_s", secs},
-        {"msgs_per_sec", secs > 0 ? static_cast<double>(c.confirmed - resumed_from_) / secs : 0.0},
-        {"resumed_from", resumed_from_},
-        {"end_reason", end_reason_name(end_.reason)},
-        {"error", end_.error},
-        {"exit_status", exit_status_},
-        {"shard", options_.shards > 1 ? nlohmann::json::array({options_.shard, options_.shards})
-                                      : nlohmann::json()},
-        {"puback_latency_us", telemetry::latency_summary(puback_, true)},
-        {"latency_state", puback_.state()},  // for mqtt_report to merge shards exactly
-        {"started_epoch_s", timeline_.started_epoch_s()},
-        {"timeline", telemetry::to_json(timeline_.rows())},
-        {"reconnects", reconnects_.to_json()},
-        {"churn", churn_report()},
-        {"schedule_lag", schedule_report()},
-        {"schedule_lag_state", schedule_lag_.state()},  // for mqtt_report's merge
-        {"receive_maximum_cap",
-         receive_maximum_cap() ? nlohmann::json(*receive_maximum_cap()) : nlohmann::json()},
-    };
+    report::PublisherReport r;
+    r.run = run_id_;
+    r.qos = options_.qos;
+    r.window = options_.window_auto ? report::Json("auto")
+                                    : report::Json(options_.connect.max_inflight);
+    r.final_window = window();
+    r.devices = options_.devices;
+    r.requested = options_.count;
+    r.published = c.published;
+    r.confirmed = c.confirmed;
+    r.rejected = c.rejected;
+    r.rejected_by_topic = {c.rejected_by_topic.begin(), c.rejected_by_topic.end()};
+    r.repaired = c.repaired;
+    r.unrepairable = c.unrepairable;
+    r.unconfirmed = c.published - c.confirmed - c.rejected;
+    r.summary_sent = c.summary_sent;
+    r.summary_confirmed = c.summary_confirmed;
+    r.elapsed_s = elapsed_at_end_;
+    r.msgs_per_sec = r.elapsed_s > 0 ? static_cast<double>(c.confirmed - resumed_from_) / r.elapsed_s
+                                     : 0.0;
+    r.resumed_from = resumed_from_;
+    r.end_reason = end_reason_name(end_.reason);
+    r.error = end_.error;
+    r.exit_status = exit_status_;
+    if (options_.shards > 1)
+        r.shard = {static_cast<int>(options_.shard), static_cast<int>(options_.shards)};
+    r.puback_latency_us = report::summarize(puback_);
+    r.latency_state = puback_.state();  // for mqtt_report to merge shards exactly
+    r.started_epoch_s = timeline_.started_epoch_s();
+    r.timeline = telemetry::to_json(timeline_.rows());
+    r.reconnects = reconnects_.rows();
+    r.churn = churn_report();
+    r.schedule_lag = schedule_report();
+    r.schedule_lag_state = schedule_lag_.state();  // for mqtt_report's merge
+    if (const auto cap = receive_maximum_cap()) r.receive_maximum_cap = *cap;
+    return r;
 }
 
 }  // namespace app

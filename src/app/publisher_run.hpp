@@ -26,6 +26,7 @@
 #include "metrics/exposition.hpp"
 #include "mqtt/adaptive_window.hpp"
 #include "mqtt/client.hpp"
+#include "report/model.hpp"
 #include "sim/churn_plan.hpp"
 #include "sim/fleet_schedule.hpp"
 #include "sim/rate_pacer.hpp"
@@ -70,7 +71,7 @@ class PublisherRun {
     // The whole run; prints the result line and returns the exit status. Never throws.
     int run();
     // The --report document and the --csv timeline, after run().
-    nlohmann::json report() const;
+    report::PublisherReport report() const;
     std::string timeline_csv() const { return telemetry::timeline_csv(timeline_.rows()); }
 
     // Its counters, gauges and PUBACK latency for a /metrics scrape (--metrics-port).
@@ -94,7 +95,7 @@ class PublisherRun {
         std::string payload;
     };
     bool send_reading(const HeldReading& reading);
-    nlohmann::json churn_report() const;
+    report::Churn churn_report() const;
     // Messages the schedule (--rate, --count) wants published by now.
     std::uint64_t due_now() const;
     std::chrono::microseconds time_to_wait() const;
@@ -115,7 +116,7 @@ class PublisherRun {
     Clock::duration lag_now(Clock::time_point now) const;
     bool schedule_breached() const;
     std::string schedule_text() const;
-    nlohmann::json schedule_report() const;
+    report::ScheduleLag schedule_report() const;
     // Set when the broker's Receive Maximum holds the window below what the run asked for.
     std::optional<std::size_t> receive_maximum_cap() const;
     // "2 topics: sensors/a/telemetry (5), sensors/b/telemetry (5)", the first few.

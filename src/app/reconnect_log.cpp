@@ -17,15 +17,14 @@ void ReconnectLog::record(const mqtt::Reconnection& r) {
                     r.outage_s, r.attempts, r.attempts == 1 ? "" : "s", r.cause, session));
 }
 
-nlohmann::json ReconnectLog::to_json() const {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const Row& row : rows_)
-        rows.push_back({{"t_s", row.t_s},
-                        {"cause", row.reconnection.cause},
-                        {"outage_s", row.reconnection.outage_s},
-                        {"attempts", row.reconnection.attempts},
-                        {"session_present", row.reconnection.session_present}});
-    return rows;
+std::vector<report::Reconnect> ReconnectLog::rows() const {
+    std::vector<report::Reconnect> list;
+    list.reserve(rows_.size());
+    for (const Row& row : rows_) {
+        const mqtt::Reconnection& r = row.reconnection;
+        list.push_back({row.t_s, r.cause, r.outage_s, r.attempts, r.session_present, {}});
+    }
+    return list;
 }
 
 }  // namespace app

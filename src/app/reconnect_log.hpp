@@ -6,10 +6,9 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "app/console.hpp"
 #include "mqtt/client.hpp"
+#include "report/model.hpp"
 
 namespace app {
 
@@ -20,7 +19,7 @@ class ReconnectLog {
         : progress_(progress), started_(started), persistent_(persistent_session) {}
 
     void record(const mqtt::Reconnection& r);
-    nlohmann::json to_json() const;
+    std::vector<report::Reconnect> rows() const;
     std::size_t count() const { return rows_.size(); }
 
   private:

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -33,13 +34,24 @@ std::vector<report::Input> load_all(const std::vector<std::string>& paths) {
 
 // One report is shown as it is; several are merged. A share-group member's report is merged
 // even alone: its own verdict leaves out what is missing, the run's verdict must not.
-nlohmann::json combine(const std::vector<report::Input>& inputs,
-                       nlohmann::json (*merge)(const std::vector<report::Input>&)) {
-    if (inputs.empty()) return nullptr;
-    const nlohmann::json& only = inputs.front().doc;
-    const bool share_member = only.contains("share_group") && only["share_group"].is_string();
-    if (inputs.size() == 1 && !share_member) return only;
-    return merge(inputs);
+std::optional<report::SubscriberReport> subscribers(const std::vector<report::Input>& inputs) {
+    if (inputs.empty()) return std::nullopt;
+    if (inputs.size() == 1) {
+        report::SubscriberReport only = report::read_subscriber(inputs.front());
+        if (!only.sharing()) return only;
+    }
+    return report::merge_subscribers(inputs);
+}
+
+std::optional<report::PublisherReport> publishers(const std::vector<report::Input>& inputs) {
+    if (inputs.empty()) return std::nullopt;
+    if (inputs.size() == 1) return report::read_publisher(inputs.front());
+    return report::merge_publishers(inputs);
+}
+
+template <class T>
+const T* pointer(const std::optional<T>& value) {
+    return value ? &*value : nullptr;
 }
 
 void write(const std::string& path, const std::string& text) {
@@ -93,23 +105,15 @@ int run(int argc, char** argv) {
     }
     telemetry::Verdict verdict;
     try {
-        nlohmann::json pub = combine(load_all(pub_paths), report::merge_publishers);
-        nlohmann::json sub = combine(load_all(sub_paths), report::merge_subscribers);
-        verdict = report::verdict(pub, sub);
-        if (pub.is_object() && pub.value("merged", false))
-            pub["exit_status"] = verdict.verified() ? 0 : 1;
-        if (sub.is_object() && sub.value("merged", false)) {
-            sub["failed_checks"] = verdict.failed;
-            sub["verified"] = verdict.verified();
-        }
-        if (!html_path.empty())
-            write(html_path, report::render_html(pub.is_object() ? &pub : nullptr,
-                                                 sub.is_object() ? &sub : nullptr));
+        const auto pub = publishers(load_all(pub_paths));
+        const auto sub = subscribers(load_all(sub_paths));
+        verdict = report::verdict(pointer(pub), pointer(sub));
+        if (!html_path.empty()) write(html_path, report::render_html(pointer(pub), pointer(sub)));
         if (!json_path.empty())
             write(json_path, nlohmann::json{{"verified", verdict.verified()},
                                             {"failed_checks", verdict.failed},
-                                            {"publisher", pub},
-                                            {"subscriber", sub}}
+                                            {"publisher", pub ? nlohmann::json(*pub) : nullptr},
+                                            {"subscriber", sub ? nlohmann::json(*sub) : nullptr}}
                                  .dump(2));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mqtt_report: error: %s\n", e.what());

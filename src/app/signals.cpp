@@ -31,5 +31,9 @@ int stop_signal() {
 bool stop_now_requested() {
     return g_count >= 2;
 }
+void forget_stop_signals() {
+    g_signal = 0;
+    g_count = 0;
+}
 
 }  // namespace app

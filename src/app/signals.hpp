@@ -11,5 +11,7 @@ bool stop_requested();
 int stop_signal();  // the signal received, 0 if none
 // A second signal: stop waiting for confirmations at once (the first one drains).
 bool stop_now_requested();
+// Forgets the signals received so far: for a process that runs one run after another (tests).
+void forget_stop_signals();
 
 }  // namespace app

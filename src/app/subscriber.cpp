@@ -53,9 +53,9 @@ int run_subscriber(const SubscriberOptions& o) {
     }
     if (state && !state_usable(kProgram, [&] { run.keep_state(*state); })) return kUsageError;
     const int status = run.run();
-    nlohmann::json report = run.report();
-    if (database) report["store"] = database->summary();
-    report_file.write(report.dump(2) + "\n");
+    report::SubscriberReport report = run.report();
+    if (database) report.store = database->summary();
+    report_file.write(nlohmann::json(report).dump(2) + "\n");
     csv_file.write(run.timeline_csv());
     if (html_file.wanted()) html_file.write(report::render_html(nullptr, &report));
     return status;

@@ -418,72 +418,65 @@ double SubscriberRun::elapsed_s() const {
                           : 0.0;
 }
 
-nlohmann::json SubscriberRun::device_report() const {
-    if (!statuses_) return nullptr;
-    return {{"topic", statuses_->filter()},
-            {"online", statuses_->online()},
-            {"offline", statuses_->offline()},
-            {"changes", statuses_->changes()},
-            {"offline_devices", statuses_->offline_devices(kListedDevices)}};
+std::optional<report::DeviceStatus> SubscriberRun::device_report() const {
+    if (!statuses_) return std::nullopt;
+    return report::DeviceStatus{statuses_->filter(), statuses_->online(), statuses_->offline(),
+                                statuses_->changes(), statuses_->offline_devices(kListedDevices)};
 }
 
-nlohmann::json SubscriberRun::slowest_devices() const {
-    nlohmann::json list = nlohmann::json::array();
+std::vector<report::SlowDevice> SubscriberRun::slowest_devices() const {
+    std::vector<report::SlowDevice> list;
     for (const auto& d : verifier_.device_latency().slowest(kListedDevices))
-        list.push_back({{"device", d.device},
-                        {"p99_us", d.p99_us},
-                        {"max_us", d.max_us},
-                        {"messages", d.messages}});
+        list.push_back({d.device, d.p99_us, d.max_us, d.messages});
     return list;
 }
 
-nlohmann::json SubscriberRun::report() const {
+void SubscriberRun::count_into(report::SubscriberReport& r) const {
     const telemetry::LedgerTotals t = verifier_.totals(options_.count);
+    r.received = t.received;
+    r.unique = t.unique;
+    r.expected = t.expected;
+    if (sharing())
+        r.share_group = options_.share_group;
+    else
+        r.missing = t.missing;
+    r.duplicates = t.duplicates;
+    r.out_of_order = t.out_of_order;
+    r.malformed = t.malformed;
+    r.corrupt = t.corrupt;
+    r.contradictions = t.contradictions;
+    r.devices = report::device_counts(t);
+}
+
+report::SubscriberReport SubscriberRun::report() const {
+    report::SubscriberReport r;
+    count_into(r);
+    r.malformed_examples = verifier_.malformed_examples();
+    r.corrupt_examples = verifier_.corrupt_examples();
+    r.contradiction_examples = verifier_.ledger().contradiction_examples();
     // A share-group member's gaps are mostly the other members' messages: not listed.
-    const auto gaps = verifier_.ledger().gaps(sharing() ? 0 : options_.max_gaps);
-    const auto& th = options_.thresholds;
-    nlohmann::json thresholds = {{"max_missing", th.max_missing}};
-    thresholds["max_duplicates"] = th.max_duplicates ? nlohmann::json(*th.max_duplicates) : nullptr;
-    thresholds["max_p99_ms"] = th.max_p99_ms ? nlohmann::json(*th.max_p99_ms) : nullptr;
-    const double secs = elapsed_s();
-    return {
-        {"program", kProgram},
-        {"received", t.received},
-        {"unique", t.unique},
-        {"expected", t.expected},
-        {"missing", sharing() ? nlohmann::json() : nlohmann::json(t.missing)},
-        {"share_group", sharing() ? nlohmann::json(options_.share_group) : nlohmann::json()},
-        {"duplicates", t.duplicates},
-        {"out_of_order", t.out_of_order},
-        {"malformed", t.malformed},
-        {"corrupt", t.corrupt},
-        {"malformed_examples", verifier_.malformed_examples()},
-        {"corrupt_examples", verifier_.corrupt_examples()},
-        {"contradictions", t.contradictions},
-        {"contradiction_examples", verifier_.ledger().contradiction_examples()},
-        {"gaps", telemetry::gaps_json(gaps)},
-        {"devices", telemetry::devices_json(t)},
-        {"device_status", device_report()},
-        {"slowest_devices", slowest_devices()},
-        {"summaries", verifier_.summaries()},
-        {"latency_us", telemetry::latency_summary(verifier_.latency(), true)},
-        {"started_epoch_s", timeline_.started_epoch_s()},
-        {"timeline", telemetry::to_json(timeline_.rows())},
-        {"thresholds", thresholds},
-        {"failed_checks", failed_checks()},
-        {"verified", verified_},
-        {"elapsed_s", secs},
-        {"msgs_per_sec", secs > 0 ? static_cast<double>(t.unique) / secs : 0.0},
-        {"end_reason", end_reason_name(end_.reason)},
-        {"publisher_behind_schedule_ms", publisher_behind_ms_},
-        {"error", end_.error},
-        {"exit_status", exit_status_},
-        {"reconnects", reconnects_.to_json()},
-        {"recovered_by_repair", verifier_.recovered()},
-        {"repair_requests", repair_requests_},
-        // The ledger itself, so that mqtt_report can merge this consumer's view with others'.
-        {"state", verifier_.state()},
-    };
+    r.gaps = report::gaps_of(verifier_.ledger().gaps(sharing() ? 0 : options_.max_gaps));
+    r.device_status = device_report();
+    r.slowest_devices = slowest_devices();
+    r.summaries = verifier_.summaries();
+    r.latency_us = report::summarize(verifier_.latency());
+    r.started_epoch_s = timeline_.started_epoch_s();
+    r.timeline = telemetry::to_json(timeline_.rows());
+    r.thresholds = options_.thresholds;
+    r.failed_checks = failed_checks();
+    r.verified = verified_;
+    r.elapsed_s = elapsed_s();
+    r.msgs_per_sec = r.elapsed_s > 0 ? static_cast<double>(r.unique) / r.elapsed_s : 0.0;
+    r.end_reason = end_reason_name(end_.reason);
+    r.publisher_behind_schedule_ms = publisher_behind_ms_;
+    r.error = end_.error;
+    r.exit_status = exit_status_;
+    r.reconnects = reconnects_.rows();
+    r.recovered_by_repair = verifier_.recovered();
+    r.repair_requests = repair_requests_;
+    // The ledger itself, so that mqtt_report can merge this consumer's view with others'.
+    r.state = verifier_.state();
+    return r;
 }
 
 }  // namespace app

@@ -21,6 +21,7 @@
 #include "app/verifier.hpp"
 #include "metrics/exposition.hpp"
 #include "mqtt/client.hpp"
+#include "report/model.hpp"
 #include "telemetry/device_status.hpp"
 #include "telemetry/message_sink.hpp"
 #include "telemetry/report.hpp"
@@ -57,7 +58,7 @@ class SubscriberRun {
     void write_metrics(metrics::Exposition& out) const;
 
     // The --report document, --csv timeline and the data of the --html page, after run().
-    nlohmann::json report() const;
+    report::SubscriberReport report() const;
     std::string timeline_csv() const { return telemetry::timeline_csv(timeline_.rows()); }
     const Verifier& verifier() const { return verifier_; }
 
@@ -69,8 +70,10 @@ class SubscriberRun {
     void handle_control(const mqtt::Message& message);
     // Follows the devices' online/offline, if the broker lets us (a refusal is not fatal).
     void subscribe_to_statuses();
-    nlohmann::json device_report() const;
-    nlohmann::json slowest_devices() const;
+    std::optional<report::DeviceStatus> device_report() const;
+    std::vector<report::SlowDevice> slowest_devices() const;
+    // The ledger's counts, as the report gives them.
+    void count_into(report::SubscriberReport& r) const;
     // Asks again for what is missing once the summaries are in and the stream went quiet.
     void maybe_request_repair(Clock::time_point now);
     void announce_repair_done();

@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <initializer_list>
 #include <utility>
 #include <vector>
 
 #include "report/merge.hpp"
+#include "report/model.hpp"
 
 namespace report {
 namespace {
@@ -52,12 +55,6 @@ std::string grouped(std::uint64_t n) {
 std::string ms(double us) {
     const double v = us / 1000;
     return fmt::format("{:.{}f} ms", v, v >= 100 ? 0 : v >= 10 ? 1 : 2);
-}
-
-std::uint64_t count_of(const json* doc, const char* key) {
-    return doc != nullptr && doc->contains(key) && (*doc)[key].is_number()
-               ? (*doc)[key].get<std::uint64_t>()
-               : 0;
 }
 
 // A "nice" axis step (1, 2 or 5 times a power of ten) for about `ticks` ticks up to `max`.
@@ -126,14 +123,14 @@ std::string line_chart(const std::string& id, const std::string& y_label,
     return svg + "</svg>";
 }
 
-std::string histogram_chart(const json& buckets) {
+std::string histogram_chart(const std::vector<std::array<std::int64_t, 3>>& buckets) {
     // Bars on a logarithmic latency axis: each bucket from its lower to its upper bound.
     double lo = 1e18, hi = 1;
     std::uint64_t top = 1;
-    for (const json& b : buckets) {
-        lo = std::min(lo, std::max(1.0, b[0].get<double>()));
-        hi = std::max(hi, b[1].get<double>() + 1);
-        top = std::max(top, b[2].get<std::uint64_t>());
+    for (const auto& [from, to, n] : buckets) {
+        lo = std::min(lo, std::max(1.0, static_cast<double>(from)));
+        hi = std::max(hi, static_cast<double>(to) + 1);
+        top = std::max(top, static_cast<std::uint64_t>(n));
     }
     if (buckets.empty()) lo = 1;
     const double l0 = std::floor(std::log10(lo)), l1 = std::max(l0 + 1, std::ceil(std::log10(hi)));
@@ -150,15 +147,13 @@ std::string histogram_chart(const json& buckets) {
             R"~(<line x1="{:.1f}" x2="{:.1f}" y1="{}" y2="{}" class="grid"/><text x="{:.1f}" y="{}" class="tick" text-anchor="middle">{}</text>)~",
             px(v), px(v), kTop, kTop + ph, px(v), kHeight - kBottom + 16, ms(v));
     }
-    for (const json& b : buckets) {
-        const double x0 = px(b[0].get<double>()),
-                     x1 = std::max(x0 + 1.0, px(b[1].get<double>() + 1));
-        const double h =
-            static_cast<double>(b[2].get<std::uint64_t>()) / static_cast<double>(top) * ph;
+    for (const auto& [from, to, n] : buckets) {
+        const double x0 = px(static_cast<double>(from)),
+                     x1 = std::max(x0 + 1.0, px(static_cast<double>(to) + 1));
+        const double h = static_cast<double>(n) / static_cast<double>(top) * ph;
         svg += fmt::format(
             R"~(<rect class="bar" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}"><title>{}–{} µs: {}</title></rect>)~",
-            x0, kTop + ph - h, x1 - x0, h, b[0].get<std::int64_t>(), b[1].get<std::int64_t>(),
-            grouped(b[2].get<std::uint64_t>()));
+            x0, kTop + ph - h, x1 - x0, h, from, to, grouped(static_cast<std::uint64_t>(n)));
     }
     svg += fmt::format(
         R"~(<text x="{}" y="{}" class="axis" text-anchor="middle">end-to-end latency (log scale); bar height = messages</text>)~",
@@ -166,108 +161,81 @@ std::string histogram_chart(const json& buckets) {
     return svg + "</svg>";
 }
 
-std::vector<std::pair<double, double>> column(const json* doc, const char* key,
+// One column of a report's timeline: (t, value × scale) for every row that has it.
+std::vector<std::pair<double, double>> column(const json& timeline, const char* key,
                                               double scale = 1.0) {
     std::vector<std::pair<double, double>> pts;
-    if (doc == nullptr || !doc->contains("timeline")) return pts;
-    for (const json& row : (*doc)["timeline"])
-        if (row.contains(key))
-            pts.emplace_back(row["t"].get<double>(), row[key].get<double>() * scale);
+    if (!timeline.is_array()) return pts;
+    for (const json& row : timeline)
+        if (row.contains(key) && row[key].is_number())
+            pts.emplace_back(row.value("t", 0.0), row[key].get<double>() * scale);
     return pts;
 }
 
 }  // namespace
 
+namespace {
+
 // Per device: how many were complete or lost messages, their online/offline state from the
 // status topic, and the slowest by p99.
-std::string devices_section(const json& sub) {
-    const json devices = sub.value("devices", json::object());
+std::string devices_section(const SubscriberReport& sub) {
+    const DeviceCounts& d = sub.devices;
     std::string html = fmt::format(
         "<h2>Devices</h2><table id=\"devices\"><tr><th>known</th><th>seen</th><th>complete</th>"
         "<th>with loss</th></tr><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></table>\n",
-        grouped(devices.value("known", 0ull)), grouped(devices.value("seen", 0ull)),
-        grouped(devices.value("complete", 0ull)), grouped(devices.value("with_loss", 0ull)));
-    const json status = sub.value("device_status", json());
-    if (status.is_object()) {
+        grouped(d.known), grouped(d.seen), grouped(d.complete), grouped(d.with_loss));
+    if (const auto& status = sub.device_status) {
         html += fmt::format(
             "<p id=\"device-status\">Status on <code>{}</code>: {} online, {} offline ({} "
             "changes seen).",
-            escape(status.value("topic", "")), grouped(status.value("online", 0ull)),
-            grouped(status.value("offline", 0ull)), grouped(status.value("changes", 0ull)));
-        const json offline = status.value("offline_devices", json::array());
-        if (!offline.empty()) {
+            escape(status->topic), grouped(status->online), grouped(status->offline),
+            grouped(status->changes));
+        if (!status->offline_devices.empty()) {
             html += " Offline:";
-            for (const json& d : offline) html += " " + escape(d.get<std::string>());
+            for (const std::string& device : status->offline_devices) html += " " + escape(device);
         }
         html += "</p>\n";
     }
-    const json slowest = sub.value("slowest_devices", json::array());
-    if (slowest.empty()) return html;
+    if (sub.slowest_devices.empty()) return html;
     html +=
         "<h3>Slowest devices</h3><table id=\"slowest-devices\"><tr><th>device</th><th>p99</th>"
         "<th>max</th><th>messages</th></tr>";
-    for (const json& d : slowest)
+    for (const SlowDevice& s : sub.slowest_devices)
         html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                            escape(d.value("device", "")), ms(d.value("p99_us", 0.0)),
-                            ms(d.value("max_us", 0.0)), grouped(d.value("messages", 0ull)));
+                            escape(s.device), ms(static_cast<double>(s.p99_us)),
+                            ms(static_cast<double>(s.max_us)), grouped(s.messages));
     return html + "</table>\n";
 }
 
-namespace {
-
-// A merged report (mqtt_report with several inputs): one row per process it merged.
-std::string members_section(const json* pub, const json* sub) {
+std::string member_rows(const std::vector<Member>& members, bool is_pub) {
     std::string html;
-    for (const json* doc : {pub, sub}) {
-        if (doc == nullptr || !doc->contains("members")) continue;
-        if (html.empty())
-            html =
-                "<h2>Merged reports</h2><table id=\"members\"><tr><th>report</th><th>program"
-                "</th><th>part</th><th>messages</th><th>end</th><th>exit</th></tr>";
-        const bool is_pub = doc == pub;
-        for (const json& m : (*doc)["members"]) {
-            std::string part;
-            if (m.contains("shard") && m["shard"].is_array() && m["shard"].size() == 2)
-                part = fmt::format("shard {} of {}", m["shard"][0].get<int>(),
-                                   m["shard"][1].get<int>());
-            if (m.contains("share_group") && m["share_group"].is_string())
-                part = "share group " + m["share_group"].get<std::string>();
-            const std::string messages = is_pub ? grouped(m.value("confirmed", 0ull)) + " confirmed"
-                                                : grouped(m.value("received", 0ull)) + " received";
-            html += fmt::format(
-                "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(m.value("report", "")), is_pub ? "publisher" : "subscriber", escape(part),
-                messages, escape(m.value("end_reason", "")), m.value("exit_status", -1));
-        }
+    for (const Member& m : members) {
+        std::string part;
+        if (m.shard) part = fmt::format("shard {} of {}", (*m.shard)[0], (*m.shard)[1]);
+        if (m.share_group) part = "share group " + *m.share_group;
+        const std::string messages = is_pub
+                                         ? grouped(m.confirmed.value_or(0)) + " confirmed"
+                                         : grouped(m.received.value_or(0)) + " received";
+        html += fmt::format(
+            "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(m.report), is_pub ? "publisher" : "subscriber", escape(part), messages,
+            escape(m.end_reason), m.exit_status);
     }
-    return html.empty() ? html : html + "</table>\n";
+    return html;
 }
 
-}  // namespace
+// A merged report (mqtt_report with several inputs): one row per process it merged.
+std::string members_section(const PublisherReport* pub, const SubscriberReport* sub) {
+    std::string rows;
+    if (pub != nullptr) rows += member_rows(pub->members, true);
+    if (sub != nullptr) rows += member_rows(sub->members, false);
+    if (rows.empty()) return rows;
+    return "<h2>Merged reports</h2><table id=\"members\"><tr><th>report</th><th>program"
+           "</th><th>part</th><th>messages</th><th>end</th><th>exit</th></tr>" +
+           rows + "</table>\n";
+}
 
-std::string render_html(const json* pub, const json* sub) {
-    const std::uint64_t sent = pub ? count_of(pub, "published") : count_of(sub, "expected");
-    const bool verified = report::verdict(pub ? *pub : json(), sub ? *sub : json()).verified();
-    const json latency = sub && sub->contains("latency_us") ? (*sub)["latency_us"] : json::object();
-    std::string verdict = fmt::format("{} sent", grouped(sent));
-    if (pub) verdict += fmt::format(" · {} confirmed", grouped(count_of(pub, "confirmed")));
-    // A share-group member cannot know what is missing: the other members have it.
-    const bool share = sub && sub->contains("share_group") && (*sub)["share_group"].is_string();
-    if (sub) {
-        const std::string missing =
-            share ? "share of group " + (*sub)["share_group"].get<std::string>()
-                  : grouped(count_of(sub, "missing")) + " missing";
-        verdict +=
-            fmt::format(" · {} received · {} · {} duplicates", grouped(count_of(sub, "unique")),
-                        missing, grouped(count_of(sub, "duplicates")));
-        if (count_of(sub, "corrupt") + count_of(sub, "malformed") > 0)
-            verdict +=
-                fmt::format(" · {} corrupt · {} malformed", grouped(count_of(sub, "corrupt")),
-                            grouped(count_of(sub, "malformed")));
-        verdict += " · p99 " + ms(latency.value("p99", 0.0));
-    }
-
-    std::string html = R"~(<!DOCTYPE html>
+constexpr const char* kStyle = R"~(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>MQTT telemetry run report</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:820px;color:#222}
@@ -283,99 +251,135 @@ th{text-align:left}
 ul.failed{color:#c62828}
 </style></head><body>
 )~";
+
+double us(std::int64_t v) { return static_cast<double>(v); }
+
+// The one line at the top: the verdict and the run's counts.
+std::string verdict_section(const PublisherReport* pub, const SubscriberReport* sub) {
+    const bool verified = verdict(pub, sub).verified();
+    // A share-group member cannot know what is missing: the other members have it.
+    const bool share = sub != nullptr && sub->sharing();
+    std::string line = fmt::format("{} sent", grouped(pub ? pub->published : sub->expected));
+    if (pub) line += fmt::format(" · {} confirmed", grouped(pub->confirmed));
+    if (sub) {
+        const std::string missing = share ? "share of group " + *sub->share_group
+                                          : grouped(sub->missing.value_or(0)) + " missing";
+        line += fmt::format(" · {} received · {} · {} duplicates", grouped(sub->unique), missing,
+                            grouped(sub->duplicates));
+        if (sub->corrupt + sub->malformed > 0)
+            line += fmt::format(" · {} corrupt · {} malformed", grouped(sub->corrupt),
+                                grouped(sub->malformed));
+        line += " · p99 " + ms(us(sub->latency_us.p99));
+    }
     const char* word = verified ? (share ? "SHARE VERIFIED" : "VERIFIED")
                                 : (share ? "SHARE NOT VERIFIED" : "NOT VERIFIED");
-    html += fmt::format(R"~(<h1 id="verdict" class="{}">{} — {}</h1>)~", verified ? "pass" : "fail",
-                        word, escape(verdict));
+    std::string html = fmt::format(R"~(<h1 id="verdict" class="{}">{} — {}</h1>)~",
+                                   verified ? "pass" : "fail", word, escape(line));
     html += "\n";
-    if (sub && sub->contains("failed_checks") && !(*sub)["failed_checks"].empty()) {
+    if (sub && !sub->failed_checks.empty()) {
         html += R"~(<ul class="failed" id="failed-checks">)~";
-        for (const json& f : (*sub)["failed_checks"])
-            html += "<li>" + escape(f.get<std::string>()) + "</li>";
+        for (const std::string& f : sub->failed_checks) html += "<li>" + escape(f) + "</li>";
         html += "</ul>\n";
     }
+    return html;
+}
 
-    html += "<h2>Figures</h2><table id=\"figures\">";
+std::string figures_section(const PublisherReport* pub, const SubscriberReport* sub) {
+    std::string html = "<h2>Figures</h2><table id=\"figures\">";
     const auto row = [&](const std::string& name, const std::string& value) {
         html += "<tr><th>" + escape(name) + "</th><td>" + escape(value) + "</td></tr>";
     };
     if (pub) {
-        row("published", grouped(count_of(pub, "published")));
-        row("confirmed by the broker", grouped(count_of(pub, "confirmed")));
-        row("publisher msg/s",
-            grouped(static_cast<std::uint64_t>(pub->value("msgs_per_sec", 0.0))));
-        if (pub->contains("puback_latency_us"))
-            row("PUBACK latency p50 / p99", ms((*pub)["puback_latency_us"].value("p50", 0.0)) +
-                                                " / " +
-                                                ms((*pub)["puback_latency_us"].value("p99", 0.0)));
+        row("published", grouped(pub->published));
+        row("confirmed by the broker", grouped(pub->confirmed));
+        row("publisher msg/s", grouped(static_cast<std::uint64_t>(pub->msgs_per_sec)));
+        if (pub->puback_latency_us.count > 0)
+            row("PUBACK latency p50 / p99",
+                ms(us(pub->puback_latency_us.p50)) + " / " + ms(us(pub->puback_latency_us.p99)));
     }
     if (sub) {
-        for (const char* key : {"received", "unique", "expected", "missing", "duplicates",
-                                "out_of_order", "malformed", "corrupt"})
-            row(key, grouped(count_of(sub, key)));
-        row("subscriber msg/s",
-            grouped(static_cast<std::uint64_t>(sub->value("msgs_per_sec", 0.0))));
-        row("end reason", sub->value("end_reason", ""));
+        for (const auto& [name, n] :
+             std::initializer_list<std::pair<const char*, std::uint64_t>>{
+                 {"received", sub->received},
+                 {"unique", sub->unique},
+                 {"expected", sub->expected},
+                 {"missing", sub->missing.value_or(0)},
+                 {"duplicates", sub->duplicates},
+                 {"out_of_order", sub->out_of_order},
+                 {"malformed", sub->malformed},
+                 {"corrupt", sub->corrupt}})
+            row(name, grouped(n));
+        row("subscriber msg/s", grouped(static_cast<std::uint64_t>(sub->msgs_per_sec)));
+        row("end reason", sub->end_reason);
     }
-    html += "</table>\n";
+    return html + "</table>\n";
+}
 
+std::string charts_section(const PublisherReport* pub, const SubscriberReport* sub) {
     std::vector<Series> throughput;
     if (pub)
         throughput.push_back(
-            {"publisher: confirmed msg/s", "#ef6c00", column(pub, "msgs_per_sec")});
+            {"publisher: confirmed msg/s", "#ef6c00", column(pub->timeline, "msgs_per_sec")});
     if (sub)
         throughput.push_back(
-            {"subscriber: received msg/s", "#1565c0", column(sub, "msgs_per_sec")});
-    html += "<h2>Throughput over time</h2>" +
-            line_chart("throughput-chart", "messages per second", throughput) + "\n";
-
+            {"subscriber: received msg/s", "#1565c0", column(sub->timeline, "msgs_per_sec")});
+    std::string html = "<h2>Throughput over time</h2>" +
+                       line_chart("throughput-chart", "messages per second", throughput) + "\n";
     std::vector<Series> lat;
     if (sub) {
-        lat.push_back({"end-to-end p50", "#2e7d32", column(sub, "p50_us", 0.001)});
-        lat.push_back({"end-to-end p99", "#c62828", column(sub, "p99_us", 0.001)});
+        lat.push_back({"end-to-end p50", "#2e7d32", column(sub->timeline, "p50_us", 0.001)});
+        lat.push_back({"end-to-end p99", "#c62828", column(sub->timeline, "p99_us", 0.001)});
     }
-    if (pub) lat.push_back({"PUBACK p99", "#ef6c00", column(pub, "puback_p99_us", 0.001)});
-    if (pub && pub->value("schedule_lag", json::object()).value("paced", false))
-        lat.push_back(
-            {"publisher behind schedule", "#6d4c41", column(pub, "schedule_lag_us", 0.001)});
+    if (pub) lat.push_back({"PUBACK p99", "#ef6c00", column(pub->timeline, "puback_p99_us", 0.001)});
+    if (pub && pub->schedule_lag.paced)
+        lat.push_back({"publisher behind schedule", "#6d4c41",
+                       column(pub->timeline, "schedule_lag_us", 0.001)});
     html += "<h2>Latency over time</h2>" + line_chart("latency-chart", "milliseconds", lat) + "\n";
     if (pub)
         html += "<h2>In-flight window over time</h2>" +
                 line_chart("window-chart", "messages",
-                           {{"window", "#6a1b9a", column(pub, "window")},
-                            {"in flight", "#ef6c00", column(pub, "in_flight")}}) +
+                           {{"window", "#6a1b9a", column(pub->timeline, "window")},
+                            {"in flight", "#ef6c00", column(pub->timeline, "in_flight")}}) +
                 "\n";
+    return html;
+}
 
-    if (sub) {
-        html += "<h2>End-to-end latency</h2><table id=\"percentiles\"><tr>";
-        for (const char* k : {"min", "p50", "p90", "p99", "p99_9", "p99_99", "max"})
-            html += fmt::format("<th>{}</th>", k);
-        html += "</tr><tr>";
-        for (const char* k : {"min", "p50", "p90", "p99", "p99_9", "p99_99", "max"})
-            html += "<td>" + ms(latency.value(k, 0.0)) + "</td>";
-        html += "</tr></table>\n";
-        html += histogram_chart(latency.contains("buckets") ? latency["buckets"] : json::array()) +
-                "\n";
+std::string latency_section(const Latency& latency) {
+    const std::pair<const char*, std::int64_t> columns[] = {
+        {"min", latency.min},     {"p50", latency.p50},       {"p90", latency.p90},
+        {"p99", latency.p99},     {"p99_9", latency.p99_9},   {"p99_99", latency.p99_99},
+        {"max", latency.max}};
+    std::string html = "<h2>End-to-end latency</h2><table id=\"percentiles\"><tr>";
+    for (const auto& [name, value] : columns) html += fmt::format("<th>{}</th>", name);
+    html += "</tr><tr>";
+    for (const auto& [name, value] : columns) html += "<td>" + ms(us(value)) + "</td>";
+    html += "</tr></table>\n";
+    return html + histogram_chart(latency.buckets) + "\n";
+}
 
-        html += "<h2>First gaps</h2>";
-        const json gaps = sub->contains("gaps") ? (*sub)["gaps"] : json::array();
-        if (gaps.empty()) {
-            html += "<p id=\"gaps\">No gaps: every expected sequence number arrived.</p>\n";
-        } else {
-            html +=
-                "<table "
-                "id=\"gaps\"><tr><th>run</th><th>device</th><th>first</th><th>last</th><th>count</"
-                "th></tr>";
-            for (const json& g : gaps)
-                html +=
-                    fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                                escape(g.value("run", "")), escape(g.value("device", "")),
-                                grouped(g.value("first", 0ull)), grouped(g.value("last", 0ull)),
-                                grouped(g.value("count", 0ull)));
-            html += "</table>\n";
-        }
-        html += devices_section(*sub);
-    }
+std::string gaps_section(const std::vector<Gap>& gaps) {
+    if (gaps.empty())
+        return "<h2>First gaps</h2><p id=\"gaps\">No gaps: every expected sequence number "
+               "arrived.</p>\n";
+    std::string html =
+        "<h2>First gaps</h2><table id=\"gaps\"><tr><th>run</th><th>device</th><th>first</th>"
+        "<th>last</th><th>count</th></tr>";
+    for (const Gap& g : gaps)
+        html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                            escape(g.run), escape(g.device), grouped(g.first), grouped(g.last),
+                            grouped(g.count));
+    return html + "</table>\n";
+}
+
+}  // namespace
+
+std::string render_html(const PublisherReport* pub, const SubscriberReport* sub) {
+    if (pub == nullptr && sub == nullptr) return {};
+    std::string html = kStyle;
+    html += verdict_section(pub, sub);
+    html += figures_section(pub, sub);
+    html += charts_section(pub, sub);
+    if (sub) html += latency_section(sub->latency_us) + gaps_section(sub->gaps) + devices_section(*sub);
     html += members_section(pub, sub);
     html += "</body></html>\n";
     return html;

@@ -5,11 +5,11 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include "report/model.hpp"
 
 namespace report {
 
 // Either report may be null (a subscriber writes its own report without the publisher's).
-std::string render_html(const nlohmann::json* publisher, const nlohmann::json* subscriber);
+std::string render_html(const PublisherReport* publisher, const SubscriberReport* subscriber);
 
 }  // namespace report

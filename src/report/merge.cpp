@@ -16,343 +16,350 @@
 namespace report {
 namespace {
 
-using json = nlohmann::json;
-
 constexpr std::size_t kExamples = 5;  // as the subscriber keeps
 constexpr std::size_t kListed = 20;   // gaps and slowest devices listed
-constexpr const char* kSubscriber = "mqtt_subscriber";
-constexpr const char* kPublisher = "mqtt_publisher";
 
-void require_program(const Input& in, const char* program) {
+template <class Report>
+Report read_as(const Input& in, const char* program) {
     if (!in.doc.is_object() || in.doc.value("program", "") != program)
         throw std::runtime_error(fmt::format("{} is not a {} report", in.name, program));
-}
-
-std::uint64_t count(const json& doc, const char* key) {
-    const auto it = doc.find(key);
-    const bool counted = it != doc.end() && it->is_number_integer() && it->get<std::int64_t>() >= 0;
-    return counted ? it->get<std::uint64_t>() : 0;
-}
-
-double number(const json& doc, const char* key) {
-    const auto it = doc.find(key);
-    return it != doc.end() && it->is_number() ? it->get<double>() : 0.0;
-}
-
-// Sums timelines on one wall-clock grid: each row's cumulative counts are the sum of every
-// report's latest row by then; rates add up; latency columns (ending in "_us") take the worst.
-// Reports without "started_epoch_s" are taken to have started together.
-json merge_timelines(const std::vector<Input>& reports, const std::set<std::string>& drop = {}) {
-    struct Source {
-        double start;
-        const json* rows;
-    };
-    std::vector<Source> sources;
-    double first = INFINITY, last = -INFINITY;
-    for (const Input& in : reports) {
-        const double start = number(in.doc, "started_epoch_s");
-        const auto it = in.doc.find("timeline");
-        if (it == in.doc.end() || !it->is_array() || it->empty()) continue;
-        const json& rows = *it;
-        sources.push_back({start, &rows});
-        first = std::min(first, start);
-        last = std::max(last, start + rows.back().value("t", 0.0));
+    try {
+        return in.doc.get<Report>();
+    } catch (const FieldError& e) {
+        throw std::runtime_error(fmt::format("{}: {}", in.name, e.what()));
     }
-    json merged = json::array();
-    if (sources.empty()) return merged;
-    for (double t = 1.0; first + t < last + 1.0; t += 1.0) {
-        json row = json::object();
-        const double at = first + t;
-        for (const Source& s : sources) {
-            const json* latest = nullptr;
-            for (const json& r : *s.rows)
-                if (s.start + r.value("t", 0.0) <= at + 1e-9) latest = &r;
-            if (latest == nullptr) continue;
-            const bool current = s.start + latest->value("t", 0.0) > at - 1.0;
-            for (const auto& [key, value] : latest->items()) {
-                if (key == "t" || drop.count(key) != 0 || !value.is_number()) continue;
-                const double v = value.get<double>();
-                if (key.size() > 3 && key.compare(key.size() - 3, 3, "_us") == 0)
-                    row[key] = std::max(row.value(key, 0.0), current ? v : 0.0);
-                else if (key == "msgs_per_sec")
-                    row[key] = row.value(key, 0.0) + (current ? v : 0.0);
-                else
-                    row[key] = row.value(key, 0.0) + v;
-            }
+}
+
+// One member's timeline on the wall clock.
+struct Timeline {
+    double start;
+    const Json* rows;
+};
+
+// Each merged row's cumulative counts are the sum of every member's latest row by then; rates
+// add up; latency columns (ending in "_us") take the worst.
+Json merged_row(const std::vector<Timeline>& sources, double at,
+                const std::set<std::string>& drop) {
+    Json row = Json::object();
+    for (const Timeline& s : sources) {
+        const Json* latest = nullptr;
+        for (const Json& r : *s.rows)
+            if (s.start + r.value("t", 0.0) <= at + 1e-9) latest = &r;
+        if (latest == nullptr) continue;
+        const bool current = s.start + latest->value("t", 0.0) > at - 1.0;
+        for (const auto& [key, value] : latest->items()) {
+            if (key == "t" || drop.count(key) != 0 || !value.is_number()) continue;
+            const double v = value.get<double>();
+            if (key.size() > 3 && key.compare(key.size() - 3, 3, "_us") == 0)
+                row[key] = std::max(row.value(key, 0.0), current ? v : 0.0);
+            else if (key == "msgs_per_sec")
+                row[key] = row.value(key, 0.0) + (current ? v : 0.0);
+            else
+                row[key] = row.value(key, 0.0) + v;
         }
+    }
+    return row;
+}
+
+// Sums timelines on one wall-clock grid. Reports without "started_epoch_s" are taken to have
+// started together.
+Json merge_timelines(const std::vector<Timeline>& sources, const std::set<std::string>& drop = {}) {
+    double first = INFINITY, last = -INFINITY;
+    std::vector<Timeline> used;
+    for (const Timeline& s : sources) {
+        if (!s.rows->is_array() || s.rows->empty()) continue;
+        used.push_back(s);
+        first = std::min(first, s.start);
+        last = std::max(last, s.start + s.rows->back().value("t", 0.0));
+    }
+    Json merged = Json::array();
+    for (double t = 1.0; !used.empty() && first + t < last + 1.0; t += 1.0) {
+        Json row = merged_row(used, first + t, drop);
         row["t"] = t;
         merged.push_back(std::move(row));
     }
     return merged;
 }
 
-double earliest_start(const std::vector<Input>& reports) {
+template <class Report>
+std::vector<Timeline> timelines(const std::vector<Report>& reports) {
+    std::vector<Timeline> list;
+    for (const Report& r : reports) list.push_back({r.started_epoch_s, &r.timeline});
+    return list;
+}
+
+template <class Report>
+double earliest_start(const std::vector<Report>& reports) {
     double first = 0.0;
-    for (const Input& in : reports) {
-        const double start = number(in.doc, "started_epoch_s");
-        if (start > 0 && (first == 0.0 || start < first)) first = start;
-    }
+    for (const Report& r : reports)
+        if (r.started_epoch_s > 0 && (first == 0.0 || r.started_epoch_s < first))
+            first = r.started_epoch_s;
     return first;
 }
 
-json concat_arrays(const std::vector<Input>& reports, const char* key, std::size_t limit) {
-    json all = json::array();
-    for (const Input& in : reports)
-        if (in.doc.contains(key) && in.doc[key].is_array())
-            for (const json& item : in.doc[key])
-                if (all.size() < limit) all.push_back(item);
-    return all;
+void append_examples(std::vector<std::string>& all, const std::vector<std::string>& more) {
+    for (const std::string& e : more)
+        if (all.size() < kExamples) all.push_back(e);
 }
 
 // The worst p99 per device over every member, slowest first.
-json slowest_devices(const std::vector<Input>& reports) {
-    std::map<std::string, json> worst;
-    for (const Input& in : reports)
-        for (const json& d : in.doc.value("slowest_devices", json::array())) {
-            json& w = worst[d.value("device", "")];
-            if (w.is_null() || d.value("p99_us", 0.0) > w.value("p99_us", 0.0)) w = d;
+std::vector<SlowDevice> slowest_devices(const std::vector<SubscriberReport>& reports) {
+    std::map<std::string, SlowDevice> worst;
+    for (const SubscriberReport& r : reports)
+        for (const SlowDevice& d : r.slowest_devices) {
+            const auto [it, fresh] = worst.try_emplace(d.device, d);
+            if (!fresh && d.p99_us > it->second.p99_us) it->second = d;
         }
-    std::vector<json> list;
+    std::vector<SlowDevice> list;
     list.reserve(worst.size());
     for (auto& [device, d] : worst) list.push_back(std::move(d));
-    std::sort(list.begin(), list.end(), [](const json& a, const json& b) {
-        return a.value("p99_us", 0.0) > b.value("p99_us", 0.0);
-    });
+    std::stable_sort(list.begin(), list.end(),
+                     [](const SlowDevice& a, const SlowDevice& b) { return a.p99_us > b.p99_us; });
     if (list.size() > kListed) list.resize(kListed);
     return list;
 }
 
-telemetry::Thresholds thresholds_of(const json& doc) {
-    telemetry::Thresholds th;
-    const json t = doc.value("thresholds", json::object());
-    th.max_missing = t.value("max_missing", std::uint64_t{0});
-    if (t.contains("max_duplicates") && t["max_duplicates"].is_number())
-        th.max_duplicates = t["max_duplicates"].get<std::uint64_t>();
-    if (t.contains("max_p99_ms") && t["max_p99_ms"].is_number())
-        th.max_p99_ms = t["max_p99_ms"].get<double>();
-    return th;
+void append_reconnects(std::vector<Reconnect>& all, const std::vector<Reconnect>& more,
+                       const std::string& name) {
+    for (Reconnect r : more) {
+        r.report = name;
+        all.push_back(std::move(r));
+    }
 }
 
-json member_row(const Input& in) {
-    json row = {{"report", in.name},
-                {"end_reason", in.doc.value("end_reason", "")},
-                {"exit_status", in.doc.value("exit_status", -1)}};
-    for (const char* key : {"received", "unique", "published", "confirmed"})
-        if (in.doc.contains(key)) row[key] = in.doc[key];
-    for (const char* key : {"share_group", "shard", "run", "client_id"})
-        if (in.doc.contains(key) && !in.doc[key].is_null()) row[key] = in.doc[key];
-    return row;
+Member member_of(const std::string& name, const SubscriberReport& r) {
+    Member m;
+    m.report = name;
+    m.end_reason = r.end_reason;
+    m.exit_status = r.exit_status;
+    m.received = r.received;
+    m.unique = r.unique;
+    m.share_group = r.share_group;
+    return m;
 }
 
-}  // namespace
+Member member_of(const std::string& name, const PublisherReport& r) {
+    Member m;
+    m.report = name;
+    m.end_reason = r.end_reason;
+    m.exit_status = r.exit_status;
+    m.published = r.published;
+    m.confirmed = r.confirmed;
+    m.run = r.run;
+    m.shard = r.shard;
+    return m;
+}
 
-json merge_subscribers(const std::vector<Input>& reports) {
-    if (reports.empty()) return nullptr;
+// The joined ledger, latency and run summaries of subscribers' states.
+struct JoinedState {
     telemetry::DeliveryLedger ledger;
     telemetry::LatencyHistogram latency;
     std::set<std::string> summaries;
-    std::uint64_t recovered = 0, repair_requests = 0;
-    double elapsed = 0.0;
-    json members = json::array(), reconnects = json::array();
-    json device_status = nullptr;
-    for (const Input& in : reports) {
-        require_program(in, kSubscriber);
-        const auto found = in.doc.find("state");
-        if (found == in.doc.end() || !found->is_object())
+
+    void join(const std::string& name, const Json& state) {
+        if (!state.is_object())
             throw std::runtime_error(
-                in.name +
+                name +
                 " has no ledger state to merge (written by an mqtt_subscriber older than "
                 "the merge; run it again)");
-        const json& state = *found;
         try {
             ledger.merge(telemetry::DeliveryLedger::from_state(state.at("ledger")));
             latency.merge(telemetry::LatencyHistogram::from_state(state.at("latency")));
             for (const auto& s : state.at("summaries")) summaries.insert(s.get<std::string>());
         } catch (const std::exception& e) {
-            throw std::runtime_error(
-                fmt::format("{}: damaged ledger state: {}", in.name, e.what()));
+            throw std::runtime_error(fmt::format("{}: damaged ledger state: {}", name, e.what()));
         }
-        recovered += count(in.doc, "recovered_by_repair");
-        repair_requests += count(in.doc, "repair_requests");
-        elapsed = std::max(elapsed, number(in.doc, "elapsed_s"));
-        members.push_back(member_row(in));
-        for (const json& r : in.doc.value("reconnects", json::array())) {
-            json row = r;
-            row["report"] = in.name;
-            reconnects.push_back(std::move(row));
-        }
-        if (device_status.is_null()) device_status = in.doc.value("device_status", json());
     }
-    const telemetry::LedgerTotals t = ledger.totals();
-    const telemetry::Thresholds th = thresholds_of(reports.front().doc);
+
+    // Mergeable again: a merged report is one more input for the next merge.
+    Json state(std::uint64_t recovered) const {
+        return {{"ledger", ledger.state()},
+                {"latency", latency.state()},
+                {"summaries", summaries},
+                {"recovered", recovered},
+                {"requested", Json::object()},
+                {"malformed_examples", Json::array()},
+                {"corrupt_examples", Json::array()}};
+    }
+};
+
+void count_ledger(SubscriberReport& out, const JoinedState& joined) {
+    const telemetry::LedgerTotals t = joined.ledger.totals();
+    out.received = t.received;
+    out.unique = t.unique;
+    out.expected = t.expected;
+    out.missing = t.missing;
+    out.duplicates = t.duplicates;
+    out.out_of_order = t.out_of_order;
+    out.malformed = t.malformed;
+    out.corrupt = t.corrupt;
+    out.contradictions = t.contradictions;
+    out.contradiction_examples = joined.ledger.contradiction_examples();
+    out.gaps = gaps_of(joined.ledger.gaps(kListed));
+    out.devices = device_counts(t);
+    out.summaries.assign(joined.summaries.begin(), joined.summaries.end());
+    out.latency_us = summarize(joined.latency);
     const telemetry::Verdict judged =
-        telemetry::judge(telemetry::failed_checks(t, latency, th), {});
-    const std::vector<std::string> summary_list(summaries.begin(), summaries.end());
-    return {
-        {"program", kSubscriber},
-        {"merged", true},
-        {"members", members},
-        {"received", t.received},
-        {"unique", t.unique},
-        {"expected", t.expected},
-        {"missing", t.missing},
-        {"duplicates", t.duplicates},
-        {"out_of_order", t.out_of_order},
-        {"malformed", t.malformed},
-        {"corrupt", t.corrupt},
-        {"malformed_examples", concat_arrays(reports, "malformed_examples", kExamples)},
-        {"corrupt_examples", concat_arrays(reports, "corrupt_examples", kExamples)},
-        {"contradictions", t.contradictions},
-        {"contradiction_examples", ledger.contradiction_examples()},
-        {"gaps", telemetry::gaps_json(ledger.gaps(kListed))},
-        {"devices", telemetry::devices_json(t)},
-        {"device_status", device_status},
-        {"slowest_devices", slowest_devices(reports)},
-        {"summaries", summary_list},
-        {"latency_us", telemetry::latency_summary(latency, true)},
-        // Missing is a property of the merged ledger, not a sum of each member's view.
-        {"timeline", merge_timelines(reports, {"missing"})},
-        {"started_epoch_s", earliest_start(reports)},
-        {"thresholds", reports.front().doc.value("thresholds", json::object())},
-        {"failed_checks", judged.failed},
-        {"verified", judged.verified()},
-        {"elapsed_s", elapsed},
-        {"msgs_per_sec", elapsed > 0 ? static_cast<double>(t.unique) / elapsed : 0.0},
-        {"end_reason", "merged"},
-        {"error", ""},
-        {"exit_status", judged.exit_status},
-        {"reconnects", reconnects},
-        {"recovered_by_repair", recovered},
-        {"repair_requests", repair_requests},
-        // Mergeable again: a merged report is one more input for the next merge.
-        {"state",
-         {{"ledger", ledger.state()},
-          {"latency", latency.state()},
-          {"summaries", summary_list},
-          {"recovered", recovered},
-          {"requested", json::object()},
-          {"malformed_examples", json::array()},
-          {"corrupt_examples", json::array()}}},
-    };
+        telemetry::judge(telemetry::failed_checks(t, joined.latency, out.thresholds), {});
+    out.failed_checks = judged.failed;
+    out.verified = judged.verified();
+    out.exit_status = judged.exit_status;
 }
 
-json merge_publishers(const std::vector<Input>& reports) {
-    if (reports.empty()) return nullptr;
-    json merged = {{"program", kPublisher}, {"merged", true}};
+}  // namespace
+
+SubscriberReport read_subscriber(const Input& in) {
+    return read_as<SubscriberReport>(in, "mqtt_subscriber");
+}
+
+PublisherReport read_publisher(const Input& in) {
+    return read_as<PublisherReport>(in, "mqtt_publisher");
+}
+
+SubscriberReport merge_subscribers(const std::vector<Input>& inputs) {
+    std::vector<SubscriberReport> reports;
+    for (const Input& in : inputs) reports.push_back(read_subscriber(in));
+    SubscriberReport out;
+    out.merged = true;
+    out.end_reason = "merged";
+    out.exit_status = 0;
+    if (reports.empty()) return out;
+    JoinedState joined;
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+        const SubscriberReport& r = reports[i];
+        joined.join(inputs[i].name, r.state);
+        out.recovered_by_repair += r.recovered_by_repair;
+        out.repair_requests += r.repair_requests;
+        out.elapsed_s = std::max(out.elapsed_s, r.elapsed_s);
+        out.members.push_back(member_of(inputs[i].name, r));
+        append_reconnects(out.reconnects, r.reconnects, inputs[i].name);
+        append_examples(out.malformed_examples, r.malformed_examples);
+        append_examples(out.corrupt_examples, r.corrupt_examples);
+        if (!out.device_status) out.device_status = r.device_status;
+    }
+    out.thresholds = reports.front().thresholds;
+    count_ledger(out, joined);
+    out.slowest_devices = slowest_devices(reports);
+    // Missing is a property of the merged ledger, not a sum of each member's view.
+    out.timeline = merge_timelines(timelines(reports), {"missing"});
+    out.started_epoch_s = earliest_start(reports);
+    out.msgs_per_sec = out.elapsed_s > 0 ? static_cast<double>(out.unique) / out.elapsed_s : 0.0;
+    out.state = joined.state(out.recovered_by_repair);
+    return out;
+}
+
+namespace {
+
+telemetry::LatencyHistogram histogram_of(const std::string& name, const Json& state,
+                                         const char* what) {
+    try {
+        return telemetry::LatencyHistogram::from_state(state);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("{}: damaged {} state: {}", name, what, e.what()));
+    }
+}
+
+// The members' schedules: lags merged exactly, breached when any member's was.
+void add_schedule(ScheduleLag& into, const ScheduleLag& s) {
+    into.paced = into.paced || s.paced;
+    into.breached = into.breached || s.breached;
+    into.requested_rate += s.requested_rate;
+    into.achieved_rate += s.achieved_rate;
+    into.limit_ms = std::max(into.limit_ms, s.limit_ms);
+}
+
+void add_counts(PublisherReport& into, const PublisherReport& r) {
+    into.devices += r.devices;
+    into.requested += r.requested;
+    into.published += r.published;
+    into.confirmed += r.confirmed;
+    into.rejected += r.rejected;
+    into.repaired += r.repaired;
+    into.unrepairable += r.unrepairable;
+    into.unconfirmed += r.unconfirmed;
+    into.summary_sent = into.summary_sent && r.summary_sent;
+    into.summary_confirmed = into.summary_confirmed && r.summary_confirmed;
+    for (const auto& [topic, n] : r.rejected_by_topic) into.rejected_by_topic[topic] += n;
+    into.churn.planned += r.churn.planned;
+    into.churn.dropped += r.churn.dropped;
+    into.churn.returned += r.churn.returned;
+    add_schedule(into.schedule_lag, r.schedule_lag);
+}
+
+}  // namespace
+
+PublisherReport merge_publishers(const std::vector<Input>& inputs) {
+    std::vector<PublisherReport> reports;
+    for (const Input& in : inputs) reports.push_back(read_publisher(in));
+    PublisherReport out;
+    out.merged = true;
+    out.end_reason = "merged";
+    out.summary_sent = out.summary_confirmed = !reports.empty();
     telemetry::LatencyHistogram puback, lag;
     bool have_latency = true;
-    // The members' schedules: lags merged exactly, breached when any member's was.
-    json schedule = {{"paced", false},
-                     {"breached", false},
-                     {"requested_rate", 0.0},
-                     {"achieved_rate", 0.0},
-                     {"limit_ms", 0.0}};
     std::set<std::string> runs;
-    std::map<std::string, std::uint64_t> rejected_by_topic;
     std::uint64_t fresh_confirmed = 0;
-    double elapsed = 0.0;
-    json members = json::array(), reconnects = json::array();
-    json churn = {{"planned", 0}, {"dropped", 0}, {"returned", 0}};
-    for (const Input& in : reports) {
-        require_program(in, kPublisher);
-        const json& doc = in.doc;
-        for (const char* key :
-             {"devices", "requested", "published", "confirmed", "rejected", "repaired",
-              "unrepairable", "unconfirmed", "summary_sent", "summary_confirmed"})
-            merged[key] = merged.value(key, std::uint64_t{0}) + count(doc, key);
-        fresh_confirmed +=
-            count(doc, "confirmed") - std::min(count(doc, "confirmed"), count(doc, "resumed_from"));
-        runs.insert(doc.value("run", ""));
-        if (doc.contains("rejected_by_topic") && doc["rejected_by_topic"].is_object())
-            for (const auto& [topic, n] : doc["rejected_by_topic"].items())
-                rejected_by_topic[topic] += n.is_number_integer() ? n.get<std::uint64_t>() : 0;
-        elapsed = std::max(elapsed, number(doc, "elapsed_s"));
-        if (doc.contains("latency_state")) {
-            try {
-                puback.merge(telemetry::LatencyHistogram::from_state(doc["latency_state"]));
-            } catch (const std::exception& e) {
-                throw std::runtime_error(
-                    fmt::format("{}: damaged latency state: {}", in.name, e.what()));
-            }
-        } else {
-            have_latency = false;
-        }
-        if (const json s = doc.value("schedule_lag", json::object()); s.is_object()) {
-            schedule["paced"] = schedule["paced"].get<bool>() || s.value("paced", false);
-            schedule["breached"] = schedule["breached"].get<bool>() || s.value("breached", false);
-            for (const char* key : {"requested_rate", "achieved_rate"})
-                schedule[key] = schedule[key].get<double>() + number(s, key);
-            schedule["limit_ms"] =
-                std::max(schedule["limit_ms"].get<double>(), number(s, "limit_ms"));
-        }
-        if (doc.contains("schedule_lag_state")) try {
-                lag.merge(telemetry::LatencyHistogram::from_state(doc["schedule_lag_state"]));
-            } catch (const std::exception& e) {
-                throw std::runtime_error(
-                    fmt::format("{}: damaged schedule lag state: {}", in.name, e.what()));
-            }
-        if (doc.contains("churn") && doc["churn"].is_object())
-            for (const char* key : {"planned", "dropped", "returned"})
-                churn[key] = churn[key].get<std::uint64_t>() + count(doc["churn"], key);
-        for (const json& r : doc.value("reconnects", json::array())) {
-            json row = r;
-            row["report"] = in.name;
-            reconnects.push_back(std::move(row));
-        }
-        members.push_back(member_row(in));
+    for (std::size_t i = 0; i < reports.size(); ++i) {
+        const PublisherReport& r = reports[i];
+        const std::string& name = inputs[i].name;
+        add_counts(out, r);
+        fresh_confirmed += r.confirmed - std::min(r.confirmed, r.resumed_from);
+        runs.insert(r.run);
+        out.elapsed_s = std::max(out.elapsed_s, r.elapsed_s);
+        have_latency = have_latency && !r.latency_state.is_null();
+        if (!r.latency_state.is_null()) puback.merge(histogram_of(name, r.latency_state, "latency"));
+        if (!r.schedule_lag_state.is_null())
+            lag.merge(histogram_of(name, r.schedule_lag_state, "schedule lag"));
+        append_reconnects(out.reconnects, r.reconnects, name);
+        out.members.push_back(member_of(name, r));
     }
-    std::string run_names;
-    for (const std::string& r : runs) run_names += (run_names.empty() ? "" : ",") + r;
-    merged["run"] = run_names;
-    merged["qos"] = reports.front().doc.value("qos", 1);
-    merged["members"] = members;
-    merged["rejected_by_topic"] = rejected_by_topic;
-    merged["elapsed_s"] = elapsed;
-    merged["msgs_per_sec"] = elapsed > 0 ? static_cast<double>(fresh_confirmed) / elapsed : 0.0;
-    merged["end_reason"] = "merged";
-    merged["error"] = "";
+    for (const std::string& r : runs) out.run += (out.run.empty() ? "" : ",") + r;
+    if (!reports.empty()) out.qos = reports.front().qos;
+    out.msgs_per_sec =
+        out.elapsed_s > 0 ? static_cast<double>(fresh_confirmed) / out.elapsed_s : 0.0;
     // Without every member's histogram a merged percentile would be made up: leave it out.
-    merged["puback_latency_us"] =
-        have_latency ? telemetry::latency_summary(puback, true) : json::object();
-    if (have_latency) merged["latency_state"] = puback.state();
-    merged["started_epoch_s"] = earliest_start(reports);
-    merged["timeline"] = merge_timelines(reports);
-    merged["reconnects"] = reconnects;
-    merged["churn"] = churn;
-    schedule["max_ms"] = static_cast<double>(lag.max()) / 1000.0;
-    schedule["p99_ms"] = static_cast<double>(lag.percentile(0.99)) / 1000.0;
-    merged["schedule_lag"] = schedule;
-    merged["schedule_lag_state"] = lag.state();
-    return merged;
+    if (have_latency) {
+        out.puback_latency_us = summarize(puback);
+        out.latency_state = puback.state();
+    }
+    out.started_epoch_s = earliest_start(reports);
+    out.timeline = merge_timelines(timelines(reports));
+    out.schedule_lag.max_ms = static_cast<double>(lag.max()) / 1000.0;
+    out.schedule_lag.p99_ms = static_cast<double>(lag.percentile(0.99)) / 1000.0;
+    out.schedule_lag_state = lag.state();
+    out.exit_status = verdict(&out, nullptr).exit_status;
+    return out;
 }
 
-telemetry::Verdict verdict(const json& publisher, const json& subscriber) {
+namespace {
+
+void publisher_checks(const PublisherReport& p, std::vector<std::string>& checks,
+                      std::vector<telemetry::Ending>& endings) {
+    if (p.unconfirmed > 0)
+        checks.push_back(fmt::format("publishers left {} messages unconfirmed", p.unconfirmed));
+    if (p.rejected > 0) checks.push_back(fmt::format("the broker rejected {} messages", p.rejected));
+    if (!p.merged) {
+        endings.push_back({"the publisher", p.exit_status, p.end_reason, false});
+        return;
+    }
+    for (const Member& m : p.members)
+        endings.push_back({"publisher " + m.report, m.exit_status, m.end_reason, false});
+}
+
+}  // namespace
+
+telemetry::Verdict verdict(const PublisherReport* publisher, const SubscriberReport* subscriber) {
     std::vector<std::string> checks;
     std::vector<telemetry::Ending> endings;
-    if (subscriber.is_object()) {
-        for (const auto& f : subscriber.value("failed_checks", json::array()))
-            checks.push_back(f.get<std::string>());
+    if (subscriber != nullptr) {
+        checks = subscriber->failed_checks;
         // One subscriber's own ending counts too (a lost broker, say); merged members are
         // judged by their joined ledger alone.
-        if (!subscriber.value("merged", false))
-            endings.push_back({"the subscriber", subscriber.value("exit_status", -1),
-                               subscriber.value("end_reason", ""), !checks.empty()});
+        if (!subscriber->merged)
+            endings.push_back({"the subscriber", subscriber->exit_status, subscriber->end_reason,
+                               !checks.empty()});
     }
-    if (publisher.is_object()) {
-        if (const std::uint64_t n = count(publisher, "unconfirmed"); n > 0)
-            checks.push_back(fmt::format("publishers left {} messages unconfirmed", n));
-        if (const std::uint64_t n = count(publisher, "rejected"); n > 0)
-            checks.push_back(fmt::format("the broker rejected {} messages", n));
-        const json members =
-            publisher.value("merged", false)
-                ? publisher.value("members", json::array())
-                : json::array({{{"who", "the publisher"},
-                                {"exit_status", publisher.value("exit_status", -1)},
-                                {"end_reason", publisher.value("end_reason", "")}}});
-        for (const json& m : members)
-            endings.push_back({m.value("who", "publisher " + m.value("report", std::string())),
-                               m.value("exit_status", -1), m.value("end_reason", ""), false});
-    }
+    if (publisher != nullptr) publisher_checks(*publisher, checks, endings);
     return telemetry::judge(std::move(checks), endings);
 }
 

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/model.hpp"
 #include "telemetry/verdict.hpp"
 
 namespace report {
@@ -22,13 +23,18 @@ struct Input {
     nlohmann::json doc;
 };
 
-// Throws std::runtime_error naming the input that is not a mergeable report of that program.
-nlohmann::json merge_publishers(const std::vector<Input>& reports);
-nlohmann::json merge_subscribers(const std::vector<Input>& reports);
+// The report in `in`, read as its program's; throws std::runtime_error naming the input when it
+// is another program's report or a field has the wrong type.
+SubscriberReport read_subscriber(const Input& in);
+PublisherReport read_publisher(const Input& in);
 
-// The verdict of the merged reports (either may be null), by telemetry::judge: the
-// subscribers' ledger decides, as for one subscriber; publishers that left messages unconfirmed
-// or ended in error fail it too.
-telemetry::Verdict verdict(const nlohmann::json& publisher, const nlohmann::json& subscriber);
+// Throws std::runtime_error naming the input that is not a mergeable report of that program.
+SubscriberReport merge_subscribers(const std::vector<Input>& reports);
+PublisherReport merge_publishers(const std::vector<Input>& reports);
+
+// The verdict of the reports (either may be null), by telemetry::judge: the subscribers' ledger
+// decides, as for one subscriber; publishers that left messages unconfirmed or ended in error
+// fail it too.
+telemetry::Verdict verdict(const PublisherReport* publisher, const SubscriberReport* subscriber);
 
 }  // namespace report

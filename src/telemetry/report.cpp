@@ -4,46 +4,6 @@
 
 namespace telemetry {
 
-nlohmann::json latency_summary(const LatencyHistogram& h, bool with_buckets) {
-    nlohmann::json j = {
-        {"count", h.count()},
-        {"min", h.min()},
-        {"p50", h.percentile(0.50)},
-        {"p90", h.percentile(0.90)},
-        {"p99", h.percentile(0.99)},
-        {"p99_9", h.percentile(0.999)},
-        {"p99_99", h.percentile(0.9999)},
-        {"max", h.max()},
-        {"mean", h.mean()},
-        {"negative", h.negative()},
-        {"most_negative", h.most_negative()},
-    };
-    if (with_buckets) {
-        nlohmann::json buckets = nlohmann::json::array();
-        for (const auto& b : h.buckets()) buckets.push_back({b.from, b.to, b.count});
-        j["buckets"] = std::move(buckets);  // [from_us, to_us, count], lowest first
-    }
-    return j;
-}
-
-nlohmann::json gaps_json(const std::vector<DeviceGap>& gaps) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const DeviceGap& g : gaps)
-        list.push_back({{"run", g.run},
-                        {"device", g.device},
-                        {"first", g.range.first},
-                        {"last", g.range.last},
-                        {"count", g.range.last - g.range.first + 1}});
-    return list;
-}
-
-nlohmann::json devices_json(const LedgerTotals& t) {
-    return {{"known", t.devices},
-            {"seen", t.devices_seen},
-            {"complete", t.devices_complete},
-            {"with_loss", t.devices_with_loss}};
-}
-
 nlohmann::json to_json(const std::vector<PublisherSecond>& timeline) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& r : timeline)

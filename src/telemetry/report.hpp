@@ -14,13 +14,6 @@
 
 namespace telemetry {
 
-// min, p50, p90, p99, p99.9, p99.99, max, mean and count in µs; with buckets if asked.
-nlohmann::json latency_summary(const LatencyHistogram& h, bool with_buckets);
-// A subscriber report's "gaps" ([{run, device, first, last, count}]) and "devices" ({known,
-// seen, complete, with_loss}): one shape for a subscriber and for mqtt_report's merge.
-nlohmann::json gaps_json(const std::vector<DeviceGap>& gaps);
-nlohmann::json devices_json(const LedgerTotals& totals);
-
 struct PublisherSecond {
     double t_s{};
     std::uint64_t published{}, confirmed{}, in_flight{};

@@ -45,7 +45,8 @@ TEST(MergeSubscribers, SharesOfOneRunMergeIntoOneExactVerdict) {
     two.record("r1", "b", 1);
     two.record("r1", "b", 3);
     two.record("r1", "a", 3);  // both members got a3: a duplicate, not a second delivery
-    const json merged = merge_subscribers({member("m1.json", one), member("m2.json", two)});
+    const auto typed = merge_subscribers({member("m1.json", one), member("m2.json", two)});
+    const json merged = typed;
     EXPECT_EQ(merged.at("received"), 7);
     EXPECT_EQ(merged.at("unique"), 6);
     EXPECT_EQ(merged.at("expected"), 6);
@@ -55,7 +56,7 @@ TEST(MergeSubscribers, SharesOfOneRunMergeIntoOneExactVerdict) {
     EXPECT_EQ(merged.at("latency_us").at("count"), 2);
     EXPECT_EQ(merged.at("members").size(), 2u);
     EXPECT_EQ(merged.at("members")[1].at("report"), "m2.json");
-    EXPECT_TRUE(verdict(nullptr, merged).verified());
+    EXPECT_TRUE(verdict(nullptr, &typed).verified());
 }
 
 TEST(MergeSubscribers, LossNoMemberFilledFailsAndIsListed) {
@@ -65,13 +66,14 @@ TEST(MergeSubscribers, LossNoMemberFilledFailsAndIsListed) {
     one.record("r1", "a", 2);
     two.record("r1", "a", 3);
     two.record("r1", "b", 1);
-    const json merged = merge_subscribers({member("m1", one), member("m2", two)});
+    const auto typed = merge_subscribers({member("m1", one), member("m2", two)});
+    const json merged = typed;
     EXPECT_EQ(merged.at("missing"), 2);
     EXPECT_FALSE(merged.at("verified").get<bool>());
     ASSERT_EQ(merged.at("gaps").size(), 1u);
     EXPECT_EQ(merged.at("gaps")[0].at("device"), "b");
     EXPECT_EQ(merged.at("gaps")[0].at("first"), 2);
-    const telemetry::Verdict v = verdict(nullptr, merged);
+    const telemetry::Verdict v = verdict(nullptr, &typed);
     EXPECT_FALSE(v.verified());
     ASSERT_FALSE(v.failed.empty());
     EXPECT_NE(v.failed[0].find("missing 2"), std::string::npos) << v.failed[0];
@@ -139,7 +141,8 @@ json shard(int i, std::uint64_t published, std::uint64_t confirmed, int exit_sta
 }
 
 TEST(MergePublishers, ShardsAddUp) {
-    const json merged = merge_publishers({{"s1", shard(1, 50, 50)}, {"s2", shard(2, 40, 40)}});
+    const auto typed = merge_publishers({{"s1", shard(1, 50, 50)}, {"s2", shard(2, 40, 40)}});
+    const json merged = typed;
     EXPECT_EQ(merged.at("published"), 90);
     EXPECT_EQ(merged.at("confirmed"), 90);
     EXPECT_EQ(merged.at("devices"), 10);
@@ -149,12 +152,13 @@ TEST(MergePublishers, ShardsAddUp) {
     EXPECT_EQ(merged.at("puback_latency_us").at("count"), 2);
     EXPECT_EQ(merged.at("churn").at("dropped"), 2);
     EXPECT_EQ(merged.at("members")[1].at("shard"), json::array({2, 2}));
-    EXPECT_TRUE(verdict(merged, nullptr).verified());
+    EXPECT_TRUE(verdict(&typed, nullptr).verified());
 }
 
 TEST(MergePublishers, AnUnconfirmedOrFailedShardFailsTheVerdict) {
-    const json merged = merge_publishers({{"s1", shard(1, 50, 47, 1)}, {"s2", shard(2, 40, 40)}});
-    const telemetry::Verdict v = verdict(merged, nullptr);
+    const auto typed = merge_publishers({{"s1", shard(1, 50, 47, 1)}, {"s2", shard(2, 40, 40)}});
+    const json merged = typed;
+    const telemetry::Verdict v = verdict(&typed, nullptr);
     EXPECT_FALSE(v.verified());
     ASSERT_EQ(v.failed.size(), 2u);
     EXPECT_EQ(v.failed[0], "publishers left 3 messages unconfirmed");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "report/html_report.hpp"
+#include "report/model.hpp"
 
 namespace telemetry {
 namespace {
@@ -95,13 +96,15 @@ TEST(HtmlReport, HasTheVerdictLineChartsAndEscapesText) {
         {"corrupt", 0},
         {"verified", true},
         {"exit_status", 0},
-        {"latency_us", latency_summary(h, true)},
+        {"latency_us", report::summarize(h)},
         {"timeline", to_json(std::vector<SubscriberSecond>{{1.0, 5, 5, 0, 0, 0, 5.0, 3100, 3100}})},
         {"gaps",
          nlohmann::json::array(
              {{{"run", "r<1>"}, {"device", "d"}, {"first", 1}, {"last", 2}, {"count", 2}}})}};
     nlohmann::json pub = {{"published", 1000000}, {"confirmed", 1000000}, {"exit_status", 0}};
-    const std::string html = report::render_html(&pub, &sub);
+    const auto p = pub.get<report::PublisherReport>();
+    const auto s = sub.get<report::SubscriberReport>();
+    const std::string html = report::render_html(&p, &s);
     // The whole verdict element: "VERIFIED" alone is also a substring of "NOT VERIFIED".
     EXPECT_NE(html.find(R"(<h1 id="verdict" class="pass">VERIFIED — 1,000,000 sent)"),
               std::string::npos);
@@ -127,7 +130,8 @@ TEST(HtmlReport, AFailedRunSaysNotVerifiedInTheFailClass) {
                           {"verified", false},
                           {"failed_checks", {"missing 1 > --max-missing 0"}},
                           {"timeline", nlohmann::json::array()}};
-    const std::string html = report::render_html(nullptr, &sub);
+    const auto s = sub.get<report::SubscriberReport>();
+    const std::string html = report::render_html(nullptr, &s);
     EXPECT_NE(html.find(R"(<h1 id="verdict" class="fail">NOT VERIFIED — )"), std::string::npos);
     EXPECT_EQ(html.find(R"(class="pass")"), std::string::npos);
     EXPECT_NE(html.find("<li>missing 1 &gt; --max-missing 0</li>"), std::string::npos);
@@ -138,7 +142,8 @@ TEST(HtmlReport, AShareMemberSaysItsShareInsteadOfMissing) {
         {"unique", 9},        {"received", 9},      {"expected", 20},
         {"missing", nullptr}, {"duplicates", 0},    {"verified", true},
         {"exit_status", 0},   {"share_group", "g"}, {"timeline", nlohmann::json::array()}};
-    const std::string html = report::render_html(nullptr, &sub);
+    const auto s = sub.get<report::SubscriberReport>();
+    const std::string html = report::render_html(nullptr, &s);
     EXPECT_NE(html.find(R"(<h1 id="verdict" class="pass">SHARE VERIFIED — 20 sent · 9 received )"
                         R"(· share of group g · 0 duplicates)"),
               std::string::npos)

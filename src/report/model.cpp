@@ -1,0 +1,64 @@
+#include "report/model.hpp"
+
+namespace report {
+
+Latency summarize(const telemetry::LatencyHistogram& h) {
+    Latency l;
+    l.count = h.count();
+    l.min = h.min();
+    l.p50 = h.percentile(0.50);
+    l.p90 = h.percentile(0.90);
+    l.p99 = h.percentile(0.99);
+    l.p99_9 = h.percentile(0.999);
+    l.p99_99 = h.percentile(0.9999);
+    l.max = h.max();
+    l.mean = h.mean();
+    l.negative = h.negative();
+    l.most_negative = h.most_negative();
+    for (const auto& b : h.buckets())
+        l.buckets.push_back({b.from, b.to, static_cast<std::int64_t>(b.count)});
+    return l;
+}
+
+std::vector<Gap> gaps_of(const std::vector<telemetry::DeviceGap>& gaps) {
+    std::vector<Gap> list;
+    list.reserve(gaps.size());
+    for (const telemetry::DeviceGap& g : gaps)
+        list.push_back({g.run, g.device, g.range.first, g.range.last,
+                        g.range.last - g.range.first + 1});
+    return list;
+}
+
+DeviceCounts device_counts(const telemetry::LedgerTotals& t) {
+    return {t.devices, t.devices_seen, t.devices_complete, t.devices_with_loss};
+}
+
+}  // namespace report
+
+namespace telemetry {
+
+void to_json(report::Json& j, const Thresholds& t) {
+    j = {{"max_missing", t.max_missing},
+         {"max_duplicates", t.max_duplicates},
+         {"max_p99_ms", t.max_p99_ms}};
+}
+
+namespace {
+// Thresholds belong to telemetry, which knows no JSON of reports: read through this view.
+struct ThresholdFields {
+    Thresholds& t;
+    template <class Self, class Field>
+    static void fields(Self& s, Field&& f) {
+        f("max_missing", s.t.max_missing);
+        f("max_duplicates", s.t.max_duplicates);
+        f("max_p99_ms", s.t.max_p99_ms);
+    }
+};
+}  // namespace
+
+void from_json(const report::Json& j, Thresholds& t) {
+    ThresholdFields view{t};
+    report::detail::read(j, view);
+}
+
+}  // namespace telemetry
