@@ -21,7 +21,7 @@
 #include "app/publisher.hpp"
 #include "app/publisher_state.hpp"
 #include "app/reconnect_log.hpp"
-#include "app/replay_buffer.hpp"
+#include "telemetry/replay_buffer.hpp"
 #include "app/run_end.hpp"
 #include "metrics/exposition.hpp"
 #include "mqtt/adaptive_window.hpp"
@@ -196,7 +196,7 @@ class PublisherRun {
     std::unordered_map<mqtt::PublishId, std::uint64_t> number_of_;
     std::set<std::uint64_t> unconfirmed_;
     std::optional<mqtt::AdaptiveWindow> adaptive_;
-    ReplayBuffer replay_;
+    telemetry::ReplayBuffer replay_;
     std::deque<std::uint64_t> repair_queue_;  // message numbers to send again
     std::unordered_set<mqtt::PublishId> repair_ids_;
     bool repair_done_{false};

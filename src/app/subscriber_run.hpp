@@ -18,7 +18,7 @@
 #include "app/run_end.hpp"
 #include "app/subscriber.hpp"
 #include "app/subscriber_state.hpp"
-#include "app/verifier.hpp"
+#include "telemetry/verifier.hpp"
 #include "metrics/exposition.hpp"
 #include "mqtt/client.hpp"
 #include "report/model.hpp"
@@ -60,7 +60,7 @@ class SubscriberRun {
     // The --report document, --csv timeline and the data of the --html page, after run().
     report::SubscriberReport report() const;
     std::string timeline_csv() const { return telemetry::timeline_csv(timeline_.rows()); }
-    const Verifier& verifier() const { return verifier_; }
+    const telemetry::Verifier& verifier() const { return verifier_; }
 
   private:
     // The end of a read batch: every sink's batch_end(), then the state journal.
@@ -97,7 +97,7 @@ class SubscriberRun {
     StopRequested stop_requested_;
     const Clock::time_point started_;
 
-    Verifier verifier_;
+    telemetry::Verifier verifier_;
     std::vector<telemetry::MessageSink*> sinks_{&verifier_};
     telemetry::Timeline<telemetry::SubscriberSecond> timeline_;
     ReconnectLog reconnects_;

@@ -12,11 +12,11 @@ constexpr int kSubscriberFormat = 1;
 // (about 25 bytes per message: a snapshot every ~1.3 million messages).
 constexpr std::uint64_t kSubscriberSnapshotAfterBytes = std::uint64_t{32} << 20;
 
-Fact::Kind kind_of(std::string_view tag) {
-    if (tag == "r") return Fact::Kind::Reading;
-    if (tag == "m") return Fact::Kind::Malformed;
-    if (tag == "c") return Fact::Kind::Corrupt;
-    if (tag == "s") return Fact::Kind::Summary;
+telemetry::Fact::Kind kind_of(std::string_view tag) {
+    if (tag == "r") return telemetry::Fact::Kind::Reading;
+    if (tag == "m") return telemetry::Fact::Kind::Malformed;
+    if (tag == "c") return telemetry::Fact::Kind::Corrupt;
+    if (tag == "s") return telemetry::Fact::Kind::Summary;
     throw std::invalid_argument("unknown record '" + std::string(tag) + "'");
 }
 
@@ -35,24 +35,24 @@ SubscriberState::SubscriberState(const std::filesystem::path& dir, const std::st
     if (!resuming_) snapshot(nullptr, false);
 }
 
-std::uint64_t SubscriberState::restore(Verifier& verifier) {
+std::uint64_t SubscriberState::restore(telemetry::Verifier& verifier) {
     std::uint64_t replayed = 0;
     try {
         const nlohmann::json& saved = dir_.snapshot();
         if (!saved.at("verifier").is_null()) verifier.restore(saved.at("verifier"));
         for (const std::string& line : dir_.journal_lines()) {
             const auto f = state::split_fields(line);
-            const Fact::Kind kind = kind_of(f.at(0));
+            const telemetry::Fact::Kind kind = kind_of(f.at(0));
             std::string a, b;  // owners of the unescaped fields
-            Fact fact{.kind = kind};
-            if (kind == Fact::Kind::Reading) {
+            telemetry::Fact fact{.kind = kind};
+            if (kind == telemetry::Fact::Kind::Reading) {
                 a = state::unescape_field(f.at(1));
                 b = state::unescape_field(f.at(2));
                 fact.run = a;
                 fact.device = b;
                 fact.seq = std::stoull(std::string(f.at(3)));
                 fact.latency_us = std::stoll(std::string(f.at(4)));
-            } else if (kind == Fact::Kind::Summary) {
+            } else if (kind == telemetry::Fact::Kind::Summary) {
                 a = state::unescape_field(f.at(1));
                 fact.payload = a;
             } else {
@@ -71,19 +71,19 @@ std::uint64_t SubscriberState::restore(Verifier& verifier) {
     return replayed;
 }
 
-void SubscriberState::append(const Fact& fact) {
+void SubscriberState::append(const telemetry::Fact& fact) {
     line_.clear();
     auto out = std::back_inserter(line_);
     switch (fact.kind) {
-        case Fact::Kind::Reading:
+        case telemetry::Fact::Kind::Reading:
             fmt::format_to(out, "r\t{}\t{}\t{}\t{}\n", state::escape_field(fact.run),
                            state::escape_field(fact.device), fact.seq, fact.latency_us);
             break;
-        case Fact::Kind::Summary:
+        case telemetry::Fact::Kind::Summary:
             fmt::format_to(out, "s\t{}\n", state::escape_field(fact.payload));
             break;
-        case Fact::Kind::Malformed:
-        case Fact::Kind::Corrupt:
+        case telemetry::Fact::Kind::Malformed:
+        case telemetry::Fact::Kind::Corrupt:
             fmt::format_to(out, "{}\t{}\t{}\n", static_cast<char>(fact.kind),
                            state::escape_field(fact.topic), state::escape_field(fact.reason));
             break;
@@ -91,16 +91,16 @@ void SubscriberState::append(const Fact& fact) {
     dir_.append(line_);
 }
 
-void SubscriberState::commit(const Verifier& verifier) {
+void SubscriberState::commit(const telemetry::Verifier& verifier) {
     if (dir_.journal_bytes() >= kSubscriberSnapshotAfterBytes) return snapshot(&verifier, false);
     dir_.commit();
 }
 
-void SubscriberState::close(const Verifier& verifier, bool finished) {
+void SubscriberState::close(const telemetry::Verifier& verifier, bool finished) {
     snapshot(&verifier, finished);
 }
 
-void SubscriberState::snapshot(const Verifier* verifier, bool finished) {
+void SubscriberState::snapshot(const telemetry::Verifier* verifier, bool finished) {
     dir_.write_snapshot({{"format", kSubscriberFormat},
                          {"client_id", client_id_},
                          {"finished", finished},

@@ -9,12 +9,12 @@
 #include <filesystem>
 #include <string>
 
-#include "app/verifier.hpp"
+#include "telemetry/verifier.hpp"
 #include "state/state_dir.hpp"
 
 namespace app {
 
-class SubscriberState final : public FactLog {
+class SubscriberState final : public telemetry::FactLog {
   public:
     // Opens and locks `dir`. The client id is `requested_id` if given, else the one an earlier
     // process of this run used, else a new one. Throws state::StateError.
@@ -25,16 +25,16 @@ class SubscriberState final : public FactLog {
     const std::string& client_id() const { return client_id_; }
     // Loads the snapshot and replays the journal into `verifier`; returns the facts replayed.
     // Throws state::StateError on a damaged state.
-    std::uint64_t restore(Verifier& verifier);
+    std::uint64_t restore(telemetry::Verifier& verifier);
 
-    void append(const Fact& fact) override;
+    void append(const telemetry::Fact& fact) override;
     // Makes every fact appended so far durable: at the end of each read batch.
-    void commit(const Verifier& verifier);
+    void commit(const telemetry::Verifier& verifier);
     // A last snapshot; `finished`: the run is over, and the next start begins a new one.
-    void close(const Verifier& verifier, bool finished);
+    void close(const telemetry::Verifier& verifier, bool finished);
 
   private:
-    void snapshot(const Verifier* verifier, bool finished);
+    void snapshot(const telemetry::Verifier* verifier, bool finished);
 
     state::StateDir dir_;
     std::string client_id_;

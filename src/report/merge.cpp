@@ -12,11 +12,11 @@
 #include "telemetry/report.hpp"
 #include "telemetry/sequence_ledger.hpp"
 #include "telemetry/verdict.hpp"
+#include "telemetry/verifier.hpp"
 
 namespace report {
 namespace {
 
-constexpr std::size_t kExamples = 5;  // as the subscriber keeps
 constexpr std::size_t kListed = 20;   // gaps and slowest devices listed
 
 template <class Report>
@@ -97,11 +97,6 @@ double earliest_start(const std::vector<Report>& reports) {
     return first;
 }
 
-void append_examples(std::vector<std::string>& all, const std::vector<std::string>& more) {
-    for (const std::string& e : more)
-        if (all.size() < kExamples) all.push_back(e);
-}
-
 // The worst p99 per device over every member, slowest first.
 std::vector<SlowDevice> slowest_devices(const std::vector<SubscriberReport>& reports) {
     std::map<std::string, SlowDevice> worst;
@@ -150,41 +145,24 @@ Member member_of(const std::string& name, const PublisherReport& r) {
     return m;
 }
 
-// The joined ledger, latency and run summaries of subscribers' states.
-struct JoinedState {
-    telemetry::DeliveryLedger ledger;
-    telemetry::LatencyHistogram latency;
-    std::set<std::string> summaries;
-
-    void join(const std::string& name, const Json& state) {
-        if (!state.is_object())
-            throw std::runtime_error(
-                name +
-                " has no ledger state to merge (written by an mqtt_subscriber older than "
-                "the merge; run it again)");
-        try {
-            ledger.merge(telemetry::DeliveryLedger::from_state(state.at("ledger")));
-            latency.merge(telemetry::LatencyHistogram::from_state(state.at("latency")));
-            for (const auto& s : state.at("summaries")) summaries.insert(s.get<std::string>());
-        } catch (const std::exception& e) {
-            throw std::runtime_error(fmt::format("{}: damaged ledger state: {}", name, e.what()));
-        }
+// One member's ledger, latency and run summaries, from its report's "state".
+telemetry::Verifier restored(const std::string& name, const Json& state) {
+    if (!state.is_object())
+        throw std::runtime_error(
+            name +
+            " has no ledger state to merge (written by an mqtt_subscriber older than the merge; "
+            "run it again)");
+    telemetry::Verifier v;
+    try {
+        v.restore(state);
+    } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("{}: damaged ledger state: {}", name, e.what()));
     }
+    return v;
+}
 
-    // Mergeable again: a merged report is one more input for the next merge.
-    Json state(std::uint64_t recovered) const {
-        return {{"ledger", ledger.state()},
-                {"latency", latency.state()},
-                {"summaries", summaries},
-                {"recovered", recovered},
-                {"requested", Json::object()},
-                {"malformed_examples", Json::array()},
-                {"corrupt_examples", Json::array()}};
-    }
-};
-
-void count_ledger(SubscriberReport& out, const JoinedState& joined) {
-    const telemetry::LedgerTotals t = joined.ledger.totals();
+void count_ledger(SubscriberReport& out, const telemetry::Verifier& joined) {
+    const telemetry::LedgerTotals t = joined.totals();
     out.received = t.received;
     out.unique = t.unique;
     out.expected = t.expected;
@@ -193,14 +171,17 @@ void count_ledger(SubscriberReport& out, const JoinedState& joined) {
     out.out_of_order = t.out_of_order;
     out.malformed = t.malformed;
     out.corrupt = t.corrupt;
+    out.malformed_examples = joined.malformed_examples();
+    out.corrupt_examples = joined.corrupt_examples();
     out.contradictions = t.contradictions;
-    out.contradiction_examples = joined.ledger.contradiction_examples();
-    out.gaps = gaps_of(joined.ledger.gaps(kListed));
+    out.contradiction_examples = joined.ledger().contradiction_examples();
+    out.gaps = gaps_of(joined.ledger().gaps(kListed));
     out.devices = device_counts(t);
-    out.summaries.assign(joined.summaries.begin(), joined.summaries.end());
-    out.latency_us = summarize(joined.latency);
+    out.summaries = joined.summaries();
+    out.latency_us = summarize(joined.latency());
+    out.recovered_by_repair = joined.recovered();
     const telemetry::Verdict judged =
-        telemetry::judge(telemetry::failed_checks(t, joined.latency, out.thresholds), {});
+        telemetry::judge(telemetry::failed_checks(t, joined.latency(), out.thresholds), {});
     out.failed_checks = judged.failed;
     out.verified = judged.verified();
     out.exit_status = judged.exit_status;
@@ -224,17 +205,14 @@ SubscriberReport merge_subscribers(const std::vector<Input>& inputs) {
     out.end_reason = "merged";
     out.exit_status = 0;
     if (reports.empty()) return out;
-    JoinedState joined;
+    telemetry::Verifier joined;
     for (std::size_t i = 0; i < reports.size(); ++i) {
         const SubscriberReport& r = reports[i];
-        joined.join(inputs[i].name, r.state);
-        out.recovered_by_repair += r.recovered_by_repair;
+        joined.merge(restored(inputs[i].name, r.state));
         out.repair_requests += r.repair_requests;
         out.elapsed_s = std::max(out.elapsed_s, r.elapsed_s);
         out.members.push_back(member_of(inputs[i].name, r));
         append_reconnects(out.reconnects, r.reconnects, inputs[i].name);
-        append_examples(out.malformed_examples, r.malformed_examples);
-        append_examples(out.corrupt_examples, r.corrupt_examples);
         if (!out.device_status) out.device_status = r.device_status;
     }
     out.thresholds = reports.front().thresholds;
@@ -244,7 +222,8 @@ SubscriberReport merge_subscribers(const std::vector<Input>& inputs) {
     out.timeline = merge_timelines(timelines(reports), {"missing"});
     out.started_epoch_s = earliest_start(reports);
     out.msgs_per_sec = out.elapsed_s > 0 ? static_cast<double>(out.unique) / out.elapsed_s : 0.0;
-    out.state = joined.state(out.recovered_by_repair);
+    // Mergeable again: a merged report is one more input for the next merge.
+    out.state = joined.state();
     return out;
 }
 

@@ -388,7 +388,7 @@ TEST(SubscriberRun, ASnapshotAndTheJournalAfterItRestoreTheSameFigures) {
     }
     SubscriberState state(tmp.path(), "");
     ASSERT_TRUE(state.resuming());
-    Verifier restored;
+    telemetry::Verifier restored;
     state.restore(restored);
     EXPECT_EQ(restored.state(), before);
     EXPECT_EQ(restored.totals().malformed, 1u);

@@ -1,11 +1,11 @@
-#include "app/verifier.hpp"
+#include "telemetry/verifier.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
 #include "telemetry/run_summary.hpp"
 
-namespace app {
+namespace telemetry {
 
 void Verifier::accept(const telemetry::Delivery& d) {
     const telemetry::DecodedReading& decoded = d.decoded;
@@ -113,8 +113,11 @@ nlohmann::json Verifier::state() const {
 void Verifier::restore(const nlohmann::json& state) {
     ledger_ = telemetry::DeliveryLedger::from_state(state.at("ledger"));
     latency_ = telemetry::LatencyHistogram::from_state(state.at("latency"));
-    malformed_examples_ = state.at("malformed_examples").get<std::vector<std::string>>();
-    corrupt_examples_ = state.at("corrupt_examples").get<std::vector<std::string>>();
+    const auto examples = [&](const char* key) {
+        return state.value(key, std::vector<std::string>{});
+    };
+    malformed_examples_ = examples("malformed_examples");
+    corrupt_examples_ = examples("corrupt_examples");
     summaries_ = state.at("summaries").get<std::vector<std::string>>();
     recovered_ = state.value("recovered", std::uint64_t{0});
     requested_.clear();
@@ -140,10 +143,26 @@ telemetry::LatencyHistogram Verifier::take_second_latency() {
     return second;
 }
 
+void Verifier::merge(const Verifier& other) {
+    ledger_.merge(other.ledger_);
+    latency_.merge(other.latency_);
+    for (const std::string& e : other.malformed_examples_)
+        if (malformed_examples_.size() < kExamples) malformed_examples_.push_back(e);
+    for (const std::string& e : other.corrupt_examples_)
+        if (corrupt_examples_.size() < kExamples) corrupt_examples_.push_back(e);
+    for (const std::string& run : other.summaries_)
+        if (std::find(summaries_.begin(), summaries_.end(), run) == summaries_.end())
+            summaries_.push_back(run);
+    std::sort(summaries_.begin(), summaries_.end());
+    for (const auto& [key, ranges] : other.requested_)
+        requested_[key].insert(requested_[key].end(), ranges.begin(), ranges.end());
+    recovered_ += other.recovered_;
+}
+
 void Verifier::note(std::vector<std::string>& examples, std::string_view topic,
                     std::string_view reason) {
     if (examples.size() < kExamples)
         examples.push_back(std::string(topic) + ": " + std::string(reason));
 }
 
-}  // namespace app
+}  // namespace telemetry

@@ -19,7 +19,7 @@
 #include "telemetry/repair.hpp"
 #include "telemetry/sequence_ledger.hpp"
 
-namespace app {
+namespace telemetry {
 
 // What one message told the verifier. Views valid only during the call that takes it.
 struct Fact {
@@ -61,6 +61,9 @@ class Verifier final : public telemetry::MessageSink {
     // Everything it holds, to save; restore() throws on a damaged state.
     nlohmann::json state() const;
     void restore(const nlohmann::json& state);
+    // Joins another consumer's view (mqtt_report): ledgers and latency merge exactly, so a
+    // reading both saw is one delivery and one duplicate; summaries and repairs are pooled.
+    void merge(const Verifier& other);
 
     // Totals, with the messages a --count promised but never delivered counted as missing.
     telemetry::LedgerTotals totals(std::optional<std::uint64_t> count = std::nullopt) const;
@@ -93,4 +96,4 @@ class Verifier final : public telemetry::MessageSink {
     FactLog* log_{nullptr};
 };
 
-}  // namespace app
+}  // namespace telemetry

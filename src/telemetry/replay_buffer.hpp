@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace app {
+namespace telemetry {
 
 class ReplayBuffer {
   public:
@@ -39,4 +39,4 @@ class ReplayBuffer {
     std::vector<Slot> slots_;
 };
 
-}  // namespace app
+}  // namespace telemetry
