@@ -103,15 +103,10 @@ std::uint64_t readings_per_device(const DeviceGroup& group, double duration_s) {
         1, static_cast<std::uint64_t>(std::llround(duration_s * 1000.0 / group.interval_ms)));
 }
 
-Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args) {
-    PublisherOptions o;
-    o.connect.give_up_after = std::chrono::seconds(300);
-    CLI::App cli{
-        "mqtt_publisher - IoT sensor simulator: publishes telemetry readings of simulated\n"
-        "devices to an MQTT broker and counts what the broker confirmed.",
-        "mqtt_publisher"};
-    add_connection_flags(cli, o.connect, o.engine);
-    add_session_flags(cli, o.connect);
+namespace {
+
+// How much, how fast and how many in flight.
+void add_run_flags(CLI::App& cli, PublisherOptions& o) {
     cli.add_option("-n,--count", o.count, "Messages to publish in total")
         ->each([&o](const std::string&) { o.count_given = true; })
         ->capture_default_str()
@@ -150,6 +145,10 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                    "rate*S")
         ->check(CLI::Range(0.001, 31'536'000.0));
     cli.get_option("--rate")->excludes(interval);
+}
+
+// The simulated devices and what each message carries; repair and resume.
+void add_device_flags(CLI::App& cli, PublisherOptions& o) {
     cli.add_option("-d,--devices", o.devices, "Simulated devices; messages go to them in turn")
         ->capture_default_str()
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000}));
@@ -183,6 +182,10 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     cli.add_option("--state-dir", o.state_dir,
                    "Keep the run's progress in DIR: killed and started again with the same "
                    "arguments, the publisher resumes the same run");
+}
+
+// A fleet of connections: how they are opened, spread, dropped and named.
+void add_fleet_flags(CLI::App& cli, PublisherOptions& o) {
     cli.add_option_function<std::string>(
            "--connections",
            [&o](const std::string& value) {
@@ -235,6 +238,10 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                    "With --connections per-device: each device's client id; {device} (its id), "
                    "{n} (its number) and {group}")
         ->capture_default_str();
+}
+
+// A fleet profile replaces the flags it describes.
+void add_profile_flag(CLI::App& cli, PublisherOptions& o) {
     auto* profile =
         cli.add_option("--profile", o.profile_file,
                        "A fleet profile (TOML): groups of devices with their own count, interval, "
@@ -245,6 +252,10 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
          {"--devices", "--interval", "--rate", "--count", "--topic", "--device-prefix", "--churn",
           "--jitter", "--fault-rate", "--qos", "--client-id-template"})
         profile->excludes(cli.get_option(flag));
+}
+
+// One shard of several publishers sharing a run.
+void add_shard_flag(CLI::App& cli, PublisherOptions& o) {
     cli.add_option_function<std::string>(
            "--shard",
            [&o](const std::string& value) {
@@ -263,6 +274,68 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                 return "must be I/N with 1 <= I <= N <= 65535, e.g. 2/3";
             return {};
         });
+}
+
+// Checks the options together and derives the count and rate; the problem, if any.
+std::optional<std::string> validate_publisher(PublisherOptions& p, CLI::App& cli) {
+    if (p.from_profile())
+        if (auto e = apply_profile(p, cli)) return e;
+    if (auto e = validate_connection(p.connect, p.engine)) return e;
+    if (p.device_prefix.size() > 56 || !telemetry::is_plain_identifier(p.device_prefix + "0"))
+        return "--device-prefix must be at most 56 characters of [A-Za-z0-9._-]";
+    if (!p.run_id.empty() && !telemetry::is_plain_identifier(p.run_id))
+        return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
+    if (auto e = validate_topic_name("--topic", p.topic)) return e;
+    if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
+    if (p.from_profile()) {
+        if (auto e = validate_fleet(p)) return e;
+        return apply_shard(p);
+    }
+    if (p.duration_s > 0 && p.rate <= 0 && p.interval_ms <= 0)
+        return std::string("--duration needs --rate or --interval");
+    if (p.duration_s > 0 && p.count_given)
+        return std::string("--duration and --count both set how many to send");
+    if (p.devices > p.count && p.duration_s <= 0)
+        return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
+    if (auto e = validate_fleet(p)) return e;
+    if (p.interval_ms > 0) p.rate = static_cast<double>(p.devices) * 1000.0 / p.interval_ms;
+    if (p.duration_s > 0)
+        p.count = std::max<std::uint64_t>(
+            p.devices, static_cast<std::uint64_t>(std::llround(p.rate * p.duration_s)));
+    return apply_shard(p);
+}
+
+// Defaults that depend on other options (window, bind address).
+void finish_publisher(PublisherOptions& p) {
+    apply_session_defaults(p.connect, "mqtt_publisher");
+    // QoS 0 has no confirmations to steer by: it keeps the fixed window.
+    if (p.qos == 0) p.window_auto = false;
+    // The engine's window is then the limit; the controller chooses below it, and control
+    // messages (progress, summary) keep room of their own.
+    // A fleet's window is per connection: a few messages each, for devices that send
+    // now and then.
+    if (p.fleet() && p.window_auto) p.connect.max_inflight = PublisherOptions::kFleetWindow;
+    if (p.fleet()) p.window_auto = false;
+    if (p.window_auto) p.connect.max_inflight = p.window_max + PublisherOptions::kControlRoom;
+    if (!p.bind_addresses.empty() && !p.fleet()) p.connect.bind_address = p.bind_addresses[0];
+}
+
+}  // namespace
+
+Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args) {
+    PublisherOptions o;
+    o.connect.give_up_after = std::chrono::seconds(300);
+    CLI::App cli{
+        "mqtt_publisher - IoT sensor simulator: publishes telemetry readings of simulated\n"
+        "devices to an MQTT broker and counts what the broker confirmed.",
+        "mqtt_publisher"};
+    add_connection_flags(cli, o.connect, o.engine);
+    add_session_flags(cli, o.connect);
+    add_run_flags(cli, o);
+    add_device_flags(cli, o);
+    add_fleet_flags(cli, o);
+    add_profile_flag(cli, o);
+    add_shard_flag(cli, o);
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     add_output_flags(cli, o.output);
     cli.footer(
@@ -272,49 +345,9 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
                     "  mqtt_publisher -h broker -u dev -P secret --report pub.json\n\n") +
         kExitStatusHelp);
 
-    auto parsed =
-        parse_with(cli, o, args, [&cli](PublisherOptions& p) -> std::optional<std::string> {
-            if (p.from_profile())
-                if (auto e = apply_profile(p, cli)) return e;
-            if (auto e = validate_connection(p.connect, p.engine)) return e;
-            if (p.device_prefix.size() > 56 ||
-                !telemetry::is_plain_identifier(p.device_prefix + "0"))
-                return "--device-prefix must be at most 56 characters of [A-Za-z0-9._-]";
-            if (!p.run_id.empty() && !telemetry::is_plain_identifier(p.run_id))
-                return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
-            if (auto e = validate_topic_name("--topic", p.topic)) return e;
-            if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
-            if (p.from_profile()) {
-                if (auto e = validate_fleet(p)) return e;
-                return apply_shard(p);
-            }
-            if (p.duration_s > 0 && p.rate <= 0 && p.interval_ms <= 0)
-                return std::string("--duration needs --rate or --interval");
-            if (p.duration_s > 0 && p.count_given)
-                return std::string("--duration and --count both set how many to send");
-            if (p.devices > p.count && p.duration_s <= 0)
-                return fmt::format("--devices ({}) exceeds --count ({})", p.devices, p.count);
-            if (auto e = validate_fleet(p)) return e;
-            if (p.interval_ms > 0) p.rate = static_cast<double>(p.devices) * 1000.0 / p.interval_ms;
-            if (p.duration_s > 0)
-                p.count = std::max<std::uint64_t>(
-                    p.devices, static_cast<std::uint64_t>(std::llround(p.rate * p.duration_s)));
-            return apply_shard(p);
-        });
-    if (parsed.options) {
-        PublisherOptions& p = *parsed.options;
-        apply_session_defaults(p.connect, "mqtt_publisher");
-        // QoS 0 has no confirmations to steer by: it keeps the fixed window.
-        if (p.qos == 0) p.window_auto = false;
-        // The engine's window is then the limit; the controller chooses below it, and control
-        // messages (progress, summary) keep room of their own.
-        // A fleet's window is per connection: a few messages each, for devices that send
-        // now and then.
-        if (p.fleet() && p.window_auto) p.connect.max_inflight = PublisherOptions::kFleetWindow;
-        if (p.fleet()) p.window_auto = false;
-        if (p.window_auto) p.connect.max_inflight = p.window_max + PublisherOptions::kControlRoom;
-        if (!p.bind_addresses.empty() && !p.fleet()) p.connect.bind_address = p.bind_addresses[0];
-    }
+    auto parsed = parse_with(cli, o, args,
+                             [&cli](PublisherOptions& p) { return validate_publisher(p, cli); });
+    if (parsed.options) finish_publisher(*parsed.options);
     return parsed;
 }
 

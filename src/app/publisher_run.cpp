@@ -570,8 +570,8 @@ report::PublisherReport PublisherRun::report() const {
     report::PublisherReport r;
     r.run = run_id_;
     r.qos = options_.qos;
-    r.window = options_.window_auto ? report::Json("auto")
-                                    : report::Json(options_.connect.max_inflight);
+    r.window =
+        options_.window_auto ? report::Json("auto") : report::Json(options_.connect.max_inflight);
     r.final_window = window();
     r.devices = options_.devices;
     r.requested = options_.count;
@@ -585,8 +585,8 @@ report::PublisherReport PublisherRun::report() const {
     r.summary_sent = c.summary_sent;
     r.summary_confirmed = c.summary_confirmed;
     r.elapsed_s = elapsed_at_end_;
-    r.msgs_per_sec = r.elapsed_s > 0 ? static_cast<double>(c.confirmed - resumed_from_) / r.elapsed_s
-                                     : 0.0;
+    r.msgs_per_sec =
+        r.elapsed_s > 0 ? static_cast<double>(c.confirmed - resumed_from_) / r.elapsed_s : 0.0;
     r.resumed_from = resumed_from_;
     r.end_reason = end_reason_name(end_.reason);
     r.error = end_.error;

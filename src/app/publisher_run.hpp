@@ -21,7 +21,6 @@
 #include "app/publisher.hpp"
 #include "app/publisher_state.hpp"
 #include "app/reconnect_log.hpp"
-#include "telemetry/replay_buffer.hpp"
 #include "app/run_end.hpp"
 #include "metrics/exposition.hpp"
 #include "mqtt/adaptive_window.hpp"
@@ -32,6 +31,7 @@
 #include "sim/rate_pacer.hpp"
 #include "sim/sensor_model.hpp"
 #include "telemetry/latency_histogram.hpp"
+#include "telemetry/replay_buffer.hpp"
 #include "telemetry/report.hpp"
 #include "telemetry/timeline.hpp"
 

@@ -60,9 +60,13 @@ void write(const std::string& path, const std::string& text) {
     if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-int run(int argc, char** argv) {
+struct Args {
     std::vector<std::string> pub_paths, sub_paths;
     std::string html_path, json_path;
+};
+
+// The command line into `args`; an exit status when the program ends here (help, an error).
+std::optional<int> parse(int argc, char** argv, Args& args) {
     CLI::App cli{
         "mqtt_report - one verdict and one report from the --report JSON files of any number\n"
         "of mqtt_publisher and mqtt_subscriber processes (publisher shards, shared-subscription\n"
@@ -70,14 +74,15 @@ int run(int argc, char** argv) {
         "two members received is one delivery and one duplicate; a gap in one member that\n"
         "another filled is not missing.",
         "mqtt_report"};
-    cli.add_option("--publisher", pub_paths, "mqtt_publisher --report file (repeatable)")
+    cli.add_option("--publisher", args.pub_paths, "mqtt_publisher --report file (repeatable)")
         ->allow_extra_args(false);
-    cli.add_option("--subscriber", sub_paths, "mqtt_subscriber --report file (repeatable)")
+    cli.add_option("--subscriber", args.sub_paths, "mqtt_subscriber --report file (repeatable)")
         ->allow_extra_args(false);
-    cli.add_option("-o,--output", html_path, "HTML file to write");
-    cli.add_option("--json", json_path,
+    cli.add_option("-o,--output", args.html_path, "HTML file to write");
+    cli.add_option("--json", args.json_path,
                    "JSON file to write: {\"verified\", \"failed_checks\", \"publisher\", "
-                   "\"subscriber\"}, each part of the shape its program writes");
+                   "\"subscriber\"}, each part of the shape its program writes "
+                   "(src/report/README.md)");
     app::add_version_flag(cli);
     cli.footer(
         "\nExamples:\n"
@@ -89,9 +94,9 @@ int run(int argc, char** argv) {
         "verified, 2 usage error or unreadable input.\n");
     try {
         cli.parse(argc, argv);
-        if (html_path.empty() && json_path.empty())
+        if (args.html_path.empty() && args.json_path.empty())
             throw CLI::ValidationError("give -o FILE.html, --json FILE or both");
-        if (pub_paths.empty() && sub_paths.empty())
+        if (args.pub_paths.empty() && args.sub_paths.empty())
             throw CLI::ValidationError("give --publisher, --subscriber or both");
     } catch (const CLI::CallForHelp&) {
         std::fputs(cli.help().c_str(), stdout);
@@ -103,25 +108,38 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "mqtt_report: error: %s (see --help)\n", e.what());
         return app::kUsageError;
     }
+    return std::nullopt;
+}
+
+// Reads, merges and judges the reports and writes what was asked; throws on unusable input.
+telemetry::Verdict judge_and_write(const Args& args) {
+    const auto pub = publishers(load_all(args.pub_paths));
+    const auto sub = subscribers(load_all(args.sub_paths));
+    telemetry::Verdict verdict = report::verdict(pointer(pub), pointer(sub));
+    if (!args.html_path.empty())
+        write(args.html_path, report::render_html(pointer(pub), pointer(sub)));
+    if (!args.json_path.empty())
+        write(args.json_path, nlohmann::json{{"verified", verdict.verified()},
+                                             {"failed_checks", verdict.failed},
+                                             {"publisher", pub ? nlohmann::json(*pub) : nullptr},
+                                             {"subscriber", sub ? nlohmann::json(*sub) : nullptr}}
+                                  .dump(2));
+    return verdict;
+}
+
+int run(int argc, char** argv) {
+    Args args;
+    if (const auto status = parse(argc, argv, args)) return *status;
     telemetry::Verdict verdict;
     try {
-        const auto pub = publishers(load_all(pub_paths));
-        const auto sub = subscribers(load_all(sub_paths));
-        verdict = report::verdict(pointer(pub), pointer(sub));
-        if (!html_path.empty()) write(html_path, report::render_html(pointer(pub), pointer(sub)));
-        if (!json_path.empty())
-            write(json_path, nlohmann::json{{"verified", verdict.verified()},
-                                            {"failed_checks", verdict.failed},
-                                            {"publisher", pub ? nlohmann::json(*pub) : nullptr},
-                                            {"subscriber", sub ? nlohmann::json(*sub) : nullptr}}
-                                 .dump(2));
+        verdict = judge_and_write(args);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mqtt_report: error: %s\n", e.what());
         return app::kUsageError;
     }
     std::printf("mqtt_report: %s: %zu publisher and %zu subscriber reports\n",
-                verdict.verified() ? "VERIFIED" : "NOT VERIFIED", pub_paths.size(),
-                sub_paths.size());
+                verdict.verified() ? "VERIFIED" : "NOT VERIFIED", args.pub_paths.size(),
+                args.sub_paths.size());
     for (const std::string& f : verdict.failed) std::printf("mqtt_report: failed: %s\n", f.c_str());
     return verdict.verified() ? app::kSuccess : app::kVerificationFailed;
 }

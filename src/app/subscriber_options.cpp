@@ -12,18 +12,10 @@ std::vector<std::string> telemetry_filters(const SubscriberOptions& o) {
     return shared;
 }
 
-Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args) {
-    SubscriberOptions o;
-    o.connect.max_inflight = 16;  // the subscriber publishes only repair requests
-    o.connect.give_up_after = std::chrono::seconds(300);
-    // Persistent by default: messages published while we reconnect wait for us in the broker.
-    o.connect.clean_session = false;
-    CLI::App cli{
-        "mqtt_subscriber - data consumer: receives telemetry, keeps a per-device ledger of\n"
-        "sequence numbers and verifies that every message arrived exactly once.",
-        "mqtt_subscriber"};
-    add_connection_flags(cli, o.connect, o.engine);
-    add_session_flags(cli, o.connect);
+namespace {
+
+// What to subscribe to and what to follow besides the telemetry.
+void add_subscription_flags(CLI::App& cli, SubscriberOptions& o) {
     cli.add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable)")
         ->capture_default_str();
     cli.add_option("-q,--qos", o.qos,
@@ -49,6 +41,10 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                    "Each member verifies its share (corrupt, malformed, duplicates) and ends once "
                    "every summary is in and nothing arrived for 2 s; merge the members' --report "
                    "files with mqtt_report for the run's verdict. No repair requests");
+}
+
+// When the run ends, what fails it, and what is kept.
+void add_end_and_keeping_flags(CLI::App& cli, SubscriberOptions& o) {
     cli.add_option(
            "-C,--count", o.count,
            "Finish after N unique messages (default: when the run summary says all arrived)")
@@ -81,6 +77,66 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
                    "reading is lost");
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");
+}
+
+std::optional<std::string> validate_subscriber(const SubscriberOptions& s) {
+    if (auto e = validate_connection(s.connect, s.engine)) return e;
+    for (const std::string& t : s.topics)
+        if (t.empty()) return std::string("--topic must not be empty");
+    if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
+    if (!s.status_topic.empty()) try {
+            telemetry::DeviceStatusBoard board(s.status_topic);
+        } catch (const std::invalid_argument& e) {
+            return std::string("--status-topic: ") + e.what();
+        }
+    if (auto e = validate_topic_name("--repair-topic", s.repair_topic)) return e;
+    if (!s.share_group.empty() && s.share_group.find_first_of("/+#") != std::string::npos)
+        return std::string("--share-group must not contain '/', '+' or '#' [MQTT-4.8.2-2]");
+    if (!s.state_dir.empty() && s.connect.clean_session)
+        return std::string(
+            "--state-dir needs --session persistent: a clean session "
+            "loses what the broker queued while we were away");
+    if (!s.state_dir.empty() && s.engine != mqtt::Engine::Native)
+        return std::string(
+            "--state-dir needs --client native: libmosquitto sends the "
+            "PUBACK before the program has the message");
+    if (!s.store.empty())
+        if (auto e = store::check_store_spec(s.store)) return e;
+    if (!s.store.empty() && s.engine != mqtt::Engine::Native)
+        return std::string(
+            "--store needs --client native: libmosquitto sends the PUBACK before the "
+            "reading is stored");
+    if (!s.state_dir.empty() && s.qos == 0)
+        return std::string(
+            "--state-dir needs -q 1 or 2: QoS 0 messages are never sent again, so a "
+            "crash loses them whatever we keep");
+    return std::nullopt;
+}
+
+// Defaults that depend on other options.
+void finish_subscriber(SubscriberOptions& s) {
+    s.client_id_given = !s.connect.client_id.empty();
+    // A member asking for another member's messages would get them twice.
+    if (!s.share_group.empty()) s.repair = false;
+    apply_session_defaults(s.connect, "mqtt_subscriber");
+}
+
+}  // namespace
+
+Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args) {
+    SubscriberOptions o;
+    o.connect.max_inflight = 16;  // the subscriber publishes only repair requests
+    o.connect.give_up_after = std::chrono::seconds(300);
+    // Persistent by default: messages published while we reconnect wait for us in the broker.
+    o.connect.clean_session = false;
+    CLI::App cli{
+        "mqtt_subscriber - data consumer: receives telemetry, keeps a per-device ledger of\n"
+        "sequence numbers and verifies that every message arrived exactly once.",
+        "mqtt_subscriber"};
+    add_connection_flags(cli, o.connect, o.engine);
+    add_session_flags(cli, o.connect);
+    add_subscription_flags(cli, o);
+    add_end_and_keeping_flags(cli, o);
     add_output_flags(cli, o.output);
     cli.footer(
         std::string(
@@ -94,46 +150,8 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
             "reported (legal at QoS 1) and fail a run only above --max-duplicates.\n\n") +
         kExitStatusHelp);
 
-    auto parsed =
-        parse_with(cli, o, args, [](const SubscriberOptions& s) -> std::optional<std::string> {
-            if (auto e = validate_connection(s.connect, s.engine)) return e;
-            for (const std::string& t : s.topics)
-                if (t.empty()) return std::string("--topic must not be empty");
-            if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
-            if (!s.status_topic.empty()) try {
-                    telemetry::DeviceStatusBoard board(s.status_topic);
-                } catch (const std::invalid_argument& e) {
-                    return std::string("--status-topic: ") + e.what();
-                }
-            if (auto e = validate_topic_name("--repair-topic", s.repair_topic)) return e;
-            if (!s.share_group.empty() && s.share_group.find_first_of("/+#") != std::string::npos)
-                return std::string("--share-group must not contain '/', '+' or '#' [MQTT-4.8.2-2]");
-            if (!s.state_dir.empty() && s.connect.clean_session)
-                return std::string(
-                    "--state-dir needs --session persistent: a clean session "
-                    "loses what the broker queued while we were away");
-            if (!s.state_dir.empty() && s.engine != mqtt::Engine::Native)
-                return std::string(
-                    "--state-dir needs --client native: libmosquitto sends the "
-                    "PUBACK before the program has the message");
-            if (!s.store.empty())
-                if (auto e = store::check_store_spec(s.store)) return e;
-            if (!s.store.empty() && s.engine != mqtt::Engine::Native)
-                return std::string(
-                    "--store needs --client native: libmosquitto sends the PUBACK before the "
-                    "reading is stored");
-            if (!s.state_dir.empty() && s.qos == 0)
-                return std::string(
-                    "--state-dir needs -q 1 or 2: QoS 0 messages are never sent again, so a "
-                    "crash loses them whatever we keep");
-            return std::nullopt;
-        });
-    if (parsed.options) {
-        parsed.options->client_id_given = !parsed.options->connect.client_id.empty();
-        // A member asking for another member's messages would get them twice.
-        if (!parsed.options->share_group.empty()) parsed.options->repair = false;
-        apply_session_defaults(parsed.options->connect, "mqtt_subscriber");
-    }
+    auto parsed = parse_with(cli, o, args, validate_subscriber);
+    if (parsed.options) finish_subscriber(*parsed.options);
     return parsed;
 }
 

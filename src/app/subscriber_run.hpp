@@ -18,7 +18,6 @@
 #include "app/run_end.hpp"
 #include "app/subscriber.hpp"
 #include "app/subscriber_state.hpp"
-#include "telemetry/verifier.hpp"
 #include "metrics/exposition.hpp"
 #include "mqtt/client.hpp"
 #include "report/model.hpp"
@@ -27,6 +26,7 @@
 #include "telemetry/report.hpp"
 #include "telemetry/run_summary.hpp"
 #include "telemetry/timeline.hpp"
+#include "telemetry/verifier.hpp"
 
 namespace app {
 

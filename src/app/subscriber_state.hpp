@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <string>
 
-#include "telemetry/verifier.hpp"
 #include "state/state_dir.hpp"
+#include "telemetry/verifier.hpp"
 
 namespace app {
 

@@ -213,9 +213,8 @@ std::string member_rows(const std::vector<Member>& members, bool is_pub) {
         std::string part;
         if (m.shard) part = fmt::format("shard {} of {}", (*m.shard)[0], (*m.shard)[1]);
         if (m.share_group) part = "share group " + *m.share_group;
-        const std::string messages = is_pub
-                                         ? grouped(m.confirmed.value_or(0)) + " confirmed"
-                                         : grouped(m.received.value_or(0)) + " received";
+        const std::string messages = is_pub ? grouped(m.confirmed.value_or(0)) + " confirmed"
+                                            : grouped(m.received.value_or(0)) + " received";
         html += fmt::format(
             "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(m.report), is_pub ? "publisher" : "subscriber", escape(part), messages,
@@ -252,7 +251,9 @@ ul.failed{color:#c62828}
 </style></head><body>
 )~";
 
-double us(std::int64_t v) { return static_cast<double>(v); }
+double us(std::int64_t v) {
+    return static_cast<double>(v);
+}
 
 // The one line at the top: the verdict and the run's counts.
 std::string verdict_section(const PublisherReport* pub, const SubscriberReport* sub) {
@@ -298,8 +299,7 @@ std::string figures_section(const PublisherReport* pub, const SubscriberReport* 
                 ms(us(pub->puback_latency_us.p50)) + " / " + ms(us(pub->puback_latency_us.p99)));
     }
     if (sub) {
-        for (const auto& [name, n] :
-             std::initializer_list<std::pair<const char*, std::uint64_t>>{
+        for (const auto& [name, n] : std::initializer_list<std::pair<const char*, std::uint64_t>>{
                  {"received", sub->received},
                  {"unique", sub->unique},
                  {"expected", sub->expected},
@@ -330,7 +330,8 @@ std::string charts_section(const PublisherReport* pub, const SubscriberReport* s
         lat.push_back({"end-to-end p50", "#2e7d32", column(sub->timeline, "p50_us", 0.001)});
         lat.push_back({"end-to-end p99", "#c62828", column(sub->timeline, "p99_us", 0.001)});
     }
-    if (pub) lat.push_back({"PUBACK p99", "#ef6c00", column(pub->timeline, "puback_p99_us", 0.001)});
+    if (pub)
+        lat.push_back({"PUBACK p99", "#ef6c00", column(pub->timeline, "puback_p99_us", 0.001)});
     if (pub && pub->schedule_lag.paced)
         lat.push_back({"publisher behind schedule", "#6d4c41",
                        column(pub->timeline, "schedule_lag_us", 0.001)});
@@ -346,8 +347,8 @@ std::string charts_section(const PublisherReport* pub, const SubscriberReport* s
 
 std::string latency_section(const Latency& latency) {
     const std::pair<const char*, std::int64_t> columns[] = {
-        {"min", latency.min},     {"p50", latency.p50},       {"p90", latency.p90},
-        {"p99", latency.p99},     {"p99_9", latency.p99_9},   {"p99_99", latency.p99_99},
+        {"min", latency.min}, {"p50", latency.p50},     {"p90", latency.p90},
+        {"p99", latency.p99}, {"p99_9", latency.p99_9}, {"p99_99", latency.p99_99},
         {"max", latency.max}};
     std::string html = "<h2>End-to-end latency</h2><table id=\"percentiles\"><tr>";
     for (const auto& [name, value] : columns) html += fmt::format("<th>{}</th>", name);
@@ -379,7 +380,8 @@ std::string render_html(const PublisherReport* pub, const SubscriberReport* sub)
     html += verdict_section(pub, sub);
     html += figures_section(pub, sub);
     html += charts_section(pub, sub);
-    if (sub) html += latency_section(sub->latency_us) + gaps_section(sub->gaps) + devices_section(*sub);
+    if (sub)
+        html += latency_section(sub->latency_us) + gaps_section(sub->gaps) + devices_section(*sub);
     html += members_section(pub, sub);
     html += "</body></html>\n";
     return html;

@@ -17,7 +17,7 @@
 namespace report {
 namespace {
 
-constexpr std::size_t kListed = 20;   // gaps and slowest devices listed
+constexpr std::size_t kListed = 20;  // gaps and slowest devices listed
 
 template <class Report>
 Report read_as(const Input& in, const char* program) {
@@ -84,6 +84,7 @@ Json merge_timelines(const std::vector<Timeline>& sources, const std::set<std::s
 template <class Report>
 std::vector<Timeline> timelines(const std::vector<Report>& reports) {
     std::vector<Timeline> list;
+    list.reserve(reports.size());
     for (const Report& r : reports) list.push_back({r.started_epoch_s, &r.timeline});
     return list;
 }
@@ -199,6 +200,7 @@ PublisherReport read_publisher(const Input& in) {
 
 SubscriberReport merge_subscribers(const std::vector<Input>& inputs) {
     std::vector<SubscriberReport> reports;
+    reports.reserve(inputs.size());
     for (const Input& in : inputs) reports.push_back(read_subscriber(in));
     SubscriberReport out;
     out.merged = true;
@@ -269,6 +271,7 @@ void add_counts(PublisherReport& into, const PublisherReport& r) {
 
 PublisherReport merge_publishers(const std::vector<Input>& inputs) {
     std::vector<PublisherReport> reports;
+    reports.reserve(inputs.size());
     for (const Input& in : inputs) reports.push_back(read_publisher(in));
     PublisherReport out;
     out.merged = true;
@@ -286,7 +289,8 @@ PublisherReport merge_publishers(const std::vector<Input>& inputs) {
         runs.insert(r.run);
         out.elapsed_s = std::max(out.elapsed_s, r.elapsed_s);
         have_latency = have_latency && !r.latency_state.is_null();
-        if (!r.latency_state.is_null()) puback.merge(histogram_of(name, r.latency_state, "latency"));
+        if (!r.latency_state.is_null())
+            puback.merge(histogram_of(name, r.latency_state, "latency"));
         if (!r.schedule_lag_state.is_null())
             lag.merge(histogram_of(name, r.schedule_lag_state, "schedule lag"));
         append_reconnects(out.reconnects, r.reconnects, name);
@@ -316,7 +320,8 @@ void publisher_checks(const PublisherReport& p, std::vector<std::string>& checks
                       std::vector<telemetry::Ending>& endings) {
     if (p.unconfirmed > 0)
         checks.push_back(fmt::format("publishers left {} messages unconfirmed", p.unconfirmed));
-    if (p.rejected > 0) checks.push_back(fmt::format("the broker rejected {} messages", p.rejected));
+    if (p.rejected > 0)
+        checks.push_back(fmt::format("the broker rejected {} messages", p.rejected));
     if (!p.merged) {
         endings.push_back({"the publisher", p.exit_status, p.end_reason, false});
         return;

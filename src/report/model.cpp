@@ -24,8 +24,8 @@ std::vector<Gap> gaps_of(const std::vector<telemetry::DeviceGap>& gaps) {
     std::vector<Gap> list;
     list.reserve(gaps.size());
     for (const telemetry::DeviceGap& g : gaps)
-        list.push_back({g.run, g.device, g.range.first, g.range.last,
-                        g.range.last - g.range.first + 1});
+        list.push_back(
+            {g.run, g.device, g.range.first, g.range.last, g.range.last - g.range.first + 1});
     return list;
 }
 

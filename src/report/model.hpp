@@ -70,15 +70,23 @@ struct Latency {
     std::uint64_t count{};
     std::int64_t min{}, p50{}, p90{}, p99{}, p99_9{}, p99_99{}, max{};
     double mean{};
-    std::uint64_t negative{};         // readings stamped later than they arrived (clock skew)
-    std::int64_t most_negative{};     // the earliest of those, 0 when none
+    std::uint64_t negative{};      // readings stamped later than they arrived (clock skew)
+    std::int64_t most_negative{};  // the earliest of those, 0 when none
     std::vector<std::array<std::int64_t, 3>> buckets;  // [from_us, to_us, count], lowest first
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("count", s.count); f("min", s.min); f("p50", s.p50); f("p90", s.p90);
-        f("p99", s.p99); f("p99_9", s.p99_9); f("p99_99", s.p99_99); f("max", s.max);
-        f("mean", s.mean); f("negative", s.negative); f("most_negative", s.most_negative);
+        f("count", s.count);
+        f("min", s.min);
+        f("p50", s.p50);
+        f("p90", s.p90);
+        f("p99", s.p99);
+        f("p99_9", s.p99_9);
+        f("p99_99", s.p99_99);
+        f("max", s.max);
+        f("mean", s.mean);
+        f("negative", s.negative);
+        f("most_negative", s.most_negative);
         f("buckets", s.buckets);
     }
 };
@@ -90,7 +98,10 @@ struct Gap {
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("run", s.run); f("device", s.device); f("first", s.first); f("last", s.last);
+        f("run", s.run);
+        f("device", s.device);
+        f("first", s.first);
+        f("last", s.last);
         f("count", s.count);
     }
 };
@@ -101,7 +112,9 @@ struct DeviceCounts {
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("known", s.known); f("seen", s.seen); f("complete", s.complete);
+        f("known", s.known);
+        f("seen", s.seen);
+        f("complete", s.complete);
         f("with_loss", s.with_loss);
     }
 };
@@ -115,8 +128,11 @@ struct DeviceStatus {
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("topic", s.topic); f("online", s.online); f("offline", s.offline);
-        f("changes", s.changes); f("offline_devices", s.offline_devices);
+        f("topic", s.topic);
+        f("online", s.online);
+        f("offline", s.offline);
+        f("changes", s.changes);
+        f("offline_devices", s.offline_devices);
     }
 };
 
@@ -127,7 +143,9 @@ struct SlowDevice {
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("device", s.device); f("p99_us", s.p99_us); f("max_us", s.max_us);
+        f("device", s.device);
+        f("p99_us", s.p99_us);
+        f("max_us", s.max_us);
         f("messages", s.messages);
     }
 };
@@ -142,8 +160,11 @@ struct Reconnect {
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("t_s", s.t_s); f("cause", s.cause); f("outage_s", s.outage_s);
-        f("attempts", s.attempts); f("session_present", s.session_present);
+        f("t_s", s.t_s);
+        f("cause", s.cause);
+        f("outage_s", s.outage_s);
+        f("attempts", s.attempts);
+        f("session_present", s.session_present);
         f("report", s.report);
     }
 };
@@ -160,9 +181,15 @@ struct Member {
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("report", s.report); f("end_reason", s.end_reason); f("exit_status", s.exit_status);
-        f("received", s.received); f("unique", s.unique); f("published", s.published);
-        f("confirmed", s.confirmed); f("share_group", s.share_group); f("run", s.run);
+        f("report", s.report);
+        f("end_reason", s.end_reason);
+        f("exit_status", s.exit_status);
+        f("received", s.received);
+        f("unique", s.unique);
+        f("published", s.published);
+        f("confirmed", s.confirmed);
+        f("share_group", s.share_group);
+        f("run", s.run);
         f("shard", s.shard);
     }
 };
@@ -202,24 +229,44 @@ struct SubscriberReport {
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("program", s.program); f("merged", s.merged); f("members", s.members);
-        f("received", s.received); f("unique", s.unique); f("expected", s.expected);
-        f("missing", s.missing); f("share_group", s.share_group);
-        f("duplicates", s.duplicates); f("out_of_order", s.out_of_order);
-        f("malformed", s.malformed); f("corrupt", s.corrupt);
-        f("malformed_examples", s.malformed_examples); f("corrupt_examples", s.corrupt_examples);
+        f("program", s.program);
+        f("merged", s.merged);
+        f("members", s.members);
+        f("received", s.received);
+        f("unique", s.unique);
+        f("expected", s.expected);
+        f("missing", s.missing);
+        f("share_group", s.share_group);
+        f("duplicates", s.duplicates);
+        f("out_of_order", s.out_of_order);
+        f("malformed", s.malformed);
+        f("corrupt", s.corrupt);
+        f("malformed_examples", s.malformed_examples);
+        f("corrupt_examples", s.corrupt_examples);
         f("contradictions", s.contradictions);
         f("contradiction_examples", s.contradiction_examples);
-        f("gaps", s.gaps); f("devices", s.devices); f("device_status", s.device_status);
-        f("slowest_devices", s.slowest_devices); f("summaries", s.summaries);
-        f("latency_us", s.latency_us); f("started_epoch_s", s.started_epoch_s);
-        f("timeline", s.timeline); f("thresholds", s.thresholds);
-        f("failed_checks", s.failed_checks); f("verified", s.verified);
-        f("elapsed_s", s.elapsed_s); f("msgs_per_sec", s.msgs_per_sec);
-        f("end_reason", s.end_reason); f("error", s.error); f("exit_status", s.exit_status);
+        f("gaps", s.gaps);
+        f("devices", s.devices);
+        f("device_status", s.device_status);
+        f("slowest_devices", s.slowest_devices);
+        f("summaries", s.summaries);
+        f("latency_us", s.latency_us);
+        f("started_epoch_s", s.started_epoch_s);
+        f("timeline", s.timeline);
+        f("thresholds", s.thresholds);
+        f("failed_checks", s.failed_checks);
+        f("verified", s.verified);
+        f("elapsed_s", s.elapsed_s);
+        f("msgs_per_sec", s.msgs_per_sec);
+        f("end_reason", s.end_reason);
+        f("error", s.error);
+        f("exit_status", s.exit_status);
         f("publisher_behind_schedule_ms", s.publisher_behind_schedule_ms);
-        f("reconnects", s.reconnects); f("recovered_by_repair", s.recovered_by_repair);
-        f("repair_requests", s.repair_requests); f("state", s.state); f("store", s.store);
+        f("reconnects", s.reconnects);
+        f("recovered_by_repair", s.recovered_by_repair);
+        f("repair_requests", s.repair_requests);
+        f("state", s.state);
+        f("store", s.store);
     }
 };
 
@@ -229,7 +276,9 @@ struct Churn {
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("share", s.share); f("planned", s.planned); f("dropped", s.dropped);
+        f("share", s.share);
+        f("planned", s.planned);
+        f("dropped", s.dropped);
         f("returned", s.returned);
     }
 };
@@ -243,9 +292,13 @@ struct ScheduleLag {
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("paced", s.paced); f("requested_rate", s.requested_rate);
-        f("achieved_rate", s.achieved_rate); f("max_ms", s.max_ms); f("p99_ms", s.p99_ms);
-        f("limit_ms", s.limit_ms); f("breached", s.breached);
+        f("paced", s.paced);
+        f("requested_rate", s.requested_rate);
+        f("achieved_rate", s.achieved_rate);
+        f("max_ms", s.max_ms);
+        f("p99_ms", s.p99_ms);
+        f("limit_ms", s.limit_ms);
+        f("breached", s.breached);
     }
 };
 
@@ -273,25 +326,44 @@ struct PublisherReport {
     std::vector<Reconnect> reconnects;
     Churn churn;
     ScheduleLag schedule_lag;
-    Json schedule_lag_state;  // the lag histogram, for the merge
+    Json schedule_lag_state;                           // the lag histogram, for the merge
     std::optional<std::uint64_t> receive_maximum_cap;  // the broker's, when it capped the window
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
-        f("program", s.program); f("merged", s.merged); f("members", s.members);
-        f("run", s.run); f("qos", s.qos); f("window", s.window);
-        f("final_window", s.final_window); f("devices", s.devices);
-        f("requested", s.requested); f("published", s.published); f("confirmed", s.confirmed);
-        f("rejected", s.rejected); f("rejected_by_topic", s.rejected_by_topic);
-        f("repaired", s.repaired); f("unrepairable", s.unrepairable);
-        f("unconfirmed", s.unconfirmed); f("summary_sent", s.summary_sent);
-        f("summary_confirmed", s.summary_confirmed); f("elapsed_s", s.elapsed_s);
-        f("msgs_per_sec", s.msgs_per_sec); f("resumed_from", s.resumed_from);
-        f("end_reason", s.end_reason); f("error", s.error); f("exit_status", s.exit_status);
-        f("shard", s.shard); f("puback_latency_us", s.puback_latency_us);
-        f("latency_state", s.latency_state); f("started_epoch_s", s.started_epoch_s);
-        f("timeline", s.timeline); f("reconnects", s.reconnects); f("churn", s.churn);
-        f("schedule_lag", s.schedule_lag); f("schedule_lag_state", s.schedule_lag_state);
+        f("program", s.program);
+        f("merged", s.merged);
+        f("members", s.members);
+        f("run", s.run);
+        f("qos", s.qos);
+        f("window", s.window);
+        f("final_window", s.final_window);
+        f("devices", s.devices);
+        f("requested", s.requested);
+        f("published", s.published);
+        f("confirmed", s.confirmed);
+        f("rejected", s.rejected);
+        f("rejected_by_topic", s.rejected_by_topic);
+        f("repaired", s.repaired);
+        f("unrepairable", s.unrepairable);
+        f("unconfirmed", s.unconfirmed);
+        f("summary_sent", s.summary_sent);
+        f("summary_confirmed", s.summary_confirmed);
+        f("elapsed_s", s.elapsed_s);
+        f("msgs_per_sec", s.msgs_per_sec);
+        f("resumed_from", s.resumed_from);
+        f("end_reason", s.end_reason);
+        f("error", s.error);
+        f("exit_status", s.exit_status);
+        f("shard", s.shard);
+        f("puback_latency_us", s.puback_latency_us);
+        f("latency_state", s.latency_state);
+        f("started_epoch_s", s.started_epoch_s);
+        f("timeline", s.timeline);
+        f("reconnects", s.reconnects);
+        f("churn", s.churn);
+        f("schedule_lag", s.schedule_lag);
+        f("schedule_lag_state", s.schedule_lag_state);
         f("receive_maximum_cap", s.receive_maximum_cap);
     }
 };
@@ -316,7 +388,8 @@ std::string expected_kind() {
         return "a string";
     else if constexpr (std::is_same_v<T, Json>)
         return "any value";
-    else if constexpr (requires { typename T::value_type; } && !requires { typename T::key_type; })
+    else if constexpr (
+        requires { typename T::value_type; } && !requires { typename T::key_type; })
         return "a list";
     else
         return "an object";
@@ -347,21 +420,21 @@ void read(const Json& j, T& value) {
 }
 }  // namespace detail
 
-#define TELEMETRY_REPORT_JSON(T)                                                 \
-    inline void to_json(Json& j, const T& value) { detail::write(j, value); }   \
-    inline void from_json(const Json& j, T& value) { detail::read(j, value); }
-TELEMETRY_REPORT_JSON(Latency)
-TELEMETRY_REPORT_JSON(Gap)
-TELEMETRY_REPORT_JSON(DeviceCounts)
-TELEMETRY_REPORT_JSON(DeviceStatus)
-TELEMETRY_REPORT_JSON(SlowDevice)
-TELEMETRY_REPORT_JSON(Reconnect)
-TELEMETRY_REPORT_JSON(Member)
-TELEMETRY_REPORT_JSON(SubscriberReport)
-TELEMETRY_REPORT_JSON(Churn)
-TELEMETRY_REPORT_JSON(ScheduleLag)
-TELEMETRY_REPORT_JSON(PublisherReport)
-#undef TELEMETRY_REPORT_JSON
+// Every type above: to and from JSON by its field list, found by argument-dependent lookup.
+template <class T>
+concept Described = requires(T& value) {
+    T::fields(value, [](const char*, auto&) {});
+};
+
+template <Described T>
+void to_json(Json& j, const T& value) {
+    detail::write(j, value);
+}
+
+template <Described T>
+void from_json(const Json& j, T& value) {
+    detail::read(j, value);
+}
 
 }  // namespace report
 

@@ -93,8 +93,10 @@ std::uint32_t payload_crc(std::string_view body) {
         crc32_z(0, reinterpret_cast<const Bytef*>(body.data()), body.size()));
 }
 
-DecodedReading decode_reading(std::string_view payload) {
-    // The checksum first: a corrupted payload may no longer be JSON at all.
+namespace {
+
+// The checksum first: a corrupted payload may no longer be JSON at all. A failure, or nothing.
+std::optional<DecodedReading> check_crc(std::string_view payload) {
     constexpr std::string_view kCrcKey = R"(,"crc":")";
     if (payload.size() < kCrcSuffixSize ||
         payload.substr(payload.size() - kCrcSuffixSize, kCrcKey.size()) != kCrcKey ||
@@ -107,11 +109,111 @@ DecodedReading decode_reading(std::string_view payload) {
         announced = (announced << 4) | static_cast<std::uint32_t>(h);
     }
     const std::uint32_t actual = payload_crc(payload.substr(0, payload.size() - kCrcSuffixSize));
-    if (actual != announced)
-        return {std::nullopt,
-                fmt::format("checksum mismatch: crc {:08x}, content {:08x}", announced, actual),
-                DecodeProblem::Corrupt};
+    if (actual == announced) return std::nullopt;
+    return DecodedReading{
+        std::nullopt,
+        fmt::format("checksum mismatch: crc {:08x}, content {:08x}", announced, actual),
+        DecodeProblem::Corrupt};
+}
 
+// The fields a reading must have, one bit each.
+enum Seen : unsigned {
+    kV = 1,
+    kRun = 2,
+    kDev = 4,
+    kSeq = 8,
+    kTs = 16,
+    kTemp = 32,
+    kHum = 64,
+    kPres = 128,
+    kBatt = 256
+};
+
+constexpr const char* kBadId = "must be an identifier of 1-64 characters [A-Za-z0-9._-]";
+constexpr const char* kBadV = "\"v\" must be schema version 1";
+constexpr const char* kBadSeq = "\"seq\" must be an integer >= 1";
+constexpr const char* kBadTs = "\"ts\" must be a positive integer (microseconds since the epoch)";
+
+std::optional<std::string> read_number(simdjson::ondemand::value value, const char* name,
+                                       double min, double max, double& target) {
+    double d = 0;
+    if (value.get_double().get(d)) return fmt::format("\"{}\" must be a number", name);
+    if (!(d >= min && d <= max))
+        return fmt::format("\"{}\" must be within [{}, {}]", name, min, max);
+    target = d;
+    return std::nullopt;
+}
+
+std::optional<std::string> read_fault(simdjson::ondemand::value value, Reading& r) {
+    std::string_view name;
+    if (value.get_string().get(name)) name = {};
+    for (const auto f : {SensorFault::Stuck, SensorFault::Spike, SensorFault::Dropout})
+        if (name == fault_name(f)) r.fault = f;
+    if (r.fault == SensorFault::None) return R"("fault" must be "stuck", "spike" or "dropout")";
+    return std::nullopt;
+}
+
+// One field into `r`, marking it in `seen`; the problem, if any. Unknown keys are ignored.
+std::optional<std::string> read_field(std::string_view key, simdjson::ondemand::value value,
+                                      Reading& r, unsigned& seen) {
+    if (key == "v") {
+        std::int64_t v = 0;
+        if (value.get_int64().get(v) || v != kSchemaVersion) return kBadV;
+        seen |= kV;
+    } else if (key == "run" || key == "dev") {
+        std::string_view id;
+        if (value.get_string().get(id) || !is_plain_identifier(id))
+            return fmt::format("\"{}\" {}", key, kBadId);
+        (key == "run" ? r.run : r.device).assign(id);
+        seen |= key == "run" ? kRun : kDev;
+    } else if (key == "seq") {
+        if (value.get_uint64().get(r.seq) || r.seq == 0) return kBadSeq;
+        seen |= kSeq;
+    } else if (key == "ts") {
+        if (value.get_int64().get(r.ts_us) || r.ts_us <= 0) return kBadTs;
+        seen |= kTs;
+    } else if (key == "temp") {
+        seen |= kTemp;
+        return read_number(value, "temp", -273.15, 1000.0, r.temperature_c);
+    } else if (key == "hum") {
+        seen |= kHum;
+        return read_number(value, "hum", 0.0, 100.0, r.humidity_pct);
+    } else if (key == "pres") {
+        seen |= kPres;
+        return read_number(value, "pres", 0.0, 2000.0, r.pressure_hpa);
+    } else if (key == "batt") {
+        seen |= kBatt;
+        return read_number(value, "batt", 0.0, 100.0, r.battery_pct);
+    } else if (key == "fault") {
+        return read_fault(value, r);
+    } else if (key == "batt_low") {
+        if (value.get_bool().get(r.battery_low)) return R"("batt_low" must be true or false)";
+    }
+    return std::nullopt;
+}
+
+// The first required field that did not appear, as its problem.
+std::optional<std::string> missing_field(unsigned seen) {
+    static const std::pair<unsigned, std::string> kRequired[] = {
+        {kV, kBadV},
+        {kRun, std::string("\"run\" ") + kBadId},
+        {kDev, std::string("\"dev\" ") + kBadId},
+        {kSeq, kBadSeq},
+        {kTs, kBadTs},
+        {kTemp, "\"temp\" must be a number"},
+        {kHum, "\"hum\" must be a number"},
+        {kPres, "\"pres\" must be a number"},
+        {kBatt, "\"batt\" must be a number"},
+    };
+    for (const auto& [bit, message] : kRequired)
+        if ((seen & bit) == 0) return message;
+    return std::nullopt;
+}
+
+}  // namespace
+
+DecodedReading decode_reading(std::string_view payload) {
+    if (auto corrupt = check_crc(payload)) return std::move(*corrupt);
     // simdjson's on-demand parser: the subscriber decodes every message, and a DOM parser
     // (nlohmann) cost more CPU per message than all of our MQTT handling together.
     thread_local simdjson::ondemand::parser parser;
@@ -123,93 +225,16 @@ DecodedReading decode_reading(std::string_view payload) {
         return fail("not valid JSON");
     simdjson::ondemand::object obj;
     if (doc.get_object().get(obj)) return fail("not a JSON object");
-
-    enum Seen : unsigned {
-        kV = 1,
-        kRun = 2,
-        kDev = 4,
-        kSeq = 8,
-        kTs = 16,
-        kTemp = 32,
-        kHum = 64,
-        kPres = 128,
-        kBatt = 256
-    };
     unsigned seen = 0;
     Reading r;
-    const auto number = [&](simdjson::ondemand::value value, const char* name, double min,
-                            double max, double& target) -> std::optional<std::string> {
-        double d = 0;
-        if (value.get_double().get(d)) return fmt::format("\"{}\" must be a number", name);
-        if (!(d >= min && d <= max))
-            return fmt::format("\"{}\" must be within [{}, {}]", name, min, max);
-        target = d;
-        return std::nullopt;
-    };
     for (auto field : obj) {
         std::string_view key;
         if (field.unescaped_key().get(key)) return fail("not valid JSON");
         simdjson::ondemand::value value;
         if (field.value().get(value)) return fail("not valid JSON");
-        std::optional<std::string> problem;
-        if (key == "v") {
-            std::int64_t v = 0;
-            if (value.get_int64().get(v) || v != kSchemaVersion)
-                return fail("\"v\" must be schema version 1");
-            seen |= kV;
-        } else if (key == "run" || key == "dev") {
-            std::string_view id;
-            if (value.get_string().get(id) || !is_plain_identifier(id))
-                return fail(fmt::format(
-                    "\"{}\" must be an identifier of 1-64 characters [A-Za-z0-9._-]", key));
-            (key == "run" ? r.run : r.device).assign(id);
-            seen |= key == "run" ? kRun : kDev;
-        } else if (key == "seq") {
-            if (value.get_uint64().get(r.seq) || r.seq == 0)
-                return fail("\"seq\" must be an integer >= 1");
-            seen |= kSeq;
-        } else if (key == "ts") {
-            if (value.get_int64().get(r.ts_us) || r.ts_us <= 0)
-                return fail("\"ts\" must be a positive integer (microseconds since the epoch)");
-            seen |= kTs;
-        } else if (key == "temp") {
-            problem = number(value, "temp", -273.15, 1000.0, r.temperature_c);
-            seen |= kTemp;
-        } else if (key == "hum") {
-            problem = number(value, "hum", 0.0, 100.0, r.humidity_pct);
-            seen |= kHum;
-        } else if (key == "pres") {
-            problem = number(value, "pres", 0.0, 2000.0, r.pressure_hpa);
-            seen |= kPres;
-        } else if (key == "batt") {
-            problem = number(value, "batt", 0.0, 100.0, r.battery_pct);
-            seen |= kBatt;
-        } else if (key == "fault") {
-            std::string_view name;
-            if (value.get_string().get(name)) name = {};
-            for (const auto f : {SensorFault::Stuck, SensorFault::Spike, SensorFault::Dropout})
-                if (name == fault_name(f)) r.fault = f;
-            if (r.fault == SensorFault::None)
-                return fail(R"("fault" must be "stuck", "spike" or "dropout")");
-        } else if (key == "batt_low") {
-            if (value.get_bool().get(r.battery_low))
-                return fail(R"("batt_low" must be true or false)");
-        }
-        if (problem) return fail(std::move(*problem));
+        if (auto problem = read_field(key, value, r, seen)) return fail(std::move(*problem));
     }
-    static constexpr std::pair<unsigned, const char*> kRequired[] = {
-        {kV, "\"v\" must be schema version 1"},
-        {kRun, "\"run\" must be an identifier of 1-64 characters [A-Za-z0-9._-]"},
-        {kDev, "\"dev\" must be an identifier of 1-64 characters [A-Za-z0-9._-]"},
-        {kSeq, "\"seq\" must be an integer >= 1"},
-        {kTs, "\"ts\" must be a positive integer (microseconds since the epoch)"},
-        {kTemp, "\"temp\" must be a number"},
-        {kHum, "\"hum\" must be a number"},
-        {kPres, "\"pres\" must be a number"},
-        {kBatt, "\"batt\" must be a number"},
-    };
-    for (const auto& [bit, message] : kRequired)
-        if ((seen & bit) == 0) return fail(message);
+    if (auto problem = missing_field(seen)) return fail(std::move(*problem));
     return {std::move(r), {}};
 }
 

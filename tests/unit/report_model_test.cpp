@@ -69,7 +69,8 @@ TEST(ReportModel, EveryDocumentedFieldIsInTheModelAndBack) {
         for (const std::string& f : fields)
             EXPECT_EQ(it->second.count(f), 1u) << type << "." << f << " is not documented";
         for (const std::string& f : it->second)
-            EXPECT_EQ(fields.count(f), 1u) << type << "." << f << " is documented but not in the model";
+            EXPECT_EQ(fields.count(f), 1u)
+                << type << "." << f << " is documented but not in the model";
     }
     for (const auto& [type, fields] : docs)
         EXPECT_EQ(types.count(type), 1u) << "section " << type << " documents no type of the model";
@@ -116,7 +117,8 @@ TEST(ReportModel, AShareMembersMissingIsNullAndReadsBackAsNone) {
 }
 
 TEST(ReportModel, AnOlderReportWithoutAFieldKeepsItsDefault) {
-    const auto r = Json::parse(R"({"program":"mqtt_publisher","published":5})").get<PublisherReport>();
+    const auto r =
+        Json::parse(R"({"program":"mqtt_publisher","published":5})").get<PublisherReport>();
     EXPECT_EQ(r.published, 5u);
     EXPECT_EQ(r.confirmed, 0u);
     EXPECT_EQ(r.exit_status, -1) << "a report that does not say how it ended is no success";

@@ -293,299 +293,372 @@ std::size_t encode_publish(std::string_view topic, std::string_view payload, std
     return start;
 }
 
+namespace {
+
+// A packet's fixed-header type and flags; each encode_body() writes the rest.
+struct Head {
+    PacketType type;
+    std::uint8_t flags{0};
+};
+
+Head encode_body(const Connect& p, bool /*v5*/, std::string& body) {
+    const bool pv5 = p.version == Version::V5;
+    put_str(body, "MQTT");
+    put_u8(body, static_cast<std::uint8_t>(p.version));
+    std::uint8_t cf = p.clean_start ? 0x02 : 0;
+    if (p.will)
+        cf |= static_cast<std::uint8_t>(0x04 | (p.will->qos << 3) | (p.will->retain ? 0x20 : 0));
+    if (p.password) cf |= 0x40;
+    if (p.username) cf |= 0x80;
+    put_u8(body, cf);
+    put_u16(body, p.keepalive_s);
+    if (pv5) put_properties(body, p.properties);
+    put_str(body, p.client_id);
+    if (p.will) {
+        if (pv5) put_properties(body, p.will->properties);
+        put_str(body, p.will->topic);
+        put_str(body, p.will->payload);
+    }
+    if (p.username) put_str(body, *p.username);
+    if (p.password) put_str(body, *p.password);
+    return {PacketType::Connect};
+}
+
+Head encode_body(const Connack& p, bool v5, std::string& body) {
+    put_u8(body, p.session_present ? 1 : 0);
+    // Found by the fuzzer: a decoded 3.1.1 CONNACK must encode back to its return code.
+    put_u8(body, v5 ? p.reason : mqtt::v311_connack_code(static_cast<ReasonCode>(p.reason)));
+    if (v5) put_properties(body, p.properties);
+    return {PacketType::Connack};
+}
+
+Head encode_body(const Publish& p, bool v5, std::string& body) {
+    put_str(body, p.topic);
+    if (p.qos > 0) put_u16(body, p.packet_id);
+    if (v5) put_properties(body, p.properties);
+    body.append(p.payload);
+    return {PacketType::Publish,
+            static_cast<std::uint8_t>((p.dup ? 0x08 : 0) | (p.qos << 1) | (p.retain ? 1 : 0))};
+}
+
+Head encode_body(const Ack& p, bool v5, std::string& body) {
+    put_u16(body, p.packet_id);
+    // 3.4.2.1: the reason code and properties may be left out when 0 and empty.
+    if (v5 && (p.reason != 0 || !p.properties.items.empty())) {
+        put_u8(body, p.reason);
+        if (!p.properties.items.empty()) put_properties(body, p.properties);
+    }
+    const std::uint8_t flags = p.type == PacketType::Pubrel ? 0x02 : 0;  // [MQTT-3.6.1-1]
+    return {p.type, flags};
+}
+
+Head encode_body(const Subscribe& p, bool v5, std::string& body) {
+    put_u16(body, p.packet_id);
+    if (v5) put_properties(body, p.properties);
+    for (const Subscription& s : p.subscriptions) {
+        put_str(body, s.filter);
+        put_u8(body, s.options);
+    }
+    return {PacketType::Subscribe, 0x02};  // [MQTT-3.8.1-1]
+}
+
+Head encode_body(const Suback& p, bool v5, std::string& body) {
+    put_u16(body, p.packet_id);
+    if (v5) put_properties(body, p.properties);
+    if (v5 || p.type == PacketType::Suback)
+        for (std::uint8_t r : p.reasons) put_u8(body, r);
+    return {p.type};
+}
+
+Head encode_body(const Unsubscribe& p, bool v5, std::string& body) {
+    put_u16(body, p.packet_id);
+    if (v5) put_properties(body, p.properties);
+    for (const std::string& f : p.filters) put_str(body, f);
+    return {PacketType::Unsubscribe, 0x02};  // [MQTT-3.10.1-1]
+}
+
+Head encode_body(const Pingreq& /*p*/, bool /*v5*/, std::string& /*body*/) {
+    return {PacketType::Pingreq};
+}
+
+Head encode_body(const Pingresp& /*p*/, bool /*v5*/, std::string& /*body*/) {
+    return {PacketType::Pingresp};
+}
+
+Head encode_body(const Disconnect& p, bool v5, std::string& body) {
+    if (v5 && (p.reason != 0 || !p.properties.items.empty())) {
+        put_u8(body, p.reason);
+        put_properties(body, p.properties);
+    }
+    return {PacketType::Disconnect};
+}
+
+}  // namespace
+
 void encode(const Packet& packet, Version version, std::string& out) {
-    const bool v5 = version == Version::V5;
     std::string body;
-    PacketType type{};
-    std::uint8_t flags = 0;
-    std::visit(
-        [&](const auto& p) {
-            using T = std::decay_t<decltype(p)>;
-            if constexpr (std::is_same_v<T, Connect>) {
-                type = PacketType::Connect;
-                const bool pv5 = p.version == Version::V5;
-                put_str(body, "MQTT");
-                put_u8(body, static_cast<std::uint8_t>(p.version));
-                std::uint8_t cf = p.clean_start ? 0x02 : 0;
-                if (p.will)
-                    cf |= static_cast<std::uint8_t>(0x04 | (p.will->qos << 3) |
-                                                    (p.will->retain ? 0x20 : 0));
-                if (p.password) cf |= 0x40;
-                if (p.username) cf |= 0x80;
-                put_u8(body, cf);
-                put_u16(body, p.keepalive_s);
-                if (pv5) put_properties(body, p.properties);
-                put_str(body, p.client_id);
-                if (p.will) {
-                    if (pv5) put_properties(body, p.will->properties);
-                    put_str(body, p.will->topic);
-                    put_str(body, p.will->payload);
-                }
-                if (p.username) put_str(body, *p.username);
-                if (p.password) put_str(body, *p.password);
-            } else if constexpr (std::is_same_v<T, Connack>) {
-                type = PacketType::Connack;
-                put_u8(body, p.session_present ? 1 : 0);
-                // Found by the fuzzer: a decoded 3.1.1 CONNACK must encode back to its return code.
-                put_u8(body,
-                       v5 ? p.reason : mqtt::v311_connack_code(static_cast<ReasonCode>(p.reason)));
-                if (v5) put_properties(body, p.properties);
-            } else if constexpr (std::is_same_v<T, Publish>) {
-                type = PacketType::Publish;
-                flags = static_cast<std::uint8_t>((p.dup ? 0x08 : 0) | (p.qos << 1) |
-                                                  (p.retain ? 1 : 0));
-                put_str(body, p.topic);
-                if (p.qos > 0) put_u16(body, p.packet_id);
-                if (v5) put_properties(body, p.properties);
-                body.append(p.payload);
-            } else if constexpr (std::is_same_v<T, Ack>) {
-                type = p.type;
-                if (p.type == PacketType::Pubrel) flags = 0x02;  // [MQTT-3.6.1-1]
-                put_u16(body, p.packet_id);
-                // 3.4.2.1: the reason code and properties may be left out when 0 and empty.
-                if (v5 && (p.reason != 0 || !p.properties.items.empty())) {
-                    put_u8(body, p.reason);
-                    if (!p.properties.items.empty()) put_properties(body, p.properties);
-                }
-            } else if constexpr (std::is_same_v<T, Subscribe>) {
-                type = PacketType::Subscribe;
-                flags = 0x02;  // [MQTT-3.8.1-1]
-                put_u16(body, p.packet_id);
-                if (v5) put_properties(body, p.properties);
-                for (const Subscription& s : p.subscriptions) {
-                    put_str(body, s.filter);
-                    put_u8(body, s.options);
-                }
-            } else if constexpr (std::is_same_v<T, Suback>) {
-                type = p.type;
-                put_u16(body, p.packet_id);
-                if (v5) put_properties(body, p.properties);
-                if (v5 || p.type == PacketType::Suback)
-                    for (std::uint8_t r : p.reasons) put_u8(body, r);
-            } else if constexpr (std::is_same_v<T, Unsubscribe>) {
-                type = PacketType::Unsubscribe;
-                flags = 0x02;  // [MQTT-3.10.1-1]
-                put_u16(body, p.packet_id);
-                if (v5) put_properties(body, p.properties);
-                for (const std::string& f : p.filters) put_str(body, f);
-            } else if constexpr (std::is_same_v<T, Pingreq>) {
-                type = PacketType::Pingreq;
-            } else if constexpr (std::is_same_v<T, Pingresp>) {
-                type = PacketType::Pingresp;
-            } else if constexpr (std::is_same_v<T, Disconnect>) {
-                type = PacketType::Disconnect;
-                if (v5 && (p.reason != 0 || !p.properties.items.empty())) {
-                    put_u8(body, p.reason);
-                    put_properties(body, p.properties);
-                }
-            }
-        },
-        packet);
-    put_fixed_header(out, type, flags, body.size());
+    const Head head = std::visit(
+        [&](const auto& p) { return encode_body(p, version == Version::V5, body); }, packet);
+    put_fixed_header(out, head.type, head.flags, body.size());
     out.append(body);
 }
 
-DecodeResult decode(std::string_view in, Version version, std::uint32_t max_packet_size) {
-    DecodeResult result;
-    const auto malformed = [&](std::string why) {
-        result.status = DecodeStatus::Malformed;
-        result.error = std::move(why);
-        return result;
-    };
-    if (in.empty()) return result;
+namespace {
 
-    // Fixed header (2.1): type, flags, remaining length.
-    const auto first = static_cast<std::uint8_t>(in[0]);
-    const auto type_bits = static_cast<std::uint8_t>(first >> 4);
-    const std::uint8_t flags = first & 0x0F;
-    std::uint32_t remaining = 0, multiplier = 1;
-    std::size_t header = 1;
-    for (;; ++header) {
-        if (header > 4) return malformed("remaining length longer than 4 bytes [MQTT-1.5.5]");
-        if (header >= in.size()) return result;  // need more
-        const auto b = static_cast<std::uint8_t>(in[header]);
-        remaining += (b & 0x7F) * multiplier;
+// The fixed header (2.1): type, flags, and the remaining length in `remaining`, after `size`.
+struct FixedHeader {
+    PacketType type{};
+    std::uint8_t flags{0};
+    std::uint32_t remaining{0};
+    std::size_t size{0};
+};
+
+DecodeResult malformed(std::string why) {
+    DecodeResult result;
+    result.status = DecodeStatus::Malformed;
+    result.error = std::move(why);
+    return result;
+}
+
+// The remaining length's bytes (1.5.5); a result when more bytes are needed or it is malformed.
+std::optional<DecodeResult> read_remaining_length(std::string_view in, FixedHeader& h) {
+    std::uint32_t multiplier = 1;
+    for (h.size = 1;; ++h.size) {
+        if (h.size > 4) return malformed("remaining length longer than 4 bytes [MQTT-1.5.5]");
+        if (h.size >= in.size()) return DecodeResult{};  // need more
+        const auto b = static_cast<std::uint8_t>(in[h.size]);
+        h.remaining += (b & 0x7F) * multiplier;
         multiplier *= 128;
         if ((b & 0x80) == 0) {
             // Found by the fuzzer: 0x86 0x00 is 6 in two bytes.
-            if (b == 0 && header > 1)
+            if (b == 0 && h.size > 1)
                 return malformed("remaining length not in the fewest bytes [MQTT-1.5.5-1]");
-            break;
+            ++h.size;
+            return std::nullopt;
         }
     }
-    ++header;
-    if (remaining > kMaxRemainingLength || remaining > max_packet_size)
-        return malformed("packet of " + std::to_string(remaining) +
-                         " bytes exceeds the maximum packet size");
-    if (type_bits == 0 || type_bits > 15) return malformed("reserved packet type 0 [MQTT-2.1.2]");
-    const auto type = static_cast<PacketType>(type_bits);
+}
 
-    const std::uint8_t required_flags =
-        (type == PacketType::Pubrel || type == PacketType::Subscribe ||
-         type == PacketType::Unsubscribe)
-            ? 0x02
-            : 0x00;
-    if (type != PacketType::Publish && flags != required_flags)
+// Fills `h` from the start of `in`; a result instead when the packet cannot be decoded (yet).
+std::optional<DecodeResult> read_fixed_header(std::string_view in, std::uint32_t max_packet_size,
+                                              FixedHeader& h) {
+    if (in.empty()) return DecodeResult{};
+    const auto first = static_cast<std::uint8_t>(in[0]);
+    const auto type_bits = static_cast<std::uint8_t>(first >> 4);
+    h.flags = first & 0x0F;
+    if (auto stop = read_remaining_length(in, h)) return stop;
+    if (h.remaining > kMaxRemainingLength || h.remaining > max_packet_size)
+        return malformed("packet of " + std::to_string(h.remaining) +
+                         " bytes exceeds the maximum packet size");
+    if (type_bits == 0) return malformed("reserved packet type 0 [MQTT-2.1.2]");
+    h.type = static_cast<PacketType>(type_bits);
+    const bool flagged = h.type == PacketType::Pubrel || h.type == PacketType::Subscribe ||
+                         h.type == PacketType::Unsubscribe;
+    if (h.type != PacketType::Publish && h.flags != (flagged ? 0x02 : 0x00))
         return malformed("reserved flag bits of packet type " + std::to_string(type_bits) +
                          " are wrong [MQTT-2.1.3-1]");
-    if (in.size() - header < remaining) return result;  // need more
+    if (in.size() - h.size < h.remaining) return DecodeResult{};  // need more
+    return std::nullopt;
+}
 
-    Reader r(in.substr(header, remaining));
-    const bool v5 = version == Version::V5;
-    const auto done = [&](Packet p) {
-        if (r.failed()) return malformed(r.error());
-        if (r.left() != 0) return malformed("unexpected bytes at the end of the packet");
-        result.status = DecodeStatus::Ok;
-        result.consumed = header + remaining;
-        result.packet = std::move(p);
-        return result;
-    };
+// Each decode_*() reads one packet's variable header and payload; a malformed one fails the
+// reader with the reason (the first failure is the one reported).
+Packet reject(Reader& r, std::string why) {
+    r.fail(std::move(why));
+    return Packet{};
+}
 
-    switch (type) {
-        case PacketType::Connect: {
-            Connect c;
-            if (r.utf8("protocol name") != "MQTT" && !r.failed())
-                return malformed("protocol name is not MQTT [MQTT-3.1.2-1]");
-            const std::uint8_t level = r.u8();
-            if (level != 4 && level != 5 && !r.failed())
-                return malformed("unsupported protocol level " + std::to_string(level));
-            c.version = static_cast<Version>(level);
-            const std::uint8_t cf = r.u8();
-            if (cf & 0x01) return malformed("reserved CONNECT flag is set [MQTT-3.1.2-3]");
-            c.clean_start = (cf & 0x02) != 0;
-            c.keepalive_s = r.u16();
-            if (c.version == Version::V5) c.properties = r.properties();
-            c.client_id = r.utf8("client id");
-            if (cf & 0x04) {
-                Will w;
-                w.qos = static_cast<std::uint8_t>((cf >> 3) & 0x03);
-                if (w.qos == 3) return malformed("will QoS 3 [MQTT-3.1.2-14]");
-                w.retain = (cf & 0x20) != 0;
-                if (c.version == Version::V5) w.properties = r.properties();
-                w.topic = r.utf8("will topic");
-                w.payload = r.binary();
-                c.will = std::move(w);
-            } else if (cf & 0x38) {
-                return malformed("will QoS/retain set without the will flag [MQTT-3.1.2-11]");
-            }
-            if (cf & 0x80) c.username = std::string(r.utf8("user name"));
-            if (cf & 0x40) c.password = std::string(r.binary());
-            return done(std::move(c));
-        }
-        case PacketType::Connack: {
-            Connack c;
-            const std::uint8_t ack_flags = r.u8();
-            if (ack_flags & 0xFE) return malformed("reserved CONNACK flags are set [MQTT-3.2.2-1]");
-            c.session_present = (ack_flags & 0x01) != 0;
-            c.reason = r.u8();
-            if (!v5 || remaining == 2) {
-                // An MQTT 3.1.1 CONNACK (also what a 3.1.1-only broker sends to an MQTT 5 client):
-                // map its return codes (3.1.1 3.2.2.3) onto reason codes.
-                if (const auto mapped = mqtt::reason_from_v311_connack(c.reason))
-                    c.reason = code_of(*mapped);
-                else if (!v5)
-                    return malformed("CONNACK return code " + std::to_string(c.reason) +
-                                     " is reserved");
-            } else {
-                c.properties = r.properties();
-            }
-            return done(std::move(c));
-        }
-        case PacketType::Publish: {
-            Publish p;
-            p.qos = static_cast<std::uint8_t>((flags >> 1) & 0x03);
-            p.dup = (flags & 0x08) != 0;
-            p.retain = (flags & 0x01) != 0;
-            if (p.qos == 3) return malformed("PUBLISH with QoS 3 [MQTT-3.3.1-4]");
-            if (p.dup && p.qos == 0) return malformed("DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]");
-            p.topic = r.utf8("topic name");
-            if (has_wildcard(p.topic))
-                return malformed("wildcard in a PUBLISH topic name [MQTT-3.3.2-2]");
-            if (p.qos > 0) {
-                p.packet_id = r.u16();
-                if (p.packet_id == 0 && !r.failed())
-                    return malformed("packet identifier 0 [MQTT-2.2.1-3]");
-            }
-            if (v5) p.properties = r.properties();
-            if (p.topic.empty() && !r.failed() && !p.properties.number(PropertyId::TopicAlias))
-                return malformed("empty topic name without a topic alias [MQTT-4.7.3-1]");
-            p.payload = r.rest();
-            return done(std::move(p));
-        }
+void decode_will(Reader& r, Connect& c, std::uint8_t cf) {
+    if ((cf & 0x04) == 0) {
+        if (cf & 0x38) r.fail("will QoS/retain set without the will flag [MQTT-3.1.2-11]");
+        return;
+    }
+    Will w;
+    w.qos = static_cast<std::uint8_t>((cf >> 3) & 0x03);
+    if (w.qos == 3) return r.fail("will QoS 3 [MQTT-3.1.2-14]");
+    w.retain = (cf & 0x20) != 0;
+    if (c.version == Version::V5) w.properties = r.properties();
+    w.topic = r.utf8("will topic");
+    w.payload = r.binary();
+    c.will = std::move(w);
+}
+
+Packet decode_connect(Reader& r) {
+    Connect c;
+    if (r.utf8("protocol name") != "MQTT" && !r.failed())
+        return reject(r, "protocol name is not MQTT [MQTT-3.1.2-1]");
+    const std::uint8_t level = r.u8();
+    if (level != 4 && level != 5 && !r.failed())
+        return reject(r, "unsupported protocol level " + std::to_string(level));
+    c.version = static_cast<Version>(level);
+    const std::uint8_t cf = r.u8();
+    if (cf & 0x01) return reject(r, "reserved CONNECT flag is set [MQTT-3.1.2-3]");
+    c.clean_start = (cf & 0x02) != 0;
+    c.keepalive_s = r.u16();
+    if (c.version == Version::V5) c.properties = r.properties();
+    c.client_id = r.utf8("client id");
+    decode_will(r, c, cf);
+    if (cf & 0x80) c.username = std::string(r.utf8("user name"));
+    if (cf & 0x40) c.password = std::string(r.binary());
+    return c;
+}
+
+Packet decode_connack(Reader& r, bool v5) {
+    Connack c;
+    const bool short_form = r.left() == 2;
+    const std::uint8_t ack_flags = r.u8();
+    if (ack_flags & 0xFE) return reject(r, "reserved CONNACK flags are set [MQTT-3.2.2-1]");
+    c.session_present = (ack_flags & 0x01) != 0;
+    c.reason = r.u8();
+    if (v5 && !short_form) {
+        c.properties = r.properties();
+        return c;
+    }
+    // An MQTT 3.1.1 CONNACK (also what a 3.1.1-only broker sends to an MQTT 5 client): map its
+    // return codes (3.1.1 3.2.2.3) onto reason codes.
+    if (const auto mapped = mqtt::reason_from_v311_connack(c.reason))
+        c.reason = code_of(*mapped);
+    else if (!v5)
+        return reject(r, "CONNACK return code " + std::to_string(c.reason) + " is reserved");
+    return c;
+}
+
+Packet decode_publish(Reader& r, std::uint8_t flags, bool v5) {
+    Publish p;
+    p.qos = static_cast<std::uint8_t>((flags >> 1) & 0x03);
+    p.dup = (flags & 0x08) != 0;
+    p.retain = (flags & 0x01) != 0;
+    if (p.qos == 3) return reject(r, "PUBLISH with QoS 3 [MQTT-3.3.1-4]");
+    if (p.dup && p.qos == 0) return reject(r, "DUP set on a QoS 0 PUBLISH [MQTT-3.3.1-2]");
+    p.topic = r.utf8("topic name");
+    if (has_wildcard(p.topic)) return reject(r, "wildcard in a PUBLISH topic name [MQTT-3.3.2-2]");
+    if (p.qos > 0) {
+        p.packet_id = r.u16();
+        if (p.packet_id == 0 && !r.failed()) return reject(r, "packet identifier 0 [MQTT-2.2.1-3]");
+    }
+    if (v5) p.properties = r.properties();
+    if (p.topic.empty() && !r.failed() && !p.properties.number(PropertyId::TopicAlias))
+        return reject(r, "empty topic name without a topic alias [MQTT-4.7.3-1]");
+    p.payload = r.rest();
+    return p;
+}
+
+Packet decode_ack(Reader& r, PacketType type, bool v5) {
+    Ack a;
+    a.type = type;
+    a.packet_id = r.u16();
+    if (a.packet_id == 0 && !r.failed()) return reject(r, "packet identifier 0 [MQTT-2.2.1-3]");
+    if (v5 && r.left() > 0) {
+        a.reason = r.u8();
+        if (r.left() > 0) a.properties = r.properties();
+    }
+    return a;
+}
+
+// Why a subscription's options byte is malformed, or nothing.
+const char* bad_options(std::uint8_t options, bool v5) {
+    if ((options & 0x03) == 3) return "subscription with QoS 3 [MQTT-3.8.3-4]";
+    if (!v5 && (options & 0xFC)) return "reserved subscription option bits set [MQTT-3.8.3-4]";
+    if (v5 && ((options & 0xC0) || ((options >> 4) & 0x03) == 3))
+        return "reserved subscription option bits set [MQTT-3.8.3-5]";
+    return nullptr;
+}
+
+Packet decode_subscribe(Reader& r, bool v5) {
+    Subscribe s;
+    s.packet_id = r.u16();
+    if (v5) s.properties = r.properties();
+    while (r.left() > 0 && !r.failed()) {
+        Subscription sub;
+        sub.filter = r.utf8("topic filter");
+        sub.options = r.u8();
+        if (const char* why = bad_options(sub.options, v5)) return reject(r, why);
+        s.subscriptions.push_back(std::move(sub));
+    }
+    if (s.subscriptions.empty() && !r.failed())
+        return reject(r, "SUBSCRIBE without a topic filter [MQTT-3.8.3-2]");
+    return s;
+}
+
+Packet decode_suback(Reader& r, PacketType type, bool v5) {
+    Suback s;
+    s.type = type;
+    s.packet_id = r.u16();
+    if (v5) s.properties = r.properties();
+    while (r.left() > 0 && !r.failed()) s.reasons.push_back(r.u8());
+    if (type == PacketType::Suback && s.reasons.empty() && !r.failed())
+        return reject(r, "SUBACK without reason codes");
+    // Found by the fuzzer: a 3.1.1 UNSUBACK is a packet identifier and nothing else.
+    if (type == PacketType::Unsuback && !v5 && !s.reasons.empty())
+        return reject(r, "MQTT 3.1.1 UNSUBACK with a payload [3.1.1: 3.11.1]");
+    return s;
+}
+
+Packet decode_unsubscribe(Reader& r, bool v5) {
+    Unsubscribe u;
+    u.packet_id = r.u16();
+    if (v5) u.properties = r.properties();
+    while (r.left() > 0 && !r.failed()) u.filters.emplace_back(r.utf8("topic filter"));
+    if (u.filters.empty() && !r.failed())
+        return reject(r, "UNSUBSCRIBE without a topic filter [MQTT-3.10.3-2]");
+    return u;
+}
+
+Packet decode_disconnect(Reader& r, bool v5) {
+    Disconnect d;
+    if (v5 && r.left() > 0) {
+        d.reason = r.u8();
+        if (r.left() > 0) d.properties = r.properties();
+    }
+    return d;
+}
+
+Packet decode_body(const FixedHeader& h, Reader& r, bool v5) {
+    switch (h.type) {
+        case PacketType::Connect:
+            return decode_connect(r);
+        case PacketType::Connack:
+            return decode_connack(r, v5);
+        case PacketType::Publish:
+            return decode_publish(r, h.flags, v5);
         case PacketType::Puback:
         case PacketType::Pubrec:
         case PacketType::Pubrel:
-        case PacketType::Pubcomp: {
-            Ack a;
-            a.type = type;
-            a.packet_id = r.u16();
-            if (a.packet_id == 0 && !r.failed())
-                return malformed("packet identifier 0 [MQTT-2.2.1-3]");
-            if (v5 && r.left() > 0) {
-                a.reason = r.u8();
-                if (r.left() > 0) a.properties = r.properties();
-            }
-            return done(std::move(a));
-        }
-        case PacketType::Subscribe: {
-            Subscribe s;
-            s.packet_id = r.u16();
-            if (v5) s.properties = r.properties();
-            while (r.left() > 0 && !r.failed()) {
-                Subscription sub;
-                sub.filter = r.utf8("topic filter");
-                sub.options = r.u8();
-                if ((sub.options & 0x03) == 3)
-                    return malformed("subscription with QoS 3 [MQTT-3.8.3-4]");
-                if (!v5 && (sub.options & 0xFC))
-                    return malformed("reserved subscription option bits set [MQTT-3.8.3-4]");
-                if (v5 && ((sub.options & 0xC0) || ((sub.options >> 4) & 0x03) == 3))
-                    return malformed("reserved subscription option bits set [MQTT-3.8.3-5]");
-                s.subscriptions.push_back(std::move(sub));
-            }
-            if (s.subscriptions.empty() && !r.failed())
-                return malformed("SUBSCRIBE without a topic filter [MQTT-3.8.3-2]");
-            return done(std::move(s));
-        }
+        case PacketType::Pubcomp:
+            return decode_ack(r, h.type, v5);
+        case PacketType::Subscribe:
+            return decode_subscribe(r, v5);
         case PacketType::Suback:
-        case PacketType::Unsuback: {
-            Suback s;
-            s.type = type;
-            s.packet_id = r.u16();
-            if (v5) s.properties = r.properties();
-            while (r.left() > 0 && !r.failed()) s.reasons.push_back(r.u8());
-            if (type == PacketType::Suback && s.reasons.empty() && !r.failed())
-                return malformed("SUBACK without reason codes");
-            // Found by the fuzzer: a 3.1.1 UNSUBACK is a packet identifier and nothing else.
-            if (type == PacketType::Unsuback && !v5 && !s.reasons.empty())
-                return malformed("MQTT 3.1.1 UNSUBACK with a payload [3.1.1: 3.11.1]");
-            return done(std::move(s));
-        }
-        case PacketType::Unsubscribe: {
-            Unsubscribe u;
-            u.packet_id = r.u16();
-            if (v5) u.properties = r.properties();
-            while (r.left() > 0 && !r.failed()) u.filters.emplace_back(r.utf8("topic filter"));
-            if (u.filters.empty() && !r.failed())
-                return malformed("UNSUBSCRIBE without a topic filter [MQTT-3.10.3-2]");
-            return done(std::move(u));
-        }
+        case PacketType::Unsuback:
+            return decode_suback(r, h.type, v5);
+        case PacketType::Unsubscribe:
+            return decode_unsubscribe(r, v5);
         case PacketType::Pingreq:
-            return done(Pingreq{});
+            return Pingreq{};
         case PacketType::Pingresp:
-            return done(Pingresp{});
-        case PacketType::Disconnect: {
-            Disconnect d;
-            if (v5 && r.left() > 0) {
-                d.reason = r.u8();
-                if (r.left() > 0) d.properties = r.properties();
-            }
-            return done(std::move(d));
-        }
+            return Pingresp{};
+        case PacketType::Disconnect:
+            return decode_disconnect(r, v5);
         case PacketType::Auth:
-            return malformed("AUTH (enhanced authentication) is not supported");
+            return reject(r, "AUTH (enhanced authentication) is not supported");
     }
-    return malformed("unknown packet type");
+    return reject(r, "unknown packet type");
+}
+
+}  // namespace
+
+DecodeResult decode(std::string_view in, Version version, std::uint32_t max_packet_size) {
+    FixedHeader h;
+    if (auto stop = read_fixed_header(in, max_packet_size, h)) return std::move(*stop);
+    Reader r(in.substr(h.size, h.remaining));
+    Packet packet = decode_body(h, r, version == Version::V5);
+    if (r.failed()) return malformed(r.error());
+    if (r.left() != 0) return malformed("unexpected bytes at the end of the packet");
+    DecodeResult result;
+    result.status = DecodeStatus::Ok;
+    result.consumed = h.size + h.remaining;
+    result.packet = std::move(packet);
+    return result;
 }
 
 }  // namespace mqtt::protocol

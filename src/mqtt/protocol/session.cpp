@@ -107,62 +107,11 @@ Session::FeedResult Session::feed(std::string_view bytes, Clock::time_point now)
 }
 
 std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::time_point now) {
-    const auto protocol_error = [](std::string why) {
-        return Failure{ReasonCode::ProtocolError, std::move(why)};
-    };
     if (state_ == State::AwaitingConnack && !std::holds_alternative<Connack>(packet))
         return protocol_error("the broker sent another packet before CONNACK [MQTT-3.2.0-1]");
-
-    if (const auto* connack = std::get_if<Connack>(&packet)) {
-        if (state_ != State::AwaitingConnack)
-            return protocol_error("second CONNACK [MQTT-3.2.0-2]");
-        if (is_failure(connack->reason)) {
-            state_ = State::Closed;
-            handler_.on_connack(*connack);
-            return std::nullopt;
-        }
-        state_ = State::Connected;
-        // The broker's limits (3.2.2.3): in-flight quota, keepalive, packet size.
-        std::size_t window = config_.max_inflight;
-        if (auto rm = connack->properties.number(PropertyId::ReceiveMaximum))
-            window = std::min<std::size_t>(window, *rm);
-        use_window(window);
-        if (auto ka = connack->properties.number(PropertyId::ServerKeepAlive))
-            keepalive_s_ = static_cast<std::uint16_t>(*ka);
-        broker_max_packet_size_ = 0;
-        if (auto mps = connack->properties.number(PropertyId::MaximumPacketSize))
-            broker_max_packet_size_ = static_cast<std::uint32_t>(*mps);
-        broker_max_qos_ = static_cast<std::uint8_t>(
-            connack->properties.number(PropertyId::MaximumQos).value_or(2));
-        broker_retain_available_ =
-            connack->properties.number(PropertyId::RetainAvailable).value_or(1) != 0;
-        // Topic Alias Maximum needs nothing: we never send a Topic Alias [MQTT-3.2.2-17].
-        handler_.on_connack(*connack);
-        resend_unconfirmed(now);
-        return std::nullopt;
-    }
+    if (const auto* connack = std::get_if<Connack>(&packet)) return handle_connack(*connack, now);
     if (const auto* publish = std::get_if<Publish>(&packet)) {
-        switch (publish->qos) {
-            case 0:
-                handler_.on_message(*publish);
-                break;
-            case 1:
-                handler_.on_message(*publish);
-                encode(Ack{PacketType::Puback, publish->packet_id, 0, {}}, config_.version,
-                       outbox_);
-                sent(now);
-                break;
-            case 2:
-                // Deliver on the first PUBLISH only; a resend before our PUBCOMP is the same
-                // message (4.3.3, method B: store the packet identifier).
-                if (qos2_incoming_.insert(publish->packet_id).second) handler_.on_message(*publish);
-                encode(Ack{PacketType::Pubrec, publish->packet_id, 0, {}}, config_.version,
-                       outbox_);
-                sent(now);
-                break;
-            default:
-                break;
-        }
+        handle_publish(*publish, now);
         return std::nullopt;
     }
     if (const auto* ack = std::get_if<Ack>(&packet)) return handle_ack(*ack, now);
@@ -180,6 +129,62 @@ std::optional<Session::Failure> Session::handle(const Packet& packet, Clock::tim
         return std::nullopt;
     }
     return protocol_error("the broker sent a packet only clients send");
+}
+
+Session::Failure Session::protocol_error(std::string why) {
+    return Failure{ReasonCode::ProtocolError, std::move(why)};
+}
+
+std::optional<Session::Failure> Session::handle_connack(const Connack& connack,
+                                                        Clock::time_point now) {
+    if (state_ != State::AwaitingConnack) return protocol_error("second CONNACK [MQTT-3.2.0-2]");
+    if (is_failure(connack.reason)) {
+        state_ = State::Closed;
+        handler_.on_connack(connack);
+        return std::nullopt;
+    }
+    state_ = State::Connected;
+    apply_broker_limits(connack.properties);
+    handler_.on_connack(connack);
+    resend_unconfirmed(now);
+    return std::nullopt;
+}
+
+// The broker's limits (3.2.2.3): in-flight quota, keepalive, packet size, QoS, retain.
+void Session::apply_broker_limits(const Properties& p) {
+    std::size_t window = config_.max_inflight;
+    if (auto rm = p.number(PropertyId::ReceiveMaximum)) window = std::min<std::size_t>(window, *rm);
+    use_window(window);
+    if (auto ka = p.number(PropertyId::ServerKeepAlive))
+        keepalive_s_ = static_cast<std::uint16_t>(*ka);
+    broker_max_packet_size_ = 0;
+    if (auto mps = p.number(PropertyId::MaximumPacketSize))
+        broker_max_packet_size_ = static_cast<std::uint32_t>(*mps);
+    broker_max_qos_ = static_cast<std::uint8_t>(p.number(PropertyId::MaximumQos).value_or(2));
+    broker_retain_available_ = p.number(PropertyId::RetainAvailable).value_or(1) != 0;
+    // Topic Alias Maximum needs nothing: we never send a Topic Alias [MQTT-3.2.2-17].
+}
+
+void Session::handle_publish(const Publish& publish, Clock::time_point now) {
+    switch (publish.qos) {
+        case 0:
+            handler_.on_message(publish);
+            break;
+        case 1:
+            handler_.on_message(publish);
+            encode(Ack{PacketType::Puback, publish.packet_id, 0, {}}, config_.version, outbox_);
+            sent(now);
+            break;
+        case 2:
+            // Deliver on the first PUBLISH only; a resend before our PUBCOMP is the same
+            // message (4.3.3, method B: store the packet identifier).
+            if (qos2_incoming_.insert(publish.packet_id).second) handler_.on_message(publish);
+            encode(Ack{PacketType::Pubrec, publish.packet_id, 0, {}}, config_.version, outbox_);
+            sent(now);
+            break;
+        default:
+            break;
+    }
 }
 
 namespace {

@@ -131,6 +131,10 @@ class Session {
     void sent(Clock::time_point now) { last_sent_ = now; }
     std::optional<Failure> handle(const Packet& packet, Clock::time_point now);
     std::optional<Failure> handle_ack(const Ack& ack, Clock::time_point now);
+    std::optional<Failure> handle_connack(const Connack& connack, Clock::time_point now);
+    void apply_broker_limits(const Properties& properties);
+    void handle_publish(const Publish& publish, Clock::time_point now);
+    static Failure protocol_error(std::string why);
     // Gives up on the connection: DISCONNECT with the reason (MQTT 5), state Closed.
     Failure give_up(Failure failure);
     void resend_unconfirmed(Clock::time_point now);
