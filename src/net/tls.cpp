@@ -130,7 +130,10 @@ TlsStream::TlsStream(const TlsContext& context, int fd, const std::string& host)
     const bool ip = is_ip_literal(host);
     bool ok = SSL_set_fd(ssl_, fd) == 1;
     // Server Name Indication carries names only [RFC 6066, 3].
-    if (ok && !ip) ok = SSL_set_tlsext_host_name(ssl_, host.c_str()) == 1;
+    // (SSL_set_tlsext_host_name, spelled out: the macro hides a C-style cast.)
+    if (ok && !ip)
+        ok = SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                      const_cast<char*>(host.c_str())) == 1;
     if (ok && !context.options().insecure) {
         X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
         ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1
