@@ -24,9 +24,9 @@ struct PublisherOptions {
     bool window_auto{true};
     std::size_t window_max{65'527};  // 65,535 packet ids minus room for control messages
     static constexpr std::size_t kControlRoom = 8;
-    // Of an engine window (the broker's Receive Maximum), the slots kept for control messages:
-    // a sixteenth, 1 to kControlRoom. They are one a second and one at the end, so one slot
-    // serves; a fixed 8 took 8 of a stock Mosquitto's 20 from the telemetry.
+    // Of an engine window (the broker's Receive Maximum), the slots kept for a control message
+    // while one waits: a sixteenth, 1 to kControlRoom. They are one a second and one at the
+    // end, so one slot serves; a fixed 8 took 8 of a stock Mosquitto's 20 from the telemetry.
     static std::size_t control_room(std::size_t engine_window) {
         return std::clamp<std::size_t>(engine_window / 16, 1, kControlRoom);
     }

@@ -100,9 +100,11 @@ void PublisherRun::keep_state(PublisherState& state) {
 
 std::size_t PublisherRun::window() const {
     if (!adaptive_) return client_.window();
-    // Room for the control messages within the engine's window (the broker's Receive Maximum).
+    // The engine's window (the broker's Receive Maximum) carries telemetry; only while a
+    // progress message waits is a slot kept for it. A slot kept for good cost 8% of the rate
+    // at a stock Mosquitto's 20 (62,362 against 68,155 msg/s with all 20).
     const std::size_t engine = client_.window();
-    const std::size_t room = PublisherOptions::control_room(engine);
+    const std::size_t room = progress_waiting_ ? PublisherOptions::control_room(engine) : 0;
     return std::min(adaptive_->window(), engine >= 16 ? engine - room : engine);
 }
 
@@ -484,14 +486,23 @@ void PublisherRun::tick() {
     const auto now = Clock::now();
     if (state_ != nullptr) state_->record(confirmed_through());
     watch_for_stall(now);
-    if (!timeline_.due(now)) return;
-    add_timeline_row();
-    // The run's progress on the control topic, so that consumers can show the backlog between
-    // the two sides (skipped while the window is full).
-    const std::string payload = telemetry::encode_run_progress(
-        {run_id_, counters_.published, counters_.confirmed, options_.shard, options_.shards});
-    if (auto id = client_.publish(options_.control_topic, payload, mqtt::QoS::AtLeastOnce))
+    if (timeline_.due(now)) {
+        add_timeline_row();
+        // The run's progress on the control topic, so that consumers can show the backlog
+        // between the two sides. It waits for a free slot; a newer one replaces it.
+        progress_waiting_ = telemetry::encode_run_progress(
+            {run_id_, counters_.published, counters_.confirmed, options_.shard, options_.shards});
+    }
+    send_progress();
+}
+
+void PublisherRun::send_progress() {
+    if (!progress_waiting_) return;
+    if (auto id =
+            client_.publish(options_.control_topic, *progress_waiting_, mqtt::QoS::AtLeastOnce)) {
         control_ids_.insert(*id);
+        progress_waiting_.reset();
+    }
 }
 
 void PublisherRun::add_timeline_row() {

@@ -126,6 +126,8 @@ class PublisherRun {
     void on_confirmed(const mqtt::Confirmation& confirmation);
     // Once a second: a timeline row, and the run's progress on the control topic.
     void tick();
+    // The waiting progress message, if a slot is free.
+    void send_progress();
     void add_timeline_row();
     void maybe_report_progress();
     // A broker that stops confirming shows in the progress line within seconds.
@@ -189,6 +191,7 @@ class PublisherRun {
     // Control messages (run progress, run summary) in flight: their confirmations are not
     // telemetry confirmations.
     std::unordered_set<mqtt::PublishId> control_ids_;
+    std::optional<std::string> progress_waiting_;  // a progress message without a free slot
     std::optional<mqtt::PublishId> summary_id_;
     // With a state directory: the message number of each telemetry message in flight.
     PublisherState* state_{nullptr};

@@ -432,20 +432,12 @@ std::vector<report::SlowDevice> SubscriberRun::slowest_devices() const {
 }
 
 void SubscriberRun::count_into(report::SubscriberReport& r) const {
-    const telemetry::LedgerTotals t = verifier_.totals(options_.count);
-    r.received = t.received;
-    r.unique = t.unique;
-    r.expected = t.expected;
-    if (sharing())
+    report::set_counts(r, verifier_.totals(options_.count));
+    // A share-group member's missing messages are mostly the other members': not counted.
+    if (sharing()) {
+        r.missing.reset();
         r.share_group = options_.share_group;
-    else
-        r.missing = t.missing;
-    r.duplicates = t.duplicates;
-    r.out_of_order = t.out_of_order;
-    r.malformed = t.malformed;
-    r.corrupt = t.corrupt;
-    r.contradictions = t.contradictions;
-    r.devices = report::device_counts(t);
+    }
 }
 
 report::SubscriberReport SubscriberRun::report() const {

@@ -123,11 +123,18 @@ void append_reconnects(std::vector<Reconnect>& all, const std::vector<Reconnect>
     }
 }
 
-Member member_of(const std::string& name, const SubscriberReport& r) {
+// A member's row: its file, how it ended, and what it counted.
+template <class Report>
+Member member_row(const std::string& name, const Report& r) {
     Member m;
     m.report = name;
     m.end_reason = r.end_reason;
     m.exit_status = r.exit_status;
+    return m;
+}
+
+Member member_of(const std::string& name, const SubscriberReport& r) {
+    Member m = member_row(name, r);
     m.received = r.received;
     m.unique = r.unique;
     m.share_group = r.share_group;
@@ -135,10 +142,7 @@ Member member_of(const std::string& name, const SubscriberReport& r) {
 }
 
 Member member_of(const std::string& name, const PublisherReport& r) {
-    Member m;
-    m.report = name;
-    m.end_reason = r.end_reason;
-    m.exit_status = r.exit_status;
+    Member m = member_row(name, r);
     m.published = r.published;
     m.confirmed = r.confirmed;
     m.run = r.run;
@@ -164,20 +168,11 @@ telemetry::Verifier restored(const std::string& name, const Json& state) {
 
 void count_ledger(SubscriberReport& out, const telemetry::Verifier& joined) {
     const telemetry::LedgerTotals t = joined.totals();
-    out.received = t.received;
-    out.unique = t.unique;
-    out.expected = t.expected;
-    out.missing = t.missing;
-    out.duplicates = t.duplicates;
-    out.out_of_order = t.out_of_order;
-    out.malformed = t.malformed;
-    out.corrupt = t.corrupt;
+    set_counts(out, t);
     out.malformed_examples = joined.malformed_examples();
     out.corrupt_examples = joined.corrupt_examples();
-    out.contradictions = t.contradictions;
     out.contradiction_examples = joined.ledger().contradiction_examples();
     out.gaps = gaps_of(joined.ledger().gaps(kListed));
-    out.devices = device_counts(t);
     out.summaries = joined.summaries();
     out.latency_us = summarize(joined.latency());
     out.recovered_by_repair = joined.recovered();

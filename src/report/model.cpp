@@ -33,6 +33,19 @@ DeviceCounts device_counts(const telemetry::LedgerTotals& t) {
     return {t.devices, t.devices_seen, t.devices_complete, t.devices_with_loss};
 }
 
+void set_counts(SubscriberReport& r, const telemetry::LedgerTotals& t) {
+    r.received = t.received;
+    r.unique = t.unique;
+    r.expected = t.expected;
+    r.missing = t.missing;
+    r.duplicates = t.duplicates;
+    r.out_of_order = t.out_of_order;
+    r.malformed = t.malformed;
+    r.corrupt = t.corrupt;
+    r.contradictions = t.contradictions;
+    r.devices = device_counts(t);
+}
+
 }  // namespace report
 
 namespace telemetry {

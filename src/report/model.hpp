@@ -270,6 +270,9 @@ struct SubscriberReport {
     }
 };
 
+// The ledger's counts into a subscriber report (received through devices; missing included).
+void set_counts(SubscriberReport& r, const telemetry::LedgerTotals& totals);
+
 struct Churn {
     double share{};  // of the fleet planned to drop out
     std::uint64_t planned{}, dropped{}, returned{};
