@@ -7,6 +7,7 @@
 #include <set>
 
 #include "mqtt/protocol/session.hpp"
+#include "scripted_broker.hpp"
 
 namespace mqtt::protocol {
 namespace {
@@ -14,63 +15,8 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = Session::Clock;
 
-struct Recorder : Session::Handler {
-    std::vector<Connack> connacks;
-    std::vector<std::string> messages;
-    std::vector<std::pair<std::uint16_t, std::uint8_t>> confirmed;
-    std::vector<Suback> subacks;
-    void on_connack(const Connack& c) override { connacks.push_back(c); }
-    void on_message(const Publish& p) override { messages.emplace_back(p.payload); }
-    void on_confirmed(std::uint16_t id, ReasonCode reason, Clock::time_point) override {
-        confirmed.emplace_back(id, code_of(reason));
-    }
-    void on_suback(const Suback& s) override { subacks.push_back(s); }
-    void on_disconnect(const Disconnect&) override {}
-};
-
-// Plays the broker: decodes what the session wrote, and feeds it encoded replies.
-class ScriptedBroker {
-  public:
-    explicit ScriptedBroker(Session& s, Version v = Version::V5) : session_(s), version_(v) {}
-
-    std::vector<Packet> take_sent() {
-        std::vector<Packet> packets;
-        std::string& out = session_.outbox();
-        std::string_view rest = out;
-        while (!rest.empty()) {
-            DecodeResult d = decode(rest, version_);
-            EXPECT_EQ(d.status, DecodeStatus::Ok) << d.error;
-            if (d.status != DecodeStatus::Ok) break;
-            // Publish views point into the outbox: keep owned copies of the bytes.
-            if (auto* p = std::get_if<Publish>(&d.packet)) {
-                keep_.emplace_back(p->topic);
-                p->topic = keep_.back();
-                keep_.emplace_back(p->payload);
-                p->payload = keep_.back();
-            }
-            packets.push_back(d.packet);
-            rest.remove_prefix(d.consumed);
-        }
-        out.clear();
-        return packets;
-    }
-    // Opens the connection, answers its CONNECT with `connack`, and clears what was sent.
-    void connect(const Connack& connack = {}, Clock::time_point at = Clock::now()) {
-        session_.connection_opened(at);
-        reply(connack, at);
-        take_sent();
-    }
-    Session::FeedResult reply(const Packet& p, Clock::time_point now = Clock::now()) {
-        std::string bytes;
-        encode(p, version_, bytes);
-        return session_.feed(bytes, now);
-    }
-
-  private:
-    Session& session_;
-    Version version_;
-    std::deque<std::string> keep_;
-};
+using Recorder = testing_support::SessionRecorder;
+using testing_support::ScriptedBroker;
 
 Session::Config config(std::size_t window = 10) {
     Session::Config c;
