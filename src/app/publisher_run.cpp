@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
@@ -103,9 +104,32 @@ std::size_t PublisherRun::window() const {
     // The engine's window (the broker's Receive Maximum) carries telemetry; only while a
     // progress message waits is a slot kept for it. A slot kept for good cost 8% of the rate
     // at a stock Mosquitto's 20 (62,362 against 68,155 msg/s with all 20).
-    const std::size_t engine = client_.window();
+    const std::size_t engine = engine_window();
     const std::size_t room = progress_waiting_ ? PublisherOptions::control_room(engine) : 0;
     return std::min(adaptive_->window(), engine >= 16 ? engine - room : engine);
+}
+
+std::size_t PublisherRun::engine_window() const {
+    const std::size_t engine = client_.window();
+    if (!sends_qos2() || client_.broker_states_window()) return engine;
+    return std::min(engine, PublisherOptions::kQos2WindowUnstated);
+}
+
+bool PublisherRun::sends_qos2() const {
+    return std::find(device_qos_.begin(), device_qos_.end(), mqtt::QoS::ExactlyOnce) !=
+           device_qos_.end();
+}
+
+// A fixed window is the user's choice; say what it risks where the broker stated no limit.
+void PublisherRun::warn_about_unstated_window() {
+    if (adaptive_ || !sends_qos2() || client_.broker_states_window() ||
+        client_.window() <= PublisherOptions::kQos2WindowUnstated)
+        return;
+    progress_.warn(fmt::format(
+        "warning: --window {} at QoS 2 over MQTT 3.1.1, which cannot tell the broker's in-flight "
+        "limit: Mosquitto 2.0.11 confirms and then drops QoS 2 messages beyond its "
+        "max_inflight_messages (default {}); --window auto stays within it",
+        client_.window(), PublisherOptions::kQos2WindowUnstated));
 }
 
 std::uint64_t PublisherRun::confirmed_through() const {
@@ -137,6 +161,7 @@ void PublisherRun::connect() {
         "connected to {}:{} ({}) in {:.2f} s, run {}, {} messages from {} devices at QoS {}",
         options_.connect.host, options_.connect.port, client_.protocol_description(), took_s,
         run_id_, options_.count, options_.devices, options_.qos));
+    warn_about_unstated_window();
     if (replay_.enabled())
         client_.subscribe({options_.repair_topic + "/" + run_id_}, mqtt::QoS::AtLeastOnce);
     // The schedule starts now, not before the connect.

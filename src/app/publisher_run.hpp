@@ -101,6 +101,11 @@ class PublisherRun {
     std::chrono::microseconds time_to_wait() const;
     // Telemetry messages allowed in flight now: the adaptive window's, or the engine's.
     std::size_t window() const;
+    // The engine's window; for QoS 2 where the broker did not state its own, at most
+    // kQos2WindowUnstated.
+    std::size_t engine_window() const;
+    bool sends_qos2() const;
+    void warn_about_unstated_window();
     bool window_full() const { return client_.in_flight() >= window(); }
     void drain();
     void send_summary();

@@ -50,6 +50,7 @@ class LibmosquittoClient final : public Client {
     void poll(std::chrono::microseconds timeout) override;
     std::size_t in_flight() const override { return published_at_.size(); }
     std::size_t window() const override { return options_.max_inflight; }
+    bool broker_states_window() const override { return version_ == ProtocolVersion::V5; }
     std::string protocol_description() const override {
         if (fell_back_) return "MQTT 3.1.1 (libmosquitto; the broker refused MQTT 5)";
         return version_ == ProtocolVersion::V5 ? "MQTT 5 (libmosquitto)"

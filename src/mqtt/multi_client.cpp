@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <utility>
 
@@ -167,6 +168,11 @@ void MultiClient::poll(std::chrono::microseconds timeout) {
     throw_if_failed();
     loop_.run_once(timeout);
     throw_if_failed();
+}
+
+bool MultiClient::broker_states_window() const {
+    return std::all_of(members_.begin(), members_.end(),
+                       [](const auto& m) { return m->client->broker_states_window(); });
 }
 
 std::string MultiClient::protocol_description() const {

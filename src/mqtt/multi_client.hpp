@@ -52,6 +52,8 @@ class MultiClient final : public Client {
     void poll(std::chrono::microseconds timeout) override;
     std::size_t in_flight() const override { return in_flight_; }
     std::size_t window() const override { return window_; }
+    // Every connection's broker stated it (one that fell back to 3.1.1 did not).
+    bool broker_states_window() const override;
     std::string protocol_description() const override;
     using Client::disconnect;
     void disconnect(SessionAfter after) noexcept override;

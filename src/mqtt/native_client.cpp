@@ -67,6 +67,9 @@ class NativeClient final : public Client, private Session::Handler, private Conn
     std::size_t window() const override {
         return session_ ? session_->window() : options_.max_inflight;
     }
+    bool broker_states_window() const override {
+        return session_ && session_->version() == protocol::Version::V5;
+    }
     std::string protocol_description() const override {
         return tls_description_.empty() ? description_ : description_ + " over " + tls_description_;
     }
@@ -202,6 +205,8 @@ class NativeClient final : public Client, private Session::Handler, private Conn
 
 bool NativeClient::peer_waits_on_us() const {
     if (!session_ || !connected_) return true;
+    // A PUBREC on its way wants our PUBREL at once: the broker holds the slot until then.
+    if (session_->awaiting_pubrec() > 0) return true;
     // Our PUBACKs clock our sends unless the broker has a queue of ours to work through for
     // longer than the pause (twice: the gauge is a mean).
     if (session_->in_flight() > 0 && queue_.queue_delay() < 2 * kLightReadPause) return true;

@@ -33,6 +33,7 @@ class FakeClient final : public mqtt::Client {
     // After this many telemetry publishes, poll() reports the connection lost.
     std::optional<std::size_t> lose_connection_after;
     std::size_t window_size{10};
+    bool states_window{true};  // false: an MQTT 3.1.1 broker, which cannot state its window
     std::deque<std::pair<std::string, std::string>> inbox;  // topic, payload
     // Topics whose connection is down (a fleet's device): publish() refuses them.
     std::set<std::string> down_topics;
@@ -106,6 +107,7 @@ class FakeClient final : public mqtt::Client {
     }
     std::size_t in_flight() const override { return in_flight_.size(); }
     std::size_t window() const override { return window_size; }
+    bool broker_states_window() const override { return states_window; }
     std::string protocol_description() const override { return "fake"; }
     using mqtt::Client::disconnect;
     void disconnect(SessionAfter after) noexcept override {

@@ -143,6 +143,25 @@ TEST(Session, Qos2FlowSendsPubrelAndConfirmsOnPubcomp) {
     EXPECT_EQ(s.in_flight(), 0u);
 }
 
+// The engine reads without pausing while a PUBREC is due: the broker holds a slot until our
+// PUBREL answers it.
+TEST(Session, APubrecIsDueFromEachQos2PublishUntilItComesOrRefusesTheMessage) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    broker.connect();
+    const auto released = s.publish("t", "x", 2, false, Clock::now());
+    const auto refused = s.publish("t", "y", 2, false, Clock::now());
+    s.publish("t", "z", 1, false, Clock::now());
+    EXPECT_EQ(s.awaiting_pubrec(), 2u) << "QoS 1 expects a PUBACK, not a PUBREC";
+    broker.reply(Ack{PacketType::Pubrec, *released, 0, {}});
+    EXPECT_EQ(s.awaiting_pubrec(), 1u) << "released: now only the PUBCOMP is due";
+    broker.reply(Ack{
+        PacketType::Pubrec, *refused, static_cast<std::uint8_t>(ReasonCode::QuotaExceeded), {}});
+    EXPECT_EQ(s.awaiting_pubrec(), 0u);
+    EXPECT_EQ(s.in_flight(), 2u);
+}
+
 TEST(Session, ReconnectResendsUnconfirmedInOrderWithDupAndPubrelForReleased) {
     Recorder rec;
     Session s(config(), rec);

@@ -378,6 +378,49 @@ TEST(PublisherRun, WithWindowAutoTheWindowIsInTheTimelineAndUsesTheBrokersWholeL
     EXPECT_GT(r.report["timeline"].back()["window"].get<std::size_t>(), 0u);
 }
 
+// Over MQTT 3.1.1 the broker states no window. Mosquitto 2.0.11 confirms QoS 2 messages beyond
+// its max_inflight_messages and drops them, so auto stays within its default of 20 there.
+TEST(PublisherRun, AtQos2WithoutAWindowFromTheBrokerAutoStaysWithinMosquittosDefault) {
+    FakeClient client;
+    client.window_size = 1000;
+    client.states_window = false;
+    auto o = options(3000);
+    o.window_auto = true;
+    o.qos = 2;
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_LE(client.max_in_flight, PublisherOptions::kQos2WindowUnstated);
+    EXPECT_LE(r.report["final_window"].get<std::size_t>(), PublisherOptions::kQos2WindowUnstated);
+}
+
+TEST(PublisherRun, AtQos1WithoutAWindowFromTheBrokerAutoGrowsPastTwenty) {
+    FakeClient client;
+    client.window_size = 1000;
+    client.states_window = false;
+    auto o = options(3000);
+    o.window_auto = true;
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_GT(client.max_in_flight, PublisherOptions::kQos2WindowUnstated)
+        << "QoS 1 is taken or refused at once: the limit is not needed";
+}
+
+TEST(PublisherRun, AFixedQos2WindowAboveTwentyOverMqtt311IsWarnedAbout) {
+    FakeClient client;
+    client.window_size = 40;
+    client.states_window = false;
+    auto o = options(100);
+    o.qos = 2;
+    o.window_auto = false;
+    testing::internal::CaptureStderr();
+    const Ran r = run(o, client);
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(r.status, kSuccess);
+    EXPECT_NE(err.find("warning: --window 40 at QoS 2 over MQTT 3.1.1"), std::string::npos)
+        << "even with --quiet: " << err;
+    EXPECT_EQ(client.max_in_flight, 40u) << "a window the user chose is kept";
+}
+
 TEST(PublisherRun, AGeneratorThatFellBehindItsScheduleFailsTheRunAndSaysByHowMuch) {
     FakeClient client;
     client.stall = std::chrono::seconds(1);  // no confirmation while messages fall due

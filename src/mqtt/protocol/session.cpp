@@ -232,12 +232,14 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
     }
     if (ack.type == PacketType::Pubrec && !is_failure(ack.reason)) {
         out.released = true;
+        --awaiting_pubrec_;
         out.packet.clear();  // the message is stored by the broker: only PUBREL is resent now
         encode(Ack{PacketType::Pubrel, ack.packet_id, 0, {}}, config_.version, outbox_);
         sent(now);
         return std::nullopt;
     }
     // PUBACK, PUBCOMP, or a PUBREC refusing the message (reason >= 0x80 ends the flow, 4.3.3).
+    if (out.qos == 2 && !out.released) --awaiting_pubrec_;  // a PUBREC refusing it
     out.in_use = false;
     out.released = false;
     --in_flight_;
@@ -288,6 +290,7 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
     out.released = false;
     out.in_use = true;
     ++in_flight_;
+    if (qos == 2) ++awaiting_pubrec_;
     sent(now);
     return id;
 }

@@ -114,6 +114,9 @@ class Session {
     Version version() const { return config_.version; }
     std::size_t in_flight() const { return in_flight_; }
     std::size_t window() const { return window_; }
+    // QoS 2 messages whose PUBREC has not come: each brings one that our PUBREL answers, and
+    // the broker's in-flight slot stays taken until it has.
+    std::size_t awaiting_pubrec() const { return awaiting_pubrec_; }
     bool can_publish() const { return state_ == State::Connected && in_flight_ < window_; }
 
   private:
@@ -148,6 +151,7 @@ class Session {
     // stay few, lookups are free, and each slot's buffer is reused without allocating.
     std::vector<Outgoing> outgoing_;
     std::size_t in_flight_{0};
+    std::size_t awaiting_pubrec_{0};
     std::unordered_set<std::uint16_t> pending_subscribes_;
     std::unordered_set<std::uint16_t> qos2_incoming_;  // PUBREC sent, awaiting PUBREL
     std::uint16_t last_id_{0};
