@@ -81,7 +81,7 @@ int run_publisher(const PublisherOptions& o) {
         return kUsageError;
     if (state && !state_usable(kProgram, [&] { run.keep_state(*state); })) return kUsageError;
     const int status = run.run();
-    report_file.write(nlohmann::json(run.report()).dump(2) + "\n");
+    report_file.write(report::take_into_json(run.report()).dump(2) + "\n");
     csv_file.write(run.timeline_csv());
     return status;
 }

@@ -34,24 +34,34 @@ std::vector<report::Input> load_all(const std::vector<std::string>& paths) {
 
 // One report is shown as it is; several are merged. A share-group member's report is merged
 // even alone: its own verdict leaves out what is missing, the run's verdict must not.
-std::optional<report::SubscriberReport> subscribers(const std::vector<report::Input>& inputs) {
+std::optional<report::SubscriberReport> subscribers(std::vector<report::Input> inputs) {
     if (inputs.empty()) return std::nullopt;
     if (inputs.size() == 1) {
-        report::SubscriberReport only = report::read_subscriber(inputs.front());
+        std::string name = inputs.front().name;
+        report::SubscriberReport only = report::read_subscriber(std::move(inputs.front()));
         if (!only.sharing()) return only;
+        std::vector<report::Named<report::SubscriberReport>> member;
+        member.push_back({std::move(name), std::move(only)});
+        return report::merge_subscribers(std::move(member));
     }
-    return report::merge_subscribers(inputs);
+    return report::merge_subscribers(std::move(inputs));
 }
 
-std::optional<report::PublisherReport> publishers(const std::vector<report::Input>& inputs) {
+std::optional<report::PublisherReport> publishers(std::vector<report::Input> inputs) {
     if (inputs.empty()) return std::nullopt;
-    if (inputs.size() == 1) return report::read_publisher(inputs.front());
-    return report::merge_publishers(inputs);
+    if (inputs.size() == 1) return report::read_publisher(std::move(inputs.front()));
+    return report::merge_publishers(std::move(inputs));
 }
 
 template <class T>
 const T* pointer(const std::optional<T>& value) {
     return value ? &*value : nullptr;
+}
+
+// The report as JSON, moved rather than copied (the last use of it).
+template <class T>
+nlohmann::json taken(std::optional<T>&& value) {
+    return value ? report::take_into_json(std::move(*value)) : nlohmann::json(nullptr);
 }
 
 void write(const std::string& path, const std::string& text) {
@@ -113,16 +123,16 @@ std::optional<int> parse(int argc, char** argv, Args& args) {
 
 // Reads, merges and judges the reports and writes what was asked; throws on unusable input.
 telemetry::Verdict judge_and_write(const Args& args) {
-    const auto pub = publishers(load_all(args.pub_paths));
-    const auto sub = subscribers(load_all(args.sub_paths));
+    auto pub = publishers(load_all(args.pub_paths));
+    auto sub = subscribers(load_all(args.sub_paths));
     telemetry::Verdict verdict = report::verdict(pointer(pub), pointer(sub));
     if (!args.html_path.empty())
         write(args.html_path, report::render_html(pointer(pub), pointer(sub)));
     if (!args.json_path.empty())
         write(args.json_path, nlohmann::json{{"verified", verdict.verified()},
                                              {"failed_checks", verdict.failed},
-                                             {"publisher", pub ? nlohmann::json(*pub) : nullptr},
-                                             {"subscriber", sub ? nlohmann::json(*sub) : nullptr}}
+                                             {"publisher", taken(std::move(pub))},
+                                             {"subscriber", taken(std::move(sub))}}
                                   .dump(2));
     return verdict;
 }

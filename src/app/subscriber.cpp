@@ -55,9 +55,9 @@ int run_subscriber(const SubscriberOptions& o) {
     const int status = run.run();
     report::SubscriberReport report = run.report();
     if (database) report.store = database->summary();
-    report_file.write(nlohmann::json(report).dump(2) + "\n");
     csv_file.write(run.timeline_csv());
     if (html_file.wanted()) html_file.write(report::render_html(nullptr, &report));
+    report_file.write(report::take_into_json(std::move(report)).dump(2) + "\n");
     return status;
 }
 

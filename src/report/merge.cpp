@@ -20,11 +20,11 @@ namespace {
 constexpr std::size_t kListed = 20;  // gaps and slowest devices listed
 
 template <class Report>
-Report read_as(const Input& in, const char* program) {
+Report read_as(Input in, const char* program) {
     if (!in.doc.is_object() || in.doc.value("program", "") != program)
         throw std::runtime_error(fmt::format("{} is not a {} report", in.name, program));
     try {
-        return in.doc.get<Report>();
+        return take_from_json<Report>(std::move(in.doc));
     } catch (const FieldError& e) {
         throw std::runtime_error(fmt::format("{}: {}", in.name, e.what()));
     }
@@ -185,32 +185,42 @@ void count_ledger(SubscriberReport& out, const telemetry::Verifier& joined) {
 
 }  // namespace
 
-SubscriberReport read_subscriber(const Input& in) {
-    return read_as<SubscriberReport>(in, "mqtt_subscriber");
+SubscriberReport read_subscriber(Input in) {
+    return read_as<SubscriberReport>(std::move(in), "mqtt_subscriber");
 }
 
-PublisherReport read_publisher(const Input& in) {
-    return read_as<PublisherReport>(in, "mqtt_publisher");
+PublisherReport read_publisher(Input in) {
+    return read_as<PublisherReport>(std::move(in), "mqtt_publisher");
 }
 
-SubscriberReport merge_subscribers(const std::vector<Input>& inputs) {
-    std::vector<SubscriberReport> reports;
+SubscriberReport merge_subscribers(std::vector<Input> inputs) {
+    std::vector<Named<SubscriberReport>> reports;
     reports.reserve(inputs.size());
-    for (const Input& in : inputs) reports.push_back(read_subscriber(in));
+    for (Input& in : inputs) {
+        std::string name = in.name;
+        reports.push_back({std::move(name), read_subscriber(std::move(in))});
+    }
+    return merge_subscribers(std::move(reports));
+}
+
+SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> named) {
     SubscriberReport out;
     out.merged = true;
     out.end_reason = "merged";
     out.exit_status = 0;
-    if (reports.empty()) return out;
+    if (named.empty()) return out;
     telemetry::Verifier joined;
-    for (std::size_t i = 0; i < reports.size(); ++i) {
-        const SubscriberReport& r = reports[i];
-        joined.merge(restored(inputs[i].name, r.state));
+    std::vector<SubscriberReport> reports;
+    reports.reserve(named.size());
+    for (auto& [name, r] : named) {
+        joined.merge(restored(name, r.state));
+        r.state = Json();  // joined: a member's ledger need not be held twice
         out.repair_requests += r.repair_requests;
         out.elapsed_s = std::max(out.elapsed_s, r.elapsed_s);
-        out.members.push_back(member_of(inputs[i].name, r));
-        append_reconnects(out.reconnects, r.reconnects, inputs[i].name);
+        out.members.push_back(member_of(name, r));
+        append_reconnects(out.reconnects, r.reconnects, name);
         if (!out.device_status) out.device_status = r.device_status;
+        reports.push_back(std::move(r));
     }
     out.thresholds = reports.front().thresholds;
     count_ledger(out, joined);
@@ -264,10 +274,13 @@ void add_counts(PublisherReport& into, const PublisherReport& r) {
 
 }  // namespace
 
-PublisherReport merge_publishers(const std::vector<Input>& inputs) {
+PublisherReport merge_publishers(std::vector<Input> inputs) {
     std::vector<PublisherReport> reports;
     reports.reserve(inputs.size());
-    for (const Input& in : inputs) reports.push_back(read_publisher(in));
+    for (Input& in : inputs) {
+        Input taken{in.name, std::move(in.doc)};
+        reports.push_back(read_publisher(std::move(taken)));
+    }
     PublisherReport out;
     out.merged = true;
     out.end_reason = "merged";

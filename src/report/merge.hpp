@@ -24,13 +24,22 @@ struct Input {
 };
 
 // The report in `in`, read as its program's; throws std::runtime_error naming the input when it
-// is another program's report or a field has the wrong type.
-SubscriberReport read_subscriber(const Input& in);
-PublisherReport read_publisher(const Input& in);
+// is another program's report or a field has the wrong type. Inputs are taken, not copied: a
+// subscriber's state is most of its report.
+SubscriberReport read_subscriber(Input in);
+PublisherReport read_publisher(Input in);
+
+// A report already read, with the name of its file.
+template <class Report>
+struct Named {
+    std::string name;
+    Report report;
+};
 
 // Throws std::runtime_error naming the input that is not a mergeable report of that program.
-SubscriberReport merge_subscribers(const std::vector<Input>& reports);
-PublisherReport merge_publishers(const std::vector<Input>& reports);
+SubscriberReport merge_subscribers(std::vector<Input> inputs);
+SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> reports);
+PublisherReport merge_publishers(std::vector<Input> inputs);
 
 // The verdict of the reports (either may be null), by telemetry::judge: the subscribers' ledger
 // decides, as for one subscriber; publishers that left messages unconfirmed or ended in error

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -404,19 +405,25 @@ void write(Json& j, const T& value) {
     T::fields(value, [&](const char* name, const auto& field) { j[name] = field; });
 }
 
-template <class T>
-void read(const Json& j, T& value) {
+// Reads the fields of T from j. With a Json& that may be emptied (take), fields of type Json
+// (a run's state, its timeline) are moved out instead of copied: at a million devices the
+// state is most of a report.
+template <class T, class Doc>
+void read(Doc& j, T& value) {
     if (!j.is_object()) throw FieldError("", "an object", j.type_name());
     T::fields(value, [&](const char* name, auto& field) {
+        using Field = std::remove_cvref_t<decltype(field)>;
         const auto it = j.find(name);
         if (it == j.end()) return;  // an older report: the default stands
         try {
-            it->get_to(field);
+            if constexpr (std::is_same_v<Field, Json> && !std::is_const_v<Doc>)
+                field = std::move(*it);
+            else
+                it->get_to(field);
         } catch (const FieldError& inner) {
             const std::string inside = inner.path().empty() ? "" : "." + inner.path();
             throw FieldError(name + inside, inner.expected(), inner.found());
         } catch (const nlohmann::json::exception&) {
-            using Field = std::remove_cvref_t<decltype(field)>;
             throw FieldError(name, expected_kind<Field>(), it->type_name());
         }
     });
@@ -437,6 +444,22 @@ void to_json(Json& j, const T& value) {
 template <Described T>
 void from_json(const Json& j, T& value) {
     detail::read(j, value);
+}
+
+// The same without copying the large fields: `doc` gives up its Json-typed fields to the
+// result, and the report gives up its own to the JSON.
+template <Described T>
+T take_from_json(Json&& doc) {
+    T value;
+    detail::read(doc, value);
+    return value;
+}
+
+template <Described T>
+Json take_into_json(T value) {
+    Json j = Json::object();
+    T::fields(value, [&](const char* name, auto& field) { j[name] = std::move(field); });
+    return j;
 }
 
 }  // namespace report
