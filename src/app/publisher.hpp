@@ -55,6 +55,9 @@ struct PublisherOptions {
     // --max-schedule-lag-ms: with a schedule (--rate, --interval, a fleet), a message sent later
     // than this after it was due fails the run; 0 = never.
     double max_schedule_lag_ms{1000.0};
+    // --require-subscribers: fail the run when the broker said a message had no subscriber
+    // (MQTT 5 reason 0x10, a success code: by default it is counted and warned about).
+    bool require_subscribers{false};
     std::string csv_file;  // --csv: the per-second timeline
     // End-to-end repair (telemetry/repair.hpp): keep the last N payloads and answer requests
     // on <repair_topic>/<run>, for up to repair_linger_s after the run summary.

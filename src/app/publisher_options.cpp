@@ -135,6 +135,10 @@ void add_run_flags(CLI::App& cli, PublisherOptions& o) {
                    "message goes out more than MS after it was due, because its latency figure "
                    "would then be the generator's lag; 0 = never")
         ->check(CLI::NonNegativeNumber);
+    cli.add_flag("--require-subscribers", o.require_subscribers,
+                 "Fail the run (exit 1) when the broker says a message had no subscriber (MQTT 5 "
+                 "reason 0x10); without it such messages are counted (no_subscribers) and warned "
+                 "about once");
     auto* interval =
         cli.add_option("--interval", o.interval_ms,
                        "Each device sends every MS milliseconds (the devices take turns, evenly "

@@ -346,6 +346,11 @@ RunEnd PublisherRun::verdict() const {
                     "the broker refused {} of {} messages (first reason code 0x{:02x}: {}) on {}",
                     c.rejected, c.published, mqtt::code_of(c.first_rejection),
                     mqtt::reason_text(c.first_rejection), refused_topics())};
+    if (options_.require_subscribers && c.no_subscribers > 0)
+        return {EndReason::NoSubscribers,
+                fmt::format("the broker had no subscriber for {} of {} messages (reason 0x10, "
+                            "--require-subscribers)",
+                            c.no_subscribers, c.confirmed)};
     if (c.confirmed < c.published)
         return {EndReason::Unconfirmed,
                 fmt::format("{} of {} messages were not confirmed within {} s",
@@ -458,13 +463,14 @@ int PublisherRun::finish(const RunEnd& end) {
             end_ = *failed;
     }
     exit_status_ = exit_status_for(end_.reason);
+    progress_.finish();  // the status line ends before the error and result lines
     if (!end_.error.empty()) print_error(kProgram, end_.error);
-    progress_.finish();
     const double secs = elapsed_at_end_ = elapsed_s();
-    std::printf("%s: run %s: published %llu, confirmed %llu (QoS %d) in %.2f s, %.0f msg/s%s\n",
+    std::printf("%s: run %s: published %llu, confirmed %llu (QoS %d) in %.2f s, %.0f msg/s%s%s\n",
                 kProgram, run_id_.c_str(), static_cast<unsigned long long>(counters_.published),
                 static_cast<unsigned long long>(counters_.confirmed), options_.qos, secs,
                 secs > 0 ? static_cast<double>(counters_.confirmed - resumed_from_) / secs : 0.0,
+                no_subscriber_text().c_str(),
                 end_.reason == EndReason::Interrupted ? " (interrupted)" : "");
     std::fflush(stdout);
     if (timeline_.tail_due(Clock::now())) add_timeline_row();
@@ -498,6 +504,7 @@ void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
         return;
     }
     ++counters_.confirmed;
+    if (c.reason == mqtt::ReasonCode::NoMatchingSubscribers) count_no_subscriber(topics_[device]);
     if (qos_ == mqtt::QoS::AtMostOnce) return;
     if (adaptive_) adaptive_->on_confirmed(c.published_at, Clock::now());
     const auto us =
@@ -505,6 +512,24 @@ void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
             .count();
     puback_.record(us);
     puback_second_.record(us);
+}
+
+// For the result line: whether the broker said nobody received what it confirmed.
+std::string PublisherRun::no_subscriber_text() const {
+    const auto& c = counters_;
+    if (c.no_subscribers == 0) return "";
+    if (c.no_subscribers == c.confirmed)
+        return "; the broker had no subscriber for any of them (reason 0x10)";
+    return fmt::format("; {} had no subscriber at the broker (reason 0x10)", c.no_subscribers);
+}
+
+// 0x10 is a success code [MQTT-3.4.2.1]: the message is confirmed, yet nobody receives it.
+void PublisherRun::count_no_subscriber(const std::string& topic) {
+    if (counters_.no_subscribers++ != 0) return;
+    progress_.warn(fmt::format(
+        "warning: the broker has no subscriber for {} (reason 0x10): nothing receives these "
+        "messages; start the consumer first{}",
+        topic, options_.require_subscribers ? "" : ", or give --require-subscribers to fail"));
 }
 
 void PublisherRun::tick() {
@@ -591,13 +616,15 @@ void PublisherRun::report_progress() {
                         lag_ms > options_.max_schedule_lag_ms && options_.max_schedule_lag_ms > 0
                             ? " (over --max-schedule-lag-ms)"
                             : "");
+    if (c.no_subscribers > 0) tail += fmt::format(" | no subscriber {}", c.no_subscribers);
     if (const auto cap = receive_maximum_cap(); cap && window_full())
         tail += fmt::format(
             " | window held at {} by the broker's Receive Maximum (--connections N)", *cap);
     // After the window shrank, more can be in flight than it allows until they are confirmed.
     progress_.update(fmt::format(
-        "sent {} confirmed {} in flight {} (window {}) | {:.0f} msg/s | PUBACK p99 {:.2f} ms{}",
+        "sent {} confirmed {} in flight {} (window {}) | {:.0f} msg/s | {} p99 {:.2f} ms{}",
         c.published, c.confirmed, client_.in_flight(), window(), rate,
+        qos_ == mqtt::QoS::ExactlyOnce ? "PUBCOMP" : "PUBACK",
         static_cast<double>(puback_.percentile(0.99)) / 1000.0, tail));
 }
 
@@ -614,6 +641,7 @@ report::PublisherReport PublisherRun::report() const {
     r.published = c.published;
     r.confirmed = c.confirmed;
     r.rejected = c.rejected;
+    r.no_subscribers = c.no_subscribers;
     r.rejected_by_topic = {c.rejected_by_topic.begin(), c.rejected_by_topic.end()};
     r.repaired = c.repaired;
     r.unrepairable = c.unrepairable;
@@ -653,6 +681,9 @@ void PublisherRun::write_metrics(metrics::Exposition& out) const {
     out.counter("mqtt_publisher_confirmed_total",
                 "Telemetry messages the broker confirmed (PUBACK/PUBCOMP; QoS 0: written)",
                 counters_.confirmed);
+    out.counter("mqtt_publisher_no_subscribers_total",
+                "Telemetry messages confirmed with reason 0x10: the broker had no subscriber",
+                counters_.no_subscribers);
     out.counter("mqtt_publisher_rejected_total",
                 "Telemetry messages the broker refused with a reason code (MQTT 5)",
                 counters_.rejected);

@@ -41,6 +41,7 @@ struct PublisherCounters {
     std::uint64_t published{0};
     std::uint64_t confirmed{0};
     std::uint64_t rejected{0};      // acknowledged with a failure reason code (MQTT 5)
+    std::uint64_t no_subscribers{0};  // confirmed with 0x10: the broker had no subscriber
     std::uint64_t repaired{0};      // sent again on a consumer's repair request
     std::uint64_t unrepairable{0};  // asked for, but no longer in the replay buffer
     mqtt::ReasonCode first_rejection{mqtt::ReasonCode::Success};
@@ -106,6 +107,8 @@ class PublisherRun {
     std::size_t engine_window() const;
     bool sends_qos2() const;
     void warn_about_unstated_window();
+    void count_no_subscriber(const std::string& topic);
+    std::string no_subscriber_text() const;
     bool window_full() const { return client_.in_flight() >= window(); }
     void drain();
     void send_summary();

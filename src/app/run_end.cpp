@@ -24,6 +24,8 @@ std::string_view end_reason_name(EndReason reason) {
             return "local-error";
         case EndReason::Rejected:
             return "rejected";
+        case EndReason::NoSubscribers:
+            return "no-subscribers";
         case EndReason::Unconfirmed:
             return "unconfirmed";
         case EndReason::BehindSchedule:
@@ -46,6 +48,7 @@ int exit_status_for(EndReason reason) {
         case EndReason::LocalError:
             return kBrokerError;
         case EndReason::Rejected:
+        case EndReason::NoSubscribers:
         case EndReason::Unconfirmed:
         case EndReason::BehindSchedule:
             return kVerificationFailed;

@@ -22,6 +22,7 @@ enum class EndReason {
     ConnectionLost,  // an established connection went away
     LocalError,      // a local I/O failure (the event loop)
     Rejected,        // publisher: the broker refused messages (MQTT 5 reason codes)
+    NoSubscribers,   // publisher, --require-subscribers: the broker had none for some messages
     Unconfirmed,     // publisher: confirmations outlasted --drain-timeout
     BehindSchedule,  // publisher: messages went out later than --max-schedule-lag-ms
 };

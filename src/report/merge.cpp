@@ -260,6 +260,7 @@ void add_counts(PublisherReport& into, const PublisherReport& r) {
     into.published += r.published;
     into.confirmed += r.confirmed;
     into.rejected += r.rejected;
+    into.no_subscribers += r.no_subscribers;
     into.repaired += r.repaired;
     into.unrepairable += r.unrepairable;
     into.unconfirmed += r.unconfirmed;

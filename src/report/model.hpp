@@ -315,6 +315,7 @@ struct PublisherReport {
     Json window;  // "auto" or the fixed window
     std::uint64_t final_window{};
     std::uint64_t devices{}, requested{}, published{}, confirmed{}, rejected{};
+    std::uint64_t no_subscribers{};  // confirmed with reason 0x10 (MQTT 5)
     std::map<std::string, std::uint64_t> rejected_by_topic;
     std::uint64_t repaired{}, unrepairable{}, unconfirmed{};
     bool summary_sent{false}, summary_confirmed{false};
@@ -347,6 +348,7 @@ struct PublisherReport {
         f("published", s.published);
         f("confirmed", s.confirmed);
         f("rejected", s.rejected);
+        f("no_subscribers", s.no_subscribers);
         f("rejected_by_topic", s.rejected_by_topic);
         f("repaired", s.repaired);
         f("unrepairable", s.unrepairable);

@@ -135,6 +135,38 @@ TEST(Delivery, Qos2OverMqtt311StaysWithinAStockBrokersInflightLimit) {
     }
 }
 
+// MQTT 5 brokers answer a PUBLISH nobody subscribed to with PUBACK 0x10, a success code: the
+// message is confirmed and nobody gets it. Counted and warned about; a failure on request.
+TEST(Delivery, MessagesWithoutASubscriberAreCountedWarnedAboutAndFailOnRequest) {
+    Broker broker;
+    TempDir dir;
+    const auto counted = run({publisher_path(), "-p", broker.port_str(), "-n", "3000", "--report",
+                              (dir / "counted.json").string()},
+                             dir.path());
+    EXPECT_EQ(counted.status, 0) << counted.err;
+    EXPECT_EQ(read_json(dir / "counted.json").at("no_subscribers"), 3000);
+    EXPECT_NE(counted.err.find("warning: the broker has no subscriber for sensors/"),
+              std::string::npos)
+        << counted.err;
+    EXPECT_EQ(
+        counted.err.find("warning: the broker has no subscriber", counted.err.find("warning") + 1),
+        std::string::npos)
+        << "warned once";
+    EXPECT_NE(counted.out.find("the broker had no subscriber for any of them (reason 0x10)"),
+              std::string::npos)
+        << counted.out;
+
+    const auto required =
+        run({publisher_path(), "-p", broker.port_str(), "-n", "100", "--require-subscribers",
+             "--report", (dir / "required.json").string()},
+            dir.path());
+    EXPECT_EQ(required.status, 1) << required.err;
+    EXPECT_EQ(read_json(dir / "required.json").at("end_reason"), "no-subscribers");
+    EXPECT_NE(required.err.find("the broker had no subscriber for 100 of 100 messages"),
+              std::string::npos)
+        << required.err;
+}
+
 TEST(Delivery, MalformedPayloadIsCountedAndFailsTheRun) {
     Broker broker;
     TempDir dir;

@@ -73,6 +73,7 @@ inline void expect_verified(const PairResult& r, std::uint64_t n) {
     EXPECT_EQ(r.subscriber_status, 0) << r.subscriber_out << r.subscriber_err;
     EXPECT_EQ(r.publisher.value("published", 0u), n);
     EXPECT_EQ(r.publisher.value("confirmed", 0u), n);
+    EXPECT_EQ(r.publisher.value("no_subscribers", 0u), 0u);
     EXPECT_EQ(r.subscriber.value("received", 0u), n);
     EXPECT_EQ(r.subscriber.value("unique", 0u), n);
     EXPECT_EQ(r.subscriber.value("missing", 1u), 0u);

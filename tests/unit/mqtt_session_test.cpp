@@ -162,6 +162,25 @@ TEST(Session, APubrecIsDueFromEachQos2PublishUntilItComesOrRefusesTheMessage) {
     EXPECT_EQ(s.in_flight(), 2u);
 }
 
+// 0x10 is a success: the flow goes on to PUBCOMP, which reports it (a PUBCOMP cannot say it).
+TEST(Session, APubrecSayingNoMatchingSubscribersIsReportedWithThePubcomp) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    broker.connect();
+    const auto id = s.publish("t", "x", 2, false, Clock::now());
+    broker.reply(Ack{PacketType::Pubrec, *id, 0x10, {}});
+    EXPECT_TRUE(rec.confirmed.empty());
+    broker.reply(Ack{PacketType::Pubcomp, *id, 0, {}});
+    ASSERT_EQ(rec.confirmed.size(), 1u);
+    EXPECT_EQ(rec.confirmed[0].second, 0x10);
+    const auto next = s.publish("t", "y", 2, false, Clock::now());
+    broker.reply(Ack{PacketType::Pubrec, *next, 0, {}});
+    broker.reply(Ack{PacketType::Pubcomp, *next, 0, {}});
+    ASSERT_EQ(rec.confirmed.size(), 2u);
+    EXPECT_EQ(rec.confirmed[1].second, 0) << "the slot's reason does not carry over";
+}
+
 TEST(Session, ReconnectResendsUnconfirmedInOrderWithDupAndPubrelForReleased) {
     Recorder rec;
     Session s(config(), rec);

@@ -232,6 +232,7 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
     }
     if (ack.type == PacketType::Pubrec && !is_failure(ack.reason)) {
         out.released = true;
+        out.pubrec_reason = ack.reason;
         --awaiting_pubrec_;
         out.packet.clear();  // the message is stored by the broker: only PUBREL is resent now
         encode(Ack{PacketType::Pubrel, ack.packet_id, 0, {}}, config_.version, outbox_);
@@ -240,10 +241,12 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
     }
     // PUBACK, PUBCOMP, or a PUBREC refusing the message (reason >= 0x80 ends the flow, 4.3.3).
     if (out.qos == 2 && !out.released) --awaiting_pubrec_;  // a PUBREC refusing it
+    const std::uint8_t reason =
+        ack.type == PacketType::Pubcomp && !is_failure(ack.reason) ? out.pubrec_reason : ack.reason;
     out.in_use = false;
     out.released = false;
     --in_flight_;
-    handler_.on_confirmed(ack.packet_id, static_cast<ReasonCode>(ack.reason), out.published_at);
+    handler_.on_confirmed(ack.packet_id, static_cast<ReasonCode>(reason), out.published_at);
     return std::nullopt;
 }
 
@@ -288,6 +291,7 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
     out.published_at = now;
     out.qos = qos;
     out.released = false;
+    out.pubrec_reason = 0;
     out.in_use = true;
     ++in_flight_;
     if (qos == 2) ++awaiting_pubrec_;

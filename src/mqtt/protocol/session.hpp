@@ -126,6 +126,9 @@ class Session {
         Clock::time_point published_at{};
         std::uint8_t qos{0};
         bool released{false};  // QoS 2: PUBREC received, PUBREL sent
+        // QoS 2: the PUBREC's reason (0x10 no matching subscribers), reported with the PUBCOMP,
+        // whose own reason cannot say it.
+        std::uint8_t pubrec_reason{0};
         bool in_use{false};
     };
 
