@@ -293,9 +293,11 @@ std::string figures_section(const PublisherReport* pub, const SubscriberReport* 
     if (pub) {
         row("published", grouped(pub->published));
         row("confirmed by the broker", grouped(pub->confirmed));
+        if (pub->no_subscribers > 0)
+            row("confirmed with no subscriber at the broker (0x10)", grouped(pub->no_subscribers));
         row("publisher msg/s", grouped(static_cast<std::uint64_t>(pub->msgs_per_sec)));
         if (pub->puback_latency_us.count > 0)
-            row("PUBACK latency p50 / p99",
+            row(pub->qos == 2 ? "PUBCOMP latency p50 / p99" : "PUBACK latency p50 / p99",
                 ms(us(pub->puback_latency_us.p50)) + " / " + ms(us(pub->puback_latency_us.p99)));
     }
     if (sub) {
