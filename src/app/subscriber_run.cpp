@@ -356,8 +356,9 @@ void SubscriberRun::report_progress(Clock::time_point now) {
     std::string sender;
     if (!progress_by_run_.empty()) {
         const SenderTotals sent = sender_totals();
-        sender = fmt::format("sent {} confirmed {} backlog {} | ", sent.sent, sent.confirmed,
-                             sent.confirmed > t.unique ? sent.confirmed - t.unique : 0);
+        sender =
+            fmt::format("publisher sent {} confirmed {} backlog {} | ", sent.sent, sent.confirmed,
+                        sent.confirmed > t.unique ? sent.confirmed - t.unique : 0);
     }
     const std::string missing = sharing() ? std::string("share of group ") + options_.share_group
                                           : fmt::format("missing so far {}", t.missing);

@@ -115,6 +115,8 @@ TEST(Report, TimelineCsvAndHtmlRenderInHeadlessChromium) {
     ASSERT_EQ(r.subscriber_status, 0) << r.subscriber_out;
     EXPECT_GE(r.subscriber.at("timeline").size(), 2u);
     // The publisher's run progress reached the subscriber's progress lines.
+    EXPECT_NE(r.subscriber_err.find("publisher sent "), std::string::npos)
+        << "the publisher's figures are labelled: " << r.subscriber_err;
     EXPECT_NE(r.subscriber_err.find(" backlog "), std::string::npos) << r.subscriber_err;
     EXPECT_GE(r.publisher.at("timeline").size(), 2u);
     const std::string csv = read_file(dir / "sub.csv");
