@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <fstream>
 #include <regex>
 #include <set>
 
@@ -163,6 +164,46 @@ TEST_F(Package, ItsProgramsRunAVerifiedPair) {
     EXPECT_EQ(pub.status, 0) << pub.err;
     EXPECT_EQ(sub->wait(60s), 0) << read_file(dir_ / "sub.err");
     EXPECT_EQ(read_json(dir_ / "sub.json").at("verified"), true);
+}
+
+// README's by-hand block, pasted whole into bash, verifies: its waits (the broker's log says
+// running, the subscriber's "(ready)") stand between the steps. The test runs the block as
+// written but for the build line, on a free port, with the built programs and 20,000 messages.
+TEST(Readme, TheByHandBlockVerifiesWhenPastedWhole) {
+    const std::string readme = read_file(project_dir() / "README.md");
+    const auto start = readme.find("```bash\n", readme.find("## Run the three processes by hand"));
+    ASSERT_NE(start, std::string::npos) << "README has no by-hand bash block";
+    const auto body = start + 8;
+    std::string block = readme.substr(body, readme.find("```", body) - body);
+    block = block.substr(block.find('\n') + 1);  // the build line: the test has built
+    TempDir dir;
+    const std::string port = std::to_string(free_port());
+    const auto replace_all = [&block](const std::string& from, const std::string& to) {
+        std::size_t n = 0;
+        for (auto at = block.find(from); at != std::string::npos; at = block.find(from, at)) {
+            block.replace(at, from.size(), to);
+            at += to.size();
+            ++n;
+        }
+        return n;
+    };
+    EXPECT_GT(replace_all("1884", port), 2u);
+    EXPECT_EQ(replace_all("bin=build/release/src",
+                          "bin=" + fs::path(publisher_path()).parent_path().string()),
+              1u);
+    EXPECT_EQ(replace_all("run=run/by-hand", "run=" + (dir / "run").string()), 1u);
+    EXPECT_EQ(
+        replace_all("$bin/mqtt_publisher -p " + port, "$bin/mqtt_publisher -n 20000 -p " + port),
+        1u);
+    std::ofstream(dir / "by-hand.sh") << block;
+    const RunResult r =
+        run({"/bin/bash", "-c",
+             "cd '" + project_dir().string() + "' && . '" + (dir / "by-hand.sh").string() + "'"},
+            dir.path(), 120s);
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("mqtt_subscriber: VERIFIED: received 20000"), std::string::npos)
+        << r.out << r.err;
+    EXPECT_NE(r.out.find("subscriber exit 0"), std::string::npos) << r.out;
 }
 
 }  // namespace
