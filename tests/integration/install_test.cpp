@@ -142,7 +142,8 @@ TEST_F(Package, IsLintianCleanAndDependsOnTheLibrariesTheProgramsLink) {
     for (const std::string lib : {"libmosquitto1", "libssl3", "libc-ares2", "libsqlite3-0",
                                   "libpq5", "libfmt9", "libtomlplusplus3"})
         EXPECT_NE(depends.out.find(lib), std::string::npos) << lib << " missing: " << depends.out;
-    EXPECT_EQ(run({"dpkg-deb", "-f", deb_.string(), "Recommends"}, dir_.path()).out, "mosquitto\n");
+    EXPECT_EQ(run({"dpkg-deb", "-f", deb_.string(), "Recommends"}, dir_.path()).out,
+              "mosquitto, bash-completion\n");
     // apt would install it: every dependency resolves on this system.
     const RunResult apt =
         run({"apt-get", "install", "--simulate", "-q", deb_.string()}, dir_.path(), 120s);
