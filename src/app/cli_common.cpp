@@ -1,5 +1,7 @@
 #include "app/cli_common.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -271,6 +273,30 @@ std::optional<std::string> validate_topic_name(const std::string& flag, const st
     if (topic.find_first_of("+#") != std::string::npos)
         return flag + " must not contain the wildcards + or #: '" + topic + "'";
     return std::nullopt;
+}
+
+std::string command_line(int argc, char** argv) {
+    std::string line;
+    for (int i = 0; i < argc; ++i) {
+        const std::string arg = argv[i];  // NOLINT(cppcoreguidelines-pro-bounds-pointer-arithmetic)
+        const bool plain =
+            !arg.empty() && arg.find_first_of(" \t\n'\"\\$`*?;&|<>()") == std::string::npos;
+        if (!line.empty()) line += ' ';
+        if (plain) {
+            line += arg;
+            continue;
+        }
+        line += '\'';
+        for (const char c : arg) line += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        line += '\'';
+    }
+    return line;
+}
+
+std::string host_name() {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0) return {};
+    return name;
 }
 
 }  // namespace app

@@ -21,7 +21,13 @@ struct OutputOptions {
     std::uint64_t progress_every{1000};  // 0 = no progress
     bool quiet{false};
     std::optional<metrics::ListenAddress> metrics;  // --metrics-port: serve /metrics there
+    std::string command;  // the command line, for the report (set by run_main)
 };
+
+// The command line as a shell would take it back: arguments with spaces or quotes quoted.
+std::string command_line(int argc, char** argv);
+// This machine's name, for a report (empty if it has none).
+std::string host_name();
 
 // Flags mosquitto_pub/mosquitto_sub users know: -h -p -i -u -P -V, the TLS flags (--cafile,
 // --capath, --cert, --key, --tls-version, --insecure, --alpn, --tls-use-os-certs), plus
@@ -87,12 +93,13 @@ Parsed<Options> parse_with(CLI::App& app, Options& options, const std::vector<st
 // The whole main() of either program: parse, print help or the error, or run.
 template <typename ParseFn, typename RunFn>
 int run_main(int argc, char** argv, ParseFn parse, RunFn run) {
-    const auto parsed = parse(std::vector<std::string>(argv, argv + argc));
+    auto parsed = parse(std::vector<std::string>(argv, argv + argc));
     if (!parsed.options) {
         std::fputs(parsed.out.c_str(), stdout);
         if (!parsed.err.empty()) std::fprintf(stderr, "%s\n", parsed.err.c_str());
         return parsed.exit_status;
     }
+    parsed.options->output.command = command_line(argc, argv);
     return run(*parsed.options);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <random>
 
+#include "app/cli_common.hpp"
 #include "app/exit_status.hpp"
 #include "app/fleet_plan.hpp"
 #include "app/signals.hpp"
@@ -660,6 +661,8 @@ report::PublisherReport PublisherRun::report() const {
     r.puback_latency_us = report::summarize(puback_);
     r.latency_state = puback_.state();  // for mqtt_report to merge shards exactly
     r.started_epoch_s = timeline_.started_epoch_s();
+    r.host = host_name();
+    r.command = options_.output.command;
     r.timeline = telemetry::to_json(timeline_.rows());
     r.reconnects = reconnects_.rows();
     r.churn = churn_report();

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "app/cli_common.hpp"
 #include "app/exit_status.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/verdict.hpp"
@@ -454,6 +455,8 @@ report::SubscriberReport SubscriberRun::report() const {
     r.summaries = verifier_.summaries();
     r.latency_us = report::summarize(verifier_.latency());
     r.started_epoch_s = timeline_.started_epoch_s();
+    r.host = host_name();
+    r.command = options_.output.command;
     r.timeline = telemetry::to_json(timeline_.rows());
     r.thresholds = options_.thresholds;
     r.failed_checks = failed_checks();

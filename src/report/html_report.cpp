@@ -1,10 +1,12 @@
 #include "report/html_report.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <ctime>
 #include <initializer_list>
 #include <utility>
 #include <vector>
@@ -244,6 +246,8 @@ h1.fail{background:#fdecea;border-left:6px solid #c62828}
 h2{font-size:1.05em;margin-top:1.8em}
 table{border-collapse:collapse;font-size:.92em}td,th{padding:.25em .8em;text-align:right;border-bottom:1px solid #ddd}
 th{text-align:left}
+dl#run{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em;font-size:.92em}
+dt{font-weight:600}dd{margin:0}
 .chart{width:100%;height:auto;background:#fafafa;border:1px solid #e0e0e0}
 .grid{stroke:#e0e0e0}.tick{font-size:11px;fill:#555}.axis{font-size:12px;fill:#333}.legend{font-size:12px;fill:#333}
 .bar{fill:#1565c0}
@@ -283,6 +287,58 @@ std::string verdict_section(const PublisherReport* pub, const SubscriberReport* 
         html += "</ul>\n";
     }
     return html;
+}
+
+// What ran, where and when: the run ids, the earliest start (UTC), the hosts and the command
+// lines, the merged members' included.
+struct RunHead {
+    std::vector<std::string> runs, hosts, commands;
+    double started_epoch_s{0};
+
+    void add(const std::string& host, const std::string& command, double started) {
+        if (!host.empty() && std::find(hosts.begin(), hosts.end(), host) == hosts.end())
+            hosts.push_back(host);
+        if (!command.empty()) commands.push_back(command);
+        if (started > 0 && (started_epoch_s == 0 || started < started_epoch_s))
+            started_epoch_s = started;
+    }
+    template <class Report>
+    void add(const Report& r) {
+        add(r.host, r.command, r.started_epoch_s);
+        for (const Member& m : r.members) add(m.host, m.command, 0);
+    }
+};
+
+std::string utc_time(double epoch_s) {
+    return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC",
+                       fmt::gmtime(static_cast<std::time_t>(std::floor(epoch_s))));
+}
+
+std::string run_section(const PublisherReport* pub, const SubscriberReport* sub) {
+    RunHead head;
+    if (pub) {
+        head.add(*pub);
+        if (!pub->run.empty()) head.runs.push_back(pub->run);
+    }
+    if (sub) {
+        head.add(*sub);
+        if (!pub) head.runs = sub->summaries;
+    }
+    std::string html = R"~(<dl id="run">)~";
+    const auto item = [&html](const char* name, const std::string& value) {
+        if (!value.empty()) html += "<dt>" + std::string(name) + "</dt><dd>" + value + "</dd>";
+    };
+    std::string runs;
+    for (const std::string& r : head.runs) runs += (runs.empty() ? "" : ", ") + escape(r);
+    item(head.runs.size() > 1 ? "Runs" : "Run", runs);
+    item("Started", head.started_epoch_s > 0 ? utc_time(head.started_epoch_s) : "");
+    std::string hosts;
+    for (const std::string& h : head.hosts) hosts += (hosts.empty() ? "" : ", ") + escape(h);
+    item(head.hosts.size() > 1 ? "Hosts" : "Host", hosts);
+    std::string commands;
+    for (const std::string& c : head.commands) commands += "<code>" + escape(c) + "</code><br>";
+    item(head.commands.size() > 1 ? "Commands" : "Command", commands);
+    return html + "</dl>\n";
 }
 
 std::string figures_section(const PublisherReport* pub, const SubscriberReport* sub) {
@@ -380,6 +436,7 @@ std::string render_html(const PublisherReport* pub, const SubscriberReport* sub)
     if (pub == nullptr && sub == nullptr) return {};
     std::string html = kStyle;
     html += verdict_section(pub, sub);
+    html += run_section(pub, sub);
     html += figures_section(pub, sub);
     html += charts_section(pub, sub);
     if (sub)

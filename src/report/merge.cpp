@@ -130,6 +130,8 @@ Member member_row(const std::string& name, const Report& r) {
     m.report = name;
     m.end_reason = r.end_reason;
     m.exit_status = r.exit_status;
+    m.host = r.host;
+    m.command = r.command;
     return m;
 }
 

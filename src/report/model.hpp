@@ -179,6 +179,7 @@ struct Member {
     std::optional<std::uint64_t> published, confirmed;  // a publisher's
     std::optional<std::string> share_group, run;
     std::optional<std::array<int, 2>> shard;  // [I, N]
+    std::string host, command;                // where and how it ran
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
@@ -192,6 +193,8 @@ struct Member {
         f("share_group", s.share_group);
         f("run", s.run);
         f("shard", s.shard);
+        f("host", s.host);
+        f("command", s.command);
     }
 };
 
@@ -213,6 +216,7 @@ struct SubscriberReport {
     std::vector<std::string> summaries;  // the runs whose summary arrived
     Latency latency_us;
     double started_epoch_s{};
+    std::string host, command;      // where and how it ran (empty when merged: see members)
     Json timeline = Json::array();  // rows: telemetry::SubscriberSecond
     telemetry::Thresholds thresholds;
     std::vector<std::string> failed_checks;
@@ -253,6 +257,8 @@ struct SubscriberReport {
         f("summaries", s.summaries);
         f("latency_us", s.latency_us);
         f("started_epoch_s", s.started_epoch_s);
+        f("host", s.host);
+        f("command", s.command);
         f("timeline", s.timeline);
         f("thresholds", s.thresholds);
         f("failed_checks", s.failed_checks);
@@ -327,6 +333,7 @@ struct PublisherReport {
     Latency puback_latency_us;
     Json latency_state;  // the PUBACK histogram, for mqtt_report to merge shards exactly
     double started_epoch_s{};
+    std::string host, command;      // where and how it ran (empty when merged: see members)
     Json timeline = Json::array();  // rows: telemetry::PublisherSecond
     std::vector<Reconnect> reconnects;
     Churn churn;
@@ -365,6 +372,8 @@ struct PublisherReport {
         f("puback_latency_us", s.puback_latency_us);
         f("latency_state", s.latency_state);
         f("started_epoch_s", s.started_epoch_s);
+        f("host", s.host);
+        f("command", s.command);
         f("timeline", s.timeline);
         f("reconnects", s.reconnects);
         f("churn", s.churn);

@@ -74,6 +74,10 @@ inline void expect_verified(const PairResult& r, std::uint64_t n) {
     EXPECT_EQ(r.publisher.value("published", 0u), n);
     EXPECT_EQ(r.publisher.value("confirmed", 0u), n);
     EXPECT_EQ(r.publisher.value("no_subscribers", 0u), 0u);
+    // Each report says where and how it ran (the HTML report's head shows it).
+    EXPECT_NE(r.publisher.value("command", "").find("mqtt_publisher -p "), std::string::npos);
+    EXPECT_NE(r.subscriber.value("command", "").find("mqtt_subscriber -p "), std::string::npos);
+    EXPECT_FALSE(r.subscriber.value("host", "").empty());
     EXPECT_EQ(r.subscriber.value("received", 0u), n);
     EXPECT_EQ(r.subscriber.value("unique", 0u), n);
     EXPECT_EQ(r.subscriber.value("missing", 1u), 0u);

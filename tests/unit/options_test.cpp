@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+
+#include "app/cli_common.hpp"
 #include "app/fleet_plan.hpp"
 #include "app/publisher.hpp"
 #include "app/subscriber.hpp"
@@ -265,3 +268,14 @@ INSTANTIATE_TEST_SUITE_P(
 
 }  // namespace
 }  // namespace app
+
+namespace {
+// The report's command line can be pasted back into a shell.
+TEST(CommandLine, QuotesWhatAShellWouldSplitOrExpand) {
+    std::array<std::string, 5> args{"mqtt_publisher", "-n", "10", "--topic", "a b/{device}'s"};
+    std::array<char*, 5> argv{};
+    for (std::size_t i = 0; i < args.size(); ++i) argv[i] = args[i].data();
+    EXPECT_EQ(app::command_line(static_cast<int>(argv.size()), argv.data()),
+              R"(mqtt_publisher -n 10 --topic 'a b/{device}'\''s')");
+}
+}  // namespace

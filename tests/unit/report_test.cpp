@@ -119,6 +119,34 @@ TEST(HtmlReport, HasTheVerdictLineChartsAndEscapesText) {
     EXPECT_EQ(html.find("http"), std::string::npos) << "no external resources";
 }
 
+// The head says what ran, when, where and how: for a merged run, every member's command.
+TEST(HtmlReport, TheHeadNamesTheRunItsStartTheHostsAndTheCommands) {
+    report::PublisherReport p;
+    p.run = "a1b2c3d4";
+    p.started_epoch_s = 1796323535.9;
+    p.host = "sensor-host";
+    p.command = "mqtt_publisher -p 1884 -n 1000";
+    report::SubscriberReport s;
+    s.merged = true;
+    s.started_epoch_s = 1796323534.2;
+    report::Member a, b;
+    a.host = b.host = "consumer<1>";
+    a.command = "mqtt_subscriber --share-group g";
+    b.command = "mqtt_subscriber --share-group g -i second";
+    s.members = {a, b};
+    const std::string html = report::render_html(&p, &s);
+    EXPECT_NE(html.find("<dt>Run</dt><dd>a1b2c3d4</dd>"), std::string::npos) << html;
+    EXPECT_NE(html.find("<dt>Started</dt><dd>2026-12-03 18:45:34 UTC</dd>"), std::string::npos)
+        << "the earliest start";
+    EXPECT_NE(html.find("<dt>Hosts</dt><dd>sensor-host, consumer&lt;1&gt;</dd>"),
+              std::string::npos);
+    EXPECT_NE(html.find("<code>mqtt_publisher -p 1884 -n 1000</code><br>"
+                        "<code>mqtt_subscriber --share-group g</code><br>"
+                        "<code>mqtt_subscriber --share-group g -i second</code><br>"),
+              std::string::npos);
+    EXPECT_LT(html.find(R"(id="run")"), html.find(R"(id="figures")")) << "at the top";
+}
+
 TEST(HtmlReport, AFailedRunSaysNotVerifiedInTheFailClass) {
     nlohmann::json sub = {{"unique", 9},
                           {"received", 9},
