@@ -527,7 +527,8 @@ std::string PublisherRun::no_subscriber_text() const {
 // 0x10 is a success code [MQTT-3.4.2.1]: the message is confirmed, yet nobody receives it.
 void PublisherRun::count_no_subscriber(const std::string& topic) {
     if (counters_.no_subscribers++ != 0) return;
-    progress_.warn(fmt::format(
+    // Not under --quiet: the result line says it too.
+    progress_.info(fmt::format(
         "warning: the broker has no subscriber for {} (reason 0x10): nothing receives these "
         "messages; start the consumer first{}",
         topic, options_.require_subscribers ? "" : ", or give --require-subscribers to fail"));
