@@ -40,10 +40,10 @@ namespace app {
 struct PublisherCounters {
     std::uint64_t published{0};
     std::uint64_t confirmed{0};
-    std::uint64_t rejected{0};      // acknowledged with a failure reason code (MQTT 5)
+    std::uint64_t rejected{0};        // acknowledged with a failure reason code (MQTT 5)
     std::uint64_t no_subscribers{0};  // confirmed with 0x10: the broker had no subscriber
-    std::uint64_t repaired{0};      // sent again on a consumer's repair request
-    std::uint64_t unrepairable{0};  // asked for, but no longer in the replay buffer
+    std::uint64_t repaired{0};        // sent again on a consumer's repair request
+    std::uint64_t unrepairable{0};    // asked for, but no longer in the replay buffer
     mqtt::ReasonCode first_rejection{mqtt::ReasonCode::Success};
     std::map<std::string, std::uint64_t> rejected_by_topic;  // an ACL refuses by topic
     std::uint64_t churn_dropped{0};   // devices that vanished on purpose (--churn)
