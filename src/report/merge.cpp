@@ -214,7 +214,9 @@ SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> named) {
     telemetry::Verifier joined;
     std::vector<SubscriberReport> reports;
     reports.reserve(named.size());
-    for (auto& [name, r] : named) {
+    for (Named<SubscriberReport>& member : named) {
+        const std::string& name = member.name;
+        SubscriberReport& r = member.report;
         joined.merge(restored(name, r.state));
         r.state = Json();  // joined: a member's ledger need not be held twice
         out.repair_requests += r.repair_requests;
