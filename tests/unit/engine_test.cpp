@@ -52,6 +52,11 @@ struct FallbackCase {
     Engine engine;
     bool close_without_connack;
 };
+// The case's name where GoogleTest would print the parameter's bytes (ctest's test names).
+void PrintTo(const FallbackCase& c, std::ostream* os) {
+    *os << (c.engine == Engine::Native ? "native" : "libmosquitto")
+        << (c.close_without_connack ? ", closed without CONNACK" : ", CONNACK refusing MQTT 5");
+}
 
 class Fallback : public testing::TestWithParam<FallbackCase> {};
 
@@ -256,6 +261,10 @@ struct Misbehaviour {
     bool then_close;
     const char* named_rule;  // what the reconnect's cause must say
 };
+// The case's name where GoogleTest would print the parameter's bytes (ctest's test names).
+void PrintTo(const Misbehaviour& c, std::ostream* os) {
+    *os << c.name;
+}
 
 class MisbehavingBroker : public testing::TestWithParam<Misbehaviour> {};
 

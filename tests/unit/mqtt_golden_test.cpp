@@ -24,6 +24,10 @@ struct Golden {
     std::string wire;
     bool canonical{true};  // false: a valid form our encoder does not choose; decode only
 };
+// The case's name where GoogleTest would print the parameter's bytes (ctest's test names).
+void PrintTo(const Golden& c, std::ostream* os) {
+    *os << c.name;
+}
 
 Connect spec_connect(Version v) {
     // Flags 0xCE: user name, password, will QoS 1, will flag, clean start; keepalive 10.
