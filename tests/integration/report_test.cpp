@@ -156,6 +156,12 @@ TEST(Report, TimelineCsvAndHtmlRenderInHeadlessChromium) {
         EXPECT_NE(dom.out.find(chart), std::string::npos) << chart;
     EXPECT_GE(std::count(dom.out.begin(), dom.out.end(), '<'), 50);
     EXPECT_NE(dom.out.find("<polyline"), std::string::npos);
+    // The head: what ran, when, where and how; and no section without content.
+    for (const char* item :
+         {"<dt>Run</dt><dd>", "<dt>Started</dt>", "<dt>Host</dt>", "<dt>Commands</dt><dd><code>"})
+        EXPECT_NE(dom.out.find(item), std::string::npos) << item;
+    EXPECT_EQ(dom.out.find("id=\"device-status\""), std::string::npos)
+        << "no device published a status in this run";
 
     auto shot = chromium;
     shot.push_back("--screenshot=" + (dir / "report.png").string());

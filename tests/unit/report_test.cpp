@@ -147,6 +147,29 @@ TEST(HtmlReport, TheHeadNamesTheRunItsStartTheHostsAndTheCommands) {
     EXPECT_LT(html.find(R"(id="run")"), html.find(R"(id="figures")")) << "at the top";
 }
 
+// Sections only with content: no status line where no device published a status, no ranking
+// of devices whose p99s the sketch cannot tell apart; a ranking by p99, then by name.
+TEST(HtmlReport, DeviceSectionsAppearOnlyWithSomethingToShow) {
+    report::SubscriberReport s;
+    s.device_status = report::DeviceStatus{"sensors/+/status", 0, 0, 0, {}};
+    s.slowest_devices = {{"d2", 5020, 6000, 10}, {"d1", 5010, 6100, 10}};
+    std::string html = report::render_html(nullptr, &s);
+    EXPECT_EQ(html.find(R"(id="device-status")"), std::string::npos) << "no status was seen";
+    EXPECT_NE(html.find("No device is measurably slower"), std::string::npos);
+    EXPECT_EQ(html.find("<table id=\"slowest-devices\""), std::string::npos);
+
+    s.device_status->changes = 3;
+    s.slowest_devices = {{"d3", 5000, 6000, 10}, {"d1", 9000, 9900, 10}, {"d2", 9000, 9800, 10}};
+    html = report::render_html(nullptr, &s);
+    EXPECT_NE(html.find(R"(id="device-status")"), std::string::npos);
+    const auto d1 = html.find("<td>d1</td>"), d2 = html.find("<td>d2</td>"),
+               d3 = html.find("<td>d3</td>");
+    ASSERT_NE(d3, std::string::npos);
+    EXPECT_LT(d1, d2) << "equal p99: by name";
+    EXPECT_LT(d2, d3) << "by p99, highest first";
+    EXPECT_NE(html.find("<th>out of order</th>"), std::string::npos) << "labels in prose";
+}
+
 TEST(HtmlReport, AFailedRunSaysNotVerifiedInTheFailClass) {
     nlohmann::json sub = {{"unique", 9},
                           {"received", 9},
