@@ -421,6 +421,11 @@ std::string PublisherRun::schedule_text() const {
             "; the window was full most of the time, held at {} by the broker's Receive Maximum: "
             "spread the devices over more connections (--connections N)",
             *cap);
+    } else if (window_bound && engine_window() < client_.window()) {
+        text += fmt::format(
+            "; the window was full most of the time, held at {} because over MQTT 3.1.1 the "
+            "broker states no QoS 2 in-flight limit (--window N if it takes more)",
+            engine_window());
     } else if (window_bound) {
         text += "; the window was full most of the time: the broker confirmed too slowly";
     }

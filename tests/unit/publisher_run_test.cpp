@@ -439,6 +439,23 @@ TEST(PublisherRun, AGeneratorThatFellBehindItsScheduleFailsTheRunAndSaysByHowMuc
               std::string::npos);
 }
 
+TEST(PublisherRun, ALateQos2ScheduleOverMqtt311NamesTheLimitOfTwenty) {
+    FakeClient client;
+    client.window_size = 1000;
+    client.states_window = false;
+    client.stall = std::chrono::seconds(1);
+    auto o = options(200);
+    o.qos = 2;
+    o.rate = 1000;
+    o.max_schedule_lag_ms = 300;
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kVerificationFailed);
+    EXPECT_NE(r.report["error"].get<std::string>().find(
+                  "held at 20 because over MQTT 3.1.1 the broker states no QoS 2 in-flight limit"),
+              std::string::npos)
+        << r.report["error"];
+}
+
 TEST(PublisherRun, WithoutALimitALateScheduleIsReportedButDoesNotFail) {
     FakeClient client;
     client.stall = std::chrono::milliseconds(500);
