@@ -10,6 +10,7 @@
 #include "app/cli_common.hpp"
 #include "app/fleet_profile.hpp"
 #include "mqtt/engines.hpp"
+#include "mqtt/protocol/session.hpp"
 
 namespace app {
 
@@ -22,8 +23,11 @@ struct PublisherOptions {
     // --window auto (QoS 1/2): mqtt/adaptive_window.hpp chooses the window, up to window_max;
     // --window N: N, fixed (connect.max_inflight).
     bool window_auto{true};
-    std::size_t window_max{65'527};  // 65,535 packet ids minus room for control messages
     static constexpr std::size_t kControlRoom = 8;
+    // The session's packet-id budget (mqtt::protocol::kMaxWindow) less room for control
+    // messages, so that the session never lowers it quietly.
+    static constexpr std::size_t kWindowMaxLimit = mqtt::protocol::kMaxWindow - kControlRoom;
+    std::size_t window_max{kWindowMaxLimit};
     // Of an engine window (the broker's Receive Maximum), the slots kept for a control message
     // while one waits: a sixteenth, 1 to kControlRoom. They are one a second and one at the
     // end, so one slot serves; a fixed 8 took 8 of a stock Mosquitto's 20 from the telemetry.

@@ -126,7 +126,7 @@ void add_run_flags(CLI::App& cli, PublisherOptions& o) {
         ->check(CLI::IsMember({"auto"}) | CLI::Range(std::size_t{1}, mqtt::protocol::kMaxWindow));
     cli.add_option("--window-max", o.window_max, "The largest window auto may choose")
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t{16}, mqtt::protocol::kMaxWindow));
+        ->check(CLI::Range(std::size_t{16}, PublisherOptions::kWindowMaxLimit));
     cli.add_option("-r,--rate", o.rate, "Messages per second, 0 = as fast as possible")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1e9));

@@ -279,3 +279,17 @@ TEST(CommandLine, QuotesWhatAShellWouldSplitOrExpand) {
               R"(mqtt_publisher -n 10 --topic 'a b/{device}'\''s')");
 }
 }  // namespace
+
+namespace {
+// The session's packet-id budget bounds the window: no value the options take is lowered later.
+TEST(WindowBudget, TheOptionsTakeNoWindowTheSessionWouldLowerQuietly) {
+    const auto defaults = app::parse_publisher_args({"mqtt_publisher"});
+    ASSERT_TRUE(defaults.options);
+    EXPECT_EQ(defaults.options->connect.max_inflight, mqtt::protocol::kMaxWindow);
+    EXPECT_FALSE(app::parse_publisher_args({"mqtt_publisher", "--window-max", "65535"}).options);
+    EXPECT_FALSE(app::parse_publisher_args({"mqtt_publisher", "-w", "65535"}).options);
+    EXPECT_TRUE(app::parse_publisher_args(
+                    {"mqtt_publisher", "-w", std::to_string(mqtt::protocol::kMaxWindow)})
+                    .options);
+}
+}  // namespace
