@@ -74,6 +74,7 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
         device_index_.emplace(d.id, topics_.size());
         topics_.push_back(std::move(d.topic));
         device_qos_.push_back(static_cast<mqtt::QoS>(groups_[d.group].qos));
+        sends_qos2_ = sends_qos2_ || device_qos_.back() == mqtt::QoS::ExactlyOnce;
     }
     client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
     client_.on_reconnected([this](const mqtt::Reconnection& r) {
@@ -112,18 +113,13 @@ std::size_t PublisherRun::window() const {
 
 std::size_t PublisherRun::engine_window() const {
     const std::size_t engine = client_.window();
-    if (!sends_qos2() || client_.broker_states_window()) return engine;
+    if (!sends_qos2_ || client_.broker_states_window()) return engine;
     return std::min(engine, PublisherOptions::kQos2WindowUnstated);
-}
-
-bool PublisherRun::sends_qos2() const {
-    return std::find(device_qos_.begin(), device_qos_.end(), mqtt::QoS::ExactlyOnce) !=
-           device_qos_.end();
 }
 
 // A fixed window is the user's choice; say what it risks where the broker stated no limit.
 void PublisherRun::warn_about_unstated_window() {
-    if (adaptive_ || !sends_qos2() || client_.broker_states_window() ||
+    if (adaptive_ || !sends_qos2_ || client_.broker_states_window() ||
         client_.window() <= PublisherOptions::kQos2WindowUnstated)
         return;
     progress_.warn(fmt::format(

@@ -105,7 +105,6 @@ class PublisherRun {
     // The engine's window; for QoS 2 where the broker did not state its own, at most
     // kQos2WindowUnstated.
     std::size_t engine_window() const;
-    bool sends_qos2() const;
     void warn_about_unstated_window();
     void count_no_subscriber(const std::string& topic);
     std::string no_subscriber_text() const;
@@ -173,6 +172,8 @@ class PublisherRun {
     sim::DeviceFleet fleet_;
     std::vector<std::string> topics_;    // per device
     std::vector<mqtt::QoS> device_qos_;  // per device (a profile's groups may differ)
+    // Some device sends at QoS 2: set once, because window() asks on every publish.
+    bool sends_qos2_{false};
     // The device of each message in flight, by packet id: a refusal names its topic.
     std::vector<std::uint32_t> device_of_id_ = std::vector<std::uint32_t>(65536);
     // The same for a fleet's ids (connection << 16 | packet id, mqtt/multi_client.hpp).
