@@ -195,14 +195,23 @@ PublisherReport read_publisher(Input in) {
     return read_as<PublisherReport>(std::move(in), "mqtt_publisher");
 }
 
-SubscriberReport merge_subscribers(std::vector<Input> inputs) {
-    std::vector<Named<SubscriberReport>> reports;
-    reports.reserve(inputs.size());
+namespace {
+// Each input read as its program's report (moved, not copied), named by its file for the
+// members table and errors.
+template <class Report>
+std::vector<Named<Report>> read_named(std::vector<Input> inputs, Report (*read)(Input)) {
+    std::vector<Named<Report>> named;
+    named.reserve(inputs.size());
     for (Input& in : inputs) {
         std::string name = in.name;
-        reports.push_back({std::move(name), read_subscriber(std::move(in))});
+        named.push_back({std::move(name), read(std::move(in))});
     }
-    return merge_subscribers(std::move(reports));
+    return named;
+}
+}  // namespace
+
+SubscriberReport merge_subscribers(std::vector<Input> inputs) {
+    return merge_subscribers(read_named(std::move(inputs), &read_subscriber));
 }
 
 SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> named) {
@@ -280,23 +289,20 @@ void add_counts(PublisherReport& into, const PublisherReport& r) {
 }  // namespace
 
 PublisherReport merge_publishers(std::vector<Input> inputs) {
-    std::vector<PublisherReport> reports;
-    reports.reserve(inputs.size());
-    for (Input& in : inputs) {
-        Input taken{in.name, std::move(in.doc)};
-        reports.push_back(read_publisher(std::move(taken)));
-    }
+    std::vector<Named<PublisherReport>> named = read_named(std::move(inputs), &read_publisher);
     PublisherReport out;
     out.merged = true;
     out.end_reason = "merged";
-    out.summary_sent = out.summary_confirmed = !reports.empty();
+    out.summary_sent = out.summary_confirmed = !named.empty();
     telemetry::LatencyHistogram puback, lag;
     bool have_latency = true;
     std::set<std::string> runs;
     std::uint64_t fresh_confirmed = 0;
-    for (std::size_t i = 0; i < reports.size(); ++i) {
-        const PublisherReport& r = reports[i];
-        const std::string& name = inputs[i].name;
+    std::vector<PublisherReport> reports;
+    reports.reserve(named.size());
+    for (Named<PublisherReport>& member : named) {
+        const std::string& name = member.name;
+        const PublisherReport& r = reports.emplace_back(std::move(member.report));
         add_counts(out, r);
         fresh_confirmed += r.confirmed - std::min(r.confirmed, r.resumed_from);
         runs.insert(r.run);
