@@ -342,13 +342,14 @@ std::string run_section(const PublisherReport* pub, const SubscriberReport* sub)
     const auto item = [&html](const char* name, const std::string& value) {
         if (!value.empty()) html += "<dt>" + std::string(name) + "</dt><dd>" + value + "</dd>";
     };
-    std::string runs;
-    for (const std::string& r : head.runs) runs += (runs.empty() ? "" : ", ") + escape(r);
-    item(head.runs.size() > 1 ? "Runs" : "Run", runs);
+    const auto listed = [](const std::vector<std::string>& values) {
+        std::string text;
+        for (const std::string& v : values) text += (text.empty() ? "" : ", ") + escape(v);
+        return text;
+    };
+    item(head.runs.size() > 1 ? "Runs" : "Run", listed(head.runs));
     item("Started", head.started_epoch_s > 0 ? utc_time(head.started_epoch_s) : "");
-    std::string hosts;
-    for (const std::string& h : head.hosts) hosts += (hosts.empty() ? "" : ", ") + escape(h);
-    item(head.hosts.size() > 1 ? "Hosts" : "Host", hosts);
+    item(head.hosts.size() > 1 ? "Hosts" : "Host", listed(head.hosts));
     std::string commands;
     for (const std::string& c : head.commands) commands += "<code>" + escape(c) + "</code><br>";
     item(head.commands.size() > 1 ? "Commands" : "Command", commands);
