@@ -1,5 +1,7 @@
 #include "app/cli_common.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <unistd.h>
 
 #include <fmt/format.h>

@@ -2,8 +2,6 @@
 // Command-line pieces both programs share: connection flags, output flags, and turning
 // CLI11's outcome into an exit status.
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -13,6 +11,12 @@
 #include "app/exit_status.hpp"
 #include "metrics/http_endpoint.hpp"
 #include "mqtt/engines.hpp"
+
+// CLI11 is included only where flags are declared (app/cli_parse.hpp): its header alone costs
+// ~20 s of compile time per file, for the validators it builds at start-up.
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace app {
 
@@ -57,38 +61,6 @@ struct Parsed {
     std::string out;  // for stdout (--help)
     std::string err;  // for stderr (errors)
 };
-
-// Runs CLI11 on args (args[0] is the program name) and maps its errors to exit statuses.
-// `validate` returns an error message for values that parse but make no sense together.
-template <typename Options, typename Validate>
-Parsed<Options> parse_with(CLI::App& app, Options& options, const std::vector<std::string>& args,
-                           Validate validate) {
-    std::vector<const char*> argv;
-    argv.reserve(args.size());
-    for (const std::string& a : args) argv.push_back(a.c_str());
-    Parsed<Options> result;
-    const std::string program = args.empty() ? app.get_name() : args[0];
-    try {
-        app.parse(static_cast<int>(argv.size()), argv.data());
-    } catch (const CLI::CallForHelp&) {
-        result.out = app.help();
-        return result;
-    } catch (const CLI::CallForVersion& e) {
-        result.out = std::string(e.what()) + "\n";
-        return result;
-    } catch (const CLI::ParseError& e) {
-        result.exit_status = kUsageError;
-        result.err = program + ": error: " + e.what() + " (see --help)";
-        return result;
-    }
-    if (std::optional<std::string> problem = validate(options)) {
-        result.exit_status = kUsageError;
-        result.err = program + ": error: " + *problem + " (see --help)";
-        return result;
-    }
-    result.options = options;
-    return result;
-}
 
 // The whole main() of either program: parse, print help or the error, or run.
 template <typename ParseFn, typename RunFn>

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 #include <map>
+#include "app/cli_parse.hpp"
 
 #include <algorithm>
 #include <cmath>

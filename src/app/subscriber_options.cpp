@@ -1,3 +1,4 @@
+#include "app/cli_parse.hpp"
 #include "app/exit_status.hpp"
 #include "app/subscriber.hpp"
 #include "store/reading_store.hpp"

@@ -12,7 +12,9 @@
 #include "telemetry/run_summary.hpp"
 #include "temp_dir.hpp"
 
-namespace app {
+// Named apart from publisher_run_test.cpp's helpers (options(), Ran): the dev build compiles test
+// files in batches, where anonymous namespaces of different files meet.
+namespace app::subscriber_run_test {
 namespace {
 
 using testing_support::FakeClient;
@@ -481,4 +483,4 @@ TEST(SubscriberRun, AShareMemberWithACorruptMessageFails) {
 }
 
 }  // namespace
-}  // namespace app
+}  // namespace app::subscriber_run_test
