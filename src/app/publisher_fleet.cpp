@@ -74,10 +74,7 @@ bool PublisherRun::send_reading(const HeldReading& reading) {
     const std::uint32_t device = reading.due.device;
     const auto id = client_.publish(topics_[device], reading.payload, device_qos_[device]);
     if (!id) return false;
-    if (*id <= 0xFFFFu)
-        device_of_id_[*id] = device;
-    else
-        device_of_fleet_id_[*id] = device;
+    in_flight_.reading(*id, device, counters_.published);
     ++counters_.published;
     if (schedule_->paced()) {
         const auto back = device < back_at_.size() ? back_at_[device] : Clock::time_point{};

@@ -64,14 +64,14 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
       pacer_(options.rate, started_),
       next_progress_(options.output.progress_every),
       progress_at_(started_),
-      replay_(options.replay_buffer) {
+      repair_(options.replay_buffer, run_id_, options.devices) {
     if (options.window_auto) {
         mqtt::AdaptiveWindow::Config config;
         config.max = options.window_max;
         adaptive_.emplace(config);
     }
     for (DeviceSpec& d : device_specs(options)) {
-        device_index_.emplace(d.id, topics_.size());
+        repair_.add_device(d.id, topics_.size());
         topics_.push_back(std::move(d.topic));
         device_qos_.push_back(static_cast<mqtt::QoS>(groups_[d.group].qos));
         sends_qos2_ = sends_qos2_ || device_qos_.back() == mqtt::QoS::ExactlyOnce;
@@ -91,6 +91,7 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
 
 void PublisherRun::keep_state(PublisherState& state) {
     state_ = &state;
+    in_flight_ = InFlightTracker(/*resumable=*/true);
     if (!state.resuming()) return state.begin(run_id_);
     resumed_from_ = counters_.published = counters_.confirmed = state.confirmed_through();
     fleet_.skip(resumed_from_);
@@ -130,7 +131,7 @@ void PublisherRun::warn_about_unstated_window() {
 }
 
 std::uint64_t PublisherRun::confirmed_through() const {
-    return unconfirmed_.empty() ? counters_.published : *unconfirmed_.begin();
+    return in_flight_.confirmed_through(counters_.published);
 }
 
 int PublisherRun::run() {
@@ -159,7 +160,7 @@ void PublisherRun::connect() {
         options_.connect.host, options_.connect.port, client_.protocol_description(), took_s,
         run_id_, options_.count, options_.devices, options_.qos));
     warn_about_unstated_window();
-    if (replay_.enabled())
+    if (repair_.enabled())
         client_.subscribe({options_.repair_topic + "/" + run_id_}, mqtt::QoS::AtLeastOnce);
     // The schedule starts now, not before the connect.
     pacer_ = sim::RatePacer(options_.rate, Clock::now());
@@ -179,57 +180,35 @@ void PublisherRun::publish_all() {
 }
 
 void PublisherRun::handle_repair(const mqtt::Message& m) {
-    std::string error;
-    const auto request = telemetry::decode_repair(m.payload, error);
-    if (!request || request->run != run_id_) return;
-    last_repair_request_ = Clock::now();
-    if (request->done) {
-        repair_done_ = true;
-        return;
-    }
-    // Never more work than the buffer holds, whatever the request says.
-    std::uint64_t wanted = 0, held = 0;
-    for (const telemetry::RepairRange& r : request->ranges) {
-        const auto device = device_index_.find(r.device);
-        if (device == device_index_.end()) continue;
-        // Message k is device k mod devices with sequence number k / devices + 1.
-        for (std::uint64_t seq = r.first; seq <= r.last && wanted < options_.replay_buffer;
-             ++seq, ++wanted) {
-            const std::uint64_t number = (seq - 1) * options_.devices + device->second;
-            if (!replay_.find(number)) continue;
-            repair_queue_.push_back(number);
-            ++held;
-        }
-    }
-    counters_.unrepairable += wanted - held;
-    progress_.info(fmt::format(
-        "repair request: sending {} messages again{}", held,
-        held < wanted ? fmt::format(" ({} no longer held)", wanted - held) : std::string()));
+    const auto answer = repair_.on_request(m.payload, Clock::now());
+    if (!answer) return;
+    counters_.unrepairable += answer->wanted - answer->held;
+    progress_.info(
+        fmt::format("repair request: sending {} messages again{}", answer->held,
+                    answer->held < answer->wanted
+                        ? fmt::format(" ({} no longer held)", answer->wanted - answer->held)
+                        : std::string()));
 }
 
 void PublisherRun::publish_repairs() {
-    while (!repair_queue_.empty() && client_.connected() && !window_full()) {
-        const std::uint64_t number = repair_queue_.front();
-        const auto payload = replay_.find(number);
-        const auto id = payload
-                            ? client_.publish(topics_[number % options_.devices], *payload, qos_)
-                            : std::nullopt;
-        if (payload && !id) return;  // try again after a poll
-        if (id) {
-            repair_ids_.insert(*id);
-            ++counters_.repaired;
-        }
-        repair_queue_.pop_front();
+    while (client_.connected() && !window_full()) {
+        const auto resend = repair_.next();
+        if (!resend) return;
+        const auto id =
+            client_.publish(topics_[resend->number % options_.devices], resend->payload, qos_);
+        if (!id) return;  // try again after a poll
+        in_flight_.repair(*id);
+        ++counters_.repaired;
+        repair_.sent();
     }
 }
 
 void PublisherRun::linger_for_repairs() {
-    if (!replay_.enabled()) return;
+    if (!repair_.enabled()) return;
     const auto linger =
         std::chrono::milliseconds(static_cast<std::int64_t>(options_.repair_linger_s * 1000));
-    last_repair_request_ = Clock::now();
-    while (!repair_done_ && !stop_requested_() &&
-           (Clock::now() - last_repair_request_ < linger || !repair_queue_.empty())) {
+    repair_.start_linger(Clock::now());
+    while (!stop_requested_() && repair_.lingering(Clock::now(), linger)) {
         publish_repairs();
         client_.poll(kMaxWait);
         tick();
@@ -257,17 +236,9 @@ void PublisherRun::publish_due() {
         }
         const auto id = client_.publish(topics_[device], payload_, qos_);
         if (!id) return;  // try again after a poll
-        if (*id <= 0xFFFFu) {
-            device_of_id_[*id] = static_cast<std::uint32_t>(device);
-        } else {
-            device_of_fleet_id_[*id] = static_cast<std::uint32_t>(device);
-        }
-        if (replay_.enabled()) replay_.keep(counters_.published, payload_);
+        in_flight_.reading(*id, static_cast<std::uint32_t>(device), counters_.published);
+        if (repair_.enabled()) repair_.keep(counters_.published, payload_);
         if (pacer_.paced()) sent_at(pacer_.due_time(counters_.published - resumed_from_), now);
-        if (state_ != nullptr) {
-            number_of_[*id] = counters_.published;
-            unconfirmed_.insert(counters_.published);
-        }
         ++counters_.published;
     }
 }
@@ -320,17 +291,17 @@ void PublisherRun::send_summary() {
         if (d.last_seq > 0) summary.devices.push_back({d.id, d.last_seq, d.last_seq});
     if (schedule_breached())
         summary.behind_schedule_ms = static_cast<double>(schedule_lag_.max()) / 1000.0;
-    summary_id_ = client_.publish(options_.control_topic, telemetry::encode_run_summary(summary),
-                                  mqtt::QoS::AtLeastOnce);
-    counters_.summary_sent = summary_id_.has_value();
-    if (!summary_id_) return;
-    control_ids_.insert(*summary_id_);
+    const auto id = client_.publish(options_.control_topic, telemetry::encode_run_summary(summary),
+                                    mqtt::QoS::AtLeastOnce);
+    counters_.summary_sent = id.has_value();
+    if (!id) return;
+    in_flight_.summary(*id);
     const auto deadline =
         Clock::now() +
         std::min(kSummaryTimeout, std::chrono::milliseconds(
                                       static_cast<std::int64_t>(options_.drain_timeout_s * 1000)));
-    while (!counters_.summary_confirmed && control_ids_.count(*summary_id_) != 0 &&
-           Clock::now() < deadline && !stop_now_requested())
+    while (!counters_.summary_confirmed && in_flight_.in_flight(*id) && Clock::now() < deadline &&
+           !stop_now_requested())
         client_.poll(kMaxWait);
 }
 
@@ -480,24 +451,12 @@ int PublisherRun::finish(const RunEnd& end) {
 }
 
 void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
-    if (repair_ids_.erase(c.id) != 0) return;  // counted when sent again
-    if (control_ids_.erase(c.id) != 0) {
-        if (summary_id_ && c.id == *summary_id_) counters_.summary_confirmed = c.accepted();
-        return;
-    }
-    if (state_ != nullptr) {
-        if (const auto it = number_of_.find(c.id); it != number_of_.end()) {
-            unconfirmed_.erase(it->second);
-            number_of_.erase(it);
-        }
-    }
-    std::uint32_t device = 0;
-    if (c.id <= 0xFFFFu) {
-        device = device_of_id_[c.id];
-    } else if (const auto it = device_of_fleet_id_.find(c.id); it != device_of_fleet_id_.end()) {
-        device = it->second;
-        device_of_fleet_id_.erase(it);
-    }
+    const auto entry = in_flight_.confirm(c.id);
+    if (!entry) return;  // not ours in flight: a repeated acknowledgement
+    if (entry->kind == InFlightTracker::Kind::Summary) counters_.summary_confirmed = c.accepted();
+    // A repair is counted when sent again; a control message is not telemetry.
+    if (entry->kind != InFlightTracker::Kind::Reading) return;
+    const std::uint32_t device = entry->device;
     if (!c.accepted()) {
         // MQTT 5 brokers say why they refuse a message (0x87 not authorised, 0x97 quota
         // exceeded): such a message is acknowledged but not delivered.
@@ -553,7 +512,7 @@ void PublisherRun::send_progress() {
     if (!progress_waiting_) return;
     if (auto id =
             client_.publish(options_.control_topic, *progress_waiting_, mqtt::QoS::AtLeastOnce)) {
-        control_ids_.insert(*id);
+        in_flight_.control(*id);
         progress_waiting_.reset();
     }
 }

@@ -5,22 +5,20 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "app/console.hpp"
+#include "app/in_flight_tracker.hpp"
 #include "app/publisher.hpp"
 #include "app/publisher_state.hpp"
 #include "app/reconnect_log.hpp"
+#include "app/repair_responder.hpp"
 #include "app/run_end.hpp"
 #include "metrics/exposition.hpp"
 #include "mqtt/adaptive_window.hpp"
@@ -31,7 +29,6 @@
 #include "sim/rate_pacer.hpp"
 #include "sim/sensor_model.hpp"
 #include "telemetry/latency_histogram.hpp"
-#include "telemetry/replay_buffer.hpp"
 #include "telemetry/report.hpp"
 #include "telemetry/timeline.hpp"
 
@@ -174,11 +171,9 @@ class PublisherRun {
     std::vector<mqtt::QoS> device_qos_;  // per device (a profile's groups may differ)
     // Some device sends at QoS 2: set once, because window() asks on every publish.
     bool sends_qos2_{false};
-    // The device of each message in flight, by packet id: a refusal names its topic.
-    std::vector<std::uint32_t> device_of_id_ = std::vector<std::uint32_t>(65536);
-    // The same for a fleet's ids (connection << 16 | packet id, mqtt/multi_client.hpp).
-    std::unordered_map<mqtt::PublishId, std::uint32_t> device_of_fleet_id_;
-    std::unordered_map<std::string, std::uint64_t> device_index_;
+    // What each id in flight is: a refusal names its reading's topic, a control message's
+    // confirmation is not telemetry's.
+    InFlightTracker in_flight_;
     sim::RatePacer pacer_;
     std::optional<sim::FleetSchedule> schedule_;  // fleets only
     std::vector<HeldReading> held_;               // taken, not yet accepted by their connection
@@ -197,22 +192,11 @@ class PublisherRun {
     std::uint64_t confirmed_seen_{0};  // at the last check
     Clock::time_point progress_at_;    // when confirmations last moved (or nothing was due)
     Clock::time_point stall_reported_at_{};
-    // Control messages (run progress, run summary) in flight: their confirmations are not
-    // telemetry confirmations.
-    std::unordered_set<mqtt::PublishId> control_ids_;
     std::optional<std::string> progress_waiting_;  // a progress message without a free slot
-    std::optional<mqtt::PublishId> summary_id_;
-    // With a state directory: the message number of each telemetry message in flight.
-    PublisherState* state_{nullptr};
+    PublisherState* state_{nullptr};               // --state-dir
     std::uint64_t resumed_from_{0};  // messages before it were confirmed by an earlier process
-    std::unordered_map<mqtt::PublishId, std::uint64_t> number_of_;
-    std::set<std::uint64_t> unconfirmed_;
     std::optional<mqtt::AdaptiveWindow> adaptive_;
-    telemetry::ReplayBuffer replay_;
-    std::deque<std::uint64_t> repair_queue_;  // message numbers to send again
-    std::unordered_set<mqtt::PublishId> repair_ids_;
-    bool repair_done_{false};
-    Clock::time_point last_repair_request_{};
+    RepairResponder repair_;  // --replay-buffer
 };
 
 }  // namespace app
