@@ -40,7 +40,7 @@ class EventLoop {
 
     void watch(int fd, Watcher& watcher, bool want_write);
     void update(int fd, bool want_write);
-    void unwatch(int fd);
+    void unwatch(int fd);  // never throws: called from destructors
 
     // Calls `fn` once at `when` (or the first round after). Returns an id for cancel().
     TimerId add_timer(Clock::time_point when, std::function<void()> fn);
