@@ -1,5 +1,8 @@
 #include "app/in_flight_tracker.hpp"
 
+#include <algorithm>
+#include <bit>
+
 namespace app {
 
 void InFlightTracker::reading(mqtt::PublishId id, std::uint32_t device, std::uint64_t number) {
@@ -8,10 +11,12 @@ void InFlightTracker::reading(mqtt::PublishId id, std::uint32_t device, std::uin
 }
 
 void InFlightTracker::put(mqtt::PublishId id, Entry entry) {
-    if (id < kFlatIds)
-        flat_[id] = entry;
-    else
+    if (id >= kFlatIds) {
         other_[id] = entry;
+        return;
+    }
+    if (id >= flat_.size()) flat_.resize(std::min<std::size_t>(kFlatIds, std::bit_ceil(id + 1)));
+    flat_[id] = entry;
 }
 
 InFlightTracker::Entry* InFlightTracker::find(mqtt::PublishId id) {

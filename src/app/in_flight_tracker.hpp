@@ -46,15 +46,19 @@ class InFlightTracker {
     // Both find()s: Self is InFlightTracker or const InFlightTracker.
     template <class Self>
     static auto* lookup(Self& self, mqtt::PublishId id) {
-        if (id < kFlatIds) return self.flat_[id].kind == Kind::None ? nullptr : &self.flat_[id];
+        decltype(&self.flat_[0]) none = nullptr;
+        if (id < self.flat_.size())
+            return self.flat_[id].kind == Kind::None ? none : &self.flat_[id];
+        if (id < kFlatIds) return none;
         const auto it = self.other_.find(id);
         return it == self.other_.end() ? nullptr : &it->second;
     }
 
-    // One connection's ids are packet ids (1 to 65,535): a flat table serves them without an
-    // allocation per message. Larger ids (a fleet's) go to the map.
-    static constexpr std::size_t kFlatIds = 65536;
-    std::vector<Entry> flat_ = std::vector<Entry>(kFlatIds);
+    // One connection's ids are below 2^17 (packet ids, then QoS 0 ids): a flat table serves
+    // them without an allocation per message, grown to the largest id seen. Larger ids (a
+    // fleet's) go to the map.
+    static constexpr std::size_t kFlatIds = 0x2'0000;
+    std::vector<Entry> flat_;
     std::unordered_map<mqtt::PublishId, Entry> other_;
     bool resumable_;
     std::set<std::uint64_t> unconfirmed_;  // readings' message numbers, when resumable

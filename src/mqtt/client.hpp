@@ -99,8 +99,9 @@ struct Message {
 };
 
 // Identifies a message from publish() to its confirmation. Unique among the messages in flight
-// only: engines reuse ids once a message is confirmed (MQTT packet identifiers).
-using PublishId = std::uint32_t;
+// only, QoS 0 ones included: engines reuse ids once a message is confirmed (MQTT packet
+// identifiers, 1 to 65,535; a QoS 0 message has none and gets one above that range).
+using PublishId = std::uint64_t;
 using SubscribeId = std::uint32_t;
 
 struct Confirmation {

@@ -17,7 +17,7 @@ namespace {
 constexpr auto kRampStep = std::chrono::milliseconds(10);
 
 PublishId combined(std::size_t index, PublishId id) {
-    return static_cast<PublishId>(index << 16) | (id & 0xFFFFu);
+    return (static_cast<PublishId>(index) << 32) | (id & 0xFFFF'FFFFu);
 }
 }  // namespace
 

@@ -4,8 +4,8 @@
 // reconnects, as real devices are. publish() routes by topic to the connection that owns it;
 // subscriptions, received messages and topics no connection owns use the first connection.
 //
-// Ids: a message's PublishId is (connection << 16) | the connection's own id, so at most 65,536
-// connections (a process here is limited to ~20,000 open files anyway).
+// Ids: a message's PublishId is (connection << 32) | the connection's own id (which is below
+// 2^32). At most 65,536 connections (a process here is limited to ~20,000 open files anyway).
 
 #include <memory>
 #include <optional>

@@ -200,7 +200,11 @@ class NativeClient final : public Client, private Session::Handler, private Conn
     std::string tls_description_;                 // of the last handshake
     std::shared_ptr<const net::TlsContext> tls_;  // shared by every client with the same options
     std::size_t qos0_unwritten_{0};               // QoS 0 messages still in the outbox
-    net::QueueGauge queue_;                       // our messages queued at the broker
+    // A QoS 0 message has no packet id: it gets the next of these ids (above the packet ids,
+    // unique while fewer than 65,536 are unwritten, which the window ensures), confirmed in order.
+    PublishId next_qos0_id_{kFirstQos0Id};
+    static constexpr PublishId kFirstQos0Id = 0x1'0000;
+    net::QueueGauge queue_;  // our messages queued at the broker
 };
 
 bool NativeClient::peer_waits_on_us() const {
@@ -574,10 +578,15 @@ std::optional<PublishId> NativeClient::publish_with(std::string_view topic,
         throw broker_error(ErrorKind::Protocol, node().host, node().port, e.what());
     }
     if (!id) return std::nullopt;
-    if (qos == QoS::AtMostOnce) ++qos0_unwritten_;
+    PublishId given = *id;
+    if (qos == QoS::AtMostOnce) {
+        ++qos0_unwritten_;
+        given = next_qos0_id_;
+        next_qos0_id_ = kFirstQos0Id + (next_qos0_id_ + 1 - kFirstQos0Id) % 0x1'0000;
+    }
     if (session_->outbox().size() >= kOutboxFlushBytes) flush_and_confirm_qos0();
     flush_soon();
-    return *id;
+    return given;
 }
 
 std::size_t NativeClient::flush_and_confirm_qos0() {
@@ -587,7 +596,10 @@ std::size_t NativeClient::flush_and_confirm_qos0() {
     if (qos0_unwritten_ == 0 || !session_->outbox().empty() || !connection_->is_open()) return 0;
     const std::size_t n = std::exchange(qos0_unwritten_, 0);
     const auto now = Clock::now();
-    for (std::size_t i = 0; i < n; ++i) confirm({0, ReasonCode::Success, now});
+    // The last n ids given, oldest first.
+    for (std::size_t i = n; i > 0; --i)
+        confirm({kFirstQos0Id + (next_qos0_id_ - kFirstQos0Id + 0x1'0000 - i) % 0x1'0000,
+                 ReasonCode::Success, now});
     return n;
 }
 

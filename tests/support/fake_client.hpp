@@ -62,8 +62,9 @@ class FakeClient final : public mqtt::Client {
         filters.insert(filters.end(), f.begin(), f.end());
         std::vector<mqtt::ReasonCode> reasons = suback;
         if (reasons.empty()) reasons.assign(f.size(), mqtt::ReasonCode::GrantedQos1);
-        subscribed(++last_id_, std::move(reasons));
-        return last_id_;
+        const auto id = static_cast<mqtt::SubscribeId>(++last_id_);
+        subscribed(id, std::move(reasons));
+        return id;
     }
     std::optional<mqtt::PublishId> publish(std::string_view topic, std::string_view payload,
                                            mqtt::QoS qos) override {

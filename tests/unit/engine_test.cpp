@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <set>
 
 #include "mqtt/engines.hpp"
 #include "net/event_loop.hpp"
@@ -253,6 +254,29 @@ TEST(NativeClient, ReconnectsAfterALostConnectionAndResendsTheUnconfirmedWithDup
     EXPECT_EQ(reconnections[0].cause, "connection closed by the broker");
     EXPECT_EQ(reconnections[0].attempts, 1);
     EXPECT_FALSE(reconnections[0].session_present) << "the scripted broker keeps no sessions";
+}
+
+TEST(NativeClient, Qos0MessagesGetDistinctIdsConfirmedInTheOrderPublished) {
+    net::EventLoop loop;
+    LoopBroker broker(loop);
+    auto client = make_native_client(loop);
+    std::vector<PublishId> confirmed;
+    client->on_confirmed([&](const Confirmation& c) { confirmed.push_back(c.id); });
+    client->start_connect(reconnecting(broker.port()));
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    std::vector<PublishId> given;
+    for (int i = 0; i < 5; ++i) {
+        const auto id = client->publish("t", "m", QoS::AtMostOnce);
+        ASSERT_TRUE(id);
+        given.push_back(*id);
+    }
+    ASSERT_TRUE(run_until(loop, [&] {
+        client->poll(0ms);
+        return confirmed.size() == 5;
+    }));
+    EXPECT_EQ(confirmed, given);
+    EXPECT_EQ(std::set<PublishId>(given.begin(), given.end()).size(), 5u)
+        << "no packet id at QoS 0, yet each message its own id";
 }
 
 struct Misbehaviour {

@@ -71,5 +71,18 @@ TEST(InFlightTracker, AControlMessageDoesNotHoldBackTheResumePoint) {
     EXPECT_EQ(tracker.confirmed_through(5), 5u);
 }
 
+TEST(InFlightTracker, IdsOfEveryRangeAreKeptApart) {
+    InFlightTracker tracker;
+    // A packet id, a QoS 0 id above the packet ids, and a fleet's (connection << 32 | id).
+    const std::vector<mqtt::PublishId> ids{5, 0x1'0005, (mqtt::PublishId{3} << 32) | 5};
+    for (std::size_t i = 0; i < ids.size(); ++i) tracker.reading(ids[i], 0, i);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const auto entry = tracker.confirm(ids[i]);
+        ASSERT_TRUE(entry);
+        EXPECT_EQ(entry->number, i);
+    }
+    for (const mqtt::PublishId id : ids) EXPECT_FALSE(tracker.in_flight(id));
+}
+
 }  // namespace
 }  // namespace app

@@ -85,7 +85,7 @@ TEST_F(FleetClient, PublishGoesOutOnTheConnectionThatOwnsTheTopicAndItsIdNamesIt
     ASSERT_TRUE(run_until(loop_, [&] { return fleet.connected() && fleet.in_flight() == 0; }));
     const auto id = fleet.publish("t/dev-2", "reading", QoS::AtLeastOnce);
     ASSERT_TRUE(id);
-    EXPECT_EQ(*id >> 16, 2U);
+    EXPECT_EQ(*id >> 32, 2U);
     ASSERT_TRUE(run_until(loop_, [&] { return confirmed.size() == 1; }));
     EXPECT_EQ(confirmed[0], *id);
     const auto it = std::find_if(broker_.received.begin(), broker_.received.end(),
