@@ -38,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size == 0) return 0;
     const Version version = (data[0] & 1) != 0 ? Version::V5 : Version::V311;
     Session::Config config;
-    config.version = version;
-    config.client_id = "fuzz";
+    config.connect.version = version;
+    config.connect.client_id = "fuzz";
     config.max_inflight = 16;
     Quiet handler;
     Session session(config, handler);

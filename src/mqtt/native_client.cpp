@@ -221,24 +221,29 @@ bool NativeClient::peer_waits_on_us() const {
            options_.receive_maximum < kPauseMinReceiveMaximum;
 }
 
+// The one translation of ConnectOptions into the protocol: the CONNECT the session sends.
 Session::Config NativeClient::session_config() const {
     Session::Config config;
-    config.version =
+    protocol::Connect& c = config.connect;
+    c.version =
         options_.version == ProtocolVersion::V5 ? protocol::Version::V5 : protocol::Version::V311;
-    config.client_id = options_.client_id;
-    config.clean_start = options_.clean_session;
-    config.keepalive_s = static_cast<std::uint16_t>(options_.keepalive.count());
-    config.username = options_.username;
-    config.password = options_.password;
-    config.session_expiry_s = static_cast<std::uint32_t>(options_.session_expiry.count());
-    config.max_inflight = std::max<std::size_t>(options_.max_inflight, 1);
-    config.receive_maximum = options_.receive_maximum;
+    c.client_id = options_.client_id;
+    c.clean_start = options_.clean_session;
+    c.keepalive_s = static_cast<std::uint16_t>(options_.keepalive.count());
+    c.username = options_.username;
+    c.password = options_.password;
+    // Sent only over MQTT 5; the 3.1.1 encoder leaves properties out (after a version fallback).
+    if (options_.session_expiry.count() != 0)
+        c.properties.add(protocol::PropertyId::SessionExpiryInterval,
+                         static_cast<std::uint32_t>(options_.session_expiry.count()));
+    c.properties.add(protocol::PropertyId::ReceiveMaximum, options_.receive_maximum);
     if (options_.will)
-        config.will = protocol::Will{options_.will->topic,
-                                     options_.will->payload,
-                                     static_cast<std::uint8_t>(options_.will->qos),
-                                     options_.will->retain,
-                                     {}};
+        c.will = protocol::Will{options_.will->topic,
+                                options_.will->payload,
+                                static_cast<std::uint8_t>(options_.will->qos),
+                                options_.will->retain,
+                                {}};
+    config.max_inflight = std::max<std::size_t>(options_.max_inflight, 1);
     return config;
 }
 

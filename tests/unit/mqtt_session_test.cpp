@@ -20,9 +20,9 @@ using testing_support::ScriptedBroker;
 
 Session::Config config(std::size_t window = 10) {
     Session::Config c;
-    c.client_id = "dev-1";
+    c.connect.client_id = "dev-1";
     c.max_inflight = window;
-    c.clean_start = false;
+    c.connect.clean_start = false;
     return c;
 }
 
@@ -262,7 +262,7 @@ TEST(Session, IncomingQos2ResendBeforePubrelIsDeliveredOnce) {
 TEST(Session, KeepaliveSendsPingreqAndFailsWithoutPingresp) {
     Recorder rec;
     auto c = config();
-    c.keepalive_s = 10;
+    c.connect.keepalive_s = 10;
     Session s(c, rec);
     ScriptedBroker broker(s);
     const auto t0 = Clock::now();
@@ -283,7 +283,7 @@ TEST(Session, ABrokerThatStopsAnsweringWhileWePublishIsGoneAfterOneAndAHalfInter
     // silence from the broker must end the connection too (the keepalive rule's 1.5 intervals).
     Recorder rec;
     auto c = config(100);
-    c.keepalive_s = 10;
+    c.connect.keepalive_s = 10;
     Session s(c, rec);
     ScriptedBroker broker(s);
     const auto t0 = Clock::now();
@@ -308,7 +308,7 @@ TEST(Session, ABrokerThatStopsAnsweringWhileWePublishIsGoneAfterOneAndAHalfInter
 TEST(Session, AnAnswerFromTheBrokerKeepsTheConnectionAlive) {
     Recorder rec;
     auto c = config();
-    c.keepalive_s = 10;
+    c.connect.keepalive_s = 10;
     Session s(c, rec);
     ScriptedBroker broker(s);
     const auto t0 = Clock::now();

@@ -88,7 +88,7 @@ struct Endpoint : Session::Handler, Connection::Owner {
 
     static Session::Config config() {
         Session::Config c;
-        c.client_id = "net-test";
+        c.connect.client_id = "net-test";
         c.max_inflight = 5000;
         return c;
     }

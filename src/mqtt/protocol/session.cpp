@@ -6,7 +6,7 @@
 namespace mqtt::protocol {
 
 Session::Session(Config config, Handler& handler)
-    : config_(std::move(config)), handler_(handler), keepalive_s_(config_.keepalive_s) {
+    : config_(std::move(config)), handler_(handler), keepalive_s_(config_.connect.keepalive_s) {
     config_.max_inflight = std::min(config_.max_inflight, kMaxWindow);
     window_ = config_.max_inflight;
     id_limit_ = 16;  // SUBSCRIBEs before the CONNACK; the CONNACK sizes the rest
@@ -46,36 +46,23 @@ void Session::connection_opened(Clock::time_point now) {
     outbox_.clear();
     // A resumed session keeps the QoS 2 messages awaiting PUBREL: the broker may send them
     // again, and they must not be delivered twice (4.3.3).
-    if (config_.clean_start) qos2_incoming_.clear();
+    if (config_.connect.clean_start) qos2_incoming_.clear();
     ping_sent_.reset();
     last_received_ = now;
-    Connect c;
-    c.version = config_.version;
-    c.client_id = config_.client_id;
-    c.clean_start = config_.clean_start;
-    c.keepalive_s = config_.keepalive_s;
-    c.username = config_.username;
-    c.password = config_.password;
-    c.will = config_.will;
-    if (config_.version == Version::V5) {
-        if (config_.session_expiry_s != 0)
-            c.properties.add(PropertyId::SessionExpiryInterval, config_.session_expiry_s);
-        c.properties.add(PropertyId::ReceiveMaximum, config_.receive_maximum);
-    }
-    encode(c, config_.version, outbox_);
+    encode(config_.connect, config_.connect.version, outbox_);
     sent(now);
     state_ = State::AwaitingConnack;
 }
 
 void Session::set_version(Version version) {
-    if (state_ == State::Closed) config_.version = version;
+    if (state_ == State::Closed) config_.connect.version = version;
 }
 
 Session::Failure Session::give_up(Failure failure) {
     // Tell the broker why before the socket closes (MQTT 5 DISCONNECT with a reason, 4.13).
     outbox_.clear();
-    if (config_.version == Version::V5)
-        encode(Disconnect{code_of(failure.reason), {}}, config_.version, outbox_);
+    if (config_.connect.version == Version::V5)
+        encode(Disconnect{code_of(failure.reason), {}}, config_.connect.version, outbox_);
     state_ = State::Closed;
     return failure;
 }
@@ -91,7 +78,8 @@ Session::FeedResult Session::feed(std::string_view bytes, Clock::time_point now)
     FeedResult result;
     if (!bytes.empty()) last_received_ = now;
     while (result.consumed < bytes.size()) {
-        DecodeResult d = decode(bytes.substr(result.consumed), config_.version, max_packet_size_);
+        DecodeResult d =
+            decode(bytes.substr(result.consumed), config_.connect.version, max_packet_size_);
         if (d.status == DecodeStatus::NeedMore) break;
         if (d.status == DecodeStatus::Malformed) {
             result.failure = give_up(Failure{ReasonCode::MalformedPacket, d.error});
@@ -172,14 +160,16 @@ void Session::handle_publish(const Publish& publish, Clock::time_point now) {
             break;
         case 1:
             handler_.on_message(publish);
-            encode(Ack{PacketType::Puback, publish.packet_id, 0, {}}, config_.version, outbox_);
+            encode(Ack{PacketType::Puback, publish.packet_id, 0, {}}, config_.connect.version,
+                   outbox_);
             sent(now);
             break;
         case 2:
             // Deliver on the first PUBLISH only; a resend before our PUBCOMP is the same
             // message (4.3.3, method B: store the packet identifier).
             if (qos2_incoming_.insert(publish.packet_id).second) handler_.on_message(publish);
-            encode(Ack{PacketType::Pubrec, publish.packet_id, 0, {}}, config_.version, outbox_);
+            encode(Ack{PacketType::Pubrec, publish.packet_id, 0, {}}, config_.connect.version,
+                   outbox_);
             sent(now);
             break;
         default:
@@ -206,7 +196,7 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
     if (ack.type == PacketType::Pubrel) {
         // Our incoming QoS 2 flow ends: forget the identifier, answer PUBCOMP.
         qos2_incoming_.erase(ack.packet_id);
-        encode(Ack{PacketType::Pubcomp, ack.packet_id, 0, {}}, config_.version, outbox_);
+        encode(Ack{PacketType::Pubcomp, ack.packet_id, 0, {}}, config_.connect.version, outbox_);
         sent(now);
         return std::nullopt;
     }
@@ -235,7 +225,7 @@ std::optional<Session::Failure> Session::handle_ack(const Ack& ack, Clock::time_
         out.pubrec_reason = ack.reason;
         --awaiting_pubrec_;
         out.packet.clear();  // the message is stored by the broker: only PUBREL is resent now
-        encode(Ack{PacketType::Pubrel, ack.packet_id, 0, {}}, config_.version, outbox_);
+        encode(Ack{PacketType::Pubrel, ack.packet_id, 0, {}}, config_.connect.version, outbox_);
         sent(now);
         return std::nullopt;
     }
@@ -260,7 +250,7 @@ void Session::resend_unconfirmed(Clock::time_point now) {
     for (const auto& [seq, id] : order) {
         Outgoing& out = outgoing_[id];
         if (out.released) {
-            encode(Ack{PacketType::Pubrel, id, 0, {}}, config_.version, outbox_);
+            encode(Ack{PacketType::Pubrel, id, 0, {}}, config_.connect.version, outbox_);
         } else {
             out.packet[0] = static_cast<char>(out.packet[0] | 0x08);  // DUP [MQTT-3.3.1-1]
             outbox_.append(out.packet);
@@ -276,14 +266,14 @@ std::optional<std::uint16_t> Session::publish(std::string_view topic, std::strin
     check_broker_accepts(topic, qos, retain);
     if (qos == 0) {
         const std::size_t start = outbox_.size();
-        encode_publish(topic, payload, 0, retain, false, 0, config_.version, outbox_);
+        encode_publish(topic, payload, 0, retain, false, 0, config_.connect.version, outbox_);
         check_packet_size(start, topic);
         sent(now);
         return std::uint16_t{0};
     }
     const std::uint16_t id = next_packet_id();
     const std::size_t start =
-        encode_publish(topic, payload, qos, retain, false, id, config_.version, outbox_);
+        encode_publish(topic, payload, qos, retain, false, id, config_.connect.version, outbox_);
     check_packet_size(start, topic);
     Outgoing& out = outgoing_[id];
     out.packet.assign(outbox_, start);  // reuses the slot's buffer
@@ -325,7 +315,7 @@ std::uint16_t Session::subscribe(const std::vector<std::string>& filters, std::u
     s.packet_id = next_packet_id();
     for (const std::string& f : filters) s.subscriptions.push_back({f, qos});
     pending_subscribes_.insert(s.packet_id);
-    encode(s, config_.version, outbox_);
+    encode(s, config_.connect.version, outbox_);
     sent(now);
     return s.packet_id;
 }
@@ -335,9 +325,10 @@ void Session::disconnect(bool keep_session) {
     Disconnect d;
     // A normal end ends a persistent session too, so no stale session waits in the broker
     // (3.14.2.2.2: only allowed when CONNECT set a non-zero expiry).
-    if (config_.version == Version::V5 && config_.session_expiry_s != 0 && !keep_session)
+    if (config_.connect.version == Version::V5 && !keep_session &&
+        config_.connect.properties.number(PropertyId::SessionExpiryInterval).value_or(0) != 0)
         d.properties.add(PropertyId::SessionExpiryInterval, 0u);
-    encode(d, config_.version, outbox_);
+    encode(d, config_.connect.version, outbox_);
     state_ = State::Closed;
 }
 
@@ -363,7 +354,7 @@ std::optional<Session::Failure> Session::tick(Clock::time_point now) {
     // [MQTT-3.1.2-20]: PINGREQ when nothing else was sent within the keepalive; also when
     // nothing came back within it, to make a silent broker answer.
     if (!ping_sent_) {
-        encode(Pingreq{}, config_.version, outbox_);
+        encode(Pingreq{}, config_.connect.version, outbox_);
         ping_sent_ = now;
         sent(now);
     }

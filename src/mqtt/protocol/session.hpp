@@ -47,17 +47,11 @@ class Session {
   public:
     using Clock = std::chrono::steady_clock;
 
+    // The CONNECT packet itself carries every connect setting (MQTT 5 properties included:
+    // Session Expiry Interval, Receive Maximum); the session sends it as given.
     struct Config {
-        Version version{Version::V5};
-        std::string client_id;
-        bool clean_start{true};
-        std::uint16_t keepalive_s{30};
-        std::optional<std::string> username;
-        std::optional<std::string> password;
-        std::uint32_t session_expiry_s{0};  // MQTT 5: how long the broker keeps the session
-        std::size_t max_inflight{1000};     // our window; the broker's Receive Maximum may lower it
-        std::uint16_t receive_maximum{65535};  // what we let the broker send unacknowledged
-        std::optional<Will> will{};  // published by the broker if we vanish without DISCONNECT
+        Connect connect;
+        std::size_t max_inflight{1000};  // our window; the broker's Receive Maximum may lower it
     };
 
     class Handler {
@@ -111,7 +105,7 @@ class Session {
 
     std::string& outbox() { return outbox_; }
     State state() const { return state_; }
-    Version version() const { return config_.version; }
+    Version version() const { return config_.connect.version; }
     std::size_t in_flight() const { return in_flight_; }
     std::size_t window() const { return window_; }
     // QoS 2 messages whose PUBREC has not come: each brings one that our PUBREL answers, and
