@@ -19,8 +19,7 @@ std::uint64_t stable_hash(std::string_view text) {
     return h;
 }
 
-}  // namespace
-
+// The profile's groups, or one group made of the flags.
 std::vector<DeviceGroup> fleet_groups(const PublisherOptions& p) {
     if (p.from_profile()) return p.groups;
     DeviceGroup g;
@@ -37,9 +36,10 @@ std::vector<DeviceGroup> fleet_groups(const PublisherOptions& p) {
     return {g};
 }
 
-std::vector<DeviceSpec> device_specs(const PublisherOptions& o) {
+// This process's devices, group after group.
+std::vector<DeviceSpec> device_specs(const PublisherOptions& o,
+                                     const std::vector<DeviceGroup>& groups) {
     std::vector<DeviceSpec> specs;
-    const auto groups = fleet_groups(o);
     std::uint64_t number = 0;  // across the groups, from 1
     for (std::uint32_t g = 0; g < groups.size(); ++g) {
         const DeviceGroup& group = groups[g];
@@ -54,24 +54,33 @@ std::vector<DeviceSpec> device_specs(const PublisherOptions& o) {
     return specs;
 }
 
-sim::DeviceFleet make_device_fleet(const PublisherOptions& o, std::string run_id) {
-    std::vector<sim::DeviceFleet::Setup> setups;
-    const auto groups = fleet_groups(o);
-    for (const DeviceSpec& d : device_specs(o))
-        setups.push_back({d.id, groups[d.group].sensors, d.number});
-    return sim::DeviceFleet(setups, o.seed, std::move(run_id));
+}  // namespace
+
+RunPlan plan_run(const PublisherOptions& options) {
+    RunPlan plan;
+    plan.groups = fleet_groups(options);
+    plan.devices = device_specs(options, plan.groups);
+    plan.devices_in_group.assign(plan.groups.size(), 0);
+    for (const DeviceSpec& d : plan.devices) ++plan.devices_in_group[d.group];
+    plan.numbering.devices = std::max<std::uint64_t>(plan.devices.size(), 1);
+    return plan;
 }
 
-std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& o) {
+sim::DeviceFleet make_device_fleet(const RunPlan& plan, std::uint64_t seed, std::string run_id) {
+    std::vector<sim::DeviceFleet::Setup> setups;
+    for (const DeviceSpec& d : plan.devices)
+        setups.push_back({d.id, plan.groups[d.group].sensors, d.number});
+    return sim::DeviceFleet(setups, seed, std::move(run_id));
+}
+
+std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& o, const RunPlan& run) {
     const std::uint64_t n = o.per_device ? o.devices : o.connections;
     std::vector<mqtt::ConnectionPlan> plans(n);
     const std::string base =
         o.connect.client_id.empty() ? std::string("mqtt_publisher") : o.connect.client_id;
-    const auto specs = device_specs(o);
-    const auto groups = fleet_groups(o);
-    for (std::uint64_t device = 0; device < specs.size(); ++device) {
-        const DeviceSpec& d = specs[device];
-        const DeviceGroup& group = groups[d.group];
+    for (std::uint64_t device = 0; device < run.devices.size(); ++device) {
+        const DeviceSpec& d = run.devices[device];
+        const DeviceGroup& group = run.groups[d.group];
         mqtt::ConnectionPlan& plan = plans[device % n];
         plan.topics.push_back(d.topic);
         if (!o.per_device) continue;
@@ -119,11 +128,11 @@ AutoConnections auto_connections(const PublisherOptions& o) {
     return result;
 }
 
-std::unique_ptr<mqtt::Client> make_publisher_client(const PublisherOptions& o,
+std::unique_ptr<mqtt::Client> make_publisher_client(const PublisherOptions& o, const RunPlan& run,
                                                     mqtt::ConnectOptions& connect,
                                                     net::EventLoop& loop) {
     if (!o.fleet()) return mqtt::make_client(o.engine, loop);
-    auto plans = connection_plans(o);
+    auto plans = connection_plans(o, run);
     if (o.connect_rate > 0)
         connect.connect_timeout += std::chrono::milliseconds(
             static_cast<std::int64_t>(1000.0 * static_cast<double>(plans.size()) / o.connect_rate));

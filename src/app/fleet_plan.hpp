@@ -11,12 +11,10 @@
 #include "mqtt/client.hpp"
 #include "mqtt/multi_client.hpp"
 #include "net/event_loop.hpp"
+#include "sim/message_numbering.hpp"
 #include "sim/sensor_model.hpp"
 
 namespace app {
-
-// The profile's groups, or one group made of the flags.
-std::vector<DeviceGroup> fleet_groups(const PublisherOptions& options);
 
 struct DeviceSpec {
     std::string id;
@@ -25,11 +23,20 @@ struct DeviceSpec {
     std::uint64_t n;       // its number within the group, from 1
     std::uint64_t number;  // within the whole fleet (every shard), from 1: seeds its sensors
 };
-// Every device, group after group.
-std::vector<DeviceSpec> device_specs(const PublisherOptions& options);
-sim::DeviceFleet make_device_fleet(const PublisherOptions& options, std::string run_id);
+// The run's shape, worked out once from the options and taken by everything that needs it:
+// the run, the schedule, the fleet, the connections, the state and repair.
+struct RunPlan {
+    std::vector<DeviceGroup> groups;  // the profile's, or one group made of the flags
+    std::vector<DeviceSpec> devices;  // this process's (a shard's are some), group after group
+    std::vector<std::uint32_t> devices_in_group;  // of this process's, per group
+    sim::MessageNumbering numbering;              // message number <-> device and sequence
+};
+RunPlan plan_run(const PublisherOptions& options);
 
-std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& options);
+sim::DeviceFleet make_device_fleet(const RunPlan& plan, std::uint64_t seed, std::string run_id);
+
+std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& options,
+                                                   const RunPlan& plan);
 
 // --connections auto: enough connections for their windows together to reach kAutoWindow
 // messages in flight, at most kMaxAutoConnections and --devices; 1 where one window already
@@ -46,6 +53,7 @@ AutoConnections auto_connections(const PublisherOptions& options);
 // The publisher's client on `loop`: one connection (make_client), or a MultiClient for
 // --connections N|per-device. `connect` gets time for the ramp added to its connect timeout.
 std::unique_ptr<mqtt::Client> make_publisher_client(const PublisherOptions& options,
+                                                    const RunPlan& plan,
                                                     mqtt::ConnectOptions& connect,
                                                     net::EventLoop& loop);
 

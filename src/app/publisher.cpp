@@ -46,18 +46,17 @@ void choose_connections(PublisherOptions& o, ProgressLine& progress) {
 }  // namespace
 
 int run_publisher(const PublisherOptions& o) {
-    constexpr const char* kProgram = "mqtt_publisher";
     install_stop_signals();
-    const OutputFile report_file(kProgram, "the report file", o.output.report_file);
-    const OutputFile csv_file(kProgram, "the CSV file", o.csv_file);
+    const OutputFile report_file(kPublisherProgram, "the report file", o.output.report_file);
+    const OutputFile csv_file(kPublisherProgram, "the CSV file", o.csv_file);
     if (!report_file.prepare() || !csv_file.prepare()) return kUsageError;
 
-    if (!allow_open_files_for(o, kProgram)) return kUsageError;
-    warn_about_connection(kProgram, o.connect);
-    ProgressLine progress(kProgram, !o.output.quiet);
+    if (!allow_open_files_for(o, kPublisherProgram)) return kUsageError;
+    warn_about_connection(kPublisherProgram, o.connect);
+    ProgressLine progress(kPublisherProgram, !o.output.quiet);
     PublisherOptions options = o;
     std::optional<PublisherState> state;
-    const bool usable = state_usable(kProgram, [&] {
+    const bool usable = state_usable(kPublisherProgram, [&] {
         if (o.state_dir.empty()) return;
         state.emplace(o.state_dir, nlohmann::json{{"count", o.count},
                                                   {"devices", o.devices},
@@ -73,13 +72,15 @@ int run_publisher(const PublisherOptions& o) {
     if (!usable) return kUsageError;
     net::EventLoop loop;  // the client's, and the metrics endpoint's
     if (o.connections_auto) choose_connections(options, progress);
-    const auto client = make_publisher_client(options, options.connect, loop);
-    PublisherRun run(options, *client, progress, stop_requested);
-    MetricsOutput metrics(kProgram, o.output);
+    RunPlan plan = plan_run(options);
+    const auto client = make_publisher_client(options, plan, options.connect, loop);
+    PublisherRun run(options, std::move(plan), *client, progress, stop_requested);
+    MetricsOutput metrics(kPublisherProgram, o.output);
     if (!metrics.start(loop, progress,
                        [&run](metrics::Exposition& out) { run.write_metrics(out); }))
         return kUsageError;
-    if (state && !state_usable(kProgram, [&] { run.keep_state(*state); })) return kUsageError;
+    if (state && !state_usable(kPublisherProgram, [&] { run.keep_state(*state); }))
+        return kUsageError;
     const int status = run.run();
     report_file.write(report::take_into_json(run.report()).dump(2) + "\n");
     csv_file.write(run.timeline_csv());

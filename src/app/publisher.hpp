@@ -14,6 +14,9 @@
 
 namespace app {
 
+// The name every message of the publisher starts with.
+inline constexpr const char* kPublisherProgram = "mqtt_publisher";
+
 struct PublisherOptions {
     mqtt::ConnectOptions connect;
     mqtt::Engine engine{mqtt::Engine::Native};

@@ -19,20 +19,20 @@ constexpr std::size_t kMaxHeld = 1024;
 void PublisherRun::start_fleet_schedule() {
     const auto start = pacer_.due_time(0);
     sim::FleetSchedule::Config config;
-    config.devices = options_.devices;
+    config.devices = plan_.numbering.devices;
     config.count = options_.count;
     config.jitter = options_.jitter;
     config.seed = options_.seed;
     if (options_.rate > 0)
-        config.interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::duration<double>(static_cast<double>(options_.devices) / options_.rate));
+        config.interval =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(
+                static_cast<double>(plan_.numbering.devices) / options_.rate));
     // This process's devices of each group (a shard has some of each), group after group.
-    std::vector<std::uint32_t> in_group(groups_.size(), 0);
-    for (const DeviceSpec& d : device_specs(options_)) ++in_group[d.group];
+    const std::vector<std::uint32_t>& in_group = plan_.devices_in_group;
     std::vector<sim::ChurnPlan::Group> churn;
     std::uint32_t first = 0;
-    for (std::size_t i = 0; i < groups_.size(); ++i) {
-        const DeviceGroup& g = groups_[i];
+    for (std::size_t i = 0; i < plan_.groups.size(); ++i) {
+        const DeviceGroup& g = plan_.groups[i];
         churn.push_back({first, in_group[i], g.churn});
         first += in_group[i];
         if (!options_.from_profile()) continue;

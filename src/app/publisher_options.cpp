@@ -11,6 +11,7 @@
 #include "mqtt/multi_client.hpp"
 #include "mqtt/protocol/session.hpp"
 #include "net/socket.hpp"
+#include "sim/message_numbering.hpp"
 #include "telemetry/payload.hpp"
 
 namespace app {
@@ -85,11 +86,11 @@ std::optional<std::string> apply_shard(PublisherOptions& p) {
     if (p.from_profile()) return std::string("--shard does not take a --profile yet");
     if (!p.state_dir.empty() || p.replay_buffer > 0)
         return std::string("--shard does not take --state-dir or --replay-buffer yet");
-    // Device d sends count / devices messages, one more for the first count % devices.
+    const sim::MessageNumbering numbering{p.devices};
     std::uint64_t mine = 0, count = 0;
     for (std::uint64_t d = p.shard - 1; d < p.devices; d += p.shards) {
         ++mine;
-        count += p.count / p.devices + (d < p.count % p.devices ? 1 : 0);
+        count += numbering.readings_of(d, p.count);
     }
     p.rate = p.rate * static_cast<double>(mine) / static_cast<double>(p.devices);
     p.devices = mine;

@@ -17,7 +17,6 @@
 namespace app {
 namespace {
 
-constexpr const char* kProgram = "mqtt_publisher";
 // How long the run summary may take to be confirmed after the drain (at most --drain-timeout).
 constexpr auto kSummaryTimeout = std::chrono::milliseconds(5000);
 // Longest single wait in the loops, so a stop request is seen promptly.
@@ -48,7 +47,7 @@ std::chrono::microseconds pacing_wait(std::chrono::steady_clock::duration until)
     return std::min<std::chrono::microseconds>(steps * kPacingStep, kMaxWait);
 }
 
-PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client,
+PublisherRun::PublisherRun(const PublisherOptions& options, RunPlan plan, mqtt::Client& client,
                            ProgressLine& progress, StopRequested stop_requested)
     : options_(options),
       client_(client),
@@ -59,21 +58,21 @@ PublisherRun::PublisherRun(const PublisherOptions& options, mqtt::Client& client
       started_(Clock::now()),
       timeline_(started_),
       reconnects_(progress, started_, !options.connect.clean_session),
-      groups_(fleet_groups(options)),
-      fleet_(make_device_fleet(options, run_id_)),
+      plan_(std::move(plan)),
+      fleet_(make_device_fleet(plan_, options.seed, run_id_)),
       pacer_(options.rate, started_),
       next_progress_(options.output.progress_every),
       progress_at_(started_),
-      repair_(options.replay_buffer, run_id_, options.devices) {
+      repair_(options.replay_buffer, run_id_, plan_.numbering) {
     if (options.window_auto) {
         mqtt::AdaptiveWindow::Config config;
         config.max = options.window_max;
         adaptive_.emplace(config);
     }
-    for (DeviceSpec& d : device_specs(options)) {
+    for (const DeviceSpec& d : plan_.devices) {
         repair_.add_device(d.id, topics_.size());
-        topics_.push_back(std::move(d.topic));
-        device_qos_.push_back(static_cast<mqtt::QoS>(groups_[d.group].qos));
+        topics_.push_back(d.topic);
+        device_qos_.push_back(static_cast<mqtt::QoS>(plan_.groups[d.group].qos));
         sends_qos2_ = sends_qos2_ || device_qos_.back() == mqtt::QoS::ExactlyOnce;
     }
     client_.on_confirmed([this](const mqtt::Confirmation& c) { on_confirmed(c); });
@@ -194,8 +193,8 @@ void PublisherRun::publish_repairs() {
     while (client_.connected() && !window_full()) {
         const auto resend = repair_.next();
         if (!resend) return;
-        const auto id =
-            client_.publish(topics_[resend->number % options_.devices], resend->payload, qos_);
+        const auto id = client_.publish(topics_[plan_.numbering.device_of(resend->number)],
+                                        resend->payload, qos_);
         if (!id) return;  // try again after a poll
         in_flight_.repair(*id);
         ++counters_.repaired;
@@ -229,7 +228,7 @@ void PublisherRun::publish_due() {
     const std::uint64_t due = due_now();
     const auto now = Clock::now();
     while (counters_.published < due && client_.connected() && !window_full()) {
-        const std::size_t device = counters_.published % options_.devices;
+        const std::uint64_t device = plan_.numbering.device_of(counters_.published);
         if (payload_for_ != counters_.published) {  // not yet encoded (or taken) for this number
             telemetry::encode_reading(fleet_.next(send_timestamp_us()), payload_);
             payload_for_ = counters_.published;
@@ -437,10 +436,11 @@ int PublisherRun::finish(const RunEnd& end) {
     }
     exit_status_ = exit_status_for(end_.reason);
     progress_.finish();  // the status line ends before the error and result lines
-    if (!end_.error.empty()) print_error(kProgram, end_.error);
+    if (!end_.error.empty()) print_error(kPublisherProgram, end_.error);
     const double secs = elapsed_at_end_ = elapsed_s();
     std::printf("%s: run %s: published %llu, confirmed %llu (QoS %d) in %.2f s, %.0f msg/s%s%s\n",
-                kProgram, run_id_.c_str(), static_cast<unsigned long long>(counters_.published),
+                kPublisherProgram, run_id_.c_str(),
+                static_cast<unsigned long long>(counters_.published),
                 static_cast<unsigned long long>(counters_.confirmed), options_.qos, secs,
                 secs > 0 ? static_cast<double>(counters_.confirmed - resumed_from_) / secs : 0.0,
                 no_subscriber_text().c_str(),

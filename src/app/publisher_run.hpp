@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/console.hpp"
+#include "app/fleet_plan.hpp"
 #include "app/in_flight_tracker.hpp"
 #include "app/publisher.hpp"
 #include "app/publisher_state.hpp"
@@ -58,8 +59,9 @@ class PublisherRun {
     using Clock = std::chrono::steady_clock;
     using StopRequested = std::function<bool()>;
 
-    PublisherRun(const PublisherOptions& options, mqtt::Client& client, ProgressLine& progress,
-                 StopRequested stop_requested);
+    // `plan`: plan_run(options), the same the client's connections were made from.
+    PublisherRun(const PublisherOptions& options, RunPlan plan, mqtt::Client& client,
+                 ProgressLine& progress, StopRequested stop_requested);
 
     // Keeps the run's progress in `state` (--state-dir), resuming where an earlier process of
     // this run left off (the run id must already be the saved one). Must outlive the run.
@@ -165,7 +167,7 @@ class PublisherRun {
     telemetry::Timeline<telemetry::PublisherSecond> timeline_;
     ReconnectLog reconnects_;
 
-    std::vector<DeviceGroup> groups_;  // app/fleet_plan.hpp: fleet_groups()
+    const RunPlan plan_;
     sim::DeviceFleet fleet_;
     std::vector<std::string> topics_;    // per device
     std::vector<mqtt::QoS> device_qos_;  // per device (a profile's groups may differ)

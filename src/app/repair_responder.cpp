@@ -6,8 +6,9 @@
 
 namespace app {
 
-RepairResponder::RepairResponder(std::size_t buffer, std::string run_id, std::uint64_t devices)
-    : replay_(buffer), buffer_(buffer), run_id_(std::move(run_id)), devices_(devices) {}
+RepairResponder::RepairResponder(std::size_t buffer, std::string run_id,
+                                 sim::MessageNumbering numbering)
+    : replay_(buffer), buffer_(buffer), run_id_(std::move(run_id)), numbering_(numbering) {}
 
 std::optional<RepairResponder::Answer> RepairResponder::on_request(std::string_view payload,
                                                                    Clock::time_point now) {
@@ -26,7 +27,7 @@ std::optional<RepairResponder::Answer> RepairResponder::on_request(std::string_v
         if (device == device_index_.end()) continue;
         for (std::uint64_t seq = r.first; seq <= r.last && answer.wanted < buffer_;
              ++seq, ++answer.wanted) {
-            const std::uint64_t number = (seq - 1) * devices_ + device->second;
+            const std::uint64_t number = numbering_.number_of(device->second, seq);
             if (!replay_.find(number)) continue;
             queue_.push_back(number);
             ++answer.held;

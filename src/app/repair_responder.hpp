@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "sim/message_numbering.hpp"
 #include "telemetry/replay_buffer.hpp"
 
 namespace app {
@@ -20,9 +21,9 @@ class RepairResponder {
   public:
     using Clock = std::chrono::steady_clock;
 
-    // Message k is device k mod `devices`, with sequence number k / devices + 1. `buffer` 0:
-    // repair is off.
-    RepairResponder(std::size_t buffer, std::string run_id, std::uint64_t devices);
+    // `numbering` turns a request's device and sequence numbers into message numbers. `buffer`
+    // 0: repair is off.
+    RepairResponder(std::size_t buffer, std::string run_id, sim::MessageNumbering numbering);
     // A device a request may name, by its id, and its index.
     void add_device(std::string id, std::uint64_t index) {
         device_index_.emplace(std::move(id), index);
@@ -59,7 +60,7 @@ class RepairResponder {
     telemetry::ReplayBuffer replay_;
     std::size_t buffer_;
     std::string run_id_;
-    std::uint64_t devices_;
+    sim::MessageNumbering numbering_;
     std::unordered_map<std::string, std::uint64_t> device_index_;
     std::deque<std::uint64_t> queue_;  // message numbers to send again
     bool done_{false};

@@ -14,19 +14,18 @@
 namespace app {
 
 int run_subscriber(const SubscriberOptions& o) {
-    constexpr const char* kProgram = "mqtt_subscriber";
     install_stop_signals();
-    const OutputFile report_file(kProgram, "the report file", o.output.report_file);
-    const OutputFile csv_file(kProgram, "the CSV file", o.csv_file);
-    const OutputFile html_file(kProgram, "the HTML file", o.html_file);
+    const OutputFile report_file(kSubscriberProgram, "the report file", o.output.report_file);
+    const OutputFile csv_file(kSubscriberProgram, "the CSV file", o.csv_file);
+    const OutputFile html_file(kSubscriberProgram, "the HTML file", o.html_file);
     for (const OutputFile* file : {&report_file, &csv_file, &html_file})
         if (!file->prepare()) return kUsageError;
 
-    warn_about_connection(kProgram, o.connect);
-    ProgressLine progress(kProgram, !o.output.quiet);
+    warn_about_connection(kSubscriberProgram, o.connect);
+    ProgressLine progress(kSubscriberProgram, !o.output.quiet);
     std::optional<SubscriberState> state;
     SubscriberOptions options = o;
-    const bool usable = state_usable(kProgram, [&] {
+    const bool usable = state_usable(kSubscriberProgram, [&] {
         if (o.state_dir.empty()) return;
         state.emplace(o.state_dir, o.client_id_given ? o.connect.client_id : "");
         options.connect.client_id = state->client_id();
@@ -35,7 +34,7 @@ int run_subscriber(const SubscriberOptions& o) {
     net::EventLoop loop;  // the client's, and the metrics endpoint's
     const auto client = mqtt::make_client(options.engine, loop);
     SubscriberRun run(options, *client, progress, stop_requested);
-    MetricsOutput metrics(kProgram, o.output);
+    MetricsOutput metrics(kSubscriberProgram, o.output);
     if (!metrics.start(loop, progress,
                        [&run](metrics::Exposition& out) { run.write_metrics(out); }))
         return kUsageError;
@@ -46,12 +45,13 @@ int run_subscriber(const SubscriberOptions& o) {
         try {
             database = store::open_store(o.store);
         } catch (const store::StoreError& e) {
-            print_error(kProgram, e.what());
+            print_error(kSubscriberProgram, e.what());
             return kUsageError;
         }
         run.add_sink(*database);
     }
-    if (state && !state_usable(kProgram, [&] { run.keep_state(*state); })) return kUsageError;
+    if (state && !state_usable(kSubscriberProgram, [&] { run.keep_state(*state); }))
+        return kUsageError;
     const int status = run.run();
     report::SubscriberReport report = run.report();
     if (database) report.store = database->summary();

@@ -12,6 +12,9 @@
 
 namespace app {
 
+// The name every message of the subscriber starts with.
+inline constexpr const char* kSubscriberProgram = "mqtt_subscriber";
+
 struct SubscriberOptions {
     mqtt::ConnectOptions connect;
     mqtt::Engine engine{mqtt::Engine::Native};

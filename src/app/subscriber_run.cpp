@@ -12,7 +12,6 @@
 namespace app {
 namespace {
 
-constexpr const char* kProgram = "mqtt_subscriber";
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 // A loop round longer than the poll interval by this much means the process was suspended.
 constexpr auto kSuspendedGap = std::chrono::milliseconds(900);
@@ -258,7 +257,7 @@ std::vector<std::string> SubscriberRun::failed_checks() const {
 
 int SubscriberRun::finish(const RunEnd& end) {
     end_ = end;
-    if (!end.error.empty()) print_error(kProgram, end.error);
+    if (!end.error.empty()) print_error(kSubscriberProgram, end.error);
     progress_.finish();
     if (timeline_.tail_due(Clock::now())) add_timeline_row(Clock::now());
     const std::vector<std::string> failed = failed_checks();
@@ -283,7 +282,7 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         "%s: %s: received %llu, unique %llu of %llu expected, missing %llu, duplicates %llu, "
         "out of order %llu, malformed %llu, corrupt %llu in %.2f s, %.0f msg/s, latency p50 "
         "%.2f ms p99 %.2f ms max %.2f ms (%s)\n",
-        kProgram, verified_ ? "VERIFIED" : "NOT VERIFIED",
+        kSubscriberProgram, verified_ ? "VERIFIED" : "NOT VERIFIED",
         static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.unique),
         static_cast<unsigned long long>(t.expected), static_cast<unsigned long long>(t.missing),
         static_cast<unsigned long long>(t.duplicates),
@@ -298,16 +297,17 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         std::fprintf(out,
                      "%s: the publisher fell behind its schedule by up to %.0f ms: these latency "
                      "figures include its own lag, not only the broker's\n",
-                     kProgram, publisher_behind_ms_);
+                     kSubscriberProgram, publisher_behind_ms_);
     if (verifier_.recovered() > 0)
         std::fprintf(
             out, "%s: recovered by repair %llu (lost on the way, sent again by the publisher)\n",
-            kProgram, static_cast<unsigned long long>(verifier_.recovered()));
-    for (const std::string& f : failed) std::fprintf(out, "%s: failed: %s\n", kProgram, f.c_str());
+            kSubscriberProgram, static_cast<unsigned long long>(verifier_.recovered()));
+    for (const std::string& f : failed)
+        std::fprintf(out, "%s: failed: %s\n", kSubscriberProgram, f.c_str());
     for (const std::string& c : verifier_.ledger().contradiction_examples())
-        std::fprintf(out, "%s: contradiction: %s\n", kProgram, c.c_str());
+        std::fprintf(out, "%s: contradiction: %s\n", kSubscriberProgram, c.c_str());
     for (const auto& g : verifier_.ledger().gaps(options_.max_gaps))
-        std::fprintf(out, "%s: missing %s/%s seq %llu-%llu\n", kProgram, g.run.c_str(),
+        std::fprintf(out, "%s: missing %s/%s seq %llu-%llu\n", kSubscriberProgram, g.run.c_str(),
                      g.device.c_str(), static_cast<unsigned long long>(g.range.first),
                      static_cast<unsigned long long>(g.range.last));
     std::fflush(out);
@@ -323,7 +323,7 @@ void SubscriberRun::print_share_verdict(std::FILE* out,
         "%llu, out of order %llu, malformed %llu, corrupt %llu in %.2f s, %.0f msg/s, "
         "latency p99 %.2f ms (%s); the run's verdict: mqtt_report with every member's "
         "--report\n",
-        kProgram, verified_ ? "VERIFIED" : "NOT VERIFIED", options_.share_group.c_str(),
+        kSubscriberProgram, verified_ ? "VERIFIED" : "NOT VERIFIED", options_.share_group.c_str(),
         static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.unique),
         static_cast<unsigned long long>(t.duplicates),
         static_cast<unsigned long long>(t.out_of_order),
@@ -331,7 +331,8 @@ void SubscriberRun::print_share_verdict(std::FILE* out,
         secs, secs > 0 ? static_cast<double>(t.unique) / secs : 0.0,
         static_cast<double>(verifier_.latency().percentile(0.99)) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
-    for (const std::string& f : failed) std::fprintf(out, "%s: failed: %s\n", kProgram, f.c_str());
+    for (const std::string& f : failed)
+        std::fprintf(out, "%s: failed: %s\n", kSubscriberProgram, f.c_str());
     std::fflush(out);
 }
 

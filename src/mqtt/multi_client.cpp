@@ -10,7 +10,7 @@
 
 namespace mqtt {
 
-using Clock = net::EventLoop::Clock;
+using LoopClock = net::EventLoop::Clock;
 
 namespace {
 // The ramp opens connections in slices this far apart.
@@ -46,13 +46,13 @@ MultiClient::~MultiClient() {
 
 void MultiClient::start_connect(const ConnectOptions& options) {
     options_ = options;
-    ramp_start_ = Clock::now();
+    ramp_start_ = LoopClock::now();
     open_due();
 }
 
 void MultiClient::open_due() {
     ramp_timer_.reset();
-    const double elapsed_s = std::chrono::duration<double>(Clock::now() - ramp_start_).count();
+    const double elapsed_s = std::chrono::duration<double>(LoopClock::now() - ramp_start_).count();
     const std::size_t due =
         connect_rate_ <= 0
             ? plans_.size()
@@ -97,7 +97,7 @@ void MultiClient::open_due() {
         c.start_connect(o);
     }
     if (opened_ < plans_.size())
-        ramp_timer_ = loop_.add_timer(Clock::now() + kRampStep, [this] { open_due(); });
+        ramp_timer_ = loop_.add_timer(LoopClock::now() + kRampStep, [this] { open_due(); });
 }
 
 void MultiClient::member_connected(std::size_t index) {
@@ -111,7 +111,8 @@ void MultiClient::member_connected(std::size_t index) {
     if (!plans_[index].birth || m.birth_id) return;
     // Not from inside the engine's CONNACK handling: from the loop, right after it.
     births_due_.push_back(index);
-    if (!birth_timer_) birth_timer_ = loop_.add_timer(Clock::now(), [this] { publish_births(); });
+    if (!birth_timer_)
+        birth_timer_ = loop_.add_timer(LoopClock::now(), [this] { publish_births(); });
 }
 
 void MultiClient::publish_births() {

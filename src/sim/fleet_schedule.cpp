@@ -26,9 +26,9 @@ FleetSchedule::FleetSchedule(const Config& config, Clock::time_point start)
                 fmt::format("{} devices: 1 to {} are possible", config.devices, UINT32_MAX));
         // `count` as evenly over the devices as they divide.
         clocks_.resize(config.devices);
+        const MessageNumbering numbering{config.devices};
         for (std::uint64_t d = 0; d < config.devices; ++d)
-            clocks_[d] = {config.interval,
-                          config.count / config.devices + (d < config.count % config.devices),
+            clocks_[d] = {config.interval, numbering.readings_of(d, config.count),
                           static_cast<float>(std::clamp(config.jitter, 0.0, 1.0))};
     }
     if (clocks_.size() > UINT32_MAX)

@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "sim/message_numbering.hpp"
 #include "sim/sensor_model.hpp"
 
 namespace sim {

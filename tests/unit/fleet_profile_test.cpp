@@ -107,11 +107,11 @@ TEST(FleetProfile, ItGivesThePublisherItsDevicesConnectionsAndRunLength) {
     EXPECT_TRUE(o.per_device);
     EXPECT_EQ(o.count, 3U * 60 + 30);  // every 1 s and every 2 s for 60 s
     EXPECT_EQ(o.seed, 9U);
-    const auto specs = device_specs(o);
+    const auto specs = plan_run(o).devices;
     ASSERT_EQ(specs.size(), 4U);
     EXPECT_EQ(specs[3].id, "weather-0001");
     EXPECT_EQ(specs[3].topic, "outside/weather/weather-0001");
-    const auto plans = connection_plans(o);
+    const auto plans = connection_plans(o, plan_run(o));
     EXPECT_EQ(plans[1].client_id, "home-room-2");
     EXPECT_EQ(plans[1].will->topic, "sensors/room-0002/status");
     EXPECT_EQ(plans[3].client_id, "weather-0001");
@@ -128,7 +128,7 @@ TEST(FleetPlans, AHostListSpreadsConnectionsRoundRobinOrByAStableHash) {
     const auto rr = parse_publisher_args(
         {"mqtt_publisher", "-h", "a,b,c", "-d", "7", "-n", "7", "--connections", "per-device"});
     ASSERT_TRUE(rr.options) << rr.err;
-    const auto plans = connection_plans(*rr.options);
+    const auto plans = connection_plans(*rr.options, plan_run(*rr.options));
     ASSERT_EQ(plans.size(), 7U);
     for (std::size_t i = 0; i < plans.size(); ++i) EXPECT_EQ(plans[i].broker, i % 3) << i;
 
@@ -140,7 +140,7 @@ TEST(FleetPlans, AHostListSpreadsConnectionsRoundRobinOrByAStableHash) {
         args.insert(args.end(), extra.begin(), extra.end());
         auto p = parse_publisher_args(args);
         EXPECT_TRUE(p.options) << p.err;
-        return connection_plans(*p.options);
+        return connection_plans(*p.options, plan_run(*p.options));
     };
     const auto small = hashed({"-d", "20", "-n", "20"});
     const auto large = hashed({"-d", "200", "-n", "200"});

@@ -244,10 +244,11 @@ TEST(EventLoop, AWatcherRemovedDuringABatchIsNotCalledInIt) {
     ASSERT_EQ(::send(b_theirs.get(), "x", 1, 0), 1);
     bool removed = false;
     // Whichever runs first removes and destroys the other.
-    a.action = [&] {
+    // Descriptors captured by value: clang 14 cannot capture structured bindings.
+    a.action = [&, fd = b_ours.get()] {
         if (removed) return;
         removed = true;
-        loop.unwatch(b_ours.get());
+        loop.unwatch(fd);
         b.reset();
     };
     b->action = [&, fd = a_ours.get()] {
@@ -277,14 +278,14 @@ TEST(EventLoop, ASlotReusedDuringABatchDoesNotReceiveTheOldEvent) {
     ASSERT_EQ(::send(b_theirs.get(), "x", 1, 0), 1);
     // The first to run swaps the other for a new watcher in the freed slot.
     bool swapped = false;
-    auto swap = [&](int other_fd) {
+    auto swap = [&, c_fd = c_ours.get()](int other_fd) {
         if (swapped) return;
         swapped = true;
         loop.unwatch(other_fd);
-        loop.watch(c_ours.get(), c, false);
+        loop.watch(c_fd, c, false);
     };
-    a.action = [&] { swap(b_ours.get()); };
-    b.action = [&] { swap(a_ours.get()); };
+    a.action = [&, fd = b_ours.get()] { swap(fd); };
+    b.action = [&, fd = a_ours.get()] { swap(fd); };
     loop.run_once(100ms);
     EXPECT_EQ(a.calls + b.calls, 1);
     EXPECT_EQ(c.calls, 0) << "c is not readable: the old event was not for it";

@@ -68,7 +68,7 @@ TEST(PublisherOptions, AShardKeepsEveryNthDeviceAndItsMessages) {
     EXPECT_EQ(p.options->devices, 3U);  // sensor-0002, 0005, 0008
     EXPECT_EQ(p.options->devices_total, 10U);
     EXPECT_EQ(p.options->count, 3U * 10 + 2);  // devices 0-4 (0-based) send one more
-    const auto specs = device_specs(*p.options);
+    const auto specs = plan_run(*p.options).devices;
     ASSERT_EQ(specs.size(), 3U);
     EXPECT_EQ(specs[0].id, "sensor-0002");
     EXPECT_EQ(specs[2].id, "sensor-0008");

@@ -40,7 +40,7 @@ Ran run(
     const PublisherOptions& o, FakeClient& client,
     std::function<bool()> stop = [] { return false; }) {
     ProgressLine progress("mqtt_publisher", false);
-    PublisherRun r(o, client, progress, std::move(stop));
+    PublisherRun r(o, plan_run(o), client, progress, std::move(stop));
     const int status = r.run();
     return {status, r.report()};
 }
@@ -139,7 +139,7 @@ TEST(PublisherRun, ABrokerThatStopsConfirmingShowsAsAStallInTheProgressLine) {
     int status = 0;
     {
         ProgressLine progress("mqtt_publisher", true);
-        PublisherRun r(o, client, progress, [] { return false; });
+        PublisherRun r(o, plan_run(o), client, progress, [] { return false; });
         status = r.run();
     }
     const std::string err = testing::internal::GetCapturedStderr();
@@ -294,7 +294,8 @@ TEST(PublisherRun, AnInterruptedRunResumesFromItsStateAndTheSummaryCoversTheWhol
         PublisherState state(tmp.path(), kArguments);
         FakeClient first;
         ProgressLine progress("mqtt_publisher", false);
-        PublisherRun r(o, first, progress, [&] { return first.published.size() >= 23; });
+        PublisherRun r(o, plan_run(o), first, progress,
+                       [&] { return first.published.size() >= 23; });
         r.keep_state(state);
         EXPECT_EQ(r.run(), kInterrupted);
         first_sent = r.counters().published;
@@ -307,7 +308,7 @@ TEST(PublisherRun, AnInterruptedRunResumesFromItsStateAndTheSummaryCoversTheWhol
     EXPECT_LT(first_sent, 50u) << "interrupted before the end";
     FakeClient second;
     ProgressLine progress("mqtt_publisher", false);
-    PublisherRun r(o, second, progress, [] { return false; });
+    PublisherRun r(o, plan_run(o), second, progress, [] { return false; });
     r.keep_state(state);
     EXPECT_EQ(r.run(), kSuccess);
     // The first message sent again is the first one not confirmed before: message k is device

@@ -30,7 +30,7 @@ std::string done(const std::string& run) {
 
 // Two devices: message k is device k mod 2, sequence k / 2 + 1.
 RepairResponder two_devices(std::size_t buffer) {
-    RepairResponder r(buffer, "run-1", 2);
+    RepairResponder r(buffer, "run-1", sim::MessageNumbering{2});
     r.add_device("dev-a", 0);
     r.add_device("dev-b", 1);
     for (std::uint64_t k = 0; k < 10; ++k) r.keep(k, "payload-" + std::to_string(k));
@@ -101,7 +101,7 @@ TEST(RepairResponder, LingersWhileTheConsumerAsksAndStopsWhenItIsDone) {
 }
 
 TEST(RepairResponder, WithoutABufferRepairIsOff) {
-    RepairResponder r(0, "run-1", 1);
+    RepairResponder r(0, "run-1", sim::MessageNumbering{1});
     EXPECT_FALSE(r.enabled());
     r.add_device("dev-a", 0);
     EXPECT_EQ(r.on_request(request("run-1", "dev-a", 1, 5), Clock::now())->held, 0u);
