@@ -1,5 +1,5 @@
 #pragma once
-// Doubles for the session's unit tests (tests/unit/mqtt_session_test.cpp): a handler that
+// Doubles for the session's unit tests (tests/unit/mqtt/protocol/session_test.cpp): a handler that
 // records what the session reports, and a broker that decodes what the session wrote and feeds
 // it encoded replies, all without a socket.
 

@@ -168,11 +168,10 @@ TEST_F(FleetClient, WhatAVanishedDeviceHadInFlightIsSentAgainWhenItReturns) {
     EXPECT_EQ(fleet.in_flight(), 0U);
 }
 
-TEST(FleetPlans, NoneOrMoreThanTheIdsCanNameAreRefused) {
-    net::EventLoop loop;
-    EXPECT_THROW(MultiClient(loop, {}, 0), std::invalid_argument);
+TEST_F(FleetClient, NoneOrMoreThanTheIdsCanNameAreRefused) {
+    EXPECT_THROW(MultiClient(loop_, {}, 0), std::invalid_argument);
     EXPECT_THROW(
-        MultiClient(loop, std::vector<ConnectionPlan>(MultiClient::kMaxConnections + 1), 0),
+        MultiClient(loop_, std::vector<ConnectionPlan>(MultiClient::kMaxConnections + 1), 0),
         std::invalid_argument);
 }
 

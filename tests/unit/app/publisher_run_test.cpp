@@ -224,67 +224,8 @@ TEST(PublisherRun, AFleetDeviceWhoseConnectionIsDownHoldsItsReadingsBackWhileThe
     EXPECT_EQ(seq, 10U);
 }
 
-TEST(RunEnd, EachEndReasonHasOneExitStatus) {
-    EXPECT_EQ(exit_status_for(EndReason::Complete), kSuccess);
-    EXPECT_EQ(exit_status_for(EndReason::Count), kSuccess);
-    EXPECT_EQ(exit_status_for(EndReason::IdleTimeout), kSuccess) << "the verdict decides";
-    EXPECT_EQ(exit_status_for(EndReason::Interrupted), kInterrupted);
-    EXPECT_EQ(exit_status_for(EndReason::BrokerError), kBrokerError);
-    EXPECT_EQ(exit_status_for(EndReason::ConnectionLost), kBrokerError);
-    EXPECT_EQ(exit_status_for(EndReason::LocalError), kBrokerError);
-    EXPECT_EQ(exit_status_for(EndReason::Rejected), kVerificationFailed);
-    EXPECT_EQ(exit_status_for(EndReason::Unconfirmed), kVerificationFailed);
-    EXPECT_EQ(end_reason_name(EndReason::IdleTimeout), "idle-timeout");
-}
-
-TEST(RunEnd, ErrorsThatAreNotMqttErrorsBecomeALocalErrorInsteadOfTerminating) {
-    const auto end = guarded(EndReason::ConnectionLost,
-                             [] { throw std::runtime_error("epoll_wait: bad file descriptor"); });
-    ASSERT_TRUE(end);
-    EXPECT_EQ(end->reason, EndReason::LocalError);
-    EXPECT_EQ(end->error, "epoll_wait: bad file descriptor");
-}
-
-// --- A state directory (--state-dir): a run survives the publisher's own end.
-
+// The arguments a state directory keeps, so that only the same run resumes.
 const nlohmann::json kArguments{{"count", 50}, {"devices", 5}};
-
-TEST(PublisherState, ProgressRecordedBeforeACrashIsWhereTheRunResumes) {
-    testing_support::TempDir tmp;
-    {
-        PublisherState state(tmp.path(), kArguments);
-        EXPECT_FALSE(state.resuming());
-        state.begin("r1");
-        state.record(500);  // durable at once: nothing was written yet
-    }                       // kill -9: no close()
-    PublisherState state(tmp.path(), kArguments);
-    EXPECT_TRUE(state.resuming());
-    EXPECT_EQ(state.run_id(), "r1");
-    EXPECT_EQ(state.confirmed_through(), 500u);
-}
-
-TEST(PublisherState, AnUnfinishedRunOfOtherArgumentsIsRefusedNamingIt) {
-    testing_support::TempDir tmp;
-    { PublisherState(tmp.path(), kArguments).begin("r1"); }
-    try {
-        PublisherState state(tmp.path(), {{"count", 7}, {"devices", 5}});
-        FAIL() << "resumed a run with other arguments";
-    } catch (const state::StateError& e) {
-        EXPECT_NE(std::string(e.what()).find("unfinished run r1 of other arguments"),
-                  std::string::npos)
-            << e.what();
-    }
-}
-
-TEST(PublisherState, AFinishedRunStartsANewOne) {
-    testing_support::TempDir tmp;
-    {
-        PublisherState state(tmp.path(), kArguments);
-        state.begin("r1");
-        state.close(50, true);
-    }
-    EXPECT_FALSE(PublisherState(tmp.path(), kArguments).resuming());
-}
 
 TEST(PublisherRun, AnInterruptedRunResumesFromItsStateAndTheSummaryCoversTheWholeRun) {
     testing_support::TempDir tmp;

@@ -1,6 +1,6 @@
-// Both engines against scripted brokers on loopback: the MQTT 5 -> 3.1.1 fallback both ways a
-// 3.1.1-only broker says no, name resolution on the loop, and a thousand native clients
-// sharing one event loop.
+// The native engine against scripted brokers on loopback: the MQTT 5 -> 3.1.1 fallback both
+// ways a 3.1.1-only broker says no, name resolution on the loop, reconnecting, brokers that
+// break the rules, and a thousand clients sharing one event loop.
 
 #include <sys/resource.h>
 
@@ -13,6 +13,7 @@
 
 #include "mqtt/engines.hpp"
 #include "net/event_loop.hpp"
+#include "scripted_brokers.hpp"
 #include "scripted_peer.hpp"
 
 namespace mqtt {
@@ -20,34 +21,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using protocol::Version;
+using testing_support::kConnackBadVersion;
 using testing_support::LoopBroker;
+using testing_support::Mqtt311OnlyBroker;
+using testing_support::PublishingBroker;
 using testing_support::read_packet;
 using testing_support::ScriptedListener;
 using testing_support::write_bytes;
-
-// A 3.1.1 CONNACK (3.1.1, 3.2): accepted, or "unacceptable protocol version" (return code 1).
-constexpr std::string_view kConnackAccepted{"\x20\x02\x00\x00", 4};
-constexpr std::string_view kConnackBadVersion{"\x20\x02\x00\x01", 4};
-
-// A 3.1.1-only broker: refuses MQTT 5 (by closing, or with return code 1), accepts 3.1.1.
-// Records the protocol level of each CONNECT.
-struct Mqtt311OnlyBroker {
-    explicit Mqtt311OnlyBroker(bool close_without_connack)
-        : listener(2, [this, close_without_connack](int fd, int) {
-              const auto packet = read_packet(fd, Version::V5);
-              if (!packet || !std::holds_alternative<protocol::Connect>(*packet)) return;
-              const Version v = std::get<protocol::Connect>(*packet).version;
-              levels.push_back(static_cast<int>(v));
-              if (v == Version::V311)
-                  write_bytes(fd, kConnackAccepted);
-              else if (!close_without_connack)
-                  write_bytes(fd, kConnackBadVersion);
-              // [MQTT-3.1.2-2]: a server may close without CONNACK on a level it does not support.
-              if (v == Version::V311) read_packet(fd, Version::V311);  // until DISCONNECT
-          }) {}
-    std::vector<int> levels;  // written by the listener thread, read after it joined
-    ScriptedListener listener;
-};
 
 struct FallbackCase {
     Engine engine;
@@ -410,29 +390,6 @@ TEST(NativeClient, ABrokerThatAcceptsAndThenGoesSilentIsALostConnectionAfterOneA
     }
     client.reset();
 }
-
-// A broker that sends three QoS 1 messages after the CONNACK and records the PUBACKs it gets.
-struct PublishingBroker {
-    PublishingBroker()
-        : listener(1, [this](int fd, int) {
-              read_packet(fd, Version::V5);
-              std::string out;
-              protocol::encode(protocol::Connack{}, Version::V5, out);
-              for (std::uint16_t id = 1; id <= 3; ++id) {
-                  protocol::Publish p;
-                  p.topic = "t";
-                  p.payload = "m";
-                  p.qos = 1;
-                  p.packet_id = id;
-                  protocol::encode(p, Version::V5, out);
-              }
-              write_bytes(fd, out);
-              for (const auto type : testing_support::packet_types_until_closed(fd, Version::V5))
-                  if (type == protocol::PacketType::Puback) ++pubacks;
-          }) {}
-    std::atomic<int> pubacks{0};
-    ScriptedListener listener;
-};
 
 TEST(NativeClient, NoPubackLeavesBeforeTheBatchEndHandlerReturns) {
     PublishingBroker broker;

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <set>
 
 #include "app/fleet_plan.hpp"
 #include "app/publisher.hpp"
@@ -122,41 +121,6 @@ TEST(FleetProfile, ItGivesThePublisherItsDevicesConnectionsAndRunLength) {
     const auto clash = parse_publisher_args({"mqtt_publisher", "--profile", path, "-d", "5"});
     EXPECT_EQ(clash.exit_status, 2);
     EXPECT_NE(clash.err.find("--profile"), std::string::npos) << clash.err;
-}
-
-TEST(FleetPlans, AHostListSpreadsConnectionsRoundRobinOrByAStableHash) {
-    const auto rr = parse_publisher_args(
-        {"mqtt_publisher", "-h", "a,b,c", "-d", "7", "-n", "7", "--connections", "per-device"});
-    ASSERT_TRUE(rr.options) << rr.err;
-    const auto plans = connection_plans(*rr.options, plan_run(*rr.options));
-    ASSERT_EQ(plans.size(), 7U);
-    for (std::size_t i = 0; i < plans.size(); ++i) EXPECT_EQ(plans[i].broker, i % 3) << i;
-
-    // By hash: a device keeps its node when the fleet grows, and in a shard, where it has
-    // another place in the list (round-robin would move it).
-    const auto hashed = [](std::vector<std::string> extra) {
-        std::vector<std::string> args{"mqtt_publisher", "-h",       "a,b,c", "--connections",
-                                      "per-device",     "--spread", "hash"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        auto p = parse_publisher_args(args);
-        EXPECT_TRUE(p.options) << p.err;
-        return connection_plans(*p.options, plan_run(*p.options));
-    };
-    const auto small = hashed({"-d", "20", "-n", "20"});
-    const auto large = hashed({"-d", "200", "-n", "200"});
-    std::set<std::size_t> used;
-    for (std::size_t i = 0; i < small.size(); ++i) {
-        EXPECT_EQ(small[i].client_id, large[i].client_id);
-        EXPECT_EQ(small[i].broker, large[i].broker) << small[i].client_id;
-        used.insert(small[i].broker);
-    }
-    EXPECT_EQ(used.size(), 3U) << "20 devices land on every node";
-    const auto shard = hashed({"-d", "20", "-n", "20", "--shard", "2/2", "--run-id", "r"});
-    ASSERT_EQ(shard.size(), 10U);
-    for (std::size_t j = 0; j < shard.size(); ++j) {
-        EXPECT_EQ(shard[j].client_id, small[2 * j + 1].client_id);
-        EXPECT_EQ(shard[j].broker, small[2 * j + 1].broker) << shard[j].client_id;
-    }
 }
 
 }  // namespace

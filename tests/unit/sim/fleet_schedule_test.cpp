@@ -1,5 +1,4 @@
-// FleetSchedule and ChurnPlan: when each device of a fleet takes its readings, and which devices
-// drop off when; pure, so times are given.
+// FleetSchedule: when each device of a fleet takes its readings; pure, so times are given.
 #include "sim/fleet_schedule.hpp"
 
 #include <gtest/gtest.h>
@@ -7,15 +6,13 @@
 #include <map>
 #include <set>
 
-#include "sim/churn_plan.hpp"
-
 namespace sim {
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = FleetSchedule::Clock;
 
-const Clock::time_point t0{};
+const Clock::time_point kT0{};
 
 FleetSchedule::Config config(std::uint64_t devices, std::uint64_t count,
                              std::chrono::nanoseconds interval, double jitter = 0.0) {
@@ -33,7 +30,7 @@ std::vector<FleetSchedule::Due> drain(FleetSchedule& s) {
 }
 
 TEST(FleetSchedule, TheCountIsExactAndSpreadOverTheDevicesAsEvenlyAsTheyDivide) {
-    FleetSchedule s(config(3, 10, 1s), t0);
+    FleetSchedule s(config(3, 10, 1s), kT0);
     std::map<std::uint32_t, std::uint64_t> per_device;
     for (const auto& d : drain(s)) {
         EXPECT_EQ(d.reading, per_device[d.device]++) << "a device's readings come in order";
@@ -42,20 +39,20 @@ TEST(FleetSchedule, TheCountIsExactAndSpreadOverTheDevicesAsEvenlyAsTheyDivide) 
 }
 
 TEST(FleetSchedule, UnpacedEverythingIsDueAtOnceWithTheDevicesInTurn) {
-    FleetSchedule s(config(3, 7, 0s), t0);
+    FleetSchedule s(config(3, 7, 0s), kT0);
     std::vector<std::uint32_t> order;
     for (const auto& d : drain(s)) {
-        EXPECT_EQ(d.at, t0);
+        EXPECT_EQ(d.at, kT0);
         order.push_back(d.device);
     }
     EXPECT_EQ(order, (std::vector<std::uint32_t>{0, 1, 2, 0, 1, 2, 0}));
 }
 
 TEST(FleetSchedule, EachDeviceReadsEveryIntervalWithinTheJitter) {
-    FleetSchedule s(config(1, 200, 1s, 0.1), t0);
+    FleetSchedule s(config(1, 200, 1s, 0.1), kT0);
     const auto all = drain(s);
     ASSERT_EQ(all.size(), 200U);
-    EXPECT_LT(all[0].at, t0 + 1s);
+    EXPECT_LT(all[0].at, kT0 + 1s);
     std::set<Clock::duration> gaps;
     for (std::size_t i = 1; i < all.size(); ++i) {
         const auto gap = all[i].at - all[i - 1].at;
@@ -67,23 +64,23 @@ TEST(FleetSchedule, EachDeviceReadsEveryIntervalWithinTheJitter) {
 }
 
 TEST(FleetSchedule, TheFirstReadingsAreSpreadOverTheFirstIntervalNotABurst) {
-    FleetSchedule s(config(1000, 1000, 1s), t0);
+    FleetSchedule s(config(1000, 1000, 1s), kT0);
     int first_half = 0;
     for (const auto& d : drain(s)) {
-        ASSERT_LT(d.at, t0 + 1s);
-        first_half += d.at < t0 + 500ms ? 1 : 0;
+        ASSERT_LT(d.at, kT0 + 1s);
+        first_half += d.at < kT0 + 500ms ? 1 : 0;
     }
     EXPECT_GT(first_half, 400);
     EXPECT_LT(first_half, 600);
 }
 
 TEST(FleetSchedule, ADeviceTakesItsNextReadingOnlyAfterItIsDoneWithTheLast) {
-    FleetSchedule s(config(2, 6, 0s), t0);
+    FleetSchedule s(config(2, 6, 0s), kT0);
     const auto held = s.pop();  // its connection is down, say
     std::vector<std::uint32_t> others;
     while (s.next()) {
         others.push_back(s.pop().device);
-        s.done({t0, others.size() - 1, others.back()});
+        s.done({kT0, others.size() - 1, others.back()});
     }
     EXPECT_EQ(others, (std::vector<std::uint32_t>{1, 1, 1}));
     s.done(held);
@@ -93,42 +90,20 @@ TEST(FleetSchedule, ADeviceTakesItsNextReadingOnlyAfterItIsDoneWithTheLast) {
 }
 
 TEST(FleetSchedule, ALateReadingDoesNotPushTheLaterOnesBack) {
-    FleetSchedule s(config(1, 3, 1s), t0);
+    FleetSchedule s(config(1, 3, 1s), kT0);
     const auto first = s.pop();
     s.done(first);  // however late that was
     EXPECT_EQ(s.next()->at, first.at + 1s);
 }
 
 TEST(FleetSchedule, TheSameSeedGivesTheSameSchedule) {
-    FleetSchedule a(config(50, 500, 1s, 0.2), t0), b(config(50, 500, 1s, 0.2), t0);
+    FleetSchedule a(config(50, 500, 1s, 0.2), kT0), b(config(50, 500, 1s, 0.2), kT0);
     const auto x = drain(a), y = drain(b);
     ASSERT_EQ(x.size(), y.size());
     for (std::size_t i = 0; i < x.size(); ++i) {
         ASSERT_EQ(x[i].at, y[i].at);
         ASSERT_EQ(x[i].device, y[i].device);
     }
-}
-
-TEST(ChurnPlan, AShareOfDistinctDevicesEachDropOnceWithinTheWindow) {
-    ChurnPlan plan(100, 0.3, t0 + 1s, t0 + 6s, 7);
-    EXPECT_EQ(plan.planned(), 30U);
-    EXPECT_TRUE(plan.due(t0 + 999ms).empty());
-    const auto first = plan.due(t0 + 3s);
-    const auto rest = plan.due(t0 + 6s);
-    EXPECT_FALSE(first.empty());
-    EXPECT_FALSE(rest.empty());
-    std::set<std::uint32_t> devices(first.begin(), first.end());
-    devices.insert(rest.begin(), rest.end());
-    EXPECT_EQ(devices.size(), 30U);
-    EXPECT_LT(*devices.rbegin(), 100U);
-    EXPECT_TRUE(plan.due(t0 + 1h).empty()) << "each drop once";
-}
-
-TEST(ChurnPlan, TheSameSeedChoosesTheSameDevicesAndNoShareNone) {
-    ChurnPlan a(1000, 0.1, t0, t0 + 10s, 3), b(1000, 0.1, t0, t0 + 10s, 3);
-    EXPECT_EQ(a.due(t0 + 10s), b.due(t0 + 10s));
-    EXPECT_EQ(ChurnPlan(1000, 0.0, t0, t0 + 10s, 3).planned(), 0U);
-    EXPECT_EQ(ChurnPlan(10, 1.0, t0, t0 + 10s, 3).planned(), 10U);
 }
 
 }  // namespace
