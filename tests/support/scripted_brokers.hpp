@@ -60,4 +60,15 @@ struct PublishingBroker {
     ScriptedListener listener;
 };
 
+// A broker that accepts the connection and then never acknowledges a message: a CONNACK for
+// MQTT 5 (accepted, no properties), then it reads and discards until the client goes.
+struct SilentBroker {
+    ScriptedListener listener{1, [](int fd, int) {
+                                  read_packet(fd, mqtt::protocol::Version::V5);  // CONNECT
+                                  write_bytes(fd, std::string_view("\x20\x03\x00\x00\x00", 5));
+                                  discard_until_closed(fd);
+                              }};
+    std::string port() const { return std::to_string(listener.port()); }
+};
+
 }  // namespace testing_support
