@@ -74,7 +74,8 @@ echo "demo: publisher shard 1 (on A) and shard 2 (on B) done"
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 pids=()
 cat "$run_dir/member-1.out" "$run_dir/member-2.out"
-
+echo "demo: the publishers run unpaced, faster than B delivers to the consumers, so messages" \
+    "queue (shard 1's also for the bridge): the latency is those queues (docs/guide.md)"
 echo
 "$bin/mqtt_report" --publisher "$run_dir/shard-1.json" --publisher "$run_dir/shard-2.json" \
     --subscriber "$run_dir/member-1.json" --subscriber "$run_dir/member-2.json" \

@@ -183,6 +183,11 @@ void SubscriberRun::handle_control(const mqtt::Message& m) {
         s.shards > 1 ? fmt::format(" (shard {} of {})", s.shard, s.shards) : std::string(),
         s.published, s.confirmed, s.interrupted ? " (publisher interrupted)" : ""));
     publisher_behind_ms_ = std::max(publisher_behind_ms_, s.behind_schedule_ms);
+    if (s.shards < 2) return;
+    auto& [shards, devices] = shard_devices_[{s.run, s.shard}];
+    shards = s.shards;
+    devices.clear();
+    for (const telemetry::DeviceSummary& d : s.devices) devices.push_back(d.device);
 }
 
 std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
@@ -293,6 +298,7 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         static_cast<double>(latency.percentile(0.99)) / 1000.0,
         static_cast<double>(latency.max()) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
+    print_latency_by_shard(out);
     if (publisher_behind_ms_ > 0)
         std::fprintf(out,
                      "%s: the publisher fell behind its schedule by up to %.0f ms: these latency "
@@ -331,6 +337,7 @@ void SubscriberRun::print_share_verdict(std::FILE* out,
         secs, secs > 0 ? static_cast<double>(t.unique) / secs : 0.0,
         static_cast<double>(verifier_.latency().percentile(0.99)) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
+    print_latency_by_shard(out);
     for (const std::string& f : failed)
         std::fprintf(out, "%s: failed: %s\n", kSubscriberProgram, f.c_str());
     std::fflush(out);
@@ -434,6 +441,26 @@ std::vector<report::SlowDevice> SubscriberRun::slowest_devices() const {
     return list;
 }
 
+std::vector<report::ShardLatency> SubscriberRun::latency_by_shard() const {
+    std::vector<report::ShardLatency> list;
+    list.reserve(shard_devices_.size());
+    for (const auto& [key, shard] : shard_devices_) {
+        const auto all = verifier_.device_latency().combined(key.first, shard.second);
+        list.push_back({key.first, key.second, shard.first, all.p99_us, all.max_us, all.messages});
+    }
+    return list;
+}
+
+void SubscriberRun::print_latency_by_shard(std::FILE* out) const {
+    for (const report::ShardLatency& s : latency_by_shard())
+        std::fprintf(out,
+                     "%s: latency of run %s shard %u/%u: p99 %.2f ms, max %.2f ms over %llu "
+                     "messages\n",
+                     kSubscriberProgram, s.run.c_str(), s.shard, s.shards,
+                     static_cast<double>(s.p99_us) / 1000.0, static_cast<double>(s.max_us) / 1000.0,
+                     static_cast<unsigned long long>(s.messages));
+}
+
 void SubscriberRun::count_into(report::SubscriberReport& r) const {
     report::set_counts(r, verifier_.totals(options_.count));
     // A share-group member's missing messages are mostly the other members': not counted.
@@ -453,6 +480,7 @@ report::SubscriberReport SubscriberRun::report() const {
     r.gaps = report::gaps_of(verifier_.ledger().gaps(sharing() ? 0 : options_.max_gaps));
     r.device_status = device_report();
     r.slowest_devices = slowest_devices();
+    r.latency_by_shard = latency_by_shard();
     r.summaries = verifier_.summaries();
     r.latency_us = report::summarize(verifier_.latency());
     r.started_epoch_s = timeline_.started_epoch_s();

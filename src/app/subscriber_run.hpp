@@ -72,6 +72,9 @@ class SubscriberRun {
     void subscribe_to_statuses();
     std::optional<report::DeviceStatus> device_report() const;
     std::vector<report::SlowDevice> slowest_devices() const;
+    // Each publisher shard's latency, for runs of several shards (which may take other paths).
+    std::vector<report::ShardLatency> latency_by_shard() const;
+    void print_latency_by_shard(std::FILE* out) const;
     // The ledger's counts, as the report gives them.
     void count_into(report::SubscriberReport& r) const;
     // Asks again for what is missing once the summaries are in and the stream went quiet.
@@ -103,6 +106,11 @@ class SubscriberRun {
     ReconnectLog reconnects_;
     // The latest of each publisher, by "run/shard".
     std::map<std::string, telemetry::RunProgress> progress_by_run_;
+    // The devices of each shard of a run of several, from its run summary: (run, shard) ->
+    // (shards, devices).
+    std::map<std::pair<std::string, std::uint32_t>,
+             std::pair<std::uint32_t, std::vector<std::string>>>
+        shard_devices_;
     std::optional<Clock::time_point> first_message_;
     Clock::time_point last_message_{};
     Clock::time_point ready_at_{};

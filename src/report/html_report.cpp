@@ -223,6 +223,21 @@ std::string devices_section(const SubscriberReport& sub) {
     return html + "</table>\n";
 }
 
+// Each publisher shard's latency: in a cluster the shards' messages take other paths (a bridge,
+// another node), and a slow path shows as one slow shard.
+std::string shards_section(const std::vector<ShardLatency>& shards) {
+    if (shards.empty()) return "";
+    std::string html =
+        "<h3>Latency by publisher shard</h3><table id=\"latency-by-shard\"><tr><th>run</th>"
+        "<th>shard</th><th>p99</th><th>max</th><th>messages</th></tr>";
+    for (const ShardLatency& s : shards)
+        html +=
+            fmt::format("<tr><td>{}</td><td>{} of {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        escape(s.run), s.shard, s.shards, ms(static_cast<double>(s.p99_us)),
+                        ms(static_cast<double>(s.max_us)), grouped(s.messages));
+    return html + "</table>\n";
+}
+
 std::string member_rows(const std::vector<Member>& members, bool is_pub) {
     std::string html;
     for (const Member& m : members) {
@@ -455,7 +470,8 @@ std::string render_html(const PublisherReport* pub, const SubscriberReport* sub)
     html += figures_section(pub, sub);
     html += charts_section(pub, sub);
     if (sub)
-        html += latency_section(sub->latency_us) + gaps_section(sub->gaps) + devices_section(*sub);
+        html += latency_section(sub->latency_us) + shards_section(sub->latency_by_shard) +
+                gaps_section(sub->gaps) + devices_section(*sub);
     html += members_section(pub, sub);
     html += "</body></html>\n";
     return html;

@@ -115,6 +115,24 @@ std::vector<SlowDevice> slowest_devices(const std::vector<SubscriberReport>& rep
     return list;
 }
 
+// Each shard's latency as its slowest member saw it, with every member's messages.
+std::vector<ShardLatency> latency_by_shard(const std::vector<SubscriberReport>& reports) {
+    std::map<std::pair<std::string, std::uint32_t>, ShardLatency> by_shard;
+    for (const SubscriberReport& r : reports)
+        for (const ShardLatency& s : r.latency_by_shard) {
+            const auto [it, fresh] = by_shard.try_emplace({s.run, s.shard}, s);
+            if (fresh) continue;
+            ShardLatency& all = it->second;
+            all.p99_us = std::max(all.p99_us, s.p99_us);
+            all.max_us = std::max(all.max_us, s.max_us);
+            all.messages += s.messages;
+        }
+    std::vector<ShardLatency> list;
+    list.reserve(by_shard.size());
+    for (auto& [key, s] : by_shard) list.push_back(std::move(s));
+    return list;
+}
+
 void append_reconnects(std::vector<Reconnect>& all, const std::vector<Reconnect>& more,
                        const std::string& name) {
     for (Reconnect r : more) {
@@ -238,6 +256,7 @@ SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> named) {
     out.thresholds = reports.front().thresholds;
     count_ledger(out, joined);
     out.slowest_devices = slowest_devices(reports);
+    out.latency_by_shard = latency_by_shard(reports);
     // Missing is a property of the merged ledger, not a sum of each member's view.
     out.timeline = merge_timelines(timelines(reports), {"missing"});
     out.started_epoch_s = earliest_start(reports);

@@ -151,6 +151,25 @@ struct SlowDevice {
     }
 };
 
+// The latency of one publisher shard's messages (--shard I/N): in a cluster, shards publish
+// through different brokers, and the path each took shows here.
+struct ShardLatency {
+    std::string run;
+    std::uint32_t shard{}, shards{};
+    std::int64_t p99_us{}, max_us{};
+    std::uint64_t messages{};
+
+    template <class Self, class Field>
+    static void fields(Self& s, Field&& f) {
+        f("run", s.run);
+        f("shard", s.shard);
+        f("shards", s.shards);
+        f("p99_us", s.p99_us);
+        f("max_us", s.max_us);
+        f("messages", s.messages);
+    }
+};
+
 struct Reconnect {
     double t_s{};  // since the program started
     std::string cause;
@@ -213,7 +232,8 @@ struct SubscriberReport {
     DeviceCounts devices;
     std::optional<DeviceStatus> device_status;
     std::vector<SlowDevice> slowest_devices;
-    std::vector<std::string> summaries;  // the runs whose summary arrived
+    std::vector<ShardLatency> latency_by_shard;  // runs of several publisher shards only
+    std::vector<std::string> summaries;          // the runs whose summary arrived
     Latency latency_us;
     double started_epoch_s{};
     std::string host, command;      // where and how it ran (empty when merged: see members)
@@ -254,6 +274,7 @@ struct SubscriberReport {
         f("devices", s.devices);
         f("device_status", s.device_status);
         f("slowest_devices", s.slowest_devices);
+        f("latency_by_shard", s.latency_by_shard);
         f("summaries", s.summaries);
         f("latency_us", s.latency_us);
         f("started_epoch_s", s.started_epoch_s);

@@ -42,21 +42,52 @@ void DeviceLatencies::record(std::string_view device, std::int64_t latency_us) {
         std::max(last_->max_us, static_cast<std::uint32_t>(std::min<std::int64_t>(us, UINT32_MAX)));
 }
 
-std::int64_t DeviceLatencies::Sketch::percentile(double q) const {
-    std::uint64_t total = 0;
-    for (const std::uint16_t c : counts) total += c;
-    const auto rank = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total)));
-    std::uint64_t seen = 0;
-    for (std::size_t b = 0; b < kBuckets; ++b) {
-        seen += counts[b];
-        if (seen < std::max<std::uint64_t>(rank, 1)) continue;
-        // The bucket's geometric middle, but never above the exact maximum.
-        const std::int64_t lo = lowest_in(b), hi = lowest_in(b + 1);
+namespace {
+
+// The q-quantile of bucket counts: the bucket's geometric middle, never above the exact maximum.
+template <class Count>
+std::int64_t percentile_of(const std::array<Count, DeviceLatencies::kBuckets>& counts, double q,
+                           std::int64_t max_us) {
+    double total = 0;
+    for (const Count c : counts) total += static_cast<double>(c);
+    const double rank = std::max(std::ceil(q * total), 1.0);
+    double seen = 0;
+    for (std::size_t b = 0; b < DeviceLatencies::kBuckets; ++b) {
+        seen += static_cast<double>(counts[b]);
+        if (seen < rank) continue;
+        const std::int64_t lo = DeviceLatencies::lowest_in(b);
+        const std::int64_t hi = DeviceLatencies::lowest_in(b + 1);
         const auto mid = static_cast<std::int64_t>(std::sqrt(
             static_cast<double>(std::max<std::int64_t>(lo, 1)) * static_cast<double>(hi)));
         return std::min<std::int64_t>(mid, max_us);
     }
     return max_us;
+}
+
+}  // namespace
+
+std::int64_t DeviceLatencies::Sketch::percentile(double q) const {
+    return percentile_of(counts, q, max_us);
+}
+
+DeviceLatencies::Device DeviceLatencies::combined(std::string name,
+                                                  const std::vector<std::string>& devices) const {
+    std::array<double, kBuckets> counts{};
+    Device all{std::move(name), 0, 0, 0};
+    for (const std::string& device : devices) {
+        const auto it = by_device_.find(device);
+        if (it == by_device_.end()) continue;
+        const Sketch& s = it->second;
+        std::uint64_t kept = 0;
+        for (const std::uint16_t c : s.counts) kept += c;
+        if (kept == 0) continue;
+        const double weight = static_cast<double>(s.messages) / static_cast<double>(kept);
+        for (std::size_t b = 0; b < kBuckets; ++b) counts[b] += weight * s.counts[b];
+        all.max_us = std::max<std::int64_t>(all.max_us, s.max_us);
+        all.messages += s.messages;
+    }
+    all.p99_us = percentile_of(counts, 0.99, all.max_us);
+    return all;
 }
 
 std::vector<DeviceLatencies::Device> DeviceLatencies::slowest(std::size_t n) const {

@@ -26,6 +26,10 @@ class DeviceLatencies {
     };
     // The `n` devices with the highest p99 (then the highest maximum), slowest first.
     std::vector<Device> slowest(std::size_t n) const;
+    // These devices together (a publisher shard's, say), named `name`: each device's buckets
+    // weighted by its messages, since halving scales a busy device's counts down. Devices not
+    // seen count nothing.
+    Device combined(std::string name, const std::vector<std::string>& devices) const;
     std::size_t devices() const { return by_device_.size(); }
 
     static constexpr std::size_t kBuckets = 48;

@@ -104,6 +104,36 @@ TEST(SubscriberRun, WithoutAStatusTopicStatusMessagesAreTelemetryLikeAnyOther) {
     EXPECT_EQ(r.report.at("device_status"), nullptr);
 }
 
+TEST(SubscriberRun, ARunOfSeveralShardsReportsEachShardsLatency) {
+    FakeClient client;
+    const auto o = options();
+    for (std::uint64_t seq = 1; seq <= 10; ++seq) send(client, reading(seq, "dev-1"));
+    for (std::uint64_t seq = 1; seq <= 5; ++seq)
+        send(client, reading(seq, "dev-2"), "sensors/dev-2/telemetry");
+    send(client,
+         telemetry::encode_run_summary({"run-1", 1, 10, 10, false, {{"dev-1", 10, 10}}, 1, 2}),
+         o.control_topic);
+    send(client, telemetry::encode_run_summary({"run-1", 1, 5, 5, false, {{"dev-2", 5, 5}}, 2, 2}),
+         o.control_topic);
+    const Ran r = run(o, client);
+    EXPECT_EQ(r.status, kSuccess);
+    const auto& shards = r.report.at("latency_by_shard");
+    ASSERT_EQ(shards.size(), 2U) << shards.dump();
+    EXPECT_EQ(shards[0].at("shard"), 1);
+    EXPECT_EQ(shards[0].at("shards"), 2);
+    EXPECT_EQ(shards[0].at("messages"), 10);
+    EXPECT_EQ(shards[1].at("messages"), 5);
+    EXPECT_GT(shards[1].at("p99_us").get<std::int64_t>(), 0);
+}
+
+TEST(SubscriberRun, ARunOfOneShardHasNoLatencyByShard) {
+    FakeClient client;
+    const auto o = options();
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) send(client, reading(seq));
+    send(client, summary(3), o.control_topic);
+    EXPECT_TRUE(run(o, client).report.at("latency_by_shard").empty());
+}
+
 TEST(SubscriberRun, EndsVerifiedWhenTheSummarySaysEverythingArrived) {
     FakeClient client;
     const auto o = options();

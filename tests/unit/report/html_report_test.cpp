@@ -93,6 +93,17 @@ TEST(HtmlReport, DeviceSectionsAppearOnlyWithSomethingToShow) {
     EXPECT_NE(html.find("<th>out of order</th>"), std::string::npos) << "labels in prose";
 }
 
+TEST(HtmlReport, ShardLatenciesAppearOnlyForARunOfSeveralShards) {
+    report::SubscriberReport s;
+    EXPECT_EQ(report::render_html(nullptr, &s).find("latency-by-shard"), std::string::npos);
+    s.latency_by_shard = {{"r<1>", 1, 2, 4'989'000, 5'100'000, 100'000},
+                          {"r<1>", 2, 2, 12'000, 30'000, 100'000}};
+    const std::string html = report::render_html(nullptr, &s);
+    EXPECT_NE(html.find(R"(<table id="latency-by-shard")"), std::string::npos);
+    EXPECT_NE(html.find("<td>r&lt;1&gt;</td><td>1 of 2</td>"), std::string::npos) << html;
+    EXPECT_NE(html.find("<td>2 of 2</td>"), std::string::npos);
+}
+
 TEST(HtmlReport, AFailedRunSaysNotVerifiedInTheFailClass) {
     nlohmann::json sub = {{"unique", 9},
                           {"received", 9},

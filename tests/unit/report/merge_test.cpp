@@ -109,6 +109,36 @@ TEST(MergeSubscribers, TimelinesAddUpOnTheWallClock) {
     EXPECT_EQ(rows[2].at("msgs_per_sec"), 1.0);  // m1 stopped: only m2's last second counts
 }
 
+TEST(MergeSubscribers, EachShardsLatencyIsItsSlowestMembersWithEveryMembersMessages) {
+    telemetry::DeliveryLedger one, two;
+    Input a = member("m1", one), b = member("m2", two);
+    a.doc["latency_by_shard"] = json::array({{{"run", "r1"},
+                                              {"shard", 1},
+                                              {"shards", 2},
+                                              {"p99_us", 900},
+                                              {"max_us", 1000},
+                                              {"messages", 10}},
+                                             {{"run", "r1"},
+                                              {"shard", 2},
+                                              {"shards", 2},
+                                              {"p99_us", 50},
+                                              {"max_us", 60},
+                                              {"messages", 7}}});
+    b.doc["latency_by_shard"] = json::array({{{"run", "r1"},
+                                              {"shard", 1},
+                                              {"shards", 2},
+                                              {"p99_us", 4000},
+                                              {"max_us", 4100},
+                                              {"messages", 12}}});
+    const json merged = merge_subscribers({a, b});
+    const json& shards = merged.at("latency_by_shard");
+    ASSERT_EQ(shards.size(), 2U) << shards.dump();
+    EXPECT_EQ(shards[0].at("p99_us"), 4000);
+    EXPECT_EQ(shards[0].at("max_us"), 4100);
+    EXPECT_EQ(shards[0].at("messages"), 22);
+    EXPECT_EQ(shards[1].at("messages"), 7);
+}
+
 TEST(MergeSubscribers, AReportWithoutLedgerStateIsNamed) {
     Input old{"old.json", {{"program", "mqtt_subscriber"}, {"received", 3}}};
     try {

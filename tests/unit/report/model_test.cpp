@@ -32,6 +32,7 @@ std::map<std::string, Fields> model() {
             {"DeviceCounts", fields_of<DeviceCounts>()},
             {"DeviceStatus", fields_of<DeviceStatus>()},
             {"SlowDevice", fields_of<SlowDevice>()},
+            {"ShardLatency", fields_of<ShardLatency>()},
             {"Reconnect", fields_of<Reconnect>()},
             {"Member", fields_of<Member>()},
             {"Churn", fields_of<Churn>()},

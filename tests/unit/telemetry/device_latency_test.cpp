@@ -57,5 +57,25 @@ TEST(DeviceLatencies, AP99IsWithinItsBucketAndNeverAboveTheDevicesMaximum) {
     EXPECT_EQ(l.slowest(2)[1].p99_us, 800) << "the bucket's middle is above its maximum";
 }
 
+TEST(DeviceLatencies, AGroupOfDevicesWeighsEachByItsMessagesNotItsHalvedCounts) {
+    DeviceLatencies l;
+    // "busy" sends 140,000 fast readings (its 16-bit counts halved: it keeps far fewer than it
+    // sent), "slow" 2,000 slow ones: 1.4% of the pair's messages are slow, so its p99 is slow.
+    for (int i = 0; i < 140'000; ++i) l.record("busy", 1'000);
+    for (int i = 0; i < 2'000; ++i) l.record("slow", 1'000'000);
+    const auto pair = l.combined("shard 1/2", {"busy", "slow", "never-seen"});
+    EXPECT_EQ(pair.device, "shard 1/2");
+    EXPECT_EQ(pair.messages, 142'000U);
+    EXPECT_EQ(pair.max_us, 1'000'000);
+    EXPECT_NEAR(static_cast<double>(pair.p99_us), 1'000'000.0, 1'000'000.0 * 0.2);
+    // With the slow device at 0.7% of the messages, the p99 is the busy device's; counting the
+    // kept counts instead would make it several percent and the p99 slow.
+    for (int i = 0; i < 140'000; ++i) l.record("busy", 1'000);
+    const auto diluted = l.combined("shard 1/2", {"busy", "slow"});
+    EXPECT_EQ(diluted.messages, 282'000U);
+    EXPECT_LE(diluted.p99_us, 1'024) << "weighted by messages, 2,000 of 282,000 is under 1%";
+    EXPECT_EQ(l.combined("none", {}).messages, 0U);
+}
+
 }  // namespace
 }  // namespace telemetry
