@@ -74,5 +74,13 @@ TEST(Verdict, ARunWithoutItsSummaryFails) {
 // The head says what ran, when, where and how: for a merged run, every member's command.
 // Sections only with content: no status line where no device published a status, no ranking
 // of devices whose p99s the sketch cannot tell apart; a ranking by p99, then by name.
+TEST(Timeline, CsvHasAHeaderAndOneLinePerSecond) {
+    const std::vector<SubscriberSecond> rows{{1.0, 10, 10, 0, 0, 0, 10.0, 500, 900},
+                                             {2.0, 30, 29, 1, 1, 0, 19.0, 600, 1200}};
+    EXPECT_EQ(timeline_csv(rows),
+              "t_s,received,unique,missing,duplicates,corrupt,msgs_per_sec,p50_us,p99_us\n"
+              "1.000,10,10,0,0,0,10.0,500,900\n"
+              "2.000,30,29,1,1,0,19.0,600,1200\n");
+}
 }  // namespace
 }  // namespace telemetry
