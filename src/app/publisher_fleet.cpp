@@ -72,7 +72,7 @@ void PublisherRun::publish_due_fleet() {
 
 bool PublisherRun::send_reading(const HeldReading& reading) {
     const std::uint32_t device = reading.due.device;
-    const auto id = client_.publish(topics_[device], reading.payload, device_qos_[device]);
+    const auto id = client_.publish(topic_of(device), reading.payload, device_qos_[device]);
     if (!id) return false;
     in_flight_.reading(*id, device, counters_.published);
     ++counters_.published;
@@ -88,9 +88,9 @@ void PublisherRun::drop_churned_devices(Clock::time_point now) {
     const auto downtime =
         std::chrono::milliseconds(static_cast<std::int64_t>(options_.churn_downtime_s * 1000.0));
     for (const std::uint32_t device : churn_.due(now)) {
-        if (!client_.vanish_for(topics_[device], downtime)) continue;
+        if (!client_.vanish_for(topic_of(device), downtime)) continue;
         ++counters_.churn_dropped;
-        if (back_at_.size() < topics_.size()) back_at_.resize(topics_.size());
+        if (back_at_.size() < plan_.devices.size()) back_at_.resize(plan_.devices.size());
         back_at_[device] = now + downtime;
     }
 }

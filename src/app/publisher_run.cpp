@@ -70,8 +70,7 @@ PublisherRun::PublisherRun(const PublisherOptions& options, RunPlan plan, mqtt::
         adaptive_.emplace(config);
     }
     for (const DeviceSpec& d : plan_.devices) {
-        repair_.add_device(d.id, topics_.size());
-        topics_.push_back(d.topic);
+        repair_.add_device(d.id, device_qos_.size());
         device_qos_.push_back(static_cast<mqtt::QoS>(plan_.groups[d.group].qos));
         sends_qos2_ = sends_qos2_ || device_qos_.back() == mqtt::QoS::ExactlyOnce;
     }
@@ -193,7 +192,7 @@ void PublisherRun::publish_repairs() {
     while (client_.connected() && !window_full()) {
         const auto resend = repair_.next();
         if (!resend) return;
-        const auto id = client_.publish(topics_[plan_.numbering.device_of(resend->number)],
+        const auto id = client_.publish(topic_of(plan_.numbering.device_of(resend->number)),
                                         resend->payload, qos_);
         if (!id) return;  // try again after a poll
         in_flight_.repair(*id);
@@ -233,7 +232,7 @@ void PublisherRun::publish_due() {
             telemetry::encode_reading(fleet_.next(send_timestamp_us()), payload_);
             payload_for_ = counters_.published;
         }
-        const auto id = client_.publish(topics_[device], payload_, qos_);
+        const auto id = client_.publish(topic_of(device), payload_, qos_);
         if (!id) return;  // try again after a poll
         in_flight_.reading(*id, static_cast<std::uint32_t>(device), counters_.published);
         if (repair_.enabled()) repair_.keep(counters_.published, payload_);
@@ -461,11 +460,11 @@ void PublisherRun::on_confirmed(const mqtt::Confirmation& c) {
         // MQTT 5 brokers say why they refuse a message (0x87 not authorised, 0x97 quota
         // exceeded): such a message is acknowledged but not delivered.
         if (counters_.rejected++ == 0) counters_.first_rejection = c.reason;
-        ++counters_.rejected_by_topic[topics_[device]];
+        ++counters_.rejected_by_topic[topic_of(device)];
         return;
     }
     ++counters_.confirmed;
-    if (c.reason == mqtt::ReasonCode::NoMatchingSubscribers) count_no_subscriber(topics_[device]);
+    if (c.reason == mqtt::ReasonCode::NoMatchingSubscribers) count_no_subscriber(topic_of(device));
     if (qos_ == mqtt::QoS::AtMostOnce) return;
     if (adaptive_) adaptive_->on_confirmed(c.published_at, Clock::now());
     const auto us =

@@ -168,8 +168,8 @@ class PublisherRun {
     ReconnectLog reconnects_;
 
     const RunPlan plan_;
+    const std::string& topic_of(std::uint64_t device) const { return plan_.devices[device].topic; }
     sim::DeviceFleet fleet_;
-    std::vector<std::string> topics_;    // per device
     std::vector<mqtt::QoS> device_qos_;  // per device (a profile's groups may differ)
     // Some device sends at QoS 2: set once, because window() asks on every publish.
     bool sends_qos2_{false};

@@ -184,10 +184,10 @@ void SubscriberRun::handle_control(const mqtt::Message& m) {
         s.published, s.confirmed, s.interrupted ? " (publisher interrupted)" : ""));
     publisher_behind_ms_ = std::max(publisher_behind_ms_, s.behind_schedule_ms);
     if (s.shards < 2) return;
-    auto& [shards, devices] = shard_devices_[{s.run, s.shard}];
-    shards = s.shards;
-    devices.clear();
-    for (const telemetry::DeviceSummary& d : s.devices) devices.push_back(d.device);
+    ShardDevices& shard = shard_devices_[{s.run, s.shard}];
+    shard.shards = s.shards;
+    shard.devices.clear();
+    for (const telemetry::DeviceSummary& d : s.devices) shard.devices.push_back(d.device);
 }
 
 std::optional<EndReason> SubscriberRun::tick(Clock::time_point now) {
@@ -445,8 +445,8 @@ std::vector<report::ShardLatency> SubscriberRun::latency_by_shard() const {
     std::vector<report::ShardLatency> list;
     list.reserve(shard_devices_.size());
     for (const auto& [key, shard] : shard_devices_) {
-        const auto all = verifier_.device_latency().combined(key.first, shard.second);
-        list.push_back({key.first, key.second, shard.first, all.p99_us, all.max_us, all.messages});
+        const auto all = verifier_.device_latency().combined(key.first, shard.devices);
+        list.push_back({key.first, key.second, shard.shards, all.p99_us, all.max_us, all.messages});
     }
     return list;
 }

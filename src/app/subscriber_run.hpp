@@ -106,11 +106,12 @@ class SubscriberRun {
     ReconnectLog reconnects_;
     // The latest of each publisher, by "run/shard".
     std::map<std::string, telemetry::RunProgress> progress_by_run_;
-    // The devices of each shard of a run of several, from its run summary: (run, shard) ->
-    // (shards, devices).
-    std::map<std::pair<std::string, std::uint32_t>,
-             std::pair<std::uint32_t, std::vector<std::string>>>
-        shard_devices_;
+    // Each shard of a run of several, by (run, shard), from its run summary.
+    struct ShardDevices {
+        std::uint32_t shards{};
+        std::vector<std::string> devices;
+    };
+    std::map<std::pair<std::string, std::uint32_t>, ShardDevices> shard_devices_;
     std::optional<Clock::time_point> first_message_;
     Clock::time_point last_message_{};
     Clock::time_point ready_at_{};

@@ -8,25 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "readings.hpp"
 #include "telemetry/payload.hpp"
 
 namespace app {
 namespace {
-
-std::string valid_reading() {
-    telemetry::Reading r;
-    r.run = "run-1";
-    r.device = "dev-1";
-    r.seq = 7;
-    r.ts_us = 1'700'000'000'000'000;
-    r.temperature_c = 21.5;
-    r.humidity_pct = 40;
-    r.pressure_hpa = 1000;
-    r.battery_pct = 90;
-    std::string out;
-    telemetry::encode_reading(r, out);
-    return out;
-}
 
 // What the sink wrote, after it flushed on destruction.
 std::string printed(const std::vector<std::pair<std::string, std::string>>& messages) {
@@ -47,7 +33,7 @@ std::string printed(const std::vector<std::pair<std::string, std::string>>& mess
 }
 
 TEST(PrintSink, AnIntactReadingIsOneJsonLineWithThePayloadAsReceived) {
-    const std::string payload = valid_reading();
+    const std::string payload = testing_support::encoded_reading(7);
     const std::string text = printed({{"sensors/dev-1/telemetry", payload}});
     ASSERT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
     const auto line = nlohmann::json::parse(text);
@@ -58,13 +44,14 @@ TEST(PrintSink, AnIntactReadingIsOneJsonLineWithThePayloadAsReceived) {
 }
 
 TEST(PrintSink, MalformedAndCorruptMessagesAreNotPrinted) {
-    std::string corrupt = valid_reading();
+    std::string corrupt = testing_support::encoded_reading(7);
     corrupt[corrupt.find("21.5")] = '3';
     EXPECT_EQ(printed({{"t", "not json"}, {"t", corrupt}}), "");
 }
 
 TEST(PrintSink, ATopicThatIsNotUtf8IsPrintedWithReplacementsNotThrownOver) {
-    const std::string text = printed({{"sensors/\xff/telemetry", valid_reading()}});
+    const std::string text =
+        printed({{"sensors/\xff/telemetry", testing_support::encoded_reading(7)}});
     const auto line = nlohmann::json::parse(text);
     EXPECT_EQ(line.at("topic"), "sensors/\xEF\xBF\xBD/telemetry");
 }

@@ -7,6 +7,7 @@
 #include "app/subscriber_run.hpp"
 #include "app/subscriber_state.hpp"
 #include "fake_client.hpp"
+#include "readings.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/repair.hpp"
 #include "telemetry/run_summary.hpp"
@@ -17,6 +18,7 @@
 namespace app::subscriber_run_test {
 namespace {
 
+using testing_support::encoded_reading;
 using testing_support::FakeClient;
 
 SubscriberOptions options() {
@@ -25,21 +27,6 @@ SubscriberOptions options() {
     o.output.quiet = true;
     o.output.progress_every = 0;
     return o;
-}
-
-std::string reading(std::uint64_t seq, const std::string& device = "dev-1") {
-    telemetry::Reading r;
-    r.run = "run-1";
-    r.device = device;
-    r.seq = seq;
-    r.ts_us = 1'700'000'000'000'000;
-    r.temperature_c = 21.5;
-    r.humidity_pct = 40;
-    r.pressure_hpa = 1000;
-    r.battery_pct = 90;
-    std::string out;
-    telemetry::encode_reading(r, out);
-    return out;
 }
 
 std::string summary(std::uint64_t last_seq, const std::string& device = "dev-1") {
@@ -80,7 +67,7 @@ TEST(SubscriberRun, DeviceStatusesAreFollowedAndNeverCountedAsTelemetry) {
     const auto o = options();
     send(client, "online", "sensors/dev-1/status");
     send(client, "offline", "sensors/dev-2/status");
-    for (std::uint64_t seq = 1; seq <= 20; ++seq) send(client, reading(seq));
+    for (std::uint64_t seq = 1; seq <= 20; ++seq) send(client, encoded_reading(seq));
     send(client, summary(20), o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);
@@ -107,9 +94,9 @@ TEST(SubscriberRun, WithoutAStatusTopicStatusMessagesAreTelemetryLikeAnyOther) {
 TEST(SubscriberRun, ARunOfSeveralShardsReportsEachShardsLatency) {
     FakeClient client;
     const auto o = options();
-    for (std::uint64_t seq = 1; seq <= 10; ++seq) send(client, reading(seq, "dev-1"));
+    for (std::uint64_t seq = 1; seq <= 10; ++seq) send(client, encoded_reading(seq, "dev-1"));
     for (std::uint64_t seq = 1; seq <= 5; ++seq)
-        send(client, reading(seq, "dev-2"), "sensors/dev-2/telemetry");
+        send(client, encoded_reading(seq, "dev-2"), "sensors/dev-2/telemetry");
     send(client,
          telemetry::encode_run_summary({"run-1", 1, 10, 10, false, {{"dev-1", 10, 10}}, 1, 2}),
          o.control_topic);
@@ -129,7 +116,7 @@ TEST(SubscriberRun, ARunOfSeveralShardsReportsEachShardsLatency) {
 TEST(SubscriberRun, ARunOfOneShardHasNoLatencyByShard) {
     FakeClient client;
     const auto o = options();
-    for (std::uint64_t seq = 1; seq <= 3; ++seq) send(client, reading(seq));
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) send(client, encoded_reading(seq));
     send(client, summary(3), o.control_topic);
     EXPECT_TRUE(run(o, client).report.at("latency_by_shard").empty());
 }
@@ -137,7 +124,7 @@ TEST(SubscriberRun, ARunOfOneShardHasNoLatencyByShard) {
 TEST(SubscriberRun, EndsVerifiedWhenTheSummarySaysEverythingArrived) {
     FakeClient client;
     const auto o = options();
-    for (std::uint64_t seq = 1; seq <= 20; ++seq) send(client, reading(seq));
+    for (std::uint64_t seq = 1; seq <= 20; ++seq) send(client, encoded_reading(seq));
     send(client, summary(20), o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);
@@ -152,7 +139,7 @@ TEST(SubscriberRun, EndsVerifiedWhenTheSummarySaysEverythingArrived) {
 TEST(SubscriberRun, AMissingMessageEndsOnIdleTimeoutNotVerifiedWithExitOne) {
     FakeClient client;
     const auto o = options();
-    for (std::uint64_t seq : {1, 2, 3, 5}) send(client, reading(seq));
+    for (std::uint64_t seq : {1, 2, 3, 5}) send(client, encoded_reading(seq));
     send(client, summary(5), o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kVerificationFailed);
@@ -166,7 +153,7 @@ TEST(SubscriberRun, AMissingMessageEndsOnIdleTimeoutNotVerifiedWithExitOne) {
 TEST(SubscriberRun, AnIdleEndBeforeTheRunSummaryIsNotVerified) {
     // Before issue 29 this was VERIFIED: 3 of 3 expected, whatever the publisher had sent.
     FakeClient client;
-    for (std::uint64_t seq : {1, 2, 3}) send(client, reading(seq));
+    for (std::uint64_t seq : {1, 2, 3}) send(client, encoded_reading(seq));
     const Ran r = run(options(), client);
     EXPECT_EQ(r.status, kVerificationFailed);
     EXPECT_EQ(r.report["end_reason"], "idle-timeout");
@@ -180,7 +167,7 @@ TEST(SubscriberRun, AnUnverifiedEndKeepsThePersistentSessionOfAGivenId) {
     auto o = options();
     o.connect.clean_session = false;
     o.client_id_given = true;
-    send(client, reading(1));
+    send(client, encoded_reading(1));
     run(o, client);
     EXPECT_TRUE(client.session_kept) << "what the broker still queues for us waits for a restart";
 }
@@ -191,7 +178,7 @@ TEST(SubscriberRun, AVerifiedEndOrAGeneratedIdEndsTheSession) {
         auto o = options();
         o.connect.clean_session = false;
         o.client_id_given = given;
-        send(client, reading(1));
+        send(client, encoded_reading(1));
         if (given) send(client, summary(1), o.control_topic);
         const Ran r = run(o, client);
         EXPECT_FALSE(client.session_kept) << "given id " << given << " status " << r.status;
@@ -203,7 +190,7 @@ TEST(SubscriberRun, ASuspendedProcessIsNotIdleAndVerifiesWhatWaitedInItsSocket) 
     FakeClient client;
     client.suspend = std::chrono::milliseconds(1500);
     const auto o = options();
-    for (std::uint64_t seq : {1, 2, 3}) send(client, reading(seq));
+    for (std::uint64_t seq : {1, 2, 3}) send(client, encoded_reading(seq));
     send(client, summary(3), o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess) << r.report.dump();
@@ -215,7 +202,7 @@ TEST(SubscriberRun, AForgedSummaryAnnouncingFewerMessagesIsNotVerified) {
     // Before issue 29: VERIFIED, unique 5 of 3 expected (complete).
     FakeClient client;
     const auto o = options();
-    for (std::uint64_t seq = 1; seq <= 5; ++seq) send(client, reading(seq));
+    for (std::uint64_t seq = 1; seq <= 5; ++seq) send(client, encoded_reading(seq));
     send(client, summary(3), o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kVerificationFailed);
@@ -228,7 +215,7 @@ TEST(SubscriberRun, AForgedSummaryAnnouncingFewerMessagesIsNotVerified) {
 TEST(SubscriberRun, ADuplicateIsCountedOnceAndLegal) {
     FakeClient client;
     const auto o = options();
-    for (std::uint64_t seq : {1, 2, 2, 3}) send(client, reading(seq));
+    for (std::uint64_t seq : {1, 2, 2, 3}) send(client, encoded_reading(seq));
     send(client, summary(3), o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);
@@ -241,7 +228,7 @@ TEST(SubscriberRun, CountEndsTheRunAfterThatManyUniqueMessages) {
     FakeClient client;
     auto o = options();
     o.count = 3;
-    for (std::uint64_t seq = 1; seq <= 3; ++seq) send(client, reading(seq));
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) send(client, encoded_reading(seq));
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);
     EXPECT_EQ(r.report["end_reason"], "count");
@@ -257,7 +244,7 @@ TEST(SubscriberRun, NothingArrivingEndsOnIdleTimeoutAndFails) {
 
 TEST(SubscriberRun, InterruptedIsExit130WithWhatWasCounted) {
     FakeClient client;
-    for (std::uint64_t seq = 1; seq <= 5; ++seq) send(client, reading(seq));
+    for (std::uint64_t seq = 1; seq <= 5; ++seq) send(client, encoded_reading(seq));
     const Ran r = run(options(), client, nullptr, [&] { return client.inbox.empty(); });
     EXPECT_EQ(r.status, kInterrupted);
     EXPECT_EQ(r.report["end_reason"], "interrupted");
@@ -301,12 +288,12 @@ struct RecordingSink : telemetry::MessageSink {
 TEST(SubscriberRun, EverySinkSeesEveryTelemetryMessageInOrderWithProblemsNamed) {
     FakeClient client;
     const auto o = options();
-    send(client, reading(1));
-    std::string corrupt = reading(2);
+    send(client, encoded_reading(1));
+    std::string corrupt = encoded_reading(2);
     corrupt[corrupt.find("21.50")] = '3';  // damaged on the way: the checksum no longer matches
     send(client, corrupt);
     send(client, "not json");
-    send(client, reading(2));
+    send(client, encoded_reading(2));
     send(client, summary(2), o.control_topic);
     RecordingSink sink;
     const Ran r = run(o, client, &sink);
@@ -325,8 +312,8 @@ TEST(SubscriberRun, EverySinkSeesEveryTelemetryMessageInOrderWithProblemsNamed) 
 TEST(SubscriberRun, ACorruptCopyLeavesItsSequenceNumberMissing) {
     FakeClient client;
     const auto o = options();
-    send(client, reading(1));
-    std::string corrupt = reading(2);
+    send(client, encoded_reading(1));
+    std::string corrupt = encoded_reading(2);
     corrupt[corrupt.find("21.50")] = '3';
     send(client, corrupt);
     send(client, summary(2), o.control_topic);
@@ -342,7 +329,7 @@ TEST(SubscriberRun, ProgressMessagesOnTheControlTopicAreNotCountedAsMalformed) {
     FakeClient client;
     const auto o = options();
     send(client, telemetry::encode_run_progress({"run-1", 1, 1}), o.control_topic);
-    send(client, reading(1));
+    send(client, encoded_reading(1));
     send(client, summary(1), o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);
@@ -362,7 +349,7 @@ TEST(SubscriberRun, KilledAndStartedAgainWithItsStateItCountsEveryMessageOnce) {
         ProgressLine progress("mqtt_subscriber", false);
         SubscriberRun r(o, client, progress, [] { return false; });
         r.keep_state(state);
-        for (std::uint64_t seq = 1; seq <= 5; ++seq) send(client, reading(seq));
+        for (std::uint64_t seq = 1; seq <= 5; ++seq) send(client, encoded_reading(seq));
         client.poll(std::chrono::milliseconds(0));  // connects
         client.poll(std::chrono::milliseconds(0));  // delivers the batch, then commits it
         EXPECT_EQ(client.batches, 1u);
@@ -373,7 +360,7 @@ TEST(SubscriberRun, KilledAndStartedAgainWithItsStateItCountsEveryMessageOnce) {
         EXPECT_EQ(state.client_id(), client_id) << "the same broker session";
         FakeClient client;
         // The broker resends 4 and 5 (their PUBACKs died with the process), then the rest.
-        for (std::uint64_t seq = 4; seq <= 10; ++seq) send(client, reading(seq));
+        for (std::uint64_t seq = 4; seq <= 10; ++seq) send(client, encoded_reading(seq));
         send(client, summary(10), o.control_topic);
         ProgressLine progress("mqtt_subscriber", false);
         SubscriberRun r(o, client, progress, [] { return false; });
@@ -393,7 +380,7 @@ TEST(SubscriberRun, WithAStateDirectoryAnUnfinishedRunKeepsItsBrokerSession) {
     testing_support::TempDir tmp;
     SubscriberState state(tmp.path(), "my-id");
     FakeClient client;
-    send(client, reading(1));
+    send(client, encoded_reading(1));
     ProgressLine progress("mqtt_subscriber", false);
     const auto o = options();
     SubscriberRun r(o, client, progress, [] { return false; });
@@ -409,7 +396,7 @@ TEST(SubscriberRun, ASnapshotAndTheJournalAfterItRestoreTheSameFigures) {
     {
         SubscriberState state(tmp.path(), "");
         FakeClient client;
-        for (std::uint64_t seq : {1, 2, 2, 4}) send(client, reading(seq));
+        for (std::uint64_t seq : {1, 2, 2, 4}) send(client, encoded_reading(seq));
         send(client, "not json", "sensors/dev-1/telemetry");
         ProgressLine progress("mqtt_subscriber", false);
         const auto o = options();
@@ -433,7 +420,7 @@ TEST(SubscriberRun, AsksAgainForWhatIsMissingAfterTheSummaryAndCountsWhatRepairB
     FakeClient client;
     auto o = options();
     o.idle_timeout_s = 5;
-    for (std::uint64_t seq : {1, 2, 4, 5}) send(client, reading(seq));
+    for (std::uint64_t seq : {1, 2, 4, 5}) send(client, encoded_reading(seq));
     send(client, summary(5), o.control_topic);
     std::vector<telemetry::RepairMessage> requests;
     client.on_publish = [&](const std::string& topic, const std::string& payload) {
@@ -442,7 +429,7 @@ TEST(SubscriberRun, AsksAgainForWhatIsMissingAfterTheSummaryAndCountsWhatRepairB
         ASSERT_TRUE(m) << error;
         EXPECT_EQ(topic, "telemetry/repair/run-1");
         requests.push_back(*m);
-        if (!m->done) send(client, reading(3));  // the publisher's replay buffer answers
+        if (!m->done) send(client, encoded_reading(3));  // the publisher's replay buffer answers
     };
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);
@@ -458,7 +445,7 @@ TEST(SubscriberRun, WithoutRepairNothingIsAsked) {
     FakeClient client;
     auto o = options();
     o.repair = false;
-    for (std::uint64_t seq : {1, 3}) send(client, reading(seq));
+    for (std::uint64_t seq : {1, 3}) send(client, encoded_reading(seq));
     send(client, summary(3), o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kVerificationFailed);
@@ -481,8 +468,8 @@ TEST(SubscriberRun, AShareMemberEndsOnceSummarisedAndQuietVerifyingItsShareOnly)
     auto o = options();
     o.share_group = "g";
     o.idle_timeout_s = 30;  // the share ends first, after the summary and a quiet spell
-    for (std::uint64_t seq : {1, 3, 4, 6}) send(client, reading(seq));
-    send(client, reading(3));  // a duplicate within the share still counts
+    for (std::uint64_t seq : {1, 3, 4, 6}) send(client, encoded_reading(seq));
+    send(client, encoded_reading(3));  // a duplicate within the share still counts
     send(client, summary(6), o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);
@@ -501,9 +488,9 @@ TEST(SubscriberRun, AShareMemberWithACorruptMessageFails) {
     FakeClient client;
     auto o = options();
     o.share_group = "g";
-    std::string bad = reading(2);
+    std::string bad = encoded_reading(2);
     bad[bad.find("21.5")] = '9';
-    send(client, reading(1));
+    send(client, encoded_reading(1));
     send(client, bad);
     send(client, summary(4), o.control_topic);
     const Ran r = run(o, client);

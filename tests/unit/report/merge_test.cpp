@@ -130,7 +130,8 @@ TEST(MergeSubscribers, EachShardsLatencyIsItsSlowestMembersWithEveryMembersMessa
                                               {"p99_us", 4000},
                                               {"max_us", 4100},
                                               {"messages", 12}}});
-    const json merged = merge_subscribers({a, b});
+    // The slower member comes first: the worst p99 must win, not the last one read.
+    const json merged = merge_subscribers({b, a});
     const json& shards = merged.at("latency_by_shard");
     ASSERT_EQ(shards.size(), 2U) << shards.dump();
     EXPECT_EQ(shards[0].at("p99_us"), 4000);
