@@ -11,6 +11,7 @@
 #include "app/fleet_profile.hpp"
 #include "mqtt/engines.hpp"
 #include "mqtt/protocol/session.hpp"
+#include "telemetry/payload_format.hpp"
 
 namespace app {
 
@@ -57,7 +58,10 @@ struct PublisherOptions {
     std::string control_topic{"telemetry/run-summary"};
     std::uint64_t seed{1};
     double fault_rate{0.001};  // --fault-rate: chance per reading of a sensor fault
-    std::string run_id;        // empty: random
+    // --payload-format and --payload-size (telemetry/payload_format.hpp).
+    telemetry::PayloadSpec payload;
+    std::string payload_size_text;  // as given, parsed by the validation
+    std::string run_id;             // empty: random
     double drain_timeout_s{30.0};
     // --max-schedule-lag-ms: with a schedule (--rate, --interval, a fleet), a message sent later
     // than this after it was due fails the run; 0 = never.

@@ -65,7 +65,7 @@ void PublisherRun::publish_due_fleet() {
         // Stamped with its scheduled time: a device that was away shows it as latency.
         const std::int64_t ts_us =
             schedule_->paced() ? scheduled_epoch_us(reading.due.at) : send_timestamp_us();
-        telemetry::encode_reading(fleet_.take(reading.due.device, ts_us), reading.payload);
+        encoder_.encode(fleet_.take(reading.due.device, ts_us), reading.payload);
         if (!send_reading(reading)) held_.push_back(std::move(reading));
     }
 }

@@ -60,6 +60,7 @@ PublisherRun::PublisherRun(const PublisherOptions& options, RunPlan plan, mqtt::
       reconnects_(progress, started_, !options.connect.clean_session),
       plan_(std::move(plan)),
       fleet_(make_device_fleet(plan_, options.seed, run_id_)),
+      encoder_(options.payload, options.seed),
       pacer_(options.rate, started_),
       next_progress_(options.output.progress_every),
       progress_at_(started_),
@@ -229,7 +230,7 @@ void PublisherRun::publish_due() {
     while (counters_.published < due && client_.connected() && !window_full()) {
         const std::uint64_t device = plan_.numbering.device_of(counters_.published);
         if (payload_for_ != counters_.published) {  // not yet encoded (or taken) for this number
-            telemetry::encode_reading(fleet_.next(send_timestamp_us()), payload_);
+            encoder_.encode(fleet_.next(send_timestamp_us()), payload_);
             payload_for_ = counters_.published;
         }
         const auto id = client_.publish(topic_of(device), payload_, qos_);

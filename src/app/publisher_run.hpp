@@ -30,6 +30,7 @@
 #include "sim/rate_pacer.hpp"
 #include "sim/sensor_model.hpp"
 #include "telemetry/latency_histogram.hpp"
+#include "telemetry/payload_encoder.hpp"
 #include "telemetry/report.hpp"
 #include "telemetry/timeline.hpp"
 
@@ -170,6 +171,7 @@ class PublisherRun {
     const RunPlan plan_;
     const std::string& topic_of(std::uint64_t device) const { return plan_.devices[device].topic; }
     sim::DeviceFleet fleet_;
+    telemetry::PayloadEncoder encoder_;  // --payload-format, --payload-size
     std::vector<mqtt::QoS> device_qos_;  // per device (a profile's groups may differ)
     // Some device sends at QoS 2: set once, because window() asks on every publish.
     bool sends_qos2_{false};

@@ -7,6 +7,7 @@
 #include "app/cli_common.hpp"
 #include "app/exit_status.hpp"
 #include "telemetry/payload.hpp"
+#include "telemetry/payload_encoder.hpp"
 #include "telemetry/verdict.hpp"
 
 namespace app {
@@ -158,7 +159,7 @@ void SubscriberRun::handle(const mqtt::Message& m) {
             return;
         }
     if (!first_message_) first_message_ = now;
-    const telemetry::DecodedReading decoded = telemetry::decode_reading(m.payload);
+    const telemetry::DecodedReading decoded = telemetry::decode_payload(m.payload);
     const telemetry::Delivery delivery{m.topic, m.payload, now, now_epoch_us(), decoded};
     for (telemetry::MessageSink* sink : sinks_) sink->accept(delivery);
     const std::uint64_t every = options_.output.progress_every;

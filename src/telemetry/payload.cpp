@@ -235,7 +235,8 @@ DecodedReading decode_reading(std::string_view payload) {
         if (auto problem = read_field(key, value, r, seen)) return fail(std::move(*problem));
     }
     if (auto problem = missing_field(seen)) return fail(std::move(*problem));
-    return {std::move(r), {}};
+    const std::uint64_t content = content_digest(r);
+    return {std::move(r), {}, DecodeProblem::None, content};
 }
 
 std::uint64_t content_digest(const Reading& r) {

@@ -52,6 +52,11 @@ struct DecodedReading {
     std::optional<Reading> reading;
     std::string error;  // empty when `reading` holds a value
     DecodeProblem problem{DecodeProblem::None};
+    // What the reading says apart from its send time: content_digest() of its values, or a
+    // digest of an opaque body's bytes; 0 when unknown.
+    std::uint64_t content{0};
+    // False for a binary envelope with an opaque body: ids, seq and ts, but no sensor values.
+    bool has_values{true};
 };
 
 DecodedReading decode_reading(std::string_view payload);

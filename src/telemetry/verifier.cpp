@@ -23,7 +23,7 @@ void Verifier::accept(const telemetry::Delivery& d) {
         fact.run = r.run;
         fact.device = r.device;
         fact.seq = r.seq;
-        fact.content = telemetry::content_digest(r);
+        fact.content = decoded.content;
         // End to end: from the (scheduled) send time in the payload to arrival here.
         fact.latency_us = d.arrived_epoch_us - r.ts_us;
     }

@@ -1,0 +1,107 @@
+#include "telemetry/payload_encoder.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "telemetry/envelope.hpp"
+
+namespace telemetry {
+namespace {
+
+// SplitMix64: a fast, well-mixed stream from any 64-bit state (Vigna; java.util.SplittableRandom).
+std::uint64_t splitmix_next(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15u);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+    return z ^ (z >> 31);
+}
+
+// Appends n bytes of the stream: the random format's body and the packed reading's filler.
+void append_random(std::uint64_t state, std::size_t n, std::string& out) {
+    const std::size_t from = out.size();
+    out.resize(from + n);
+    char* p = out.data() + from;
+    for (std::size_t i = 0; i < n; i += 8) {
+        const std::uint64_t word = splitmix_next(state);
+        std::memcpy(p + i, &word, std::min<std::size_t>(8, n - i));
+    }
+}
+
+// Appends n characters of [a-z0-9] from the stream: JSON padding that reads as text.
+void append_text(std::uint64_t state, std::size_t n, std::string& out) {
+    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    std::uint64_t word = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i % 8 == 0) word = splitmix_next(state);
+        out.push_back(kAlphabet[(word & 0xFF) % 36]);
+        word >>= 8;
+    }
+}
+
+// ,"pad":"" costs 9 bytes: smaller gaps are filled with spaces, which JSON allows there.
+constexpr std::size_t kPadFieldSize = 9;
+
+// Random bytes without --payload-size: the size of a typical JSON reading.
+constexpr std::size_t kDefaultRandomPayload = 150;
+
+}  // namespace
+
+std::uint64_t PayloadEncoder::stream_seed(const Reading& r) const {
+    std::uint64_t h = 0xCBF29CE484222325u;  // FNV-1a over the device id
+    for (const char c : r.device) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3u;
+    std::uint64_t state = seed_ ^ h;
+    return splitmix_next(state) ^ r.seq;
+}
+
+std::size_t PayloadEncoder::size_of(const Reading& r) const {
+    const PayloadSize& s = spec_.size;
+    if (!s.given() || s.min == s.max) return s.max;
+    std::uint64_t state = stream_seed(r);
+    return s.min + static_cast<std::size_t>(splitmix_next(state) % (s.max - s.min + 1));
+}
+
+std::string_view PayloadEncoder::encode(const Reading& r, std::string& out) const {
+    const std::size_t size = size_of(r);
+    if (spec_.format == PayloadFormat::Json)
+        encode_json(r, size, out);
+    else
+        encode_enveloped(r, size, out);
+    return out;
+}
+
+void PayloadEncoder::encode_json(const Reading& r, std::size_t size, std::string& out) const {
+    encode_reading(r, out);
+    if (size <= out.size()) return;
+    const std::size_t gap = size - out.size();
+    out.resize(out.size() - kCrcSuffixSize);
+    if (gap > kPadFieldSize) {
+        out += R"(,"pad":")";
+        append_text(stream_seed(r), gap - kPadFieldSize, out);
+        out += '"';
+    } else {
+        out.append(gap, ' ');
+    }
+    out += fmt::format(R"(,"crc":"{:08x}"}})", payload_crc(out));
+}
+
+void PayloadEncoder::encode_enveloped(const Reading& r, std::size_t size, std::string& out) const {
+    const bool packed = spec_.format == PayloadFormat::Binary;
+    if (size == 0 && !packed) size = kDefaultRandomPayload;
+    const std::size_t natural =
+        envelope_size(r.run.size(), r.device.size(), packed ? kPackedReadingSize : 0);
+    const std::size_t total = std::max(size, natural);
+    out.reserve(total);
+    open_envelope(r, packed ? BodyKind::SensorReading : BodyKind::Opaque, total, out);
+    if (packed) append_packed_reading(r, out);
+    append_random(stream_seed(r), total - out.size() - 4, out);
+    seal_envelope(out);
+}
+
+DecodedReading decode_payload(std::string_view payload) {
+    if (is_envelope(payload)) return decode_envelope(payload);
+    return decode_reading(payload);
+}
+
+}  // namespace telemetry

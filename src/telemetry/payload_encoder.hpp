@@ -1,0 +1,43 @@
+#pragma once
+// Readings into payloads of the chosen format and size (telemetry/payload_format.hpp), and any
+// payload back into a reading. Pure logic: no I/O, no MQTT.
+//
+// Deterministic: a message's size, filler and random bytes follow from the seed, its device and
+// its sequence number only, so a redelivery, a repair and a resumed publisher's resend carry
+// the same bytes (the ledger calls a same-key message with other content a contradiction).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "telemetry/payload.hpp"
+#include "telemetry/payload_format.hpp"
+
+namespace telemetry {
+
+class PayloadEncoder {
+  public:
+    explicit PayloadEncoder(PayloadSpec spec = {}, std::uint64_t seed = 1)
+        : spec_(spec), seed_(seed) {}
+
+    // Encodes `r` into `out` (cleared first) and returns it as a view. A size below the
+    // format's smallest for this reading (smallest_payload) gives the smallest instead.
+    std::string_view encode(const Reading& r, std::string& out) const;
+
+    const PayloadSpec& spec() const { return spec_; }
+
+  private:
+    // The size of this reading's payload: the spec's, or drawn from its range; 0: natural.
+    std::size_t size_of(const Reading& r) const;
+    std::uint64_t stream_seed(const Reading& r) const;
+    void encode_json(const Reading& r, std::size_t size, std::string& out) const;
+    void encode_enveloped(const Reading& r, std::size_t size, std::string& out) const;
+
+    PayloadSpec spec_;
+    std::uint64_t seed_;
+};
+
+// A payload of any format: a JSON reading (starts with '{') or a binary envelope ("MT").
+DecodedReading decode_payload(std::string_view payload);
+
+}  // namespace telemetry

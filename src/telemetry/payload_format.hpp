@@ -1,0 +1,49 @@
+#pragma once
+// What a message's payload is made of (--payload-format) and how large it is (--payload-size),
+// as the user chose them. Pure logic: parsing and validation only.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace telemetry {
+
+// json: the schema v1 reading (the default, README's schema); binary: the reading packed
+// behind the binary envelope; random: incompressible bytes behind the envelope (the broker's
+// and TLS's raw cost). docs/reference.md documents each.
+enum class PayloadFormat : std::uint8_t { Json, Binary, Random };
+
+std::string_view format_name(PayloadFormat format);  // "json", "binary", "random"
+std::optional<PayloadFormat> parse_payload_format(std::string_view name);
+
+// Bytes per payload: one size, or a range drawn per message; {0, 0}: each format's own size.
+struct PayloadSize {
+    std::size_t min{0};
+    std::size_t max{0};
+    bool given() const { return max != 0; }
+    bool operator==(const PayloadSize&) const = default;
+};
+
+// The largest payload --payload-size accepts: 16 MiB. Mosquitto's message_size_limit defaults
+// to the protocol's 256 MB, but a window of such messages is gigabytes of memory.
+inline constexpr std::size_t kMaxPayloadSize = std::size_t{16} << 20;
+
+// "N", "N..M", each with an optional k/K (1,024) or M (1,048,576) suffix; the size or the
+// problem, one line naming it.
+std::variant<PayloadSize, std::string> parse_payload_size(std::string_view text);
+
+struct PayloadSpec {
+    PayloadFormat format{PayloadFormat::Json};
+    PayloadSize size;
+    bool operator==(const PayloadSpec&) const = default;
+};
+
+// The smallest size `format` can carry for the longest run and device ids of a run: the
+// envelope's fields (or JSON's largest reading) must fit. Sizes below it are a usage error.
+std::size_t smallest_payload(PayloadFormat format, std::size_t run_id_length,
+                             std::size_t device_id_length);
+
+}  // namespace telemetry
