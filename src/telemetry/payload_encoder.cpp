@@ -49,8 +49,9 @@ constexpr std::size_t kDefaultRandomPayload = 150;
 }  // namespace
 
 std::uint64_t PayloadEncoder::stream_seed(const Reading& r) const {
-    std::uint64_t h = 0xCBF29CE484222325u;  // FNV-1a over the device id
-    for (const char c : r.device) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3u;
+    std::uint64_t h = 0xCBF29CE484222325u;  // FNV-1a over the run and device ids
+    for (const std::string_view id : {std::string_view(r.run), std::string_view(r.device)})
+        for (const char c : id) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3u;
     std::uint64_t state = seed_ ^ h;
     return splitmix_next(state) ^ r.seq;
 }

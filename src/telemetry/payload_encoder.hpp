@@ -2,9 +2,9 @@
 // Readings into payloads of the chosen format and size (telemetry/payload_format.hpp), and any
 // payload back into a reading. Pure logic: no I/O, no MQTT.
 //
-// Deterministic: a message's size, filler and random bytes follow from the seed, its device and
-// its sequence number only, so a redelivery, a repair and a resumed publisher's resend carry
-// the same bytes (the ledger calls a same-key message with other content a contradiction).
+// Deterministic: a message's size, filler and random bytes follow from the seed, its run, its
+// device and its sequence number only, so a redelivery, a repair and a resumed publisher's resend
+// carry the same bytes (the ledger calls a same-key message with other content a contradiction).
 
 #include <cstdint>
 #include <string>
