@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
+#include "telemetry/envelope.hpp"
+
 #include <cstdlib>
 #include <utility>
 
@@ -16,6 +18,22 @@ constexpr const char* kColumns =
 // What a conflict is: the values content_digest() covers that the table holds.
 constexpr const char* kDiffers =
     "r.pressure_hpa <> i.pressure_hpa OR r.battery_pct <> i.battery_pct";
+
+// A raw message's INSERT is cut at this many bytes of SQL: a body travels as hex, twice its
+// size, and a thousand 256 KB bodies would make one statement of half a gigabyte.
+constexpr std::size_t kRawBytesPerInsert = std::size_t{8} << 20;
+
+// bytea's hex input format, after its \x.
+void append_hex(std::string& out, std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    const std::size_t from = out.size();
+    out.resize(from + 2 * bytes.size());
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const auto b = static_cast<unsigned char>(bytes[i]);
+        out[from + 2 * i] = kDigits[b >> 4];
+        out[from + 2 * i + 1] = kDigits[b & 15];
+    }
+}
 
 // libpq's message without its trailing newline.
 std::string first_line(const char* message) {
@@ -51,6 +69,18 @@ PostgresStore::PostgresStore(const std::string& uri) : conn_(PQconnectdb(uri.c_s
             " temperature_c DOUBLE PRECISION NOT NULL, humidity_pct DOUBLE PRECISION NOT NULL,"
             " pressure_hpa DOUBLE PRECISION NOT NULL, battery_pct DOUBLE PRECISION NOT NULL)",
             "cannot create the table");
+        // Messages without sensor values (store/sqlite_store.hpp says the same of SQLite's).
+        execute(
+            "CREATE TABLE IF NOT EXISTS raw_messages ("
+            " run TEXT NOT NULL, device TEXT NOT NULL, seq BIGINT NOT NULL,"
+            " sent_us BIGINT NOT NULL, received_us BIGINT NOT NULL, body BYTEA NOT NULL,"
+            " PRIMARY KEY (run, device, seq))",
+            "cannot create the table");
+        execute(
+            "CREATE TABLE IF NOT EXISTS conflicting_raw_messages ("
+            " run TEXT NOT NULL, device TEXT NOT NULL, seq BIGINT NOT NULL,"
+            " sent_us BIGINT NOT NULL, received_us BIGINT NOT NULL, body BYTEA NOT NULL)",
+            "cannot create the table");
     } catch (...) {
         PQfinish(conn_);
         throw;
@@ -84,6 +114,7 @@ void PostgresStore::accept(const telemetry::Delivery& d) {
         execute("BEGIN", "cannot begin a transaction");
         in_transaction_ = true;
     }
+    if (!d.decoded.has_values) return accept_raw(d);
     if (rows_in_insert_ == kRowsPerInsert) flush_rows();
     if (rows_in_insert_ > 0) values_ += ',';
     // The decoder admits only [A-Za-z0-9._-] in run and device ids (is_plain_identifier) and
@@ -92,6 +123,34 @@ void PostgresStore::accept(const telemetry::Delivery& d) {
                    r.seq, r.ts_us, d.arrived_epoch_us, r.temperature_c, r.humidity_pct,
                    r.pressure_hpa, r.battery_pct);
     ++rows_in_insert_;
+}
+
+void PostgresStore::accept_raw(const telemetry::Delivery& d) {
+    if (raw_rows_ == kRowsPerInsert || raw_values_.size() >= kRawBytesPerInsert) flush_raw_rows();
+    if (raw_rows_ > 0) raw_values_ += ',';
+    const telemetry::Reading& r = *d.decoded.reading;
+    fmt::format_to(std::back_inserter(raw_values_), "('{}','{}',{},{},{},'\\x", r.run, r.device,
+                   r.seq, r.ts_us, d.arrived_epoch_us);
+    append_hex(raw_values_, telemetry::envelope_body(d.payload));
+    raw_values_ += "'::bytea)";
+    ++raw_rows_;
+}
+
+void PostgresStore::flush_raw_rows() {
+    if (raw_rows_ == 0) return;
+    const std::uint64_t inserted = execute(
+        fmt::format("INSERT INTO raw_messages VALUES {} ON CONFLICT DO NOTHING", raw_values_),
+        "cannot insert raw messages");
+    std::uint64_t conflicting = 0;
+    if (inserted < raw_rows_)
+        conflicting = execute(fmt::format("INSERT INTO conflicting_raw_messages SELECT i.* FROM "
+                                          "(VALUES {}) AS i (run, device, seq, sent_us, "
+                                          "received_us, body) JOIN raw_messages r USING "
+                                          "(run, device, seq) WHERE r.body <> i.body",
+                                          raw_values_),
+                              "cannot keep conflicting raw messages");
+    pending(std::exchange(raw_rows_, 0), inserted, conflicting);
+    raw_values_.clear();
 }
 
 void PostgresStore::flush_rows() {
@@ -115,6 +174,7 @@ void PostgresStore::flush_rows() {
 void PostgresStore::batch_end() {
     if (!in_transaction_) return;
     flush_rows();
+    flush_raw_rows();
     in_transaction_ = false;
     execute("COMMIT", "cannot commit");
     committed();

@@ -35,11 +35,15 @@ class PostgresStore final : public ReadingStore {
     // Runs one statement; returns the rows it changed. Throws StoreError.
     std::uint64_t execute(const std::string& sql, const char* doing);
     void flush_rows();  // the rows so far as one INSERT inside the batch's transaction
+    void accept_raw(const telemetry::Delivery& delivery);  // raw_messages: no sensor values
+    void flush_raw_rows();
 
     pg_conn* conn_{nullptr};
     std::string where_;   // host:port/database, for messages
     std::string values_;  // the rows of the INSERT being built: ('run','dev',…),(…)
     std::uint64_t rows_in_insert_{0};
+    std::string raw_values_;  // the same for raw_messages: (...,'\x<body in hex>'::bytea),...
+    std::uint64_t raw_rows_{0};
     bool in_transaction_{false};
 };
 

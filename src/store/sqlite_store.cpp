@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "telemetry/envelope.hpp"
+
 namespace store {
 namespace {
 
@@ -10,14 +12,24 @@ constexpr const char* kKeepConflict =
     "INSERT INTO conflicting_readings SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM readings "
     "WHERE run = ?1 AND device = ?2 AND seq = ?3 AND (pressure_hpa <> ?8 OR battery_pct <> ?9)";
 
-void bind_reading(sqlite3_stmt* statement, const telemetry::Reading& r,
-                  std::int64_t arrived_epoch_us) {
+// A raw message the same way: the body compared whole.
+constexpr const char* kKeepRawConflict =
+    "INSERT INTO conflicting_raw_messages SELECT ?1, ?2, ?3, ?4, ?5, ?6 FROM raw_messages "
+    "WHERE run = ?1 AND device = ?2 AND seq = ?3 AND body <> ?6";
+
+// The key and the times: the first five parameters of both tables' statements.
+void bind_key(sqlite3_stmt* statement, const telemetry::Reading& r, std::int64_t arrived_epoch_us) {
     sqlite3_bind_text(statement, 1, r.run.data(), static_cast<int>(r.run.size()), SQLITE_STATIC);
     sqlite3_bind_text(statement, 2, r.device.data(), static_cast<int>(r.device.size()),
                       SQLITE_STATIC);
     sqlite3_bind_int64(statement, 3, static_cast<sqlite3_int64>(r.seq));
     sqlite3_bind_int64(statement, 4, r.ts_us);
     sqlite3_bind_int64(statement, 5, arrived_epoch_us);
+}
+
+void bind_reading(sqlite3_stmt* statement, const telemetry::Reading& r,
+                  std::int64_t arrived_epoch_us) {
+    bind_key(statement, r, arrived_epoch_us);
     sqlite3_bind_double(statement, 6, r.temperature_c);
     sqlite3_bind_double(statement, 7, r.humidity_pct);
     sqlite3_bind_double(statement, 8, r.pressure_hpa);
@@ -39,17 +51,17 @@ SqliteStore::SqliteStore(const std::string& path) : path_(path) {
         execute("PRAGMA journal_mode=WAL");
         execute("PRAGMA synchronous=FULL");
         execute(kSqliteSchema);
-        if (sqlite3_prepare_v3(db_,
-                               "INSERT OR IGNORE INTO readings VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-                               "?7, ?8, ?9)",
-                               -1, SQLITE_PREPARE_PERSISTENT, &insert_, nullptr) != SQLITE_OK)
-            fail("cannot prepare the insert");
-        if (sqlite3_prepare_v3(db_, kKeepConflict, -1, SQLITE_PREPARE_PERSISTENT, &keep_conflict_,
-                               nullptr) != SQLITE_OK)
-            fail("cannot prepare the conflict check");
+        insert_ = prepare(
+            "INSERT OR IGNORE INTO readings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+            "?8, ?9)",
+            "cannot prepare the insert");
+        keep_conflict_ = prepare(kKeepConflict, "cannot prepare the conflict check");
+        insert_raw_ = prepare("INSERT OR IGNORE INTO raw_messages VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                              "cannot prepare the insert of raw messages");
+        keep_raw_conflict_ = prepare(kKeepRawConflict, "cannot prepare the raw conflict check");
     } catch (...) {
-        sqlite3_finalize(keep_conflict_);
-        sqlite3_finalize(insert_);
+        for (sqlite3_stmt* s : {keep_raw_conflict_, insert_raw_, keep_conflict_, insert_})
+            sqlite3_finalize(s);
         sqlite3_close(db_);
         throw;
     }
@@ -57,9 +69,17 @@ SqliteStore::SqliteStore(const std::string& path) : path_(path) {
 
 SqliteStore::~SqliteStore() {
     if (in_transaction_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_finalize(keep_conflict_);
-    sqlite3_finalize(insert_);
+    for (sqlite3_stmt* s : {keep_raw_conflict_, insert_raw_, keep_conflict_, insert_})
+        sqlite3_finalize(s);
     sqlite3_close(db_);
+}
+
+sqlite3_stmt* SqliteStore::prepare(const char* sql, const char* doing) {
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr) !=
+        SQLITE_OK)
+        fail(doing);
+    return statement;
 }
 
 void SqliteStore::fail(const std::string& doing) const {
@@ -77,12 +97,23 @@ void SqliteStore::accept(const telemetry::Delivery& d) {
         execute("BEGIN");
         in_transaction_ = true;
     }
+    if (!d.decoded.has_values) return accept_raw(d);
     bind_reading(insert_, r, d.arrived_epoch_us);
     if (step(insert_) > 0) return pending(1, 1, 0);
     // No change: the primary key already holds it. A redelivery is stored once; other values
     // are kept beside it.
     bind_reading(keep_conflict_, r, d.arrived_epoch_us);
     pending(1, 0, step(keep_conflict_));
+}
+
+void SqliteStore::accept_raw(const telemetry::Delivery& d) {
+    const std::string_view body = telemetry::envelope_body(d.payload);
+    for (sqlite3_stmt* statement : {insert_raw_, keep_raw_conflict_}) {
+        bind_key(statement, *d.decoded.reading, d.arrived_epoch_us);
+        sqlite3_bind_blob64(statement, 6, body.data(), body.size(), SQLITE_STATIC);
+    }
+    if (step(insert_raw_) > 0) return pending(1, 1, 0);
+    pending(1, 0, step(keep_raw_conflict_));
 }
 
 int SqliteStore::step(sqlite3_stmt* statement) {

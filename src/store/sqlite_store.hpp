@@ -43,6 +43,22 @@ inline constexpr const char* kSqliteSchema =
     "  sent_us INTEGER NOT NULL, received_us INTEGER NOT NULL,\n"
     "  temperature_c REAL NOT NULL, humidity_pct REAL NOT NULL,\n"
     "  pressure_hpa REAL NOT NULL, battery_pct REAL NOT NULL\n"
+    ");\n"
+    "-- A message whose body carries no sensor values (a binary envelope with an opaque body:\n"
+    "-- --payload-format random, or a device's own bytes): the envelope's fields, the body.\n"
+    "CREATE TABLE IF NOT EXISTS raw_messages (\n"
+    "  run TEXT NOT NULL,\n"
+    "  device TEXT NOT NULL,\n"
+    "  seq INTEGER NOT NULL,\n"
+    "  sent_us INTEGER NOT NULL,\n"
+    "  received_us INTEGER NOT NULL,\n"
+    "  body BLOB NOT NULL,            -- without the envelope's header and checksum\n"
+    "  PRIMARY KEY (run, device, seq)\n"
+    ") WITHOUT ROWID;\n"
+    "-- A raw message whose key is stored with another body: kept, as conflicting_readings.\n"
+    "CREATE TABLE IF NOT EXISTS conflicting_raw_messages (\n"
+    "  run TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,\n"
+    "  sent_us INTEGER NOT NULL, received_us INTEGER NOT NULL, body BLOB NOT NULL\n"
     ")";
 
 class SqliteStore final : public ReadingStore {
@@ -55,7 +71,7 @@ class SqliteStore final : public ReadingStore {
     SqliteStore& operator=(const SqliteStore&) = delete;
 
     // Inserts an intact reading into the open transaction (malformed and corrupt ones are
-    // not stored). Throws StoreError.
+    // not stored); a message without sensor values goes to raw_messages. Throws StoreError.
     void accept(const telemetry::Delivery& delivery) override;
     // Commits the batch. Throws StoreError: then no PUBACK of the batch leaves.
     void batch_end() override;
@@ -66,11 +82,15 @@ class SqliteStore final : public ReadingStore {
     // Runs a bound statement and resets it; returns the rows it changed. Throws StoreError.
     int step(sqlite3_stmt* statement);
     [[noreturn]] void fail(const std::string& doing) const;
+    sqlite3_stmt* prepare(const char* sql, const char* doing);
+    void accept_raw(const telemetry::Delivery& delivery);
 
     std::string path_;
     sqlite3* db_{nullptr};
     sqlite3_stmt* insert_{nullptr};
     sqlite3_stmt* keep_conflict_{nullptr};  // the row, if the stored one has other values
+    sqlite3_stmt* insert_raw_{nullptr};     // the same two for raw_messages
+    sqlite3_stmt* keep_raw_conflict_{nullptr};
     bool in_transaction_{false};
 };
 

@@ -55,6 +55,39 @@ TEST(Store, ASecondRunUnderTheSameRunIdWithOtherValuesIsKeptBesideAndNotVerified
     EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM conflicting_readings"), 2000);
 }
 
+// Bodies without sensor values: the envelope's fields as columns, the body as a BLOB; a
+// packed binary reading is a reading like a JSON one.
+TEST(Store, RawBodiesAreBlobsBesideTheEnvelopesFieldsAndBinaryReadingsAreReadings) {
+    Broker broker;
+    TempDir dir;
+    const fs::path db = dir / "readings.db";
+    const std::vector<std::string> sub{"--store", "sqlite:" + db.string()};
+    const std::vector<std::string> random{
+        "-n",     "2000",           "-d", "10", "--run-id", "raw", "--payload-format",
+        "random", "--payload-size", "1k"};
+    expect_verified(run_pair(broker, dir, random, sub), 2000);
+    TempDir binary;
+    expect_verified(
+        run_pair(broker, binary, {"-n", "1000", "--run-id", "packed", "--payload-format", "binary"},
+                 sub),
+        1000);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM raw_messages WHERE run = 'raw'"), 2000);
+    // 1,024 less the envelope's 30 bytes and its ids ("raw", "sensor-0001").
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM raw_messages WHERE length(body) = 980"), 2000);
+    EXPECT_EQ(sqlite_query(db,
+                           "SELECT COUNT(*) FROM readings WHERE run = 'packed' AND "
+                           "pressure_hpa > 900"),
+              1000);
+    // The same run id with another seed: other random bytes under the same keys.
+    TempDir again;
+    auto forged = random;
+    forged.insert(forged.end(), {"--seed", "2"});
+    const auto r = run_pair(broker, again, forged, sub);
+    EXPECT_EQ(r.subscriber_status, 1) << r.subscriber_out;
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM conflicting_raw_messages"), 2000);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM raw_messages"), 2000);
+}
+
 TEST(Store, SubscriberKilledMidRunLosesNoAcknowledgedReading) {
     // Fault: SIGKILL while readings stream in, then the same command again (persistent session,
     // --state-dir for the ledger). Expected: the database ends with every reading exactly once.
@@ -204,6 +237,19 @@ TEST(Store, PostgresqlHoldsEveryVerifiedReadingOnceAndIgnoresRedeliveries) {
     EXPECT_EQ(r3.subscriber_status, 1) << r3.subscriber_out;
     EXPECT_EQ(r3.subscriber.at("store").at("conflicting_kept"), 5000);
     EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM conflicting_readings"), 5000);
+    // Random bodies of up to 64 KB: raw_messages, each body whole.
+    TempDir raw;
+    const std::vector<std::string> random{
+        "-n",      "300", "--run-id", "pg-raw", "--payload-format", "random", "--payload-size",
+        "100..64k"};
+    expect_verified(run_pair(broker, raw, random, sub), 300);
+    EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM raw_messages WHERE run = 'pg-raw'"), 300);
+    EXPECT_GT(postgres.query("SELECT SUM(octet_length(body)) FROM raw_messages"), 300 * 20'000);
+    TempDir raw_forged;
+    auto forged = random;
+    forged.insert(forged.end(), {"--seed", "5"});
+    EXPECT_EQ(run_pair(broker, raw_forged, forged, sub).subscriber_status, 1);
+    EXPECT_EQ(postgres.query("SELECT COUNT(*) FROM conflicting_raw_messages"), 300);
 }
 
 TEST(Store, AnUnreachablePostgresqlIsAUsageErrorNamingIt) {
