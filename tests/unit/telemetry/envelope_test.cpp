@@ -1,5 +1,6 @@
 #include "telemetry/envelope.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <zlib.h>
@@ -66,6 +67,15 @@ TEST(Envelope, IsWrittenByteForByteAsDocumented) {
     f.kind = 1;
     f.body = packed(2153, 4520, 101325, 9987, 0, 0);
     EXPECT_EQ(out, build(f));
+}
+
+// The example in docs/reference.md, byte for byte.
+TEST(Envelope, TheDocumentedExampleIsExact) {
+    std::string hex;
+    for (const char c : build({})) hex += fmt::format("{:02x}", static_cast<unsigned char>(c));
+    EXPECT_EQ(hex,
+              "4d54010000000025027231026431000000000000000700"
+              "0644710dc2bd80616263a1f93f49");
 }
 
 TEST(Envelope, AnOpaqueBodyGivesTheIdsSeqAndTimeWithoutValues) {
