@@ -24,7 +24,8 @@ std::string base64(std::string_view bytes) {
 // body is a packed reading), and an opaque body in base64.
 void append_envelope(std::string& line, const telemetry::Delivery& d) {
     const telemetry::Reading& r = *d.decoded.reading;
-    nlohmann::ordered_json reading{{"run", r.run}, {"dev", r.device}, {"seq", r.seq}, {"ts", r.ts_us}};
+    nlohmann::ordered_json reading{
+        {"run", r.run}, {"dev", r.device}, {"seq", r.seq}, {"ts", r.ts_us}};
     if (d.decoded.has_values) {
         reading["temp"] = r.temperature_c;
         reading["hum"] = r.humidity_pct;

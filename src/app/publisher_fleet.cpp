@@ -61,18 +61,21 @@ void PublisherRun::publish_due_fleet() {
     while (held_.size() < kMaxHeld) {
         const auto due = schedule_->next();
         if (!due || due->at > now) return;
-        HeldReading reading{schedule_->pop(), {}};
+        HeldReading reading{schedule_->pop(), {}, {}};
         // Stamped with its scheduled time: a device that was away shows it as latency.
         const std::int64_t ts_us =
             schedule_->paced() ? scheduled_epoch_us(reading.due.at) : send_timestamp_us();
         encoder_.encode(fleet_.take(reading.due.device, ts_us), reading.payload);
+        if (const auto* properties = encoder_.properties()) reading.properties = *properties;
         if (!send_reading(reading)) held_.push_back(std::move(reading));
     }
 }
 
 bool PublisherRun::send_reading(const HeldReading& reading) {
     const std::uint32_t device = reading.due.device;
-    const auto id = client_.publish(topic_of(device), reading.payload, device_qos_[device]);
+    const auto id =
+        publish_reading(topic_of(device), reading.payload, device_qos_[device],
+                        encoder_.properties() != nullptr ? &reading.properties : nullptr);
     if (!id) return false;
     in_flight_.reading(*id, device, counters_.published);
     ++counters_.published;

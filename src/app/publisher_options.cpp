@@ -54,13 +54,27 @@ std::size_t longest_device_id(const PublisherOptions& p) {
 
 // --payload-size: parsed, and large enough for the format's fields in every message.
 std::optional<std::string> validate_payload(PublisherOptions& p) {
+    if (p.payload.envelope == telemetry::Envelope::Properties) {
+        if (p.payload.format == telemetry::PayloadFormat::Json)
+            return std::string(
+                "--envelope properties: a JSON reading carries its own fields; "
+                "use --payload-format binary or random");
+        if (p.connect.version == mqtt::ProtocolVersion::V311)
+            return std::string(
+                "--envelope properties needs MQTT 5 (user properties); -V 311 "
+                "has none");
+        if (p.replay_buffer > 0)
+            return std::string(
+                "--envelope properties does not take --replay-buffer yet (a "
+                "repair resends the body alone)");
+    }
     if (p.payload_size_text.empty()) return std::nullopt;
     auto parsed = telemetry::parse_payload_size(p.payload_size_text);
     if (auto* problem = std::get_if<std::string>(&parsed)) return *problem;
     p.payload.size = std::get<telemetry::PayloadSize>(parsed);
     const std::size_t run_id = p.run_id.empty() ? 8 : p.run_id.size();  // random: 8 hex digits
-    const std::size_t smallest =
-        telemetry::smallest_payload(p.payload.format, run_id, longest_device_id(p));
+    const std::size_t smallest = telemetry::smallest_payload(
+        p.payload.format, run_id, longest_device_id(p), p.payload.envelope);
     if (p.payload.size.min >= smallest) return std::nullopt;
     return fmt::format(
         "--payload-size {}: a {} payload of this run needs at least {} bytes (its run and device "
@@ -214,6 +228,17 @@ void add_device_flags(CLI::App& cli, PublisherOptions& o) {
            "bytes in the binary envelope)")
         ->default_str("json")
         ->check(CLI::IsMember({"json", "binary", "random"}));
+    cli.add_option_function<std::string>(
+           "--envelope",
+           [&o](const std::string& name) {
+               o.payload.envelope = name == "properties" ? telemetry::Envelope::Properties
+                                                         : telemetry::Envelope::Payload;
+           },
+           "Where the ledger's fields (run, device, seq, time, checksum) travel: payload (JSON's "
+           "own fields, or the binary envelope around the body) or properties (MQTT 5 user "
+           "properties; the body stays untouched: binary and random formats)")
+        ->default_str("payload")
+        ->check(CLI::IsMember({"payload", "properties"}));
     cli.add_option("--payload-size", o.payload_size_text,
                    "Bytes per message: N, or N..M drawn per message from --seed; k/K (1,024) and "
                    "M (1,048,576) suffixes; up to 16M (default: the format's own size)");

@@ -233,13 +233,23 @@ void PublisherRun::publish_due() {
             encoder_.encode(fleet_.next(send_timestamp_us()), payload_);
             payload_for_ = counters_.published;
         }
-        const auto id = client_.publish(topic_of(device), payload_, qos_);
+        const auto id = publish_reading(topic_of(device), payload_, qos_, encoder_.properties());
         if (!id) return;  // try again after a poll
         in_flight_.reading(*id, static_cast<std::uint32_t>(device), counters_.published);
         if (repair_.enabled()) repair_.keep(counters_.published, payload_);
         if (pacer_.paced()) sent_at(pacer_.due_time(counters_.published - resumed_from_), now);
         ++counters_.published;
     }
+}
+
+std::optional<mqtt::PublishId> PublisherRun::publish_reading(
+    std::string_view topic, std::string_view payload, mqtt::QoS qos,
+    const telemetry::PropertyEnvelope* properties) {
+    if (properties == nullptr) return client_.publish(topic, payload, qos);
+    const auto pairs = properties->pairs();
+    std::array<mqtt::UserProperty, telemetry::PropertyEnvelope::kCount> user;
+    for (std::size_t i = 0; i < pairs.size(); ++i) user[i] = {pairs[i].key, pairs[i].value};
+    return client_.publish_with_properties(topic, payload, qos, user);
 }
 
 std::int64_t PublisherRun::send_timestamp_us() const {

@@ -94,7 +94,12 @@ class PublisherRun {
     struct HeldReading {
         sim::FleetSchedule::Due due;
         std::string payload;
+        telemetry::PropertyEnvelope properties;  // with --envelope properties
     };
+    // Publishes a reading's payload, with the encoder's user properties when it has them.
+    std::optional<mqtt::PublishId> publish_reading(std::string_view topic, std::string_view payload,
+                                                   mqtt::QoS qos,
+                                                   const telemetry::PropertyEnvelope* properties);
     bool send_reading(const HeldReading& reading);
     report::Churn churn_report() const;
     // Messages the schedule (--rate, --count) wants published by now.

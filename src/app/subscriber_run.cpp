@@ -159,7 +159,9 @@ void SubscriberRun::handle(const mqtt::Message& m) {
             return;
         }
     if (!first_message_) first_message_ = now;
-    const telemetry::DecodedReading decoded = telemetry::decode_payload(m.payload);
+    properties_.clear();
+    for (const mqtt::UserProperty& p : m.user_properties) properties_.push_back({p.key, p.value});
+    const telemetry::DecodedReading decoded = telemetry::decode_payload(m.payload, properties_);
     const telemetry::Delivery delivery{m.topic, m.payload, now, now_epoch_us(), decoded};
     for (telemetry::MessageSink* sink : sinks_) sink->accept(delivery);
     const std::uint64_t every = options_.output.progress_every;

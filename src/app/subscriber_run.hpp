@@ -23,6 +23,7 @@
 #include "report/model.hpp"
 #include "telemetry/device_status.hpp"
 #include "telemetry/message_sink.hpp"
+#include "telemetry/property_envelope.hpp"
 #include "telemetry/report.hpp"
 #include "telemetry/run_summary.hpp"
 #include "telemetry/timeline.hpp"
@@ -102,6 +103,7 @@ class SubscriberRun {
 
     telemetry::Verifier verifier_;
     std::vector<telemetry::MessageSink*> sinks_{&verifier_};
+    std::vector<telemetry::KeyValue> properties_;  // of the message being handled
     telemetry::Timeline<telemetry::SubscriberSecond> timeline_;
     ReconnectLog reconnects_;
     // The latest of each publisher, by "run/shard".

@@ -21,6 +21,11 @@ ConnectOptions starting_at(ConnectOptions options, std::size_t index) {
     return options;
 }
 
+std::optional<PublishId> Client::publish_with_properties(std::string_view, std::string_view, QoS,
+                                                         std::span<const UserProperty>) {
+    throw Error(ErrorKind::Protocol, "this engine does not send MQTT 5 user properties");
+}
+
 std::optional<PublishId> Client::publish_retained(std::string_view, std::string_view, QoS) {
     throw Error(ErrorKind::Protocol, "this engine does not publish retained messages");
 }

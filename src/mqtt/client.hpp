@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -91,11 +92,18 @@ std::vector<BrokerAddress> broker_list(const ConnectOptions& options);
 // the failover: how a fleet puts each connection on its own node.
 ConnectOptions starting_at(ConnectOptions options, std::size_t index);
 
+// An MQTT 5 User Property (3.3.2.3.7): a name and a value, both UTF-8.
+struct UserProperty {
+    std::string_view key;
+    std::string_view value;
+};
+
 struct Message {
     std::string_view topic;  // views valid only during the handler
     std::string_view payload;
     QoS qos;
     bool retain;
+    std::span<const UserProperty> user_properties{};  // MQTT 5; in the order received
 };
 
 // Identifies a message from publish() to its confirmation. Unique among the messages in flight
@@ -157,6 +165,11 @@ class Client {
     // subscribers (a device's online status). Engines without it throw Error.
     virtual std::optional<PublishId> publish_retained(std::string_view topic,
                                                       std::string_view payload, QoS qos);
+    // The same as publish() with MQTT 5 user properties in the PUBLISH. Throws Error over MQTT
+    // 3.1.1 and in engines without it.
+    virtual std::optional<PublishId> publish_with_properties(
+        std::string_view topic, std::string_view payload, QoS qos,
+        std::span<const UserProperty> properties);
     // Closes the connection that publishes `topic` without DISCONNECT, as a device that loses
     // power does (the broker publishes its will), and reconnects it after `away`; its
     // unconfirmed messages are sent again then. Returns false if that connection is not up.

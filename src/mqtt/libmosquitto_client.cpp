@@ -4,10 +4,13 @@
 // connect and name resolution block (mosquitto_connect), so it carries one client per thread.
 
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <span>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -17,6 +20,53 @@
 
 namespace mqtt {
 namespace {
+
+// libmosquitto's property list for one PUBLISH, freed with it.
+class PropertyList {
+  public:
+    explicit PropertyList(std::span<const UserProperty> properties) {
+        for (const UserProperty& p : properties) {
+            const std::string key(p.key), value(p.value);  // libmosquitto takes C strings
+            if (mosquitto_property_add_string_pair(&list_, MQTT_PROP_USER_PROPERTY, key.c_str(),
+                                                   value.c_str()) != MOSQ_ERR_SUCCESS) {
+                mosquitto_property_free_all(&list_);
+                throw Error(ErrorKind::Protocol, "cannot add a user property: out of memory");
+            }
+        }
+    }
+    ~PropertyList() { mosquitto_property_free_all(&list_); }
+    PropertyList(const PropertyList&) = delete;  // owns the list
+    PropertyList& operator=(const PropertyList&) = delete;
+    const mosquitto_property* get() const { return list_; }
+
+  private:
+    mosquitto_property* list_{nullptr};
+};
+
+// The user properties of a received message, copied out of libmosquitto's list (which hands
+// them out as malloc'd strings) for the handler's views.
+class ReceivedProperties {
+  public:
+    std::span<const UserProperty> read(const mosquitto_property* list) {
+        owned_.clear();
+        for (const mosquitto_property* p = list; p != nullptr; p = mosquitto_property_next(p)) {
+            if (mosquitto_property_identifier(p) != MQTT_PROP_USER_PROPERTY) continue;
+            char* key = nullptr;
+            char* value = nullptr;
+            mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &key, &value, false);
+            owned_.emplace_back(key != nullptr ? key : "", value != nullptr ? value : "");
+            std::free(key);
+            std::free(value);
+        }
+        views_.clear();
+        for (const auto& [key, value] : owned_) views_.push_back({key, value});
+        return views_;
+    }
+
+  private:
+    std::vector<std::pair<std::string, std::string>> owned_;
+    std::vector<UserProperty> views_;
+};
 
 // mosquitto_lib_init/cleanup once per process, for as long as any client exists.
 class LibraryUse {
@@ -46,7 +96,12 @@ class LibmosquittoClient final : public Client {
     bool connected() const override { return connected_; }
     SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) override;
     std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
-                                     QoS qos) override;
+                                     QoS qos) override {
+        return publish_with_properties(topic, payload, qos, {});
+    }
+    std::optional<PublishId> publish_with_properties(
+        std::string_view topic, std::string_view payload, QoS qos,
+        std::span<const UserProperty> properties) override;
     void poll(std::chrono::microseconds timeout) override;
     std::size_t in_flight() const override { return published_at_.size(); }
     std::size_t window() const override { return options_.max_inflight; }
@@ -95,7 +150,8 @@ class LibmosquittoClient final : public Client {
     bool fell_back_{false};
     // Publish time of each message in flight, by libmosquitto's message id.
     std::unordered_map<int, std::chrono::steady_clock::time_point> published_at_;
-    std::string topic_;  // NUL-terminated copy for the C API
+    ReceivedProperties received_properties_;  // of the message being delivered
+    std::string topic_;                       // NUL-terminated copy for the C API
     std::optional<int> connack_code_;
     std::string last_error_log_;  // libmosquitto's last error line (it logs TLS failures)
     bool connected_{false};
@@ -125,12 +181,15 @@ void LibmosquittoClient::set_callbacks() {
             c.published_at_.erase(it);
             c.confirm({static_cast<PublishId>(mid), static_cast<ReasonCode>(reason), at});
         });
-    mosquitto_message_callback_set(mosq_, [](mosquitto*, void* ud, const mosquitto_message* m) {
-        self(ud).deliver(
+    mosquitto_message_v5_callback_set(mosq_, [](mosquitto*, void* ud, const mosquitto_message* m,
+                                                const mosquitto_property* properties) {
+        auto& c = self(ud);
+        c.deliver(
             Message{m->topic,
                     {static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)},
                     static_cast<QoS>(m->qos),
-                    m->retain});
+                    m->retain,
+                    c.received_properties_.read(properties)});
     });
     mosquitto_disconnect_callback_set(
         mosq_, [](mosquitto*, void* ud, int) { self(ud).connected_ = false; });
@@ -259,17 +318,24 @@ SubscribeId LibmosquittoClient::start_subscribe(const std::vector<std::string>& 
     return static_cast<SubscribeId>(mid);
 }
 
-std::optional<PublishId> LibmosquittoClient::publish(std::string_view topic,
-                                                     std::string_view payload, QoS qos) {
+std::optional<PublishId> LibmosquittoClient::publish_with_properties(
+    std::string_view topic, std::string_view payload, QoS qos,
+    std::span<const UserProperty> properties) {
     throw_if_failed();
     if (published_at_.size() >= options_.max_inflight) return std::nullopt;
+    if (!properties.empty() && version_ != ProtocolVersion::V5)
+        throw error(ErrorKind::Protocol,
+                    "user properties need MQTT 5; this connection speaks "
+                    "MQTT 3.1.1");
     topic_.assign(topic);
     int mid = 0;
     const auto now = std::chrono::steady_clock::now();
+    const PropertyList list(properties);
     // QoS 0 counts as confirmed once handed over: libmosquitto reports its write later, if at
     // all, with an id we no longer track.
-    const int rc = mosquitto_publish(mosq_, &mid, topic_.c_str(), static_cast<int>(payload.size()),
-                                     payload.data(), static_cast<int>(qos), false);
+    const int rc =
+        mosquitto_publish_v5(mosq_, &mid, topic_.c_str(), static_cast<int>(payload.size()),
+                             payload.data(), static_cast<int>(qos), false, list.get());
     if (rc != MOSQ_ERR_SUCCESS) {
         if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST)
             throw error(ErrorKind::ConnectionLost, "connection lost");

@@ -139,6 +139,12 @@ SubscribeId MultiClient::start_subscribe(const std::vector<std::string>& filters
 
 std::optional<PublishId> MultiClient::publish(std::string_view topic, std::string_view payload,
                                               QoS qos) {
+    return publish_with_properties(topic, payload, qos, {});
+}
+
+std::optional<PublishId> MultiClient::publish_with_properties(
+    std::string_view topic, std::string_view payload, QoS qos,
+    std::span<const UserProperty> properties) {
     throw_if_failed();
     const std::size_t index = owner_of(topic);
     if (index >= members_.size()) return std::nullopt;  // not yet opened by the ramp
@@ -147,7 +153,9 @@ std::optional<PublishId> MultiClient::publish(std::string_view topic, std::strin
         member_lost(index);  // learnt here: the engine reconnects it
         return std::nullopt;
     }
-    const auto id = m.client->publish(topic, payload, qos);
+    const auto id = properties.empty()
+                        ? m.client->publish(topic, payload, qos)
+                        : m.client->publish_with_properties(topic, payload, qos, properties);
     if (!id) return std::nullopt;
     ++in_flight_;
     return combined(index, *id);

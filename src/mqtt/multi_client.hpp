@@ -46,6 +46,9 @@ class MultiClient final : public Client {
     SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) override;
     std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
                                      QoS qos) override;
+    std::optional<PublishId> publish_with_properties(
+        std::string_view topic, std::string_view payload, QoS qos,
+        std::span<const UserProperty> properties) override;
     // Drops the connection that owns `topic` (a device that loses power) and brings it back
     // after `away`.
     bool vanish_for(std::string_view topic, std::chrono::milliseconds away) override;

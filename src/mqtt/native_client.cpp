@@ -59,6 +59,14 @@ class NativeClient final : public Client, private Session::Handler, private Conn
                                               QoS qos) override {
         return publish_with(topic, payload, qos, true);
     }
+    std::optional<PublishId> publish_with_properties(
+        std::string_view topic, std::string_view payload, QoS qos,
+        std::span<const UserProperty> properties) override {
+        properties_.clear();
+        for (const UserProperty& p : properties)
+            protocol::append_user_property(properties_, p.key, p.value);
+        return publish_with(topic, payload, qos, false, properties_);
+    }
     bool vanish_for(std::string_view topic, std::chrono::milliseconds away) override;
     void poll(std::chrono::microseconds timeout) override;
     std::size_t in_flight() const override {
@@ -85,11 +93,17 @@ class NativeClient final : public Client, private Session::Handler, private Conn
 
   private:
     std::optional<PublishId> publish_with(std::string_view topic, std::string_view payload, QoS qos,
-                                          bool retain);
+                                          bool retain, std::string_view properties = {});
     // Session::Handler
     void on_connack(const protocol::Connack& c) override;
     void on_message(const protocol::Publish& p) override {
-        deliver(Message{p.topic, p.payload, static_cast<QoS>(p.qos), p.retain});
+        received_properties_.clear();
+        for (const protocol::Property& property : p.properties.items)
+            if (const auto* pair =
+                    std::get_if<std::pair<std::string, std::string>>(&property.value))
+                received_properties_.push_back({pair->first, pair->second});
+        deliver(
+            Message{p.topic, p.payload, static_cast<QoS>(p.qos), p.retain, received_properties_});
     }
     void on_confirmed(std::uint16_t id, ReasonCode reason, Clock::time_point at) override {
         // Without our own pause before this read: the gauge must see the broker's queue, not
@@ -197,9 +211,11 @@ class NativeClient final : public Client, private Session::Handler, private Conn
     bool taken_over_again();
     std::string takeover_text() const;
     std::string description_;
-    std::string tls_description_;                 // of the last handshake
-    std::shared_ptr<const net::TlsContext> tls_;  // shared by every client with the same options
-    std::size_t qos0_unwritten_{0};               // QoS 0 messages still in the outbox
+    std::string tls_description_;  // of the last handshake
+    std::string properties_;       // user properties of the PUBLISH being queued, encoded
+    std::vector<UserProperty> received_properties_;  // of the message being delivered
+    std::shared_ptr<const net::TlsContext> tls_;     // shared by every client with the same options
+    std::size_t qos0_unwritten_{0};                  // QoS 0 messages still in the outbox
     // A QoS 0 message has no packet id: it gets the next of these ids (above the packet ids,
     // unique while fewer than 65,536 are unwritten, which the window ensures), confirmed in order.
     PublishId next_qos0_id_{kFirstQos0Id};
@@ -571,14 +587,14 @@ void NativeClient::flush_soon() {
 }
 
 std::optional<PublishId> NativeClient::publish_with(std::string_view topic,
-                                                    std::string_view payload, QoS qos,
-                                                    bool retain) {
+                                                    std::string_view payload, QoS qos, bool retain,
+                                                    std::string_view properties) {
     throw_if_failed();
     if (!connected_ || in_flight() >= window()) return std::nullopt;
     std::optional<std::uint16_t> id;
     try {
-        id =
-            session_->publish(topic, payload, static_cast<std::uint8_t>(qos), retain, Clock::now());
+        id = session_->publish(topic, payload, static_cast<std::uint8_t>(qos), retain, Clock::now(),
+                               properties);
     } catch (const protocol::BrokerLimit& e) {
         throw broker_error(ErrorKind::Protocol, node().host, node().port, e.what());
     }

@@ -165,8 +165,12 @@ DecodedReading decode_envelope(std::string_view payload) {
     r.ts_us = static_cast<std::int64_t>(in.get<std::uint64_t>());
     if (r.seq == 0) return bad_envelope("sequence number must be >= 1");
     if (r.ts_us <= 0) return bad_envelope("send time must be > 0 microseconds since the epoch");
-    const std::string_view body = payload.substr(in.position(), in.left());
-    if (kind == static_cast<std::uint8_t>(BodyKind::Opaque))
+    return read_body(std::move(r), static_cast<BodyKind>(kind),
+                     payload.substr(in.position(), in.left()));
+}
+
+DecodedReading read_body(Reading r, BodyKind kind, std::string_view body) {
+    if (kind == BodyKind::Opaque)
         return {std::move(r), {}, DecodeProblem::None, body_digest(body), false};
     if (auto problem = read_packed(body, r)) return bad_envelope(std::move(*problem));
     const std::uint64_t content = content_digest(r);

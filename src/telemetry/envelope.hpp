@@ -58,6 +58,10 @@ void seal_envelope(std::string& out);
 // length or field is Malformed. `content` digests the values, or an opaque body's bytes.
 DecodedReading decode_envelope(std::string_view payload);
 
+// A reading whose ids, seq and ts are known, completed from its body: an opaque body's digest,
+// or a packed reading's values (Malformed when they break their rules).
+DecodedReading read_body(Reading r, BodyKind kind, std::string_view body);
+
 // The body of a payload that decode_envelope() accepted.
 std::string_view envelope_body(std::string_view payload);
 

@@ -63,13 +63,24 @@ std::size_t PayloadEncoder::size_of(const Reading& r) const {
     return s.min + static_cast<std::size_t>(splitmix_next(state) % (s.max - s.min + 1));
 }
 
-std::string_view PayloadEncoder::encode(const Reading& r, std::string& out) const {
+std::string_view PayloadEncoder::encode(const Reading& r, std::string& out) {
     const std::size_t size = size_of(r);
     if (spec_.format == PayloadFormat::Json)
         encode_json(r, size, out);
+    else if (spec_.envelope == Envelope::Properties)
+        encode_bare(r, size, out);
     else
         encode_enveloped(r, size, out);
     return out;
+}
+
+void PayloadEncoder::encode_bare(const Reading& r, std::size_t size, std::string& out) {
+    const bool packed = spec_.format == PayloadFormat::Binary;
+    if (size == 0) size = packed ? kPackedReadingSize : kDefaultRandomPayload;
+    out.clear();
+    if (packed) append_packed_reading(r, out);
+    append_random(stream_seed(r), size - std::min(size, out.size()), out);
+    properties_.write(r, packed ? BodyKind::SensorReading : BodyKind::Opaque, out);
 }
 
 void PayloadEncoder::encode_json(const Reading& r, std::size_t size, std::string& out) const {
@@ -100,7 +111,9 @@ void PayloadEncoder::encode_enveloped(const Reading& r, std::size_t size, std::s
     seal_envelope(out);
 }
 
-DecodedReading decode_payload(std::string_view payload) {
+DecodedReading decode_payload(std::string_view payload, std::span<const KeyValue> properties) {
+    if (!properties.empty() && has_property_envelope(properties))
+        return decode_property_envelope(payload, properties);
     if (is_envelope(payload)) return decode_envelope(payload);
     return decode_reading(payload);
 }

@@ -12,6 +12,7 @@
 
 #include "telemetry/payload.hpp"
 #include "telemetry/payload_format.hpp"
+#include "telemetry/property_envelope.hpp"
 
 namespace telemetry {
 
@@ -21,10 +22,15 @@ class PayloadEncoder {
         : spec_(spec), seed_(seed) {}
 
     // Encodes `r` into `out` (cleared first) and returns it as a view. A size below the
-    // format's smallest for this reading (smallest_payload) gives the smallest instead.
-    std::string_view encode(const Reading& r, std::string& out) const;
+    // format's smallest for this reading (smallest_payload) gives the smallest instead. With
+    // --envelope properties, `out` is the body and properties() the rest.
+    std::string_view encode(const Reading& r, std::string& out);
 
     const PayloadSpec& spec() const { return spec_; }
+    // The user properties of the last encode(); nullptr unless --envelope properties.
+    const PropertyEnvelope* properties() const {
+        return spec_.envelope == Envelope::Properties ? &properties_ : nullptr;
+    }
 
   private:
     // The size of this reading's payload: the spec's, or drawn from its range; 0: natural.
@@ -32,12 +38,16 @@ class PayloadEncoder {
     std::uint64_t stream_seed(const Reading& r) const;
     void encode_json(const Reading& r, std::size_t size, std::string& out) const;
     void encode_enveloped(const Reading& r, std::size_t size, std::string& out) const;
+    void encode_bare(const Reading& r, std::size_t size, std::string& out);
 
     PayloadSpec spec_;
     std::uint64_t seed_;
+    PropertyEnvelope properties_;
 };
 
-// A payload of any format: a JSON reading (starts with '{') or a binary envelope ("MT").
-DecodedReading decode_payload(std::string_view payload);
+// A payload of any format: a JSON reading (starts with '{') or a binary envelope ("MT"); or,
+// when the properties carry the envelope, a bare body.
+DecodedReading decode_payload(std::string_view payload,
+                              std::span<const KeyValue> properties = {});
 
 }  // namespace telemetry

@@ -65,7 +65,10 @@ std::variant<PayloadSize, std::string> parse_payload_size(std::string_view text)
 }
 
 std::size_t smallest_payload(PayloadFormat format, std::size_t run_id_length,
-                             std::size_t device_id_length) {
+                             std::size_t device_id_length, Envelope envelope) {
+    // Beside user properties, the body alone: a packed reading, or a single random byte.
+    if (envelope == Envelope::Properties && format != PayloadFormat::Json)
+        return format == PayloadFormat::Binary ? kPackedReadingSize : 1;
     switch (format) {
         case PayloadFormat::Binary:
             return envelope_size(run_id_length, device_id_length, kPackedReadingSize);

@@ -35,15 +35,21 @@ inline constexpr std::size_t kMaxPayloadSize = std::size_t{16} << 20;
 // problem, one line naming it.
 std::variant<PayloadSize, std::string> parse_payload_size(std::string_view text);
 
+// Where the ledger's fields travel (--envelope): in the payload (JSON's own fields, or the
+// binary envelope around the body), or as MQTT 5 user properties beside an untouched body
+// (telemetry/property_envelope.hpp).
+enum class Envelope : std::uint8_t { Payload, Properties };
+
 struct PayloadSpec {
     PayloadFormat format{PayloadFormat::Json};
     PayloadSize size;
+    Envelope envelope{Envelope::Payload};
     bool operator==(const PayloadSpec&) const = default;
 };
 
 // The smallest size `format` can carry for the longest run and device ids of a run: the
 // envelope's fields (or JSON's largest reading) must fit. Sizes below it are a usage error.
 std::size_t smallest_payload(PayloadFormat format, std::size_t run_id_length,
-                             std::size_t device_id_length);
+                             std::size_t device_id_length, Envelope envelope = Envelope::Payload);
 
 }  // namespace telemetry

@@ -65,7 +65,7 @@ TEST(Payloads, ADamagedBodyByteIsCorruptATruncatedEnvelopeMalformed) {
     Broker broker;
     TempDir dir;
     const auto sub = start_subscriber(broker.port_str(), dir, {"-C", "2", "--idle-timeout", "5"});
-    const telemetry::PayloadEncoder encoder({telemetry::PayloadFormat::Random, {2000, 2000}});
+    telemetry::PayloadEncoder encoder({telemetry::PayloadFormat::Random, {2000, 2000}});
     std::vector<std::string> payloads;
     for (std::uint64_t seq = 1; seq <= 4; ++seq) {
         std::string out;

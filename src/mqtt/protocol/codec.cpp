@@ -279,18 +279,33 @@ std::optional<std::string_view> Properties::text(PropertyId id) const {
 
 std::size_t encode_publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
                            bool retain, bool dup, std::uint16_t packet_id, Version version,
-                           std::string& out) {
+                           std::string& out, std::string_view properties) {
     const std::size_t start = out.size();
+    std::string length;  // the property length's variable byte integer; empty: one zero byte
+    if (!properties.empty()) put_varint(length, static_cast<std::uint32_t>(properties.size()));
+    const std::size_t property_bytes = version != Version::V5 ? 0
+                                       : properties.empty()   ? 1
+                                                              : length.size() + properties.size();
     const std::size_t remaining =
-        2 + topic.size() + (qos > 0 ? 2 : 0) + (version == Version::V5 ? 1 : 0) + payload.size();
+        2 + topic.size() + (qos > 0 ? 2 : 0) + property_bytes + payload.size();
     const auto flags =
         static_cast<std::uint8_t>((dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0));
     put_fixed_header(out, PacketType::Publish, flags, remaining);
     put_str(out, topic);
     if (qos > 0) put_u16(out, packet_id);
-    if (version == Version::V5) put_u8(out, 0);  // no properties
+    if (version == Version::V5 && properties.empty()) put_u8(out, 0);  // no properties
+    if (version == Version::V5 && !properties.empty()) {
+        out.append(length);
+        out.append(properties);
+    }
     out.append(payload);
     return start;
+}
+
+void append_user_property(std::string& properties, std::string_view key, std::string_view value) {
+    put_u8(properties, static_cast<std::uint8_t>(PropertyId::UserProperty));
+    put_str(properties, key);
+    put_str(properties, value);
 }
 
 namespace {

@@ -197,10 +197,13 @@ using Packet = std::variant<Connect, Connack, Publish, Ack, Subscribe, Suback, U
 // reason codes are written (MQTT 5) or left out (3.1.1).
 void encode(const Packet& packet, Version version, std::string& out);
 // The hot path: a PUBLISH without building a Publish value. Returns the offset in `out` of
-// the first byte, so a resend can set the DUP flag in place.
+// the first byte, so a resend can set the DUP flag in place. `properties` (MQTT 5 only) is an
+// encoded property list without its length, as append_user_property() writes it.
 std::size_t encode_publish(std::string_view topic, std::string_view payload, std::uint8_t qos,
                            bool retain, bool dup, std::uint16_t packet_id, Version version,
-                           std::string& out);
+                           std::string& out, std::string_view properties = {});
+// Appends one User Property (3.3.2.3.7) to an encoded property list.
+void append_user_property(std::string& properties, std::string_view key, std::string_view value);
 
 enum class DecodeStatus { Ok, NeedMore, Malformed };
 

@@ -260,20 +260,24 @@ void Session::resend_unconfirmed(Clock::time_point now) {
 }
 
 std::optional<std::uint16_t> Session::publish(std::string_view topic, std::string_view payload,
-                                              std::uint8_t qos, bool retain,
-                                              Clock::time_point now) {
+                                              std::uint8_t qos, bool retain, Clock::time_point now,
+                                              std::string_view properties) {
     if (!can_publish()) return std::nullopt;
     check_broker_accepts(topic, qos, retain);
+    if (!properties.empty() && config_.connect.version != Version::V5)
+        throw BrokerLimit("a PUBLISH with user properties on " + std::string(topic) +
+                          ": this connection speaks MQTT 3.1.1, which has no properties");
     if (qos == 0) {
         const std::size_t start = outbox_.size();
-        encode_publish(topic, payload, 0, retain, false, 0, config_.connect.version, outbox_);
+        encode_publish(topic, payload, 0, retain, false, 0, config_.connect.version, outbox_,
+                       properties);
         check_packet_size(start, topic);
         sent(now);
         return std::uint16_t{0};
     }
     const std::uint16_t id = next_packet_id();
-    const std::size_t start =
-        encode_publish(topic, payload, qos, retain, false, id, config_.connect.version, outbox_);
+    const std::size_t start = encode_publish(topic, payload, qos, retain, false, id,
+                                             config_.connect.version, outbox_, properties);
     check_packet_size(start, topic);
     Outgoing& out = outgoing_[id];
     out.packet.assign(outbox_, start);  // reuses the slot's buffer

@@ -91,9 +91,11 @@ class Session {
     void set_version(Version version);
 
     // Queues a PUBLISH. Returns the packet identifier (0 for QoS 0), or nothing when the
-    // window is full or the session is not connected.
+    // window is full or the session is not connected. `properties`: MQTT 5 user properties,
+    // encoded (codec.hpp, append_user_property); over MQTT 3.1.1 they throw BrokerLimit.
     std::optional<std::uint16_t> publish(std::string_view topic, std::string_view payload,
-                                         std::uint8_t qos, bool retain, Clock::time_point now);
+                                         std::uint8_t qos, bool retain, Clock::time_point now,
+                                         std::string_view properties = {});
     std::uint16_t subscribe(const std::vector<std::string>& filters, std::uint8_t qos,
                             Clock::time_point now);
     // Queues DISCONNECT. A persistent MQTT 5 session ends with it unless keep_session.
