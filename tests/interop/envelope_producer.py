@@ -3,10 +3,11 @@
 run summary), sharing no code with the project: it builds binary envelopes with Python's
 struct and zlib and publishes them with mosquitto_pub, then the run summary.
 
-  envelope_producer.py PORT RUN DEVICES PER_DEVICE
+  envelope_producer.py PORT RUN DEVICES PER_DEVICE [properties]
 
 Device i (from 1) is "dev-i"; its readings alternate between a packed sensor reading (body
-kind 1) and an opaque body of i*7 bytes (kind 0)."""
+kind 1) and an opaque body of i*7 bytes (kind 0). With "properties", the same bodies travel
+bare beside MQTT 5 user properties ("The envelope as user properties")."""
 import json
 import struct
 import subprocess
@@ -30,16 +31,27 @@ def packed_reading(temp_c, hum, pres, batt, fault=0, battery_low=False):
                        round(batt * 100), fault, 1 if battery_low else 0)
 
 
-def publish(port, topic, payload):
+def user_properties(kind, run, dev, seq, ts_us, body):
+    props = {"mt-v": "1", "mt-run": run, "mt-dev": dev, "mt-seq": str(seq), "mt-ts": str(ts_us),
+             "mt-body": "reading" if kind == 1 else "opaque",
+             "mt-crc": f"{zlib.crc32(body):08x}"}
+    args = ["-V", "5"]
+    for key, value in props.items():
+        args += ["-D", "publish", "user-property", key, value]
+    return args
+
+
+def publish(port, topic, payload, extra=()):
     with tempfile.NamedTemporaryFile() as f:
         f.write(payload)
         f.flush()
-        subprocess.run(["mosquitto_pub", "-p", port, "-q", "1", "-t", topic, "-f", f.name],
-                       check=True)
+        subprocess.run(["mosquitto_pub", "-p", port, "-q", "1", "-t", topic, "-f", f.name,
+                        *extra], check=True)
 
 
 def main():
     port, run, devices, per_device = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    beside = sys.argv[5:] == ["properties"]
     for seq in range(1, per_device + 1):
         for i in range(1, devices + 1):
             dev = f"dev-{i}"
@@ -48,7 +60,11 @@ def main():
                 body, kind = packed_reading(-5.25 + i, 40.5, 1001.25, 88.0, 0, seq == 3), 1
             else:
                 body, kind = bytes((i * 31 + k) % 256 for k in range(i * 7)), 0
-            publish(port, f"sensors/{dev}/telemetry", envelope(kind, run, dev, seq, now_us, body))
+            topic = f"sensors/{dev}/telemetry"
+            if beside:
+                publish(port, topic, body, user_properties(kind, run, dev, seq, now_us, body))
+            else:
+                publish(port, topic, envelope(kind, run, dev, seq, now_us, body))
     summary = {"type": "run_summary", "v": 1, "run": run, "qos": 1,
                "published": devices * per_device, "confirmed": devices * per_device,
                "interrupted": False,

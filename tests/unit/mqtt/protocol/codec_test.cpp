@@ -101,6 +101,26 @@ TEST(Codec, PublishEncodesTheWireFormatExactly) {
     EXPECT_EQ(out, "\x32\x0A\x00\x03"s + "a/b" + "\x01\x02\x00"s + "hi");
 }
 
+TEST(Codec, APublishCarriesUserPropertiesInTheirOrderAndOnlyOverMqtt5) {
+    std::string properties;
+    append_user_property(properties, "mt-seq", "42");
+    append_user_property(properties, "mt-seq", "second of the same name");
+    std::string out;
+    encode_publish("a/b", "hi", 1, false, false, 7, Version::V5, out, properties);
+    const DecodeResult d = decode(out, Version::V5);
+    ASSERT_EQ(d.status, DecodeStatus::Ok) << d.error;
+    const auto& p = std::get<Publish>(d.packet);
+    EXPECT_EQ(p.payload, "hi");
+    ASSERT_EQ(p.properties.items.size(), 2u);
+    EXPECT_EQ(p.properties.items[0].id, PropertyId::UserProperty);
+    using Pair = std::pair<std::string, std::string>;
+    EXPECT_EQ(std::get<Pair>(p.properties.items[0].value), Pair("mt-seq", "42"));
+    EXPECT_EQ(std::get<Pair>(p.properties.items[1].value).second, "second of the same name");
+    out.clear();
+    encode_publish("a/b", "hi", 1, false, false, 7, Version::V311, out, properties);
+    EXPECT_EQ(out, "\x32\x09\x00\x03"s + "a/b" + "\x00\x07"s + "hi") << "3.1.1 has none";
+}
+
 TEST(Codec, RemainingLengthUsesUpToFourBytes) {
     const std::string payload(200'000, 'x');
     std::string out;

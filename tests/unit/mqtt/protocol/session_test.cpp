@@ -211,6 +211,37 @@ TEST(Session, ReconnectResendsUnconfirmedInOrderWithDupAndPubrelForReleased) {
     EXPECT_EQ(s.in_flight(), 3u);
 }
 
+TEST(Session, UserPropertiesAreResentWithTheirMessageAndRefusedOverMqtt311) {
+    Recorder rec;
+    Session s(config(), rec);
+    ScriptedBroker broker(s);
+    broker.connect();
+    std::string properties;
+    append_user_property(properties, "mt-seq", "1");
+    ASSERT_TRUE(s.publish("t", "body", 1, false, Clock::now(), properties));
+    broker.take_sent();
+    s.connection_lost();
+    s.connection_opened(Clock::now());
+    broker.take_sent();
+    broker.reply(Connack{true, 0, {}});
+    const auto resent = broker.take_sent();
+    ASSERT_EQ(resent.size(), 1u);
+    const auto& p = std::get<Publish>(resent[0]);
+    EXPECT_TRUE(p.dup);
+    ASSERT_EQ(p.properties.items.size(), 1u);
+    using Pair = std::pair<std::string, std::string>;
+    EXPECT_EQ(std::get<Pair>(p.properties.items[0].value).second, "1");
+
+    Recorder rec311;
+    Session::Config c311 = config();
+    c311.connect.version = Version::V311;
+    Session s311(c311, rec311);
+    ScriptedBroker broker311(s311, Version::V311);
+    broker311.connect();
+    EXPECT_THROW(s311.publish("t", "body", 1, false, Clock::now(), properties), BrokerLimit);
+    EXPECT_EQ(s311.in_flight(), 0u);
+}
+
 TEST(Session, AMessageInTheSlotOfAConfirmedOneIsResentWithItsOwnBytes) {
     Recorder rec;
     Session s(config(), rec);
