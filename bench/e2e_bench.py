@@ -474,6 +474,79 @@ def brokers_mode(count, reps):
         print(f"| {limit} | " + " | ".join(cells) + f" | {med['default'] / best if best else 0:.2f}× |", flush=True)
 
 
+# --sizes: payload sizes and the messages per run at each (fewer for the large ones, whose runs
+# the broker's byte rate bounds).
+SIZES = [("16", 200_000), ("150", 200_000), ("1k", 200_000), ("4k", 100_000), ("64k", 10_000),
+         ("256k", 3_000)]
+
+
+def size_flags(pair, size):
+    """Random bodies of `size` bytes: beside MQTT 5 user properties at 16 B (the binary envelope
+    needs ~49), in the binary envelope otherwise (libmosquitto over MQTT 3.1.1 there, as in the
+    other tables)."""
+    engine = ["--client", "libmosquitto"] if pair == "libmosquitto" else ["--client", "native"]
+    if size == "16":
+        return engine, ["--payload-format", "random", "--payload-size", size, "--envelope", "properties"]
+    version = ["-V", "311"] if pair == "libmosquitto" else []
+    return engine + version, ["--payload-format", "random", "--payload-size", size]
+
+
+def size_run(pair, size, count):
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-sizes-"))
+    procs = []
+    try:
+        port = free_port()
+        procs.append(start_broker(d, port))
+        engine, payload = size_flags(pair, size)
+        common = ["-p", str(port), "--progress-every", "0", *engine]
+        sub_cmd = [str(BIN / "mqtt_subscriber"), *common, "-C", str(count), "--idle-timeout", "20",
+                   "--report", str(d / "sub.json")]
+        pub_cmd = [str(BIN / "mqtt_publisher"), *common, *payload, "-n", str(count), "--report",
+                   str(d / "pub.json")]
+        sub, pub = start_pair(d, procs, pair, sub_cmd, pub_cmd, "(ready)")
+        pub_status, sub_status = pub.wait(timeout=1800), sub.wait(timeout=1800)
+        s = json.loads((d / "sub.json").read_text()) if (d / "sub.json").exists() else {}
+        pub_cpu, _ = read_time(d / "pub.time")
+        sub_cpu, _ = read_time(d / "sub.time")
+        return {"rate": s.get("msgs_per_sec", 0), "ok": pub_status == 0 and sub_status == 0
+                and s.get("unique") == count and s.get("corrupt", 1) == 0 and s.get("malformed", 1) == 0,
+                "p50": s.get("latency_us", {}).get("p50", 0) / 1000,
+                "p99": s.get("latency_us", {}).get("p99", 0) / 1000,
+                "cpu_us": (pub_cpu + sub_cpu) / count * 1e6}
+    finally:
+        stop_all(procs)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def sizes_mode(reps):
+    """Throughput, latency and client CPU per message by payload size, our pair against the same
+    programs on libmosquitto, random bodies verified message by message, config/mosquitto.conf."""
+    print(f"\nQoS 1, random bodies, median of {reps}; MB/s counts payload bytes; client CPU is "
+          f"publisher + subscriber; ✗ marks a run that was not verified exactly\n")
+    print("| payload | messages | pair | msg/s | MB/s | e2e p50 / p99 ms | client CPU µs/msg | ours ÷ libmosquitto |")
+    print("|---|---:|---|---:|---:|---|---:|---:|")
+    factor = {"k": 1024}
+    for size, count in SIZES:
+        nbytes = int(size[:-1]) * factor[size[-1]] if size[-1] in factor else int(size)
+        rows = {}
+        for rep in range(reps):
+            for pair in ("native", "libmosquitto"):  # interleaved against drift
+                r = size_run(pair, size, count)
+                rows.setdefault(pair, []).append(r)
+                print(f"size {size} rep {rep + 1} {pair:12s} {r['rate']:9.0f} msg/s p99 {r['p99']:.1f} ms "
+                      f"cpu {r['cpu_us']:.1f} µs/msg ok {r['ok']}", file=sys.stderr, flush=True)
+        med = {p: {k: statistics.median(r[k] for r in rs) for k in ("rate", "p50", "p99", "cpu_us")}
+               for p, rs in rows.items()}
+        for pair, m in med.items():
+            mark = "" if all(r["ok"] for r in rows[pair]) else " ✗"
+            ratio = m["rate"] / med["libmosquitto"]["rate"] if med["libmosquitto"]["rate"] else 0
+            print(f"| {size} B | {count:,} | {pair}{mark} | {m['rate']:,.0f} | {m['rate'] * nbytes / 1e6:,.1f} | "
+                  f"{m['p50']:.1f} / {m['p99']:.1f} | {m['cpu_us']:.1f} | "
+                  f"{ratio:.2f}× |" if pair == "native" else
+                  f"| {size} B | {count:,} | {pair}{mark} | {m['rate']:,.0f} | {m['rate'] * nbytes / 1e6:,.1f} | "
+                  f"{m['p50']:.1f} / {m['p99']:.1f} | {m['cpu_us']:.1f} | |", flush=True)
+
+
 PACED_RATES = [1_000, 10_000, 20_000, 40_000, 80_000]
 
 
@@ -529,7 +602,12 @@ def main():
     ap.add_argument("--paced", action="store_true",
                     help="--rate 1k to 80k: requested against achieved, latency and schedule lag, on a "
                          "stock Mosquitto and the project's config")
+    ap.add_argument("--sizes", action="store_true",
+                    help="payload sizes 16 B to 256 KB: msg/s, MB/s, latency and client CPU per "
+                         "message, ours against libmosquitto")
     args = ap.parse_args()
+    if args.sizes:
+        return sizes_mode(args.reps)
     if args.brokers:
         return brokers_mode(args.count if args.count != 1_000_000 else 200_000, args.reps)
     if args.paced:
