@@ -47,7 +47,6 @@ class PayloadEncoder {
 
 // A payload of any format: a JSON reading (starts with '{') or a binary envelope ("MT"); or,
 // when the properties carry the envelope, a bare body.
-DecodedReading decode_payload(std::string_view payload,
-                              std::span<const KeyValue> properties = {});
+DecodedReading decode_payload(std::string_view payload, std::span<const KeyValue> properties = {});
 
 }  // namespace telemetry

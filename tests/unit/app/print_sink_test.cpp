@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "readings.hpp"
-#include "telemetry/payload.hpp"
 #include "telemetry/envelope.hpp"
+#include "telemetry/payload.hpp"
 #include "telemetry/payload_encoder.hpp"
 
 namespace app {
