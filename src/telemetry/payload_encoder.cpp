@@ -6,25 +6,19 @@
 #include <cstring>
 
 #include "telemetry/envelope.hpp"
+#include "telemetry/splitmix64.hpp"
 
 namespace telemetry {
 namespace {
 
-// SplitMix64: a fast, well-mixed stream from any 64-bit state (Vigna; java.util.SplittableRandom).
-std::uint64_t splitmix_next(std::uint64_t& state) {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15u);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
-    return z ^ (z >> 31);
-}
-
 // Appends n bytes of the stream: the random format's body and the packed reading's filler.
 void append_random(std::uint64_t state, std::size_t n, std::string& out) {
+    SplitMix64 random(state);
     const std::size_t from = out.size();
     out.resize(from + n);
     char* p = out.data() + from;
     for (std::size_t i = 0; i < n; i += 8) {
-        const std::uint64_t word = splitmix_next(state);
+        const std::uint64_t word = random();
         std::memcpy(p + i, &word, std::min<std::size_t>(8, n - i));
     }
 }
@@ -32,9 +26,10 @@ void append_random(std::uint64_t state, std::size_t n, std::string& out) {
 // Appends n characters of [a-z0-9] from the stream: JSON padding that reads as text.
 void append_text(std::uint64_t state, std::size_t n, std::string& out) {
     static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    SplitMix64 random(state);
     std::uint64_t word = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        if (i % 8 == 0) word = splitmix_next(state);
+        if (i % 8 == 0) word = random();
         out.push_back(kAlphabet[(word & 0xFF) % 36]);
         word >>= 8;
     }
@@ -52,15 +47,13 @@ std::uint64_t PayloadEncoder::stream_seed(const Reading& r) const {
     std::uint64_t h = 0xCBF29CE484222325u;  // FNV-1a over the run and device ids
     for (const std::string_view id : {std::string_view(r.run), std::string_view(r.device)})
         for (const char c : id) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001B3u;
-    std::uint64_t state = seed_ ^ h;
-    return splitmix_next(state) ^ r.seq;
+    return SplitMix64(seed_ ^ h)() ^ r.seq;
 }
 
 std::size_t PayloadEncoder::size_of(const Reading& r) const {
     const PayloadSize& s = spec_.size;
     if (!s.given() || s.min == s.max) return s.max;
-    std::uint64_t state = stream_seed(r);
-    return s.min + static_cast<std::size_t>(splitmix_next(state) % (s.max - s.min + 1));
+    return s.min + static_cast<std::size_t>(SplitMix64(stream_seed(r))() % (s.max - s.min + 1));
 }
 
 std::string_view PayloadEncoder::encode(const Reading& r, std::string& out) {
