@@ -6,8 +6,6 @@
 
 #include <openssl/evp.h>
 
-#include "telemetry/envelope.hpp"
-
 namespace app {
 namespace {
 
@@ -35,8 +33,7 @@ void append_envelope(std::string& line, const telemetry::Delivery& d) {
         if (r.battery_low) reading["batt_low"] = true;
     }
     line += reading.dump();
-    if (!d.decoded.has_values)
-        line += R"(,"body_base64":")" + base64(telemetry::envelope_body(d.payload)) + '"';
+    if (!d.decoded.has_values) line += R"(,"body_base64":")" + base64(d.decoded.body) + '"';
 }
 
 }  // namespace
@@ -50,7 +47,7 @@ void PrintSink::accept(const telemetry::Delivery& d) {
                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     fmt::format_to(std::back_inserter(line_), R"(,"received_us":{},"reading":)",
                    d.arrived_epoch_us);
-    if (telemetry::is_envelope(d.payload))
+    if (!d.decoded.json)
         append_envelope(line_, d);
     else
         line_ += d.payload;

@@ -60,8 +60,9 @@ struct PublisherOptions {
     double fault_rate{0.001};  // --fault-rate: chance per reading of a sensor fault
     // --payload-format and --payload-size (telemetry/payload_format.hpp).
     telemetry::PayloadSpec payload;
-    std::string payload_size_text;  // as given, parsed by the validation
-    std::string run_id;             // empty: random
+    // As given; app/payload_options.cpp parses and loads them into `payload`.
+    std::string payload_size_text, payload_template, payload_file;
+    std::string run_id;  // empty: random
     double drain_timeout_s{30.0};
     // --max-schedule-lag-ms: with a schedule (--rate, --interval, a fleet), a message sent later
     // than this after it was due fails the run; 0 = never.

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "app/exit_status.hpp"
+#include "app/payload_options.hpp"
 #include "app/publisher.hpp"
 #include "mqtt/multi_client.hpp"
 #include "mqtt/protocol/session.hpp"
@@ -38,52 +39,6 @@ std::optional<std::string> validate_fleet(const PublisherOptions& p) {
     if (p.replay_buffer > 0) return std::string("--replay-buffer needs --connections 1");
     if (!p.state_dir.empty()) return std::string("--state-dir needs --connections 1");
     return std::nullopt;
-}
-
-// The longest device id of the run: its prefix and at least four digits (sim::device_id).
-std::size_t longest_device_id(const PublisherOptions& p) {
-    const auto length = [](const std::string& prefix, std::uint64_t devices) {
-        return prefix.size() + std::max<std::size_t>(4, fmt::formatted_size("{}", devices));
-    };
-    if (p.groups.empty()) return length(p.device_prefix, p.devices);
-    std::size_t longest = 0;
-    for (const DeviceGroup& g : p.groups)
-        longest = std::max(longest, length(g.id_prefix, g.devices));
-    return longest;
-}
-
-// --payload-size: parsed, and large enough for the format's fields in every message.
-std::optional<std::string> validate_payload(PublisherOptions& p) {
-    if (p.payload.envelope == telemetry::Envelope::Properties) {
-        if (p.payload.format == telemetry::PayloadFormat::Json)
-            return std::string(
-                "--envelope properties: a JSON reading carries its own fields; "
-                "use --payload-format binary or random");
-        if (p.connect.version == mqtt::ProtocolVersion::V311)
-            return std::string(
-                "--envelope properties needs MQTT 5 (user properties); -V 311 "
-                "has none");
-        if (p.replay_buffer > 0)
-            return std::string(
-                "--envelope properties does not take --replay-buffer yet (a "
-                "repair resends the body alone)");
-    }
-    if (p.payload_size_text.empty()) return std::nullopt;
-    auto parsed = telemetry::parse_payload_size(p.payload_size_text);
-    if (auto* problem = std::get_if<std::string>(&parsed)) return *problem;
-    p.payload.size = std::get<telemetry::PayloadSize>(parsed);
-    const std::size_t run_id = p.run_id.empty() ? 8 : p.run_id.size();  // random: 8 hex digits
-    const std::size_t smallest = telemetry::smallest_payload(
-        p.payload.format, run_id, longest_device_id(p), p.payload.envelope);
-    if (p.payload.size.min >= smallest) return std::nullopt;
-    return fmt::format(
-        "--payload-size {}: a {} payload of this run needs at least {} bytes (its run and device "
-        "ids{}){}",
-        p.payload_size_text, telemetry::format_name(p.payload.format), smallest,
-        p.payload.format == telemetry::PayloadFormat::Json ? " and its widest reading" : "",
-        p.payload.format == telemetry::PayloadFormat::Json
-            ? "; --payload-format random or binary go down to about 50"
-            : "");
 }
 
 // --profile: the groups replace the fleet flags; the run lasts the profile's duration (or
@@ -218,30 +173,6 @@ void add_device_flags(CLI::App& cli, PublisherOptions& o) {
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0));
     cli.add_option("--run-id", o.run_id, "Run id written into every message (default: random)");
-    cli.add_option_function<std::string>(
-           "--payload-format",
-           [&o](const std::string& name) {
-               o.payload.format = *telemetry::parse_payload_format(name);
-           },
-           "What each message carries (docs/reference.md, \"Payloads\"): json (the schema v1 "
-           "reading), binary (the reading packed in the binary envelope) or random (random "
-           "bytes in the binary envelope)")
-        ->default_str("json")
-        ->check(CLI::IsMember({"json", "binary", "random"}));
-    cli.add_option_function<std::string>(
-           "--envelope",
-           [&o](const std::string& name) {
-               o.payload.envelope = name == "properties" ? telemetry::Envelope::Properties
-                                                         : telemetry::Envelope::Payload;
-           },
-           "Where the ledger's fields (run, device, seq, time, checksum) travel: payload (JSON's "
-           "own fields, or the binary envelope around the body) or properties (MQTT 5 user "
-           "properties; the body stays untouched: binary and random formats)")
-        ->default_str("payload")
-        ->check(CLI::IsMember({"payload", "properties"}));
-    cli.add_option("--payload-size", o.payload_size_text,
-                   "Bytes per message: N, or N..M drawn per message from --seed; k/K (1,024) and "
-                   "M (1,048,576) suffixes; up to 16M (default: the format's own size)");
     cli.add_option("--drain-timeout", o.drain_timeout_s,
                    "Seconds to wait for outstanding confirmations at the end or on Ctrl-C")
         ->capture_default_str()
@@ -364,7 +295,7 @@ std::optional<std::string> validate_publisher(PublisherOptions& p, CLI::App& cli
         return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
     if (auto e = validate_topic_name("--topic", p.topic)) return e;
     if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
-    if (auto e = validate_payload(p)) return e;
+    if (auto e = validate_payload(p, cli)) return e;
     if (p.from_profile()) {
         if (auto e = validate_fleet(p)) return e;
         return apply_shard(p);
@@ -411,6 +342,7 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     add_session_flags(cli, o.connect);
     add_run_flags(cli, o);
     add_device_flags(cli, o);
+    add_payload_flags(cli, o);
     add_fleet_flags(cli, o);
     add_profile_flag(cli, o);
     add_shard_flag(cli, o);

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <libpq-fe.h>
 
-#include "telemetry/envelope.hpp"
-
 #include <cstdlib>
 #include <utility>
 
@@ -129,26 +127,33 @@ void PostgresStore::accept_raw(const telemetry::Delivery& d) {
     if (raw_rows_ == kRowsPerInsert || raw_values_.size() >= kRawBytesPerInsert) flush_raw_rows();
     if (raw_rows_ > 0) raw_values_ += ',';
     const telemetry::Reading& r = *d.decoded.reading;
-    fmt::format_to(std::back_inserter(raw_values_), "('{}','{}',{},{},{},'\\x", r.run, r.device,
-                   r.seq, r.ts_us, d.arrived_epoch_us);
-    append_hex(raw_values_, telemetry::envelope_body(d.payload));
-    raw_values_ += "'::bytea)";
+    fmt::format_to(std::back_inserter(raw_values_),
+                   "('{}','{}',{}::bigint,{}::bigint,{}::bigint,'\\x", r.run, r.device, r.seq,
+                   r.ts_us, d.arrived_epoch_us);
+    append_hex(raw_values_, d.decoded.body);
+    // Whether another body under the key is a conflict: not for a varying one (a template).
+    raw_values_ += d.decoded.content == 0 ? "'::bytea,false)" : "'::bytea,true)";
     ++raw_rows_;
 }
 
 void PostgresStore::flush_raw_rows() {
     if (raw_rows_ == 0) return;
-    const std::uint64_t inserted = execute(
-        fmt::format("INSERT INTO raw_messages VALUES {} ON CONFLICT DO NOTHING", raw_values_),
-        "cannot insert raw messages");
+    constexpr const char* kRawRows =
+        "(VALUES {}) AS i (run, device, seq, sent_us, received_us, body, checked)";
+    const std::string rows = fmt::format(fmt::runtime(kRawRows), raw_values_);
+    const std::uint64_t inserted =
+        execute(fmt::format("INSERT INTO raw_messages SELECT run, device, seq, sent_us, "
+                            "received_us, body FROM {} ON CONFLICT DO NOTHING",
+                            rows),
+                "cannot insert raw messages");
     std::uint64_t conflicting = 0;
     if (inserted < raw_rows_)
-        conflicting = execute(fmt::format("INSERT INTO conflicting_raw_messages SELECT i.* FROM "
-                                          "(VALUES {}) AS i (run, device, seq, sent_us, "
-                                          "received_us, body) JOIN raw_messages r USING "
-                                          "(run, device, seq) WHERE r.body <> i.body",
-                                          raw_values_),
-                              "cannot keep conflicting raw messages");
+        conflicting = execute(
+            fmt::format("INSERT INTO conflicting_raw_messages SELECT i.run, i.device, i.seq, "
+                        "i.sent_us, i.received_us, i.body FROM {} JOIN raw_messages r USING "
+                        "(run, device, seq) WHERE i.checked AND r.body <> i.body",
+                        rows),
+            "cannot keep conflicting raw messages");
     pending(std::exchange(raw_rows_, 0), inserted, conflicting);
     raw_values_.clear();
 }

@@ -2,8 +2,6 @@
 
 #include <sqlite3.h>
 
-#include "telemetry/envelope.hpp"
-
 namespace store {
 namespace {
 
@@ -107,13 +105,14 @@ void SqliteStore::accept(const telemetry::Delivery& d) {
 }
 
 void SqliteStore::accept_raw(const telemetry::Delivery& d) {
-    const std::string_view body = telemetry::envelope_body(d.payload);
+    const std::string_view body = d.decoded.body;
     for (sqlite3_stmt* statement : {insert_raw_, keep_raw_conflict_}) {
         bind_key(statement, *d.decoded.reading, d.arrived_epoch_us);
         sqlite3_bind_blob64(statement, 6, body.data(), body.size(), SQLITE_STATIC);
     }
     if (step(insert_raw_) > 0) return pending(1, 1, 0);
-    pending(1, 0, step(keep_raw_conflict_));
+    // A varying body (content 0: a template) may differ in a legal resend: not compared.
+    pending(1, 0, d.decoded.content == 0 ? 0 : step(keep_raw_conflict_));
 }
 
 int SqliteStore::step(sqlite3_stmt* statement) {

@@ -140,6 +140,11 @@ void append_packed_reading(const Reading& r, std::string& out) {
 }
 
 void seal_envelope(std::string& out) {
+    if (out.compare(4, 4, std::string_view("\0\0\0\0", 4)) == 0) {
+        const auto total = static_cast<std::uint32_t>(out.size() + 4);
+        for (std::size_t i = 0; i < 4; ++i)
+            out[4 + i] = static_cast<char>((total >> (8 * (3 - i))) & 0xFF);
+    }
     put_big_endian(out, crc_of(out));
 }
 
@@ -151,8 +156,8 @@ DecodedReading decode_envelope(std::string_view payload) {
     if (in.get<std::uint8_t>() != kEnvelopeVersion)
         return bad_envelope("envelope version must be 1");
     const auto kind = in.get<std::uint8_t>();
-    if (kind > static_cast<std::uint8_t>(BodyKind::SensorReading))
-        return bad_envelope("body kind must be 0 (opaque) or 1 (sensor reading)");
+    if (kind > static_cast<std::uint8_t>(BodyKind::Varying))
+        return bad_envelope("body kind must be 0 (opaque), 1 (sensor reading) or 2 (varying)");
     in.get<std::uint32_t>();
     Reading r;
     r.run = in.id();
@@ -170,11 +175,18 @@ DecodedReading decode_envelope(std::string_view payload) {
 }
 
 DecodedReading read_body(Reading r, BodyKind kind, std::string_view body) {
-    if (kind == BodyKind::Opaque)
-        return {std::move(r), {}, DecodeProblem::None, body_digest(body), false};
-    if (auto problem = read_packed(body, r)) return bad_envelope(std::move(*problem));
-    const std::uint64_t content = content_digest(r);
-    return {std::move(r), {}, DecodeProblem::None, content};
+    const auto read = [&]() -> DecodedReading {
+        if (kind == BodyKind::Opaque)
+            return {std::move(r), {}, DecodeProblem::None, body_digest(body), false};
+        if (kind == BodyKind::Varying) return {std::move(r), {}, DecodeProblem::None, 0, false};
+        if (auto problem = read_packed(body, r)) return bad_envelope(std::move(*problem));
+        const std::uint64_t content = content_digest(r);
+        return {std::move(r), {}, DecodeProblem::None, content};
+    };
+    DecodedReading decoded = read();
+    decoded.json = false;
+    decoded.body = body;
+    return decoded;
 }
 
 std::string_view envelope_body(std::string_view payload) {

@@ -6,7 +6,7 @@
 //   offset  size  field
 //   0       2     magic "MT" (0x4D 0x54)
 //   2       1     envelope version, 1
-//   3       1     body kind: 0 opaque bytes, 1 packed sensor reading
+//   3       1     body kind: 0 opaque bytes, 1 packed sensor reading, 2 varying bytes
 //   4       4     length of the whole payload, these 30 + R + D + body bytes
 //   8       1     R, the run id's length (1-64), then the run id
 //   9+R     1     D, the device id's length (1-64), then the device id
@@ -28,7 +28,10 @@ namespace telemetry {
 inline constexpr std::uint8_t kEnvelopeVersion = 1;
 inline constexpr std::size_t kEnvelopeFixedSize = 30;  // all but the two ids and the body
 
-enum class BodyKind : std::uint8_t { Opaque = 0, SensorReading = 1 };
+// Opaque bodies are compared between copies of a message (a second publisher under the same
+// run id sends other bytes); Varying ones are not, because a publisher that regenerates them
+// after a restart writes new times and values into them (--payload-format template).
+enum class BodyKind : std::uint8_t { Opaque = 0, SensorReading = 1, Varying = 2 };
 
 // The packed sensor reading (body kind 1): 14 bytes, then any filler up to the payload size.
 //   0 temperature, i32, hundredths of a degree Celsius   4 humidity, u16, hundredths of a %
@@ -46,11 +49,12 @@ inline std::size_t envelope_size(std::size_t run_id_length, std::size_t device_i
 }
 
 // Writes the envelope's header for `r` (run, device, seq, ts) into `out` (cleared first), for
-// a payload of `total` bytes; the caller appends the body and then seal_envelope().
+// a payload of `total` bytes (0: set by seal_envelope); the caller appends the body and then
+// seal_envelope().
 void open_envelope(const Reading& r, BodyKind kind, std::size_t total, std::string& out);
 // Appends the packed values of `r` (body kind 1).
 void append_packed_reading(const Reading& r, std::string& out);
-// Appends the checksum: the payload is complete.
+// Writes the length field if it is 0 and appends the checksum: the payload is complete.
 void seal_envelope(std::string& out);
 
 // The reading of an envelope (for an opaque body, its ids, seq and ts with no values), or

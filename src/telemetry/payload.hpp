@@ -55,8 +55,12 @@ struct DecodedReading {
     // What the reading says apart from its send time: content_digest() of its values, or a
     // digest of an opaque body's bytes; 0 when unknown.
     std::uint64_t content{0};
-    // False for a binary envelope with an opaque body: ids, seq and ts, but no sensor values.
+    // False for a body without sensor values (opaque or varying): ids, seq and ts only.
     bool has_values{true};
+    // True for a JSON reading; false for a body in the binary envelope or beside user
+    // properties, which `body` then shows (a view into the payload, valid as long as it).
+    bool json{true};
+    std::string_view body{};
 };
 
 DecodedReading decode_reading(std::string_view payload);

@@ -43,6 +43,42 @@ constexpr std::size_t kDefaultRandomPayload = 150;
 
 }  // namespace
 
+PayloadEncoder::PayloadEncoder(PayloadSpec spec, std::uint64_t seed)
+    : spec_(std::move(spec)), seed_(seed) {
+    if (spec_.format == PayloadFormat::Template) {
+        auto compiled = PayloadTemplate::compile(spec_.template_text);
+        if (auto* problem = std::get_if<std::string>(&compiled))
+            throw std::invalid_argument("--payload-template: " + *problem);
+        template_ = std::get<PayloadTemplate>(std::move(compiled));
+    }
+    if (spec_.format == PayloadFormat::File && (!spec_.files || spec_.files->empty()))
+        throw std::invalid_argument("--payload-format file needs the bytes of at least one file");
+}
+
+BodyKind PayloadEncoder::body_kind() const {
+    if (spec_.format == PayloadFormat::Binary) return BodyKind::SensorReading;
+    return spec_.format == PayloadFormat::Template ? BodyKind::Varying : BodyKind::Opaque;
+}
+
+void PayloadEncoder::append_body(const Reading& r, std::size_t size, std::string& out) const {
+    switch (spec_.format) {
+        case PayloadFormat::Template:
+            template_->render(r, stream_seed(r), out);
+            return;
+        case PayloadFormat::File:
+            out += (*spec_.files)[(r.seq - 1) % spec_.files->size()];  // each device in turn
+            return;
+        case PayloadFormat::Binary: {
+            const std::size_t from = out.size();
+            append_packed_reading(r, out);
+            append_random(stream_seed(r), size - std::min(size, out.size() - from), out);
+            return;
+        }
+        default:
+            append_random(stream_seed(r), size, out);
+    }
+}
+
 std::uint64_t PayloadEncoder::stream_seed(const Reading& r) const {
     std::uint64_t h = 0xCBF29CE484222325u;  // FNV-1a over the run and device ids
     for (const std::string_view id : {std::string_view(r.run), std::string_view(r.device)})
@@ -68,12 +104,11 @@ std::string_view PayloadEncoder::encode(const Reading& r, std::string& out) {
 }
 
 void PayloadEncoder::encode_bare(const Reading& r, std::size_t size, std::string& out) {
-    const bool packed = spec_.format == PayloadFormat::Binary;
-    if (size == 0) size = packed ? kPackedReadingSize : kDefaultRandomPayload;
+    if (size == 0)
+        size = spec_.format == PayloadFormat::Binary ? kPackedReadingSize : kDefaultRandomPayload;
     out.clear();
-    if (packed) append_packed_reading(r, out);
-    append_random(stream_seed(r), size - std::min(size, out.size()), out);
-    properties_.write(r, packed ? BodyKind::SensorReading : BodyKind::Opaque, out);
+    append_body(r, size, out);
+    properties_.write(r, body_kind(), out);
 }
 
 void PayloadEncoder::encode_json(const Reading& r, std::size_t size, std::string& out) const {
@@ -93,14 +128,13 @@ void PayloadEncoder::encode_json(const Reading& r, std::size_t size, std::string
 
 void PayloadEncoder::encode_enveloped(const Reading& r, std::size_t size, std::string& out) const {
     const bool packed = spec_.format == PayloadFormat::Binary;
-    if (size == 0 && !packed) size = kDefaultRandomPayload;
-    const std::size_t natural =
-        envelope_size(r.run.size(), r.device.size(), packed ? kPackedReadingSize : 0);
-    const std::size_t total = std::max(size, natural);
-    out.reserve(total);
-    open_envelope(r, packed ? BodyKind::SensorReading : BodyKind::Opaque, total, out);
-    if (packed) append_packed_reading(r, out);
-    append_random(stream_seed(r), total - out.size() - 4, out);
+    if (size == 0 && spec_.format == PayloadFormat::Random) size = kDefaultRandomPayload;
+    const std::size_t header = envelope_size(r.run.size(), r.device.size(), 0) - 4;
+    // A template's or a file's body sets its own size; sealing writes the length.
+    const std::size_t body =
+        size == 0 ? 0 : std::max(size, header + 4 + (packed ? kPackedReadingSize : 0)) - header - 4;
+    open_envelope(r, body_kind(), 0, out);
+    append_body(r, body, out);
     seal_envelope(out);
 }
 

@@ -7,19 +7,21 @@
 // carry the same bytes (the ledger calls a same-key message with other content a contradiction).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "telemetry/payload.hpp"
 #include "telemetry/payload_format.hpp"
+#include "telemetry/payload_template.hpp"
 #include "telemetry/property_envelope.hpp"
 
 namespace telemetry {
 
 class PayloadEncoder {
   public:
-    explicit PayloadEncoder(PayloadSpec spec = {}, std::uint64_t seed = 1)
-        : spec_(spec), seed_(seed) {}
+    // A template spec must compile (the options check it first): std::invalid_argument.
+    explicit PayloadEncoder(PayloadSpec spec = {}, std::uint64_t seed = 1);
 
     // Encodes `r` into `out` (cleared first) and returns it as a view. A size below the
     // format's smallest for this reading (smallest_payload) gives the smallest instead. With
@@ -39,10 +41,14 @@ class PayloadEncoder {
     void encode_json(const Reading& r, std::size_t size, std::string& out) const;
     void encode_enveloped(const Reading& r, std::size_t size, std::string& out) const;
     void encode_bare(const Reading& r, std::size_t size, std::string& out);
+    // Appends the body of `r` (of `size` bytes where the format has a size), and its kind.
+    void append_body(const Reading& r, std::size_t size, std::string& out) const;
+    BodyKind body_kind() const;
 
     PayloadSpec spec_;
     std::uint64_t seed_;
     PropertyEnvelope properties_;
+    std::optional<PayloadTemplate> template_;
 };
 
 // A payload of any format: a JSON reading (starts with '{') or a binary envelope ("MT"); or,

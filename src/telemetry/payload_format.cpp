@@ -36,6 +36,10 @@ std::string_view format_name(PayloadFormat format) {
             return "binary";
         case PayloadFormat::Random:
             return "random";
+        case PayloadFormat::Template:
+            return "template";
+        case PayloadFormat::File:
+            return "file";
         case PayloadFormat::Json:
             break;
     }
@@ -43,7 +47,8 @@ std::string_view format_name(PayloadFormat format) {
 }
 
 std::optional<PayloadFormat> parse_payload_format(std::string_view name) {
-    for (const auto f : {PayloadFormat::Json, PayloadFormat::Binary, PayloadFormat::Random})
+    for (const auto f : {PayloadFormat::Json, PayloadFormat::Binary, PayloadFormat::Random,
+                         PayloadFormat::Template, PayloadFormat::File})
         if (name == format_name(f)) return f;
     return std::nullopt;
 }
@@ -73,6 +78,8 @@ std::size_t smallest_payload(PayloadFormat format, std::size_t run_id_length,
         case PayloadFormat::Binary:
             return envelope_size(run_id_length, device_id_length, kPackedReadingSize);
         case PayloadFormat::Random:
+        case PayloadFormat::Template:
+        case PayloadFormat::File:
             return envelope_size(run_id_length, device_id_length, 0);
         case PayloadFormat::Json:
             break;

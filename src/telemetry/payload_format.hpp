@@ -4,19 +4,22 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace telemetry {
 
 // json: the schema v1 reading (the default, README's schema); binary: the reading packed
 // behind the binary envelope; random: incompressible bytes behind the envelope (the broker's
-// and TLS's raw cost). docs/reference.md documents each.
-enum class PayloadFormat : std::uint8_t { Json, Binary, Random };
+// and TLS's raw cost); template: a body written per message (telemetry/payload_template.hpp);
+// file: the bytes of files, each device sending them in turn. docs/reference.md documents each.
+enum class PayloadFormat : std::uint8_t { Json, Binary, Random, Template, File };
 
-std::string_view format_name(PayloadFormat format);  // "json", "binary", "random"
+std::string_view format_name(PayloadFormat format);  // "json", "binary", ...
 std::optional<PayloadFormat> parse_payload_format(std::string_view name);
 
 // Bytes per payload: one size, or a range drawn per message; {0, 0}: each format's own size.
@@ -41,9 +44,14 @@ std::variant<PayloadSize, std::string> parse_payload_size(std::string_view text)
 enum class Envelope : std::uint8_t { Payload, Properties };
 
 struct PayloadSpec {
+    PayloadSpec(PayloadFormat f = PayloadFormat::Json, PayloadSize s = {},
+                Envelope e = Envelope::Payload)
+        : format(f), size(s), envelope(e) {}
     PayloadFormat format{PayloadFormat::Json};
     PayloadSize size;
     Envelope envelope{Envelope::Payload};
+    std::string template_text;                              // template: compiled by the encoder
+    std::shared_ptr<const std::vector<std::string>> files;  // file: their bytes, in order
     bool operator==(const PayloadSpec&) const = default;
 };
 

@@ -58,7 +58,7 @@ std::variant<PayloadTemplate::Part, std::string> PayloadTemplate::parse_field(
         if (part.field == Field::RandInt &&
             (part.low != std::floor(part.low) || part.high != std::floor(part.high) ||
              part.high - part.low > 9e15))
-            return fmt::format("{{{}}}: rand_int takes whole numbers A:B", name);
+            return fmt::format("${{{}}}: rand_int takes whole numbers A:B", name);
         return part;
     }
     if (head == "rand_hex") {
@@ -68,13 +68,13 @@ std::variant<PayloadTemplate::Part, std::string> PayloadTemplate::parse_field(
             part.field = Field::RandHex;
             return part;
         }
-        return fmt::format("{{{}}}: rand_hex takes a digit count of 1-4096", name);
+        return fmt::format("${{{}}}: rand_hex takes a digit count of 1-4096", name);
     }
     if (head == "rand_int" || head == "rand_float")
-        return fmt::format("{{{}}}: expected {}:A:B with A <= B", name, head);
+        return fmt::format("${{{}}}: expected {}:A:B with A <= B", name, head);
     return fmt::format(
-        "unknown field {{{}}} (fields: run, device, seq, ts, ts_ms, temp, hum, pres, "
-        "batt, rand_int, rand_float, rand_hex:N; {{{{ and }}}} for braces)",
+        "unknown field ${{{}}} (fields: run, device, seq, ts, ts_ms, temp, hum, pres, "
+        "batt, rand_int, rand_float, rand_hex:N; $${{ for a literal ${{)",
         name);
 }
 
@@ -82,21 +82,19 @@ std::variant<PayloadTemplate, std::string> PayloadTemplate::compile(std::string_
     PayloadTemplate t;
     std::string literal;
     for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if ((c == '{' || c == '}') && i + 1 < text.size() && text[i + 1] == c) {
-            literal += c;
-            ++i;
+        if (text.substr(i, 3) == "$${") {  // a literal ${
+            literal += "${";
+            i += 2;
             continue;
         }
-        if (c == '}') return fmt::format("a lone }} at byte {} (write }}}} for a brace)", i);
-        if (c != '{') {
-            literal += c;
+        if (text.substr(i, 2) != "${") {
+            literal += text[i];
             continue;
         }
         const std::size_t close = text.find('}', i);
         if (close == std::string_view::npos)
             return fmt::format("a field opened at byte {} is not closed", i);
-        auto field = parse_field(text.substr(i + 1, close - i - 1));
+        auto field = parse_field(text.substr(i + 2, close - i - 2));
         if (auto* problem = std::get_if<std::string>(&field)) return *problem;
         if (!literal.empty())
             t.parts_.push_back({Field::Text, std::exchange(literal, {}), 0, 0, 0});

@@ -3,11 +3,13 @@
 // emqtt-bench's template:// and MQTTX's scenarios, but deterministic: the random fields follow
 // from the seed, run, device and sequence number, so a redelivery repeats them.
 //
-//   {run} {device} {seq} {ts} (µs since the epoch) {ts_ms}    the reading's ids and time
-//   {temp} {hum} {pres} {batt}                               its values, two decimals
-//   {rand_int} {rand_int:A:B} {rand_float} {rand_float:A:B}  random numbers (float: 4 decimals)
-//   {rand_hex:N}                                              N random hex digits (1-4096)
-//   {{ and }}                                                 a literal { and }
+//   ${run} ${device} ${seq} ${ts} (µs since the epoch) ${ts_ms}    the reading's ids and time
+//   ${temp} ${hum} ${pres} ${batt}                                 its values, two decimals
+//   ${rand_int} ${rand_int:A:B} ${rand_float} ${rand_float:A:B}    random numbers (float: 4
+//                                                                  decimals; int: A to B)
+//   ${rand_hex:N}                                                  N random hex digits (1-4096)
+//   $${                                                            a literal ${
+// ${...} rather than {...}: JSON, the usual template, is full of braces.
 // Pure logic: no I/O (the app reads a template file).
 
 #include <cstdint>

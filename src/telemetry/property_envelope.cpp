@@ -62,7 +62,9 @@ void PropertyEnvelope::write(const Reading& r, BodyKind kind, std::string_view b
     values_[kPropDev] = r.device;
     values_[kPropSeq] = fmt::format("{}", r.seq);
     values_[kPropTs] = fmt::format("{}", r.ts_us);
-    values_[kPropBody] = kind == BodyKind::SensorReading ? "reading" : "opaque";
+    values_[kPropBody] = kind == BodyKind::SensorReading ? "reading"
+                         : kind == BodyKind::Varying     ? "varying"
+                                                         : "opaque";
     values_[kPropCrc] = fmt::format("{:08x}", body_crc(body));
 }
 
@@ -104,10 +106,14 @@ DecodedReading decode_property_envelope(std::string_view body,
         return bad_properties("user property mt-seq must be a decimal integer >= 1");
     if (!parse_number(v[kPropTs], r.ts_us) || r.ts_us <= 0)
         return bad_properties("user property mt-ts must be a decimal integer > 0 (microseconds)");
-    if (v[kPropBody] != "opaque" && v[kPropBody] != "reading")
-        return bad_properties("user property mt-body must be opaque or reading");
-    return read_body(std::move(r),
-                     v[kPropBody] == "reading" ? BodyKind::SensorReading : BodyKind::Opaque, body);
+    BodyKind kind = BodyKind::Opaque;
+    if (v[kPropBody] == "reading")
+        kind = BodyKind::SensorReading;
+    else if (v[kPropBody] == "varying")
+        kind = BodyKind::Varying;
+    else if (v[kPropBody] != "opaque")
+        return bad_properties("user property mt-body must be opaque, reading or varying");
+    return read_body(std::move(r), kind, body);
 }
 
 }  // namespace telemetry

@@ -65,7 +65,8 @@ TEST(Payloads, ADamagedBodyByteIsCorruptATruncatedEnvelopeMalformed) {
     Broker broker;
     TempDir dir;
     const auto sub = start_subscriber(broker.port_str(), dir, {"-C", "2", "--idle-timeout", "5"});
-    telemetry::PayloadEncoder encoder({telemetry::PayloadFormat::Random, {2000, 2000}});
+    telemetry::PayloadEncoder encoder(
+        telemetry::PayloadSpec{telemetry::PayloadFormat::Random, {2000, 2000}});
     std::vector<std::string> payloads;
     for (std::uint64_t seq = 1; seq <= 4; ++seq) {
         std::string out;
@@ -138,6 +139,36 @@ TEST(Payloads, SixteenByteBodiesBesideUserPropertiesAreVerified) {
     EXPECT_EQ(refused.status, 2);
     EXPECT_NE(refused.err.find("--envelope properties needs MQTT 5"), std::string::npos)
         << refused.err;
+}
+
+// Bodies users bring: a JSON template per message and the files of a directory, each in the
+// binary envelope and beside user properties.
+TEST(Payloads, TemplateAndFileBodiesAreVerifiedInBothEnvelopes) {
+    Broker broker;
+    TempDir files;
+    std::ofstream(files / "a.bin", std::ios::binary) << std::string("chunk\0one", 9);
+    std::ofstream(files / "b.bin", std::ios::binary) << std::string(70'000, 'z');
+    const std::string templ = R"({"temperature":${temp},"device":"${device}","n":${rand_int:1:6}})";
+    for (const std::string envelope : {"payload", "properties"}) {
+        for (const auto& body : std::vector<std::vector<std::string>>{
+                 {"--payload-template", templ}, {"--payload-file", files.path().string()}}) {
+            TempDir dir;
+            std::vector<std::string> args{"-n", "4000", "-d", "8", "--envelope", envelope};
+            args.insert(args.end(), body.begin(), body.end());
+            expect_sized(run_pair(broker, dir, args, {}), 4000, envelope + " " + body[0]);
+        }
+    }
+    TempDir dir;
+    const auto refused =
+        run({publisher_path(), "-p", broker.port_str(), "--payload-template", "${temperature}"},
+            dir.path());
+    EXPECT_EQ(refused.status, 2);
+    EXPECT_NE(refused.err.find("unknown field ${temperature}"), std::string::npos) << refused.err;
+    const auto missing =
+        run({publisher_path(), "-p", broker.port_str(), "--payload-file", (dir / "none").string()},
+            dir.path());
+    EXPECT_EQ(missing.status, 2);
+    EXPECT_NE(missing.err.find("no such file or directory"), std::string::npos) << missing.err;
 }
 
 }  // namespace

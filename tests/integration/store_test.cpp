@@ -86,6 +86,20 @@ TEST(Store, RawBodiesAreBlobsBesideTheEnvelopesFieldsAndBinaryReadingsAreReading
     EXPECT_EQ(r.subscriber_status, 1) << r.subscriber_out;
     EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM conflicting_raw_messages"), 2000);
     EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM raw_messages"), 2000);
+    // A template's body follows the send time: a second run under its run id (a resumed
+    // publisher, as far as the store can tell) is stored once, never a conflict.
+    const std::vector<std::string> templ{
+        "-n",         "500",        "--run-id",           "tmpl",
+        "--envelope", "properties", "--payload-template", R"({"t":${temp},"at":${ts}})"};
+    for (int i = 0; i < 2; ++i) {
+        TempDir each;
+        expect_verified(run_pair(broker, each, templ, sub), 500);
+    }
+    EXPECT_EQ(sqlite_query(db,
+                           "SELECT COUNT(*) FROM raw_messages WHERE run = 'tmpl' AND "
+                           "CAST(body AS TEXT) LIKE '{\"t\":%'"),
+              500);
+    EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM conflicting_raw_messages"), 2000);
 }
 
 TEST(Store, SubscriberKilledMidRunLosesNoAcknowledgedReading) {

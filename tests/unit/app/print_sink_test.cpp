@@ -66,8 +66,10 @@ std::string base64_of(std::string_view bytes) {
 TEST(PrintSink, ABinaryEnvelopeIsPrintedAsTheReadingItCarries) {
     const telemetry::Reading r{"run-1", "dev-1", 9, 1764102213123456, 21.5, 45.25, 1013.0, 80.0};
     std::string binary, random;
-    telemetry::PayloadEncoder({telemetry::PayloadFormat::Binary, {}}).encode(r, binary);
-    telemetry::PayloadEncoder({telemetry::PayloadFormat::Random, {53, 53}}).encode(r, random);
+    telemetry::PayloadEncoder(telemetry::PayloadSpec{telemetry::PayloadFormat::Binary})
+        .encode(r, binary);
+    telemetry::PayloadEncoder(telemetry::PayloadSpec{telemetry::PayloadFormat::Random, {53, 53}})
+        .encode(r, random);
     const std::string text = printed({{"t", binary}, {"t", random}});
     const auto second = text.find('\n') + 1;
     const auto packed = nlohmann::json::parse(text.substr(0, second));

@@ -125,5 +125,41 @@ TEST(PayloadEncoder, EveryTruncationIsMalformed) {
     }
 }
 
+TEST(PayloadEncoder, ATemplatesBodyIsVaryingSoItsCopiesAreNotCompared) {
+    PayloadSpec spec(PayloadFormat::Template);
+    spec.template_text = R"({"temp":${temp},"dev":"${device}"})";
+    for (const auto envelope : {Envelope::Payload, Envelope::Properties}) {
+        spec.envelope = envelope;
+        PayloadEncoder encoder(spec);
+        std::string out;
+        encoder.encode(numbered_reading(), out);
+        std::vector<KeyValue> properties;
+        if (const auto* p = encoder.properties())
+            for (const KeyValue& kv : p->pairs()) properties.push_back(kv);
+        const auto d = decode_payload(out, properties);
+        ASSERT_TRUE(d.reading) << d.error;
+        EXPECT_EQ(d.body, R"({"temp":21.53,"dev":"sensor-0001"})");
+        EXPECT_EQ(d.content, 0u) << "a regenerated copy may differ in its time and values";
+        EXPECT_FALSE(d.has_values);
+        EXPECT_FALSE(d.json);
+    }
+}
+
+TEST(PayloadEncoder, EachDeviceSendsTheFilesInTurn) {
+    PayloadSpec spec(PayloadFormat::File);
+    spec.files = std::make_shared<const std::vector<std::string>>(
+        std::vector<std::string>{"first", std::string("\0second", 7), "third"});
+    PayloadEncoder encoder(spec);
+    for (std::uint64_t seq = 1; seq <= 4; ++seq) {
+        std::string out;
+        encoder.encode(numbered_reading(seq), out);
+        const auto d = decode_payload(out);
+        ASSERT_TRUE(d.reading) << d.error;
+        EXPECT_EQ(d.body, (*spec.files)[(seq - 1) % 3]) << seq;
+        EXPECT_NE(d.content, 0u) << "a file's bytes are the same in every copy";
+    }
+    EXPECT_THROW(PayloadEncoder(PayloadSpec(PayloadFormat::File)), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace telemetry

@@ -29,7 +29,7 @@ struct Sent {
 };
 
 Sent sent(PayloadFormat format, std::size_t size = 0) {
-    PayloadEncoder encoder({format, {size, size}, Envelope::Properties});
+    PayloadEncoder encoder(PayloadSpec{format, {size, size}, Envelope::Properties});
     Sent s;
     encoder.encode(property_reading(), s.body);
     for (const KeyValue& p : encoder.properties()->pairs())
