@@ -72,9 +72,10 @@ sim::SensorBehaviour read_sensors(const toml::table& t, const std::string& sourc
 }
 
 DeviceGroup read_group(const toml::table& t, const std::string& source) {
-    const Fields f(t, source,
-                   {"name", "devices", "id_prefix", "interval_ms", "jitter", "qos", "topic",
-                    "client_id", "churn", "sensors"});
+    const Fields f(
+        t, source,
+        {"name", "devices", "id_prefix", "interval_ms", "jitter", "qos", "topic", "client_id",
+         "churn", "sensors", "payload_format", "payload_size", "payload_template"});
     DeviceGroup g;
     const auto name = f.get<std::string>("name");
     if (!name || !telemetry::is_plain_identifier(*name))
@@ -95,6 +96,12 @@ DeviceGroup read_group(const toml::table& t, const std::string& source) {
         fail(source, f.where("topic"), *e);
     g.client_id = f.get<std::string>("client_id").value_or(g.client_id);
     g.churn = f.get_in<double>("churn", 0.0, 1.0).value_or(0.0);
+    g.payload_format = f.get<std::string>("payload_format");
+    if (g.payload_format && !telemetry::parse_payload_format(*g.payload_format))
+        fail(source, f.where("payload_format"),
+             "'payload_format' must be json, binary, random or template");
+    g.payload_size = f.get<std::string>("payload_size");
+    g.payload_template = f.get<std::string>("payload_template");
     if (const toml::table* sensors = t["sensors"].as_table())
         g.sensors = read_sensors(*sensors, source);
     return g;

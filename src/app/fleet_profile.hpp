@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/sensor_model.hpp"
+#include "telemetry/payload_format.hpp"
 
 namespace app {
 
@@ -26,6 +27,10 @@ struct DeviceGroup {
     std::string client_id{"{device}"};
     double churn{0.0};
     sim::SensorBehaviour sensors{};
+    // payload_format, payload_size, payload_template: as the flags, for this group only
+    // (app/payload_options.cpp checks them and fills `payload`).
+    std::optional<std::string> payload_format, payload_size, payload_template;
+    std::optional<telemetry::PayloadSpec> payload;
 };
 
 struct FleetProfile {

@@ -68,18 +68,18 @@ std::optional<std::string> load_files(const std::string& spec, std::vector<std::
     return std::nullopt;
 }
 
-// --payload-template TEXT or @FILE: the template's text, checked.
-std::optional<std::string> load_template(PublisherOptions& p) {
-    std::string& text = p.payload.template_text;
-    text = p.payload_template;
+// A template's text (TEXT, or @FILE read) into `spec`, checked; `flag` names it in problems.
+std::optional<std::string> load_template(const std::string& given, const std::string& flag,
+                                         telemetry::PayloadSpec& spec) {
+    std::string& text = spec.template_text;
+    text = given;
     if (text.starts_with('@')) {
         const fs::path path = text.substr(1);
         if (!fs::is_regular_file(path) || read_whole(path, text))
-            return fmt::format("--payload-template {}: cannot read the file", p.payload_template);
+            return fmt::format("{} {}: cannot read the file", flag, given);
     }
     auto compiled = telemetry::PayloadTemplate::compile(text);
-    if (const auto* problem = std::get_if<std::string>(&compiled))
-        return "--payload-template: " + *problem;
+    if (const auto* problem = std::get_if<std::string>(&compiled)) return flag + ": " + *problem;
     return std::nullopt;
 }
 
@@ -100,7 +100,8 @@ std::optional<std::string> apply_sources(PublisherOptions& p, const CLI::App& cl
     if (auto e = source(!p.payload_template.empty(), PayloadFormat::Template, "--payload-template"))
         return e;
     if (auto e = source(!p.payload_file.empty(), PayloadFormat::File, "--payload-file")) return e;
-    if (p.payload.format == PayloadFormat::Template) return load_template(p);
+    if (p.payload.format == PayloadFormat::Template)
+        return load_template(p.payload_template, "--payload-template", p.payload);
     if (p.payload.format != PayloadFormat::File) return std::nullopt;
     auto files = std::make_shared<std::vector<std::string>>();
     if (auto problem = load_files(p.payload_file, *files)) return problem;
@@ -108,9 +109,10 @@ std::optional<std::string> apply_sources(PublisherOptions& p, const CLI::App& cl
     return std::nullopt;
 }
 
-std::optional<std::string> check_envelope(const PublisherOptions& p) {
-    if (p.payload.envelope != telemetry::Envelope::Properties) return std::nullopt;
-    if (p.payload.format == PayloadFormat::Json)
+std::optional<std::string> check_envelope(const PublisherOptions& p,
+                                          const telemetry::PayloadSpec& spec) {
+    if (spec.envelope != telemetry::Envelope::Properties) return std::nullopt;
+    if (spec.format == PayloadFormat::Json)
         return std::string(
             "--envelope properties: a JSON reading carries its own fields; use another "
             "--payload-format");
@@ -123,25 +125,54 @@ std::optional<std::string> check_envelope(const PublisherOptions& p) {
     return std::nullopt;
 }
 
-std::optional<std::string> check_size(PublisherOptions& p) {
-    if (p.payload_size_text.empty()) return std::nullopt;
-    if (p.payload.format == PayloadFormat::Template || p.payload.format == PayloadFormat::File)
-        return fmt::format("--payload-size: a {}'s body sets its own size",
-                           telemetry::format_name(p.payload.format));
-    auto parsed = telemetry::parse_payload_size(p.payload_size_text);
+// `text` (N or N..M) into `spec`, large enough for the longest ids; `flag` names it.
+std::optional<std::string> apply_size(const std::string& text, const std::string& flag,
+                                      std::size_t run_id, std::size_t device_id,
+                                      telemetry::PayloadSpec& spec) {
+    if (spec.format == PayloadFormat::Template || spec.format == PayloadFormat::File)
+        return fmt::format("{}: a {}'s body sets its own size", flag,
+                           telemetry::format_name(spec.format));
+    auto parsed = telemetry::parse_payload_size(text);
     if (auto* problem = std::get_if<std::string>(&parsed)) return *problem;
-    p.payload.size = std::get<telemetry::PayloadSize>(parsed);
-    const std::size_t run_id = p.run_id.empty() ? 8 : p.run_id.size();  // random: 8 hex digits
-    const std::size_t smallest = telemetry::smallest_payload(
-        p.payload.format, run_id, longest_device_id(p), p.payload.envelope);
-    if (p.payload.size.min >= smallest) return std::nullopt;
-    const bool json = p.payload.format == PayloadFormat::Json;
+    spec.size = std::get<telemetry::PayloadSize>(parsed);
+    const std::size_t smallest =
+        telemetry::smallest_payload(spec.format, run_id, device_id, spec.envelope);
+    if (spec.size.min >= smallest) return std::nullopt;
+    const bool json = spec.format == PayloadFormat::Json;
     return fmt::format(
-        "--payload-size {}: a {} payload of this run needs at least {} bytes (its run and device "
-        "ids{}){}",
-        p.payload_size_text, telemetry::format_name(p.payload.format), smallest,
+        "{} {}: a {} payload of this run needs at least {} bytes (its run and device ids{}){}",
+        flag, text, telemetry::format_name(spec.format), smallest,
         json ? " and its widest reading" : "",
         json ? "; --payload-format random or binary go down to about 50" : "");
+}
+
+// A profile group's payload_* keys over the flags' payload: its own spec, checked.
+std::optional<std::string> apply_group(const PublisherOptions& p, std::size_t run_id,
+                                       DeviceGroup& g) {
+    if (!g.payload_format && !g.payload_size && !g.payload_template) return std::nullopt;
+    telemetry::PayloadSpec spec = p.payload;
+    if (g.payload_format) spec.format = *telemetry::parse_payload_format(*g.payload_format);
+    if (g.payload_template && !g.payload_format) spec.format = PayloadFormat::Template;
+    if (spec.format == PayloadFormat::Template) {
+        if (!g.payload_template && spec.template_text.empty())
+            return std::string("payload_format template needs payload_template");
+        if (g.payload_template)
+            if (auto e = load_template(*g.payload_template, "payload_template", spec)) return e;
+    } else if (g.payload_template) {
+        return std::string("payload_template needs payload_format template");
+    }
+    if (spec.format == PayloadFormat::File && !spec.files)
+        return std::string("payload_format file needs --payload-file");
+    if (auto e = check_envelope(p, spec)) return e;
+    if (g.payload_size) {
+        const std::size_t device_id =
+            g.id_prefix.size() + std::max<std::size_t>(4, fmt::formatted_size("{}", g.devices));
+        if (auto e = apply_size(*g.payload_size, "payload_size", run_id, device_id, spec)) return e;
+    } else if (spec.format == PayloadFormat::Template) {
+        spec.size = {};  // the flags' size is not the template's
+    }
+    g.payload = std::move(spec);
+    return std::nullopt;
 }
 
 }  // namespace
@@ -183,8 +214,16 @@ void add_payload_flags(CLI::App& cli, PublisherOptions& o) {
 
 std::optional<std::string> validate_payload(PublisherOptions& p, const CLI::App& cli) {
     if (auto e = apply_sources(p, cli)) return e;
-    if (auto e = check_envelope(p)) return e;
-    return check_size(p);
+    if (auto e = check_envelope(p, p.payload)) return e;
+    const std::size_t run_id = p.run_id.empty() ? 8 : p.run_id.size();  // random: 8 hex digits
+    if (!p.payload_size_text.empty())
+        if (auto e = apply_size(p.payload_size_text, "--payload-size", run_id, longest_device_id(p),
+                                p.payload))
+            return e;
+    for (DeviceGroup& g : p.groups)
+        if (auto e = apply_group(p, run_id, g))
+            return fmt::format("--profile group {}: {}", g.name, *e);
+    return std::nullopt;
 }
 
 }  // namespace app

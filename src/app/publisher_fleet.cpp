@@ -65,17 +65,18 @@ void PublisherRun::publish_due_fleet() {
         // Stamped with its scheduled time: a device that was away shows it as latency.
         const std::int64_t ts_us =
             schedule_->paced() ? scheduled_epoch_us(reading.due.at) : send_timestamp_us();
-        encoder_.encode(fleet_.take(reading.due.device, ts_us), reading.payload);
-        if (const auto* properties = encoder_.properties()) reading.properties = *properties;
+        telemetry::PayloadEncoder& encoder = encoder_for(reading.due.device);
+        encoder.encode(fleet_.take(reading.due.device, ts_us), reading.payload);
+        if (const auto* properties = encoder.properties()) reading.properties = *properties;
         if (!send_reading(reading)) held_.push_back(std::move(reading));
     }
 }
 
 bool PublisherRun::send_reading(const HeldReading& reading) {
     const std::uint32_t device = reading.due.device;
-    const auto id =
-        publish_reading(topic_of(device), reading.payload, device_qos_[device],
-                        encoder_.properties() != nullptr ? &reading.properties : nullptr);
+    const auto id = publish_reading(
+        topic_of(device), reading.payload, device_qos_[device],
+        encoder_for(device).properties() != nullptr ? &reading.properties : nullptr);
     if (!id) return false;
     in_flight_.reading(*id, device, counters_.published);
     ++counters_.published;

@@ -35,6 +35,15 @@ std::string random_run_id() {
     return fmt::format("{:08x}", rd());
 }
 
+// One encoder per group of the plan: the group's own payload, or the flags'.
+std::vector<telemetry::PayloadEncoder> payload_encoders(const RunPlan& plan,
+                                                        const PublisherOptions& options) {
+    std::vector<telemetry::PayloadEncoder> encoders;
+    for (const DeviceGroup& g : plan.groups)
+        encoders.emplace_back(g.payload.value_or(options.payload), options.seed);
+    return encoders;
+}
+
 std::int64_t to_epoch_us(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
@@ -60,7 +69,7 @@ PublisherRun::PublisherRun(const PublisherOptions& options, RunPlan plan, mqtt::
       reconnects_(progress, started_, !options.connect.clean_session),
       plan_(std::move(plan)),
       fleet_(make_device_fleet(plan_, options.seed, run_id_)),
-      encoder_(options.payload, options.seed),
+      encoders_(payload_encoders(plan_, options)),
       pacer_(options.rate, started_),
       next_progress_(options.output.progress_every),
       progress_at_(started_),
@@ -230,10 +239,11 @@ void PublisherRun::publish_due() {
     while (counters_.published < due && client_.connected() && !window_full()) {
         const std::uint64_t device = plan_.numbering.device_of(counters_.published);
         if (payload_for_ != counters_.published) {  // not yet encoded (or taken) for this number
-            encoder_.encode(fleet_.next(send_timestamp_us()), payload_);
+            encoder_for(device).encode(fleet_.next(send_timestamp_us()), payload_);
             payload_for_ = counters_.published;
         }
-        const auto id = publish_reading(topic_of(device), payload_, qos_, encoder_.properties());
+        const auto id =
+            publish_reading(topic_of(device), payload_, qos_, encoder_for(device).properties());
         if (!id) return;  // try again after a poll
         in_flight_.reading(*id, static_cast<std::uint32_t>(device), counters_.published);
         if (repair_.enabled()) repair_.keep(counters_.published, payload_);

@@ -176,7 +176,11 @@ class PublisherRun {
     const RunPlan plan_;
     const std::string& topic_of(std::uint64_t device) const { return plan_.devices[device].topic; }
     sim::DeviceFleet fleet_;
-    telemetry::PayloadEncoder encoder_;  // --payload-format, --payload-size
+    // Per group: --payload-format and --payload-size, or a profile group's own.
+    std::vector<telemetry::PayloadEncoder> encoders_;
+    telemetry::PayloadEncoder& encoder_for(std::uint64_t device) {
+        return encoders_[plan_.devices[device].group];
+    }
     std::vector<mqtt::QoS> device_qos_;  // per device (a profile's groups may differ)
     // Some device sends at QoS 2: set once, because window() asks on every publish.
     bool sends_qos2_{false};

@@ -171,5 +171,41 @@ TEST(Payloads, TemplateAndFileBodiesAreVerifiedInBothEnvelopes) {
     EXPECT_NE(missing.err.find("no such file or directory"), std::string::npos) << missing.err;
 }
 
+// A profile's groups, each with its own payload: small random frames, camera stills, a JSON
+// template, and the flags' default JSON reading, all in one verified run.
+TEST(Payloads, EachGroupOfAProfileSendsItsOwnPayload) {
+    Broker broker;
+    TempDir dir;
+    std::ofstream(dir / "mixed.toml") << R"(duration = 2
+[[group]]
+name = "tiny"
+devices = 20
+interval_ms = 100
+payload_format = "random"
+payload_size = "64..128"
+[[group]]
+name = "camera"
+devices = 2
+interval_ms = 200
+payload_format = "random"
+payload_size = "100k"
+[[group]]
+name = "db"
+devices = 5
+interval_ms = 100
+payload_template = '{"t":${temp},"d":"${device}"}'
+[[group]]
+name = "plain"
+devices = 5
+interval_ms = 100
+)";
+    const auto r = run_pair(broker, dir, {"--profile", (dir / "mixed.toml").string()}, {});
+    EXPECT_EQ(r.publisher_status, 0) << r.publisher_err;
+    EXPECT_EQ(r.subscriber_status, 0) << r.subscriber_out;
+    // 2 s: 20 x 20 + 2 x 10 + 5 x 20 + 5 x 20 readings.
+    EXPECT_EQ(r.subscriber.value("unique", 0u), 620u);
+    EXPECT_EQ(r.subscriber.value("malformed", 1u), 0u);
+}
+
 }  // namespace
 }  // namespace harness

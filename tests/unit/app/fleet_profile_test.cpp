@@ -89,6 +89,21 @@ TEST(FleetProfile, EveryMistakeIsNamedWithItsLine) {
               std::string::npos);
 }
 
+TEST(FleetProfile, AGroupMayChooseItsOwnPayload) {
+    const FleetProfile p = parse_fleet_profile(
+        "[[group]]\nname = \"cam\"\ninterval_ms = 5\npayload_format = \"random\"\n"
+        "payload_size = \"64k\"\n[[group]]\nname = \"db\"\ninterval_ms = 5\n"
+        "payload_template = '{\"t\":${temp}}'\n",
+        "p.toml");
+    ASSERT_EQ(p.groups.size(), 2U);
+    EXPECT_EQ(p.groups[0].payload_format, "random");
+    EXPECT_EQ(p.groups[0].payload_size, "64k");
+    EXPECT_EQ(p.groups[1].payload_template, R"({"t":${temp}})");
+    EXPECT_FALSE(p.groups[1].payload_format);
+    EXPECT_EQ(error_of("[[group]]\nname = \"a\"\ninterval_ms = 5\npayload_format = \"xml\"\n"),
+              "p.toml:4:18: 'payload_format' must be json, binary, random or template");
+}
+
 TEST(FleetProfile, TemplatesTakeTheDeviceItsNumberAndItsGroup) {
     EXPECT_EQ(expand_device_template("f/{group}/{device}/{n}", "press-0007", 7, "press"),
               "f/press/press-0007/7");

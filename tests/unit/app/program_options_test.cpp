@@ -61,6 +61,35 @@ TEST(PublisherOptions, MosquittoPubShortFlagsWork) {
     EXPECT_EQ(p.options->topic, "x/{device}");
 }
 
+TEST(PublisherOptions, PayloadFlagsAreCheckedTogetherAndNamed) {
+    const auto sized =
+        parse_publisher_args(pub({"--payload-format", "random", "--payload-size", "1k..4K"}));
+    ASSERT_TRUE(sized.options) << sized.err;
+    EXPECT_EQ(sized.options->payload.size, (telemetry::PayloadSize{1024, 4096}));
+    const auto templ = parse_publisher_args(pub({"--payload-template", "${seq}"}));
+    ASSERT_TRUE(templ.options) << templ.err;
+    EXPECT_EQ(templ.options->payload.format, telemetry::PayloadFormat::Template);
+    const std::pair<std::vector<std::string>, std::string> refused[] = {
+        {pub({"--payload-format", "template"}),
+         "--payload-format template needs --payload-template"},
+        {pub({"--payload-template", "x", "--payload-size", "100"}), "sets its own size"},
+        {pub({"--payload-template", "x", "--payload-format", "random"}),
+         "--payload-template needs --payload-format template"},
+        {pub({"--envelope", "properties"}), "a JSON reading carries its own fields"},
+        {pub({"--payload-format", "random", "--envelope", "properties", "-V", "311"}),
+         "needs MQTT 5"},
+        {pub({"--payload-format", "random", "--payload-size", "20"}), "at least 49 bytes"},
+        {pub({"--payload-size", "100"}), "--payload-format random or binary"},
+        {pub({"--payload-format", "xml"}), "--payload-format"},
+    };
+    for (const auto& [args, named] : refused) {
+        const auto p = parse_publisher_args(args);
+        EXPECT_FALSE(p.options) << named;
+        EXPECT_EQ(p.exit_status, 2) << named;
+        EXPECT_NE(p.err.find(named), std::string::npos) << p.err;
+    }
+}
+
 TEST(PublisherOptions, AShardKeepsEveryNthDeviceAndItsMessages) {
     const auto p =
         parse_publisher_args(pub({"--shard", "2/3", "--run-id", "r1", "-d", "10", "-n", "105"}));
