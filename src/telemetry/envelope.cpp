@@ -57,11 +57,6 @@ DecodedReading bad_envelope(std::string reason, DecodeProblem problem = DecodePr
     return {std::nullopt, std::move(reason), problem};
 }
 
-std::uint32_t crc_of(std::string_view bytes) {
-    return static_cast<std::uint32_t>(
-        crc32_z(0, reinterpret_cast<const Bytef*>(bytes.data()), bytes.size()));
-}
-
 // An opaque body's content: two independent checksums of its bytes, never 0.
 std::uint64_t body_digest(std::string_view body) {
     const auto* bytes = reinterpret_cast<const Bytef*>(body.data());
@@ -79,7 +74,7 @@ std::optional<DecodedReading> check_whole(std::string_view payload) {
     const auto declared = header.get<std::uint32_t>();
     BigEndianReader tail(payload.substr(payload.size() - 4));
     const auto announced = tail.get<std::uint32_t>();
-    const std::uint32_t actual = crc_of(payload.substr(0, payload.size() - 4));
+    const std::uint32_t actual = payload_crc(payload.substr(0, payload.size() - 4));
     // A truncated or extended message fails its checksum too; its length field tells it apart.
     if (declared != payload.size())
         return bad_envelope(
@@ -145,7 +140,7 @@ void seal_envelope(std::string& out) {
         for (std::size_t i = 0; i < 4; ++i)
             out[4 + i] = static_cast<char>((total >> (8 * (3 - i))) & 0xFF);
     }
-    put_big_endian(out, crc_of(out));
+    put_big_endian(out, payload_crc(out));
 }
 
 DecodedReading decode_envelope(std::string_view payload) {

@@ -43,6 +43,7 @@ std::string_view encode_reading(const Reading& reading, std::string& out);
 // bytes before that suffix. A payload whose checksum does not match was corrupted on the way;
 // one that lacks the suffix or breaks the schema is malformed.
 inline constexpr std::size_t kCrcSuffixSize = 18;  // ,"crc":"xxxxxxxx"}
+// zlib's CRC-32 (ISO-HDLC) of `body`: the checksum of every payload form.
 std::uint32_t payload_crc(std::string_view body);
 
 enum class DecodeProblem { None, Malformed, Corrupt };

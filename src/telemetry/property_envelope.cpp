@@ -5,8 +5,6 @@
 #include <charconv>
 #include <variant>
 
-#include <zlib.h>
-
 namespace telemetry {
 namespace {
 
@@ -21,11 +19,6 @@ enum PropertyField : std::size_t {
     kPropBody,
     kPropCrc
 };
-
-std::uint32_t body_crc(std::string_view body) {
-    return static_cast<std::uint32_t>(
-        crc32_z(0, reinterpret_cast<const Bytef*>(body.data()), body.size()));
-}
 
 DecodedReading bad_properties(std::string reason,
                               DecodeProblem problem = DecodeProblem::Malformed) {
@@ -65,7 +58,7 @@ void PropertyEnvelope::write(const Reading& r, BodyKind kind, std::string_view b
     values_[kPropBody] = kind == BodyKind::SensorReading ? "reading"
                          : kind == BodyKind::Varying     ? "varying"
                                                          : "opaque";
-    values_[kPropCrc] = fmt::format("{:08x}", body_crc(body));
+    values_[kPropCrc] = fmt::format("{:08x}", payload_crc(body));
 }
 
 std::array<KeyValue, PropertyEnvelope::kCount> PropertyEnvelope::pairs() const {
@@ -90,7 +83,7 @@ DecodedReading decode_property_envelope(std::string_view body,
     if (v[kPropCrc].size() != 8 || !parse_number(v[kPropCrc], announced, 16) ||
         v[kPropCrc].find_first_of("ABCDEF") != std::string_view::npos)
         return bad_properties("user property mt-crc must be 8 lower-case hex digits");
-    if (const std::uint32_t actual = body_crc(body); actual != announced)
+    if (const std::uint32_t actual = payload_crc(body); actual != announced)
         return bad_properties(
             fmt::format("checksum mismatch: mt-crc {:08x}, body {:08x}", announced, actual),
             DecodeProblem::Corrupt);
