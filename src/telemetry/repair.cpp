@@ -34,6 +34,9 @@ std::optional<RepairMessage> decode_repair(std::string_view payload, std::string
         if (!is_plain_identifier(m.run)) throw std::invalid_argument("invalid \"run\"");
         if (!m.done) {
             for (const auto& r : doc.at("ranges")) {
+                // A float here would convert with undefined behaviour (found by the fuzzer).
+                if (!r.at("first").is_number_unsigned() || !r.at("last").is_number_unsigned())
+                    throw std::invalid_argument("\"first\" and \"last\" must be integers >= 1");
                 RepairRange range{r.at("dev").get<std::string>(),
                                   r.at("first").get<std::uint64_t>(),
                                   r.at("last").get<std::uint64_t>()};
