@@ -99,7 +99,8 @@ DeviceGroup read_group(const toml::table& t, const std::string& source) {
     g.payload_format = f.get<std::string>("payload_format");
     if (g.payload_format && !telemetry::parse_payload_format(*g.payload_format))
         fail(source, f.where("payload_format"),
-             "'payload_format' must be json, binary, random or template");
+             "'payload_format' must be json, binary, random, template, file, protobuf, cbor or "
+             "msgpack");
     g.payload_size = f.get<std::string>("payload_size");
     g.payload_template = f.get<std::string>("payload_template");
     if (const toml::table* sensors = t["sensors"].as_table())

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "telemetry/payload_template.hpp"
+#include "telemetry/structured_body.hpp"
 
 namespace app {
 namespace {
@@ -139,10 +140,11 @@ std::optional<std::string> apply_size(const std::string& text, const std::string
         telemetry::smallest_payload(spec.format, run_id, device_id, spec.envelope);
     if (spec.size.min >= smallest) return std::nullopt;
     const bool json = spec.format == PayloadFormat::Json;
+    const bool reading = json || telemetry::structured_kind(spec.format).has_value();
     return fmt::format(
         "{} {}: a {} payload of this run needs at least {} bytes (its run and device ids{}){}",
         flag, text, telemetry::format_name(spec.format), smallest,
-        json ? " and its widest reading" : "",
+        reading ? " and its widest reading" : "",
         json ? "; --payload-format random or binary go down to about 50" : "");
 }
 
@@ -185,9 +187,11 @@ void add_payload_flags(CLI::App& cli, PublisherOptions& o) {
            },
            "What each message carries (docs/reference.md, \"Other formats and sizes\"): json "
            "(the schema v1 reading), binary (the reading packed), random (random bytes), "
-           "template (--payload-template) or file (--payload-file)")
+           "template (--payload-template), file (--payload-file), or the reading as protobuf "
+           "(reading.proto), cbor or msgpack")
         ->default_str("json")
-        ->check(CLI::IsMember({"json", "binary", "random", "template", "file"}));
+        ->check(CLI::IsMember(
+            {"json", "binary", "random", "template", "file", "protobuf", "cbor", "msgpack"}));
     cli.add_option_function<std::string>(
            "--envelope",
            [&o](const std::string& name) {

@@ -6,6 +6,8 @@
 
 #include <zlib.h>
 
+#include "telemetry/structured_body.hpp"
+
 namespace telemetry {
 namespace {
 
@@ -110,7 +112,20 @@ std::optional<std::string> read_packed(std::string_view body, Reading& r) {
     return std::nullopt;
 }
 
+constexpr std::string_view kBodyKindNames[] = {"opaque",   "reading", "varying",
+                                               "protobuf", "cbor",    "msgpack"};
+
 }  // namespace
+
+std::string_view body_kind_name(BodyKind kind) {
+    return kBodyKindNames[static_cast<std::size_t>(kind)];
+}
+
+std::optional<BodyKind> parse_body_kind(std::string_view name) {
+    for (std::uint8_t k = 0; k <= kLastBodyKind; ++k)
+        if (name == kBodyKindNames[k]) return static_cast<BodyKind>(k);
+    return std::nullopt;
+}
 
 void open_envelope(const Reading& r, BodyKind kind, std::size_t total, std::string& out) {
     out.clear();
@@ -151,8 +166,10 @@ DecodedReading decode_envelope(std::string_view payload) {
     if (in.get<std::uint8_t>() != kEnvelopeVersion)
         return bad_envelope("envelope version must be 1");
     const auto kind = in.get<std::uint8_t>();
-    if (kind > static_cast<std::uint8_t>(BodyKind::Varying))
-        return bad_envelope("body kind must be 0 (opaque), 1 (sensor reading) or 2 (varying)");
+    if (kind > kLastBodyKind)
+        return bad_envelope(
+            "body kind must be 0 (opaque), 1 (sensor reading), 2 (varying), 3 (protobuf), "
+            "4 (CBOR) or 5 (MessagePack)");
     in.get<std::uint32_t>();
     Reading r;
     r.run = in.id();
@@ -174,7 +191,9 @@ DecodedReading read_body(Reading r, BodyKind kind, std::string_view body) {
         if (kind == BodyKind::Opaque)
             return {std::move(r), {}, DecodeProblem::None, body_digest(body), false};
         if (kind == BodyKind::Varying) return {std::move(r), {}, DecodeProblem::None, 0, false};
-        if (auto problem = read_packed(body, r)) return bad_envelope(std::move(*problem));
+        auto problem =
+            is_structured(kind) ? read_structured_body(kind, body, r) : read_packed(body, r);
+        if (problem) return bad_envelope(std::move(*problem));
         const std::uint64_t content = content_digest(r);
         return {std::move(r), {}, DecodeProblem::None, content};
     };

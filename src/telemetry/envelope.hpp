@@ -6,7 +6,8 @@
 //   offset  size  field
 //   0       2     magic "MT" (0x4D 0x54)
 //   2       1     envelope version, 1
-//   3       1     body kind: 0 opaque bytes, 1 packed sensor reading, 2 varying bytes
+//   3       1     body kind: 0 opaque bytes, 1 packed sensor reading, 2 varying bytes,
+//                 3 protobuf reading, 4 CBOR reading, 5 MessagePack reading
 //   4       4     length of the whole payload, these 30 + R + D + body bytes
 //   8       1     R, the run id's length (1-64), then the run id
 //   9+R     1     D, the device id's length (1-64), then the device id
@@ -18,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,8 +32,21 @@ inline constexpr std::size_t kEnvelopeFixedSize = 30;  // all but the two ids an
 
 // Opaque bodies are compared between copies of a message (a second publisher under the same
 // run id sends other bytes); Varying ones are not, because a publisher that regenerates them
-// after a restart writes new times and values into them (--payload-format template).
-enum class BodyKind : std::uint8_t { Opaque = 0, SensorReading = 1, Varying = 2 };
+// after a restart writes new times and values into them (--payload-format template). Kinds 3-5
+// are the reading in a pipeline's encoding (telemetry/structured_body.hpp).
+enum class BodyKind : std::uint8_t {
+    Opaque = 0,
+    SensorReading = 1,
+    Varying = 2,
+    Protobuf = 3,
+    Cbor = 4,
+    MessagePack = 5
+};
+inline constexpr std::uint8_t kLastBodyKind = 5;
+
+// A kind's name in the user property mt-body: opaque, reading, varying, protobuf, cbor, msgpack.
+std::string_view body_kind_name(BodyKind kind);
+std::optional<BodyKind> parse_body_kind(std::string_view name);
 
 // The packed sensor reading (body kind 1): 14 bytes, then any filler up to the payload size.
 //   0 temperature, i32, hundredths of a degree Celsius   4 humidity, u16, hundredths of a %

@@ -7,6 +7,7 @@
 
 #include "telemetry/envelope.hpp"
 #include "telemetry/splitmix64.hpp"
+#include "telemetry/structured_body.hpp"
 
 namespace telemetry {
 namespace {
@@ -56,6 +57,7 @@ PayloadEncoder::PayloadEncoder(PayloadSpec spec, std::uint64_t seed)
 }
 
 BodyKind PayloadEncoder::body_kind() const {
+    if (const auto kind = structured_kind(spec_.format)) return *kind;
     if (spec_.format == PayloadFormat::Binary) return BodyKind::SensorReading;
     return spec_.format == PayloadFormat::Template ? BodyKind::Varying : BodyKind::Opaque;
 }
@@ -74,9 +76,27 @@ void PayloadEncoder::append_body(const Reading& r, std::size_t size, std::string
             append_random(stream_seed(r), size - std::min(size, out.size() - from), out);
             return;
         }
+        case PayloadFormat::Protobuf:
+        case PayloadFormat::Cbor:
+        case PayloadFormat::MessagePack:
+            append_structured(r, size, out);
+            return;
         default:
             append_random(stream_seed(r), size, out);
     }
+}
+
+void PayloadEncoder::append_structured(const Reading& r, std::size_t size, std::string& out) const {
+    const BodyKind kind = body_kind();
+    const std::size_t from = out.size();
+    append_structured_body(kind, r, {}, out);
+    const std::size_t pad = structured_pad_length(kind, out.size() - from, size);
+    if (pad == 0) return;
+    thread_local std::string filler;  // the body again, now with its filler
+    filler.clear();
+    append_text(stream_seed(r), pad, filler);
+    out.resize(from);
+    append_structured_body(kind, r, filler, out);
 }
 
 std::uint64_t PayloadEncoder::stream_seed(const Reading& r) const {
@@ -104,8 +124,8 @@ std::string_view PayloadEncoder::encode(const Reading& r, std::string& out) {
 }
 
 void PayloadEncoder::encode_bare(const Reading& r, std::size_t size, std::string& out) {
-    if (size == 0)
-        size = spec_.format == PayloadFormat::Binary ? kPackedReadingSize : kDefaultRandomPayload;
+    if (size == 0 && spec_.format == PayloadFormat::Binary) size = kPackedReadingSize;
+    if (size == 0 && spec_.format == PayloadFormat::Random) size = kDefaultRandomPayload;
     out.clear();
     append_body(r, size, out);
     properties_.write(r, body_kind(), out);
@@ -115,7 +135,7 @@ void PayloadEncoder::encode_json(const Reading& r, std::size_t size, std::string
     encode_reading(r, out);
     if (size <= out.size()) return;
     const std::size_t gap = size - out.size();
-    out.resize(out.size() - kCrcSuffixSize);
+    out.erase(out.size() - kCrcSuffixSize);
     if (gap > kPadFieldSize) {
         out += R"(,"pad":")";
         append_text(stream_seed(r), gap - kPadFieldSize, out);

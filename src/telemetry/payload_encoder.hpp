@@ -43,6 +43,8 @@ class PayloadEncoder {
     void encode_bare(const Reading& r, std::size_t size, std::string& out);
     // Appends the body of `r` (of `size` bytes where the format has a size), and its kind.
     void append_body(const Reading& r, std::size_t size, std::string& out) const;
+    // A protobuf, CBOR or MessagePack body of `size` bytes (or the nearest above it; 0: natural).
+    void append_structured(const Reading& r, std::size_t size, std::string& out) const;
     BodyKind body_kind() const;
 
     PayloadSpec spec_;

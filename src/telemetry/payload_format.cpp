@@ -2,11 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
 #include "telemetry/envelope.hpp"
 #include "telemetry/payload.hpp"
+#include "telemetry/structured_body.hpp"
 
 namespace telemetry {
 namespace {
@@ -40,6 +42,12 @@ std::string_view format_name(PayloadFormat format) {
             return "template";
         case PayloadFormat::File:
             return "file";
+        case PayloadFormat::Protobuf:
+            return "protobuf";
+        case PayloadFormat::Cbor:
+            return "cbor";
+        case PayloadFormat::MessagePack:
+            return "msgpack";
         case PayloadFormat::Json:
             break;
     }
@@ -48,7 +56,8 @@ std::string_view format_name(PayloadFormat format) {
 
 std::optional<PayloadFormat> parse_payload_format(std::string_view name) {
     for (const auto f : {PayloadFormat::Json, PayloadFormat::Binary, PayloadFormat::Random,
-                         PayloadFormat::Template, PayloadFormat::File})
+                         PayloadFormat::Template, PayloadFormat::File, PayloadFormat::Protobuf,
+                         PayloadFormat::Cbor, PayloadFormat::MessagePack})
         if (name == format_name(f)) return f;
     return std::nullopt;
 }
@@ -71,19 +80,6 @@ std::variant<PayloadSize, std::string> parse_payload_size(std::string_view text)
 
 std::size_t smallest_payload(PayloadFormat format, std::size_t run_id_length,
                              std::size_t device_id_length, Envelope envelope) {
-    // Beside user properties, the body alone: a packed reading, or a single random byte.
-    if (envelope == Envelope::Properties && format != PayloadFormat::Json)
-        return format == PayloadFormat::Binary ? kPackedReadingSize : 1;
-    switch (format) {
-        case PayloadFormat::Binary:
-            return envelope_size(run_id_length, device_id_length, kPackedReadingSize);
-        case PayloadFormat::Random:
-        case PayloadFormat::Template:
-        case PayloadFormat::File:
-            return envelope_size(run_id_length, device_id_length, 0);
-        case PayloadFormat::Json:
-            break;
-    }
     // The longest reading of schema v1: every number at its widest, every optional field.
     const Reading widest{std::string(run_id_length, 'r'),
                          std::string(device_id_length, 'd'),
@@ -95,6 +91,29 @@ std::size_t smallest_payload(PayloadFormat format, std::size_t run_id_length,
                          100.0,
                          SensorFault::Dropout,
                          true};
+    std::size_t body = 0;  // beside user properties, the body alone
+    if (const auto kind = structured_kind(format)) {
+        std::string out;
+        append_structured_body(*kind, widest, {}, out);
+        body = out.size();
+    }
+    if (envelope == Envelope::Properties && format != PayloadFormat::Json)
+        return format == PayloadFormat::Binary ? kPackedReadingSize
+                                               : std::max<std::size_t>(body, 1);
+    switch (format) {
+        case PayloadFormat::Protobuf:
+        case PayloadFormat::Cbor:
+        case PayloadFormat::MessagePack:
+            return envelope_size(run_id_length, device_id_length, body);
+        case PayloadFormat::Binary:
+            return envelope_size(run_id_length, device_id_length, kPackedReadingSize);
+        case PayloadFormat::Random:
+        case PayloadFormat::Template:
+        case PayloadFormat::File:
+            return envelope_size(run_id_length, device_id_length, 0);
+        case PayloadFormat::Json:
+            break;
+    }
     std::string out;
     return encode_reading(widest, out).size();
 }

@@ -16,8 +16,19 @@ namespace telemetry {
 // json: the schema v1 reading (the default, README's schema); binary: the reading packed
 // behind the binary envelope; random: incompressible bytes behind the envelope (the broker's
 // and TLS's raw cost); template: a body written per message (telemetry/payload_template.hpp);
-// file: the bytes of files, each device sending them in turn. docs/reference.md documents each.
-enum class PayloadFormat : std::uint8_t { Json, Binary, Random, Template, File };
+// file: the bytes of files, each device sending them in turn; protobuf, cbor, msgpack: the
+// reading in a pipeline's encoding (telemetry/structured_body.hpp). docs/reference.md
+// documents each.
+enum class PayloadFormat : std::uint8_t {
+    Json,
+    Binary,
+    Random,
+    Template,
+    File,
+    Protobuf,
+    Cbor,
+    MessagePack
+};
 
 std::string_view format_name(PayloadFormat format);  // "json", "binary", ...
 std::optional<PayloadFormat> parse_payload_format(std::string_view name);

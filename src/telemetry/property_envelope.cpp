@@ -55,9 +55,7 @@ void PropertyEnvelope::write(const Reading& r, BodyKind kind, std::string_view b
     values_[kPropDev] = r.device;
     values_[kPropSeq] = fmt::format("{}", r.seq);
     values_[kPropTs] = fmt::format("{}", r.ts_us);
-    values_[kPropBody] = kind == BodyKind::SensorReading ? "reading"
-                         : kind == BodyKind::Varying     ? "varying"
-                                                         : "opaque";
+    values_[kPropBody] = body_kind_name(kind);
     values_[kPropCrc] = fmt::format("{:08x}", payload_crc(body));
 }
 
@@ -99,14 +97,11 @@ DecodedReading decode_property_envelope(std::string_view body,
         return bad_properties("user property mt-seq must be a decimal integer >= 1");
     if (!parse_number(v[kPropTs], r.ts_us) || r.ts_us <= 0)
         return bad_properties("user property mt-ts must be a decimal integer > 0 (microseconds)");
-    BodyKind kind = BodyKind::Opaque;
-    if (v[kPropBody] == "reading")
-        kind = BodyKind::SensorReading;
-    else if (v[kPropBody] == "varying")
-        kind = BodyKind::Varying;
-    else if (v[kPropBody] != "opaque")
-        return bad_properties("user property mt-body must be opaque, reading or varying");
-    return read_body(std::move(r), kind, body);
+    const auto kind = parse_body_kind(v[kPropBody]);
+    if (!kind)
+        return bad_properties(
+            "user property mt-body must be opaque, reading, varying, protobuf, cbor or msgpack");
+    return read_body(std::move(r), *kind, body);
 }
 
 }  // namespace telemetry

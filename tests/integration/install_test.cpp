@@ -71,6 +71,7 @@ TEST_F(Installed, ProgramsManPagesCompletionAndExamplesAreWhereUsersLook) {
          {"mosquitto.conf", "prometheus.yml", "mqtt-telemetry.json", "home.toml", "factory.toml"})
         EXPECT_TRUE(fs::exists(stage("share/doc/mqtt-telemetry/examples/" + example))) << example;
     EXPECT_TRUE(fs::exists(stage("share/doc/mqtt-telemetry/copyright")));
+    EXPECT_TRUE(fs::exists(stage("share/mqtt-telemetry/reading.proto")));
 }
 
 TEST_F(Installed, InstalledProgramsRunAVerifiedPair) {
@@ -140,7 +141,7 @@ TEST_F(Package, IsLintianCleanAndDependsOnTheLibrariesTheProgramsLink) {
     EXPECT_EQ(lintian.status, 0) << lintian.out << lintian.err;
     const RunResult depends = run({"dpkg-deb", "-f", deb_.string(), "Depends"}, dir_.path());
     for (const std::string lib : {"libmosquitto1", "libssl3", "libc-ares2", "libsqlite3-0",
-                                  "libpq5", "libfmt9", "libtomlplusplus3"})
+                                  "libpq5", "libfmt9", "libtomlplusplus3", "libprotobuf-lite32"})
         EXPECT_NE(depends.out.find(lib), std::string::npos) << lib << " missing: " << depends.out;
     EXPECT_EQ(run({"dpkg-deb", "-f", deb_.string(), "Recommends"}, dir_.path()).out,
               "mosquitto, bash-completion\n");

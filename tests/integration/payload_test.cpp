@@ -20,7 +20,7 @@ void expect_sized(const PairResult& r, std::uint64_t n, const std::string& what)
 
 TEST(Payloads, EachFormatIsVerifiedAtOneAndFourKilobytesAndOverARange) {
     Broker broker;
-    for (const std::string format : {"json", "binary", "random"})
+    for (const std::string format : {"json", "binary", "random", "protobuf", "cbor", "msgpack"})
         for (const std::string size : {"1k", "4K", "300..4000"}) {
             TempDir dir;
             const auto r = run_pair(
@@ -32,7 +32,7 @@ TEST(Payloads, EachFormatIsVerifiedAtOneAndFourKilobytesAndOverARange) {
 
 TEST(Payloads, QuarterMegabyteMessagesAreVerified) {
     Broker broker;
-    for (const std::string format : {"json", "binary", "random"}) {
+    for (const std::string format : {"json", "binary", "random", "protobuf", "cbor", "msgpack"}) {
         TempDir dir;
         const auto r = run_pair(
             broker, dir, {"-n", "200", "--payload-format", format, "--payload-size", "256k"}, {});
@@ -139,6 +139,20 @@ TEST(Payloads, SixteenByteBodiesBesideUserPropertiesAreVerified) {
     EXPECT_EQ(refused.status, 2);
     EXPECT_NE(refused.err.find("--envelope properties needs MQTT 5"), std::string::npos)
         << refused.err;
+}
+
+// A device's own protobuf, CBOR or MessagePack reading left untouched: the ledger's fields
+// beside it as user properties, the body decoded and checked against them.
+TEST(Payloads, PipelineEncodingsAreVerifiedBesideUserProperties) {
+    Broker broker;
+    for (const std::string format : {"protobuf", "cbor", "msgpack"}) {
+        TempDir dir;
+        expect_sized(run_pair(broker, dir,
+                              {"-n", "4000", "-d", "8", "--payload-format", format, "--envelope",
+                               "properties", "--payload-size", "200..2000"},
+                              {}),
+                     4000, format);
+    }
 }
 
 // Bodies users bring: a JSON template per message and the files of a directory, each in the

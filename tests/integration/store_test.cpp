@@ -78,6 +78,19 @@ TEST(Store, RawBodiesAreBlobsBesideTheEnvelopesFieldsAndBinaryReadingsAreReading
                            "SELECT COUNT(*) FROM readings WHERE run = 'packed' AND "
                            "pressure_hpa > 900"),
               1000);
+    // The reading as protobuf, CBOR and MessagePack: readings with their values, like JSON.
+    for (const std::string format : {"protobuf", "cbor", "msgpack"}) {
+        TempDir encoded;
+        expect_verified(run_pair(broker, encoded,
+                                 {"-n", "500", "--run-id", format, "--payload-format", format,
+                                  "--payload-size", "300"},
+                                 sub),
+                        500);
+        EXPECT_EQ(sqlite_query(db, "SELECT COUNT(*) FROM readings WHERE run = '" + format +
+                                       "' AND pressure_hpa > 900"),
+                  500)
+            << format;
+    }
     // The same run id with another seed: other random bytes under the same keys.
     TempDir again;
     auto forged = random;

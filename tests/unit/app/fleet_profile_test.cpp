@@ -101,7 +101,8 @@ TEST(FleetProfile, AGroupMayChooseItsOwnPayload) {
     EXPECT_EQ(p.groups[1].payload_template, R"({"t":${temp}})");
     EXPECT_FALSE(p.groups[1].payload_format);
     EXPECT_EQ(error_of("[[group]]\nname = \"a\"\ninterval_ms = 5\npayload_format = \"xml\"\n"),
-              "p.toml:4:18: 'payload_format' must be json, binary, random or template");
+              "p.toml:4:18: 'payload_format' must be json, binary, random, template, file, "
+              "protobuf, cbor or msgpack");
 }
 
 TEST(FleetProfile, TemplatesTakeTheDeviceItsNumberAndItsGroup) {

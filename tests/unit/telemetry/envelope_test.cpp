@@ -113,7 +113,8 @@ TEST(Envelope, EachBrokenFieldIsMalformedAndNamed) {
     };
     const std::pair<std::string, std::string> cases[] = {
         {with([](Fields& f) { f.version = 2; }), "version"},
-        {with([](Fields& f) { f.kind = 3; }), "body kind"},
+        {with([](Fields& f) { f.kind = 6; }), "body kind"},
+        {with([](Fields& f) { f.kind = 3; }), "not a protobuf Reading"},
         {with([](Fields& f) { f.run = ""; }), "run id"},
         {with([](Fields& f) { f.run = "a b"; }), "run id"},
         {with([](Fields& f) { f.device = std::string(65, 'd'); }), "device id"},

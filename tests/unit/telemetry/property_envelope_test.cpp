@@ -87,9 +87,9 @@ TEST(PropertyEnvelope, ADamagedOrShortenedBodyIsCorrupt) {
 
 TEST(PropertyEnvelope, EachMissingOrBrokenPropertyIsMalformedAndNamed) {
     const std::pair<std::string, std::string> broken[] = {
-        {"mt-v", "2"},           {"mt-run", ""},         {"mt-dev", "a/b"},
-        {"mt-seq", "0"},         {"mt-seq", "12x"},      {"mt-ts", "-5"},
-        {"mt-body", "protobuf"}, {"mt-crc", "ABCDEF12"}, {"mt-crc", "123"},
+        {"mt-v", "2"},      {"mt-run", ""},         {"mt-dev", "a/b"},
+        {"mt-seq", "0"},    {"mt-seq", "12x"},      {"mt-ts", "-5"},
+        {"mt-body", "xml"}, {"mt-crc", "ABCDEF12"}, {"mt-crc", "123"},
     };
     for (const auto& [key, value] : broken) {
         Sent s = sent(PayloadFormat::Random, 16);
