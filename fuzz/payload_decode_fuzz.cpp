@@ -1,11 +1,13 @@
 // libFuzzer target: the payload decoder (JSON readings and binary envelopes) must classify any
 // bytes as a reading, malformed or corrupt, never crash. The same bytes are also read as each
 // structured body (protobuf, CBOR, MessagePack), which the envelope's checksum would otherwise
-// keep out of the fuzzer's reach.
+// keep out of the fuzzer's reach, and as the envelope in user properties: the input's first
+// seven lines are the values of mt-v ... mt-crc, the rest the body.
 // A decoded JSON reading must encode and decode to itself: exactly for the ids, sequence number
 // and timestamp, within the two decimals the encoder writes for values, and exactly from the
 // second round on. An accepted envelope is canonical: writing its fields and body again gives
 // the same bytes. An accepted structured body round-trips as a JSON reading does.
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include "telemetry/envelope.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/payload_encoder.hpp"
+#include "telemetry/property_envelope.hpp"
 #include "telemetry/structured_body.hpp"
 
 namespace {
@@ -75,6 +78,31 @@ void check_envelope_round_trip(std::string_view in) {
     if (out != in) std::abort();
 }
 
+// The first seven lines of `in` as the property envelope's values, the rest as its body; an
+// accepted message must write the same properties again.
+void check_property_envelope(std::string_view in) {
+    static constexpr std::string_view kKeys[] = {"mt-v",  "mt-run",  "mt-dev", "mt-seq",
+                                                 "mt-ts", "mt-body", "mt-crc"};
+    std::array<telemetry::KeyValue, 7> properties;
+    for (std::size_t i = 0; i < properties.size(); ++i) {
+        const std::size_t end = in.find('\n');
+        if (end == std::string_view::npos) return;
+        properties[i] = {kKeys[i], in.substr(0, end)};
+        in.remove_prefix(end + 1);
+    }
+    const auto d = telemetry::decode_payload(in, properties);
+    if (d.reading.has_value() == (d.problem != telemetry::DecodeProblem::None)) std::abort();
+    if (!d.reading) return;
+    telemetry::PropertyEnvelope again;
+    const auto kind = telemetry::parse_body_kind(properties[5].value);
+    if (!kind) std::abort();
+    again.write(*d.reading, *kind, in);
+    // Each property as it was, but the numbers, which may have had leading zeros.
+    const auto written = again.pairs();
+    for (const std::size_t i : {0, 1, 2, 5, 6})
+        if (written[i].value != properties[i].value) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -82,6 +110,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto kind : {telemetry::BodyKind::Protobuf, telemetry::BodyKind::Cbor,
                             telemetry::BodyKind::MessagePack})
         check_structured_round_trip(kind, in);
+    check_property_envelope(in);
     const telemetry::DecodedReading d = telemetry::decode_payload(in);
     if (d.reading.has_value() == (d.problem != telemetry::DecodeProblem::None)) std::abort();
     if (!d.reading) return 0;
