@@ -5,7 +5,8 @@
 // specification. Pure logic: no I/O, no MQTT (the app hands the properties over as pairs).
 //
 //   mt-v 1 | mt-run <run id> | mt-dev <device id> | mt-seq <decimal> | mt-ts <decimal µs>
-//   mt-body opaque|reading|varying|protobuf|cbor|msgpack | mt-crc <CRC-32 of the body, 8 lower-case hex digits>
+//   mt-body opaque|reading|varying|protobuf|cbor|msgpack
+//   mt-crc <CRC-32 of the body, 8 lower-case hex digits>
 
 #include <array>
 #include <span>

@@ -1,6 +1,8 @@
 // The reading as protocol buffers, with the classes protoc generates from reading.proto.
 #include <cmath>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include "telemetry/reading.pb.h"
 #include "telemetry/structured_body.hpp"
 
@@ -23,6 +25,10 @@ void append_protobuf_body(const Reading& r, std::string_view pad, std::string& o
 }
 
 std::optional<std::string> decode_protobuf_body(std::string_view body, Reading& into) {
+    // libprotobuf logs a line to stderr for some malformed input (a string that is not UTF-8);
+    // the subscriber reports every malformed message itself, in one place.
+    static const bool quiet = (google::protobuf::SetLogHandler(nullptr), true);
+    (void)quiet;
     thread_local mqtt_telemetry::v1::Reading m;
     if (!m.ParseFromArray(body.data(), static_cast<int>(body.size())))
         return std::string("not a protobuf Reading (reading.proto)");

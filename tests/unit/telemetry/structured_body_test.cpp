@@ -145,6 +145,16 @@ TEST(StructuredBody, EachBrokenRuleIsMalformedAndNamed) {
         << "fault 7";
 }
 
+TEST(StructuredBody, AMalformedProtobufIsReportedOnceByTheCallerNotLoggedByTheLibrary) {
+    std::string body = body_of(BodyKind::Protobuf);
+    body[2] = '\xff';  // inside "dev": no longer UTF-8
+    testing::internal::CaptureStderr();
+    const auto problem = read(BodyKind::Protobuf, body);
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+    ASSERT_TRUE(problem);
+    EXPECT_NE(problem->find("not a protobuf Reading"), std::string::npos) << *problem;
+}
+
 TEST(StructuredBody, AFillerBringsTheBodyToItsSizeOrTheNearestAbove) {
     for (const auto kind : kKinds) {
         const std::size_t bare = body_of(kind).size();
