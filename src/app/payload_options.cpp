@@ -119,10 +119,6 @@ std::optional<std::string> check_envelope(const PublisherOptions& p,
             "--payload-format");
     if (p.connect.version == mqtt::ProtocolVersion::V311)
         return std::string("--envelope properties needs MQTT 5 (user properties); -V 311 has none");
-    if (p.replay_buffer > 0)
-        return std::string(
-            "--envelope properties does not take --replay-buffer yet (a repair resends the body "
-            "alone)");
     return std::nullopt;
 }
 

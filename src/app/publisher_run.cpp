@@ -202,8 +202,8 @@ void PublisherRun::publish_repairs() {
     while (client_.connected() && !window_full()) {
         const auto resend = repair_.next();
         if (!resend) return;
-        const auto id = client_.publish(topic_of(plan_.numbering.device_of(resend->number)),
-                                        resend->payload, qos_);
+        const auto id = publish_reading(topic_of(plan_.numbering.device_of(resend->number)),
+                                        resend->payload, qos_, resend->properties);
         if (!id) return;  // try again after a poll
         in_flight_.repair(*id);
         ++counters_.repaired;
@@ -246,7 +246,8 @@ void PublisherRun::publish_due() {
             publish_reading(topic_of(device), payload_, qos_, encoder_for(device).properties());
         if (!id) return;  // try again after a poll
         in_flight_.reading(*id, static_cast<std::uint32_t>(device), counters_.published);
-        if (repair_.enabled()) repair_.keep(counters_.published, payload_);
+        if (repair_.enabled())
+            repair_.keep(counters_.published, payload_, encoder_for(device).properties());
         if (pacer_.paced()) sent_at(pacer_.due_time(counters_.published - resumed_from_), now);
         ++counters_.published;
     }

@@ -38,8 +38,8 @@ std::optional<RepairResponder::Answer> RepairResponder::on_request(std::string_v
 
 std::optional<RepairResponder::Resend> RepairResponder::next() {
     while (!queue_.empty()) {
-        if (const auto payload = replay_.find(queue_.front()))
-            return Resend{queue_.front(), *payload};
+        if (const auto held = replay_.find(queue_.front()))
+            return Resend{queue_.front(), held->payload, held->properties};
         queue_.pop_front();
     }
     return std::nullopt;

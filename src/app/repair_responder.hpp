@@ -1,7 +1,8 @@
 #pragma once
 // End-to-end repair, the publisher's side (telemetry/repair.hpp): keeps the last payloads sent
-// (--replay-buffer) and turns a consumer's requests for this run into a queue of messages to
-// send again, byte for byte. It sends nothing itself; the run publishes what next() gives.
+// (--replay-buffer), with their user properties, and turns a consumer's requests for this run into
+// a queue of messages to send again, byte for byte. It sends nothing itself; the run publishes what
+// next() gives.
 
 #include <chrono>
 #include <cstdint>
@@ -30,7 +31,10 @@ class RepairResponder {
     }
 
     bool enabled() const { return replay_.enabled(); }
-    void keep(std::uint64_t number, std::string_view payload) { replay_.keep(number, payload); }
+    void keep(std::uint64_t number, std::string_view payload,
+              const telemetry::PropertyEnvelope* properties = nullptr) {
+        replay_.keep(number, payload, properties);
+    }
 
     struct Answer {
         std::uint64_t wanted{0};  // messages asked for (at most the buffer's size)
@@ -43,6 +47,7 @@ class RepairResponder {
     struct Resend {
         std::uint64_t number;
         std::string_view payload;
+        const telemetry::PropertyEnvelope* properties;  // nullptr: none (the envelope is inside)
     };
     // The first queued message still held (those dropped from the buffer since are skipped),
     // until sent() takes it off the queue.

@@ -120,6 +120,47 @@ TEST(Delivery, LossInADroppingBrokerIsReportedExactly) {
               std::string::npos);
 }
 
+// The same loss, repaired end to end from the publisher's replay buffer: with the envelope in
+// the payload (JSON), and with protobuf bodies whose ledger fields travel as MQTT 5 user
+// properties, which a repair must send again with the body or its messages arrive malformed.
+TEST(Delivery, LossInADroppingBrokerIsRepairedInEitherEnvelope) {
+    for (const auto& payload : std::vector<std::vector<std::string>>{
+             {}, {"--payload-format", "protobuf", "--envelope", "properties"}}) {
+        SCOPED_TRACE(payload.empty() ? "json" : "properties");
+        Broker broker({{{"max_queued_messages", "100"}, {"max_inflight_messages", "20"}}, {}});
+        TempDir dir;
+        const auto subscriber = start_subscriber(
+            broker.port_str(), dir, {"--idle-timeout", "5", "--receive-maximum", "20"});
+        std::vector<std::string> args{publisher_path(),
+                                      "-p",
+                                      broker.port_str(),
+                                      "-n",
+                                      "20000",
+                                      "-r",
+                                      "5000",
+                                      "--replay-buffer",
+                                      "20000",
+                                      "--report",
+                                      (dir / "pub.json").string()};
+        args.insert(args.end(), payload.begin(), payload.end());
+        ChildProcess publisher(args, dir / "pub.out", dir / "pub.err");
+        ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 2000, 20s));
+        subscriber->signal(SIGSTOP);
+        ASSERT_TRUE(wait_for_count(dir / "pub.err", "confirmed ", 10000, 60s))
+            << read_file(dir / "pub.err");
+        subscriber->signal(SIGCONT);
+        ASSERT_EQ(publisher.wait(120s), 0) << read_file(dir / "pub.err");
+        ASSERT_EQ(subscriber->wait(120s), 0) << read_file(dir / "sub.out");
+        const auto pub = read_json(dir / "pub.json");
+        const auto rep = read_json(dir / "sub.json");
+        EXPECT_GT(pub.at("repaired").get<std::uint64_t>(), 0u);
+        EXPECT_GT(rep.at("recovered_by_repair").get<std::uint64_t>(), 0u);
+        EXPECT_EQ(rep.at("missing"), 0);
+        EXPECT_EQ(rep.at("malformed"), 0);
+        EXPECT_EQ(rep.at("unique"), 20000);
+    }
+}
+
 // Over MQTT 3.1.1 the broker cannot state its in-flight limit, and Mosquitto 2.0.11 confirms
 // QoS 2 messages beyond max_inflight_messages with PUBCOMP and never delivers them (a window of
 // 40 lost 7,383 of 20,000 here). The default window stays within the stock limit of 20.

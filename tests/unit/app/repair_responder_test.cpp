@@ -56,6 +56,28 @@ TEST(RepairResponder, ARequestedSequenceIsSentAgainAsTheSameMessageNumberAndByte
     EXPECT_FALSE(r.next());
 }
 
+// --envelope properties: the ledger's fields travel beside the body, so a repair must send them
+// again with it; a message without them is sent without.
+TEST(RepairResponder, AMessagesUserPropertiesAreSentAgainWithItsBody) {
+    RepairResponder r(4, "run-1", sim::MessageNumbering{1});
+    r.add_device("dev-a", 0);
+    telemetry::PropertyEnvelope properties;
+    properties.write(telemetry::Reading{"run-1", "dev-a", 1, 1764102213123456},
+                     telemetry::BodyKind::Opaque, "body-0");
+    r.keep(0, "body-0", &properties);
+    r.keep(1, "payload-1");
+    ASSERT_TRUE(r.on_request(request("run-1", "dev-a", 1, 2), Clock::now()));
+    auto resend = r.next();
+    ASSERT_TRUE(resend);
+    ASSERT_NE(resend->properties, nullptr);
+    EXPECT_EQ(resend->properties->pairs()[3].value, "1") << "mt-seq";
+    EXPECT_EQ(resend->properties->pairs()[6].value, properties.pairs()[6].value) << "mt-crc";
+    r.sent();
+    resend = r.next();
+    ASSERT_TRUE(resend);
+    EXPECT_EQ(resend->properties, nullptr);
+}
+
 TEST(RepairResponder, AnotherRunsRequestAndAnUnknownDeviceAreIgnored) {
     RepairResponder r = two_devices(16);
     EXPECT_FALSE(r.on_request(request("run-2", "dev-a", 1, 3), Clock::now()));
