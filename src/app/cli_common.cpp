@@ -7,12 +7,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <random>
 
 #include "net/tls.hpp"
+#include "net/websocket_handshake.hpp"
 
 namespace app {
 namespace {
@@ -54,20 +56,107 @@ mqtt::BrokerAddress parse_broker(const std::string& entry, std::uint16_t default
     return {host, static_cast<std::uint16_t>(std::stoul(port))};
 }
 
-// "-h a:1883,b:1884": the first node becomes host/port, the others the failover list.
-void split_host_list(mqtt::ConnectOptions& o) {
+// One entry of a --host list as a URL: mqtt://, mqtts://, ws:// or wss://, the address, and
+// a WebSocket's path. Without a scheme, the flags decide the transport.
+struct HostEntry {
+    std::string scheme;
+    std::string address;
+    std::string path;
+};
+
+HostEntry split_url(const std::string& entry) {
+    const auto separator = entry.find("://");
+    if (separator == std::string::npos) return {"", entry, ""};
+    std::string scheme = entry.substr(0, separator);
+    std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (scheme != "mqtt" && scheme != "mqtts" && scheme != "ws" && scheme != "wss")
+        throw CLI::ValidationError(
+            "--host", "'" + entry + "': unknown scheme " + scheme + ":// (mqtt, mqtts, ws, wss)");
+    const std::string rest = entry.substr(separator + 3);
+    const auto slash = rest.find('/');
+    std::string path = slash == std::string::npos ? "" : rest.substr(slash);
+    if (!path.empty() && path != "/" && scheme.rfind("mqtt", 0) == 0)
+        throw CLI::ValidationError("--host", "'" + entry + "': only ws:// and wss:// take a path");
+    if (scheme.rfind("mqtt", 0) == 0) path.clear();
+    return {scheme, rest.substr(0, slash), path};
+}
+
+// The transport a URL scheme names, over what the flags say; one line when they disagree.
+void apply_scheme(const CLI::App& app, const HostEntry& entry, mqtt::ConnectOptions& o) {
+    const bool tls = entry.scheme == "mqtts" || entry.scheme == "wss";
+    const bool ws = entry.scheme == "ws" || entry.scheme == "wss";
+    const auto bad = [&entry](const std::string& why) {
+        return CLI::ValidationError("--host", entry.scheme + "://" + entry.address + ": " + why);
+    };
+    if (!tls && o.tls) throw bad("TLS flags were given: use mqtts:// or wss://");
+    if (!ws && o.websocket) throw bad("WebSocket flags were given: use ws:// or wss://");
+    if (tls && !o.tls) o.tls.emplace().use_os_certs = true;  // no --cafile: the system's CAs
+    if (!ws) return;
+    if (!o.websocket) o.websocket.emplace();
+    if (entry.path.empty()) return;
+    if (app.count("--ws-path") > 0 && entry.path != o.websocket->path)
+        throw bad("its path differs from --ws-path " + o.websocket->path);
+    o.websocket->path = entry.path;
+}
+
+// "-h a:1883,b:1884" or "-h ws://a:8080/mqtt,ws://b:8080/mqtt": the first node becomes
+// host/port, the others the failover list; every node is reached the same way.
+void split_host_list(const CLI::App& app, mqtt::ConnectOptions& o) {
     if (o.host.empty()) return;  // validate_connection says so
-    std::vector<mqtt::BrokerAddress> nodes;
+    std::vector<HostEntry> entries;
     std::size_t from = 0;
     for (;;) {
         const auto comma = o.host.find(',', from);
-        nodes.push_back(parse_broker(o.host.substr(from, comma - from), o.port));
+        entries.push_back(split_url(o.host.substr(from, comma - from)));
         if (comma == std::string::npos) break;
         from = comma + 1;
     }
+    for (const HostEntry& entry : entries)
+        if (entry.scheme != entries.front().scheme || entry.path != entries.front().path)
+            throw CLI::ValidationError(
+                "--host", "every node must be reached the same way (one scheme, one path)");
+    if (!entries.front().scheme.empty()) apply_scheme(app, entries.front(), o);
+    // The scheme's port (URLs: ws 80, wss 443), unless --port says otherwise.
+    if (app.count("--port") == 0) o.port = o.websocket ? (o.tls ? 443 : 80) : (o.tls ? 8883 : 1883);
+    std::vector<mqtt::BrokerAddress> nodes;
+    for (const HostEntry& entry : entries) nodes.push_back(parse_broker(entry.address, o.port));
     o.host = nodes.front().host;
     o.port = nodes.front().port;
     o.failover.assign(nodes.begin() + 1, nodes.end());
+}
+
+// MQTT over WebSocket: --ws, its path and extra handshake headers; a URL in --host does it too.
+void add_websocket_flags(CLI::App& app, mqtt::ConnectOptions& o) {
+    auto websocket = [&o]() -> net::WebSocketOptions& {
+        if (!o.websocket) o.websocket.emplace();
+        return *o.websocket;
+    };
+    app.add_flag_callback(
+        "--ws", [websocket] { websocket(); },
+        "MQTT over WebSocket (default port 80, 443 with TLS; native engine); also -h ws://HOST"
+        "[:PORT][/PATH] or wss://...");
+    app.add_option_function<std::string>(
+        "--ws-path",
+        [websocket](const std::string& path) {
+            if (path.empty() || path.front() != '/' ||
+                path.find_first_of(" \r\n") != std::string::npos)
+                throw CLI::ValidationError("--ws-path", "'" + path + "' is not a path from /");
+            websocket().path = path;
+        },
+        "Use WebSocket, at this HTTP path (default /mqtt)");
+    app.add_option_function<std::vector<std::string>>(
+           "--ws-header",
+           [websocket](const std::vector<std::string>& headers) {
+               for (const std::string& header : headers) {
+                   if (const auto problem = net::check_websocket_header(header); !problem.empty())
+                       throw CLI::ValidationError("--ws-header", "'" + header + "': " + problem);
+                   websocket().headers.push_back(header);
+               }
+           },
+           "Use WebSocket, and send this header in its handshake ('Name: value'; repeatable), as "
+           "an authenticating proxy wants")
+        ->allow_extra_args(false);
 }
 
 // mosquitto_pub/sub's TLS flags; any of them turns TLS on.
@@ -108,7 +197,8 @@ void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o, mqtt::Engine& 
     app.add_option("-h,--host", o.host,
                    "Broker host, or the nodes of a cluster: HOST[:PORT],HOST[:PORT],... (a lost "
                    "connection continues on another node; a fleet spreads its connections over "
-                   "them, see --spread)")
+                   "them, see --spread). Each may be a URL: mqtt://, mqtts://, ws://HOST[:PORT]"
+                   "[/PATH] or wss://... (MQTT over WebSocket; default path /mqtt)")
         ->capture_default_str();
     app.add_option("-p,--port", o.port, "Broker port")
         ->capture_default_str()
@@ -124,10 +214,10 @@ void add_connection_flags(CLI::App& app, mqtt::ConnectOptions& o, mqtt::Engine& 
            "Read the password from the first line of FILE")
         ->excludes(password);
     add_tls_flags(app, o);
+    add_websocket_flags(app, o);
     // Decided once every flag is known.
     app.final_callback([&app, &o] {
-        if (o.tls && app.count("--port") == 0) o.port = 8883;  // the MQTT over TLS port
-        split_host_list(o);
+        split_host_list(app, o);
         if (!o.password && o.username)
             if (const char* env = std::getenv("MQTT_PASSWORD")) o.password = std::string(env);
     });
@@ -256,6 +346,9 @@ std::optional<std::string> validate_connection(const mqtt::ConnectOptions& o, mq
             return "--host lists " + it->host + ":" + std::to_string(it->port) + " twice";
     if (nodes.size() > 1 && engine != mqtt::Engine::Native)
         return "--host with several nodes needs --client native";
+    if (o.websocket && engine != mqtt::Engine::Native)
+        return "WebSocket (ws://, wss://, --ws) needs --client native (libmosquitto 2.0 has no "
+               "WebSocket client)";
     if (o.tls)
         if (auto problem = net::check_tls_options(*o.tls)) return problem;
     return std::nullopt;

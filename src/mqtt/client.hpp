@@ -19,6 +19,7 @@
 #include "mqtt/error.hpp"
 #include "mqtt/reason_code.hpp"
 #include "net/tls.hpp"
+#include "net/websocket_handshake.hpp"
 
 namespace mqtt {
 
@@ -59,6 +60,8 @@ struct ConnectOptions {
     std::optional<std::string> username;
     std::optional<std::string> password;
     std::optional<TlsOptions> tls;  // none: plain TCP
+    // MQTT over WebSocket (native engine), over TLS too with `tls` (wss://).
+    std::optional<net::WebSocketOptions> websocket;
     std::optional<WillOptions> will;
     std::string bind_address;  // a numeric local address to connect from; empty: any
     std::chrono::seconds keepalive{30};

@@ -22,11 +22,14 @@ Connection::~Connection() {
 }
 
 void Connection::open(const std::string& host, std::uint16_t port,
-                      std::shared_ptr<const net::TlsContext> tls) {
+                      std::shared_ptr<const net::TlsContext> tls,
+                      std::optional<net::WebSocketOptions> websocket) {
     close();
     last_connect_error_ = 0;
     host_ = host;
+    port_ = port;
     tls_context_ = std::move(tls);
+    websocket_ = std::move(websocket);
     if (auto address = net::numeric_address(host, port)) {
         addresses_ = {*address};
         try_next_address();
@@ -89,23 +92,83 @@ void Connection::on_connect_finished() {
         return try_next_address();  // the next address of the name, if any
     }
     addresses_.clear();
-    if (!tls_context_) return transport_up();
+    if (!tls_context_) return stream_up();
     state_ = State::Handshaking;
     tls_ = std::make_unique<net::TlsStream>(*tls_context_, fd_.get(), host_);
     continue_handshake();
 }
 
-void Connection::transport_up() {
+void Connection::stream_up() {
+    if (websocket_) return begin_upgrade();
+    open_up();
+}
+
+void Connection::open_up() {
     state_ = State::Open;
-    want_writable(false);
+    want_writable(!wire_out_.empty());
     owner_.on_transport_up();
+}
+
+void Connection::begin_upgrade() {
+    state_ = State::Upgrading;
+    handshake_.emplace(host_, port_, *websocket_, net::new_websocket_key());
+    answer_.clear();
+    wire_out_ = handshake_->request();
+    write_wire();
+}
+
+void Connection::read_upgrade_answer() {
+    std::array<char, 4096> chunk{};
+    for (;;) {
+        const auto n = receive(chunk.data(), chunk.size(), 0);
+        if (!n) return;  // failed: closed_by_broker() names the handshake
+        if (*n == 0) return;
+        answer_.append(chunk.data(), *n);
+        const auto result = handshake_->feed(answer_);
+        using Status = net::WebSocketHandshake::Status;
+        if (result.status == Status::Refused)
+            // A refusal that may pass (503, 429) is retried like an unreachable broker.
+            return fail(result.transient ? ErrorKind::Unreachable : ErrorKind::WebSocket,
+                        result.error);
+        if (result.status == Status::Accepted) return upgraded(result.consumed);
+    }
+}
+
+void Connection::upgraded(std::size_t header_length) {
+    handshake_.reset();
+    framing_ = std::make_unique<net::WebSocketFraming>();
+    // Frames that came with the answer's header (a ping, say): handled before anything else.
+    const std::string early = answer_.substr(header_length);
+    answer_.clear();
+    std::string data;
+    const auto result = framing_->unwrap(early, data, wire_out_);
+    partial_ = std::move(data);  // fed to the session with the next read
+    if (result.close || !result.error.empty()) return end_websocket(result);
+    open_up();
+}
+
+void Connection::end_websocket(const net::WebSocketFraming::Unwrapped& end) {
+    write_wire();  // the close frame that answers, if the socket takes it
+    if (state_ == State::Closed) return;
+    framing_.reset();  // the closing handshake is done: close() sends no second close frame
+    const std::string where = "(path " + websocket_->path + ")";
+    if (!end.error.empty())
+        return fail(ErrorKind::Protocol, "WebSocket protocol error " + where + ": " + end.error);
+    const auto& close = *end.close;
+    const std::string why = "the broker closed the WebSocket " + where + " with " +
+                            net::WebSocketFraming::describe(close.code) +
+                            (close.reason.empty() ? "" : ": " + close.reason);
+    // Going away or restarting passes; a verdict on us (policy, protocol, too big) does not.
+    fail(net::WebSocketFraming::transient(close.code) ? ErrorKind::ConnectionLost
+                                                      : ErrorKind::WebSocket,
+         why);
 }
 
 void Connection::continue_handshake() {
     const net::TlsStream::Result r = tls_->handshake();
     switch (r.status) {
         case net::TlsStream::Status::Done:
-            return transport_up();
+            return stream_up();
         case net::TlsStream::Status::WantRead:
         case net::TlsStream::Status::WantWrite:
             return want_writable(r.status == net::TlsStream::Status::WantWrite);
@@ -126,6 +189,16 @@ void Connection::close() {
     resolver_.reset();
     addresses_.clear();
     partial_.clear();
+    if (framing_ && state_ == State::Open) {  // a close frame, if it fits now
+        std::string goodbye;
+        framing_->wrap_close(net::WebSocketFraming::kNormalClosure, goodbye);
+        send_best_effort(goodbye);
+    }
+    handshake_.reset();
+    framing_.reset();
+    wire_out_.clear();
+    answer_.clear();
+    websocket_end_.reset();
     if (tls_ && state_ == State::Open) tls_->shutdown();  // close_notify, if it fits now
     tls_.reset();
     release_socket();
@@ -153,6 +226,11 @@ void Connection::fail_later(ErrorKind kind, std::string reason) {
 void Connection::flush() {
     if (state_ != State::Open || reading_) return;
     std::string& out = session_.outbox();
+    if (framing_) {  // one frame for all of it; written from wire_out_
+        if (!out.empty()) framing_->wrap(out, wire_out_);
+        out.clear();
+        return write_wire();
+    }
     std::size_t written = 0;
     while (written < out.size()) {
         const auto n = send_some(out.data() + written, out.size() - written);
@@ -163,6 +241,29 @@ void Connection::flush() {
     }
     out.erase(0, written);
     want_writable(!out.empty());
+}
+
+void Connection::write_wire() {
+    std::size_t written = 0;
+    while (written < wire_out_.size()) {
+        const auto n = send_some(wire_out_.data() + written, wire_out_.size() - written);
+        if (!n) return;  // the connection failed
+        if (*n == 0) break;
+        written += *n;
+        read_unanswered_ = false;
+    }
+    wire_out_.erase(0, written);
+    want_writable(!wire_out_.empty());
+}
+
+void Connection::send_best_effort(std::string_view bytes) {
+    if (!fd_) return;
+    if (tls_) {
+        tls_->write(bytes.data(), bytes.size());
+        return;
+    }
+    [[maybe_unused]] const ssize_t n =
+        ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 void Connection::want_writable(bool want) {
@@ -258,15 +359,12 @@ void Connection::read_available() {
         ~EndOfRead() { reading = false; }
     } end_of_read{reading_};
     for (;;) {
-        if (in.size() - used < kReadChunk) in.resize(in.size() * 2);  // a packet larger than it
-        const std::size_t space = in.size() - used;
-        const auto got = receive(in.data() + used, space, used);
+        const auto got = read_stream(in, used);
         if (!got) return;  // the connection ended
-        const std::size_t n = *got;
-        if (n == 0) break;
-        used += n;
+        if (got->raw == 0) break;
+        used += got->added;
         read_unanswered_ = true;
-        loop_.note_read(n);
+        loop_.note_read(got->raw);
         const auto result = session_.feed({in.data(), used}, protocol::Session::Clock::now());
         if (result.failure) {
             reading_ = false;
@@ -279,15 +377,48 @@ void Connection::read_available() {
         std::memmove(in.data(), in.data() + result.consumed, used - result.consumed);
         used -= result.consumed;
         if (state_ != State::Open) return;  // a handler closed us
+        if (websocket_end_) {
+            reading_ = false;
+            owner_.on_read_batch_end();
+            flush();
+            if (state_ == State::Open) end_websocket(std::exchange(websocket_end_, {}).value());
+            return;
+        }
         // Drained: skip the EAGAIN round trip (TLS returns one record per read, so it reads on).
-        if (!tls_ && n < space) break;
+        if (!tls_ && got->drained) break;
     }
     partial_.assign(in.data(), used);
     reading_ = false;
     owner_.on_read_batch_end();
 }
 
-std::string Connection::closed_by_broker(std::size_t unfinished_bytes) {
+std::optional<Connection::StreamRead> Connection::read_stream(std::vector<char>& in,
+                                                              std::size_t used) {
+    if (framing_) return read_websocket(in, used);
+    if (in.size() - used < kReadChunk) in.resize(in.size() * 2);  // a packet larger than it
+    const std::size_t space = in.size() - used;
+    const auto n = receive(in.data() + used, space, used);
+    if (!n) return std::nullopt;
+    return StreamRead{*n, *n, *n < space};
+}
+
+std::optional<Connection::StreamRead> Connection::read_websocket(std::vector<char>& in,
+                                                                 std::size_t used) {
+    frames_in_.resize(kReadChunk);
+    const auto n = receive(frames_in_.data(), frames_in_.size(), used);
+    if (!n) return std::nullopt;
+    unwrapped_.clear();
+    const auto result = framing_->unwrap({frames_in_.data(), *n}, unwrapped_, wire_out_);
+    if (result.close || !result.error.empty()) websocket_end_ = result;
+    if (in.size() - used < unwrapped_.size()) in.resize(used + unwrapped_.size() + kReadChunk);
+    std::memcpy(in.data() + used, unwrapped_.data(), unwrapped_.size());
+    return StreamRead{*n, unwrapped_.size(), *n < frames_in_.size()};
+}
+
+std::string Connection::closed_by_broker(std::size_t unfinished_bytes) const {
+    if (state_ == State::Upgrading)
+        return "the server closed the connection during the WebSocket handshake (path " +
+               websocket_->path + ")";
     if (unfinished_bytes == 0) return "connection closed by the broker";
     return "connection closed by the broker in the middle of a packet (" +
            std::to_string(unfinished_bytes) + " bytes of a truncated packet)";
@@ -299,10 +430,16 @@ void Connection::on_ready(bool readable, bool writable, bool hangup) {
         return;
     }
     if (state_ == State::Handshaking) return continue_handshake();
+    if (state_ == State::Upgrading) {
+        if (writable) write_wire();
+        if (state_ == State::Upgrading && (readable || hangup || (tls_ && writable)))
+            read_upgrade_answer();
+        return;
+    }
     if (state_ != State::Open) return;
     // TLS may need a read after a writable event (a record it had to send first).
     if (readable || hangup || (tls_ && writable)) read_available();
-    if (state_ == State::Open && (writable || !session_.outbox().empty())) flush();
+    if (state_ == State::Open && (writable || has_unwritten())) flush();
     if (state_ == State::Open && hangup && !readable)
         fail(ErrorKind::ConnectionLost, closed_by_broker(partial_.size()));
 }

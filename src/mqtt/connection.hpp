@@ -5,7 +5,10 @@
 // one syscall per batch instead of one or more per packet.
 //
 // Lifecycle: open() resolves the host (c-ares, or at once for an address), connects without
-// blocking and tells its Owner when the socket is up or when it closed. The Session outlives
+// blocking, shakes hands for TLS and then WebSocket where asked (each a loop state), and tells
+// its Owner when the stream is up or when it closed. Over WebSocket, what the session writes
+// goes out as one binary frame per flush, and received frames are unwrapped before the session
+// sees them. The Session outlives
 // the socket: open() again continues it on a new one. Protocol decisions (what to send when
 // something fails) belong to the Session; this class only moves bytes.
 
@@ -20,6 +23,8 @@
 #include "net/resolver.hpp"
 #include "net/socket.hpp"
 #include "net/tls.hpp"
+#include "net/websocket_framing.hpp"
+#include "net/websocket_handshake.hpp"
 
 namespace mqtt {
 
@@ -28,8 +33,8 @@ class Connection final : public net::EventLoop::Watcher {
     class Owner {
       public:
         virtual ~Owner() = default;
-        // The TCP connection is up: start the protocol (the session's connection_opened()),
-        // then flush().
+        // The stream (TCP, TLS, WebSocket) is up: start the protocol (the session's
+        // connection_opened()), then flush().
         virtual void on_transport_up() = 0;
         // The socket closed, or never came up (kind Refused/Unreachable). Not called for
         // close(). The session has already been told (connection_lost()). Called last, so the
@@ -40,7 +45,8 @@ class Connection final : public net::EventLoop::Watcher {
         virtual void on_read_batch_end() {}
     };
 
-    enum class State { Closed, Resolving, Connecting, Handshaking, Open };
+    // Handshaking: TLS; Upgrading: the WebSocket handshake.
+    enum class State { Closed, Resolving, Connecting, Handshaking, Upgrading, Open };
 
     Connection(net::EventLoop& loop, protocol::Session& session, Owner& owner);
     ~Connection() override;
@@ -48,9 +54,11 @@ class Connection final : public net::EventLoop::Watcher {
     Connection& operator=(const Connection&) = delete;
 
     // Starts connecting to host:port; returns at once. With `tls`, the TLS handshake follows
-    // the TCP connect (state Handshaking) and the owner hears of the transport after it.
+    // the TCP connect (state Handshaking), then with `websocket` the WebSocket handshake (state
+    // Upgrading); the owner hears of the stream after them.
     void open(const std::string& host, std::uint16_t port,
-              std::shared_ptr<const net::TlsContext> tls = nullptr);
+              std::shared_ptr<const net::TlsContext> tls = nullptr,
+              std::optional<net::WebSocketOptions> websocket = std::nullopt);
     // Connect from this local address (nullopt: the kernel's choice) on every open() after.
     void set_local_address(std::optional<net::SocketAddress> local) { local_ = local; }
     // Takes a socket that is already connected (a socketpair in tests): Open at once, and the
@@ -58,6 +66,8 @@ class Connection final : public net::EventLoop::Watcher {
     void adopt(net::FileDescriptor fd);
     // Writes as much of the session's outbox as the socket takes now.
     void flush();
+    // Bytes the session queued that the socket has not taken yet.
+    bool has_unwritten() const { return !session_.outbox().empty() || !wire_out_.empty(); }
     // Bytes were read since the last write: the peer has no ACK of them yet (Linux delays it).
     bool read_unanswered() const { return read_unanswered_; }
     // Acknowledges the bytes read so far at once (TCP_QUICKACK), for an owner about to wait
@@ -76,8 +86,28 @@ class Connection final : public net::EventLoop::Watcher {
   private:
     void try_next_address();
     void on_connect_finished();
-    void transport_up();
+    void stream_up();
+    void open_up();
     void continue_handshake();
+    // The WebSocket handshake: send the request, then judge the answer.
+    void begin_upgrade();
+    void read_upgrade_answer();
+    void upgraded(std::size_t header_length);
+    // Writes wire_out_ (frames, the handshake request) as far as the socket takes it.
+    void write_wire();
+    // Reads what the socket has onto in[used..]: bytes read from the socket, bytes of MQTT
+    // added (fewer over WebSocket), whether the socket is drained; nullopt when the connection
+    // ended (it has been failed already).
+    struct StreamRead {
+        std::size_t raw{0};
+        std::size_t added{0};
+        bool drained{false};
+    };
+    std::optional<StreamRead> read_stream(std::vector<char>& in, std::size_t used);
+    std::optional<StreamRead> read_websocket(std::vector<char>& in, std::size_t used);
+    // A close frame or a broken frame came: the reason and how to fail, once the data before
+    // it has been handled.
+    void end_websocket(const net::WebSocketFraming::Unwrapped& end);
     // Watches for writability only while something waits to be written.
     void want_writable(bool want);
     void read_available();
@@ -86,7 +116,9 @@ class Connection final : public net::EventLoop::Watcher {
     // has been failed already).
     std::optional<std::size_t> receive(char* data, std::size_t size, std::size_t used);
     std::optional<std::size_t> send_some(const char* data, std::size_t size);
-    static std::string closed_by_broker(std::size_t unfinished_bytes);
+    std::string closed_by_broker(std::size_t unfinished_bytes) const;
+    // Sends `bytes` if the socket takes them now, without failing (a goodbye).
+    void send_best_effort(std::string_view bytes);
     // Closes and tells the owner why (deferred to a timer when inside open()).
     void fail(ErrorKind kind, const std::string& reason);
     void fail_later(ErrorKind kind, std::string reason);
@@ -103,6 +135,17 @@ class Connection final : public net::EventLoop::Watcher {
     std::shared_ptr<const net::TlsContext> tls_context_;
     std::unique_ptr<net::TlsStream> tls_;
     std::vector<net::SocketAddress> addresses_;  // still to try
+    std::uint16_t port_{0};
+    // WebSocket: the options, the handshake while Upgrading (with the answer so far), the
+    // framing once Open, the bytes framed and not yet written, and how the stream ended.
+    std::optional<net::WebSocketOptions> websocket_;
+    std::optional<net::WebSocketHandshake> handshake_;
+    std::string answer_;
+    std::unique_ptr<net::WebSocketFraming> framing_;
+    std::string wire_out_;
+    std::vector<char> frames_in_;
+    std::string unwrapped_;
+    std::optional<net::WebSocketFraming::Unwrapped> websocket_end_;
     int last_connect_error_{0};
     std::optional<net::EventLoop::TimerId> posted_;  // a deferred step (resolve result, failure)
     std::string partial_;                            // the start of a packet not yet complete

@@ -22,6 +22,8 @@ enum class ErrorKind {
     Tls,             // the TLS handshake or a TLS record failed (certificate, alert, version)
     TlsSetup,        // our own certificates, key or CA files could not be used
     ConnectionLost,  // an established connection went away
+    WebSocket,       // the WebSocket handshake was refused, or the server closed the WebSocket
+                     // with a code about us (policy, protocol, too big): retrying cannot help
 };
 
 class Error : public std::runtime_error {

@@ -295,7 +295,7 @@ void NativeClient::open_connection() {
     disconnect_reason_.clear();
     taken_over_ = false;
     const BrokerAddress at = node();
-    connection_->open(at.host, at.port, tls_);
+    connection_->open(at.host, at.port, tls_, options_.websocket);
 }
 
 bool NativeClient::try_next_node(const std::string& why) {
@@ -334,6 +334,11 @@ void NativeClient::on_connect_timeout() {
     if (state == State::Handshaking)
         return fail(error(ErrorKind::Tls,
                           fmt::format("the TLS handshake did not finish within {} ms", ms)));
+    if (state == State::Upgrading)
+        return fail(
+            error(ErrorKind::Unreachable,
+                  fmt::format("the WebSocket handshake (path {}) did not finish within {} ms",
+                              options_.websocket->path, ms)));
     if (state == State::Connecting)
         return fail(
             error(ErrorKind::Unreachable, fmt::format("unreachable (no answer within {} ms)", ms)));
@@ -453,6 +458,8 @@ void NativeClient::end_outage(const protocol::Connack& c) {
 
 void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason) {
     const std::string why = !disconnect_reason_.empty() ? disconnect_reason_ : reason;
+    // Refused by the WebSocket server, or closed with a code about us: final, even mid-run.
+    if (kind == ErrorKind::WebSocket) return fail(error(kind, why));
     if (outage_) {  // a reconnect attempt failed
         cancel(connect_timer_);
         return schedule_reconnect(why);
@@ -614,7 +621,7 @@ std::size_t NativeClient::flush_and_confirm_qos0() {
     if (!connection_) return 0;
     connection_->flush();
     // QoS 0 counts as confirmed once written to the socket.
-    if (qos0_unwritten_ == 0 || !session_->outbox().empty() || !connection_->is_open()) return 0;
+    if (qos0_unwritten_ == 0 || connection_->has_unwritten() || !connection_->is_open()) return 0;
     const std::size_t n = std::exchange(qos0_unwritten_, 0);
     const auto now = Clock::now();
     // The last n ids given, oldest first.

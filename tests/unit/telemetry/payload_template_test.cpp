@@ -22,7 +22,7 @@ std::string rendered(std::string_view text, std::uint64_t stream = 7) {
     return out;
 }
 
-std::string problem_of(std::string_view text) {
+std::string template_problem(std::string_view text) {
     auto compiled = PayloadTemplate::compile(text);
     const auto* problem = std::get_if<std::string>(&compiled);
     return problem != nullptr ? *problem : std::string("(compiled)");
@@ -58,12 +58,12 @@ TEST(PayloadTemplate, RandomFieldsStayInTheirRangeAndFollowTheStream) {
 }
 
 TEST(PayloadTemplate, EachProblemIsNamed) {
-    EXPECT_NE(problem_of("${tmp}").find("unknown field ${tmp}"), std::string::npos);
-    EXPECT_NE(problem_of("a ${temp").find("not closed"), std::string::npos);
-    EXPECT_NE(problem_of("${rand_int:5:1}").find("A <= B"), std::string::npos);
-    EXPECT_NE(problem_of("${rand_int:1.5:3}").find("whole numbers"), std::string::npos);
-    EXPECT_NE(problem_of("${rand_hex:0}").find("1-4096"), std::string::npos);
-    EXPECT_NE(problem_of("").find("empty"), std::string::npos);
+    EXPECT_NE(template_problem("${tmp}").find("unknown field ${tmp}"), std::string::npos);
+    EXPECT_NE(template_problem("a ${temp").find("not closed"), std::string::npos);
+    EXPECT_NE(template_problem("${rand_int:5:1}").find("A <= B"), std::string::npos);
+    EXPECT_NE(template_problem("${rand_int:1.5:3}").find("whole numbers"), std::string::npos);
+    EXPECT_NE(template_problem("${rand_hex:0}").find("1-4096"), std::string::npos);
+    EXPECT_NE(template_problem("").find("empty"), std::string::npos);
 }
 
 }  // namespace

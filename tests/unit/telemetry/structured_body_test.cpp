@@ -14,20 +14,21 @@ constexpr BodyKind kKinds[] = {BodyKind::Protobuf, BodyKind::Cbor, BodyKind::Mes
 constexpr PayloadFormat kStructured[] = {PayloadFormat::Protobuf, PayloadFormat::Cbor,
                                          PayloadFormat::MessagePack};
 
-Reading sample() {
+Reading structured_sample() {
     return Reading{"run-1", "sensor-0001", 42,    1764102213123456,   -21.53,
                    45.2,    1013.25,       99.87, SensorFault::Spike, true};
 }
 
-std::string body_of(BodyKind kind, const Reading& r = sample(), std::string_view pad = {}) {
+std::string body_of(BodyKind kind, const Reading& r = structured_sample(),
+                    std::string_view pad = {}) {
     std::string out;
     append_structured_body(kind, r, pad, out);
     return out;
 }
 
-// What the envelope of sample() says; the body is read against it.
+// What the envelope of structured_sample() says; the body is read against it.
 Reading envelope_of_sample() {
-    const Reading s = sample();
+    const Reading s = structured_sample();
     Reading r;
     r.run = s.run;
     r.device = s.device;
@@ -41,8 +42,8 @@ std::optional<std::string> read(BodyKind kind, std::string_view body) {
     return read_structured_body(kind, body, r);
 }
 
-// The map of sample() as another producer might write it: its own key order, integers where
-// a value is whole, an unknown key.
+// The map of structured_sample() as another producer might write it: its own key order, integers
+// where a value is whole, an unknown key.
 nlohmann::json other_producers_map() {
     return {{"ts", 1764102213123456}, {"seq", 42},   {"dev", "sensor-0001"}, {"batt", 100},
             {"pres", 1013.25},        {"hum", 45.2}, {"temp", -21.53},       {"site", "north"}};
@@ -56,11 +57,11 @@ std::string as_body(BodyKind kind, const nlohmann::json& map) {
 
 TEST(StructuredBody, EachEncodingCarriesTheReadingAsJsonDoes) {
     std::string json;
-    PayloadEncoder(PayloadSpec{PayloadFormat::Json}).encode(sample(), json);
+    PayloadEncoder(PayloadSpec{PayloadFormat::Json}).encode(structured_sample(), json);
     const auto expected = decode_payload(json);
     for (const auto format : kStructured) {
         std::string payload;
-        PayloadEncoder(PayloadSpec{format}).encode(sample(), payload);
+        PayloadEncoder(PayloadSpec{format}).encode(structured_sample(), payload);
         const auto d = decode_payload(payload);
         ASSERT_TRUE(d.reading) << format_name(format) << ": " << d.error;
         EXPECT_EQ(*d.reading, *expected.reading) << format_name(format);
@@ -165,7 +166,7 @@ TEST(StructuredBody, AFillerBringsTheBodyToItsSizeOrTheNearestAbove) {
         for (std::size_t t = 65'500; t < 65'600; ++t) targets.push_back(t);
         for (const std::size_t target : targets) {
             const std::size_t n = structured_pad_length(kind, bare, target);
-            const std::string body = body_of(kind, sample(), std::string(n, 'p'));
+            const std::string body = body_of(kind, structured_sample(), std::string(n, 'p'));
             ASSERT_GE(body.size(), target) << body_kind_name(kind);
             ASSERT_LE(body.size(), target + 6) << body_kind_name(kind) << " " << target;
             EXPECT_FALSE(read(kind, body)) << body_kind_name(kind) << " " << target;
