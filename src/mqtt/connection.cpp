@@ -28,6 +28,7 @@ void Connection::open(const std::string& host, std::uint16_t port,
     last_connect_error_ = 0;
     host_ = host;
     port_ = port;
+    closed_by_close_frame_ = false;
     tls_context_ = std::move(tls);
     websocket_ = std::move(websocket);
     if (auto address = net::numeric_address(host, port)) {
@@ -155,6 +156,7 @@ void Connection::end_websocket(const net::WebSocketFraming::Unwrapped& end) {
     if (!end.error.empty())
         return fail(ErrorKind::Protocol, "WebSocket protocol error " + where + ": " + end.error);
     const auto& close = *end.close;
+    closed_by_close_frame_ = true;
     const std::string why = "the broker closed the WebSocket " + where + " with " +
                             net::WebSocketFraming::describe(close.code) +
                             (close.reason.empty() ? "" : ": " + close.reason);

@@ -80,6 +80,8 @@ class Connection final : public net::EventLoop::Watcher {
     // "TLSv1.3 TLS_AES_256_GCM_SHA384" on a TLS connection, else empty.
     std::string tls_description() const { return tls_ ? tls_->description() : std::string(); }
     bool is_open() const { return state_ == State::Open; }
+    // The last close came with the server's WebSocket close frame: it gave its reason.
+    bool closed_by_close_frame() const { return closed_by_close_frame_; }
 
     void on_ready(bool readable, bool writable, bool hangup) override;
 
@@ -146,6 +148,7 @@ class Connection final : public net::EventLoop::Watcher {
     std::vector<char> frames_in_;
     std::string unwrapped_;
     std::optional<net::WebSocketFraming::Unwrapped> websocket_end_;
+    bool closed_by_close_frame_{false};
     int last_connect_error_{0};
     std::optional<net::EventLoop::TimerId> posted_;  // a deferred step (resolve result, failure)
     std::string partial_;                            // the start of a packet not yet complete

@@ -457,6 +457,9 @@ void NativeClient::end_outage(const protocol::Connack& c) {
 }
 
 void NativeClient::on_transport_closed(ErrorKind kind, const std::string& reason) {
+    // A WebSocket close frame is the broker's reason, like a DISCONNECT's: no takeover guess.
+    if (connection_->closed_by_close_frame() && disconnect_reason_.empty())
+        disconnect_reason_ = reason;
     const std::string why = !disconnect_reason_.empty() ? disconnect_reason_ : reason;
     // Refused by the WebSocket server, or closed with a code about us: final, even mid-run.
     if (kind == ErrorKind::WebSocket) return fail(error(kind, why));

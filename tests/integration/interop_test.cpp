@@ -8,6 +8,7 @@
 
 #include <thread>
 
+#include "aedes.hpp"
 #include "pair.hpp"
 
 namespace harness {
@@ -34,36 +35,6 @@ TEST(Interop, LibmosquittoPublisherToNativeSubscriber) {
             20000);
     }
 }
-
-// aedes on a free port, a child of the test, stopped by PID.
-class AedesBroker {
-  public:
-    explicit AedesBroker(const TempDir& dir) : port_(free_port()) {
-        const fs::path script = project_dir() / "tests/interop/aedes_broker.js";
-        if (!fs::exists(project_dir() / "tests/interop/node_modules/aedes"))
-            throw std::runtime_error("aedes is not installed: run scripts/deps");
-        process_.emplace(std::vector<std::string>{"node", script.string(), std::to_string(port_)},
-                         dir / "aedes.out", dir / "aedes.err");
-        const auto deadline = std::chrono::steady_clock::now() + 20s;
-        while (!process_listens_on(process_->pid(), port_)) {
-            if (!process_->running() || std::chrono::steady_clock::now() > deadline)
-                throw std::runtime_error("aedes did not start: " + read_file(dir / "aedes.err"));
-            std::this_thread::sleep_for(20ms);
-        }
-    }
-    ~AedesBroker() {
-        process_->signal(SIGTERM);
-        if (!process_->wait(10s)) process_->signal(SIGKILL);
-        process_->wait(10s);
-    }
-    AedesBroker(const AedesBroker&) = delete;  // owns the broker process
-    AedesBroker& operator=(const AedesBroker&) = delete;
-    std::string port_str() const { return std::to_string(port_); }
-
-  private:
-    std::uint16_t port_;
-    std::optional<ChildProcess> process_;
-};
 
 TEST(Interop, AedesBrokerFallsBackToMqtt311AndDeliversExactly) {
     TempDir dir;
