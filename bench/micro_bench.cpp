@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include "mqtt/protocol/codec.hpp"
+#include "net/websocket_framing.hpp"
 #include "sim/sensor_model.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/sequence_ledger.hpp"
@@ -56,6 +57,39 @@ void MqttPublishDecode(benchmark::State& state) {
         benchmark::DoNotOptimize(mqtt::protocol::decode(packet, mqtt::protocol::Version::V5));
 }
 BENCHMARK(MqttPublishDecode);
+
+// The WebSocket layer's cost per message: a flush of N 200-byte PUBLISHes wrapped in one masked
+// frame (as the engine sends), and N PUBLISH frames of one packet each unwrapped (as a broker
+// that frames every packet, like aedes with ws, sends). Items: messages.
+void WebSocketWrap(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const std::string outbox(n * 200, 'p');
+    net::WebSocketFraming framing;
+    std::string wire;
+    for (auto _ : state) {
+        wire.clear();
+        framing.wrap(outbox, wire);
+        benchmark::DoNotOptimize(wire.data());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+BENCHMARK(WebSocketWrap)->Arg(1)->Arg(100);
+
+void WebSocketUnwrap(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    std::string frames;
+    for (std::size_t i = 0; i < n; ++i)
+        frames += std::string("\x82\x7e\x00\xc8", 4) + std::string(200, 'p');
+    net::WebSocketFraming framing;
+    std::string data, reply;
+    for (auto _ : state) {
+        data.clear();
+        framing.unwrap(frames, data, reply);
+        benchmark::DoNotOptimize(data.data());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+}
+BENCHMARK(WebSocketUnwrap)->Arg(1)->Arg(100);
 
 void MqttPubackDecode(benchmark::State& state) {
     std::string packet;

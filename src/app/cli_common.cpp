@@ -120,6 +120,7 @@ void split_host_list(const CLI::App& app, mqtt::ConnectOptions& o) {
     // The scheme's port (URLs: ws 80, wss 443), unless --port says otherwise.
     if (app.count("--port") == 0) o.port = o.websocket ? (o.tls ? 443 : 80) : (o.tls ? 8883 : 1883);
     std::vector<mqtt::BrokerAddress> nodes;
+    nodes.reserve(entries.size());
     for (const HostEntry& entry : entries) nodes.push_back(parse_broker(entry.address, o.port));
     o.host = nodes.front().host;
     o.port = nodes.front().port;
@@ -150,7 +151,8 @@ void add_websocket_flags(CLI::App& app, mqtt::ConnectOptions& o) {
            [websocket](const std::vector<std::string>& headers) {
                for (const std::string& header : headers) {
                    if (const auto problem = net::check_websocket_header(header); !problem.empty())
-                       throw CLI::ValidationError("--ws-header", "'" + header + "': " + problem);
+                       throw CLI::ValidationError("--ws-header",
+                                                  fmt::format("'{}': {}", header, problem));
                    websocket().headers.push_back(header);
                }
            },

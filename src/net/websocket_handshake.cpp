@@ -17,7 +17,7 @@ namespace {
 // RFC 6455 section 1.3.
 constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 // An answer whose header runs past this is not a WebSocket server's.
-constexpr std::size_t kMaxHeader = 16 * 1024;
+constexpr std::size_t kMaxHeader = std::size_t{16} * 1024;
 
 std::string base64(const unsigned char* data, std::size_t size) {
     std::string out(4 * ((size + 2) / 3), '\0');

@@ -127,6 +127,51 @@ TEST(ProgramOptions, AHostListNamesTheFirstNodeAndTheOthersAsFailover) {
     EXPECT_TRUE(one.options->connect.failover.empty());
 }
 
+TEST(ProgramOptions, HostUrlsChooseTheTransportPortAndPath) {
+    const auto ws = parse_subscriber_args(sub({"-h", "ws://a:8080/x/mqtt,WS://b:8081/x/mqtt"}));
+    ASSERT_TRUE(ws.options) << ws.err;
+    const auto& c = ws.options->connect;
+    EXPECT_EQ(c.host, "a");
+    EXPECT_EQ(c.port, 8080);
+    ASSERT_TRUE(c.websocket);
+    EXPECT_EQ(c.websocket->path, "/x/mqtt");
+    EXPECT_FALSE(c.tls);
+    EXPECT_EQ(c.failover, (std::vector<mqtt::BrokerAddress>{{"b", 8081}}));
+    const auto wss = parse_publisher_args(pub({"-h", "wss://broker.example"}));
+    ASSERT_TRUE(wss.options) << wss.err;
+    EXPECT_EQ(wss.options->connect.port, 443);
+    EXPECT_EQ(wss.options->connect.websocket->path, "/mqtt");
+    ASSERT_TRUE(wss.options->connect.tls);
+    EXPECT_TRUE(wss.options->connect.tls->use_os_certs) << "no --cafile: the system's CAs";
+    const auto flags = parse_publisher_args(
+        pub({"--ws", "--ws-path", "/ws", "--ws-header", "X-Key: 1", "--ws-header", "Y: 2"}));
+    ASSERT_TRUE(flags.options) << flags.err;
+    EXPECT_EQ(flags.options->connect.port, 80);
+    EXPECT_EQ(flags.options->connect.websocket->headers,
+              (std::vector<std::string>{"X-Key: 1", "Y: 2"}));
+    const auto mqtts = parse_publisher_args(pub({"-h", "mqtts://b"}));
+    EXPECT_EQ(mqtts.options ? mqtts.options->connect.port : 0, 8883) << mqtts.err;
+}
+
+TEST(ProgramOptions, HostUrlsThatContradictTheFlagsAreUsageErrors) {
+    const std::pair<std::vector<std::string>, const char*> cases[] = {
+        {pub({"-h", "mqtt://a", "--cafile", "ca.crt"}), "use mqtts:// or wss://"},
+        {pub({"-h", "mqtts://a", "--ws"}), "use ws:// or wss://"},
+        {pub({"-h", "ws://a/x", "--ws-path", "/y"}), "differs from --ws-path"},
+        {pub({"-h", "ws://a,mqtt://b"}), "one scheme, one path"},
+        {pub({"-h", "http://a"}), "unknown scheme http://"},
+        {pub({"-h", "mqtt://a/path"}), "only ws:// and wss:// take a path"},
+        {pub({"--ws-header", "no colon"}), "expected 'Name: value'"},
+        {pub({"--ws-path", "mqtt"}), "not a path from /"},
+        {pub({"-h", "ws://a", "--client", "libmosquitto"}), "needs --client native"},
+    };
+    for (const auto& [args, says] : cases) {
+        const auto p = parse_publisher_args(args);
+        EXPECT_FALSE(p.options) << says;
+        EXPECT_NE(p.err.find(says), std::string::npos) << says << ": " << p.err;
+    }
+}
+
 TEST(ProgramOptions, StartingAtPutsOneNodeFirstAndTheRestInListOrder) {
     mqtt::ConnectOptions o;
     o.host = "a";
