@@ -228,11 +228,17 @@ void Connection::fail_later(ErrorKind kind, std::string reason) {
 void Connection::flush() {
     if (state_ != State::Open || reading_) return;
     std::string& out = session_.outbox();
-    if (framing_) {  // one frame for all of it; written from wire_out_
-        if (!out.empty()) framing_->wrap(out, wire_out_);
-        out.clear();
-        return write_wire();
-    }
+    if (!framing_) return write_out(out);
+    if (!out.empty()) framing_->wrap(out, wire_out_);  // one frame for all of it
+    out.clear();
+    write_out(wire_out_);
+}
+
+void Connection::write_wire() {
+    write_out(wire_out_);
+}
+
+void Connection::write_out(std::string& out) {
     std::size_t written = 0;
     while (written < out.size()) {
         const auto n = send_some(out.data() + written, out.size() - written);
@@ -243,19 +249,6 @@ void Connection::flush() {
     }
     out.erase(0, written);
     want_writable(!out.empty());
-}
-
-void Connection::write_wire() {
-    std::size_t written = 0;
-    while (written < wire_out_.size()) {
-        const auto n = send_some(wire_out_.data() + written, wire_out_.size() - written);
-        if (!n) return;  // the connection failed
-        if (*n == 0) break;
-        written += *n;
-        read_unanswered_ = false;
-    }
-    wire_out_.erase(0, written);
-    want_writable(!wire_out_.empty());
 }
 
 void Connection::send_best_effort(std::string_view bytes) {

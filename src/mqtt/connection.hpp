@@ -97,6 +97,8 @@ class Connection final : public net::EventLoop::Watcher {
     void upgraded(std::size_t header_length);
     // Writes wire_out_ (frames, the handshake request) as far as the socket takes it.
     void write_wire();
+    // Writes `out` (the outbox, or wire_out_) as far as the socket takes it, and erases that.
+    void write_out(std::string& out);
     // Reads what the socket has onto in[used..]: bytes read from the socket, bytes of MQTT
     // added (fewer over WebSocket), whether the socket is drained; nullopt when the connection
     // ended (it has been failed already).

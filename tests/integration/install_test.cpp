@@ -140,8 +140,9 @@ TEST_F(Package, IsLintianCleanAndDependsOnTheLibrariesTheProgramsLink) {
             300s);
     EXPECT_EQ(lintian.status, 0) << lintian.out << lintian.err;
     const RunResult depends = run({"dpkg-deb", "-f", deb_.string(), "Depends"}, dir_.path());
-    for (const std::string lib : {"libmosquitto1", "libssl3", "libc-ares2", "libsqlite3-0",
-                                  "libpq5", "libfmt9", "libtomlplusplus3", "libprotobuf-lite32"})
+    for (const std::string lib :
+         {"libmosquitto1", "libssl3", "libc-ares2", "libsqlite3-0", "libpq5", "libfmt9",
+          "libtomlplusplus3", "libprotobuf-lite32", "libwslay1"})
         EXPECT_NE(depends.out.find(lib), std::string::npos) << lib << " missing: " << depends.out;
     EXPECT_EQ(run({"dpkg-deb", "-f", deb_.string(), "Recommends"}, dir_.path()).out,
               "mosquitto, bash-completion\n");
