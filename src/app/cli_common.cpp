@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <stdexcept>
 
 #include "net/tls.hpp"
 #include "net/websocket_handshake.hpp"
@@ -29,10 +30,11 @@ std::string read_password(const std::string& file) {
     return line;
 }
 
-// One entry of a --host list: host, host:port, [v6]:port, or a bare IPv6 address.
+// One entry of a --host list: host, host:port, [v6]:port, or a bare IPv6 address. Throws
+// std::invalid_argument naming the problem.
 mqtt::BrokerAddress parse_broker(const std::string& entry, std::uint16_t default_port) {
     const auto bad = [&entry](const std::string& why) {
-        return CLI::ValidationError("--host", "'" + entry + "': " + why);
+        return std::invalid_argument("'" + entry + "': " + why);
     };
     std::string host = entry;
     std::string port;
@@ -62,6 +64,8 @@ struct HostEntry {
     std::string scheme;
     std::string address;
     std::string path;
+    bool tls() const { return scheme == "mqtts" || scheme == "wss"; }
+    bool websocket() const { return scheme == "ws" || scheme == "wss"; }
 };
 
 HostEntry split_url(const std::string& entry) {
@@ -71,28 +75,49 @@ HostEntry split_url(const std::string& entry) {
     std::transform(scheme.begin(), scheme.end(), scheme.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (scheme != "mqtt" && scheme != "mqtts" && scheme != "ws" && scheme != "wss")
-        throw CLI::ValidationError(
-            "--host", "'" + entry + "': unknown scheme " + scheme + ":// (mqtt, mqtts, ws, wss)");
+        throw std::invalid_argument("'" + entry + "': unknown scheme " + scheme +
+                                    ":// (mqtt, mqtts, ws, wss)");
     const std::string rest = entry.substr(separator + 3);
     const auto slash = rest.find('/');
     std::string path = slash == std::string::npos ? "" : rest.substr(slash);
     if (!path.empty() && path != "/" && scheme.rfind("mqtt", 0) == 0)
-        throw CLI::ValidationError("--host", "'" + entry + "': only ws:// and wss:// take a path");
+        throw std::invalid_argument("'" + entry + "': only ws:// and wss:// take a path");
     if (scheme.rfind("mqtt", 0) == 0) path.clear();
     return {scheme, rest.substr(0, slash), path};
 }
 
+// A list of nodes, every one reached the same way (one scheme, one path).
+std::vector<HostEntry> split_host_entries(const std::string& list) {
+    std::vector<HostEntry> entries;
+    std::size_t from = 0;
+    for (;;) {
+        const auto comma = list.find(',', from);
+        entries.push_back(split_url(list.substr(from, comma - from)));
+        if (comma == std::string::npos) break;
+        from = comma + 1;
+    }
+    for (const HostEntry& entry : entries)
+        if (entry.scheme != entries.front().scheme || entry.path != entries.front().path)
+            throw std::invalid_argument(
+                "every node must be reached the same way (one scheme, one path)");
+    return entries;
+}
+
+// The default port of a transport: 1883, 8883, and for WebSocket 80 and 443.
+std::uint16_t default_port(bool tls, bool websocket) {
+    if (websocket) return tls ? 443 : 80;
+    return tls ? 8883 : 1883;
+}
+
 // The transport a URL scheme names, over what the flags say; one line when they disagree.
 void apply_scheme(const CLI::App& app, const HostEntry& entry, mqtt::ConnectOptions& o) {
-    const bool tls = entry.scheme == "mqtts" || entry.scheme == "wss";
-    const bool ws = entry.scheme == "ws" || entry.scheme == "wss";
     const auto bad = [&entry](const std::string& why) {
-        return CLI::ValidationError("--host", entry.scheme + "://" + entry.address + ": " + why);
+        return std::invalid_argument(entry.scheme + "://" + entry.address + ": " + why);
     };
-    if (!tls && o.tls) throw bad("TLS flags were given: use mqtts:// or wss://");
-    if (!ws && o.websocket) throw bad("WebSocket flags were given: use ws:// or wss://");
-    if (tls && !o.tls) o.tls.emplace().use_os_certs = true;  // no --cafile: the system's CAs
-    if (!ws) return;
+    if (!entry.tls() && o.tls) throw bad("TLS flags were given: use mqtts:// or wss://");
+    if (!entry.websocket() && o.websocket) throw bad("WebSocket flags were given: use ws:// or wss://");
+    if (entry.tls() && !o.tls) o.tls.emplace().use_os_certs = true;  // no --cafile: the system's CAs
+    if (!entry.websocket()) return;
     if (!o.websocket) o.websocket.emplace();
     if (entry.path.empty()) return;
     if (app.count("--ws-path") > 0 && entry.path != o.websocket->path)
@@ -104,27 +129,20 @@ void apply_scheme(const CLI::App& app, const HostEntry& entry, mqtt::ConnectOpti
 // host/port, the others the failover list; every node is reached the same way.
 void split_host_list(const CLI::App& app, mqtt::ConnectOptions& o) {
     if (o.host.empty()) return;  // validate_connection says so
-    std::vector<HostEntry> entries;
-    std::size_t from = 0;
-    for (;;) {
-        const auto comma = o.host.find(',', from);
-        entries.push_back(split_url(o.host.substr(from, comma - from)));
-        if (comma == std::string::npos) break;
-        from = comma + 1;
+    try {
+        const std::vector<HostEntry> entries = split_host_entries(o.host);
+        if (!entries.front().scheme.empty()) apply_scheme(app, entries.front(), o);
+        // The scheme's port (URLs: ws 80, wss 443), unless --port says otherwise.
+        if (app.count("--port") == 0) o.port = default_port(o.tls.has_value(), o.websocket.has_value());
+        std::vector<mqtt::BrokerAddress> nodes;
+        nodes.reserve(entries.size());
+        for (const HostEntry& entry : entries) nodes.push_back(parse_broker(entry.address, o.port));
+        o.host = nodes.front().host;
+        o.port = nodes.front().port;
+        o.failover.assign(nodes.begin() + 1, nodes.end());
+    } catch (const std::invalid_argument& e) {
+        throw CLI::ValidationError("--host", e.what());
     }
-    for (const HostEntry& entry : entries)
-        if (entry.scheme != entries.front().scheme || entry.path != entries.front().path)
-            throw CLI::ValidationError(
-                "--host", "every node must be reached the same way (one scheme, one path)");
-    if (!entries.front().scheme.empty()) apply_scheme(app, entries.front(), o);
-    // The scheme's port (URLs: ws 80, wss 443), unless --port says otherwise.
-    if (app.count("--port") == 0) o.port = o.websocket ? (o.tls ? 443 : 80) : (o.tls ? 8883 : 1883);
-    std::vector<mqtt::BrokerAddress> nodes;
-    nodes.reserve(entries.size());
-    for (const HostEntry& entry : entries) nodes.push_back(parse_broker(entry.address, o.port));
-    o.host = nodes.front().host;
-    o.port = nodes.front().port;
-    o.failover.assign(nodes.begin() + 1, nodes.end());
 }
 
 // MQTT over WebSocket: --ws, its path and extra handshake headers; a URL in --host does it too.
@@ -394,6 +412,31 @@ std::string host_name() {
     char name[256] = {};
     if (gethostname(name, sizeof name - 1) != 0) return {};
     return name;
+}
+
+mqtt::BrokerEndpoint endpoint_of(const std::string& hosts, const mqtt::ConnectOptions& flags) {
+    const std::vector<HostEntry> entries = split_host_entries(hosts);
+    const HostEntry& first = entries.front();
+    mqtt::BrokerEndpoint endpoint{{}, flags.tls, flags.websocket};
+    if (!first.scheme.empty()) {
+        endpoint.tls.reset();
+        endpoint.websocket.reset();
+        // TLS takes the certificates the flags name (the system's CAs without --cafile), a
+        // WebSocket the flags' headers; the URL's path wins.
+        if (first.tls()) {
+            endpoint.tls = flags.tls ? *flags.tls : net::TlsOptions{};
+            if (!flags.tls) endpoint.tls->use_os_certs = true;
+        }
+        if (first.websocket()) {
+            endpoint.websocket = flags.websocket ? *flags.websocket : net::WebSocketOptions{};
+            if (!first.path.empty()) endpoint.websocket->path = first.path;
+        }
+    }
+    const std::uint16_t port =
+        first.scheme.empty() ? flags.port
+                             : default_port(endpoint.tls.has_value(), endpoint.websocket.has_value());
+    for (const HostEntry& entry : entries) endpoint.nodes.push_back(parse_broker(entry.address, port));
+    return endpoint;
 }
 
 }  // namespace app

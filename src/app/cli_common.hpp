@@ -48,6 +48,12 @@ void apply_session_defaults(mqtt::ConnectOptions& options, const std::string& pr
 // Checks that CLI11 cannot express alone; returns an error message or nothing.
 std::optional<std::string> validate_connection(const mqtt::ConnectOptions& options,
                                                mqtt::Engine engine);
+// A fleet profile group's `host` (nodes as --host takes them, each maybe a URL) as a way to the
+// broker of its own. What the URL does not say comes from `flags`, the command line's options:
+// without a scheme their transport and port; for TLS their certificates (the system's CAs if
+// they name none); for WebSocket their headers and path (the URL's path wins). Throws
+// std::invalid_argument naming the problem.
+mqtt::BrokerEndpoint endpoint_of(const std::string& hosts, const mqtt::ConnectOptions& flags);
 // Warnings about the connection settings, printed once before a run (--insecure).
 void warn_about_connection(const std::string& program, const mqtt::ConnectOptions& options);
 std::optional<std::string> validate_topic_name(const std::string& flag, const std::string& topic);

@@ -66,6 +66,13 @@ RunPlan plan_run(const PublisherOptions& options) {
     return plan;
 }
 
+std::string transport_of(const PublisherOptions& options, const RunPlan& plan,
+                         std::uint32_t device) {
+    const DeviceGroup& group = plan.groups[plan.devices[device].group];
+    return group.endpoint ? mqtt::transport_name(*group.endpoint)
+                          : mqtt::transport_name(options.connect);
+}
+
 sim::DeviceFleet make_device_fleet(const RunPlan& plan, std::uint64_t seed, std::string run_id) {
     std::vector<sim::DeviceFleet::Setup> setups;
     for (const DeviceSpec& d : plan.devices)
@@ -90,10 +97,12 @@ std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& o, co
         const std::string status = expand_device_template(o.status_topic, d.id, d.n, group.name);
         plan.will = mqtt::WillOptions{status, "offline", mqtt::QoS::AtLeastOnce, true};
         plan.birth = std::make_pair(status, std::string("online"));
+        plan.endpoint = group.endpoint;
     }
-    const std::size_t nodes = mqtt::broker_list(o.connect).size();
     for (std::uint64_t i = 0; i < n; ++i) {
         if (!o.per_device) plans[i].client_id = fmt::format("{}-{}", base, i + 1);
+        const std::size_t nodes = plans[i].endpoint ? plans[i].endpoint->nodes.size()
+                                                    : mqtt::broker_list(o.connect).size();
         plans[i].broker = o.spread == PublisherOptions::Spread::Hash
                               ? stable_hash(plans[i].client_id) % nodes
                               : i % nodes;

@@ -33,6 +33,10 @@ struct RunPlan {
 };
 RunPlan plan_run(const PublisherOptions& options);
 
+// How `device` (an index into plan.devices) reaches the broker: "tcp", "tls", "ws" or "wss".
+std::string transport_of(const PublisherOptions& options, const RunPlan& plan,
+                         std::uint32_t device);
+
 sim::DeviceFleet make_device_fleet(const RunPlan& plan, std::uint64_t seed, std::string run_id);
 
 std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& options,

@@ -75,7 +75,7 @@ DeviceGroup read_group(const toml::table& t, const std::string& source) {
     const Fields f(
         t, source,
         {"name", "devices", "id_prefix", "interval_ms", "jitter", "qos", "topic", "client_id",
-         "churn", "sensors", "payload_format", "payload_size", "payload_template"});
+         "churn", "sensors", "payload_format", "payload_size", "payload_template", "host"});
     DeviceGroup g;
     const auto name = f.get<std::string>("name");
     if (!name || !telemetry::is_plain_identifier(*name))
@@ -103,6 +103,12 @@ DeviceGroup read_group(const toml::table& t, const std::string& source) {
              "msgpack");
     g.payload_size = f.get<std::string>("payload_size");
     g.payload_template = f.get<std::string>("payload_template");
+    g.host = f.get<std::string>("host");
+    if (g.host) try {
+            (void)endpoint_of(*g.host, mqtt::ConnectOptions{});  // its syntax; the flags come later
+        } catch (const std::invalid_argument& e) {
+            fail(source, f.where("host"), fmt::format("'host' {}", e.what()));
+        }
     if (const toml::table* sensors = t["sensors"].as_table())
         g.sensors = read_sensors(*sensors, source);
     return g;

@@ -3,12 +3,14 @@
 // QoS, topic and client id templates, churn and sensor behaviour. Examples in config/profiles/.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mqtt/client.hpp"
 #include "sim/sensor_model.hpp"
 #include "telemetry/payload_format.hpp"
 
@@ -31,6 +33,11 @@ struct DeviceGroup {
     // (app/payload_options.cpp checks them and fills `payload`).
     std::optional<std::string> payload_format, payload_size, payload_template;
     std::optional<telemetry::PayloadSpec> payload;
+    // host: the group's own way to the broker, as --host takes it (mqtt://, mqtts://, ws://,
+    // wss:// URLs, a cluster's nodes), so that one run can mix transports; `endpoint` is it
+    // resolved against the command line's TLS and WebSocket flags (app/publisher_options.cpp).
+    std::optional<std::string> host;
+    std::shared_ptr<const mqtt::BrokerEndpoint> endpoint;
 };
 
 struct FleetProfile {

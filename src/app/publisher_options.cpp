@@ -67,12 +67,24 @@ std::optional<std::string> apply_profile(PublisherOptions& p, const CLI::App& cl
     }
     if (p.connections == 1 && !p.connections_auto)
         p.per_device = true;  // a fleet is connections of its own
-    for (const DeviceGroup& g : p.groups)
+    for (DeviceGroup& g : p.groups) {
         if (g.churn > 0 && !p.per_device)
             return fmt::format(
                 "--profile: group '{}' has churn, which needs a connection per "
                 "device (not --connections N)",
                 g.name);
+        if (!g.host) continue;
+        if (!p.per_device)
+            return fmt::format(
+                "--profile: group '{}' has its own host, which needs a connection per device "
+                "(not --connections N)",
+                g.name);
+        try {
+            g.endpoint = std::make_shared<const mqtt::BrokerEndpoint>(endpoint_of(*g.host, p.connect));
+        } catch (const std::invalid_argument& e) {
+            return fmt::format("--profile: group '{}': host {}", g.name, e.what());
+        }
+    }
     return std::nullopt;
 }
 

@@ -307,8 +307,11 @@ void PublisherRun::send_summary() {
     telemetry::RunSummary summary{
         run_id_,           options_.qos, counters_.published, counters_.confirmed,
         stop_requested_(), {},           options_.shard,      options_.shards};
-    for (const auto& d : fleet_.devices())
-        if (d.last_seq > 0) summary.devices.push_back({d.id, d.last_seq, d.last_seq});
+    const auto& devices = fleet_.devices();
+    for (std::uint32_t i = 0; i < devices.size(); ++i)
+        if (devices[i].last_seq > 0)
+            summary.devices.push_back({devices[i].id, devices[i].last_seq, devices[i].last_seq,
+                                       transport_of(options_, plan_, i)});
     if (schedule_breached())
         summary.behind_schedule_ms = static_cast<double>(schedule_lag_.max()) / 1000.0;
     const auto id = client_.publish(options_.control_topic, telemetry::encode_run_summary(summary),

@@ -186,6 +186,8 @@ void SubscriberRun::handle_control(const mqtt::Message& m) {
         s.shards > 1 ? fmt::format(" (shard {} of {})", s.shard, s.shards) : std::string(),
         s.published, s.confirmed, s.interrupted ? " (publisher interrupted)" : ""));
     publisher_behind_ms_ = std::max(publisher_behind_ms_, s.behind_schedule_ms);
+    for (const telemetry::DeviceSummary& d : s.devices)
+        if (!d.transport.empty()) transport_devices_[d.transport].insert(d.device);
     if (s.shards < 2) return;
     ShardDevices& shard = shard_devices_[{s.run, s.shard}];
     shard.shards = s.shards;
@@ -301,7 +303,7 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         static_cast<double>(latency.percentile(0.99)) / 1000.0,
         static_cast<double>(latency.max()) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
-    print_latency_by_shard(out);
+    print_latency_breakdown(out);
     if (publisher_behind_ms_ > 0)
         std::fprintf(out,
                      "%s: the publisher fell behind its schedule by up to %.0f ms: these latency "
@@ -340,7 +342,7 @@ void SubscriberRun::print_share_verdict(std::FILE* out,
         secs, secs > 0 ? static_cast<double>(t.unique) / secs : 0.0,
         static_cast<double>(verifier_.latency().percentile(0.99)) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
-    print_latency_by_shard(out);
+    print_latency_breakdown(out);
     for (const std::string& f : failed)
         std::fprintf(out, "%s: failed: %s\n", kSubscriberProgram, f.c_str());
     std::fflush(out);
@@ -454,7 +456,31 @@ std::vector<report::ShardLatency> SubscriberRun::latency_by_shard() const {
     return list;
 }
 
-void SubscriberRun::print_latency_by_shard(std::FILE* out) const {
+std::vector<report::TransportLatency> SubscriberRun::latency_by_transport() const {
+    std::vector<report::TransportLatency> list;
+    const double secs = elapsed_s();
+    for (const auto& [transport, devices] : transport_devices_) {
+        const auto all = verifier_.device_latency().combined(
+            transport, std::vector<std::string>(devices.begin(), devices.end()));
+        list.push_back({transport, devices.size(), all.messages,
+                        secs > 0 ? static_cast<double>(all.messages) / secs : 0.0, all.p50_us,
+                        all.p99_us, all.max_us});
+    }
+    return list;
+}
+
+void SubscriberRun::print_latency_breakdown(std::FILE* out) const {
+    if (transport_devices_.size() > 1)
+        for (const report::TransportLatency& t : latency_by_transport())
+            std::fprintf(out,
+                         "%s: over %s: %llu devices, %llu messages, %.0f msg/s, latency p50 %.2f "
+                         "ms, p99 %.2f ms, max %.2f ms\n",
+                         kSubscriberProgram, t.transport.c_str(),
+                         static_cast<unsigned long long>(t.devices),
+                         static_cast<unsigned long long>(t.messages), t.msgs_per_sec,
+                         static_cast<double>(t.p50_us) / 1000.0,
+                         static_cast<double>(t.p99_us) / 1000.0,
+                         static_cast<double>(t.max_us) / 1000.0);
     for (const report::ShardLatency& s : latency_by_shard())
         std::fprintf(out,
                      "%s: latency of run %s shard %u/%u: p99 %.2f ms, max %.2f ms over %llu "
@@ -484,6 +510,7 @@ report::SubscriberReport SubscriberRun::report() const {
     r.device_status = device_report();
     r.slowest_devices = slowest_devices();
     r.latency_by_shard = latency_by_shard();
+    r.latency_by_transport = latency_by_transport();
     r.summaries = verifier_.summaries();
     r.latency_us = report::summarize(verifier_.latency());
     r.started_epoch_s = timeline_.started_epoch_s();

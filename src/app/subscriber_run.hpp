@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,7 +76,9 @@ class SubscriberRun {
     std::vector<report::SlowDevice> slowest_devices() const;
     // Each publisher shard's latency, for runs of several shards (which may take other paths).
     std::vector<report::ShardLatency> latency_by_shard() const;
-    void print_latency_by_shard(std::FILE* out) const;
+    std::vector<report::TransportLatency> latency_by_transport() const;
+    // A line per publisher shard, and per transport when the run used several.
+    void print_latency_breakdown(std::FILE* out) const;
     // The ledger's counts, as the report gives them.
     void count_into(report::SubscriberReport& r) const;
     // Asks again for what is missing once the summaries are in and the stream went quiet.
@@ -114,6 +117,8 @@ class SubscriberRun {
         std::vector<std::string> devices;
     };
     std::map<std::pair<std::string, std::uint32_t>, ShardDevices> shard_devices_;
+    // The devices that came each way ("tcp", "ws", ...), as the run summaries say.
+    std::map<std::string, std::set<std::string>> transport_devices_;
     std::optional<Clock::time_point> first_message_;
     Clock::time_point last_message_{};
     Clock::time_point ready_at_{};

@@ -10,6 +10,30 @@ std::vector<BrokerAddress> broker_list(const ConnectOptions& options) {
     return list;
 }
 
+namespace {
+std::string transport_name(bool tls, bool websocket) {
+    if (websocket) return tls ? "wss" : "ws";
+    return tls ? "tls" : "tcp";
+}
+}  // namespace
+
+std::string transport_name(const ConnectOptions& options) {
+    return transport_name(options.tls.has_value(), options.websocket.has_value());
+}
+
+std::string transport_name(const BrokerEndpoint& endpoint) {
+    return transport_name(endpoint.tls.has_value(), endpoint.websocket.has_value());
+}
+
+ConnectOptions through(ConnectOptions options, const BrokerEndpoint& endpoint) {
+    options.host = endpoint.nodes.front().host;
+    options.port = endpoint.nodes.front().port;
+    options.failover.assign(endpoint.nodes.begin() + 1, endpoint.nodes.end());
+    options.tls = endpoint.tls;
+    options.websocket = endpoint.websocket;
+    return options;
+}
+
 ConnectOptions starting_at(ConnectOptions options, std::size_t index) {
     const std::vector<BrokerAddress> list = broker_list(options);
     const BrokerAddress& first = list[index % list.size()];

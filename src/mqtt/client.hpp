@@ -91,6 +91,20 @@ struct ConnectOptions {
 
 // host:port first, then the failover nodes.
 std::vector<BrokerAddress> broker_list(const ConnectOptions& options);
+// How the options reach the broker, as reports name it: "tcp", "tls", "ws" or "wss".
+std::string transport_name(const ConnectOptions& options);
+
+// A way to the broker of its own (a fleet profile group's host): the nodes, TLS and WebSocket
+// that replace those of the ConnectOptions for the connections that take it.
+struct BrokerEndpoint {
+    std::vector<BrokerAddress> nodes;  // the first, then its failover; never empty
+    std::optional<TlsOptions> tls;
+    std::optional<net::WebSocketOptions> websocket;
+    bool operator==(const BrokerEndpoint&) const = default;
+};
+std::string transport_name(const BrokerEndpoint& endpoint);
+// `options` reaching the broker through `endpoint`.
+ConnectOptions through(ConnectOptions options, const BrokerEndpoint& endpoint);
 // The same options with broker_list()[index] first and the others, in list order after it, as
 // the failover: how a fleet puts each connection on its own node.
 ConnectOptions starting_at(ConnectOptions options, std::size_t index);

@@ -26,8 +26,11 @@ struct ConnectionPlan {
     // will); its confirmation is not reported as a message's.
     std::optional<std::pair<std::string, std::string>> birth;  // topic, payload
     std::string bind_address;  // overrides ConnectOptions::bind_address
-    // The cluster node it connects to first: an index into broker_list(ConnectOptions); the
-    // other nodes follow it as its failover.
+    // Its own way to the broker (a profile group's host), shared by the group's connections;
+    // none: the ConnectOptions'.
+    std::shared_ptr<const BrokerEndpoint> endpoint;
+    // The cluster node it connects to first: an index into broker_list(ConnectOptions) (or the
+    // endpoint's nodes); the other nodes follow it as its failover.
     std::size_t broker{0};
 };
 

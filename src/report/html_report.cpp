@@ -238,6 +238,22 @@ std::string shards_section(const std::vector<ShardLatency>& shards) {
     return html + "</table>\n";
 }
 
+std::string transports_section(const std::vector<TransportLatency>& transports) {
+    if (transports.size() < 2) return "";  // one transport: the run's own figures say it all
+    std::string html =
+        "<h3>By transport</h3><table id=\"latency-by-transport\"><tr><th>transport</th>"
+        "<th>devices</th><th>messages</th><th>msg/s</th><th>p50</th><th>p99</th><th>max</th>"
+        "</tr>";
+    for (const TransportLatency& t : transports)
+        html += fmt::format(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "</tr>",
+            escape(t.transport), grouped(t.devices), grouped(t.messages),
+            grouped(static_cast<std::uint64_t>(t.msgs_per_sec)), ms(static_cast<double>(t.p50_us)),
+            ms(static_cast<double>(t.p99_us)), ms(static_cast<double>(t.max_us)));
+    return html + "</table>\n";
+}
+
 std::string member_rows(const std::vector<Member>& members, bool is_pub) {
     std::string html;
     for (const Member& m : members) {
@@ -471,6 +487,7 @@ std::string render_html(const PublisherReport* pub, const SubscriberReport* sub)
     html += charts_section(pub, sub);
     if (sub)
         html += latency_section(sub->latency_us) + shards_section(sub->latency_by_shard) +
+                transports_section(sub->latency_by_transport) +
                 gaps_section(sub->gaps) + devices_section(*sub);
     html += members_section(pub, sub);
     html += "</body></html>\n";

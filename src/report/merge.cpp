@@ -133,6 +133,27 @@ std::vector<ShardLatency> latency_by_shard(const std::vector<SubscriberReport>& 
     return list;
 }
 
+// Each transport's messages over every member, with its worst member's percentiles; its rate
+// over the merged run's time (set by the caller).
+std::vector<TransportLatency> latency_by_transport(const std::vector<SubscriberReport>& reports) {
+    std::map<std::string, TransportLatency> by_transport;
+    for (const SubscriberReport& r : reports)
+        for (const TransportLatency& t : r.latency_by_transport) {
+            const auto [it, fresh] = by_transport.try_emplace(t.transport, t);
+            if (fresh) continue;
+            TransportLatency& all = it->second;
+            all.devices = std::max(all.devices, t.devices);  // members see the same summaries
+            all.messages += t.messages;
+            all.p50_us = std::max(all.p50_us, t.p50_us);
+            all.p99_us = std::max(all.p99_us, t.p99_us);
+            all.max_us = std::max(all.max_us, t.max_us);
+        }
+    std::vector<TransportLatency> list;
+    list.reserve(by_transport.size());
+    for (auto& [name, t] : by_transport) list.push_back(std::move(t));
+    return list;
+}
+
 void append_reconnects(std::vector<Reconnect>& all, const std::vector<Reconnect>& more,
                        const std::string& name) {
     for (Reconnect r : more) {
@@ -257,6 +278,9 @@ SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> named) {
     count_ledger(out, joined);
     out.slowest_devices = slowest_devices(reports);
     out.latency_by_shard = latency_by_shard(reports);
+    out.latency_by_transport = latency_by_transport(reports);
+    for (TransportLatency& t : out.latency_by_transport)
+        t.msgs_per_sec = out.elapsed_s > 0 ? static_cast<double>(t.messages) / out.elapsed_s : 0.0;
     // Missing is a property of the merged ledger, not a sum of each member's view.
     out.timeline = merge_timelines(timelines(reports), {"missing"});
     out.started_epoch_s = earliest_start(reports);

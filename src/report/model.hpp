@@ -151,6 +151,27 @@ struct SlowDevice {
     }
 };
 
+// The messages of the devices that reached the broker one way ("tcp", "tls", "ws", "wss", as
+// the publishers' run summaries say), so that transports compare side by side in one run:
+// their share of the throughput and their latency (from the per-device sketches, +-19%).
+struct TransportLatency {
+    std::string transport;
+    std::uint64_t devices{}, messages{};
+    double msgs_per_sec{};
+    std::int64_t p50_us{}, p99_us{}, max_us{};
+
+    template <class Self, class Field>
+    static void fields(Self& s, Field&& f) {
+        f("transport", s.transport);
+        f("devices", s.devices);
+        f("messages", s.messages);
+        f("msgs_per_sec", s.msgs_per_sec);
+        f("p50_us", s.p50_us);
+        f("p99_us", s.p99_us);
+        f("max_us", s.max_us);
+    }
+};
+
 // The latency of one publisher shard's messages (--shard I/N): in a cluster, shards publish
 // through different brokers, and the path each took shows here.
 struct ShardLatency {
@@ -233,6 +254,7 @@ struct SubscriberReport {
     std::optional<DeviceStatus> device_status;
     std::vector<SlowDevice> slowest_devices;
     std::vector<ShardLatency> latency_by_shard;  // runs of several publisher shards only
+    std::vector<TransportLatency> latency_by_transport;  // as the run summaries name them
     std::vector<std::string> summaries;          // the runs whose summary arrived
     Latency latency_us;
     double started_epoch_s{};
@@ -275,6 +297,7 @@ struct SubscriberReport {
         f("device_status", s.device_status);
         f("slowest_devices", s.slowest_devices);
         f("latency_by_shard", s.latency_by_shard);
+        f("latency_by_transport", s.latency_by_transport);
         f("summaries", s.summaries);
         f("latency_us", s.latency_us);
         f("started_epoch_s", s.started_epoch_s);

@@ -87,6 +87,7 @@ DeviceLatencies::Device DeviceLatencies::combined(std::string name,
         all.messages += s.messages;
     }
     all.p99_us = percentile_of(counts, 0.99, all.max_us);
+    all.p50_us = percentile_of(counts, 0.5, all.max_us);
     return all;
 }
 

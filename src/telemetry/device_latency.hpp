@@ -23,6 +23,7 @@ class DeviceLatencies {
         std::int64_t p99_us;
         std::int64_t max_us;
         std::uint64_t messages;
+        std::int64_t p50_us{0};  // combined() only
     };
     // The `n` devices with the highest p99 (then the highest maximum), slowest first.
     std::vector<Device> slowest(std::size_t n) const;

@@ -14,8 +14,11 @@ using nlohmann::json;
 // order, where json would sort the keys. Found by the golden tests of the documented form.
 std::string encode_run_summary(const RunSummary& s) {
     nlohmann::ordered_json devices = nlohmann::ordered_json::array();
-    for (const DeviceSummary& d : s.devices)
-        devices.push_back({{"dev", d.device}, {"count", d.count}, {"last_seq", d.last_seq}});
+    for (const DeviceSummary& d : s.devices) {
+        nlohmann::ordered_json entry = {{"dev", d.device}, {"count", d.count}, {"last_seq", d.last_seq}};
+        if (!d.transport.empty()) entry["via"] = d.transport;
+        devices.push_back(std::move(entry));
+    }
     nlohmann::ordered_json doc = {{"type", "run_summary"},
                                   {"v", kSchemaVersion},
                                   {"run", s.run},
@@ -119,8 +122,13 @@ class DeviceCollector {
     void take(const json& d) {
         try {
             DeviceSummary ds{d.at("dev").get<std::string>(), count_field(d, "count"),
-                             count_field(d, "last_seq")};
+                             count_field(d, "last_seq"), {}};
             if (!is_plain_identifier(ds.device)) error_ = "run summary has an invalid device id";
+            if (const auto via = d.find("via"); via != d.end()) {
+                ds.transport = via->get<std::string>();
+                if (!is_plain_identifier(ds.transport))
+                    error_ = "run summary has an invalid transport (\"via\")";
+            }
             devices_.push_back(std::move(ds));
         } catch (const std::exception& e) {
             error_ = std::string("run summary field error: ") + e.what();

@@ -14,6 +14,10 @@ struct DeviceSummary {
     std::string device;
     std::uint64_t count{};     // messages published by this device
     std::uint64_t last_seq{};  // highest sequence number published (== count: seq starts at 1)
+    // How it reached the broker ("tcp", "tls", "ws", "wss"; written "via"; empty: not said), so
+    // that a consumer can break latency down by transport. Not part of claim_digest: it says
+    // nothing about what was published, and a resumed publisher may come back another way.
+    std::string transport;
 
     bool operator==(const DeviceSummary&) const = default;
 };

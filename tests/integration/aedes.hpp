@@ -18,6 +18,7 @@ struct AedesSettings {
     bool websocket{false};
     // wss:// with this certificate and key (PEM files).
     std::optional<std::pair<std::string, std::string>> tls;
+    bool mqtts{false};  // with `tls`: MQTT over TLS (mqtts://) on a port of its own too
     // Each WebSocket connection is closed this long after it opens, with this close code.
     std::optional<std::pair<int, int>> close_after_ms_with_code;
 };
@@ -43,11 +44,15 @@ class AedesBroker {
         : dir_(dir.path()), port_(free_port()) {
         if (settings.websocket) ws_port_ = free_port();
         if (settings.tls) wss_port_ = free_port();
+        if (settings.tls && settings.mqtts) mqtts_port_ = free_port();
         command_ = {"node", (project_dir() / "tests/interop/aedes_broker.js").string(),
                     std::to_string(port_)};
         if (ws_port_) command_.insert(command_.end(), {"--ws", std::to_string(ws_port_)});
         if (settings.tls)
             command_.insert(command_.end(), {"--wss", std::to_string(wss_port_),
+                                             settings.tls->first, settings.tls->second});
+        if (mqtts_port_)
+            command_.insert(command_.end(), {"--tls", std::to_string(mqtts_port_),
                                              settings.tls->first, settings.tls->second});
         if (settings.close_after_ms_with_code)
             command_.insert(
@@ -79,6 +84,7 @@ class AedesBroker {
     std::string port_str() const { return std::to_string(port_); }
     std::string ws_port_str() const { return std::to_string(ws_port_); }
     std::string wss_port_str() const { return std::to_string(wss_port_); }
+    std::string mqtts_port_str() const { return std::to_string(mqtts_port_); }
 
   private:
     void start() {
@@ -95,6 +101,7 @@ class AedesBroker {
     std::uint16_t port_;
     std::uint16_t ws_port_{0};
     std::uint16_t wss_port_{0};
+    std::uint16_t mqtts_port_{0};
     std::vector<std::string> command_;
     std::optional<ChildProcess> process_;
 };

@@ -90,6 +90,62 @@ TEST(WebSocket, APairOverWssIsVerifiedAndTheCertificateChecked) {
     EXPECT_NE(refused.err.find("certificate verify failed"), std::string::npos) << refused.err;
 }
 
+// config/profiles/transports.toml with its hosts moved to the ports of `aedes`.
+std::string transports_profile_for(const AedesBroker& aedes) {
+    std::string text = read_file(project_dir() / "config/profiles/transports.toml");
+    const std::pair<std::string, std::string> moves[] = {
+        {"127.0.0.1:1883", "127.0.0.1:" + aedes.port_str()},
+        {"127.0.0.1:8883", "127.0.0.1:" + aedes.mqtts_port_str()},
+        {"127.0.0.1:8080", "127.0.0.1:" + aedes.ws_port_str()},
+        {"127.0.0.1:8081", "127.0.0.1:" + aedes.wss_port_str()}};
+    for (const auto& [from, to] : moves) {
+        const auto host = text.find("://" + from);
+        if (host == std::string::npos)
+            ADD_FAILURE() << from << " is not in the example profile";
+        else
+            text.replace(host + 3, from.size(), to);
+    }
+    return text;
+}
+
+TEST(WebSocket, EachGroupOfAProfileTakesItsOwnTransportAndTheReportComparesThem) {
+    // One run, one ledger: the example profile's four groups reach the same broker over TCP,
+    // TLS, WS and WSS; the subscriber (over TCP) verifies them all and breaks the figures down
+    // by transport.
+    TempDir certs;
+    ASSERT_NO_FATAL_FAILURE(make_certificates(certs));
+    TempDir dir;
+    AedesSettings settings = with_secure_websocket((certs / "server.crt").string(),
+                                                   (certs / "server.key").string());
+    settings.websocket = true;
+    settings.mqtts = true;
+    AedesBroker aedes(dir, settings);
+    std::ofstream(dir / "transports.toml") << transports_profile_for(aedes);
+    auto subscriber = start_subscriber(aedes.port_str(), dir, {});
+    const auto fleet = run({publisher_path(), "--profile", (dir / "transports.toml").string(),
+                            "--duration", "2", "--cafile", (certs / "ca.crt").string()},
+                           dir.path(), 60s);
+    ASSERT_EQ(fleet.status, 0) << fleet.err;
+    ASSERT_EQ(subscriber->wait(60s), 0) << read_file(dir / "sub.err");
+    const auto report = read_json(dir / "sub.json");
+    EXPECT_EQ(report.at("unique"), 2000);  // 4 groups x 25 devices x 2 s / 100 ms
+    const auto& by_transport = report.at("latency_by_transport");
+    ASSERT_EQ(by_transport.size(), 4u) << by_transport.dump().substr(0, 300);
+    std::uint64_t messages = 0;
+    for (const auto& t : by_transport) {
+        EXPECT_EQ(t.at("devices"), 25) << t.dump();
+        EXPECT_EQ(t.at("messages"), 500) << t.dump();
+        EXPECT_GT(t.at("p99_us").get<std::int64_t>(), 0) << t.dump();
+        messages += t.at("messages").get<std::uint64_t>();
+    }
+    EXPECT_EQ(messages, 2000u);
+    EXPECT_EQ(by_transport[0].at("transport"), "tcp");  // by name: tcp, tls, ws, wss
+    EXPECT_EQ(by_transport[3].at("transport"), "wss");
+    EXPECT_NE(read_file(dir / "sub.out").find("over ws: 25 devices, 500 messages"),
+              std::string::npos)
+        << read_file(dir / "sub.out");
+}
+
 // A WebSocket server that answers every handshake with `answer(request)` and then waits.
 class HandshakeAnswerer {
   public:

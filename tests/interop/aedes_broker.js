@@ -1,9 +1,9 @@
 // A second broker implementation for interoperability tests: aedes (MQTT 3.1.1) on
 // 127.0.0.1:<port>, and where asked MQTT over WebSocket (the ws module, subprotocol "mqtt")
-// on its own port, plain or TLS. Prints "listening" once it accepts connections; stops on
+// on its own port, plain or TLS, and MQTT over TLS. Prints "listening" once it accepts connections; stops on
 // SIGTERM.
 //
-//   node aedes_broker.js TCP_PORT [--ws PORT] [--wss PORT CERT KEY]
+//   node aedes_broker.js TCP_PORT [--ws PORT] [--wss PORT CERT KEY] [--tls PORT CERT KEY]
 //                        [--ws-close-after MS CODE]
 //
 // --ws-close-after: MS milliseconds after each WebSocket connection opens, the broker closes
@@ -15,6 +15,7 @@ const fs = require('fs')
 const http = require('http')
 const https = require('https')
 const net = require('net')
+const tls = require('tls')
 const { WebSocketServer, createWebSocketStream } = require('ws')
 
 const args = process.argv.slice(2)
@@ -44,6 +45,10 @@ while (args.length > 0) {
     const wssPort = Number(args.shift())
     const options = { cert: fs.readFileSync(args.shift()), key: fs.readFileSync(args.shift()) }
     serveWebSocket(https.createServer(options), wssPort)
+  } else if (flag === '--tls') {
+    const tlsPort = Number(args.shift())
+    const options = { cert: fs.readFileSync(args.shift()), key: fs.readFileSync(args.shift()) }
+    servers.push(tls.createServer(options, aedes.handle).listen(tlsPort, '127.0.0.1'))
   } else if (flag === '--ws-close-after') {
     closeAfter = { ms: Number(args.shift()), code: Number(args.shift()) }
   } else {

@@ -139,5 +139,52 @@ TEST(FleetProfile, ItGivesThePublisherItsDevicesConnectionsAndRunLength) {
     EXPECT_NE(clash.err.find("--profile"), std::string::npos) << clash.err;
 }
 
+TEST(FleetProfile, AGroupMayReachTheBrokerItsOwnWay) {
+    // Each group's host is a --host value: its own transport, port and path; TLS takes the
+    // command line's certificates, WebSocket its headers.
+    testing_support::TempDir dir;
+    const std::string path = (dir.path() / "p.toml").string();
+    std::ofstream(path) << "duration = 1\n"
+                           "[[group]]\nname = \"plain\"\ninterval_ms = 100\ndevices = 2\n"
+                           "[[group]]\nname = \"web\"\ninterval_ms = 100\n"
+                           "host = \"wss://a:9001/ws,wss://b:9001/ws\"\n"
+                           "[[group]]\nname = \"tls\"\ninterval_ms = 100\nhost = \"mqtts://c\"\n";
+    const auto parsed = parse_publisher_args({"mqtt_publisher", "--profile", path, "-h", "m",
+                                              "--insecure", "--ws-header", "K: v"});
+    ASSERT_TRUE(parsed.options) << parsed.err;
+    const PublisherOptions& o = *parsed.options;
+    const RunPlan run = plan_run(o);
+    const auto plans = connection_plans(o, run);
+    ASSERT_EQ(plans.size(), 4U);
+    EXPECT_FALSE(plans[0].endpoint) << "no host: the command line's";
+    ASSERT_TRUE(plans[2].endpoint);
+    const mqtt::BrokerEndpoint& web = *plans[2].endpoint;
+    EXPECT_EQ(web.nodes, (std::vector<mqtt::BrokerAddress>{{"a", 9001}, {"b", 9001}}));
+    ASSERT_TRUE(web.websocket && web.tls);
+    EXPECT_EQ(web.websocket->path, "/ws");
+    EXPECT_EQ(web.websocket->headers, std::vector<std::string>{"K: v"});
+    EXPECT_TRUE(web.tls->insecure) << "the command line's TLS settings";
+    const mqtt::ConnectOptions c = mqtt::starting_at(mqtt::through(o.connect, web), 1);
+    EXPECT_EQ(c.host, "b");
+    EXPECT_EQ(c.failover, (std::vector<mqtt::BrokerAddress>{{"a", 9001}}));
+    ASSERT_TRUE(plans[3].endpoint);
+    EXPECT_EQ(plans[3].endpoint->nodes.front().port, 8883);
+    EXPECT_FALSE(plans[3].endpoint->websocket);
+    EXPECT_EQ(transport_of(o, run, 0), "wss") << "-h m with TLS and WebSocket flags";
+    EXPECT_EQ(transport_of(o, run, 2), "wss");
+    EXPECT_EQ(transport_of(o, run, 3), "tls");
+
+    EXPECT_EQ(error_of("[[group]]\nname = \"a\"\ninterval_ms = 5\nhost = \"http://x\"\n"),
+              "p.toml:4:8: 'host' 'http://x': unknown scheme http:// (mqtt, mqtts, ws, wss)");
+    std::ofstream(path) << "duration = 1\n[[group]]\nname = \"a\"\ninterval_ms = 5\n"
+                           "devices = 4\nhost = \"ws://x\"\n";
+    const auto shared =
+        parse_publisher_args({"mqtt_publisher", "--profile", path, "--connections", "2"});
+    EXPECT_EQ(shared.exit_status, 2);
+    EXPECT_NE(shared.err.find("group 'a' has its own host, which needs a connection per device"),
+              std::string::npos)
+        << shared.err;
+}
+
 }  // namespace
 }  // namespace app

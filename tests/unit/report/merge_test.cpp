@@ -10,7 +10,7 @@ namespace {
 
 using json = nlohmann::json;
 
-const telemetry::RunSummary kSummary{"r1", 1, 6, 6, false, {{"a", 3, 3}, {"b", 3, 3}}};
+const telemetry::RunSummary kSummary{"r1", 1, 6, 6, false, {{"a", 3, 3, {}}, {"b", 3, 3, {}}}};
 
 // A subscriber report as mqtt_subscriber writes it: what the merge reads is the "state".
 Input member(const std::string& name, const telemetry::DeliveryLedger& ledger,
@@ -138,6 +138,30 @@ TEST(MergeSubscribers, EachShardsLatencyIsItsSlowestMembersWithEveryMembersMessa
     EXPECT_EQ(shards[0].at("max_us"), 4100);
     EXPECT_EQ(shards[0].at("messages"), 22);
     EXPECT_EQ(shards[1].at("messages"), 7);
+}
+
+TEST(MergeSubscribers, EachTransportAddsEveryMembersMessagesAndKeepsTheWorstPercentiles) {
+    telemetry::DeliveryLedger one, two;
+    Input a = member("m1", one), b = member("m2", two);
+    a.doc["elapsed_s"] = 2.0;
+    b.doc["elapsed_s"] = 4.0;
+    const auto row = [](const char* transport, int messages, int p50, int p99) {
+        return json{{"transport", transport}, {"devices", 5},  {"messages", messages},
+                    {"msgs_per_sec", 1.0},    {"p50_us", p50}, {"p99_us", p99},
+                    {"max_us", p99 + 1}};
+    };
+    a.doc["latency_by_transport"] = json::array({row("tcp", 100, 10, 90), row("ws", 60, 30, 400)});
+    b.doc["latency_by_transport"] = json::array({row("ws", 40, 50, 300)});
+    const json merged = merge_subscribers({a, b});
+    const json& t = merged.at("latency_by_transport");
+    ASSERT_EQ(t.size(), 2U) << t.dump();
+    EXPECT_EQ(t[1].at("transport"), "ws");
+    EXPECT_EQ(t[1].at("messages"), 100);
+    EXPECT_EQ(t[1].at("devices"), 5);
+    EXPECT_EQ(t[1].at("p50_us"), 50);
+    EXPECT_EQ(t[1].at("p99_us"), 400);
+    EXPECT_DOUBLE_EQ(t[1].at("msgs_per_sec").get<double>(), 25.0) << "over the merged 4 s";
+    EXPECT_EQ(t[0].at("messages"), 100);
 }
 
 TEST(MergeSubscribers, AReportWithoutLedgerStateIsNamed) {

@@ -33,6 +33,7 @@ std::map<std::string, Fields> model() {
             {"DeviceStatus", fields_of<DeviceStatus>()},
             {"SlowDevice", fields_of<SlowDevice>()},
             {"ShardLatency", fields_of<ShardLatency>()},
+            {"TransportLatency", fields_of<TransportLatency>()},
             {"Reconnect", fields_of<Reconnect>()},
             {"Member", fields_of<Member>()},
             {"Churn", fields_of<Churn>()},

@@ -77,5 +77,14 @@ TEST(DeviceLatencies, AGroupOfDevicesWeighsEachByItsMessagesNotItsHalvedCounts) 
     EXPECT_EQ(l.combined("none", {}).messages, 0U);
 }
 
+TEST(DeviceLatencies, AGroupsMedianIsItsTypicalDevicesNotItsSlowest) {
+    DeviceLatencies l;
+    for (int i = 0; i < 900; ++i) l.record("fast", 2'000);
+    for (int i = 0; i < 100; ++i) l.record("slow", 500'000);
+    const auto both = l.combined("ws", {"fast", "slow"});
+    EXPECT_NEAR(static_cast<double>(both.p50_us), 2'000.0, 2'000.0 * 0.2);
+    EXPECT_NEAR(static_cast<double>(both.p99_us), 500'000.0, 500'000.0 * 0.2);
+}
+
 }  // namespace
 }  // namespace telemetry

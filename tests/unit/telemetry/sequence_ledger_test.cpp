@@ -72,7 +72,7 @@ TEST(DeliveryLedger, SummaryRevealsLossAtTheEndAndSilentDevices) {
     DeliveryLedger l;
     for (std::uint64_t s = 1; s <= 8; ++s) l.record("r1", "a", s);
     EXPECT_EQ(l.totals().missing, 0u);  // without a summary the tail is unknown
-    l.expect(RunSummary{"r1", 1, 15, 15, false, {{"a", 10, 10}, {"b", 5, 5}}});
+    l.expect(RunSummary{"r1", 1, 15, 15, false, {{"a", 10, 10, {}}, {"b", 5, 5, {}}}});
     const LedgerTotals t = l.totals();
     EXPECT_EQ(t.unique, 8u);
     EXPECT_EQ(t.expected, 15u);
@@ -92,7 +92,7 @@ TEST(DeliveryLedger, CountsDevicesSeenCompleteAndWithLoss) {
     l.record("r1", "b", 1);                                         // loses 2
     l.record("r1", "b", 3);
     l.record("r2", "a", 1);  // another run's "a" is another device
-    l.expect(RunSummary{"r1", 1, 9, 9, false, {{"a", 3, 3}, {"b", 3, 3}, {"c", 3, 3}}});
+    l.expect(RunSummary{"r1", 1, 9, 9, false, {{"a", 3, 3, {}}, {"b", 3, 3, {}}, {"c", 3, 3, {}}}});
     const LedgerTotals t = l.totals();
     EXPECT_EQ(t.devices, 4u);            // r1/a, r1/b, r1/c, r2/a
     EXPECT_EQ(t.devices_seen, 3u);       // r1/c never sent a reading that arrived
@@ -103,7 +103,7 @@ TEST(DeliveryLedger, CountsDevicesSeenCompleteAndWithLoss) {
 TEST(DeliveryLedger, CompleteOnlyOnceEverySummarisedMessageArrived) {
     DeliveryLedger l;
     EXPECT_FALSE(l.complete());
-    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 2, 2}, {"b", 2, 2}}});
+    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 2, 2, {}}, {"b", 2, 2, {}}}});
     l.record("r1", "a", 1);
     l.record("r1", "a", 2);
     l.record("r1", "b", 2);
@@ -116,12 +116,12 @@ TEST(DeliveryLedger, AShardedRunIsCompleteOnlyWithEveryShardsSummary) {
     DeliveryLedger l;
     l.record("r1", "a", 1);
     l.record("r1", "b", 1);
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1}}, 1, 2});
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}}}, 1, 2});
     EXPECT_FALSE(l.complete()) << "shard 2 of 2 has not summarised";
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1}}, 1, 2});  // shard 1 redelivered
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}}}, 1, 2});  // shard 1 redelivered
     EXPECT_FALSE(l.complete());
     EXPECT_EQ(l.totals().contradictions, 0u) << "the same summary again is no contradiction";
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"b", 1, 1}}, 2, 2});
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"b", 1, 1, {}}}, 2, 2});
     EXPECT_TRUE(l.complete());
     const DeliveryLedger restored = DeliveryLedger::from_state(l.state());
     EXPECT_TRUE(restored.complete());
@@ -131,7 +131,7 @@ TEST(DeliveryLedger, AShardedRunIsCompleteOnlyWithEveryShardsSummary) {
 TEST(DeliveryLedger, ASummaryAnnouncingLessThanArrivedIsAContradiction) {
     DeliveryLedger l;
     for (std::uint64_t s = 1; s <= 5; ++s) l.record("r1", "a", s);
-    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3}}});
+    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3, {}}}});
     EXPECT_EQ(l.totals().contradictions, 1u);
     EXPECT_EQ(l.contradiction_examples().at(0),
               "run r1 device a: readings up to 5 arrived, the run summary announced 3");
@@ -139,7 +139,7 @@ TEST(DeliveryLedger, ASummaryAnnouncingLessThanArrivedIsAContradiction) {
 
 TEST(DeliveryLedger, AReadingBeyondTheAnnouncedLastIsAContradiction) {
     DeliveryLedger l;
-    l.expect(RunSummary{"r1", 1, 2, 2, false, {{"a", 2, 2}}});
+    l.expect(RunSummary{"r1", 1, 2, 2, false, {{"a", 2, 2, {}}}});
     l.record("r1", "a", 1);
     l.record("r1", "a", 2);
     EXPECT_EQ(l.totals().contradictions, 0u);
@@ -182,8 +182,8 @@ TEST(ContentDigest, IgnoresTheSendTimeAndWhatFollowsItButNotTheOtherValues) {
 TEST(DeliveryLedger, ASecondSummaryThatDiffersIsAContradictionAndIgnored) {
     DeliveryLedger l;
     l.record("r1", "a", 1);
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1}}});
-    l.expect(RunSummary{"r1", 1, 9, 9, false, {{"a", 9, 9}}});
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}}}});
+    l.expect(RunSummary{"r1", 1, 9, 9, false, {{"a", 9, 9, {}}}});
     EXPECT_EQ(l.totals().contradictions, 1u);
     EXPECT_EQ(l.totals().missing, 0u) << "the first summary stands";
     EXPECT_EQ(l.contradiction_examples().at(0),
@@ -195,13 +195,13 @@ TEST(DeliveryLedger, ASecondSummaryThatDiffersIsAContradictionAndIgnored) {
 TEST(DeliveryLedger, AnInterruptedPublishersSummaryIsSupersededByTheResumedOnes) {
     DeliveryLedger l;
     l.record("r1", "a", 1);
-    l.expect(RunSummary{"r1", 1, 1, 1, true, {{"a", 1, 1}}});  // Ctrl-C, then resumed
+    l.expect(RunSummary{"r1", 1, 1, 1, true, {{"a", 1, 1, {}}}});  // Ctrl-C, then resumed
     l.record("r1", "a", 2);
     l.record("r1", "a", 3);
-    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3}}});
+    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3, {}}}});
     EXPECT_EQ(l.totals().contradictions, 0u);
     EXPECT_TRUE(l.complete());
-    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 4, 4}}});
+    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 4, 4, {}}}});
     EXPECT_EQ(l.totals().contradictions, 1u) << "a final summary is final";
 }
 
@@ -211,10 +211,10 @@ TEST(DeliveryLedger, ARunStillGoingKeepsTheLedgerIncomplete) {
     DeliveryLedger l;
     l.record("r1", "a", 1);
     l.record("r2", "a", 1);
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1}}});
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}}}});
     EXPECT_FALSE(l.complete());
     EXPECT_EQ(l.totals().runs_unsummarised, 1u);
-    l.expect(RunSummary{"r2", 1, 1, 1, false, {{"a", 1, 1}}});
+    l.expect(RunSummary{"r2", 1, 1, 1, false, {{"a", 1, 1, {}}}});
     EXPECT_TRUE(l.complete());
 }
 
@@ -268,7 +268,7 @@ TEST(DeliveryLedger, MergedSharesGiveOneExactVerdict) {
     // Two shared-subscription members, each with half of device a: neither is complete, the
     // merge is, and a message both got counts once as delivered and once as a duplicate.
     DeliveryLedger one, two;
-    const RunSummary summary{"r1", 1, 4, 4, false, {{"a", 4, 4}}};
+    const RunSummary summary{"r1", 1, 4, 4, false, {{"a", 4, 4, {}}}};
     one.expect(summary);
     two.expect(summary);
     one.record("r1", "a", 1);
@@ -291,9 +291,9 @@ TEST(DeliveryLedger, MergedSharesGiveOneExactVerdict) {
 TEST(DeliveryLedger, MergeJoinsTheShardsSummariesOfEachSide) {
     DeliveryLedger a, b;
     a.record("r1", "x", 1);
-    a.expect(RunSummary{"r1", 1, 1, 1, false, {{"x", 1, 1}}, 1, 2});
+    a.expect(RunSummary{"r1", 1, 1, 1, false, {{"x", 1, 1, {}}}, 1, 2});
     b.record("r1", "y", 1);
-    b.expect(RunSummary{"r1", 1, 1, 1, false, {{"y", 1, 1}}, 2, 2});
+    b.expect(RunSummary{"r1", 1, 1, 1, false, {{"y", 1, 1, {}}}, 2, 2});
     EXPECT_FALSE(a.complete());
     a.merge(DeliveryLedger::from_state(b.state()));
     EXPECT_TRUE(a.complete());
@@ -302,7 +302,7 @@ TEST(DeliveryLedger, MergeJoinsTheShardsSummariesOfEachSide) {
 
 TEST(DeliveryLedger, MergeKeepsLossThatNoSideFilled) {
     DeliveryLedger a, b;
-    a.expect(RunSummary{"r1", 1, 3, 3, false, {{"x", 3, 3}}});
+    a.expect(RunSummary{"r1", 1, 3, 3, false, {{"x", 3, 3, {}}}});
     a.record("r1", "x", 1);
     b.record("r1", "x", 3);
     b.record_corrupt();
