@@ -104,6 +104,17 @@ TEST(HtmlReport, ShardLatenciesAppearOnlyForARunOfSeveralShards) {
     EXPECT_NE(html.find("<td>2 of 2</td>"), std::string::npos);
 }
 
+TEST(HtmlReport, TransportsAreComparedOnlyWhenTheRunMixedThem) {
+    report::SubscriberReport s;
+    s.latency_by_transport = {{"tcp", 25, 500, 250.0, 1'000, 2'000, 3'000}};
+    EXPECT_EQ(report::render_html(nullptr, &s).find("latency-by-transport"), std::string::npos);
+    s.latency_by_transport.push_back({"ws", 25, 500, 250.0, 1'500, 9'000, 12'000});
+    const std::string html = report::render_html(nullptr, &s);
+    EXPECT_NE(html.find(R"(<table id="latency-by-transport")"), std::string::npos);
+    EXPECT_NE(html.find("<td>ws</td><td>25</td><td>500</td><td>250</td>"), std::string::npos)
+        << html.substr(html.find("latency-by-transport"), 600);
+}
+
 TEST(HtmlReport, AFailedRunSaysNotVerifiedInTheFailClass) {
     nlohmann::json sub = {{"unique", 9},
                           {"received", 9},
