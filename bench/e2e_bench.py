@@ -547,6 +547,125 @@ def sizes_mode(reps):
                   f"{m['p50']:.1f} / {m['p99']:.1f} | {m['cpu_us']:.1f} | |", flush=True)
 
 
+# --transports: aedes (tests/interop; Debian's Mosquitto 2.0.11 has no WebSocket listener) serves
+# MQTT over TCP, TLS, WebSocket and secure WebSocket from one process, so every transport meets
+# the same broker. libmosquitto 2.0 has no WebSocket client: it runs TCP and TLS only.
+TRANSPORT_PAIRS = [("native", "tcp"), ("native", "tls"), ("native", "ws"), ("native", "wss"),
+                   ("libmosquitto", "tcp"), ("libmosquitto", "tls")]
+
+
+def start_aedes(d):
+    """aedes on four free loopback ports; returns (process, {transport: URL})."""
+    ports = {t: free_port() for t in ("tcp", "tls", "ws", "wss")}
+    cert = [str(CERTS / "server.crt"), str(CERTS / "server.key")]
+    with open(d / "aedes.out", "w") as out:
+        proc = subprocess.Popen(["node", str(ROOT / "tests" / "interop" / "aedes_broker.js"),
+                                 str(ports["tcp"]), "--ws", str(ports["ws"]), "--wss", str(ports["wss"]),
+                                 *cert, "--tls", str(ports["tls"]), *cert],
+                                stdout=out, stderr=subprocess.STDOUT)
+    if not wait_text(d / "aedes.out", "listening", 20):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"aedes did not start: {(d / 'aedes.out').read_text()}")
+    return proc, {"tcp": f"mqtt://127.0.0.1:{ports['tcp']}", "tls": f"mqtts://127.0.0.1:{ports['tls']}",
+                  "ws": f"ws://127.0.0.1:{ports['ws']}/mqtt", "wss": f"wss://127.0.0.1:{ports['wss']}/mqtt"}
+
+
+def transport_flags(pair, transport, urls):
+    engine = ["--client", "libmosquitto", "-V", "311"] if pair == "libmosquitto" else ["--client", "native"]
+    tls = ["--cafile", str(CERTS / "ca.crt")] if transport in ("tls", "wss") else []
+    return ["-h", urls[transport], "--progress-every", "0", *engine, *tls]
+
+
+def transport_run(pair, transport, count):
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-transports-"))
+    procs = []
+    try:
+        broker, urls = start_aedes(d)
+        procs.append(broker)
+        flags = transport_flags(pair, transport, urls)
+        sub_cmd = [str(BIN / "mqtt_subscriber"), *flags, "-C", str(count), "--idle-timeout", "20",
+                   "--report", str(d / "sub.json")]
+        pub_cmd = [str(BIN / "mqtt_publisher"), *flags, "-n", str(count), "--report", str(d / "pub.json")]
+        sub, pub = start_pair(d, procs, f"{pair} {transport}", sub_cmd, pub_cmd, "(ready)")
+        pub_status, sub_status = pub.wait(timeout=1800), sub.wait(timeout=1800)
+        broker_cpu = cpu_seconds(broker.pid)
+        s = json.loads((d / "sub.json").read_text()) if (d / "sub.json").exists() else {}
+        pub_cpu, _ = read_time(d / "pub.time")
+        sub_cpu, _ = read_time(d / "sub.time")
+        return {"rate": s.get("msgs_per_sec", 0), "ok": pub_status == 0 and sub_status == 0
+                and s.get("unique") == count and s.get("verified", False),
+                "p50": s.get("latency_us", {}).get("p50", 0) / 1000,
+                "p99": s.get("latency_us", {}).get("p99", 0) / 1000,
+                "cpu_us": (pub_cpu + sub_cpu) / count * 1e6,
+                "broker_pct": 100 * broker_cpu / max(s.get("elapsed_s", 0), 1e-9)}
+    finally:
+        stop_all(procs)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def fleet_memory(transport, devices):
+    """The publisher's peak RSS with `devices` connections of their own over `transport`, less
+    the same devices on one connection: what a connection costs, per connection."""
+    rss = {}
+    for layout in ("one", "per-device"):
+        d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-fleet-mem-"))
+        procs = []
+        try:
+            broker, urls = start_aedes(d)
+            procs.append(broker)
+            # aedes (Node.js) takes a few hundred TLS handshakes a second
+            ramp = "400" if transport in ("tls", "wss") else "1000"
+            connections = ["--connections", "per-device", "--connect-rate", ramp] if layout == "per-device" else []
+            cmd = [str(BIN / "mqtt_publisher"), *transport_flags("native", transport, urls), "-d", str(devices),
+                   "-n", str(2 * devices), "--rate", str(devices), *connections]
+            with open(d / "pub.err", "w") as err:
+                pub = subprocess.Popen(timed(cmd, d / "pub.time"), stdout=subprocess.DEVNULL, stderr=err)
+            procs.append(pub)
+            status = pub.wait(timeout=600)
+            if status != 0:
+                raise RuntimeError(f"{transport} fleet of {devices} failed (exit {status}): "
+                                   f"{(d / 'pub.err').read_text()[-1000:]}")
+            rss[layout] = read_time(d / "pub.time")[1]
+        finally:
+            stop_all(procs)
+            shutil.rmtree(d, ignore_errors=True)
+    return rss["one"], rss["per-device"], (rss["per-device"] - rss["one"]) * 1024 / devices
+
+
+def transports_mode(count, reps, fleet_devices=5_000):
+    """Throughput, end-to-end latency and client CPU per message over TCP, TLS, WS and WSS to
+    the same broker (aedes), native and libmosquitto; then a WebSocket fleet's memory per
+    connection against a TCP fleet's."""
+    make_certificates()
+    print(f"\n{count:,} messages per run at QoS 1, median of {reps}, one aedes per run serving all four "
+          f"transports; client CPU is publisher + subscriber; ✗ marks a run that was not verified exactly\n")
+    print("| transport | pair | msg/s | ÷ TCP (same pair) | e2e p50 / p99 ms | client CPU µs/msg | broker CPU % |")
+    print("|---|---|---:|---:|---|---:|---:|")
+    rows = {}
+    for rep in range(reps):
+        for pair, transport in TRANSPORT_PAIRS:  # interleaved against drift
+            r = transport_run(pair, transport, count)
+            rows.setdefault((pair, transport), []).append(r)
+            print(f"rep {rep + 1} {pair:12s} {transport:4s} {r['rate']:9.0f} msg/s p99 {r['p99']:.1f} ms "
+                  f"cpu {r['cpu_us']:.1f} µs/msg broker {r['broker_pct']:.0f}% ok {r['ok']}",
+                  file=sys.stderr, flush=True)
+    med = {k: {f: statistics.median(r[f] for r in rs) for f in ("rate", "p50", "p99", "cpu_us", "broker_pct")}
+           for k, rs in rows.items()}
+    for (pair, transport), m in med.items():
+        mark = "" if all(r["ok"] for r in rows[(pair, transport)]) else " ✗"
+        tcp = med[(pair, "tcp")]["rate"]
+        print(f"| {transport} | {pair}{mark} | {m['rate']:,.0f} | {m['rate'] / tcp if tcp else 0:.2f} | "
+              f"{m['p50']:.1f} / {m['p99']:.1f} | {m['cpu_us']:.1f} | {m['broker_pct']:.0f} |", flush=True)
+    print(f"\nThe publisher's peak RSS with {fleet_devices:,} devices, each its own connection, against the "
+          f"same devices on one connection\n")
+    print("| transport | one connection MB | a connection per device MB | KB per connection |")
+    print("|---|---:|---:|---:|")
+    for transport in ("tcp", "tls", "ws", "wss"):
+        one, each, per = fleet_memory(transport, fleet_devices)
+        print(f"| {transport} | {one:.1f} | {each:.1f} | {per:.1f} |", flush=True)
+
+
 PACED_RATES = [1_000, 10_000, 20_000, 40_000, 80_000]
 
 
@@ -605,7 +724,13 @@ def main():
     ap.add_argument("--sizes", action="store_true",
                     help="payload sizes 16 B to 256 KB: msg/s, MB/s, latency and client CPU per "
                          "message, ours against libmosquitto")
+    ap.add_argument("--transports", action="store_true",
+                    help="TCP, TLS, WebSocket and secure WebSocket to one broker (aedes): msg/s, latency and "
+                         "client CPU per message, native and libmosquitto, and a 5,000-device WebSocket "
+                         "fleet's memory per connection (--count defaults to 200,000 here)")
     args = ap.parse_args()
+    if args.transports:
+        return transports_mode(args.count if args.count != 1_000_000 else 200_000, args.reps)
     if args.sizes:
         return sizes_mode(args.reps)
     if args.brokers:

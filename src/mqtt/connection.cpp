@@ -399,15 +399,17 @@ std::optional<Connection::StreamRead> Connection::read_stream(std::vector<char>&
 
 std::optional<Connection::StreamRead> Connection::read_websocket(std::vector<char>& in,
                                                                  std::size_t used) {
-    frames_in_.resize(kReadChunk);
-    const auto n = receive(frames_in_.data(), frames_in_.size(), used);
+    std::vector<char>& frames = loop_.frame_buffer();
+    frames.resize(kReadChunk);
+    const auto n = receive(frames.data(), frames.size(), used);
     if (!n) return std::nullopt;
-    unwrapped_.clear();
-    const auto result = framing_->unwrap({frames_in_.data(), *n}, unwrapped_, wire_out_);
+    std::string& unwrapped = loop_.unwrap_buffer();
+    unwrapped.clear();
+    const auto result = framing_->unwrap({frames.data(), *n}, unwrapped, wire_out_);
     if (result.close || !result.error.empty()) websocket_end_ = result;
-    if (in.size() - used < unwrapped_.size()) in.resize(used + unwrapped_.size() + kReadChunk);
-    std::memcpy(in.data() + used, unwrapped_.data(), unwrapped_.size());
-    return StreamRead{*n, unwrapped_.size(), *n < frames_in_.size()};
+    if (in.size() - used < unwrapped.size()) in.resize(used + unwrapped.size() + kReadChunk);
+    std::memcpy(in.data() + used, unwrapped.data(), unwrapped.size());
+    return StreamRead{*n, unwrapped.size(), *n < frames.size()};
 }
 
 std::string Connection::closed_by_broker(std::size_t unfinished_bytes) const {

@@ -147,8 +147,6 @@ class Connection final : public net::EventLoop::Watcher {
     std::string answer_;
     std::unique_ptr<net::WebSocketFraming> framing_;
     std::string wire_out_;
-    std::vector<char> frames_in_;
-    std::string unwrapped_;
     std::optional<net::WebSocketFraming::Unwrapped> websocket_end_;
     bool closed_by_close_frame_{false};
     int last_connect_error_{0};
