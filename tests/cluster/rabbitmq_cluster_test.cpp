@@ -1,13 +1,16 @@
-// Against a two-node RabbitMQ cluster (Debian's rabbitmq-server with the rabbitmq_mqtt plugin),
-// started by the test on free loopback ports: publishers on one node, the subscriber on the
-// other, MQTT 3.1.1 found by the engine's fallback (RabbitMQ 3.10 drops an MQTT 5 CONNECT).
-// Without rabbitmq-server the test is skipped and says how to install it.
+// Against RabbitMQ (Debian's rabbitmq-server with the rabbitmq_mqtt plugin) started by the test
+// on free loopback ports: a two-node cluster with publishers on one node and the subscriber on
+// the other, MQTT 3.1.1 found by the engine's fallback (RabbitMQ 3.10 drops an MQTT 5
+// CONNECT); and one node's rabbitmq_web_mqtt plugin, MQTT over WebSocket and secure WebSocket
+// from a second broker implementation. Without rabbitmq-server the tests are skipped and say
+// how to install it.
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <tuple>
 
 #include "harness.hpp"
 
@@ -18,9 +21,15 @@ const fs::path kRabbitBin = "/usr/lib/rabbitmq/bin";
 
 // One RabbitMQ node as our own child: ports, data and logs in the test's folder. Both nodes
 // share a private epmd (also our child, so nothing is left behind as an orphan) and cookie.
+// Its Web-MQTT listeners (rabbitmq_web_mqtt, path /ws): plain, and TLS with these PEM files.
+struct WebMqtt {
+    std::string certificate, key, ca;
+};
+
 class RabbitNode {
   public:
-    RabbitNode(const fs::path& dir, const std::string& name, std::uint16_t epmd_port)
+    RabbitNode(const fs::path& dir, const std::string& name, std::uint16_t epmd_port,
+               std::optional<WebMqtt> web = std::nullopt)
         : dir_(dir / name),
           name_(name + "@localhost"),
           epmd_port_(epmd_port),
@@ -34,7 +43,18 @@ class RabbitNode {
             << "mqtt.listeners.tcp.default = 127.0.0.1:" << mqtt_port_ << "\n"
             << "mqtt.allow_anonymous = true\n"
             << "loopback_users = none\n";
-        std::ofstream(dir_ / "enabled_plugins") << "[rabbitmq_mqtt].\n";
+        if (web) {
+            ws_port_ = free_port();
+            wss_port_ = free_port();
+            std::ofstream(dir_ / "rabbitmq.conf", std::ios::app)
+                << "web_mqtt.tcp.ip = 127.0.0.1\nweb_mqtt.tcp.port = " << ws_port_ << "\n"
+                << "web_mqtt.ssl.ip = 127.0.0.1\nweb_mqtt.ssl.port = " << wss_port_ << "\n"
+                << "web_mqtt.ssl.certfile = " << web->certificate << "\n"
+                << "web_mqtt.ssl.keyfile = " << web->key << "\n"
+                << "web_mqtt.ssl.cacertfile = " << web->ca << "\n";
+        }
+        std::ofstream(dir_ / "enabled_plugins")
+            << (web ? "[rabbitmq_mqtt,rabbitmq_web_mqtt].\n" : "[rabbitmq_mqtt].\n");
         process_.emplace(command({(kRabbitBin / "rabbitmq-server").string()}), dir_ / "server.out",
                          dir_ / "server.err");
     }
@@ -48,12 +68,14 @@ class RabbitNode {
     RabbitNode& operator=(const RabbitNode&) = delete;
 
     std::uint16_t mqtt_port() const { return mqtt_port_; }
+    std::uint16_t ws_port() const { return ws_port_; }
+    std::uint16_t wss_port() const { return wss_port_; }
     const std::string& name() const { return name_; }
 
     // Waits until the node's MQTT listener accepts connections.
     bool wait_ready(std::chrono::seconds limit) {
         const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (!port_accepts(mqtt_port_)) {
+        while (!port_accepts(mqtt_port_) || (ws_port_ && !port_accepts(ws_port_))) {
             if (!process_->running() || std::chrono::steady_clock::now() > deadline) return false;
             std::this_thread::sleep_for(200ms);
         }
@@ -95,12 +117,15 @@ class RabbitNode {
     fs::path dir_;
     std::string name_;
     std::uint16_t epmd_port_, mqtt_port_, amqp_port_, dist_port_;
+    std::uint16_t ws_port_{0}, wss_port_{0};
     std::optional<ChildProcess> process_;
 };
 
 class RabbitCluster {
   public:
-    explicit RabbitCluster(const fs::path& dir) : epmd_port_(free_port()) {
+    // Two nodes, or one with its Web-MQTT listeners.
+    explicit RabbitCluster(const fs::path& dir, std::optional<WebMqtt> web = std::nullopt)
+        : epmd_port_(free_port()) {
         fs::create_directories(dir / "home");
         {
             std::ofstream cookie(dir / "home" / ".erlang.cookie");
@@ -113,8 +138,8 @@ class RabbitCluster {
         // A node that finds no epmd starts one of its own, detached: an orphan nobody reaps.
         for (int i = 0; i < 100 && !port_accepts(epmd_port_); ++i)
             std::this_thread::sleep_for(50ms);
-        first = std::make_unique<RabbitNode>(dir, "rabbit1", epmd_port_);
-        second = std::make_unique<RabbitNode>(dir, "rabbit2", epmd_port_);
+        first = std::make_unique<RabbitNode>(dir, "rabbit1", epmd_port_, web);
+        if (!web) second = std::make_unique<RabbitNode>(dir, "rabbit2", epmd_port_);
     }
     ~RabbitCluster() {
         second.reset();
@@ -188,6 +213,62 @@ TEST(RabbitMQCluster, ShardsOnOneNodeAndTheSubscriberOnTheOtherVerifyExactlyOver
              (dir / "merged.json").string()},
             dir.path());
     EXPECT_EQ(merged.status, 0) << merged.out << merged.err;
+}
+
+// A CA and a certificate for 127.0.0.1 signed by it, for wss://.
+void make_certificates(const fs::path& dir) {
+    std::ofstream(dir / "san.ext") << "subjectAltName=IP:127.0.0.1\n";
+    const std::string d = dir.string() + "/";
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                   "-keyout", d + "ca.key", "-out", d + "ca.crt", "-days", "2",
+                                   "-subj", "/CN=test CA"},
+          {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "server.key", "-out",
+           d + "server.csr", "-subj", "/CN=127.0.0.1"},
+          {"openssl", "x509", "-req", "-in", d + "server.csr", "-CA", d + "ca.crt", "-CAkey",
+           d + "ca.key", "-out", d + "server.crt", "-days", "2", "-set_serial", "1", "-extfile",
+           d + "san.ext"}}) {
+        const auto r = run(args, dir, 60s);
+        ASSERT_EQ(r.status, 0) << r.err;
+    }
+    // The node reads them as its own user (root here, or whoever runs the test).
+    for (const char* f : {"server.key", "server.crt", "ca.crt"})
+        fs::permissions(dir / f, fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST(RabbitMQWebMqtt, RunsOverWsAndWssToItsWebMqttPluginVerifyExactly) {
+    if (!fs::exists(kRabbitBin / "rabbitmq-server"))
+        GTEST_SKIP() << "rabbitmq-server is not installed: scripts/deps --cluster installs it";
+    TempDir dir;
+    ASSERT_NO_FATAL_FAILURE(make_certificates(dir.path()));
+    RabbitCluster node(dir.path(), WebMqtt{(dir / "server.crt").string(),
+                                           (dir / "server.key").string(), (dir / "ca.crt").string()});
+    ASSERT_TRUE(node.first->wait_ready(120s)) << node.first->log();
+    const std::string tcp = std::to_string(node.first->mqtt_port());
+    const std::string ws = "ws://127.0.0.1:" + std::to_string(node.first->ws_port()) + "/ws";
+    const std::string wss = "wss://127.0.0.1:" + std::to_string(node.first->wss_port()) + "/ws";
+    const std::string ca = (dir / "ca.crt").string();
+    // Over ws:// to a subscriber on plain MQTT, then over wss:// both ways.
+    for (const auto& [pub_host, sub_host, count] :
+         {std::tuple<std::string, std::string, std::string>{ws, "", "50000"},
+          {wss, wss, "10000"}}) {
+        std::vector<std::string> sub_cmd{subscriber_path(), "--report", (dir / "sub.json").string()};
+        if (sub_host.empty())
+            sub_cmd.insert(sub_cmd.end(), {"-p", tcp});
+        else
+            sub_cmd.insert(sub_cmd.end(), {"-h", sub_host, "--cafile", ca});
+        ChildProcess sub(sub_cmd, dir / "sub.out", dir / "sub.err");
+        ASSERT_TRUE(wait_for_text(dir / "sub.err", "(ready)", 60s)) << read_file(dir / "sub.err");
+        std::vector<std::string> pub_cmd{publisher_path(), "-h", pub_host, "-n", count};
+        if (pub_host.rfind("wss", 0) == 0) pub_cmd.insert(pub_cmd.end(), {"--cafile", ca});
+        const RunResult pub = run(pub_cmd, dir.path(), 300s);
+        ASSERT_EQ(pub.status, 0) << pub.err;
+        ASSERT_EQ(sub.wait(300s), 0) << read_file(dir / "sub.out") << read_file(dir / "sub.err");
+        const nlohmann::json report = read_json(dir / "sub.json");
+        EXPECT_EQ(report.at("unique"), std::stoi(count)) << pub_host;
+        EXPECT_EQ(report.at("missing"), 0) << pub_host;
+        EXPECT_TRUE(report.at("verified").get<bool>()) << pub_host;
+    }
 }
 
 }  // namespace
