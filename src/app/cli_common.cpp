@@ -115,8 +115,10 @@ void apply_scheme(const CLI::App& app, const HostEntry& entry, mqtt::ConnectOpti
         return std::invalid_argument(entry.scheme + "://" + entry.address + ": " + why);
     };
     if (!entry.tls() && o.tls) throw bad("TLS flags were given: use mqtts:// or wss://");
-    if (!entry.websocket() && o.websocket) throw bad("WebSocket flags were given: use ws:// or wss://");
-    if (entry.tls() && !o.tls) o.tls.emplace().use_os_certs = true;  // no --cafile: the system's CAs
+    if (!entry.websocket() && o.websocket)
+        throw bad("WebSocket flags were given: use ws:// or wss://");
+    if (entry.tls() && !o.tls)
+        o.tls.emplace().use_os_certs = true;  // no --cafile: the system's CAs
     if (!entry.websocket()) return;
     if (!o.websocket) o.websocket.emplace();
     if (entry.path.empty()) return;
@@ -133,7 +135,8 @@ void split_host_list(const CLI::App& app, mqtt::ConnectOptions& o) {
         const std::vector<HostEntry> entries = split_host_entries(o.host);
         if (!entries.front().scheme.empty()) apply_scheme(app, entries.front(), o);
         // The scheme's port (URLs: ws 80, wss 443), unless --port says otherwise.
-        if (app.count("--port") == 0) o.port = default_port(o.tls.has_value(), o.websocket.has_value());
+        if (app.count("--port") == 0)
+            o.port = default_port(o.tls.has_value(), o.websocket.has_value());
         std::vector<mqtt::BrokerAddress> nodes;
         nodes.reserve(entries.size());
         for (const HostEntry& entry : entries) nodes.push_back(parse_broker(entry.address, o.port));
@@ -432,10 +435,11 @@ mqtt::BrokerEndpoint endpoint_of(const std::string& hosts, const mqtt::ConnectOp
             if (!first.path.empty()) endpoint.websocket->path = first.path;
         }
     }
-    const std::uint16_t port =
-        first.scheme.empty() ? flags.port
-                             : default_port(endpoint.tls.has_value(), endpoint.websocket.has_value());
-    for (const HostEntry& entry : entries) endpoint.nodes.push_back(parse_broker(entry.address, port));
+    const std::uint16_t port = first.scheme.empty() ? flags.port
+                                                    : default_port(endpoint.tls.has_value(),
+                                                                   endpoint.websocket.has_value());
+    for (const HostEntry& entry : entries)
+        endpoint.nodes.push_back(parse_broker(entry.address, port));
     return endpoint;
 }
 

@@ -80,7 +80,8 @@ std::optional<std::string> apply_profile(PublisherOptions& p, const CLI::App& cl
                 "(not --connections N)",
                 g.name);
         try {
-            g.endpoint = std::make_shared<const mqtt::BrokerEndpoint>(endpoint_of(*g.host, p.connect));
+            g.endpoint =
+                std::make_shared<const mqtt::BrokerEndpoint>(endpoint_of(*g.host, p.connect));
         } catch (const std::invalid_argument& e) {
             return fmt::format("--profile: group '{}': host {}", g.name, e.what());
         }

@@ -472,15 +472,14 @@ std::vector<report::TransportLatency> SubscriberRun::latency_by_transport() cons
 void SubscriberRun::print_latency_breakdown(std::FILE* out) const {
     if (transport_devices_.size() > 1)
         for (const report::TransportLatency& t : latency_by_transport())
-            std::fprintf(out,
-                         "%s: over %s: %llu devices, %llu messages, %.0f msg/s, latency p50 %.2f "
-                         "ms, p99 %.2f ms, max %.2f ms\n",
-                         kSubscriberProgram, t.transport.c_str(),
-                         static_cast<unsigned long long>(t.devices),
-                         static_cast<unsigned long long>(t.messages), t.msgs_per_sec,
-                         static_cast<double>(t.p50_us) / 1000.0,
-                         static_cast<double>(t.p99_us) / 1000.0,
-                         static_cast<double>(t.max_us) / 1000.0);
+            std::fprintf(
+                out,
+                "%s: over %s: %llu devices, %llu messages, %.0f msg/s, latency p50 %.2f "
+                "ms, p99 %.2f ms, max %.2f ms\n",
+                kSubscriberProgram, t.transport.c_str(), static_cast<unsigned long long>(t.devices),
+                static_cast<unsigned long long>(t.messages), t.msgs_per_sec,
+                static_cast<double>(t.p50_us) / 1000.0, static_cast<double>(t.p99_us) / 1000.0,
+                static_cast<double>(t.max_us) / 1000.0);
     for (const report::ShardLatency& s : latency_by_shard())
         std::fprintf(out,
                      "%s: latency of run %s shard %u/%u: p99 %.2f ms, max %.2f ms over %llu "

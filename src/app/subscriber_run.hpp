@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <functional>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 

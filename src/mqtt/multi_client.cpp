@@ -89,8 +89,8 @@ void MultiClient::open_due() {
             c.on_message([this](const Message& m) { deliver(m); });
             c.on_batch_end([this] { batch_ended(); });
         }
-        ConnectOptions o = starting_at(
-            plan.endpoint ? through(options_, *plan.endpoint) : options_, plan.broker);
+        ConnectOptions o =
+            starting_at(plan.endpoint ? through(options_, *plan.endpoint) : options_, plan.broker);
         o.client_id = plan.client_id;
         if (plan.will) o.will = plan.will;
         if (!plan.bind_address.empty()) o.bind_address = plan.bind_address;

@@ -487,8 +487,8 @@ std::string render_html(const PublisherReport* pub, const SubscriberReport* sub)
     html += charts_section(pub, sub);
     if (sub)
         html += latency_section(sub->latency_us) + shards_section(sub->latency_by_shard) +
-                transports_section(sub->latency_by_transport) +
-                gaps_section(sub->gaps) + devices_section(*sub);
+                transports_section(sub->latency_by_transport) + gaps_section(sub->gaps) +
+                devices_section(*sub);
     html += members_section(pub, sub);
     html += "</body></html>\n";
     return html;

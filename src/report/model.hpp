@@ -253,9 +253,9 @@ struct SubscriberReport {
     DeviceCounts devices;
     std::optional<DeviceStatus> device_status;
     std::vector<SlowDevice> slowest_devices;
-    std::vector<ShardLatency> latency_by_shard;  // runs of several publisher shards only
+    std::vector<ShardLatency> latency_by_shard;          // runs of several publisher shards only
     std::vector<TransportLatency> latency_by_transport;  // as the run summaries name them
-    std::vector<std::string> summaries;          // the runs whose summary arrived
+    std::vector<std::string> summaries;                  // the runs whose summary arrived
     Latency latency_us;
     double started_epoch_s{};
     std::string host, command;      // where and how it ran (empty when merged: see members)

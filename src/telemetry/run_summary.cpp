@@ -15,7 +15,8 @@ using nlohmann::json;
 std::string encode_run_summary(const RunSummary& s) {
     nlohmann::ordered_json devices = nlohmann::ordered_json::array();
     for (const DeviceSummary& d : s.devices) {
-        nlohmann::ordered_json entry = {{"dev", d.device}, {"count", d.count}, {"last_seq", d.last_seq}};
+        nlohmann::ordered_json entry = {
+            {"dev", d.device}, {"count", d.count}, {"last_seq", d.last_seq}};
         if (!d.transport.empty()) entry["via"] = d.transport;
         devices.push_back(std::move(entry));
     }
@@ -121,8 +122,10 @@ class DeviceCollector {
   private:
     void take(const json& d) {
         try {
-            DeviceSummary ds{d.at("dev").get<std::string>(), count_field(d, "count"),
-                             count_field(d, "last_seq"), {}};
+            DeviceSummary ds{d.at("dev").get<std::string>(),
+                             count_field(d, "count"),
+                             count_field(d, "last_seq"),
+                             {}};
             if (!is_plain_identifier(ds.device)) error_ = "run summary has an invalid device id";
             if (const auto via = d.find("via"); via != d.end()) {
                 ds.transport = via->get<std::string>();

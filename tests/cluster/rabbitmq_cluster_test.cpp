@@ -241,8 +241,9 @@ TEST(RabbitMQWebMqtt, RunsOverWsAndWssToItsWebMqttPluginVerifyExactly) {
         GTEST_SKIP() << "rabbitmq-server is not installed: scripts/deps --cluster installs it";
     TempDir dir;
     ASSERT_NO_FATAL_FAILURE(make_certificates(dir.path()));
-    RabbitCluster node(dir.path(), WebMqtt{(dir / "server.crt").string(),
-                                           (dir / "server.key").string(), (dir / "ca.crt").string()});
+    RabbitCluster node(dir.path(),
+                       WebMqtt{(dir / "server.crt").string(), (dir / "server.key").string(),
+                               (dir / "ca.crt").string()});
     ASSERT_TRUE(node.first->wait_ready(120s)) << node.first->log();
     const std::string tcp = std::to_string(node.first->mqtt_port());
     const std::string ws = "ws://127.0.0.1:" + std::to_string(node.first->ws_port()) + "/ws";
@@ -252,7 +253,8 @@ TEST(RabbitMQWebMqtt, RunsOverWsAndWssToItsWebMqttPluginVerifyExactly) {
     for (const auto& [pub_host, sub_host, count] :
          {std::tuple<std::string, std::string, std::string>{ws, "", "50000"},
           {wss, wss, "10000"}}) {
-        std::vector<std::string> sub_cmd{subscriber_path(), "--report", (dir / "sub.json").string()};
+        std::vector<std::string> sub_cmd{subscriber_path(), "--report",
+                                         (dir / "sub.json").string()};
         if (sub_host.empty())
             sub_cmd.insert(sub_cmd.end(), {"-p", tcp});
         else

@@ -67,9 +67,8 @@ TEST_F(Installed, ProgramsManPagesCompletionAndExamplesAreWhereUsersLook) {
             << p << ": no man page (help2man missing? run scripts/deps --test)";
         EXPECT_TRUE(fs::exists(stage("share/bash-completion/completions/" + p))) << p;
     }
-    for (const std::string example :
-         {"mosquitto.conf", "prometheus.yml", "mqtt-telemetry.json", "home.toml", "factory.toml",
-          "transports.toml"})
+    for (const std::string example : {"mosquitto.conf", "prometheus.yml", "mqtt-telemetry.json",
+                                      "home.toml", "factory.toml", "transports.toml"})
         EXPECT_TRUE(fs::exists(stage("share/doc/mqtt-telemetry/examples/" + example))) << example;
     EXPECT_TRUE(fs::exists(stage("share/doc/mqtt-telemetry/copyright")));
     EXPECT_TRUE(fs::exists(stage("share/mqtt-telemetry/reading.proto")));

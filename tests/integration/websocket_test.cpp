@@ -115,8 +115,8 @@ TEST(WebSocket, EachGroupOfAProfileTakesItsOwnTransportAndTheReportComparesThem)
     TempDir certs;
     ASSERT_NO_FATAL_FAILURE(make_certificates(certs));
     TempDir dir;
-    AedesSettings settings = with_secure_websocket((certs / "server.crt").string(),
-                                                   (certs / "server.key").string());
+    AedesSettings settings =
+        with_secure_websocket((certs / "server.crt").string(), (certs / "server.key").string());
     settings.websocket = true;
     settings.mqtts = true;
     AedesBroker aedes(dir, settings);

@@ -149,8 +149,8 @@ TEST(FleetProfile, AGroupMayReachTheBrokerItsOwnWay) {
                            "[[group]]\nname = \"web\"\ninterval_ms = 100\n"
                            "host = \"wss://a:9001/ws,wss://b:9001/ws\"\n"
                            "[[group]]\nname = \"tls\"\ninterval_ms = 100\nhost = \"mqtts://c\"\n";
-    const auto parsed = parse_publisher_args({"mqtt_publisher", "--profile", path, "-h", "m",
-                                              "--insecure", "--ws-header", "K: v"});
+    const auto parsed = parse_publisher_args(
+        {"mqtt_publisher", "--profile", path, "-h", "m", "--insecure", "--ws-header", "K: v"});
     ASSERT_TRUE(parsed.options) << parsed.err;
     const PublisherOptions& o = *parsed.options;
     const RunPlan run = plan_run(o);

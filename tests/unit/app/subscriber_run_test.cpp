@@ -100,7 +100,8 @@ TEST(SubscriberRun, ARunOfSeveralShardsReportsEachShardsLatency) {
     send(client,
          telemetry::encode_run_summary({"run-1", 1, 10, 10, false, {{"dev-1", 10, 10, {}}}, 1, 2}),
          o.control_topic);
-    send(client, telemetry::encode_run_summary({"run-1", 1, 5, 5, false, {{"dev-2", 5, 5, {}}}, 2, 2}),
+    send(client,
+         telemetry::encode_run_summary({"run-1", 1, 5, 5, false, {{"dev-2", 5, 5, {}}}, 2, 2}),
          o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);

@@ -6,8 +6,9 @@ namespace telemetry {
 namespace {
 
 TEST(RunSummaryCodec, RoundTrips) {
-    const RunSummary s{"abc123", 1,    2000,
-                       1999,     true, {{"sensor-0001", 1000, 1000, {}}, {"sensor-0002", 1000, 1000, {}}}};
+    const RunSummary s{
+        "abc123", 1,    2000,
+        1999,     true, {{"sensor-0001", 1000, 1000, {}}, {"sensor-0002", 1000, 1000, {}}}};
     const auto decoded = decode_run_summary(encode_run_summary(s));
     ASSERT_TRUE(decoded.summary) << decoded.error;
     EXPECT_EQ(*decoded.summary, s);
@@ -141,8 +142,9 @@ namespace {
 // so that a consumer written from that page reads what we send.
 TEST(ControlMessagesAsDocumented, RunSummaryEncodesToTheReadmeForm) {
     const RunSummary s{
-        "9f3a1c2e", 1,     1000000,
-        1000000,    false, {{"sensor-0001", 100000, 100000, {}}, {"sensor-0002", 100000, 100000, {}}}};
+        "9f3a1c2e", 1,
+        1000000,    1000000,
+        false,      {{"sensor-0001", 100000, 100000, {}}, {"sensor-0002", 100000, 100000, {}}}};
     EXPECT_EQ(encode_run_summary(s),
               R"({"type":"run_summary","v":1,"run":"9f3a1c2e","qos":1,"published":1000000,)"
               R"("confirmed":1000000,"interrupted":false,"devices":[)"
@@ -156,9 +158,9 @@ TEST(ControlMessagesAsDocumented, RunSummaryFromTheReadmeDecodes) {
         R"("confirmed":1000000,"interrupted":false,"devices":[)"
         R"({"dev":"sensor-0001","count":100000,"last_seq":100000}]})");
     ASSERT_TRUE(d.summary) << d.error;
-    EXPECT_EQ(
-        *d.summary,
-        (RunSummary{"9f3a1c2e", 1, 1000000, 1000000, false, {{"sensor-0001", 100000, 100000, {}}}}));
+    EXPECT_EQ(*d.summary,
+              (RunSummary{
+                  "9f3a1c2e", 1, 1000000, 1000000, false, {{"sensor-0001", 100000, 100000, {}}}}));
 }
 
 TEST(ControlMessagesAsDocumented, RunProgressEncodesToTheReadmeForm) {
