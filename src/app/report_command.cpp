@@ -1,5 +1,7 @@
 #include "app/report_command.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -78,9 +80,10 @@ std::optional<int> parse(int argc, char** argv, Args& args) {
     CLI::App cli{
         "mqtt_report - one verdict and one report from the --report JSON files of any number\n"
         "of mqtt_publisher and mqtt_subscriber processes (publisher shards, shared-subscription\n"
-        "members, consumers on several brokers). Subscriber ledgers merge exactly: a message\n"
+        "members, independent consumers). Members of one share group merge exactly: a message\n"
         "two members received is one delivery and one duplicate; a gap in one member that\n"
-        "another filled is not missing.",
+        "another filled is not missing. Subscribers outside a share group are a fan-out: each\n"
+        "(and each share group as a whole) must have received every message on its own.",
         "mqtt_report"};
     cli.add_option("--publisher", args.pub_paths, "mqtt_publisher --report file (repeatable)")
         ->allow_extra_args(false);
@@ -119,10 +122,25 @@ std::optional<int> parse(int argc, char** argv, Args& args) {
     return std::nullopt;
 }
 
+// "fan-out: 3 consumers (2 independent, 1 share group), 2 of 3 complete, amplification 3.00"
+std::string fan_out_line(const report::SubscriberReport& sub) {
+    std::size_t independent = 0, complete = 0;
+    for (const report::Consumer& c : sub.consumers) {
+        independent += c.rule == "independent" ? 1 : 0;
+        complete += c.verified ? 1 : 0;
+    }
+    return fmt::format(
+        "fan-out: {} consumers ({} independent, {} share groups), {} of {} complete, "
+        "amplification {:.2f} deliveries per published message",
+        sub.consumers.size(), independent, sub.consumers.size() - independent, complete,
+        sub.consumers.size(), sub.amplification.value_or(0.0));
+}
+
 // Reads, merges and judges the reports and writes what was asked; throws on unusable input.
-telemetry::Verdict judge_and_write(const Args& args) {
+telemetry::Verdict judge_and_write(const Args& args, std::string& fan_out) {
     auto pub = publishers(load_all(args.pub_paths));
     auto sub = subscribers(load_all(args.sub_paths));
+    if (sub && !sub->consumers.empty()) fan_out = fan_out_line(*sub);
     telemetry::Verdict verdict = report::verdict(pointer(pub), pointer(sub));
     if (!args.html_path.empty())
         write(args.html_path, report::render_html(pointer(pub), pointer(sub)));
@@ -139,8 +157,9 @@ int run(int argc, char** argv) {
     Args args;
     if (const auto status = parse(argc, argv, args)) return *status;
     telemetry::Verdict verdict;
+    std::string fan_out;
     try {
-        verdict = judge_and_write(args);
+        verdict = judge_and_write(args, fan_out);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "mqtt_report: error: %s\n", e.what());
         return kUsageError;
@@ -148,6 +167,7 @@ int run(int argc, char** argv) {
     std::printf("mqtt_report: %s: %zu publisher and %zu subscriber reports\n",
                 verdict.verified() ? "VERIFIED" : "NOT VERIFIED", args.pub_paths.size(),
                 args.sub_paths.size());
+    if (!fan_out.empty()) std::printf("mqtt_report: %s\n", fan_out.c_str());
     for (const std::string& f : verdict.failed) std::printf("mqtt_report: failed: %s\n", f.c_str());
     return verdict.verified() ? kSuccess : kVerificationFailed;
 }

@@ -281,6 +281,25 @@ std::string members_section(const PublisherReport* pub, const SubscriberReport* 
            rows + "</table>\n";
 }
 
+// A fan-out's consumers, each with its own verdict.
+std::string consumers_section(const std::vector<Consumer>& consumers,
+                              std::optional<double> amplification) {
+    if (consumers.empty()) return "";
+    std::string html = fmt::format(
+        "<h2>Consumers (fan-out: each must receive every message)</h2><p>Amplification: {:.2f} "
+        "deliveries per published message.</p><table id=\"consumers\"><tr><th>reports</th>"
+        "<th>rule</th><th>unique</th><th>expected</th><th>missing</th><th>verdict</th></tr>",
+        amplification.value_or(0.0));
+    for (const Consumer& c : consumers)
+        html += fmt::format(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(c.reports), escape(c.rule), grouped(c.unique), grouped(c.expected),
+            grouped(c.missing), c.verified ? "complete" : escape(c.failed_checks.empty()
+                                                                      ? "not verified"
+                                                                      : c.failed_checks.front()));
+    return html + "</table>\n";
+}
+
 constexpr const char* kStyle = R"~(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>MQTT telemetry run report</title>
 <style>
@@ -489,6 +508,7 @@ std::string render_html(const PublisherReport* pub, const SubscriberReport* sub)
         html += latency_section(sub->latency_us) + shards_section(sub->latency_by_shard) +
                 transports_section(sub->latency_by_transport) + gaps_section(sub->gaps) +
                 devices_section(*sub);
+    if (sub) html += consumers_section(sub->consumers, sub->amplification);
     html += members_section(pub, sub);
     html += "</body></html>\n";
     return html;

@@ -253,7 +253,11 @@ SubscriberReport merge_subscribers(std::vector<Input> inputs) {
     return merge_subscribers(read_named(std::move(inputs), &read_subscriber));
 }
 
-SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> named) {
+namespace {
+
+// The members' ledgers joined into one: a message two members got is one delivery and one
+// duplicate, a gap one member left and another filled is not missing (share-group members).
+SubscriberReport join_members(std::vector<Named<SubscriberReport>> named) {
     SubscriberReport out;
     out.merged = true;
     out.end_reason = "merged";
@@ -275,6 +279,11 @@ SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> named) {
         reports.push_back(std::move(r));
     }
     out.thresholds = reports.front().thresholds;
+    // Members of one share group merged stay that group's: mergeable with its other members.
+    if (std::all_of(reports.begin(), reports.end(), [&](const SubscriberReport& r) {
+            return r.share_group && r.share_group == reports.front().share_group;
+        }))
+        out.share_group = reports.front().share_group;
     count_ledger(out, joined);
     out.slowest_devices = slowest_devices(reports);
     out.latency_by_shard = latency_by_shard(reports);
@@ -287,6 +296,94 @@ SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> named) {
     out.msgs_per_sec = out.elapsed_s > 0 ? static_cast<double>(out.unique) / out.elapsed_s : 0.0;
     // Mergeable again: a merged report is one more input for the next merge.
     out.state = joined.state();
+    return out;
+}
+
+// The reports that make one consumer: a share group's members split the messages between
+// them; any other subscriber is a consumer of its own.
+struct ConsumerPlan {
+    std::string rule;
+    std::vector<std::size_t> members;  // indexes into the merge's reports
+};
+
+std::vector<ConsumerPlan> consumers_of(const std::vector<Named<SubscriberReport>>& named) {
+    std::vector<ConsumerPlan> plans;
+    std::map<std::string, std::size_t> group_plan;
+    for (std::size_t i = 0; i < named.size(); ++i) {
+        if (!named[i].report.consumers.empty())
+            throw std::runtime_error(
+                named[i].name +
+                " is a merge of several consumers (fan-out): merge the reports it was made of");
+        const auto& group = named[i].report.share_group;
+        if (!group) {
+            plans.push_back({"independent", {i}});
+            continue;
+        }
+        const auto [it, fresh] = group_plan.try_emplace(*group, plans.size());
+        if (fresh) plans.push_back({"share group " + *group, {}});
+        plans[it->second].members.push_back(i);
+    }
+    return plans;
+}
+
+Consumer judged_consumer(const ConsumerPlan& plan,
+                         const std::vector<Named<SubscriberReport>>& named) {
+    std::vector<Named<SubscriberReport>> members;
+    Consumer c;
+    c.rule = plan.rule;
+    for (const std::size_t i : plan.members) {
+        members.push_back(named[i]);
+        c.reports += (c.reports.empty() ? "" : ", ") + named[i].name;
+    }
+    const SubscriberReport alone = join_members(std::move(members));
+    c.unique = alone.unique;
+    c.expected = alone.expected;
+    c.missing = alone.missing.value_or(0);
+    c.duplicates = alone.duplicates;
+    c.verified = alone.verified;
+    c.failed_checks = alone.failed_checks;
+    c.gaps = alone.gaps;
+    return c;
+}
+
+// Fan-out: every consumer must get every message on its own; the run is verified when each
+// is. Counts add up over the consumers (deliveries), and each failed check names its consumer.
+void judge_fan_out(SubscriberReport& out, std::vector<Consumer> consumers) {
+    const std::uint64_t published = out.expected;  // the joined ledger's: each message once
+    out.unique = out.expected = out.duplicates = 0;
+    std::uint64_t missing = 0;
+    out.gaps.clear();
+    out.failed_checks.clear();
+    for (const Consumer& c : consumers) {
+        out.unique += c.unique;
+        out.expected += c.expected;
+        missing += c.missing;
+        out.duplicates += c.duplicates;
+        for (const std::string& f : c.failed_checks)
+            out.failed_checks.push_back(fmt::format("{} ({}): {}", c.reports, c.rule, f));
+        for (const Gap& g : c.gaps)
+            if (out.gaps.size() < kListed) out.gaps.push_back(g);
+    }
+    out.missing = missing;
+    out.amplification =
+        published > 0 ? static_cast<double>(out.unique) / static_cast<double>(published) : 0.0;
+    const telemetry::Verdict judged = telemetry::judge(out.failed_checks, {});
+    out.verified = judged.verified();
+    out.exit_status = judged.exit_status;
+    out.consumers = std::move(consumers);
+}
+
+}  // namespace
+
+SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> named) {
+    const std::vector<ConsumerPlan> plans = consumers_of(named);
+    std::vector<Consumer> consumers;
+    if (plans.size() > 1)
+        for (const ConsumerPlan& plan : plans) consumers.push_back(judged_consumer(plan, named));
+    SubscriberReport out = join_members(std::move(named));
+    for (const ConsumerPlan& plan : plans)
+        for (const std::size_t i : plan.members) out.members[i].merged_as = plan.rule;
+    if (plans.size() > 1) judge_fan_out(out, std::move(consumers));
     return out;
 }
 

@@ -3,10 +3,15 @@
 // publishers (shards, hosts) and subscribers (shared-subscription members, consumers on other
 // brokers) merged into one publisher and one subscriber report of the usual shape.
 //
-// The subscriber merge is exact: it joins the members' per-device sequence ledgers (the
-// report's "state"), so a message two members got is one delivery and one duplicate, and a gap
-// in one member that another filled is not missing. Latency histograms merge bucket by bucket;
-// timelines are summed per wall-clock second.
+// The subscriber merge is exact, by one of two rules. Members of one share group split the
+// messages: their per-device sequence ledgers (the report's "state") are joined, so a message
+// two members got is one delivery and one duplicate, and a gap in one member that another
+// filled is not missing. Subscribers that are not in a share group each receive every message
+// (fan-out): each independent subscriber, and each share group as a whole, is a consumer
+// judged on its own ledger, and the run is verified only when every consumer is complete; the
+// report lists the consumers and the amplification (deliveries per published message). Each
+// member says which rule counted it. Latency histograms merge bucket by bucket; timelines are
+// summed per wall-clock second.
 
 #include <string>
 #include <vector>

@@ -218,6 +218,9 @@ struct Member {
     std::optional<std::uint64_t> received, unique;      // a subscriber's
     std::optional<std::uint64_t> published, confirmed;  // a publisher's
     std::optional<std::string> share_group, run;
+    // A subscriber's: how the merge counted it, "share group G" (its share with the other
+    // members') or "independent" (a consumer of its own that must get every message).
+    std::optional<std::string> merged_as;
     std::optional<std::array<int, 2>> shard;  // [I, N]
     std::string host, command;                // where and how it ran
 
@@ -232,9 +235,34 @@ struct Member {
         f("confirmed", s.confirmed);
         f("share_group", s.share_group);
         f("run", s.run);
+        f("merged_as", s.merged_as);
         f("shard", s.shard);
         f("host", s.host);
         f("command", s.command);
+    }
+};
+
+// One consumer of a fan-out merge: an independent subscriber, or a share group's members
+// together, judged on its own ledger as if it had been the run's only consumer.
+struct Consumer {
+    std::string reports;  // its report files, comma-separated
+    std::string rule;     // "independent" or "share group G"
+    std::uint64_t unique{}, expected{}, missing{}, duplicates{};
+    bool verified{false};
+    std::vector<std::string> failed_checks;
+    std::vector<Gap> gaps;
+
+    template <class Self, class Field>
+    static void fields(Self& s, Field&& f) {
+        f("reports", s.reports);
+        f("rule", s.rule);
+        f("unique", s.unique);
+        f("expected", s.expected);
+        f("missing", s.missing);
+        f("duplicates", s.duplicates);
+        f("verified", s.verified);
+        f("failed_checks", s.failed_checks);
+        f("gaps", s.gaps);
     }
 };
 
@@ -242,6 +270,10 @@ struct SubscriberReport {
     std::string program{"mqtt_subscriber"};
     bool merged{false};
     std::vector<Member> members;  // merged only
+    // Merged from several consumers (fan-out) only: each judged on its own, and deliveries
+    // per published message.
+    std::vector<Consumer> consumers;
+    std::optional<double> amplification;
     std::uint64_t received{}, unique{}, expected{};
     std::optional<std::uint64_t> missing;  // null for a share-group member: others have them
     std::optional<std::string> share_group;
@@ -279,6 +311,8 @@ struct SubscriberReport {
         f("program", s.program);
         f("merged", s.merged);
         f("members", s.members);
+        f("consumers", s.consumers);
+        f("amplification", s.amplification);
         f("received", s.received);
         f("unique", s.unique);
         f("expected", s.expected);

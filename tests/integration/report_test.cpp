@@ -79,5 +79,54 @@ TEST(Report, TimelineCsvAndHtmlRenderInHeadlessChromium) {
     EXPECT_GT(fs::file_size(dir / "report.png"), 20'000u) << "the page rendered to an image";
 }
 
+TEST(Report, IndependentSubscribersAreAFanOutAndAStalledOneIsNamedWithItsLoss) {
+    // Three consumers of the same run; the broker keeps 100 messages for one that stalls, so
+    // the second loses while the others get everything. Merged as one ledger the others' copies
+    // would hide its loss; as a fan-out the run fails and names it.
+    Broker broker({{{"max_queued_messages", "100"}, {"max_inflight_messages", "20"}}, {}});
+    TempDir d1, d2, d3, dir;
+    std::vector<std::unique_ptr<ChildProcess>> subscribers;
+    int n = 0;
+    for (const TempDir* d : {&d1, &d2, &d3})
+        subscribers.push_back(start_subscriber(
+            broker.port_str(), *d,
+            {"-i", "consumer-" + std::to_string(++n), "--idle-timeout", "3",
+             "--receive-maximum", "20"}));
+    ChildProcess publisher({publisher_path(), "-p", broker.port_str(), "-n", "20000", "-r", "5000",
+                            "--report", (dir / "pub.json").string()},
+                           dir / "pub.out", dir / "pub.err");
+    ASSERT_TRUE(wait_for_count(d2 / "sub.err", "received ", 2000, 20s));
+    subscribers[1]->signal(SIGSTOP);
+    ASSERT_TRUE(wait_for_count(dir / "pub.err", "confirmed ", 10000, 60s))
+        << read_file(dir / "pub.err");
+    subscribers[1]->signal(SIGCONT);
+    ASSERT_EQ(publisher.wait(120s), 0) << read_file(dir / "pub.err");
+    EXPECT_EQ(subscribers[0]->wait(120s), 0) << read_file(d1 / "sub.out");
+    EXPECT_EQ(subscribers[1]->wait(120s), 1) << read_file(d2 / "sub.out");
+    EXPECT_EQ(subscribers[2]->wait(120s), 0) << read_file(d3 / "sub.out");
+
+    const auto merged =
+        run({MQTT_REPORT_PATH, "--publisher", (dir / "pub.json").string(), "--subscriber",
+             (d1 / "sub.json").string(), "--subscriber", (d2 / "sub.json").string(),
+             "--subscriber", (d3 / "sub.json").string(), "--json", (dir / "merged.json").string()},
+            dir.path());
+    EXPECT_EQ(merged.status, 1) << merged.out << merged.err;
+    EXPECT_NE(merged.out.find("fan-out: 3 consumers (3 independent, 0 share groups), 2 of 3 "
+                              "complete"),
+              std::string::npos)
+        << merged.out;
+    const std::uint64_t lost = read_json(d2 / "sub.json").at("missing");
+    ASSERT_GT(lost, 0u);
+    EXPECT_NE(merged.out.find("failed: " + (d2 / "sub.json").string() +
+                              " (independent): missing " + std::to_string(lost)),
+              std::string::npos)
+        << merged.out;
+    const auto doc = read_json(dir / "merged.json").at("subscriber");
+    EXPECT_EQ(doc.at("missing"), lost);
+    EXPECT_EQ(doc.at("unique"), 60000 - lost);
+    EXPECT_NEAR(doc.at("amplification").get<double>(), (60000.0 - static_cast<double>(lost)) / 20000.0,
+                1e-9);
+}
+
 }  // namespace
 }  // namespace harness

@@ -79,6 +79,73 @@ TEST(MergeSubscribers, LossNoMemberFilledFailsAndIsListed) {
     EXPECT_NE(v.failed[0].find("missing 2"), std::string::npos) << v.failed[0];
 }
 
+// A subscriber outside any share group: a consumer of its own.
+Input independent(const std::string& name, const telemetry::DeliveryLedger& ledger) {
+    Input in = member(name, ledger);
+    in.doc.erase("share_group");
+    return in;
+}
+
+TEST(MergeSubscribers, IndependentSubscribersAreAFanOutEachJudgedOnItsOwn) {
+    // Both together have every message; alone, b lacks a2: the run is not verified, and the
+    // failure names b. Joined as one ledger, a's copy would have hidden b's loss.
+    telemetry::DeliveryLedger a, b;
+    for (auto* l : {&a, &b}) l->expect(kSummary);
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+        a.record("r1", "a", seq);
+        a.record("r1", "b", seq);
+        b.record("r1", "b", seq);
+        if (seq != 2) b.record("r1", "a", seq);
+    }
+    const auto typed = merge_subscribers({independent("a.json", a), independent("b.json", b)});
+    const json merged = typed;
+    EXPECT_FALSE(typed.verified);
+    EXPECT_EQ(merged.at("unique"), 11) << "deliveries: 6 + 5";
+    EXPECT_EQ(merged.at("expected"), 12);
+    EXPECT_EQ(merged.at("missing"), 1);
+    EXPECT_NEAR(merged.at("amplification").get<double>(), 11.0 / 6.0, 1e-9);
+    ASSERT_EQ(merged.at("consumers").size(), 2U);
+    EXPECT_TRUE(merged.at("consumers")[0].at("verified").get<bool>());
+    EXPECT_FALSE(merged.at("consumers")[1].at("verified").get<bool>());
+    EXPECT_EQ(merged.at("consumers")[1].at("gaps")[0].at("first"), 2);
+    EXPECT_EQ(merged.at("members")[1].at("merged_as"), "independent");
+    const telemetry::Verdict v = verdict(nullptr, &typed);
+    ASSERT_EQ(v.failed.size(), 1U);
+    EXPECT_EQ(v.failed[0].rfind("b.json (independent): missing 1", 0), 0u) << v.failed[0];
+}
+
+TEST(MergeSubscribers, AShareGroupAndAnIndependentSubscriberEachReceiveEverything) {
+    // The group's members split the run between them; c alone got all of it.
+    telemetry::DeliveryLedger m1, m2, c;
+    for (auto* l : {&m1, &m2, &c}) l->expect(kSummary);
+    for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+        m1.record("r1", "a", seq);
+        m2.record("r1", "b", seq);
+        c.record("r1", "a", seq);
+        c.record("r1", "b", seq);
+    }
+    const auto typed = merge_subscribers(
+        {member("m1.json", m1), independent("c.json", c), member("m2.json", m2)});
+    const json merged = typed;
+    EXPECT_TRUE(typed.verified) << merged.at("failed_checks");
+    ASSERT_EQ(merged.at("consumers").size(), 2U);
+    EXPECT_EQ(merged.at("consumers")[0].at("rule"), "share group g");
+    EXPECT_EQ(merged.at("consumers")[0].at("reports"), "m1.json, m2.json");
+    EXPECT_EQ(merged.at("consumers")[0].at("unique"), 6);
+    EXPECT_EQ(merged.at("consumers")[1].at("rule"), "independent");
+    EXPECT_DOUBLE_EQ(merged.at("amplification").get<double>(), 2.0);
+    EXPECT_EQ(merged.at("members")[2].at("merged_as"), "share group g");
+    // Without m2 the group lacks device b; c still has it, and that does not save the group.
+    const auto partial = merge_subscribers({member("m1.json", m1), independent("c.json", c)});
+    EXPECT_FALSE(partial.verified);
+    ASSERT_FALSE(partial.failed_checks.empty());
+    EXPECT_EQ(partial.failed_checks[0].rfind("m1.json (share group g): missing 3", 0), 0u)
+        << partial.failed_checks[0];
+    // A fan-out merge is not an input for another merge: its ledger is no one consumer's.
+    EXPECT_THROW(merge_subscribers({{"fan.json", merged}, member("m3.json", m1)}),
+                 std::runtime_error);
+}
+
 TEST(MergeSubscribers, AMergedReportMergesAgain) {
     telemetry::DeliveryLedger one, two, three;
     for (auto* l : {&one, &two, &three}) l->expect(kSummary);

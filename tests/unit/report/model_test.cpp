@@ -34,6 +34,7 @@ std::map<std::string, Fields> model() {
             {"SlowDevice", fields_of<SlowDevice>()},
             {"ShardLatency", fields_of<ShardLatency>()},
             {"TransportLatency", fields_of<TransportLatency>()},
+            {"Consumer", fields_of<Consumer>()},
             {"Reconnect", fields_of<Reconnect>()},
             {"Member", fields_of<Member>()},
             {"Churn", fields_of<Churn>()},
