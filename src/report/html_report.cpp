@@ -288,13 +288,15 @@ std::string consumers_section(const std::vector<Consumer>& consumers,
     std::string html = fmt::format(
         "<h2>Consumers (fan-out: each must receive every message)</h2><p>Amplification: {:.2f} "
         "deliveries per published message.</p><table id=\"consumers\"><tr><th>reports</th>"
-        "<th>rule</th><th>unique</th><th>expected</th><th>missing</th><th>verdict</th></tr>",
+        "<th>rule</th><th>unique</th><th>expected</th><th>missing</th><th>p99</th><th>verdict</th>"
+        "</tr>",
         amplification.value_or(0.0));
     for (const Consumer& c : consumers)
         html += fmt::format(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+            "</tr>",
             escape(c.reports), escape(c.rule), grouped(c.unique), grouped(c.expected),
-            grouped(c.missing), c.verified ? "complete" : escape(c.failed_checks.empty()
+            grouped(c.missing), ms(static_cast<double>(c.p99_us)), c.verified ? "complete" : escape(c.failed_checks.empty()
                                                                       ? "not verified"
                                                                       : c.failed_checks.front()));
     return html + "</table>\n";

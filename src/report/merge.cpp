@@ -340,6 +340,8 @@ Consumer judged_consumer(const ConsumerPlan& plan,
     c.expected = alone.expected;
     c.missing = alone.missing.value_or(0);
     c.duplicates = alone.duplicates;
+    c.p50_us = alone.latency_us.p50;
+    c.p99_us = alone.latency_us.p99;
     c.verified = alone.verified;
     c.failed_checks = alone.failed_checks;
     c.gaps = alone.gaps;

@@ -248,6 +248,7 @@ struct Consumer {
     std::string reports;  // its report files, comma-separated
     std::string rule;     // "independent" or "share group G"
     std::uint64_t unique{}, expected{}, missing{}, duplicates{};
+    std::int64_t p50_us{}, p99_us{};  // its end-to-end latency
     bool verified{false};
     std::vector<std::string> failed_checks;
     std::vector<Gap> gaps;
@@ -260,6 +261,8 @@ struct Consumer {
         f("expected", s.expected);
         f("missing", s.missing);
         f("duplicates", s.duplicates);
+        f("p50_us", s.p50_us);
+        f("p99_us", s.p99_us);
         f("verified", s.verified);
         f("failed_checks", s.failed_checks);
         f("gaps", s.gaps);

@@ -133,6 +133,8 @@ TEST(MergeSubscribers, AShareGroupAndAnIndependentSubscriberEachReceiveEverythin
     EXPECT_EQ(merged.at("consumers")[0].at("reports"), "m1.json, m2.json");
     EXPECT_EQ(merged.at("consumers")[0].at("unique"), 6);
     EXPECT_EQ(merged.at("consumers")[1].at("rule"), "independent");
+    EXPECT_EQ(merged.at("consumers")[0].at("p99_us"), merged.at("latency_us").at("p99"))
+        << "each consumer's latency from its own histogram";
     EXPECT_DOUBLE_EQ(merged.at("amplification").get<double>(), 2.0);
     EXPECT_EQ(merged.at("members")[2].at("merged_as"), "share group g");
     // Without m2 the group lacks device b; c still has it, and that does not save the group.
