@@ -296,9 +296,10 @@ std::string consumers_section(const std::vector<Consumer>& consumers,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
             "</tr>",
             escape(c.reports), escape(c.rule), grouped(c.unique), grouped(c.expected),
-            grouped(c.missing), ms(static_cast<double>(c.p99_us)), c.verified ? "complete" : escape(c.failed_checks.empty()
-                                                                      ? "not verified"
-                                                                      : c.failed_checks.front()));
+            grouped(c.missing), ms(static_cast<double>(c.p99_us)),
+            c.verified
+                ? "complete"
+                : escape(c.failed_checks.empty() ? "not verified" : c.failed_checks.front()));
     return html + "</table>\n";
 }
 

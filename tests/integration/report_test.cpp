@@ -88,10 +88,9 @@ TEST(Report, IndependentSubscribersAreAFanOutAndAStalledOneIsNamedWithItsLoss) {
     std::vector<std::unique_ptr<ChildProcess>> subscribers;
     int n = 0;
     for (const TempDir* d : {&d1, &d2, &d3})
-        subscribers.push_back(start_subscriber(
-            broker.port_str(), *d,
-            {"-i", "consumer-" + std::to_string(++n), "--idle-timeout", "3",
-             "--receive-maximum", "20"}));
+        subscribers.push_back(start_subscriber(broker.port_str(), *d,
+                                               {"-i", "consumer-" + std::to_string(++n),
+                                                "--idle-timeout", "3", "--receive-maximum", "20"}));
     ChildProcess publisher({publisher_path(), "-p", broker.port_str(), "-n", "20000", "-r", "5000",
                             "--report", (dir / "pub.json").string()},
                            dir / "pub.out", dir / "pub.err");
@@ -107,8 +106,8 @@ TEST(Report, IndependentSubscribersAreAFanOutAndAStalledOneIsNamedWithItsLoss) {
 
     const auto merged =
         run({MQTT_REPORT_PATH, "--publisher", (dir / "pub.json").string(), "--subscriber",
-             (d1 / "sub.json").string(), "--subscriber", (d2 / "sub.json").string(),
-             "--subscriber", (d3 / "sub.json").string(), "--json", (dir / "merged.json").string()},
+             (d1 / "sub.json").string(), "--subscriber", (d2 / "sub.json").string(), "--subscriber",
+             (d3 / "sub.json").string(), "--json", (dir / "merged.json").string()},
             dir.path());
     EXPECT_EQ(merged.status, 1) << merged.out << merged.err;
     EXPECT_NE(merged.out.find("fan-out: 3 consumers (3 independent, 0 share groups), 2 of 3 "
@@ -117,15 +116,15 @@ TEST(Report, IndependentSubscribersAreAFanOutAndAStalledOneIsNamedWithItsLoss) {
         << merged.out;
     const std::uint64_t lost = read_json(d2 / "sub.json").at("missing");
     ASSERT_GT(lost, 0u);
-    EXPECT_NE(merged.out.find("failed: " + (d2 / "sub.json").string() +
-                              " (independent): missing " + std::to_string(lost)),
+    EXPECT_NE(merged.out.find("failed: " + (d2 / "sub.json").string() + " (independent): missing " +
+                              std::to_string(lost)),
               std::string::npos)
         << merged.out;
     const auto doc = read_json(dir / "merged.json").at("subscriber");
     EXPECT_EQ(doc.at("missing"), lost);
     EXPECT_EQ(doc.at("unique"), 60000 - lost);
-    EXPECT_NEAR(doc.at("amplification").get<double>(), (60000.0 - static_cast<double>(lost)) / 20000.0,
-                1e-9);
+    EXPECT_NEAR(doc.at("amplification").get<double>(),
+                (60000.0 - static_cast<double>(lost)) / 20000.0, 1e-9);
 }
 
 }  // namespace

@@ -124,8 +124,8 @@ TEST(MergeSubscribers, AShareGroupAndAnIndependentSubscriberEachReceiveEverythin
         c.record("r1", "a", seq);
         c.record("r1", "b", seq);
     }
-    const auto typed = merge_subscribers(
-        {member("m1.json", m1), independent("c.json", c), member("m2.json", m2)});
+    const auto typed =
+        merge_subscribers({member("m1.json", m1), independent("c.json", c), member("m2.json", m2)});
     const json merged = typed;
     EXPECT_TRUE(typed.verified) << merged.at("failed_checks");
     ASSERT_EQ(merged.at("consumers").size(), 2U);
