@@ -12,6 +12,7 @@
 #include <thread>
 #include <tuple>
 
+#include "certificates.hpp"
 #include "harness.hpp"
 
 namespace harness {
@@ -215,32 +216,11 @@ TEST(RabbitMQCluster, ShardsOnOneNodeAndTheSubscriberOnTheOtherVerifyExactlyOver
     EXPECT_EQ(merged.status, 0) << merged.out << merged.err;
 }
 
-// A CA and a certificate for 127.0.0.1 signed by it, for wss://.
-void make_certificates(const fs::path& dir) {
-    std::ofstream(dir / "san.ext") << "subjectAltName=IP:127.0.0.1\n";
-    const std::string d = dir.string() + "/";
-    for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                                   "-keyout", d + "ca.key", "-out", d + "ca.crt", "-days", "2",
-                                   "-subj", "/CN=test CA"},
-          {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "server.key", "-out",
-           d + "server.csr", "-subj", "/CN=127.0.0.1"},
-          {"openssl", "x509", "-req", "-in", d + "server.csr", "-CA", d + "ca.crt", "-CAkey",
-           d + "ca.key", "-out", d + "server.crt", "-days", "2", "-set_serial", "1", "-extfile",
-           d + "san.ext"}}) {
-        const auto r = run(args, dir, 60s);
-        ASSERT_EQ(r.status, 0) << r.err;
-    }
-    // The node reads them as its own user (root here, or whoever runs the test).
-    for (const char* f : {"server.key", "server.crt", "ca.crt"})
-        fs::permissions(dir / f, fs::perms::owner_read | fs::perms::owner_write);
-}
-
 TEST(RabbitMQWebMqtt, RunsOverWsAndWssToItsWebMqttPluginVerifyExactly) {
     if (!fs::exists(kRabbitBin / "rabbitmq-server"))
         GTEST_SKIP() << "rabbitmq-server is not installed: scripts/deps --cluster installs it";
     TempDir dir;
-    ASSERT_NO_FATAL_FAILURE(make_certificates(dir.path()));
+    ASSERT_NO_FATAL_FAILURE(make_test_certificates(dir.path()));
     RabbitCluster node(dir.path(),
                        WebMqtt{(dir / "server.crt").string(), (dir / "server.key").string(),
                                (dir / "ca.crt").string()});

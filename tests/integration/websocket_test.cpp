@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "aedes.hpp"
+#include "certificates.hpp"
 #include "net/websocket_handshake.hpp"
 #include "pair.hpp"
 #include "scripted_peer.hpp"
@@ -50,24 +51,8 @@ TEST(WebSocket, TheTransportsMixInOneVerifiedRun) {
                     5000);
 }
 
-// A CA and a certificate for 127.0.0.1 signed by it, for wss://.
 void make_certificates(const TempDir& dir) {
-    std::ofstream(dir / "san.ext") << "subjectAltName=IP:127.0.0.1\n";
-    const std::string d = dir.path().string() + "/";
-    for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                                   "-keyout", d + "ca.key", "-out", d + "ca.crt", "-days", "2",
-                                   "-subj", "/CN=test CA"},
-          {"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "server.key", "-out",
-           d + "server.csr", "-subj", "/CN=127.0.0.1"},
-          {"openssl", "x509", "-req", "-in", d + "server.csr", "-CA", d + "ca.crt", "-CAkey",
-           d + "ca.key", "-out", d + "server.crt", "-days", "2", "-set_serial", "1", "-extfile",
-           d + "san.ext"},
-          {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "other.key",
-           "-out", d + "other.crt", "-days", "2", "-subj", "/CN=other CA"}}) {
-        const auto r = run(args, dir.path(), 60s);
-        ASSERT_EQ(r.status, 0) << r.err;
-    }
+    make_test_certificates(dir.path());
 }
 
 TEST(WebSocket, APairOverWssIsVerifiedAndTheCertificateChecked) {
