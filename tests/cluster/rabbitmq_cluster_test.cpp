@@ -233,8 +233,9 @@ TEST(RabbitMQWebMqtt, RunsOverWsAndWssToItsWebMqttPluginVerifyExactly) {
     for (const auto& [pub_host, sub_host, count] :
          {std::tuple<std::string, std::string, std::string>{ws, "", "50000"},
           {wss, wss, "10000"}}) {
-        std::vector<std::string> sub_cmd{subscriber_path(), "--report",
-                                         (dir / "sub.json").string()};
+        // A session of its own each time: nothing queued for an earlier consumer carries over.
+        std::vector<std::string> sub_cmd{subscriber_path(), "-i", "web-consumer-" + count,
+                                         "--report", (dir / "sub.json").string()};
         if (sub_host.empty())
             sub_cmd.insert(sub_cmd.end(), {"-p", tcp});
         else
