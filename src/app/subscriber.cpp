@@ -5,6 +5,7 @@
 #include "app/output_file.hpp"
 #include "app/print_sink.hpp"
 #include "app/signals.hpp"
+#include "app/subscriber_fleet.hpp"
 #include "app/subscriber_run.hpp"
 #include "app/subscriber_state.hpp"
 #include "net/event_loop.hpp"
@@ -12,6 +13,21 @@
 #include "store/reading_store.hpp"
 
 namespace app {
+namespace {
+
+// --connections N: the fleet's verdict, HTML page and report (the merged one).
+int run_fleet(const SubscriberOptions& options, ProgressLine& progress,
+              const OutputFile& report_file, const OutputFile& html_file) {
+    net::EventLoop loop;
+    SubscriberFleet fleet(options, loop, progress, stop_requested);
+    const int status = fleet.run();
+    if (html_file.wanted()) html_file.write(report::render_html(nullptr, &fleet.report()));
+    report_file.write(report::take_into_json(report::SubscriberReport(fleet.report())).dump(2) +
+                      "\n");
+    return status;
+}
+
+}  // namespace
 
 int run_subscriber(const SubscriberOptions& o) {
     install_stop_signals();
@@ -31,6 +47,7 @@ int run_subscriber(const SubscriberOptions& o) {
         options.connect.client_id = state->client_id();
     });
     if (!usable) return kUsageError;
+    if (options.connections > 1) return run_fleet(options, progress, report_file, html_file);
     net::EventLoop loop;  // the client's, and the metrics endpoint's
     const auto client = mqtt::make_client(options.engine, loop);
     SubscriberRun run(options, *client, progress, stop_requested);

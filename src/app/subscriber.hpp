@@ -31,6 +31,9 @@ struct SubscriberOptions {
     // --share-group: a member of this consumer group ($share/G/...): it sees a share of the
     // messages, so its verdict leaves out what is missing (mqtt_report merges the members').
     std::string share_group;
+    // --connections: this many subscribers on one event loop, each its own client id, session
+    // and ledger (app/subscriber_fleet.hpp); verified when every one of them is complete.
+    std::uint32_t connections{1};
     std::optional<std::uint64_t> count;  // finish after this many unique messages
     double idle_timeout_s{30.0};
     std::size_t max_gaps{20};  // gap ranges listed in the report

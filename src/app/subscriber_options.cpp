@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include "app/cli_parse.hpp"
 #include "app/exit_status.hpp"
 #include "app/subscriber.hpp"
@@ -42,6 +44,13 @@ void add_subscription_flags(CLI::App& cli, SubscriberOptions& o) {
                    "Each member verifies its share (corrupt, malformed, duplicates) and ends once "
                    "every summary is in and nothing arrived for 2 s; merge the members' --report "
                    "files with mqtt_report for the run's verdict. No repair requests");
+    cli.add_option("--connections", o.connections,
+                   "N subscribers on one event loop, each its own client id (ID-1 ... ID-N), "
+                   "session and ledger, on the same topics: verified when every one of them "
+                   "received every message (fan-out; with --share-group, N members that split "
+                   "them). The report holds each subscriber as a consumer")
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{10000}));
 }
 
 // When the run ends, what fails it, and what is kept.
@@ -80,6 +89,23 @@ void add_end_and_keeping_flags(CLI::App& cli, SubscriberOptions& o) {
     cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");
 }
 
+// --connections: one loop of native clients; what keeps one ledger per process is refused.
+std::optional<std::string> validate_fleet(const SubscriberOptions& s) {
+    if (s.connections == 1) return std::nullopt;
+    if (s.engine != mqtt::Engine::Native)
+        return std::string("--connections needs --client native (one event loop for them all)");
+    const std::pair<bool, const char*> single[] = {
+        {!s.state_dir.empty(), "--state-dir"},
+        {!s.store.empty(), "--store"},
+        {s.print, "--print"},
+        {!s.csv_file.empty(), "--csv"},
+        {s.output.metrics.has_value(), "--metrics-port"}};
+    for (const auto& [given, flag] : single)
+        if (given)
+            return fmt::format("{} keeps one subscriber's data: not with --connections", flag);
+    return std::nullopt;
+}
+
 std::optional<std::string> validate_subscriber(const SubscriberOptions& s) {
     if (auto e = validate_connection(s.connect, s.engine)) return e;
     for (const std::string& t : s.topics)
@@ -111,7 +137,7 @@ std::optional<std::string> validate_subscriber(const SubscriberOptions& s) {
         return std::string(
             "--state-dir needs -q 1 or 2: QoS 0 messages are never sent again, so a "
             "crash loses them whatever we keep");
-    return std::nullopt;
+    return validate_fleet(s);
 }
 
 // Defaults that depend on other options.

@@ -80,9 +80,36 @@ void SubscriberRun::end_batch() {
 }
 
 int SubscriberRun::run() {
-    if (auto end = guarded(EndReason::BrokerError, [this] { connect_and_subscribe(); }))
-        return finish(*end);
+    if (!start()) return close();
     if (auto end = guarded(EndReason::ConnectionLost, [this] { receive(); })) end_ = *end;
+    return close();
+}
+
+bool SubscriberRun::start() {
+    if (auto end = guarded(EndReason::BrokerError, [this] { connect_and_subscribe(); })) {
+        end_ = *end;
+        return false;
+    }
+    started_ok_ = true;
+    last_round_ = Clock::now();
+    return true;
+}
+
+void SubscriberRun::client_failed(const std::string& error) {
+    if (!failure_) failure_ = RunEnd{EndReason::ConnectionLost, error};
+}
+
+bool SubscriberRun::after_round(Clock::time_point now) {
+    bool over = false;
+    if (auto end = guarded(EndReason::ConnectionLost, [&] { over = round_over(now); })) {
+        end_ = *end;
+        return true;
+    }
+    return over;
+}
+
+int SubscriberRun::close() {
+    if (!started_ok_) return finish(end_);
     if (end_.reason == EndReason::Complete && options_.repair) announce_repair_done();
     // A run that is not over, or not verified, keeps its persistent broker session for the
     // next process with the same --id: what is published or still queued meanwhile waits
@@ -131,22 +158,28 @@ void SubscriberRun::subscribe_to_statuses() {
 }
 
 void SubscriberRun::receive() {
-    auto last_round = Clock::now();
-    for (;;) {
+    do {
         // Poll before deciding: a process that was suspended (SIGSTOP, a sleeping laptop) has
         // messages waiting in its socket, and must not call that idle.
         client_.poll(kPollInterval);
-        const auto now = Clock::now();
-        // A round far longer than the poll interval is this process stopped, not the broker
-        // quiet: the idle clock starts again (after SIGCONT the poll may return EINTR with
-        // nothing read yet) [issue 29].
-        if (now - last_round > kPollInterval + kSuspendedGap) last_message_ = ready_at_ = now;
-        last_round = now;
-        if (const auto reason = tick(now)) {
-            end_ = {*reason, {}};
-            return;
-        }
+    } while (!round_over(Clock::now()));
+}
+
+bool SubscriberRun::round_over(Clock::time_point now) {
+    if (failure_) {
+        end_ = *failure_;
+        return true;
     }
+    // A round far longer than the poll interval is this process stopped, not the broker
+    // quiet: the idle clock starts again (after SIGCONT the poll may return EINTR with
+    // nothing read yet) [issue 29].
+    if (now - last_round_ > kPollInterval + kSuspendedGap) last_message_ = ready_at_ = now;
+    last_round_ = now;
+    if (const auto reason = tick(now)) {
+        end_ = {*reason, {}};
+        return true;
+    }
+    return false;
 }
 
 void SubscriberRun::handle(const mqtt::Message& m) {
@@ -267,7 +300,8 @@ std::vector<std::string> SubscriberRun::failed_checks() const {
 
 int SubscriberRun::finish(const RunEnd& end) {
     end_ = end;
-    if (!end.error.empty()) print_error(kSubscriberProgram, end.error);
+    if (!end.error.empty())
+        print_error(kSubscriberProgram, label_.empty() ? end.error : label_ + ": " + end.error);
     progress_.finish();
     if (timeline_.tail_due(Clock::now())) add_timeline_row(Clock::now());
     const std::vector<std::string> failed = failed_checks();
@@ -286,16 +320,20 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
     const auto& latency = verifier_.latency();
     // With --print, stdout carries the readings only.
     std::FILE* out = options_.print ? stderr : stdout;
+    if (!label_.empty() && verified_)
+        return;  // a fleet's complete member: the fleet's line says it
+    const std::string who_text = label_.empty() ? std::string(kSubscriberProgram)
+                                                : fmt::format("{}: {}", kSubscriberProgram, label_);
+    const char* who = who_text.c_str();
     if (sharing()) return print_share_verdict(out, failed);
     std::fprintf(
         out,
         "%s: %s: received %llu, unique %llu of %llu expected, missing %llu, duplicates %llu, "
         "out of order %llu, malformed %llu, corrupt %llu in %.2f s, %.0f msg/s, latency p50 "
         "%.2f ms p99 %.2f ms max %.2f ms (%s)\n",
-        kSubscriberProgram, verified_ ? "VERIFIED" : "NOT VERIFIED",
-        static_cast<unsigned long long>(t.received), static_cast<unsigned long long>(t.unique),
-        static_cast<unsigned long long>(t.expected), static_cast<unsigned long long>(t.missing),
-        static_cast<unsigned long long>(t.duplicates),
+        who, verified_ ? "VERIFIED" : "NOT VERIFIED", static_cast<unsigned long long>(t.received),
+        static_cast<unsigned long long>(t.unique), static_cast<unsigned long long>(t.expected),
+        static_cast<unsigned long long>(t.missing), static_cast<unsigned long long>(t.duplicates),
         static_cast<unsigned long long>(t.out_of_order),
         static_cast<unsigned long long>(t.malformed), static_cast<unsigned long long>(t.corrupt),
         secs, secs > 0 ? static_cast<double>(t.unique) / secs : 0.0,
@@ -308,18 +346,17 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         std::fprintf(out,
                      "%s: the publisher fell behind its schedule by up to %.0f ms: these latency "
                      "figures include its own lag, not only the broker's\n",
-                     kSubscriberProgram, publisher_behind_ms_);
+                     who, publisher_behind_ms_);
     if (verifier_.recovered() > 0)
         std::fprintf(
             out, "%s: recovered by repair %llu (lost on the way, sent again by the publisher)\n",
-            kSubscriberProgram, static_cast<unsigned long long>(verifier_.recovered()));
-    for (const std::string& f : failed)
-        std::fprintf(out, "%s: failed: %s\n", kSubscriberProgram, f.c_str());
+            who, static_cast<unsigned long long>(verifier_.recovered()));
+    for (const std::string& f : failed) std::fprintf(out, "%s: failed: %s\n", who, f.c_str());
     for (const std::string& c : verifier_.ledger().contradiction_examples())
-        std::fprintf(out, "%s: contradiction: %s\n", kSubscriberProgram, c.c_str());
+        std::fprintf(out, "%s: contradiction: %s\n", who, c.c_str());
     for (const auto& g : verifier_.ledger().gaps(options_.max_gaps))
-        std::fprintf(out, "%s: missing %s/%s seq %llu-%llu\n", kSubscriberProgram, g.run.c_str(),
-                     g.device.c_str(), static_cast<unsigned long long>(g.range.first),
+        std::fprintf(out, "%s: missing %s/%s seq %llu-%llu\n", who, g.run.c_str(), g.device.c_str(),
+                     static_cast<unsigned long long>(g.range.first),
                      static_cast<unsigned long long>(g.range.last));
     std::fflush(out);
 }

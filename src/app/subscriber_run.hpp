@@ -48,6 +48,19 @@ class SubscriberRun {
 
     // The whole run; prints the verdict and returns the exit status. Never throws.
     int run();
+    // The same in steps, for runs whose clients share a loop that their owner runs
+    // (app/subscriber_fleet.hpp); none throws. start() connects and subscribes (false: it failed,
+    // and close() gives the status); after_round() follows each round of the loop (true: the
+    // run has ended); close() disconnects, decides and returns the exit status.
+    bool start();
+    bool after_round(Clock::time_point now);
+    int close();
+    // The client failed (its on_failed()): the next after_round() ends the run.
+    void client_failed(const std::string& error);
+    // A member of a fleet: its own verdict line only when it is not verified, after `label`.
+    void member_of_fleet(std::string label) { label_ = std::move(label); }
+    bool verified() const { return verified_; }
+    int exit_status() const { return exit_status_; }
 
     // Steps, public for tests.
     void handle(const mqtt::Message& message);
@@ -69,6 +82,8 @@ class SubscriberRun {
     void end_batch();
     void connect_and_subscribe();
     void receive();
+    // Suspension and end conditions after a round of the loop; true: the run has ended.
+    bool round_over(Clock::time_point now);
     void handle_control(const mqtt::Message& message);
     // Follows the devices' online/offline, if the broker lets us (a refusal is not fatal).
     void subscribe_to_statuses();
@@ -128,6 +143,10 @@ class SubscriberRun {
     std::uint64_t repair_requests_{0};
     std::optional<telemetry::DeviceStatusBoard> statuses_;  // --status-topic
     RunEnd end_;
+    std::optional<RunEnd> failure_;  // from client_failed()
+    bool started_ok_{false};
+    Clock::time_point last_round_{};
+    std::string label_;  // a fleet member's ("subscriber 3 (id-3)"); empty: alone
     int exit_status_{0};
     bool verified_{false};
     double publisher_behind_ms_{0};  // from the run summaries: the publisher's schedule lag

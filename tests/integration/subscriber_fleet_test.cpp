@@ -1,0 +1,91 @@
+// mqtt_subscriber --connections N: many subscribers in one process, each proven complete on
+// its own ledger (a fan-out), against a real Mosquitto.
+
+#include <signal.h>
+
+#include <fmt/format.h>
+
+#include "pair.hpp"
+
+namespace harness {
+namespace {
+
+TEST(SubscriberFleet, AHundredIndependentSubscribersAreEachVerifiedExactly) {
+    Broker broker;
+    TempDir dir;
+    // Paced for the sanitizers: 100 deliveries per message cost the fleet most of a core here.
+    const auto r = run_pair(
+        broker, dir, {"-n", "3000", "-d", "50", "-r", "600", "--max-schedule-lag-ms", "60000"},
+        {"--connections", "100", "-i", "fleet", "--idle-timeout", "20"});
+    ASSERT_EQ(r.publisher_status, 0) << r.publisher_err;
+    ASSERT_EQ(r.subscriber_status, 0) << r.subscriber_out;
+    EXPECT_NE(r.subscriber_out.find("VERIFIED: 100 of 100 subscribers complete: 300000 "
+                                    "deliveries of 300000 expected (amplification 100.00), "
+                                    "missing 0, duplicates 0"),
+              std::string::npos)
+        << r.subscriber_out;
+    const auto& consumers = r.subscriber.at("consumers");
+    ASSERT_EQ(consumers.size(), 100u);
+    for (const auto& c : consumers) {
+        EXPECT_EQ(c.at("unique"), 3000) << c.dump();
+        EXPECT_EQ(c.at("rule"), "independent");
+        EXPECT_TRUE(c.at("verified").get<bool>());
+    }
+    EXPECT_EQ(consumers.at(41).at("reports"), "subscriber 42 (fleet-42)");
+    EXPECT_EQ(r.subscriber.at("members").size(), 100u);
+    EXPECT_DOUBLE_EQ(r.subscriber.at("amplification").get<double>(), 100.0);
+}
+
+TEST(SubscriberFleet, AFleetThatStallsNamesEachSubscriberAndItsLoss) {
+    // The broker keeps 200 messages per subscriber; the fleet stops while 6,000 more are
+    // published, so every one of its subscribers loses some, each counted on its own ledger.
+    Broker broker({{{"max_queued_messages", "200"}, {"max_inflight_messages", "20"}}, {}});
+    TempDir dir;
+    const auto fleet = start_subscriber(
+        broker.port_str(), dir,
+        {"--connections", "5", "-i", "stall", "--idle-timeout", "3", "--receive-maximum", "20"});
+    ChildProcess publisher({publisher_path(), "-p", broker.port_str(), "-n", "10000", "-r", "3000",
+                            "--max-schedule-lag-ms", "60000"},
+                           dir / "pub.out", dir / "pub.err");
+    ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 2000, 20s))
+        << read_file(dir / "sub.err");
+    fleet->signal(SIGSTOP);
+    ASSERT_TRUE(wait_for_count(dir / "pub.err", "confirmed ", 8000, 60s))
+        << read_file(dir / "pub.err");
+    fleet->signal(SIGCONT);
+    ASSERT_EQ(publisher.wait(120s), 0) << read_file(dir / "pub.err");
+    ASSERT_EQ(fleet->wait(120s), 1) << read_file(dir / "sub.out");
+    const std::string out = read_file(dir / "sub.out");
+    EXPECT_NE(out.find("NOT VERIFIED: 0 of 5 subscribers complete"), std::string::npos) << out;
+    const auto report = read_json(dir / "sub.json");
+    std::uint64_t lost = 0;
+    for (const auto& c : report.at("consumers")) {
+        const std::uint64_t missing = c.at("missing");
+        ASSERT_GT(missing, 0u) << c.dump();
+        lost += missing;
+        // The verdict names the subscriber and its loss.
+        EXPECT_NE(out.find(fmt::format("failed: {} (independent): missing {}",
+                                       c.at("reports").get<std::string>(), missing)),
+                  std::string::npos)
+            << out;
+    }
+    EXPECT_EQ(report.at("missing"), lost);
+    EXPECT_EQ(report.at("unique").get<std::uint64_t>() + lost, 50000u);
+}
+
+TEST(SubscriberFleet, FlagsThatKeepOneSubscribersDataAreRefused) {
+    TempDir dir;
+    for (const std::vector<std::string>& extra :
+         {std::vector<std::string>{"--store", "sqlite:" + (dir / "s.db").string()},
+          std::vector<std::string>{"--client", "libmosquitto"},
+          std::vector<std::string>{"--csv", (dir / "t.csv").string()}}) {
+        std::vector<std::string> cmd{subscriber_path(), "-p", "1", "--connections", "2"};
+        cmd.insert(cmd.end(), extra.begin(), extra.end());
+        const auto r = run(cmd, dir.path());
+        EXPECT_EQ(r.status, 2) << r.err;
+        EXPECT_NE(r.err.find("--connections"), std::string::npos) << r.err;
+    }
+}
+
+}  // namespace
+}  // namespace harness
