@@ -35,7 +35,7 @@ SubscriberFleet::SubscriberFleet(const SubscriberOptions& options, net::EventLoo
             line = m->quiet.get();
         }
         m->run = std::make_unique<SubscriberRun>(m->options, *m->client, *line, stop_requested);
-        m->run->member_of_fleet(m->label);
+        m->run->member_of_fleet(m->label, options.connections);
         SubscriberRun& run = *m->run;
         m->client->on_failed([&run](const mqtt::Error& e) { run.client_failed(e.what()); });
         members_.push_back(std::move(m));

@@ -57,8 +57,12 @@ class SubscriberRun {
     int close();
     // The client failed (its on_failed()): the next after_round() ends the run.
     void client_failed(const std::string& error);
-    // A member of a fleet: its own verdict line only when it is not verified, after `label`.
-    void member_of_fleet(std::string label) { label_ = std::move(label); }
+    // A member of a fleet of `size`: its own verdict line only when it is not verified, after
+    // `label`; the duplicate check's 512 KB of recent readings shared out among the members.
+    void member_of_fleet(std::string label, std::size_t size) {
+        label_ = std::move(label);
+        verifier_.keep_recent((std::size_t{1} << 15) / std::max<std::size_t>(size, 1));
+    }
     bool verified() const { return verified_; }
     int exit_status() const { return exit_status_; }
 

@@ -147,13 +147,13 @@ SequenceLedger::Outcome DeliveryLedger::record(std::string_view run, std::string
 void DeliveryLedger::check_content(const Device& device, std::string_view run,
                                    std::string_view name, std::uint64_t seq, std::uint64_t content,
                                    bool duplicate) {
-    if (recent_.empty()) recent_.resize(kRecentSlots);
+    if (recent_.empty()) recent_.resize(recent_slots_);
     // A device's node never moves (std::map), so its address names (run, device) here.
     std::uint64_t key = reinterpret_cast<std::uintptr_t>(&device) ^ (seq * 0x9E3779B97F4A7C15u);
     key ^= key >> 31;
     key *= 0xBF58476D1CE4E5B9u;
     key ^= key >> 29;
-    RecentSlot& slot = recent_[key & (kRecentSlots - 1)];
+    RecentSlot& slot = recent_[key & (recent_slots_ - 1)];
     if (!duplicate) {
         slot = {key, content};
         return;

@@ -2,6 +2,8 @@
 // Per-device and per-run accounting of sequence numbers: what arrived, what is missing,
 // what came twice or out of order. Pure logic; the subscriber feeds it decoded readings.
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -88,6 +90,12 @@ class DeliveryLedger {
     SequenceLedger::Outcome record(std::string_view run, std::string_view device, std::uint64_t seq,
                                    std::uint64_t content = 0);
     void record_malformed() { ++malformed_; }
+    // How many recent readings a duplicate's content is compared with (kRecentSlots, 16 bytes
+    // each, by default): many ledgers in one process (a subscriber fleet) keep fewer each.
+    // Rounded down to a power of two, at least 1,024; before the first record() only.
+    void keep_recent(std::size_t readings) {
+        recent_slots_ = std::max<std::size_t>(std::bit_floor(readings), 1024);
+    }
     // Neither counts as delivered: the sequence number stays missing until a good copy comes.
     void record_corrupt() { ++corrupt_; }
     // A run summary tells the ledger what that run published, including devices and tail
@@ -148,6 +156,7 @@ class DeliveryLedger {
         std::uint64_t content{0};
     };
     static constexpr std::size_t kRecentSlots = std::size_t{1} << 15;
+    std::size_t recent_slots_{kRecentSlots};  // a power of two
     void check_content(const Device& device, std::string_view run, std::string_view name,
                        std::uint64_t seq, std::uint64_t content, bool duplicate);
     std::vector<RecentSlot> recent_;

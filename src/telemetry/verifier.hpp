@@ -68,6 +68,8 @@ class Verifier final : public telemetry::MessageSink {
     // Totals, with the messages a --count promised but never delivered counted as missing.
     telemetry::LedgerTotals totals(std::optional<std::uint64_t> count = std::nullopt) const;
     const telemetry::DeliveryLedger& ledger() const { return ledger_; }
+    // Fewer recent readings kept for comparing duplicates (DeliveryLedger::keep_recent).
+    void keep_recent(std::size_t readings) { ledger_.keep_recent(readings); }
     const telemetry::LatencyHistogram& latency() const { return latency_; }
     // Per device, to name the slowest (not kept in the saved state: a restart starts it anew).
     const telemetry::DeviceLatencies& device_latency() const { return device_latency_; }

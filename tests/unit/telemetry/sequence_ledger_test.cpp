@@ -166,6 +166,16 @@ TEST(DeliveryLedger, ADuplicateWithOtherContentIsAContradictionTheSameContentARe
     EXPECT_EQ(l.totals().contradictions, 1u);
 }
 
+TEST(DeliveryLedger, AFleetMembersSmallerRecentTableStillComparesTheRecentReadings) {
+    DeliveryLedger l;
+    l.keep_recent(300);  // rounded up to the floor of 1,024 readings
+    for (std::uint64_t seq = 1; seq <= 200; ++seq) l.record("r1", "a", seq, 1000 + seq);
+    l.record("r1", "a", 150, 1150);  // a redelivery
+    l.record("r1", "a", 199, 7);     // another reading under a recent number
+    EXPECT_EQ(l.totals().duplicates, 2u);
+    EXPECT_EQ(l.totals().contradictions, 1u);
+}
+
 TEST(ContentDigest, IgnoresTheSendTimeAndWhatFollowsItButNotTheOtherValues) {
     Reading r{"r1", "a", 7, 1'000, 21.5, 40.0, 1013.25, 80.0, SensorFault::None, false};
     Reading resent = r;
