@@ -20,8 +20,8 @@ constexpr auto kRound = std::chrono::milliseconds(100);
 
 SubscriberFleet::SubscriberFleet(const SubscriberOptions& options, net::EventLoop& loop,
                                  ProgressLine& progress,
-                                 SubscriberRun::StopRequested stop_requested)
-    : options_(options), loop_(loop), progress_(progress) {
+                                 const SubscriberRun::StopRequested& stop_requested)
+    : loop_(loop), progress_(progress) {
     for (std::uint32_t k = 1; k <= options.connections; ++k) {
         auto m = std::make_unique<Member>();
         m->options = options;

@@ -26,7 +26,7 @@ class SubscriberFleet {
   public:
     // Connection k (1-based) takes the client id ID-k. The loop must outlive the fleet.
     SubscriberFleet(const SubscriberOptions& options, net::EventLoop& loop, ProgressLine& progress,
-                    SubscriberRun::StopRequested stop_requested);
+                    const SubscriberRun::StopRequested& stop_requested);
 
     // Connects every subscriber, runs the loop until each has ended, prints the verdict and
     // returns the exit status. Never throws.
@@ -49,7 +49,6 @@ class SubscriberFleet {
     // The fleet's verdict from the merged report and how each member ended.
     int judge_and_print(const std::vector<telemetry::Ending>& endings);
 
-    const SubscriberOptions& options_;
     net::EventLoop& loop_;
     ProgressLine& progress_;
     std::vector<std::unique_ptr<Member>> members_;
