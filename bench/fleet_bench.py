@@ -16,6 +16,13 @@ legal: a message whose PUBACK the drop lost is sent again).
 telemetry/# both ways), N publisher shards (--shard I/N, one run id), shard I connected to node
 I, and one subscriber on the first node verifying the whole run from every shard's summary.
   scripts/fleet-bench --cluster 3 --devices 50000 --interval-ms 10000 --duration 60
+
+--subscribers LIST: fan-out, one publisher and N subscribers in one mqtt_subscriber
+(--connections N) on the same topics, against Mosquitto as installed (max_inflight_messages 20,
+max_queued_messages 1000), for each N in LIST; --messages M per run (default 20,000, and
+2,000,000 deliveries at most). Deliveries per second, every subscriber verified, p99, the
+fleet's RSS and CPU, and the broker's CPU and RSS.
+  scripts/fleet-bench --subscribers 1,10,100,1000
 """
 import argparse
 import json
@@ -27,8 +34,8 @@ import tempfile
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from e2e_bench import (BIN, cpu_seconds, free_port, read_time, start_broker,  # noqa: E402
-                       stop_all, timed, wait_text)
+from e2e_bench import (BIN, broker_config, cpu_seconds, free_port, read_time,  # noqa: E402
+                       start_broker, stop_all, timed, wait_text)
 
 SCENARIOS = [(10_000, 1_000, 60), (19_000, 10_000, 60)]  # devices, interval ms, seconds
 
@@ -112,6 +119,66 @@ def run_scenario(devices, interval_ms, seconds, connect_rate, churn=0.0):
         }
     finally:
         stop_all(procs, kill=True)
+
+
+def run_subscribers(subscribers, messages):
+    """One publisher, `subscribers` verifying subscribers in one process; a failed run is a
+    result (a stock broker may drop for a slow subscriber), reported as not verified."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-fan-out-bench-"))
+    procs = []
+    try:
+        port = free_port()
+        broker = start_broker(d, port, base=broker_config(20))
+        procs.append(broker)
+        sub_cmd = [str(BIN / "mqtt_subscriber"), "-p", str(port), "--connections",
+                   str(subscribers), "--progress-every", "0", "--idle-timeout", "30",
+                   "--report", str(d / "sub.json")]
+        with open(d / "sub.err", "w") as se:
+            sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=subprocess.DEVNULL,
+                                   stderr=se)
+        procs.append(sub)
+        if not wait_text(d / "sub.err", "(ready)", 120):
+            raise RuntimeError(f"subscribers not ready: {(d / 'sub.err').read_text()}")
+        broker_cpu0 = cpu_seconds(broker.pid)
+        t0 = time.time()
+        pub = subprocess.Popen([str(BIN / "mqtt_publisher"), "-p", str(port), "-n",
+                                str(messages), "--progress-every", "0",
+                                "--max-schedule-lag-ms", "600000"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(pub)
+        pub.wait(timeout=1800)
+        sub.wait(timeout=600)
+        wall = time.time() - t0
+        report = json.loads((d / "sub.json").read_text())
+        sub_cpu, sub_rss_mb = read_time(d / "sub.time")
+        complete = sum(1 for c in report["consumers"] if c["verified"]) if report["consumers"] \
+            else int(report["verified"])
+        return {"deliveries": report["unique"], "expected": report["expected"],
+                "complete": complete, "verified": report["verified"],
+                "per_s": report["unique"] / report["elapsed_s"] if report["elapsed_s"] else 0,
+                "p99_ms": report["latency_us"]["p99"] / 1000, "sub_cpu": sub_cpu,
+                "sub_rss_mb": sub_rss_mb,
+                "broker_cpu_pct": 100 * (cpu_seconds(broker.pid) - broker_cpu0) / wall,
+                "broker_rss_mb": status_kb(broker.pid, "VmHWM") / 1024}
+    finally:
+        stop_all(procs, kill=True)
+
+
+def subscribers_main(args):
+    print("One publisher (QoS 1, 10 devices), N subscribers in one mqtt_subscriber "
+          "(--connections N), Mosquitto as installed (max_inflight_messages 20, "
+          "max_queued_messages 1000)\n")
+    print("| subscribers | messages | deliveries | complete | deliveries/s | e2e p99 | "
+          "subscriber RSS | subscriber CPU s | broker CPU | broker peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n in (int(x) for x in args.subscribers.split(",")):
+        messages = min(args.messages, max(1, 2_000_000 // n))
+        r = run_subscribers(n, messages)
+        print(f"| {n:,} | {messages:,} | {r['deliveries']:,} of {r['expected']:,} | "
+              f"{r['complete']:,} of {n:,}{'' if r['verified'] else ' (NOT VERIFIED)'} | "
+              f"{r['per_s']:,.0f} | {r['p99_ms']:.1f} ms | {r['sub_rss_mb']:.1f} MB | "
+              f"{r['sub_cpu']:.1f} | {r['broker_cpu_pct']:.0f}% | {r['broker_rss_mb']:.0f} MB |",
+              flush=True)
 
 
 BRIDGE = ("connection fleet-bridge\naddress 127.0.0.1:{port}\ntopic sensors/# both 1\n"
@@ -201,8 +268,14 @@ def main():
     ap.add_argument("--churn", type=float, default=0.0)
     ap.add_argument("--cluster", type=int, default=0, metavar="N",
                     help="N bridged brokers and N publisher shards (see above)")
+    ap.add_argument("--subscribers", metavar="LIST",
+                    help="fan-out: N subscribers in one process for each N (see above)")
+    ap.add_argument("--messages", type=int, default=20_000,
+                    help="--subscribers: messages per run")
     args = ap.parse_args()
     limit = raise_file_limit()
+    if args.subscribers:
+        return subscribers_main(args)
     if args.cluster:
         return cluster_main(args)
     scenarios = [(args.devices, args.interval_ms, args.duration)] if args.devices else SCENARIOS
