@@ -63,6 +63,17 @@ def one_connection_rss_mb(port, devices, d):
     return read_time(d / "base.time")[1]
 
 
+def start_ready_subscriber(sub_cmd, d, procs, ready_s):
+    """Starts the subscriber timed (d/sub.time, stderr in d/sub.err) and waits for "(ready)"."""
+    with open(d / "sub.err", "w") as se:
+        sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=subprocess.DEVNULL,
+                               stderr=se)
+    procs.append(sub)
+    if not wait_text(d / "sub.err", "(ready)", ready_s):
+        raise RuntimeError(f"subscriber not ready: {(d / 'sub.err').read_text()}")
+    return sub
+
+
 def run_scenario(devices, interval_ms, seconds, connect_rate, churn=0.0):
     d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-fleet-bench-"))
     count = round(devices * 1000 / interval_ms * seconds)
@@ -74,12 +85,7 @@ def run_scenario(devices, interval_ms, seconds, connect_rate, churn=0.0):
         baseline_mb = one_connection_rss_mb(port, devices, d)
         sub_cmd = [str(BIN / "mqtt_subscriber"), "-p", str(port), "--progress-every", "0", "-C",
                    str(count), "--idle-timeout", "30", "--report", str(d / "sub.json")]
-        with open(d / "sub.err", "w") as se:
-            sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=subprocess.DEVNULL,
-                                   stderr=se)
-        procs.append(sub)
-        if not wait_text(d / "sub.err", "(ready)", 20):
-            raise RuntimeError(f"subscriber not ready: {(d / 'sub.err').read_text()}")
+        sub = start_ready_subscriber(sub_cmd, d, procs, ready_s=20)
         pub_cmd = [str(BIN / "mqtt_publisher"), "-p", str(port), "-d", str(devices),
                    "--connections", "per-device", "--connect-rate", str(connect_rate),
                    "--interval", str(interval_ms), "--duration", str(seconds),
@@ -133,12 +139,7 @@ def run_subscribers(subscribers, messages):
         sub_cmd = [str(BIN / "mqtt_subscriber"), "-p", str(port), "--connections",
                    str(subscribers), "--progress-every", "0", "--idle-timeout", "30",
                    "--report", str(d / "sub.json")]
-        with open(d / "sub.err", "w") as se:
-            sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=subprocess.DEVNULL,
-                                   stderr=se)
-        procs.append(sub)
-        if not wait_text(d / "sub.err", "(ready)", 120):
-            raise RuntimeError(f"subscribers not ready: {(d / 'sub.err').read_text()}")
+        sub = start_ready_subscriber(sub_cmd, d, procs, ready_s=120)
         broker_cpu0 = cpu_seconds(broker.pid)
         t0 = time.time()
         pub = subprocess.Popen([str(BIN / "mqtt_publisher"), "-p", str(port), "-n",
@@ -201,12 +202,7 @@ def run_cluster(devices, interval_ms, seconds, connect_rate, nodes):
         time.sleep(1)  # the bridges connect
         sub_cmd = [str(BIN / "mqtt_subscriber"), "-p", str(ports[0]), "--progress-every", "0",
                    "--idle-timeout", "30", "--report", str(d / "sub.json")]
-        with open(d / "sub.err", "w") as se:
-            sub = subprocess.Popen(timed(sub_cmd, d / "sub.time"), stdout=subprocess.DEVNULL,
-                                   stderr=se)
-        procs.append(sub)
-        if not wait_text(d / "sub.err", "(ready)", 20):
-            raise RuntimeError(f"subscriber not ready: {(d / 'sub.err').read_text()}")
+        sub = start_ready_subscriber(sub_cmd, d, procs, ready_s=20)
         cpu0 = [cpu_seconds(b.pid) for b in brokers]
         t0 = time.time()
         pubs = []

@@ -63,8 +63,6 @@ class SubscriberRun {
         label_ = std::move(label);
         verifier_.keep_recent((std::size_t{1} << 15) / std::max<std::size_t>(size, 1));
     }
-    bool verified() const { return verified_; }
-    int exit_status() const { return exit_status_; }
 
     // Steps, public for tests.
     void handle(const mqtt::Message& message);

@@ -96,6 +96,7 @@ class DeliveryLedger {
     void keep_recent(std::size_t readings) {
         recent_slots_ = std::max<std::size_t>(std::bit_floor(readings), 1024);
     }
+    std::size_t recent_readings() const { return recent_slots_; }
     // Neither counts as delivered: the sequence number stays missing until a good copy comes.
     void record_corrupt() { ++corrupt_; }
     // A run summary tells the ledger what that run published, including devices and tail

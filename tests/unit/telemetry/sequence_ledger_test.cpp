@@ -168,7 +168,11 @@ TEST(DeliveryLedger, ADuplicateWithOtherContentIsAContradictionTheSameContentARe
 
 TEST(DeliveryLedger, AFleetMembersSmallerRecentTableStillComparesTheRecentReadings) {
     DeliveryLedger l;
-    l.keep_recent(300);  // rounded up to the floor of 1,024 readings
+    EXPECT_EQ(l.recent_readings(), 32768u);  // 512 KB: one subscriber alone
+    l.keep_recent(5000);
+    EXPECT_EQ(l.recent_readings(), 4096u);  // rounded down to a power of two
+    l.keep_recent(300);
+    EXPECT_EQ(l.recent_readings(), 1024u);  // never below 1,024
     for (std::uint64_t seq = 1; seq <= 200; ++seq) l.record("r1", "a", seq, 1000 + seq);
     l.record("r1", "a", 150, 1150);  // a redelivery
     l.record("r1", "a", 199, 7);     // another reading under a recent number
