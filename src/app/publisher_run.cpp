@@ -311,7 +311,7 @@ void PublisherRun::send_summary() {
     for (std::uint32_t i = 0; i < devices.size(); ++i)
         if (devices[i].last_seq > 0)
             summary.devices.push_back({devices[i].id, devices[i].last_seq, devices[i].last_seq,
-                                       transport_of(options_, plan_, i)});
+                                       transport_of(options_, plan_, i), topic_of(i)});
     if (schedule_breached())
         summary.behind_schedule_ms = static_cast<double>(schedule_lag_.max()) / 1000.0;
     const auto id = client_.publish(options_.control_topic, telemetry::encode_run_summary(summary),

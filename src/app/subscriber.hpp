@@ -47,6 +47,8 @@ struct SubscriberOptions {
 
 // The telemetry topic filters as subscribed: through $share/G/ in a share group.
 std::vector<std::string> telemetry_filters(const SubscriberOptions& options);
+// A --topic for subscriber `member` of a fleet: each {n} replaced by its number.
+std::string expand_member_template(std::string_view filter, std::uint32_t member);
 
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args);
 int run_subscriber(const SubscriberOptions& options);

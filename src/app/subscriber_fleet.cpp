@@ -26,6 +26,7 @@ SubscriberFleet::SubscriberFleet(const SubscriberOptions& options, net::EventLoo
         auto m = std::make_unique<Member>();
         m->options = options;
         m->options.connections = 1;
+        for (std::string& topic : m->options.topics) topic = expand_member_template(topic, k);
         m->options.connect.client_id = fmt::format("{}-{}", options.connect.client_id, k);
         m->label = fmt::format("subscriber {} ({})", k, m->options.connect.client_id);
         m->client = mqtt::make_native_client(loop);
@@ -122,6 +123,9 @@ int SubscriberFleet::judge_and_print(const std::vector<telemetry::Ending>& endin
             static_cast<double>(merged_.latency_us.p50) / 1000.0,
             static_cast<double>(merged_.latency_us.p99) / 1000.0,
             static_cast<double>(merged_.latency_us.max) / 1000.0);
+    if (merged_.devices.outside > 0)
+        std::fprintf(out, "%s: %s by any subscriber\n", kSubscriberProgram,
+                     outside_text(merged_.devices.outside).c_str());
     for (const std::string& f : verdict.failed)
         std::fprintf(out, "%s: failed: %s\n", kSubscriberProgram, f.c_str());
     std::fflush(out);

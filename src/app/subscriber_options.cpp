@@ -3,6 +3,7 @@
 #include "app/cli_parse.hpp"
 #include "app/exit_status.hpp"
 #include "app/subscriber.hpp"
+#include "mqtt/protocol/topic_filter.hpp"
 #include "store/reading_store.hpp"
 #include "telemetry/device_status.hpp"
 
@@ -15,11 +16,25 @@ std::vector<std::string> telemetry_filters(const SubscriberOptions& o) {
     return shared;
 }
 
+std::string expand_member_template(std::string_view filter, std::uint32_t member) {
+    std::string out;
+    for (std::size_t at = 0;;) {
+        const auto n = filter.find("{n}", at);
+        out += filter.substr(at, n - at);
+        if (n == std::string_view::npos) return out;
+        out += std::to_string(member);
+        at = n + 3;
+    }
+}
+
 namespace {
 
 // What to subscribe to and what to follow besides the telemetry.
 void add_subscription_flags(CLI::App& cli, SubscriberOptions& o) {
-    cli.add_option("-t,--topic", o.topics, "Topic filter to subscribe to (repeatable)")
+    cli.add_option("-t,--topic", o.topics,
+                   "Topic filter to subscribe to (repeatable); with --connections, {n} is the "
+                   "subscriber's number (1 to N). Only the devices whose topic (in the run "
+                   "summary) a filter matches are expected")
         ->capture_default_str();
     cli.add_option("-q,--qos", o.qos,
                    "QoS of the telemetry subscription: 0, 1 or 2 (the control topics always use 1)")
@@ -108,8 +123,13 @@ std::optional<std::string> validate_fleet(const SubscriberOptions& s) {
 
 std::optional<std::string> validate_subscriber(const SubscriberOptions& s) {
     if (auto e = validate_connection(s.connect, s.engine)) return e;
-    for (const std::string& t : s.topics)
-        if (t.empty()) return std::string("--topic must not be empty");
+    for (const std::string& t : s.topics) {
+        // {n} (a fleet member's number) stands for one whole level, as 1 would.
+        const std::string filter = expand_member_template(t, 1);
+        if (auto e = mqtt::protocol::topic_filter_error(filter)) return "--topic: " + *e;
+        if (filter != t && s.connections <= 1)
+            return std::string("--topic with {n} (the subscriber's number) needs --connections");
+    }
     if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
     if (!s.status_topic.empty()) try {
             telemetry::DeviceStatusBoard board(s.status_topic);

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "app/cli_common.hpp"
 #include "app/exit_status.hpp"
+#include "mqtt/protocol/topic_filter.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/payload_encoder.hpp"
 #include "telemetry/verdict.hpp"
@@ -36,6 +38,16 @@ std::string join(const std::vector<std::string>& items) {
     return joined;
 }
 
+}  // namespace
+
+std::string outside_text(std::uint64_t devices) {
+    return fmt::format(
+        "{} device{} of the run publish{} on topics that no --topic filter matches: not expected",
+        devices, devices == 1 ? "" : "s", devices == 1 ? "es" : "");
+}
+
+namespace {
+
 // Devices listed by name in the report (offline, slowest).
 constexpr std::size_t kListedDevices = 20;
 
@@ -56,6 +68,13 @@ SubscriberRun::SubscriberRun(const SubscriberOptions& options, mqtt::Client& cli
     client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
     client_.on_batch_end([this] { end_batch(); });
     if (!options.status_topic.empty()) statuses_.emplace(options.status_topic);
+    // Only what the subscriptions can deliver is expected of them.
+    if (!options.topics.empty())
+        verifier_.scope_to([filters = options.topics](std::string_view topic) {
+            return std::any_of(filters.begin(), filters.end(), [topic](const std::string& f) {
+                return mqtt::protocol::topic_matches(f, topic);
+            });
+        });
 }
 
 void SubscriberRun::keep_state(SubscriberState& state) {
@@ -342,6 +361,8 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         static_cast<double>(latency.max()) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
     print_latency_breakdown(out);
+    if (t.devices_outside > 0)
+        std::fprintf(out, "%s: %s\n", who, outside_text(t.devices_outside).c_str());
     if (publisher_behind_ms_ > 0)
         std::fprintf(out,
                      "%s: the publisher fell behind its schedule by up to %.0f ms: these latency "

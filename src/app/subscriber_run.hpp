@@ -32,6 +32,9 @@
 
 namespace app {
 
+// "N devices of the run publish on topics that no --topic filter matches: not expected".
+std::string outside_text(std::uint64_t devices);
+
 class SubscriberRun {
   public:
     using Clock = std::chrono::steady_clock;

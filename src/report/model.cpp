@@ -30,7 +30,7 @@ std::vector<Gap> gaps_of(const std::vector<telemetry::DeviceGap>& gaps) {
 }
 
 DeviceCounts device_counts(const telemetry::LedgerTotals& t) {
-    return {t.devices, t.devices_seen, t.devices_complete, t.devices_with_loss};
+    return {t.devices, t.devices_seen, t.devices_complete, t.devices_with_loss, t.devices_outside};
 }
 
 void set_counts(SubscriberReport& r, const telemetry::LedgerTotals& t) {

@@ -110,6 +110,7 @@ std::vector<Gap> gaps_of(const std::vector<telemetry::DeviceGap>& gaps);
 
 struct DeviceCounts {
     std::uint64_t known{}, seen{}, complete{}, with_loss{};
+    std::uint64_t outside{};  // announced on topics outside the subscriptions: not expected
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
@@ -117,6 +118,7 @@ struct DeviceCounts {
         f("seen", s.seen);
         f("complete", s.complete);
         f("with_loss", s.with_loss);
+        f("outside", s.outside);
     }
 };
 DeviceCounts device_counts(const telemetry::LedgerTotals& totals);

@@ -18,6 +18,7 @@ std::string encode_run_summary(const RunSummary& s) {
         nlohmann::ordered_json entry = {
             {"dev", d.device}, {"count", d.count}, {"last_seq", d.last_seq}};
         if (!d.transport.empty()) entry["via"] = d.transport;
+        if (!d.topic.empty()) entry["topic"] = d.topic;
         devices.push_back(std::move(entry));
     }
     nlohmann::ordered_json doc = {{"type", "run_summary"},
@@ -66,6 +67,7 @@ std::uint64_t claim_digest(const RunSummary& s) {
         h.add(d.device);
         h.add(d.count);
         h.add(d.last_seq);
+        h.add(d.topic);
     }
     return h.value();
 }
@@ -125,12 +127,19 @@ class DeviceCollector {
             DeviceSummary ds{d.at("dev").get<std::string>(),
                              count_field(d, "count"),
                              count_field(d, "last_seq"),
+                             {},
                              {}};
             if (!is_plain_identifier(ds.device)) error_ = "run summary has an invalid device id";
             if (const auto via = d.find("via"); via != d.end()) {
                 ds.transport = via->get<std::string>();
                 if (!is_plain_identifier(ds.transport))
                     error_ = "run summary has an invalid transport (\"via\")";
+            }
+            if (const auto topic = d.find("topic"); topic != d.end()) {
+                ds.topic = topic->get<std::string>();
+                if (ds.topic.empty() ||
+                    ds.topic.find_first_of(std::string_view("+#\0", 3)) != std::string::npos)
+                    error_ = "run summary has an invalid topic name";
             }
             devices_.push_back(std::move(ds));
         } catch (const std::exception& e) {

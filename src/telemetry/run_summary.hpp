@@ -18,6 +18,9 @@ struct DeviceSummary {
     // that a consumer can break latency down by transport. Not part of claim_digest: it says
     // nothing about what was published, and a resumed publisher may come back another way.
     std::string transport;
+    // The topic it published its readings on (written "topic"; empty: not said), so that a
+    // consumer whose filters do not match it does not expect its readings.
+    std::string topic;
 
     bool operator==(const DeviceSummary&) const = default;
 };

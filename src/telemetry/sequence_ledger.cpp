@@ -165,7 +165,7 @@ void DeliveryLedger::check_content(const Device& device, std::string_view run,
                         run, name, seq));
 }
 
-void DeliveryLedger::expect(const RunSummary& summary) {
+void DeliveryLedger::expect(const RunSummary& summary, const TopicScope& in_scope) {
     auto it = runs_.find(summary.run);
     if (it == runs_.end()) it = runs_.emplace(summary.run, Run{}).first;
     Run& run = it->second;
@@ -181,7 +181,9 @@ void DeliveryLedger::expect(const RunSummary& summary) {
     run.shards = std::max(run.shards, summary.shards);
     run.shards_in.insert(summary.shard);
     run.summarised = run.shards_in.size() >= run.shards;
+    run.announced[summary.shard] = summary.devices.size();
     for (const DeviceSummary& d : summary.devices) {
+        if (in_scope && !d.topic.empty() && !in_scope(d.topic)) continue;
         auto dev = run.devices.find(d.device);
         if (dev == run.devices.end()) dev = run.devices.emplace(d.device, Device{}).first;
         if (dev->second.seqs.highest() > d.last_seq && !summary.interrupted)
@@ -210,6 +212,8 @@ void DeliveryLedger::merge(const DeliveryLedger& other) {
             duplicates_ += mine.seqs.merge(dev.seqs);
             mine.expected_last = std::max(mine.expected_last, dev.expected_last);
         }
+        for (const auto& [shard, n] : theirs.announced)
+            run.announced[shard] = std::max(run.announced[shard], n);
     }
     received_ += other.received_;
     duplicates_ += other.duplicates_;
@@ -247,16 +251,20 @@ LedgerTotals DeliveryLedger::totals() const {
     t.contradictions = contradictions_;
     for (const auto& [id, run] : runs_) {
         t.runs_unsummarised += run.summarised ? 0 : 1;
+        std::uint64_t announced = 0, expected = 0;
+        for (const auto& [shard, n] : run.announced) announced += n;
         for (const auto& [name, dev] : run.devices) {
             const std::uint64_t missing = dev.seqs.missing_up_to(dev.last_expected());
             t.unique += dev.seqs.unique();
             t.missing += missing;
             t.expected += dev.last_expected();
+            expected += dev.expected_last != 0 ? 1 : 0;
             ++t.devices;
             t.devices_seen += dev.seqs.unique() > 0 ? 1 : 0;
             t.devices_complete += missing == 0 ? 1 : 0;
             t.devices_with_loss += missing > 0 ? 1 : 0;
         }
+        t.devices_outside += announced > expected ? announced - expected : 0;
     }
     return t;
 }
@@ -272,6 +280,11 @@ nlohmann::json DeliveryLedger::state() const {
                     {"shards_in", run.shards_in},
                     {"provisional", run.provisional},
                     {"devices", devices}};
+        if (!run.announced.empty()) {
+            nlohmann::json announced = nlohmann::json::object();
+            for (const auto& [shard, n] : run.announced) announced[std::to_string(shard)] = n;
+            runs[id]["announced"] = std::move(announced);
+        }
     }
     return {{"runs", runs},
             {"received", received_},
@@ -291,6 +304,10 @@ DeliveryLedger DeliveryLedger::from_state(const nlohmann::json& state) {
         run.shards = run_state.value("shards", std::uint32_t{1});
         run.shards_in = run_state.value("shards_in", std::set<std::uint32_t>{});
         run.provisional = run_state.value("provisional", false);
+        if (const auto announced = run_state.find("announced"); announced != run_state.end())
+            for (const auto& [shard, n] : announced->items())
+                run.announced[static_cast<std::uint32_t>(std::stoul(shard))] =
+                    n.get<std::uint64_t>();
         for (const auto& [name, dev_state] : run_state.at("devices").items()) {
             Device& dev = run.devices[name];
             dev.seqs = SequenceLedger::from_state(dev_state.at("delivered"));

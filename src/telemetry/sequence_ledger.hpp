@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -74,6 +75,8 @@ struct LedgerTotals {
     std::uint64_t devices_seen{};
     std::uint64_t devices_complete{};
     std::uint64_t devices_with_loss{};
+    // Devices the summaries announced on topics outside this consumer's subscriptions.
+    std::uint64_t devices_outside{};
     // Runs with readings here but without every shard's run summary: what they published is
     // unknown, so their delivery cannot be verified.
     std::uint64_t runs_unsummarised{};
@@ -100,8 +103,11 @@ class DeliveryLedger {
     // Neither counts as delivered: the sequence number stays missing until a good copy comes.
     void record_corrupt() { ++corrupt_; }
     // A run summary tells the ledger what that run published, including devices and tail
-    // messages that never arrived at all.
-    void expect(const RunSummary& summary);
+    // messages that never arrived at all. With `in_scope`, only the devices whose topic it
+    // accepts (or that name no topic) are expected: the others publish where this consumer's
+    // subscriptions do not reach, and are counted as outside.
+    using TopicScope = std::function<bool(std::string_view topic)>;
+    void expect(const RunSummary& summary, const TopicScope& in_scope = {});
 
     // True when every run seen is summarised and fully delivered.
     bool complete() const;
@@ -146,6 +152,10 @@ class DeliveryLedger {
         // interrupted publisher's (a resumed process summarises the whole run).
         std::map<std::uint32_t, std::uint64_t> shard_summaries;  // claim_digest()
         bool provisional{false};  // the summary in is an interrupted publisher's
+        // How many devices each shard's summary named: those of them not expected here (no
+        // expected_last) are outside the consumer's subscriptions, and after a merge, outside
+        // every consumer's.
+        std::map<std::uint32_t, std::uint64_t> announced;
     };
     void contradiction(std::string what);
     // What the recent readings said, to tell a redelivery (the same reading again) from a

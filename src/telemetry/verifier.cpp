@@ -38,7 +38,7 @@ void Verifier::expect(const telemetry::RunSummary& summary, std::string_view pay
         fact.payload = payload;
         log_->append(fact);
     }
-    ledger_.expect(summary);
+    ledger_.expect(summary, scope_);
     summaries_.push_back(summary.run);
 }
 
@@ -55,7 +55,7 @@ void Verifier::replay(const Fact& fact) {
     if (fact.kind != Fact::Kind::Summary) return apply(fact);
     const auto decoded = telemetry::decode_run_summary(fact.payload);
     if (!decoded.summary) throw std::invalid_argument("a saved run summary: " + decoded.error);
-    ledger_.expect(*decoded.summary);
+    ledger_.expect(*decoded.summary, scope_);
     summaries_.push_back(decoded.summary->run);
 }
 

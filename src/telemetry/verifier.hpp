@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,9 @@ class Verifier final : public telemetry::MessageSink {
     void accept(const telemetry::Delivery& delivery) override;
     // A run summary (its payload, decoded): what that run published, so loss at its end shows.
     void expect(const telemetry::RunSummary& summary, std::string_view payload);
+    // Expect only the devices whose topic `in_scope` accepts (the subscriptions' filters):
+    // before the first summary, replayed ones included.
+    void scope_to(telemetry::DeliveryLedger::TopicScope in_scope) { scope_ = std::move(in_scope); }
     // A control message that could not be decoded.
     void record_malformed(std::string_view topic, std::string_view reason);
 
@@ -96,6 +100,7 @@ class Verifier final : public telemetry::MessageSink {
     std::map<std::string, std::vector<telemetry::SeqRange>> requested_;
     std::uint64_t recovered_{0};
     FactLog* log_{nullptr};
+    telemetry::DeliveryLedger::TopicScope scope_;
 };
 
 }  // namespace telemetry

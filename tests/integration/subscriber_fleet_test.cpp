@@ -73,6 +73,51 @@ TEST(SubscriberFleet, AFleetThatStallsNamesEachSubscriberAndItsLoss) {
     EXPECT_EQ(report.at("unique").get<std::uint64_t>() + lost, 50000u);
 }
 
+TEST(SubscriberFleet, EachSubscriberOfATopicTemplateIsVerifiedOnWhatItsFilterMatches) {
+    // Device n publishes on sensors/n/data; subscriber k subscribes to sensors/k/#. Devices 11
+    // and 12 publish where no subscriber listens: no one expects them.
+    Broker broker;
+    TempDir dir;
+    const auto r = run_pair(
+        broker, dir, {"-n", "1200", "-d", "12", "-t", "sensors/{n}/data"},
+        {"--connections", "10", "-i", "tree", "-t", "sensors/{n}/#", "--idle-timeout", "20"});
+    ASSERT_EQ(r.publisher_status, 0) << r.publisher_err;
+    ASSERT_EQ(r.subscriber_status, 0) << r.subscriber_out;
+    EXPECT_NE(r.subscriber_out.find("VERIFIED: 10 of 10 subscribers complete: 1000 deliveries of "
+                                    "1000 expected (amplification 1.00), missing 0, duplicates 0"),
+              std::string::npos)
+        << r.subscriber_out;
+    EXPECT_NE(r.subscriber_out.find("2 devices of the run publish on topics that no --topic "
+                                    "filter matches: not expected by any subscriber"),
+              std::string::npos)
+        << r.subscriber_out;
+    for (const auto& c : r.subscriber.at("consumers")) {
+        EXPECT_EQ(c.at("unique"), 100) << c.dump();
+        EXPECT_EQ(c.at("expected"), 100) << c.dump();
+    }
+    EXPECT_EQ(r.subscriber.at("devices").at("outside"), 2);
+}
+
+TEST(SubscriberFleet, ASubscriberWhoseFilterMissesADeviceIsNotVerifiedOnIt) {
+    // The filter covers devices 1 to 9 of 10 but device 10's topic is sensors/10/data, which
+    // "sensors/1/#" does not match (no prefix match on levels): the lone subscriber of
+    // sensors/+/data expects all ten, and gets them; one of sensors/1/# expects only device 1.
+    Broker broker;
+    TempDir dir;
+    const auto r = run_pair(broker, dir, {"-n", "1000", "-d", "10", "-t", "sensors/{n}/data"},
+                            {"-t", "sensors/1/#", "-t", "sensors/+/data", "--idle-timeout", "20"});
+    ASSERT_EQ(r.subscriber_status, 0) << r.subscriber_out;
+    EXPECT_EQ(r.subscriber.at("unique"), 1000);
+    EXPECT_EQ(r.subscriber.at("devices").at("outside"), 0);
+    TempDir one;
+    const auto lone = run_pair(broker, one, {"-n", "1000", "-d", "10", "-t", "sensors/{n}/data"},
+                               {"-t", "sensors/1/#", "--idle-timeout", "20"});
+    ASSERT_EQ(lone.subscriber_status, 0) << lone.subscriber_out;
+    EXPECT_EQ(lone.subscriber.at("unique"), 100);
+    EXPECT_EQ(lone.subscriber.at("expected"), 100);
+    EXPECT_EQ(lone.subscriber.at("devices").at("outside"), 9);
+}
+
 TEST(SubscriberFleet, FlagsThatKeepOneSubscribersDataAreRefused) {
     TempDir dir;
     for (const std::vector<std::string>& extra :

@@ -55,7 +55,8 @@ Forged verify_forged(const std::vector<std::uint64_t>& seqs, std::uint64_t last,
     };
     for (std::uint64_t seq : seqs) send("sensors/d1/telemetry", forged_reading(seq));
     send("telemetry/run-summary",
-         telemetry::encode_run_summary({"forged", 1, last, last, false, {{"d1", last, last, {}}}}));
+         telemetry::encode_run_summary(
+             {"forged", 1, last, last, false, {{"d1", last, last, {}, {}}}}));
     const auto status = sub->wait(60s);
     return {status.value_or(-1), read_json(dir / "sub.json"), read_file(dir / "sub.out")};
 }

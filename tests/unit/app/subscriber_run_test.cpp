@@ -31,7 +31,7 @@ SubscriberOptions options() {
 
 std::string summary(std::uint64_t last_seq, const std::string& device = "dev-1") {
     return telemetry::encode_run_summary(
-        {"run-1", 1, last_seq, last_seq, false, {{device, last_seq, last_seq, {}}}});
+        {"run-1", 1, last_seq, last_seq, false, {{device, last_seq, last_seq, {}, {}}}});
 }
 
 void send(FakeClient& c, const std::string& payload,
@@ -98,10 +98,11 @@ TEST(SubscriberRun, ARunOfSeveralShardsReportsEachShardsLatency) {
     for (std::uint64_t seq = 1; seq <= 5; ++seq)
         send(client, encoded_reading(seq, "dev-2"), "sensors/dev-2/telemetry");
     send(client,
-         telemetry::encode_run_summary({"run-1", 1, 10, 10, false, {{"dev-1", 10, 10, {}}}, 1, 2}),
+         telemetry::encode_run_summary(
+             {"run-1", 1, 10, 10, false, {{"dev-1", 10, 10, {}, {}}}, 1, 2}),
          o.control_topic);
     send(client,
-         telemetry::encode_run_summary({"run-1", 1, 5, 5, false, {{"dev-2", 5, 5, {}}}, 2, 2}),
+         telemetry::encode_run_summary({"run-1", 1, 5, 5, false, {{"dev-2", 5, 5, {}, {}}}, 2, 2}),
          o.control_topic);
     const Ran r = run(o, client);
     EXPECT_EQ(r.status, kSuccess);

@@ -10,7 +10,8 @@ namespace {
 
 using json = nlohmann::json;
 
-const telemetry::RunSummary kSummary{"r1", 1, 6, 6, false, {{"a", 3, 3, {}}, {"b", 3, 3, {}}}};
+const telemetry::RunSummary kSummary{"r1", 1,     6,
+                                     6,    false, {{"a", 3, 3, {}, {}}, {"b", 3, 3, {}, {}}}};
 
 // A subscriber report as mqtt_subscriber writes it: what the merge reads is the "state".
 Input member(const std::string& name, const telemetry::DeliveryLedger& ledger,

@@ -8,14 +8,14 @@ namespace {
 TEST(RunSummaryCodec, RoundTrips) {
     const RunSummary s{
         "abc123", 1,    2000,
-        1999,     true, {{"sensor-0001", 1000, 1000, {}}, {"sensor-0002", 1000, 1000, {}}}};
+        1999,     true, {{"sensor-0001", 1000, 1000, {}, {}}, {"sensor-0002", 1000, 1000, {}, {}}}};
     const auto decoded = decode_run_summary(encode_run_summary(s));
     ASSERT_TRUE(decoded.summary) << decoded.error;
     EXPECT_EQ(*decoded.summary, s);
 }
 
 TEST(RunSummaryCodec, AShardSaysWhichOfHowManyAndOnlyWhenSharded) {
-    RunSummary s{"abc123", 1, 10, 10, false, {{"sensor-0002", 10, 10, {}}}, 2, 3};
+    RunSummary s{"abc123", 1, 10, 10, false, {{"sensor-0002", 10, 10, {}, {}}}, 2, 3};
     const std::string payload = encode_run_summary(s);
     EXPECT_NE(payload.find(R"("shard":[2,3],"devices")"), std::string::npos) << payload;
     EXPECT_EQ(decode_run_summary(payload).summary, s);
@@ -63,14 +63,15 @@ TEST(RunSummaryCodec, DevicesMustBeAListOfObjectsWithValidIds) {
 
 TEST(RunSummaryCodec, ManyDevicesDecodeInOrderWithoutADocumentOfThem) {
     RunSummary s{"r", 1, 3000, 3000, false, {}};
-    for (int i = 0; i < 3000; ++i) s.devices.push_back({"dev-" + std::to_string(i), 1, 1, {}});
+    for (int i = 0; i < 3000; ++i) s.devices.push_back({"dev-" + std::to_string(i), 1, 1, {}, {}});
     const auto d = decode_run_summary(encode_run_summary(s));
     ASSERT_TRUE(d.summary) << d.error;
     EXPECT_EQ(*d.summary, s);
 }
 
 TEST(RunSummaryClaim, DiffersWhenAnyClaimDiffersAndIgnoresTheScheduleLag) {
-    const RunSummary base{"r", 1, 10, 10, false, {{"dev-a", 5, 5, {}}, {"dev-b", 5, 5, {}}}};
+    const RunSummary base{"r", 1,     10,
+                          10,  false, {{"dev-a", 5, 5, {}, {}}, {"dev-b", 5, 5, {}, {}}}};
     RunSummary lagging = base;
     lagging.behind_schedule_ms = 12.5;
     EXPECT_EQ(claim_digest(base), claim_digest(lagging));
@@ -89,7 +90,7 @@ TEST(RunSummaryClaim, DiffersWhenAnyClaimDiffersAndIgnoresTheScheduleLag) {
 }
 
 TEST(RunSummaryCodec, EachDeviceMaySayHowItReachedTheBroker) {
-    const RunSummary s{"r", 1, 3, 3, false, {{"a", 1, 1, "ws"}, {"b", 2, 2, {}}}};
+    const RunSummary s{"r", 1, 3, 3, false, {{"a", 1, 1, "ws", {}}, {"b", 2, 2, {}, {}}}};
     const std::string text = encode_run_summary(s);
     EXPECT_NE(text.find(R"({"dev":"a","count":1,"last_seq":1,"via":"ws"})"), std::string::npos)
         << text;
@@ -100,6 +101,25 @@ TEST(RunSummaryCodec, EachDeviceMaySayHowItReachedTheBroker) {
         R"("interrupted":false,"devices":[{"dev":"a","count":1,"last_seq":1,"via":"w s"}]})");
     EXPECT_FALSE(bad.summary);
     EXPECT_NE(bad.error.find("transport"), std::string::npos) << bad.error;
+}
+
+TEST(RunSummaryCodec, EachDeviceMaySayItsTopicWhichIsPartOfTheClaim) {
+    const RunSummary s{"r", 1, 1, 1, false, {{"a", 1, 1, {}, "sensors/a"}}};
+    const std::string text = encode_run_summary(s);
+    EXPECT_NE(text.find(R"({"dev":"a","count":1,"last_seq":1,"topic":"sensors/a"})"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(decode_run_summary(text).summary, s);
+    RunSummary elsewhere = s;
+    elsewhere.devices[0].topic = "sensors/b";
+    EXPECT_NE(claim_digest(s), claim_digest(elsewhere));
+    for (const char* topic : {R"("")", R"("sensors/+")", R"("sensors/#")", "7"}) {
+        const auto bad = decode_run_summary(
+            std::string(R"({"type":"run_summary","v":1,"run":"r","qos":1,"published":1,)") +
+            R"("confirmed":1,"interrupted":false,"devices":[{"dev":"a","count":1,"last_seq":1,)" +
+            R"("topic":)" + topic + "}]}");
+        EXPECT_FALSE(bad.summary) << topic;
+    }
 }
 
 TEST(RunSummaryCodec, ATypeThatIsNotAStringIsAnErrorNotACrash) {
@@ -142,9 +162,12 @@ namespace {
 // so that a consumer written from that page reads what we send.
 TEST(ControlMessagesAsDocumented, RunSummaryEncodesToTheReadmeForm) {
     const RunSummary s{
-        "9f3a1c2e", 1,
-        1000000,    1000000,
-        false,      {{"sensor-0001", 100000, 100000, {}}, {"sensor-0002", 100000, 100000, {}}}};
+        "9f3a1c2e",
+        1,
+        1000000,
+        1000000,
+        false,
+        {{"sensor-0001", 100000, 100000, {}, {}}, {"sensor-0002", 100000, 100000, {}, {}}}};
     EXPECT_EQ(encode_run_summary(s),
               R"({"type":"run_summary","v":1,"run":"9f3a1c2e","qos":1,"published":1000000,)"
               R"("confirmed":1000000,"interrupted":false,"devices":[)"
@@ -158,9 +181,10 @@ TEST(ControlMessagesAsDocumented, RunSummaryFromTheReadmeDecodes) {
         R"("confirmed":1000000,"interrupted":false,"devices":[)"
         R"({"dev":"sensor-0001","count":100000,"last_seq":100000}]})");
     ASSERT_TRUE(d.summary) << d.error;
-    EXPECT_EQ(*d.summary,
-              (RunSummary{
-                  "9f3a1c2e", 1, 1000000, 1000000, false, {{"sensor-0001", 100000, 100000, {}}}}));
+    EXPECT_EQ(
+        *d.summary,
+        (RunSummary{
+            "9f3a1c2e", 1, 1000000, 1000000, false, {{"sensor-0001", 100000, 100000, {}, {}}}}));
 }
 
 TEST(ControlMessagesAsDocumented, RunProgressEncodesToTheReadmeForm) {

@@ -72,7 +72,7 @@ TEST(DeliveryLedger, SummaryRevealsLossAtTheEndAndSilentDevices) {
     DeliveryLedger l;
     for (std::uint64_t s = 1; s <= 8; ++s) l.record("r1", "a", s);
     EXPECT_EQ(l.totals().missing, 0u);  // without a summary the tail is unknown
-    l.expect(RunSummary{"r1", 1, 15, 15, false, {{"a", 10, 10, {}}, {"b", 5, 5, {}}}});
+    l.expect(RunSummary{"r1", 1, 15, 15, false, {{"a", 10, 10, {}, {}}, {"b", 5, 5, {}, {}}}});
     const LedgerTotals t = l.totals();
     EXPECT_EQ(t.unique, 8u);
     EXPECT_EQ(t.expected, 15u);
@@ -92,7 +92,8 @@ TEST(DeliveryLedger, CountsDevicesSeenCompleteAndWithLoss) {
     l.record("r1", "b", 1);                                         // loses 2
     l.record("r1", "b", 3);
     l.record("r2", "a", 1);  // another run's "a" is another device
-    l.expect(RunSummary{"r1", 1, 9, 9, false, {{"a", 3, 3, {}}, {"b", 3, 3, {}}, {"c", 3, 3, {}}}});
+    l.expect(RunSummary{
+        "r1", 1, 9, 9, false, {{"a", 3, 3, {}, {}}, {"b", 3, 3, {}, {}}, {"c", 3, 3, {}, {}}}});
     const LedgerTotals t = l.totals();
     EXPECT_EQ(t.devices, 4u);            // r1/a, r1/b, r1/c, r2/a
     EXPECT_EQ(t.devices_seen, 3u);       // r1/c never sent a reading that arrived
@@ -100,10 +101,46 @@ TEST(DeliveryLedger, CountsDevicesSeenCompleteAndWithLoss) {
     EXPECT_EQ(t.devices_with_loss, 2u);  // r1/b, r1/c
 }
 
+TEST(DeliveryLedger, OnlyDevicesOnTopicsInScopeAreExpected) {
+    DeliveryLedger l;
+    for (std::uint64_t s = 1; s <= 3; ++s) l.record("r1", "a", s);
+    const auto site1 = [](std::string_view topic) { return topic.starts_with("site1/"); };
+    const RunSummary summary{"r1",
+                             1,
+                             9,
+                             9,
+                             false,
+                             {{"a", 3, 3, {}, "site1/a"},
+                              {"b", 3, 3, {}, "site2/b"},
+                              {"c", 3, 3, {}, "site2/c"},
+                              {"d", 3, 3, {}, {}}}};  // names no topic: expected
+    l.expect(summary, site1);
+    LedgerTotals t = l.totals();
+    EXPECT_EQ(t.expected, 6u);  // a and d
+    EXPECT_EQ(t.missing, 3u);   // d's three
+    EXPECT_EQ(t.devices_outside, 2u);
+    l.expect(summary, site1);  // the same summary again counts its devices once
+    EXPECT_EQ(l.totals().devices_outside, 2u);
+    EXPECT_EQ(DeliveryLedger::from_state(l.state()).totals().devices_outside, 2u);
+    // Merged with a consumer of b, only what is outside both stays outside: c.
+    DeliveryLedger other;
+    other.expect(summary, [](std::string_view topic) { return topic == "site2/b"; });
+    EXPECT_EQ(other.totals().devices_outside, 2u);  // a and c; d names no topic
+    l.merge(other);
+    t = l.totals();
+    EXPECT_EQ(t.devices_outside, 1u);
+    EXPECT_EQ(t.expected, 9u);
+    // Without a scope every device is expected.
+    DeliveryLedger all;
+    all.expect(summary);
+    EXPECT_EQ(all.totals().expected, 12u);
+    EXPECT_EQ(all.totals().devices_outside, 0u);
+}
+
 TEST(DeliveryLedger, CompleteOnlyOnceEverySummarisedMessageArrived) {
     DeliveryLedger l;
     EXPECT_FALSE(l.complete());
-    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 2, 2, {}}, {"b", 2, 2, {}}}});
+    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 2, 2, {}, {}}, {"b", 2, 2, {}, {}}}});
     l.record("r1", "a", 1);
     l.record("r1", "a", 2);
     l.record("r1", "b", 2);
@@ -116,12 +153,12 @@ TEST(DeliveryLedger, AShardedRunIsCompleteOnlyWithEveryShardsSummary) {
     DeliveryLedger l;
     l.record("r1", "a", 1);
     l.record("r1", "b", 1);
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}}}, 1, 2});
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}, {}}}, 1, 2});
     EXPECT_FALSE(l.complete()) << "shard 2 of 2 has not summarised";
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}}}, 1, 2});  // shard 1 redelivered
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}, {}}}, 1, 2});  // shard 1 redelivered
     EXPECT_FALSE(l.complete());
     EXPECT_EQ(l.totals().contradictions, 0u) << "the same summary again is no contradiction";
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"b", 1, 1, {}}}, 2, 2});
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"b", 1, 1, {}, {}}}, 2, 2});
     EXPECT_TRUE(l.complete());
     const DeliveryLedger restored = DeliveryLedger::from_state(l.state());
     EXPECT_TRUE(restored.complete());
@@ -131,7 +168,7 @@ TEST(DeliveryLedger, AShardedRunIsCompleteOnlyWithEveryShardsSummary) {
 TEST(DeliveryLedger, ASummaryAnnouncingLessThanArrivedIsAContradiction) {
     DeliveryLedger l;
     for (std::uint64_t s = 1; s <= 5; ++s) l.record("r1", "a", s);
-    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3, {}}}});
+    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3, {}, {}}}});
     EXPECT_EQ(l.totals().contradictions, 1u);
     EXPECT_EQ(l.contradiction_examples().at(0),
               "run r1 device a: readings up to 5 arrived, the run summary announced 3");
@@ -139,7 +176,7 @@ TEST(DeliveryLedger, ASummaryAnnouncingLessThanArrivedIsAContradiction) {
 
 TEST(DeliveryLedger, AReadingBeyondTheAnnouncedLastIsAContradiction) {
     DeliveryLedger l;
-    l.expect(RunSummary{"r1", 1, 2, 2, false, {{"a", 2, 2, {}}}});
+    l.expect(RunSummary{"r1", 1, 2, 2, false, {{"a", 2, 2, {}, {}}}});
     l.record("r1", "a", 1);
     l.record("r1", "a", 2);
     EXPECT_EQ(l.totals().contradictions, 0u);
@@ -196,8 +233,8 @@ TEST(ContentDigest, IgnoresTheSendTimeAndWhatFollowsItButNotTheOtherValues) {
 TEST(DeliveryLedger, ASecondSummaryThatDiffersIsAContradictionAndIgnored) {
     DeliveryLedger l;
     l.record("r1", "a", 1);
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}}}});
-    l.expect(RunSummary{"r1", 1, 9, 9, false, {{"a", 9, 9, {}}}});
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}, {}}}});
+    l.expect(RunSummary{"r1", 1, 9, 9, false, {{"a", 9, 9, {}, {}}}});
     EXPECT_EQ(l.totals().contradictions, 1u);
     EXPECT_EQ(l.totals().missing, 0u) << "the first summary stands";
     EXPECT_EQ(l.contradiction_examples().at(0),
@@ -209,13 +246,13 @@ TEST(DeliveryLedger, ASecondSummaryThatDiffersIsAContradictionAndIgnored) {
 TEST(DeliveryLedger, AnInterruptedPublishersSummaryIsSupersededByTheResumedOnes) {
     DeliveryLedger l;
     l.record("r1", "a", 1);
-    l.expect(RunSummary{"r1", 1, 1, 1, true, {{"a", 1, 1, {}}}});  // Ctrl-C, then resumed
+    l.expect(RunSummary{"r1", 1, 1, 1, true, {{"a", 1, 1, {}, {}}}});  // Ctrl-C, then resumed
     l.record("r1", "a", 2);
     l.record("r1", "a", 3);
-    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3, {}}}});
+    l.expect(RunSummary{"r1", 1, 3, 3, false, {{"a", 3, 3, {}, {}}}});
     EXPECT_EQ(l.totals().contradictions, 0u);
     EXPECT_TRUE(l.complete());
-    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 4, 4, {}}}});
+    l.expect(RunSummary{"r1", 1, 4, 4, false, {{"a", 4, 4, {}, {}}}});
     EXPECT_EQ(l.totals().contradictions, 1u) << "a final summary is final";
 }
 
@@ -225,10 +262,10 @@ TEST(DeliveryLedger, ARunStillGoingKeepsTheLedgerIncomplete) {
     DeliveryLedger l;
     l.record("r1", "a", 1);
     l.record("r2", "a", 1);
-    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}}}});
+    l.expect(RunSummary{"r1", 1, 1, 1, false, {{"a", 1, 1, {}, {}}}});
     EXPECT_FALSE(l.complete());
     EXPECT_EQ(l.totals().runs_unsummarised, 1u);
-    l.expect(RunSummary{"r2", 1, 1, 1, false, {{"a", 1, 1, {}}}});
+    l.expect(RunSummary{"r2", 1, 1, 1, false, {{"a", 1, 1, {}, {}}}});
     EXPECT_TRUE(l.complete());
 }
 
@@ -282,7 +319,7 @@ TEST(DeliveryLedger, MergedSharesGiveOneExactVerdict) {
     // Two shared-subscription members, each with half of device a: neither is complete, the
     // merge is, and a message both got counts once as delivered and once as a duplicate.
     DeliveryLedger one, two;
-    const RunSummary summary{"r1", 1, 4, 4, false, {{"a", 4, 4, {}}}};
+    const RunSummary summary{"r1", 1, 4, 4, false, {{"a", 4, 4, {}, {}}}};
     one.expect(summary);
     two.expect(summary);
     one.record("r1", "a", 1);
@@ -305,9 +342,9 @@ TEST(DeliveryLedger, MergedSharesGiveOneExactVerdict) {
 TEST(DeliveryLedger, MergeJoinsTheShardsSummariesOfEachSide) {
     DeliveryLedger a, b;
     a.record("r1", "x", 1);
-    a.expect(RunSummary{"r1", 1, 1, 1, false, {{"x", 1, 1, {}}}, 1, 2});
+    a.expect(RunSummary{"r1", 1, 1, 1, false, {{"x", 1, 1, {}, {}}}, 1, 2});
     b.record("r1", "y", 1);
-    b.expect(RunSummary{"r1", 1, 1, 1, false, {{"y", 1, 1, {}}}, 2, 2});
+    b.expect(RunSummary{"r1", 1, 1, 1, false, {{"y", 1, 1, {}, {}}}, 2, 2});
     EXPECT_FALSE(a.complete());
     a.merge(DeliveryLedger::from_state(b.state()));
     EXPECT_TRUE(a.complete());
@@ -316,7 +353,7 @@ TEST(DeliveryLedger, MergeJoinsTheShardsSummariesOfEachSide) {
 
 TEST(DeliveryLedger, MergeKeepsLossThatNoSideFilled) {
     DeliveryLedger a, b;
-    a.expect(RunSummary{"r1", 1, 3, 3, false, {{"x", 3, 3, {}}}});
+    a.expect(RunSummary{"r1", 1, 3, 3, false, {{"x", 3, 3, {}, {}}}});
     a.record("r1", "x", 1);
     b.record("r1", "x", 3);
     b.record_corrupt();
