@@ -38,8 +38,10 @@ TEST(Shards, TwoPublisherShardsOfOneRunAreVerifiedAsOneRunOnlyWhenBothHaveSummar
     EXPECT_EQ(report.at("expected"), 10001);
     EXPECT_EQ(report.at("missing"), 0);
     EXPECT_EQ(report.at("duplicates"), 0);
-    EXPECT_EQ(report.at("devices"),
-              (nlohmann::json{{"known", 20}, {"seen", 20}, {"complete", 20}, {"with_loss", 0}}));
+    EXPECT_EQ(
+        report.at("devices"),
+        (nlohmann::json{
+            {"known", 20}, {"seen", 20}, {"complete", 20}, {"with_loss", 0}, {"outside", 0}}));
     EXPECT_EQ(report.at("summaries").size(), 2U);
     EXPECT_TRUE(report.at("verified").get<bool>());
 }
