@@ -57,11 +57,4 @@ std::optional<std::string> topic_filter_error(std::string_view filter) {
     }
 }
 
-std::string_view unshared(std::string_view filter) {
-    constexpr std::string_view prefix = "$share/";
-    if (filter.substr(0, prefix.size()) != prefix) return filter;
-    const auto slash = filter.find('/', prefix.size());
-    return slash == std::string_view::npos ? filter : filter.substr(slash + 1);
-}
-
 }  // namespace mqtt::protocol

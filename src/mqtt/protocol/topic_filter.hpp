@@ -18,8 +18,4 @@ bool topic_matches(std::string_view filter, std::string_view topic);
 // alone in the last level [MQTT-4.7.1-1], '+' not alone in its level [MQTT-4.7.1-2].
 std::optional<std::string> topic_filter_error(std::string_view filter);
 
-// The filter a shared subscription "$share/GROUP/FILTER" applies [MQTT-4.8.2]; any other
-// filter as it is.
-std::string_view unshared(std::string_view filter);
-
 }  // namespace mqtt::protocol

@@ -57,12 +57,5 @@ TEST(TopicFilter, MalformedFiltersAreNamedWithTheirRule) {
     EXPECT_NE(topic_filter_error(std::string_view("a\0b", 3)), std::nullopt);
 }
 
-TEST(TopicFilter, ASharedSubscriptionAppliesTheFilterAfterItsGroup) {
-    EXPECT_EQ(unshared("$share/consumers/sensors/#"), "sensors/#");
-    EXPECT_EQ(unshared("$share/g/+"), "+");
-    EXPECT_EQ(unshared("sensors/#"), "sensors/#");
-    EXPECT_EQ(unshared("$SYS/#"), "$SYS/#");
-}
-
 }  // namespace
 }  // namespace mqtt::protocol
