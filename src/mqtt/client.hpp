@@ -150,6 +150,25 @@ struct Reconnection {
     bool deliberate{false};
 };
 
+// How long one step of connecting took (native engine), for connection workloads: the
+// handshakes of each attempt in order, then its CONNACK (with the broker's reason, a refusal
+// too), each SUBACK, and after a lost connection the whole outage.
+struct StepTiming {
+    enum class Step {
+        Resolve,    // the host name (c-ares); not taken for a numeric address
+        Tcp,        // connect() to its completion
+        Tls,        // the TLS handshake
+        WebSocket,  // the HTTP upgrade
+        Connack,    // the stream up (CONNECT sent) to the CONNACK
+        Suback,     // SUBSCRIBE queued to its SUBACK
+        Outage,     // a lost connection to the CONNACK that ended its outage
+    };
+    Step step{Step::Tcp};
+    std::chrono::microseconds took{0};
+    bool reconnect{false};                   // an attempt after a lost connection
+    ReasonCode reason{ReasonCode::Success};  // Connack, Suback: the broker's answer
+};
+
 class Client {
   public:
     using MessageHandler = std::function<void(const Message&)>;
@@ -158,6 +177,7 @@ class Client {
     using BatchHandler = std::function<void()>;
     using ConnectedHandler = std::function<void()>;
     using FailureHandler = std::function<void(const Error&)>;
+    using StepHandler = std::function<void(const StepTiming&)>;
 
     Client() = default;
     virtual ~Client() = default;
@@ -233,6 +253,9 @@ class Client {
     // from a loop timer, not from the handler.
     void on_connected(ConnectedHandler handler) { connected_handler_ = std::move(handler); }
     void on_failed(FailureHandler handler) { failure_handler_ = std::move(handler); }
+    // Each step of connecting and subscribing as it ends (native engine; libmosquitto does not
+    // tell).
+    void on_step_timed(StepHandler handler) { step_handler_ = std::move(handler); }
 
   protected:
     // Engines report events through these.
@@ -257,6 +280,9 @@ class Client {
     void failed(const Error& error) const {
         if (failure_handler_) failure_handler_(error);
     }
+    void timed(const StepTiming& timing) const {
+        if (step_handler_) step_handler_(timing);
+    }
 
   private:
     // Polls until `done`, for at most `limit`; throws Error(Unreachable) naming `what` if the
@@ -270,6 +296,7 @@ class Client {
     BatchHandler batch_handler_;
     ConnectedHandler connected_handler_;
     FailureHandler failure_handler_;
+    StepHandler step_handler_;
     std::map<SubscribeId, std::vector<ReasonCode>> subacks_;  // until subscribe() reads them
     // Of the last connect(), for the blocking helpers' errors (not all of ConnectOptions: a
     // fleet holds thousands of clients).

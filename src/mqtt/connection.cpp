@@ -31,6 +31,8 @@ void Connection::open(const std::string& host, std::uint16_t port,
     closed_by_close_frame_ = false;
     tls_context_ = std::move(tls);
     websocket_ = std::move(websocket);
+    steps_ = {};
+    step_started_ = net::EventLoop::Clock::now();
     if (auto address = net::numeric_address(host, port)) {
         addresses_ = {*address};
         try_next_address();
@@ -76,6 +78,8 @@ void Connection::try_next_address() {
             continue;
         }
         fd_ = std::move(fd);
+        if (state_ == State::Resolving) step_done(steps_.resolve);
+        step_started_ = net::EventLoop::Clock::now();  // a failed address's time is not the TCP's
         state_ = State::Connecting;
         want_write_ = true;  // writable = the connect finished
         loop_.watch(fd_.get(), *this, true);
@@ -93,6 +97,7 @@ void Connection::on_connect_finished() {
         return try_next_address();  // the next address of the name, if any
     }
     addresses_.clear();
+    step_done(steps_.tcp);
     if (!tls_context_) return stream_up();
     state_ = State::Handshaking;
     tls_ = std::make_unique<net::TlsStream>(*tls_context_, fd_.get(), host_);
@@ -100,6 +105,7 @@ void Connection::on_connect_finished() {
 }
 
 void Connection::stream_up() {
+    if (tls_context_) step_done(steps_.tls);
     if (websocket_) return begin_upgrade();
     open_up();
 }
@@ -145,7 +151,14 @@ void Connection::upgraded(std::size_t header_length) {
     const auto result = framing_->unwrap(early, data, wire_out_);
     partial_ = std::move(data);  // fed to the session with the next read
     if (result.close || !result.error.empty()) return end_websocket(result);
+    step_done(steps_.websocket);
     open_up();
+}
+
+void Connection::step_done(std::chrono::microseconds& into) {
+    const auto now = net::EventLoop::Clock::now();
+    into = std::chrono::duration_cast<std::chrono::microseconds>(now - step_started_);
+    step_started_ = now;
 }
 
 void Connection::end_websocket(const net::WebSocketFraming::Unwrapped& end) {

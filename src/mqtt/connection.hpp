@@ -77,6 +77,12 @@ class Connection final : public net::EventLoop::Watcher {
     void close();
 
     State state() const { return state_; }
+    // How long each step of the last open() took, for connection workloads; zero for a step
+    // it did not take (no name to resolve, no TLS, no WebSocket).
+    struct Steps {
+        std::chrono::microseconds resolve{0}, tcp{0}, tls{0}, websocket{0};
+    };
+    const Steps& steps() const { return steps_; }
     // "TLSv1.3 TLS_AES_256_GCM_SHA384" on a TLS connection, else empty.
     std::string tls_description() const { return tls_ ? tls_->description() : std::string(); }
     bool is_open() const { return state_ == State::Open; }
@@ -127,6 +133,8 @@ class Connection final : public net::EventLoop::Watcher {
     void fail(ErrorKind kind, const std::string& reason);
     void fail_later(ErrorKind kind, std::string reason);
     void release_socket();
+    // Ends the step under way: its time goes `into`, and the next step starts now.
+    void step_done(std::chrono::microseconds& into);
 
     net::EventLoop& loop_;
     protocol::Session& session_;
@@ -155,6 +163,8 @@ class Connection final : public net::EventLoop::Watcher {
     bool want_write_{false};
     bool reading_{false};  // handling a read: hold the writes until its batch ends
     std::optional<net::SocketAddress> local_;  // bind before connecting (--bind-address)
+    Steps steps_;
+    net::EventLoop::Clock::time_point step_started_{};
 };
 
 }  // namespace mqtt

@@ -7,8 +7,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <random>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "mqtt/connection.hpp"
@@ -167,6 +169,12 @@ class NativeClient final : public Client, private Session::Handler, private Conn
         return broker_error(kind, node().host, node().port, reason);
     }
     std::size_t flush_and_confirm_qos0();
+    // SUBSCRIBE, its time kept for the SUBACK's StepTiming.
+    std::uint16_t send_subscribe(const std::vector<std::string>& filters, QoS qos);
+    // StepTimings: the handshakes of the connection that just came up; one step from `since`.
+    void time_transport_steps();
+    void time_step(StepTiming::Step step, Clock::time_point since,
+                   ReasonCode reason = ReasonCode::Success);
     void throw_if_failed() const {
         if (failure_) throw *failure_;
     }
@@ -200,6 +208,8 @@ class NativeClient final : public Client, private Session::Handler, private Conn
     // Subscriptions to make again when the broker did not keep our session.
     std::vector<std::pair<std::vector<std::string>, QoS>> subscriptions_;
     std::unordered_set<std::uint16_t> resubscribe_ids_;
+    std::unordered_map<std::uint16_t, Clock::time_point> subscribe_sent_;  // until the SUBACK
+    Clock::time_point transport_up_at_{};  // of the connection being opened (CONNECT sent)
     std::minstd_rand jitter_{std::random_device{}()};
     std::string disconnect_reason_;
     // Another client with our id takes the session (MQTT 5: DISCONNECT 0x8E; 3.1.1: the broker
@@ -275,6 +285,7 @@ void NativeClient::start_connect(const ConnectOptions& options) {
     outage_.reset();
     subscriptions_.clear();
     resubscribe_ids_.clear();
+    subscribe_sent_.clear();
     disconnect_reason_.clear();
     connection_.reset();
     try {
@@ -315,6 +326,7 @@ bool NativeClient::try_next_node(const std::string& why) {
 }
 
 void NativeClient::on_transport_up() {
+    time_transport_steps();
     tls_description_ = connection_->tls_description();
     session_->connection_opened(Clock::now());
     connection_->flush();
@@ -365,6 +377,7 @@ bool NativeClient::fall_back_to_v311() {
 void NativeClient::on_connack(const protocol::Connack& c) {
     const auto reason = static_cast<ReasonCode>(c.reason);
     if (reason == ReasonCode::UnsupportedProtocolVersion && fall_back_to_v311()) return;
+    time_step(StepTiming::Step::Connack, transport_up_at_, reason);
     if (is_failure(reason)) {
         connection_->close();
         if (outage_ && retryable(reason))
@@ -445,12 +458,12 @@ void NativeClient::retry_at(Clock::time_point when) {
 
 void NativeClient::end_outage(const protocol::Connack& c) {
     const Outage outage = *outage_;
+    time_step(StepTiming::Step::Outage, outage.since);
     outage_.reset();
     // Without the session the broker forgot our subscriptions too [MQTT-3.2.2-3]: make them again.
     if (!c.session_present)
         for (const auto& [filters, qos] : subscriptions_)
-            resubscribe_ids_.insert(
-                session_->subscribe(filters, static_cast<std::uint8_t>(qos), Clock::now()));
+            resubscribe_ids_.insert(send_subscribe(filters, qos));
     connection_->flush();
     reconnected({outage.cause, std::chrono::duration<double>(Clock::now() - outage.since).count(),
                  outage.attempts, c.session_present, outage.deliberate});
@@ -566,6 +579,12 @@ void NativeClient::cancel_timers() {
 }
 
 void NativeClient::on_suback(const protocol::Suback& s) {
+    if (const auto sent = subscribe_sent_.extract(s.packet_id)) {
+        const auto failure = std::find_if(s.reasons.begin(), s.reasons.end(),
+                                          [](std::uint8_t r) { return is_failure(r); });
+        time_step(StepTiming::Step::Suback, sent.mapped(),
+                  static_cast<ReasonCode>(failure == s.reasons.end() ? 0 : *failure));
+    }
     if (resubscribe_ids_.erase(s.packet_id) != 0) {
         for (const std::uint8_t r : s.reasons)
             if (is_failure(r))
@@ -582,10 +601,33 @@ void NativeClient::on_suback(const protocol::Suback& s) {
 SubscribeId NativeClient::start_subscribe(const std::vector<std::string>& filters, QoS qos) {
     throw_if_failed();
     subscriptions_.emplace_back(filters, qos);
-    const std::uint16_t id =
-        session_->subscribe(filters, static_cast<std::uint8_t>(qos), Clock::now());
+    const std::uint16_t id = send_subscribe(filters, qos);
     flush_soon();
     return id;
+}
+
+std::uint16_t NativeClient::send_subscribe(const std::vector<std::string>& filters, QoS qos) {
+    const auto now = Clock::now();
+    const std::uint16_t id = session_->subscribe(filters, static_cast<std::uint8_t>(qos), now);
+    subscribe_sent_[id] = now;
+    return id;
+}
+
+void NativeClient::time_transport_steps() {
+    transport_up_at_ = Clock::now();
+    const Connection::Steps& steps = connection_->steps();
+    using Step = StepTiming::Step;
+    const bool again = outage_.has_value();
+    for (const auto& [step, took] : {std::pair{Step::Resolve, steps.resolve},
+                                     {Step::Tcp, steps.tcp},
+                                     {Step::Tls, steps.tls},
+                                     {Step::WebSocket, steps.websocket}})
+        if (took.count() > 0 || step == Step::Tcp) timed({step, took, again});
+}
+
+void NativeClient::time_step(StepTiming::Step step, Clock::time_point since, ReasonCode reason) {
+    timed({step, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since),
+           outage_.has_value(), reason});
 }
 
 void NativeClient::flush_soon() {

@@ -241,6 +241,12 @@ class LoopBroker final : public net::EventLoop::Watcher {
                             mqtt::protocol::Ack{
                                 mqtt::protocol::PacketType::Puback, p->packet_id, 0, {}},
                             version, out);
+                } else if (auto* sub = std::get_if<mqtt::protocol::Subscribe>(&d.packet)) {
+                    mqtt::protocol::Suback ack;
+                    ack.packet_id = sub->packet_id;
+                    for (const auto& s : sub->subscriptions)
+                        ack.reasons.push_back(s.options & 3u);  // granted as asked
+                    mqtt::protocol::encode(ack, version, out);
                 } else if (std::holds_alternative<mqtt::protocol::Disconnect>(d.packet)) {
                     ++broker.disconnects;
                     will.reset();  // an orderly end: no will [MQTT-3.14.4-3]

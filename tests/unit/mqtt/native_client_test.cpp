@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <set>
@@ -210,6 +211,47 @@ ConnectOptions reconnecting(std::uint16_t port) {
     o.reconnect_max = std::chrono::milliseconds(50);
     o.give_up_after = std::chrono::seconds(10);
     return o;
+}
+
+TEST(NativeClient, TimesEachStepOfConnectingAndSubscribingAndTheOutageOfAReconnect) {
+    net::EventLoop loop;
+    LoopBroker broker(loop);
+    broker.drop_first_connection_after = 1;
+    auto client = make_native_client(loop);
+    std::vector<StepTiming> steps;
+    client->on_step_timed([&](const StepTiming& t) { steps.push_back(t); });
+    ConnectOptions o = reconnecting(broker.port());
+    o.host = "localhost";  // a name: the resolve step is taken too
+    client->start_connect(o);
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    client->start_subscribe({"a/#", "b"}, QoS::AtLeastOnce);
+    ASSERT_TRUE(run_until(loop, [&] { return steps.size() == 4; }));
+    ASSERT_TRUE(client->publish("t", "m", QoS::AtLeastOnce));  // the broker drops us for it
+    using Step = StepTiming::Step;
+    const auto outage = [&] {
+        return std::find_if(steps.begin(), steps.end(),
+                            [](const StepTiming& t) { return t.step == Step::Outage; });
+    };
+    ASSERT_TRUE(run_until(loop, [&] {
+        client->poll(0ms);
+        return outage() != steps.end();
+    }));
+    steps.erase(outage() + 1, steps.end());  // the resubscription's SUBACK may follow
+    std::vector<std::pair<Step, bool>> seen;
+    for (const StepTiming& t : steps) {
+        seen.emplace_back(t.step, t.reconnect);
+        EXPECT_GE(t.took.count(), 0);
+        EXPECT_EQ(t.reason, ReasonCode::Success);
+    }
+    EXPECT_EQ(seen, (std::vector<std::pair<Step, bool>>{{Step::Resolve, false},
+                                                        {Step::Tcp, false},
+                                                        {Step::Connack, false},
+                                                        {Step::Suback, false},
+                                                        {Step::Resolve, true},
+                                                        {Step::Tcp, true},
+                                                        {Step::Connack, true},
+                                                        {Step::Outage, true}}));
+    EXPECT_GT(steps.back().took.count(), 0);
 }
 
 TEST(NativeClient, ReconnectsAfterALostConnectionAndResendsTheUnconfirmedWithDup) {
