@@ -1,5 +1,6 @@
 #include "app/subscriber.hpp"
 
+#include "app/connection_hold.hpp"
 #include "app/exit_status.hpp"
 #include "app/metrics_output.hpp"
 #include "app/output_file.hpp"
@@ -27,6 +28,17 @@ int run_fleet(const SubscriberOptions& options, ProgressLine& progress,
     return status;
 }
 
+// --connect-only: the connections' verdict and report.
+int run_hold(const SubscriberOptions& options, ProgressLine& progress,
+             const OutputFile& report_file) {
+    net::EventLoop loop;
+    ConnectionHold hold(options, loop, progress, stop_requested);
+    const int status = hold.run();
+    report_file.write(report::take_into_json(report::SubscriberReport(hold.report())).dump(2) +
+                      "\n");
+    return status;
+}
+
 }  // namespace
 
 int run_subscriber(const SubscriberOptions& o) {
@@ -47,7 +59,9 @@ int run_subscriber(const SubscriberOptions& o) {
         options.connect.client_id = state->client_id();
     });
     if (!usable) return kUsageError;
-    if (options.connections > 1) return run_fleet(options, progress, report_file, html_file);
+    if (options.connect_only) return run_hold(options, progress, report_file);
+    if (options.connections > 1 || options.reconnect_storm_s)
+        return run_fleet(options, progress, report_file, html_file);
     net::EventLoop loop;  // the client's, and the metrics endpoint's
     const auto client = mqtt::make_client(options.engine, loop);
     SubscriberRun run(options, *client, progress, stop_requested);

@@ -34,6 +34,14 @@ struct SubscriberOptions {
     // --connections: this many subscribers on one event loop, each its own client id, session
     // and ledger (app/subscriber_fleet.hpp); verified when every one of them is complete.
     std::uint32_t connections{1};
+    // Connection workloads (app/connection_hold.hpp): --connect-only opens the connections at
+    // connect_rate per second (0: all at once), subscribes and holds them hold_s seconds;
+    // --reconnect-storm drops every connection at once without DISCONNECT this many seconds
+    // into the hold (or after a fleet is ready) and lets them come back.
+    bool connect_only{false};
+    double hold_s{10.0};
+    double connect_rate{0.0};
+    std::optional<double> reconnect_storm_s;
     std::optional<std::uint64_t> count;  // finish after this many unique messages
     double idle_timeout_s{30.0};
     std::size_t max_gaps{20};  // gap ranges listed in the report

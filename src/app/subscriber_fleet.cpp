@@ -21,7 +21,10 @@ constexpr auto kRound = std::chrono::milliseconds(100);
 SubscriberFleet::SubscriberFleet(const SubscriberOptions& options, net::EventLoop& loop,
                                  ProgressLine& progress,
                                  const SubscriberRun::StopRequested& stop_requested)
-    : loop_(loop), progress_(progress) {
+    : loop_(loop),
+      progress_(progress),
+      stats_(options.connections),
+      storm_after_s_(options.reconnect_storm_s) {
     for (std::uint32_t k = 1; k <= options.connections; ++k) {
         auto m = std::make_unique<Member>();
         m->options = options;
@@ -38,7 +41,11 @@ SubscriberFleet::SubscriberFleet(const SubscriberOptions& options, net::EventLoo
         m->run = std::make_unique<SubscriberRun>(m->options, *m->client, *line, stop_requested);
         m->run->member_of_fleet(m->label, options.connections);
         SubscriberRun& run = *m->run;
-        m->client->on_failed([&run](const mqtt::Error& e) { run.client_failed(e.what()); });
+        stats_.watch(*m->client);
+        m->client->on_failed([this, &run, label = m->label](const mqtt::Error& e) {
+            stats_.failed(label + ": " + e.what());
+            run.client_failed(e.what());
+        });
         members_.push_back(std::move(m));
     }
 }
@@ -56,6 +63,7 @@ int SubscriberFleet::run() {
     }
     try {
         merged_ = report::merge_subscribers(std::move(reports));
+        merged_.connections = stats_.report();
     } catch (const std::exception& e) {
         print_error(kSubscriberProgram, e.what());
         return kVerificationFailed;
@@ -78,15 +86,29 @@ std::size_t SubscriberFleet::start_all() {
 }
 
 void SubscriberFleet::run_loop(std::size_t running) {
+    const auto ready = SubscriberRun::Clock::now();
     while (running > 0) {
         loop_.run_once(kRound);
         const auto now = SubscriberRun::Clock::now();
+        if (storm_after_s_ &&
+            std::chrono::duration<double>(now - ready).count() >= *storm_after_s_) {
+            storm_after_s_.reset();
+            storm();
+        }
         for (const auto& m : members_)
             if (!m->over && m->run->after_round(now)) {
                 m->over = true;
                 --running;
             }
     }
+}
+
+void SubscriberFleet::storm() {
+    std::size_t dropped = 0;
+    for (const auto& m : members_)
+        if (!m->over && m->client->vanish_for("", std::chrono::milliseconds(0))) ++dropped;
+    progress_.info(fmt::format(
+        "reconnect storm: {} subscriber connections dropped at once without DISCONNECT", dropped));
 }
 
 int SubscriberFleet::judge_and_print(const std::vector<telemetry::Ending>& endings) {

@@ -6,9 +6,11 @@
 // them received every message; the members of a share group are joined.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "app/connection_stats.hpp"
 #include "app/console.hpp"
 #include "app/subscriber.hpp"
 #include "app/subscriber_run.hpp"
@@ -46,12 +48,16 @@ class SubscriberFleet {
     // Starts every member; the number still running.
     std::size_t start_all();
     void run_loop(std::size_t running);
+    // --reconnect-storm: every subscriber's connection dropped at once without DISCONNECT.
+    void storm();
     // The fleet's verdict from the merged report and how each member ended.
     int judge_and_print(const std::vector<telemetry::Ending>& endings);
 
     net::EventLoop& loop_;
     ProgressLine& progress_;
     std::vector<std::unique_ptr<Member>> members_;
+    ConnectionStats stats_;
+    std::optional<double> storm_after_s_;
     report::SubscriberReport merged_;
 };
 

@@ -65,7 +65,28 @@ void add_subscription_flags(CLI::App& cli, SubscriberOptions& o) {
                    "received every message (fan-out; with --share-group, N members that split "
                    "them). The report holds each subscriber as a consumer")
         ->capture_default_str()
-        ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{10000}));
+        ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{19000}));
+}
+
+// The connections themselves as the workload (app/connection_hold.hpp).
+void add_connection_workload_flags(CLI::App& cli, SubscriberOptions& o) {
+    cli.add_flag("--connect-only", o.connect_only,
+                 "Verify no data: open --connections N at --connect-rate, subscribe each to "
+                 "--topic, hold them --hold seconds with keepalive, then disconnect. Passes when "
+                 "every connection came up, was subscribed and stayed; the report's "
+                 "\"connections\" holds TCP, TLS, CONNACK and SUBACK time histograms");
+    cli.add_option("--hold", o.hold_s, "--connect-only: seconds to hold the connections")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 86400.0));
+    cli.add_option("--connect-rate", o.connect_rate,
+                   "--connect-only: connections opened per second (0: all at once)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1e6));
+    cli.add_option("--reconnect-storm", o.reconnect_storm_s,
+                   "S seconds into the hold (or after every subscriber is ready), drop every "
+                   "connection at once without DISCONNECT; each comes back at once, its "
+                   "persistent session (the default) keeping what was sent meanwhile")
+        ->check(CLI::Range(0.0, 86400.0));
 }
 
 // When the run ends, what fails it, and what is kept.
@@ -104,11 +125,30 @@ void add_end_and_keeping_flags(CLI::App& cli, SubscriberOptions& o) {
     cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");
 }
 
-// --connections: one loop of native clients; what keeps one ledger per process is refused.
+// --connect-only and its companions.
+std::optional<std::string> validate_connection_workload(const SubscriberOptions& s) {
+    if (!s.connect_only) {
+        if (s.hold_s != 10.0 || s.connect_rate != 0.0)
+            return std::string("--hold and --connect-rate need --connect-only");
+        return std::nullopt;
+    }
+    if (s.count) return std::string("--count counts messages: not with --connect-only");
+    if (s.reconnect_storm_s && *s.reconnect_storm_s >= s.hold_s)
+        return fmt::format("--reconnect-storm {} must come within --hold {}", *s.reconnect_storm_s,
+                           s.hold_s);
+    return std::nullopt;
+}
+
+// --connections, --connect-only, --reconnect-storm: one loop of native clients; what keeps one
+// ledger per process is refused.
 std::optional<std::string> validate_fleet(const SubscriberOptions& s) {
-    if (s.connections == 1) return std::nullopt;
+    if (auto e = validate_connection_workload(s)) return e;
+    if (s.connections == 1 && !s.connect_only && !s.reconnect_storm_s) return std::nullopt;
+    const char* what = s.connect_only       ? "--connect-only"
+                       : s.connections == 1 ? "--reconnect-storm"
+                                            : "--connections";
     if (s.engine != mqtt::Engine::Native)
-        return std::string("--connections needs --client native (one event loop for them all)");
+        return fmt::format("{} needs --client native (one event loop for them all)", what);
     const std::pair<bool, const char*> single[] = {
         {!s.state_dir.empty(), "--state-dir"},
         {!s.store.empty(), "--store"},
@@ -116,8 +156,7 @@ std::optional<std::string> validate_fleet(const SubscriberOptions& s) {
         {!s.csv_file.empty(), "--csv"},
         {s.output.metrics.has_value(), "--metrics-port"}};
     for (const auto& [given, flag] : single)
-        if (given)
-            return fmt::format("{} keeps one subscriber's data: not with --connections", flag);
+        if (given) return fmt::format("{} keeps one subscriber's data: not with {}", flag, what);
     return std::nullopt;
 }
 
@@ -183,6 +222,7 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
     add_connection_flags(cli, o.connect, o.engine);
     add_session_flags(cli, o.connect);
     add_subscription_flags(cli, o);
+    add_connection_workload_flags(cli, o);
     add_end_and_keeping_flags(cli, o);
     add_output_flags(cli, o.output);
     cli.footer(
@@ -191,7 +231,8 @@ Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& 
             "  mqtt_subscriber -p 1883                     verify a run, end on its summary\n"
             "  mqtt_subscriber -C 10000 --idle-timeout 5   stop after 10,000 unique messages\n"
             "  mqtt_subscriber -t 'sensors/sensor-0001/telemetry' --report sub.json\n"
-            "  mqtt_subscriber --max-p99-ms 50 --html report.html --csv timeline.csv\n\n"
+            "  mqtt_subscriber --max-p99-ms 50 --html report.html --csv timeline.csv\n"
+            "  mqtt_subscriber --connect-only --connections 10000 --connect-rate 2000 --hold 30\n\n"
             "A run is verified when nothing is missing (beyond --max-missing), malformed or\n"
             "corrupt and every threshold holds; duplicates and out-of-order deliveries are\n"
             "reported (legal at QoS 1) and fail a run only above --max-duplicates.\n\n") +

@@ -167,6 +167,7 @@ struct StepTiming {
     std::chrono::microseconds took{0};
     bool reconnect{false};                   // an attempt after a lost connection
     ReasonCode reason{ReasonCode::Success};  // Connack, Suback: the broker's answer
+    bool deliberate{false};                  // Outage: the drop was asked for (vanish_for)
 };
 
 class Client {

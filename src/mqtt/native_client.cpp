@@ -458,7 +458,9 @@ void NativeClient::retry_at(Clock::time_point when) {
 
 void NativeClient::end_outage(const protocol::Connack& c) {
     const Outage outage = *outage_;
-    time_step(StepTiming::Step::Outage, outage.since);
+    timed({StepTiming::Step::Outage,
+           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - outage.since), true,
+           ReasonCode::Success, outage.deliberate});
     outage_.reset();
     // Without the session the broker forgot our subscriptions too [MQTT-3.2.2-3]: make them again.
     if (!c.session_present)

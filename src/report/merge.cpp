@@ -276,6 +276,10 @@ SubscriberReport join_members(std::vector<Named<SubscriberReport>> named) {
         out.members.push_back(member_of(name, r));
         append_reconnects(out.reconnects, r.reconnects, name);
         if (!out.device_status) out.device_status = r.device_status;
+        if (r.connections) {
+            if (!out.connections) out.connections.emplace();
+            add_connections(*out.connections, *r.connections);
+        }
         reports.push_back(std::move(r));
     }
     out.thresholds = reports.front().thresholds;

@@ -1,5 +1,7 @@
 #include "report/model.hpp"
 
+#include <algorithm>
+
 namespace report {
 
 Latency summarize(const telemetry::LatencyHistogram& h) {
@@ -18,6 +20,38 @@ Latency summarize(const telemetry::LatencyHistogram& h) {
     for (const auto& b : h.buckets())
         l.buckets.push_back({b.from, b.to, static_cast<std::int64_t>(b.count)});
     return l;
+}
+
+namespace {
+// A histogram with the summary's bucket counts (each at its bucket's lowest value).
+telemetry::LatencyHistogram histogram_of(const Latency& l) {
+    telemetry::LatencyHistogram h;
+    for (const auto& [from, to, count] : l.buckets)
+        for (std::int64_t i = 0; i < count; ++i) h.record(from);
+    return h;
+}
+}  // namespace
+
+void add_connections(Connections& into, const Connections& o) {
+    into.planned += o.planned;
+    into.connected += o.connected;
+    into.refused += o.refused;
+    into.failed += o.failed;
+    into.lost += o.lost;
+    into.reconnected += o.reconnected;
+    into.subscribed += o.subscribed;
+    into.subscribe_refused += o.subscribe_refused;
+    for (const auto& [reason, n] : o.refused_by_reason) into.refused_by_reason[reason] += n;
+    for (const std::string& f : o.failures)
+        if (into.failures.size() < 10) into.failures.push_back(f);
+    into.connect_rate += o.connect_rate;
+    into.held_s = std::max(into.held_s, o.held_s);
+    for (const auto& [step, latency] : o.steps_us) {
+        telemetry::LatencyHistogram h = histogram_of(latency);
+        if (const auto it = into.steps_us.find(step); it != into.steps_us.end())
+            h.merge(histogram_of(it->second));
+        into.steps_us[step] = summarize(h);
+    }
 }
 
 std::vector<Gap> gaps_of(const std::vector<telemetry::DeviceGap>& gaps) {

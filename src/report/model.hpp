@@ -271,6 +271,40 @@ struct Consumer {
     }
 };
 
+// Connection workloads (--connections, --connect-only, --reconnect-storm): how the
+// connections went, and each step's time as a histogram.
+struct Connections {
+    std::uint64_t planned{}, connected{}, refused{}, failed{}, lost{}, reconnected{};
+    std::uint64_t subscribed{}, subscribe_refused{};
+    std::map<std::string, std::uint64_t> refused_by_reason;  // "not authorized (0x87)": n
+    std::vector<std::string> failures;                       // the first few errors
+    double connect_rate{};  // accepted CONNACKs per second, first attempt to last CONNACK
+    double held_s{};        // --connect-only: how long they were held
+    // By step: "resolve", "tcp", "tls", "websocket", "connack", "suback", the same with
+    // "reconnect_" for attempts after a lost connection, and "outage" (loss to CONNACK).
+    std::map<std::string, Latency> steps_us;
+
+    template <class Self, class Field>
+    static void fields(Self& s, Field&& f) {
+        f("planned", s.planned);
+        f("connected", s.connected);
+        f("refused", s.refused);
+        f("failed", s.failed);
+        f("lost", s.lost);
+        f("reconnected", s.reconnected);
+        f("subscribed", s.subscribed);
+        f("subscribe_refused", s.subscribe_refused);
+        f("refused_by_reason", s.refused_by_reason);
+        f("failures", s.failures);
+        f("connect_rate", s.connect_rate);
+        f("held_s", s.held_s);
+        f("steps_us", s.steps_us);
+    }
+};
+// Several processes' connections as one: counts added, histograms merged (to their buckets'
+// 0.4%), the connect rates added (the processes ran side by side).
+void add_connections(Connections& into, const Connections& other);
+
 struct SubscriberReport {
     std::string program{"mqtt_subscriber"};
     bool merged{false};
@@ -306,6 +340,7 @@ struct SubscriberReport {
     double publisher_behind_schedule_ms{};
     std::vector<Reconnect> reconnects;
     std::uint64_t recovered_by_repair{}, repair_requests{};
+    std::optional<Connections> connections;  // native engine: how connecting went
     Json state;  // the ledger, latency and summaries, for mqtt_report to merge exactly
     Json store;  // --store: what the database kept (null without one)
 
@@ -355,6 +390,7 @@ struct SubscriberReport {
         f("reconnects", s.reconnects);
         f("recovered_by_repair", s.recovered_by_repair);
         f("repair_requests", s.repair_requests);
+        f("connections", s.connections);
         f("state", s.state);
         f("store", s.store);
     }

@@ -114,6 +114,22 @@ TEST_F(Tls, RunThroughTheTlsListenerIsVerifiedExactly) {
     EXPECT_NE(r.publisher_err.find("over TLSv1.3"), std::string::npos) << r.publisher_err;
 }
 
+TEST_F(Tls, AConnectOnlyRunTimesTheTlsHandshakeOfEveryConnection) {
+    Broker broker = tls_broker("server.crt");
+    TempDir dir;
+    const auto r = run({subscriber_path(), "-p", broker.port_str(), "--cafile", certs()["ca.crt"],
+                        "--connect-only", "--connections", "20", "--hold", "0.5", "--report",
+                        (dir / "r.json").string()},
+                       dir.path(), 120s);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find(", TLS p50 "), std::string::npos) << r.out;
+    const auto steps = read_json(dir / "r.json").at("connections").at("steps_us");
+    ASSERT_TRUE(steps.contains("tls")) << steps.dump();
+    EXPECT_EQ(steps.at("tls").at("count"), 20);
+    EXPECT_GT(steps.at("tls").at("p50").get<std::int64_t>(), 0);
+    EXPECT_EQ(steps.at("connack").at("count"), 20);
+}
+
 TEST_F(Tls, BothProgramsReconnectThroughTlsAfterABrokerRestartLosingNothing) {
     Broker broker = tls_broker("server.crt");
     TempDir dir;

@@ -344,7 +344,20 @@ INSTANTIATE_TEST_SUITE_P(
         BadArgs{"share_group_wildcard", {"--share-group", "g+"}, "--share-group"},
         BadArgs{"state_dir_libmosquitto",
                 {"--state-dir", "/tmp/x", "--client", "libmosquitto"},
-                "libmosquitto sends the PUBACK before"}),
+                "libmosquitto sends the PUBACK before"},
+        BadArgs{"hold_without_connect_only", {"--hold", "5"}, "--hold and --connect-rate need"},
+        BadArgs{"storm_after_the_hold",
+                {"--connect-only", "--hold", "5", "--reconnect-storm", "5"},
+                "--reconnect-storm 5 must come within --hold 5"},
+        BadArgs{"connect_only_counts_no_messages",
+                {"--connect-only", "-C", "10"},
+                "--count counts messages"},
+        BadArgs{"connect_only_libmosquitto",
+                {"--connect-only", "--client", "libmosquitto"},
+                "--connect-only needs --client native"},
+        BadArgs{"storm_with_state_dir",
+                {"--reconnect-storm", "1", "--state-dir", "/tmp/x"},
+                "--state-dir keeps one subscriber's data: not with --reconnect-storm"}),
     [](const testing::TestParamInfo<BadArgs>& p) { return std::string(p.param.name); });
 
 }  // namespace

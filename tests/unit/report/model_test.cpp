@@ -36,6 +36,7 @@ std::map<std::string, Fields> model() {
             {"TransportLatency", fields_of<TransportLatency>()},
             {"Consumer", fields_of<Consumer>()},
             {"Reconnect", fields_of<Reconnect>()},
+            {"Connections", fields_of<Connections>()},
             {"Member", fields_of<Member>()},
             {"Churn", fields_of<Churn>()},
             {"ScheduleLag", fields_of<ScheduleLag>()},
