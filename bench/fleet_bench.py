@@ -23,6 +23,14 @@ max_queued_messages 1000), for each N in LIST; --messages M per run (default 20,
 2,000,000 deliveries at most). Deliveries per second, every subscriber verified, p99, the
 fleet's RSS and CPU, and the broker's CPU and RSS.
   scripts/fleet-bench --subscribers 1,10,100,1000
+
+--connect-storm LIST: the connections as the workload, for each N in LIST: one
+mqtt_subscriber --connect-only opens N connections at --connect-rate (0: all at once), each
+subscribes to its own topic, holds them --duration s, and drops them all at once a third of the
+way in (--reconnect-storm); the connect rate achieved, TCP / CONNACK / SUBACK p50 and p99,
+how the storm came back (outage p50, p99, max), the process's RSS per connection and the
+broker's CPU and RSS.
+  scripts/fleet-bench --connect-storm 1000,10000 --connect-rate 0 --duration 30
 """
 import argparse
 import json
@@ -182,6 +190,60 @@ def subscribers_main(args):
               flush=True)
 
 
+def run_connect_storm(connections, connect_rate, seconds):
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-connect-storm-"))
+    procs = []
+    try:
+        port = free_port()
+        broker = start_broker(d, port, config="mosquitto-fleet.conf")
+        procs.append(broker)
+        cmd = [str(BIN / "mqtt_subscriber"), "-p", str(port), "--connect-only", "--connections",
+               str(connections), "--connect-rate", str(connect_rate), "--hold", str(seconds),
+               "--reconnect-storm", str(seconds / 3), "-t", "bench/{n}/#", "-i", "storm",
+               "--report", str(d / "r.json")]
+        broker_cpu0 = cpu_seconds(broker.pid)
+        t0 = time.time()
+        with open(d / "out", "w") as out, open(d / "err", "w") as err:
+            status = subprocess.run(timed(cmd, d / "sub.time"), stdout=out, stderr=err,
+                                    timeout=seconds * 3 + 600).returncode
+        wall = time.time() - t0
+        report = json.loads((d / "r.json").read_text())
+        c = report["connections"]
+        _, rss_mb = read_time(d / "sub.time")
+        return {"status": status, "c": c, "rss_mb": rss_mb,
+                "failed_checks": report["failed_checks"],
+                "broker_cpu_pct": 100 * (cpu_seconds(broker.pid) - broker_cpu0) / wall,
+                "broker_rss_mb": status_kb(broker.pid, "VmHWM") / 1024}
+    finally:
+        stop_all(procs, kill=True)
+
+
+def connect_storm_main(args):
+    print(f"mqtt_subscriber --connect-only, --connect-rate {args.connect_rate:g} (0: all at once), "
+          f"held {args.duration:g} s, every connection dropped at once after {args.duration / 3:g} s "
+          "(--reconnect-storm); Mosquitto with config/mosquitto-fleet.conf\n")
+    print("| connections | up / subscribed | connect rate | TCP p50 / p99 | CONNACK p50 / p99 | "
+          "SUBACK p50 / p99 | storm: back | outage p50 / p99 / max | RSS (KB per connection) | "
+          "broker CPU | broker peak RSS | verdict |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+
+    def ms(step, c, key):
+        s = c["steps_us"].get(step)
+        return f"{s[key] / 1000:.2f}" if s else "-"
+
+    for n in (int(x) for x in args.connect_storm.split(",")):
+        r = run_connect_storm(n, args.connect_rate, args.duration)
+        c = r["c"]
+        pair = lambda step: f"{ms(step, c, 'p50')} / {ms(step, c, 'p99')} ms"  # noqa: E731
+        verdict = "passed" if r["status"] == 0 else "FAILED: " + "; ".join(r["failed_checks"])
+        print(f"| {n:,} | {c['connected'] - c['reconnected']:,} / {c['subscribed']:,} | "
+              f"{c['connect_rate']:,.0f}/s | {pair('tcp')} | {pair('connack')} | "
+              f"{pair('suback')} | {c['reconnected']:,} of {n:,} | "
+              f"{ms('outage', c, 'p50')} / {ms('outage', c, 'p99')} / {ms('outage', c, 'max')} ms | "
+              f"{r['rss_mb']:.1f} MB ({r['rss_mb'] * 1024 / n:.1f}) | {r['broker_cpu_pct']:.0f}% | "
+              f"{r['broker_rss_mb']:.0f} MB | {verdict} |", flush=True)
+
+
 BRIDGE = ("connection fleet-bridge\naddress 127.0.0.1:{port}\ntopic sensors/# both 1\n"
           "topic telemetry/# both 1\ncleansession false\n")
 
@@ -268,8 +330,12 @@ def main():
                     help="fan-out: N subscribers in one process for each N (see above)")
     ap.add_argument("--messages", type=int, default=20_000,
                     help="--subscribers: messages per run")
+    ap.add_argument("--connect-storm", metavar="LIST",
+                    help="connections as the workload: N held connections for each N (see above)")
     args = ap.parse_args()
     limit = raise_file_limit()
+    if args.connect_storm:
+        return connect_storm_main(args)
     if args.subscribers:
         return subscribers_main(args)
     if args.cluster:

@@ -38,10 +38,12 @@ ConnectionHold::ConnectionHold(const SubscriberOptions& options, net::EventLoop&
       progress_(progress),
       stop_requested_(std::move(stop_requested)),
       stats_(options.connections) {
+    const std::size_t nodes = mqtt::broker_list(options.connect).size();
     for (std::uint32_t k = 1; k <= options.connections; ++k) {
         auto m = std::make_unique<Member>();
         m->connect = options.connect;
         m->connect.client_id = fmt::format("{}-{}", options.connect.client_id, k);
+        m->connect = mqtt::starting_at(m->connect, (k - 1) % nodes);  // spread over --host
         m->label = fmt::format("connection {} ({})", k, m->connect.client_id);
         for (const std::string& t : telemetry_filters(options))
             m->filters.push_back(expand_member_template(t, k));
