@@ -25,6 +25,13 @@ std::chrono::microseconds wait_until(std::chrono::steady_clock::time_point when)
     return std::clamp<std::chrono::microseconds>(left, std::chrono::microseconds(0), kHoldRound);
 }
 
+// The first "dropped while held" of the listed failures.
+std::string first_drop(const std::vector<std::string>& listed) {
+    for (const std::string& f : listed)
+        if (f.find(": dropped while held: ") != std::string::npos) return f;
+    return "(not listed)";
+}
+
 double ms(const report::Latency& l, std::int64_t report::Latency::*field) {
     return static_cast<double>(l.*field) / 1000.0;
 }
@@ -51,6 +58,9 @@ ConnectionHold::ConnectionHold(const SubscriberOptions& options, net::EventLoop&
         stats_.watch(*m->client);
         Member& member = *m;
         m->client->on_connected([&member] { member.subscribe_due = !member.subscribed; });
+        m->client->on_reconnected([this, &member](const mqtt::Reconnection& r) {
+            if (!r.deliberate) stats_.note(member.label + ": dropped while held: " + r.cause);
+        });
         m->client->on_failed([this, &member](const mqtt::Error& e) {
             member.failed = true;
             stats_.failed(member.label + ": " + e.what());
@@ -178,7 +188,9 @@ int ConnectionHold::judge_and_print(const std::string& end_reason) {
                                      c.planned, reasons, reasons.empty() ? "" : ")",
                                      c.failures.empty() ? "" : c.failures.front()));
     }
-    if (c.lost > 0) checks.push_back(fmt::format("{} connections dropped while held", c.lost));
+    if (c.lost > 0)
+        checks.push_back(fmt::format("{} connections dropped while held; the first: {}", c.lost,
+                                     first_drop(c.failures)));
     if (down_at_end_ > 0)
         checks.push_back(
             fmt::format("{} connections were not up at the end of the hold{}", down_at_end_,

@@ -70,7 +70,11 @@ void ConnectionStats::record(const mqtt::StepTiming& t, Clock::time_point now) {
 
 void ConnectionStats::failed(const std::string& error) {
     ++failed_;
-    if (failures_.size() < kFailuresListed) failures_.push_back(error);
+    note(error);
+}
+
+void ConnectionStats::note(const std::string& what) {
+    if (failures_.size() < kFailuresListed) failures_.push_back(what);
 }
 
 report::Connections ConnectionStats::report() const {

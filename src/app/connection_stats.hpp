@@ -28,6 +28,8 @@ class ConnectionStats {
     void record(const mqtt::StepTiming& timing, Clock::time_point now = Clock::now());
     // A connection ended in this error (refused, unreachable, lost for good).
     void failed(const std::string& error);
+    // Something to list beside the failures (a connection that dropped and came back: why).
+    void note(const std::string& what);
     void held(double seconds) { held_s_ = seconds; }
 
     std::uint64_t connected() const { return connected_; }
