@@ -52,8 +52,9 @@ ConnectionHold::ConnectionHold(const SubscriberOptions& options, net::EventLoop&
         m->connect.client_id = fmt::format("{}-{}", options.connect.client_id, k);
         m->connect = mqtt::starting_at(m->connect, (k - 1) % nodes);  // spread over --host
         m->label = fmt::format("connection {} ({})", k, m->connect.client_id);
-        for (const std::string& t : telemetry_filters(options))
-            m->filters.push_back(expand_member_template(t, k));
+        SubscriberOptions own = options;
+        own.topics = member_topics(options, k);
+        m->filters = telemetry_filters(own);
         m->client = mqtt::make_native_client(loop);
         stats_.watch(*m->client);
         Member& member = *m;

@@ -34,6 +34,9 @@ struct SubscriberOptions {
     // --connections: this many subscribers on one event loop, each its own client id, session
     // and ledger (app/subscriber_fleet.hpp); verified when every one of them is complete.
     std::uint32_t connections{1};
+    // --subscriptions-per-connection K: each --topic with {s} is subscribed K times per
+    // connection (member_topics()), for subscription-heavy loads.
+    std::uint32_t subscriptions_per_connection{1};
     // Connection workloads (app/connection_hold.hpp): --connect-only opens the connections at
     // connect_rate per second (0: all at once), subscribes and holds them hold_s seconds;
     // --reconnect-storm drops every connection at once without DISCONNECT this many seconds
@@ -57,6 +60,10 @@ struct SubscriberOptions {
 std::vector<std::string> telemetry_filters(const SubscriberOptions& options);
 // A --topic for subscriber `member` of a fleet: each {n} replaced by its number.
 std::string expand_member_template(std::string_view filter, std::uint32_t member);
+// The --topic filters of subscriber (or connection) `member`, 1-based: {n} its number, and each
+// filter with {s} made subscriptions_per_connection times, {s} the subscription's number across
+// the fleet ((member-1)*K+1 to member*K), written as device numbers are: 0001.
+std::vector<std::string> member_topics(const SubscriberOptions& options, std::uint32_t member);
 
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args);
 int run_subscriber(const SubscriberOptions& options);

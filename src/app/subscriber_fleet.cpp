@@ -30,7 +30,7 @@ SubscriberFleet::SubscriberFleet(const SubscriberOptions& options, net::EventLoo
         auto m = std::make_unique<Member>();
         m->options = options;
         m->options.connections = 1;
-        for (std::string& topic : m->options.topics) topic = expand_member_template(topic, k);
+        m->options.topics = member_topics(options, k);
         m->options.connect.client_id = fmt::format("{}-{}", options.connect.client_id, k);
         // Spread over the --host nodes: subscriber k starts on node k (round), the rest its
         // failover, as the publisher's fleet spreads its connections.

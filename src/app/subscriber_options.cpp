@@ -16,15 +16,37 @@ std::vector<std::string> telemetry_filters(const SubscriberOptions& o) {
     return shared;
 }
 
-std::string expand_member_template(std::string_view filter, std::uint32_t member) {
+namespace {
+std::string replace_all(std::string_view text, std::string_view what, const std::string& with) {
     std::string out;
     for (std::size_t at = 0;;) {
-        const auto n = filter.find("{n}", at);
-        out += filter.substr(at, n - at);
+        const auto n = text.find(what, at);
+        out += text.substr(at, n - at);
         if (n == std::string_view::npos) return out;
-        out += std::to_string(member);
-        at = n + 3;
+        out += with;
+        at = n + what.size();
     }
+}
+}  // namespace
+
+std::string expand_member_template(std::string_view filter, std::uint32_t member) {
+    return replace_all(filter, "{n}", std::to_string(member));
+}
+
+std::vector<std::string> member_topics(const SubscriberOptions& o, std::uint32_t member) {
+    std::vector<std::string> topics;
+    const std::uint64_t per = o.subscriptions_per_connection;
+    for (const std::string& t : o.topics) {
+        const std::string filter = expand_member_template(t, member);
+        if (filter.find("{s}") == std::string::npos) {
+            topics.push_back(filter);
+            continue;
+        }
+        for (std::uint64_t j = 1; j <= per; ++j)
+            topics.push_back(
+                replace_all(filter, "{s}", fmt::format("{:04}", (member - 1) * per + j)));
+    }
+    return topics;
 }
 
 namespace {
@@ -66,6 +88,14 @@ void add_subscription_flags(CLI::App& cli, SubscriberOptions& o) {
                    "them). The report holds each subscriber as a consumer")
         ->capture_default_str()
         ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{19000}));
+    cli.add_option(
+           "--subscriptions-per-connection", o.subscriptions_per_connection,
+           "Subscribe each --topic with {s} K times per connection, {s} numbered across "
+           "the fleet as device ids are (0001, 0002, ...): -t 'sensors/sensor-{s}/telemetry' "
+           "--connections 10 --subscriptions-per-connection 1000 subscribes to 10,000 "
+           "device topics, 1,000 per connection")
+        ->capture_default_str()
+        ->check(CLI::Range(std::uint32_t{1}, std::uint32_t{100000}));
 }
 
 // The connections themselves as the workload (app/connection_hold.hpp).
@@ -163,10 +193,10 @@ std::optional<std::string> validate_fleet(const SubscriberOptions& s) {
 std::optional<std::string> validate_subscriber(const SubscriberOptions& s) {
     if (auto e = validate_connection(s.connect, s.engine)) return e;
     for (const std::string& t : s.topics) {
-        // {n} (a fleet member's number) stands for one whole level, as 1 would.
-        const std::string filter = expand_member_template(t, 1);
+        // {n} (a fleet member's number) and {s} (a subscription's) stand for a level's text.
+        const std::string filter = replace_all(expand_member_template(t, 1), "{s}", "0001");
         if (auto e = mqtt::protocol::topic_filter_error(filter)) return "--topic: " + *e;
-        if (filter != t && s.connections <= 1)
+        if (expand_member_template(t, 1) != t && s.connections <= 1)
             return std::string("--topic with {n} (the subscriber's number) needs --connections");
     }
     if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
@@ -204,6 +234,9 @@ void finish_subscriber(SubscriberOptions& s) {
     s.client_id_given = !s.connect.client_id.empty();
     // A member asking for another member's messages would get them twice.
     if (!s.share_group.empty()) s.repair = false;
+    // One subscriber: its filters now; a fleet's members make theirs (member_topics()).
+    if (s.connections == 1 && !s.connect_only && !s.reconnect_storm_s)
+        s.topics = member_topics(s, 1);
     apply_session_defaults(s.connect, "mqtt_subscriber");
 }
 

@@ -98,6 +98,32 @@ TEST(SubscriberFleet, EachSubscriberOfATopicTemplateIsVerifiedOnWhatItsFilterMat
     EXPECT_EQ(r.subscriber.at("devices").at("outside"), 2);
 }
 
+TEST(SubscriberFleet, ManySubscriptionsPerConnectionEachExpectWhatTheirFiltersMatch) {
+    // 4 subscribers x 25 device topics each (sensors/sensor-0001/telemetry ... 0100) over 110
+    // devices: subscriber k is verified on devices 25(k-1)+1 to 25k; 10 devices no one expects.
+    Broker broker;
+    TempDir dir;
+    const auto r = run_pair(broker, dir, {"-n", "2200", "-d", "110"},
+                            {"--connections", "4", "-i", "heavy", "--subscriptions-per-connection",
+                             "25", "-t", "sensors/sensor-{s}/telemetry", "--idle-timeout", "20"});
+    ASSERT_EQ(r.publisher_status, 0) << r.publisher_err;
+    ASSERT_EQ(r.subscriber_status, 0) << r.subscriber_out;
+    EXPECT_NE(r.subscriber_out.find("VERIFIED: 4 of 4 subscribers complete: 2000 deliveries of "
+                                    "2000 expected (amplification 1.00)"),
+              std::string::npos)
+        << r.subscriber_out;
+    EXPECT_NE(r.subscriber_err.find("sensors/sensor-0001/telemetry, "
+                                    "sensors/sensor-0002/telemetry, "
+                                    "sensors/sensor-0003/telemetry, ... (25 filters)"),
+              std::string::npos)
+        << "the first subscriber's line: its own first filters, then how many\n"
+        << r.subscriber_err;
+    for (const auto& c : r.subscriber.at("consumers")) EXPECT_EQ(c.at("unique"), 500) << c.dump();
+    EXPECT_EQ(r.subscriber.at("devices").at("outside"), 10);
+    EXPECT_EQ(r.subscriber.at("connections").at("subscribed"), 8)
+        << "each subscriber's SUBSCRIBE of its 25 filters, and of the control topics";
+}
+
 TEST(SubscriberFleet, ASubscriberWhoseFilterMissesADeviceIsNotVerifiedOnIt) {
     // The filter covers devices 1 to 9 of 10 but device 10's topic is sensors/10/data, which
     // "sensors/1/#" does not match (no prefix match on levels): the lone subscriber of

@@ -299,6 +299,21 @@ TEST(ProgramOptions, VersionPrintsTheProgramAndVersionAndExitsZero) {
     EXPECT_NE(s.out.find(" 0."), std::string::npos) << s.out;  // the project's version
 }
 
+TEST(SubscriberArgs, EachTopicWithSIsSubscribedPerConnectionNumberedAcrossTheFleet) {
+    const auto s = parse_subscriber_args({"mqtt_subscriber", "--connections", "3",
+                                          "--subscriptions-per-connection", "2", "-t",
+                                          "sensors/sensor-{s}/telemetry", "-t", "site/{n}/#"});
+    ASSERT_TRUE(s.options) << s.err;
+    EXPECT_EQ(member_topics(*s.options, 2),
+              (std::vector<std::string>{"sensors/sensor-0003/telemetry",
+                                        "sensors/sensor-0004/telemetry", "site/2/#"}));
+    const auto one = parse_subscriber_args({"mqtt_subscriber", "--subscriptions-per-connection",
+                                            "3", "-t", "a/{s}"});
+    ASSERT_TRUE(one.options) << one.err;
+    EXPECT_EQ(one.options->topics, (std::vector<std::string>{"a/0001", "a/0002", "a/0003"}))
+        << "one subscriber has its filters at once";
+}
+
 class SubscriberBadArgs : public testing::TestWithParam<BadArgs> {};
 
 TEST_P(SubscriberBadArgs, AreAUsageErrorNamingTheProblem) {
