@@ -70,6 +70,9 @@ struct PublisherOptions {
     // --require-subscribers: fail the run when the broker said a message had no subscriber
     // (MQTT 5 reason 0x10, a success code: by default it is counted and warned about).
     bool require_subscribers{false};
+    // --retain: every reading retained, so the broker keeps each device's last value for
+    // subscribers that come later (mqtt_subscriber --check-retained checks them).
+    bool retain{false};
     std::string csv_file;  // --csv: the per-second timeline
     // End-to-end repair (telemetry/repair.hpp): keep the last N payloads and answer requests
     // on <repair_topic>/<run>, for up to repair_linger_s after the run summary.

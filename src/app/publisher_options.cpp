@@ -152,6 +152,9 @@ void add_run_flags(CLI::App& cli, PublisherOptions& o) {
                    "message goes out more than MS after it was due, because its latency figure "
                    "would then be the generator's lag; 0 = never")
         ->check(CLI::NonNegativeNumber);
+    cli.add_flag("--retain", o.retain,
+                 "Publish every reading retained: the broker keeps each device's last value for "
+                 "later subscribers (mqtt_subscriber --check-retained checks them)");
     cli.add_flag("--require-subscribers", o.require_subscribers,
                  "Fail the run (exit 1) when the broker says a message had no subscriber (MQTT 5 "
                  "reason 0x10); without it such messages are counted (no_subscribers) and warned "
@@ -309,6 +312,10 @@ std::optional<std::string> validate_publisher(PublisherOptions& p, CLI::App& cli
     if (auto e = validate_topic_name("--topic", p.topic)) return e;
     if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
     if (auto e = validate_payload(p, cli)) return e;
+    if (p.retain && p.engine != mqtt::Engine::Native)
+        return std::string("--retain needs --client native");
+    if (p.retain && p.payload.envelope == telemetry::Envelope::Properties)
+        return std::string("--retain sends no user properties: not with --envelope properties");
     if (p.from_profile()) {
         if (auto e = validate_fleet(p)) return e;
         return apply_shard(p);

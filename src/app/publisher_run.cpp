@@ -256,7 +256,9 @@ void PublisherRun::publish_due() {
 std::optional<mqtt::PublishId> PublisherRun::publish_reading(
     std::string_view topic, std::string_view payload, mqtt::QoS qos,
     const telemetry::PropertyEnvelope* properties) {
-    if (properties == nullptr) return client_.publish(topic, payload, qos);
+    if (properties == nullptr)
+        return options_.retain ? client_.publish_retained(topic, payload, qos)
+                               : client_.publish(topic, payload, qos);
     const auto pairs = properties->pairs();
     std::array<mqtt::UserProperty, telemetry::PropertyEnvelope::kCount> user;
     for (std::size_t i = 0; i < pairs.size(); ++i) user[i] = {pairs[i].key, pairs[i].value};

@@ -41,6 +41,9 @@ struct SubscriberOptions {
     // connect_rate per second (0: all at once), subscribes and holds them hold_s seconds;
     // --reconnect-storm drops every connection at once without DISCONNECT this many seconds
     // into the hold (or after a fleet is ready) and lets them come back.
+    // --check-retained: after the run, subscribe again and check each device's retained last
+    // value (telemetry/retained_check.hpp).
+    bool check_retained{false};
     bool connect_only{false};
     double hold_s{10.0};
     double connect_rate{0.0};

@@ -75,6 +75,10 @@ void add_subscription_flags(CLI::App& cli, SubscriberOptions& o) {
                    "Ask publishers with a replay buffer for missing messages on TOPIC/<run>")
         ->capture_default_str();
     cli.add_flag("!--no-repair", o.repair, "Never ask publishers to send missing messages again");
+    cli.add_flag("--check-retained", o.check_retained,
+                 "Once the run is complete, subscribe again and check that the broker retained "
+                 "each expected device's last reading (mqtt_publisher --retain), as a subscriber "
+                 "that connects later sees it: stale or missing last values fail the run");
     cli.add_option("--share-group", o.share_group,
                    "Join consumer group G: subscribe to the telemetry topics as $share/G/TOPIC, so "
                    "that the group's members split the messages (run summaries are not shared). "
@@ -206,6 +210,9 @@ std::optional<std::string> validate_subscriber(const SubscriberOptions& s) {
             return std::string("--status-topic: ") + e.what();
         }
     if (auto e = validate_topic_name("--repair-topic", s.repair_topic)) return e;
+    if (s.check_retained && !s.share_group.empty())
+        return std::string(
+            "--check-retained: a shared subscription gets no retained messages [MQTT-4.8.2-6]");
     if (!s.share_group.empty() && s.share_group.find_first_of("/+#") != std::string::npos)
         return std::string("--share-group must not contain '/', '+' or '#' [MQTT-4.8.2-2]");
     if (!s.state_dir.empty() && s.connect.clean_session)

@@ -36,6 +36,8 @@ telemetry::DeliveryLedger::TopicScope scope_of(const std::vector<std::string>& f
 }
 
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
+// --check-retained: how long the retained messages may take after subscribing again.
+constexpr auto kRetainedWait = std::chrono::seconds(5);
 // A loop round longer than the poll interval by this much means the process was suspended.
 constexpr auto kSuspendedGap = std::chrono::milliseconds(900);
 // Repair: ask once nothing arrived for this long (late messages are not missing), and again
@@ -215,10 +217,25 @@ bool SubscriberRun::round_over(Clock::time_point now) {
     if (now - last_round_ > kPollInterval + kSuspendedGap) last_message_ = ready_at_ = now;
     last_round_ = now;
     if (const auto reason = tick(now)) {
+        if (*reason == EndReason::Complete && options_.check_retained && checking_retained(now))
+            return false;
         end_ = {*reason, {}};
         return true;
     }
     return false;
+}
+
+bool SubscriberRun::checking_retained(Clock::time_point now) {
+    if (!retained_) {
+        retained_.emplace(verifier_.ledger().last_readings());
+        // A SUBSCRIBE again replaces the subscription and brings the retained messages
+        // [MQTT-3.8.4-3]; they are told apart from live ones by their retain flag.
+        client_.start_subscribe(telemetry_filters(options_), static_cast<mqtt::QoS>(options_.qos));
+        retained_until_ = now + kRetainedWait;
+        progress_.info("run complete: subscribed again to check the retained last values");
+        return true;
+    }
+    return !retained_->all_arrived() && now < retained_until_;
 }
 
 void SubscriberRun::handle(const mqtt::Message& m) {
@@ -230,6 +247,9 @@ void SubscriberRun::handle(const mqtt::Message& m) {
             statuses_->apply(*device, m.payload);
             return;
         }
+    // A retained message comes because we subscribed, never from the live stream (its flag is
+    // cleared there [MQTT-3.3.1-9]): a last value kept from before, not a delivery.
+    if (m.retain) return handle_retained(m);
     if (!first_message_) first_message_ = now;
     properties_.clear();
     for (const mqtt::UserProperty& p : m.user_properties) properties_.push_back({p.key, p.value});
@@ -241,6 +261,20 @@ void SubscriberRun::handle(const mqtt::Message& m) {
         next_progress_ += every;
         report_progress(now);
     }
+}
+
+void SubscriberRun::handle_retained(const mqtt::Message& m) {
+    if (!retained_) {
+        if (retained_seen_++ == 0)
+            progress_.info(
+                fmt::format("retained messages on {} are last values the broker kept "
+                            "from before: not counted as deliveries",
+                            m.topic));
+        return;
+    }
+    properties_.clear();
+    for (const mqtt::UserProperty& p : m.user_properties) properties_.push_back({p.key, p.value});
+    retained_->record(m.topic, telemetry::decode_payload(m.payload, properties_));
 }
 
 void SubscriberRun::handle_control(const mqtt::Message& m) {
@@ -334,6 +368,9 @@ std::vector<std::string> SubscriberRun::failed_checks() const {
         telemetry::failed_checks(t, verifier_.latency(), options_.thresholds);
     for (const telemetry::MessageSink* sink : sinks_)
         for (std::string& problem : sink->problems()) failed.push_back(std::move(problem));
+    if (retained_)
+        for (std::string& problem : retained_->failed_checks())
+            failed.push_back(std::move(problem));
     return failed;
 }
 
@@ -381,6 +418,12 @@ void SubscriberRun::print_verdict(const std::vector<std::string>& failed) const 
         static_cast<double>(latency.max()) / 1000.0,
         std::string(end_reason_name(end_.reason)).c_str());
     print_latency_breakdown(out);
+    if (retained_) {
+        const telemetry::RetainedTotals r = retained_->totals();
+        std::fprintf(out, "%s: retained last values: %llu of %llu devices current\n", who,
+                     static_cast<unsigned long long>(r.current),
+                     static_cast<unsigned long long>(r.devices));
+    }
     if (t.devices_outside > 0)
         std::fprintf(out, "%s: %s\n", who, outside_text(t.devices_outside).c_str());
     if (publisher_behind_ms_ > 0)
@@ -589,6 +632,7 @@ report::SubscriberReport SubscriberRun::report() const {
     r.latency_by_shard = latency_by_shard();
     r.latency_by_transport = latency_by_transport();
     r.summaries = verifier_.summaries();
+    if (retained_) r.retained = report::retained_of(retained_->totals());
     r.latency_us = report::summarize(verifier_.latency());
     r.started_epoch_s = timeline_.started_epoch_s();
     r.host = host_name();

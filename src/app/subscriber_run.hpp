@@ -26,6 +26,7 @@
 #include "telemetry/message_sink.hpp"
 #include "telemetry/property_envelope.hpp"
 #include "telemetry/report.hpp"
+#include "telemetry/retained_check.hpp"
 #include "telemetry/run_summary.hpp"
 #include "telemetry/timeline.hpp"
 #include "telemetry/verifier.hpp"
@@ -90,6 +91,8 @@ class SubscriberRun {
     // Suspension and end conditions after a round of the loop; true: the run has ended.
     bool round_over(Clock::time_point now);
     void handle_control(const mqtt::Message& message);
+    // A retained telemetry message: checked (--check-retained, after the run), else set aside.
+    void handle_retained(const mqtt::Message& message);
     // Follows the devices' online/offline, if the broker lets us (a refusal is not fatal).
     void subscribe_to_statuses();
     std::optional<report::DeviceStatus> device_report() const;
@@ -101,6 +104,9 @@ class SubscriberRun {
     void print_latency_breakdown(std::FILE* out) const;
     // The ledger's counts, as the report gives them.
     void count_into(report::SubscriberReport& r) const;
+    // --check-retained, once the run is complete: subscribes again (the first call) and says
+    // whether the retained last values are still arriving.
+    bool checking_retained(Clock::time_point now);
     // Asks again for what is missing once the summaries are in and the stream went quiet.
     void maybe_request_repair(Clock::time_point now);
     void announce_repair_done();
@@ -125,6 +131,9 @@ class SubscriberRun {
     const Clock::time_point started_;
 
     telemetry::Verifier verifier_;
+    std::optional<telemetry::RetainedCheck> retained_;  // --check-retained, once started
+    Clock::time_point retained_until_{};
+    std::uint64_t retained_seen_{0};  // before the check: last values from before, set aside
     std::vector<telemetry::MessageSink*> sinks_{&verifier_};
     std::vector<telemetry::KeyValue> properties_;  // of the message being handled
     telemetry::Timeline<telemetry::SubscriberSecond> timeline_;

@@ -146,6 +146,17 @@ std::optional<PublishId> MultiClient::publish(std::string_view topic, std::strin
 std::optional<PublishId> MultiClient::publish_with_properties(
     std::string_view topic, std::string_view payload, QoS qos,
     std::span<const UserProperty> properties) {
+    return routed(topic, payload, qos, properties, false);
+}
+
+std::optional<PublishId> MultiClient::publish_retained(std::string_view topic,
+                                                       std::string_view payload, QoS qos) {
+    return routed(topic, payload, qos, {}, true);
+}
+
+std::optional<PublishId> MultiClient::routed(std::string_view topic, std::string_view payload,
+                                             QoS qos, std::span<const UserProperty> properties,
+                                             bool retain) {
     throw_if_failed();
     const std::size_t index = owner_of(topic);
     if (index >= members_.size()) return std::nullopt;  // not yet opened by the ramp
@@ -154,7 +165,8 @@ std::optional<PublishId> MultiClient::publish_with_properties(
         member_lost(index);  // learnt here: the engine reconnects it
         return std::nullopt;
     }
-    const auto id = properties.empty()
+    const auto id = retain ? m.client->publish_retained(topic, payload, qos)
+                    : properties.empty()
                         ? m.client->publish(topic, payload, qos)
                         : m.client->publish_with_properties(topic, payload, qos, properties);
     if (!id) return std::nullopt;

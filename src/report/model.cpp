@@ -32,6 +32,10 @@ telemetry::LatencyHistogram histogram_of(const Latency& l) {
 }
 }  // namespace
 
+Retained retained_of(const telemetry::RetainedTotals& t) {
+    return {t.devices, t.current, t.stale, t.missing, t.unreadable, t.examples};
+}
+
 void add_connections(Connections& into, const Connections& o) {
     into.planned += o.planned;
     into.connected += o.connected;

@@ -22,6 +22,7 @@
 
 #include "telemetry/latency_histogram.hpp"
 #include "telemetry/report.hpp"
+#include "telemetry/retained_check.hpp"
 
 // null <-> std::nullopt, for the fields a report leaves empty (a share-group member's
 // "missing", a publisher's "shard" outside a sharded run).
@@ -271,6 +272,23 @@ struct Consumer {
     }
 };
 
+// --check-retained: the broker's last value of each device, checked after the run.
+struct Retained {
+    std::uint64_t devices{}, current{}, stale{}, missing{}, unreadable{};
+    std::vector<std::string> examples;
+
+    template <class Self, class Field>
+    static void fields(Self& s, Field&& f) {
+        f("devices", s.devices);
+        f("current", s.current);
+        f("stale", s.stale);
+        f("missing", s.missing);
+        f("unreadable", s.unreadable);
+        f("examples", s.examples);
+    }
+};
+Retained retained_of(const telemetry::RetainedTotals& totals);
+
 // Connection workloads (--connections, --connect-only, --reconnect-storm): how the
 // connections went, and each step's time as a histogram.
 struct Connections {
@@ -341,6 +359,7 @@ struct SubscriberReport {
     std::vector<Reconnect> reconnects;
     std::uint64_t recovered_by_repair{}, repair_requests{};
     std::optional<Connections> connections;  // native engine: how connecting went
+    std::optional<Retained> retained;        // --check-retained
     Json state;  // the ledger, latency and summaries, for mqtt_report to merge exactly
     Json store;  // --store: what the database kept (null without one)
 
@@ -391,6 +410,7 @@ struct SubscriberReport {
         f("recovered_by_repair", s.recovered_by_repair);
         f("repair_requests", s.repair_requests);
         f("connections", s.connections);
+        f("retained", s.retained);
         f("state", s.state);
         f("store", s.store);
     }

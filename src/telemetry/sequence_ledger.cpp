@@ -339,4 +339,12 @@ std::vector<DeviceGap> DeliveryLedger::gaps(std::size_t limit) const {
     return out;
 }
 
+std::map<std::pair<std::string, std::string>, std::uint64_t> DeliveryLedger::last_readings() const {
+    std::map<std::pair<std::string, std::string>, std::uint64_t> last;
+    for (const auto& [id, run] : runs_)
+        for (const auto& [name, dev] : run.devices)
+            if (dev.expected_last != 0) last[{id, name}] = dev.expected_last;
+    return last;
+}
+
 }  // namespace telemetry

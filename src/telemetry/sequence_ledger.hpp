@@ -122,6 +122,8 @@ class DeliveryLedger {
     std::uint64_t unique() const { return received_ - duplicates_; }
     LedgerTotals totals() const;
     std::vector<DeviceGap> gaps(std::size_t limit) const;
+    // Each expected device's last reading, from its run's summary: (run, device) -> seq.
+    std::map<std::pair<std::string, std::string>, std::uint64_t> last_readings() const;
 
     // Adds another consumer's accounting (a shared-subscription member, a subscriber on
     // another broker): a number both delivered is a duplicate, a gap in one that the other

@@ -307,8 +307,8 @@ TEST(SubscriberArgs, EachTopicWithSIsSubscribedPerConnectionNumberedAcrossTheFle
     EXPECT_EQ(member_topics(*s.options, 2),
               (std::vector<std::string>{"sensors/sensor-0003/telemetry",
                                         "sensors/sensor-0004/telemetry", "site/2/#"}));
-    const auto one = parse_subscriber_args({"mqtt_subscriber", "--subscriptions-per-connection",
-                                            "3", "-t", "a/{s}"});
+    const auto one = parse_subscriber_args(
+        {"mqtt_subscriber", "--subscriptions-per-connection", "3", "-t", "a/{s}"});
     ASSERT_TRUE(one.options) << one.err;
     EXPECT_EQ(one.options->topics, (std::vector<std::string>{"a/0001", "a/0002", "a/0003"}))
         << "one subscriber has its filters at once";

@@ -37,6 +37,7 @@ std::map<std::string, Fields> model() {
             {"Consumer", fields_of<Consumer>()},
             {"Reconnect", fields_of<Reconnect>()},
             {"Connections", fields_of<Connections>()},
+            {"Retained", fields_of<Retained>()},
             {"Member", fields_of<Member>()},
             {"Churn", fields_of<Churn>()},
             {"ScheduleLag", fields_of<ScheduleLag>()},
