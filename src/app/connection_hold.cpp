@@ -44,7 +44,8 @@ ConnectionHold::ConnectionHold(const SubscriberOptions& options, net::EventLoop&
       loop_(loop),
       progress_(progress),
       stop_requested_(std::move(stop_requested)),
-      stats_(options.connections) {
+      stats_(options.connections),
+      flapper_(options.flap_every_s) {
     const std::size_t nodes = mqtt::broker_list(options.connect).size();
     for (std::uint32_t k = 1; k <= options.connections; ++k) {
         auto m = std::make_unique<Member>();
@@ -57,6 +58,7 @@ ConnectionHold::ConnectionHold(const SubscriberOptions& options, net::EventLoop&
         m->filters = telemetry_filters(own);
         m->client = mqtt::make_native_client(loop);
         stats_.watch(*m->client);
+        flapper_.add(*m->client, expand_member_template(options.flap_topic, k));
         Member& member = *m;
         m->client->on_connected([&member] { member.subscribe_due = !member.subscribed; });
         m->client->on_reconnected([this, &member](const mqtt::Reconnection& r) {
@@ -91,6 +93,7 @@ int ConnectionHold::run() {
                     stats_.subscribed(), members_.size(),
                     std::chrono::duration<double>(Clock::now() - start_).count(), options_.hold_s));
     const auto held_from = Clock::now();
+    flapper_.start(held_from);
     const auto until = held_from + std::chrono::duration_cast<Clock::duration>(
                                        std::chrono::duration<double>(options_.hold_s));
     if (options_.reconnect_storm_s) {
@@ -152,6 +155,7 @@ bool ConnectionHold::settled() const {
 void ConnectionHold::hold(Clock::time_point until) {
     while (!stop_requested_() && Clock::now() < until) {
         loop_.run_once(wait_until(until));
+        flapper_.tick(Clock::now());
         subscribe_due();  // a connection back without its session subscribes again by itself
     }
 }

@@ -15,6 +15,7 @@
 #include "app/console.hpp"
 #include "app/subscriber.hpp"
 #include "app/subscriber_run.hpp"
+#include "app/subscription_flapper.hpp"
 #include "mqtt/client.hpp"
 #include "report/model.hpp"
 
@@ -63,6 +64,7 @@ class ConnectionHold {
     SubscriberRun::StopRequested stop_requested_;
     std::vector<std::unique_ptr<Member>> members_;
     ConnectionStats stats_;
+    SubscriptionFlapper flapper_;
     std::size_t opened_{0};
     std::uint64_t shown_{0};
     std::uint64_t down_at_end_{0};  // neither failed nor connected when the hold ended

@@ -40,6 +40,9 @@ std::string ConnectionStats::step_name(const mqtt::StepTiming& t) {
         case Step::Suback:
             name = "suback";
             break;
+        case Step::Unsuback:
+            name = "unsuback";
+            break;
         case Step::Outage:
             return "outage";
     }

@@ -60,8 +60,7 @@ int run_subscriber(const SubscriberOptions& o) {
     });
     if (!usable) return kUsageError;
     if (options.connect_only) return run_hold(options, progress, report_file);
-    if (options.connections > 1 || options.reconnect_storm_s)
-        return run_fleet(options, progress, report_file, html_file);
+    if (options.runs_as_fleet()) return run_fleet(options, progress, report_file, html_file);
     net::EventLoop loop;  // the client's, and the metrics endpoint's
     const auto client = mqtt::make_client(options.engine, loop);
     SubscriberRun run(options, *client, progress, stop_requested);

@@ -48,6 +48,10 @@ struct SubscriberOptions {
     double hold_s{10.0};
     double connect_rate{0.0};
     std::optional<double> reconnect_storm_s;
+    // --flap-every: each connection subscribes to flap_topic ({n}: its number) and unsubscribes
+    // again, in turn, every flap_every_s seconds (app/subscription_flapper.hpp); 0: never.
+    double flap_every_s{0.0};
+    std::string flap_topic{"flap/{n}"};
     std::optional<std::uint64_t> count;  // finish after this many unique messages
     double idle_timeout_s{30.0};
     std::size_t max_gaps{20};  // gap ranges listed in the report
@@ -57,6 +61,12 @@ struct SubscriberOptions {
     std::string state_dir;        // --state-dir: survive our own crash (app/subscriber_state.hpp)
     std::string store;            // --store sqlite:FILE (store/sqlite_store.hpp)
     bool client_id_given{false};  // --id; else the state directory's or a generated one
+
+    // Run as app/subscriber_fleet.hpp (one loop of native clients, a member each): several
+    // connections, or a connection workload over even one.
+    bool runs_as_fleet() const {
+        return connections > 1 || reconnect_storm_s.has_value() || flap_every_s > 0;
+    }
 };
 
 // The telemetry topic filters as subscribed: through $share/G/ in a share group.

@@ -24,7 +24,8 @@ SubscriberFleet::SubscriberFleet(const SubscriberOptions& options, net::EventLoo
     : loop_(loop),
       progress_(progress),
       stats_(options.connections),
-      storm_after_s_(options.reconnect_storm_s) {
+      storm_after_s_(options.reconnect_storm_s),
+      flapper_(options.flap_every_s) {
     const std::size_t nodes = mqtt::broker_list(options.connect).size();
     for (std::uint32_t k = 1; k <= options.connections; ++k) {
         auto m = std::make_unique<Member>();
@@ -46,6 +47,7 @@ SubscriberFleet::SubscriberFleet(const SubscriberOptions& options, net::EventLoo
         m->run->member_of_fleet(m->label, options.connections);
         SubscriberRun& run = *m->run;
         stats_.watch(*m->client);
+        flapper_.add(*m->client, expand_member_template(options.flap_topic, k));
         m->client->on_failed([this, &run, label = m->label](const mqtt::Error& e) {
             stats_.failed(label + ": " + e.what());
             run.client_failed(e.what());
@@ -91,9 +93,11 @@ std::size_t SubscriberFleet::start_all() {
 
 void SubscriberFleet::run_loop(std::size_t running) {
     const auto ready = SubscriberRun::Clock::now();
+    flapper_.start(ready);
     while (running > 0) {
         loop_.run_once(kRound);
         const auto now = SubscriberRun::Clock::now();
+        flapper_.tick(now);
         if (storm_after_s_ &&
             std::chrono::duration<double>(now - ready).count() >= *storm_after_s_) {
             storm_after_s_.reset();

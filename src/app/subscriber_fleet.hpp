@@ -14,6 +14,7 @@
 #include "app/console.hpp"
 #include "app/subscriber.hpp"
 #include "app/subscriber_run.hpp"
+#include "app/subscription_flapper.hpp"
 #include "mqtt/client.hpp"
 #include "report/model.hpp"
 #include "telemetry/verdict.hpp"
@@ -58,6 +59,7 @@ class SubscriberFleet {
     std::vector<std::unique_ptr<Member>> members_;
     ConnectionStats stats_;
     std::optional<double> storm_after_s_;
+    SubscriptionFlapper flapper_;
     report::SubscriberReport merged_;
 };
 

@@ -121,6 +121,15 @@ void add_connection_workload_flags(CLI::App& cli, SubscriberOptions& o) {
                    "connection at once without DISCONNECT; each comes back at once, its "
                    "persistent session (the default) keeping what was sent meanwhile")
         ->check(CLI::Range(0.0, 86400.0));
+    cli.add_option("--flap-every", o.flap_every_s,
+                   "Subscription churn: every S seconds each connection subscribes to "
+                   "--flap-topic, the next time unsubscribes, and so on, while its data "
+                   "subscriptions stay; SUBACK and UNSUBACK times go to the report")
+        ->check(CLI::Range(0.001, 86400.0));
+    cli.add_option("--flap-topic", o.flap_topic,
+                   "--flap-every's filter ({n}: the connection's number); best one no data "
+                   "matches, so that the flapping changes no subscriber's deliveries")
+        ->capture_default_str();
 }
 
 // When the run ends, what fails it, and what is kept.
@@ -210,6 +219,8 @@ std::optional<std::string> validate_subscriber(const SubscriberOptions& s) {
             return std::string("--status-topic: ") + e.what();
         }
     if (auto e = validate_topic_name("--repair-topic", s.repair_topic)) return e;
+    if (auto e = mqtt::protocol::topic_filter_error(expand_member_template(s.flap_topic, 1)))
+        return "--flap-topic: " + *e;
     if (s.check_retained && !s.share_group.empty())
         return std::string(
             "--check-retained: a shared subscription gets no retained messages [MQTT-4.8.2-6]");
@@ -242,8 +253,7 @@ void finish_subscriber(SubscriberOptions& s) {
     // A member asking for another member's messages would get them twice.
     if (!s.share_group.empty()) s.repair = false;
     // One subscriber: its filters now; a fleet's members make theirs (member_topics()).
-    if (s.connections == 1 && !s.connect_only && !s.reconnect_storm_s)
-        s.topics = member_topics(s, 1);
+    if (!s.connect_only && !s.runs_as_fleet()) s.topics = member_topics(s, 1);
     apply_session_defaults(s.connect, "mqtt_subscriber");
 }
 

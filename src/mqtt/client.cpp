@@ -54,6 +54,10 @@ std::optional<PublishId> Client::publish_retained(std::string_view, std::string_
     throw Error(ErrorKind::Protocol, "this engine does not publish retained messages");
 }
 
+void Client::start_unsubscribe(const std::vector<std::string>&) {
+    throw Error(ErrorKind::Protocol, "this engine does not unsubscribe");
+}
+
 bool Client::vanish_for(std::string_view, std::chrono::milliseconds) {
     throw Error(ErrorKind::Protocol, "this engine cannot drop its connection on purpose");
 }

@@ -161,6 +161,7 @@ struct StepTiming {
         WebSocket,  // the HTTP upgrade
         Connack,    // the stream up (CONNECT sent) to the CONNACK
         Suback,     // SUBSCRIBE queued to its SUBACK
+        Unsuback,   // UNSUBSCRIBE queued to its UNSUBACK
         Outage,     // a lost connection to the CONNACK that ended its outage
     };
     Step step{Step::Tcp};
@@ -193,6 +194,9 @@ class Client {
     virtual bool connected() const = 0;
     // Queues a SUBSCRIBE for every filter; the SUBACK arrives in poll() (see subscribe()).
     virtual SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) = 0;
+    // Queues an UNSUBSCRIBE of these filters (native engine; others throw Error); its
+    // UNSUBACK is only timed (on_step_timed). They are not subscribed again after a reconnect.
+    virtual void start_unsubscribe(const std::vector<std::string>& filters);
     // Hands one message to the engine. Returns its id, or nullopt while window() messages are
     // unconfirmed or the engine is reconnecting (poll() and try again). Confirmation arrives
     // through on_confirmed: PUBACK for QoS 1, PUBCOMP for QoS 2, written to the socket for QoS 0.

@@ -53,6 +53,7 @@ class NativeClient final : public Client, private Session::Handler, private Conn
     void start_connect(const ConnectOptions& options) override;
     bool connected() const override { return connected_; }
     SubscribeId start_subscribe(const std::vector<std::string>& filters, QoS qos) override;
+    void start_unsubscribe(const std::vector<std::string>& filters) override;
     std::optional<PublishId> publish(std::string_view topic, std::string_view payload,
                                      QoS qos) override {
         return publish_with(topic, payload, qos, false);
@@ -581,6 +582,11 @@ void NativeClient::cancel_timers() {
 }
 
 void NativeClient::on_suback(const protocol::Suback& s) {
+    if (s.type == protocol::PacketType::Unsuback) {
+        if (const auto sent = subscribe_sent_.extract(s.packet_id))
+            time_step(StepTiming::Step::Unsuback, sent.mapped());
+        return;
+    }
     if (const auto sent = subscribe_sent_.extract(s.packet_id)) {
         const auto failure = std::find_if(s.reasons.begin(), s.reasons.end(),
                                           [](std::uint8_t r) { return is_failure(r); });
@@ -606,6 +612,19 @@ SubscribeId NativeClient::start_subscribe(const std::vector<std::string>& filter
     const std::uint16_t id = send_subscribe(filters, qos);
     flush_soon();
     return id;
+}
+
+void NativeClient::start_unsubscribe(const std::vector<std::string>& filters) {
+    throw_if_failed();
+    // Not made again after a reconnect that lost the session.
+    for (auto& [subscribed, qos] : subscriptions_)
+        std::erase_if(subscribed, [&](const std::string& f) {
+            return std::find(filters.begin(), filters.end(), f) != filters.end();
+        });
+    std::erase_if(subscriptions_, [](const auto& s) { return s.first.empty(); });
+    const auto now = Clock::now();
+    subscribe_sent_[session_->unsubscribe(filters, now)] = now;
+    flush_soon();
 }
 
 std::uint16_t NativeClient::send_subscribe(const std::vector<std::string>& filters, QoS qos) {

@@ -108,5 +108,37 @@ TEST(ConnectionWorkload, AFleetThroughAReconnectStormIsVerifiedExactly) {
     EXPECT_EQ(r.subscriber.at("reconnects").size(), 10u);
 }
 
+TEST(ConnectionWorkload, HeldConnectionsFlapASubscriptionAndEachAnswerIsTimed) {
+    Broker broker;
+    TempDir dir;
+    const auto r =
+        run({subscriber_path(), "-p", broker.port_str(), "--connect-only", "--connections", "20",
+             "--hold", "2.2", "--flap-every", "0.5", "--report", (dir / "r.json").string()},
+            dir.path(), 120s);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    const auto report = read_json(dir / "r.json");
+    // Every 0.5 s of the 2.2 s hold each connection subscribes to flap/N or unsubscribes again:
+    // at least one round of each beside its data subscription.
+    EXPECT_GE(step_count(report, "suback"), 40u);
+    EXPECT_GE(step_count(report, "unsuback"), 20u);
+    EXPECT_EQ(report.at("connections").at("subscribe_refused"), 0);
+}
+
+TEST(ConnectionWorkload, AFleetWhoseSubscriptionsFlapIsStillVerifiedExactly) {
+    // The flapped filter (flap/N) matches no data: the churn beside the data subscriptions
+    // must cost no subscriber a message.
+    Broker broker;
+    TempDir dir;
+    const auto r = run_pair(
+        broker, dir, {"-n", "3000", "-d", "10", "-r", "1000", "--max-schedule-lag-ms", "60000"},
+        {"--connections", "5", "-i", "flap", "--flap-every", "0.3", "--idle-timeout", "20"});
+    ASSERT_EQ(r.publisher_status, 0) << r.publisher_err;
+    ASSERT_EQ(r.subscriber_status, 0) << r.subscriber_out;
+    EXPECT_NE(r.subscriber_out.find("VERIFIED: 5 of 5 subscribers complete: 15000 deliveries"),
+              std::string::npos)
+        << r.subscriber_out;
+    EXPECT_GE(step_count(r.subscriber, "unsuback"), 5u);
+}
+
 }  // namespace
 }  // namespace harness

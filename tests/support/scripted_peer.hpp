@@ -166,6 +166,7 @@ class LoopBroker final : public net::EventLoop::Watcher {
         bool retain;
     };
     std::vector<Received> received;
+    std::vector<std::string> unsubscribed;  // every filter of every UNSUBSCRIBE
     // Wills published for connections that ended without DISCONNECT [MQTT-3.1.2-8], as
     // (client id, topic, payload, retain).
     std::vector<Received> wills;
@@ -246,6 +247,14 @@ class LoopBroker final : public net::EventLoop::Watcher {
                     ack.packet_id = sub->packet_id;
                     for (const auto& s : sub->subscriptions)
                         ack.reasons.push_back(s.options & 3u);  // granted as asked
+                    mqtt::protocol::encode(ack, version, out);
+                } else if (auto* un = std::get_if<mqtt::protocol::Unsubscribe>(&d.packet)) {
+                    mqtt::protocol::Suback ack;
+                    ack.type = mqtt::protocol::PacketType::Unsuback;
+                    ack.packet_id = un->packet_id;
+                    ack.reasons.assign(un->filters.size(), 0);
+                    broker.unsubscribed.insert(broker.unsubscribed.end(), un->filters.begin(),
+                                               un->filters.end());
                     mqtt::protocol::encode(ack, version, out);
                 } else if (std::holds_alternative<mqtt::protocol::Disconnect>(d.packet)) {
                     ++broker.disconnects;

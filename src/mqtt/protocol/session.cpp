@@ -324,6 +324,16 @@ std::uint16_t Session::subscribe(const std::vector<std::string>& filters, std::u
     return s.packet_id;
 }
 
+std::uint16_t Session::unsubscribe(const std::vector<std::string>& filters, Clock::time_point now) {
+    Unsubscribe u;
+    u.packet_id = next_packet_id();
+    u.filters = filters;
+    pending_subscribes_.insert(u.packet_id);
+    encode(u, config_.connect.version, outbox_);
+    sent(now);
+    return u.packet_id;
+}
+
 void Session::disconnect(bool keep_session) {
     if (state_ == State::Closed) return;
     Disconnect d;

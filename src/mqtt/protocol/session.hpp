@@ -98,6 +98,8 @@ class Session {
                                          std::string_view properties = {});
     std::uint16_t subscribe(const std::vector<std::string>& filters, std::uint8_t qos,
                             Clock::time_point now);
+    // UNSUBSCRIBE; its UNSUBACK reaches on_suback() with type Unsuback.
+    std::uint16_t unsubscribe(const std::vector<std::string>& filters, Clock::time_point now);
     // Queues DISCONNECT. A persistent MQTT 5 session ends with it unless keep_session.
     void disconnect(bool keep_session = false);
 

@@ -105,6 +105,24 @@ TEST(NativeClient, ResolvesAHostNameOnTheLoop) {
     EXPECT_EQ(broker.connects, 1u);
 }
 
+TEST(NativeClient, AnUnsubscribeIsSentAndItsUnsubackTimed) {
+    net::EventLoop loop;
+    LoopBroker broker(loop);
+    auto client = make_native_client(loop);
+    std::vector<StepTiming> steps;
+    client->on_step_timed([&](const StepTiming& t) { steps.push_back(t); });
+    ConnectOptions o;
+    o.port = broker.port();
+    client->start_connect(o);
+    ASSERT_TRUE(run_until(loop, [&] { return client->connected(); }));
+    client->start_subscribe({"a", "b"}, QoS::AtLeastOnce);
+    client->start_unsubscribe({"b"});
+    ASSERT_TRUE(run_until(loop, [&] { return steps.size() == 4; }));
+    EXPECT_EQ(steps[2].step, StepTiming::Step::Suback);
+    EXPECT_EQ(steps[3].step, StepTiming::Step::Unsuback);
+    EXPECT_EQ(broker.unsubscribed, std::vector<std::string>{"b"});
+}
+
 TEST(NativeClient, AnUnresolvableNameIsUnreachableNamingTheHost) {
     auto client = make_client(Engine::Native);
     ConnectOptions o;
