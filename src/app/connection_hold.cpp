@@ -182,6 +182,37 @@ void ConnectionHold::show_progress() {
     progress_.update(fmt::format("{} of {} connections up", up, members_.size()));
 }
 
+void ConnectionHold::print_result(const report::Connections& c,
+                                  const telemetry::Verdict& verdict) const {
+    const auto step = [&](const char* name) {
+        const auto it = c.steps_us.find(name);
+        if (it == c.steps_us.end()) return std::string();
+        return fmt::format(", {} p50 {:.2f} ms p99 {:.2f} ms",
+                           name == std::string("tcp")   ? "TCP"
+                           : name == std::string("tls") ? "TLS"
+                                                        : name,
+                           ms(it->second, &report::Latency::p50),
+                           ms(it->second, &report::Latency::p99));
+    };
+    std::printf(
+        "%s: %s: %llu of %llu connections up, %llu subscribed, held %.1f s; %.0f "
+        "connections/s%s%s%s%s\n",
+        kSubscriberProgram, verdict.verified() ? "VERIFIED" : "NOT VERIFIED",
+        static_cast<unsigned long long>(stats_.first_connects()),
+        static_cast<unsigned long long>(c.planned), static_cast<unsigned long long>(c.subscribed),
+        c.held_s, c.connect_rate, step("tcp").c_str(), step("tls").c_str(), step("connack").c_str(),
+        step("suback").c_str());
+    if (c.reconnected > 0)
+        std::printf("%s: %llu reconnected, outage p50 %.2f ms p99 %.2f ms max %.2f ms\n",
+                    kSubscriberProgram, static_cast<unsigned long long>(c.reconnected),
+                    ms(c.steps_us.at("outage"), &report::Latency::p50),
+                    ms(c.steps_us.at("outage"), &report::Latency::p99),
+                    ms(c.steps_us.at("outage"), &report::Latency::max));
+    for (const std::string& f : verdict.failed)
+        std::printf("%s: failed: %s\n", kSubscriberProgram, f.c_str());
+    std::fflush(stdout);
+}
+
 int ConnectionHold::judge_and_print(const std::string& end_reason) {
     const report::Connections c = stats_.report();
     std::vector<std::string> checks;
@@ -216,33 +247,7 @@ int ConnectionHold::judge_and_print(const std::string& end_reason) {
     report_.verified = verdict.verified();
     report_.exit_status = verdict.exit_status;
 
-    const auto step = [&](const char* name) {
-        const auto it = c.steps_us.find(name);
-        if (it == c.steps_us.end()) return std::string();
-        return fmt::format(", {} p50 {:.2f} ms p99 {:.2f} ms",
-                           name == std::string("tcp")   ? "TCP"
-                           : name == std::string("tls") ? "TLS"
-                                                        : name,
-                           ms(it->second, &report::Latency::p50),
-                           ms(it->second, &report::Latency::p99));
-    };
-    std::printf(
-        "%s: %s: %llu of %llu connections up, %llu subscribed, held %.1f s; %.0f "
-        "connections/s%s%s%s%s\n",
-        kSubscriberProgram, verdict.verified() ? "VERIFIED" : "NOT VERIFIED",
-        static_cast<unsigned long long>(stats_.first_connects()),
-        static_cast<unsigned long long>(c.planned), static_cast<unsigned long long>(c.subscribed),
-        c.held_s, c.connect_rate, step("tcp").c_str(), step("tls").c_str(), step("connack").c_str(),
-        step("suback").c_str());
-    if (c.reconnected > 0)
-        std::printf("%s: %llu reconnected, outage p50 %.2f ms p99 %.2f ms max %.2f ms\n",
-                    kSubscriberProgram, static_cast<unsigned long long>(c.reconnected),
-                    ms(c.steps_us.at("outage"), &report::Latency::p50),
-                    ms(c.steps_us.at("outage"), &report::Latency::p99),
-                    ms(c.steps_us.at("outage"), &report::Latency::max));
-    for (const std::string& f : verdict.failed)
-        std::printf("%s: failed: %s\n", kSubscriberProgram, f.c_str());
-    std::fflush(stdout);
+    print_result(c, verdict);
     return verdict.exit_status;
 }
 

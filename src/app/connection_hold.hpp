@@ -18,6 +18,7 @@
 #include "app/subscription_flapper.hpp"
 #include "mqtt/client.hpp"
 #include "report/model.hpp"
+#include "telemetry/verdict.hpp"
 
 namespace net {
 class EventLoop;
@@ -57,6 +58,7 @@ class ConnectionHold {
     // The progress line while connecting, every 1,000 connections.
     void show_progress();
     int judge_and_print(const std::string& end_reason);
+    void print_result(const report::Connections& c, const telemetry::Verdict& verdict) const;
 
     const SubscriberOptions& options_;
     net::EventLoop& loop_;

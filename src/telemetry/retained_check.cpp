@@ -9,7 +9,8 @@ constexpr std::size_t kExamples = 5;
 
 }  // namespace
 
-RetainedCheck::RetainedCheck(std::map<std::pair<std::string, std::string>, std::uint64_t> last) {
+RetainedCheck::RetainedCheck(
+    const std::map<std::pair<std::string, std::string>, std::uint64_t>& last) {
     for (const auto& [key, seq] : last) last_[key] = {seq, 0};
 }
 

@@ -27,7 +27,8 @@ class RetainedCheck {
   public:
     // The devices to check and their last readings ((run, device) -> seq:
     // DeliveryLedger::last_readings()).
-    explicit RetainedCheck(std::map<std::pair<std::string, std::string>, std::uint64_t> last);
+    explicit RetainedCheck(
+        const std::map<std::pair<std::string, std::string>, std::uint64_t>& last);
 
     // A retained message as it arrived, decoded; `topic` names it when it cannot be read.
     void record(std::string_view topic, const DecodedReading& decoded);
