@@ -46,12 +46,9 @@ ConnectionHold::ConnectionHold(const SubscriberOptions& options, net::EventLoop&
       stop_requested_(std::move(stop_requested)),
       stats_(options.connections),
       flapper_(options.flap_every_s) {
-    const std::size_t nodes = mqtt::broker_list(options.connect).size();
     for (std::uint32_t k = 1; k <= options.connections; ++k) {
         auto m = std::make_unique<Member>();
-        m->connect = options.connect;
-        m->connect.client_id = fmt::format("{}-{}", options.connect.client_id, k);
-        m->connect = mqtt::starting_at(m->connect, (k - 1) % nodes);  // spread over --host
+        m->connect = member_connect(options, k);
         m->label = fmt::format("connection {} ({})", k, m->connect.client_id);
         SubscriberOptions own = options;
         own.topics = member_topics(options, k);

@@ -77,6 +77,9 @@ std::string expand_member_template(std::string_view filter, std::uint32_t member
 // filter with {s} made subscriptions_per_connection times, {s} the subscription's number across
 // the fleet ((member-1)*K+1 to member*K), written as device numbers are: 0001.
 std::vector<std::string> member_topics(const SubscriberOptions& options, std::uint32_t member);
+// The connection of subscriber (or connection) `member`, 1-based: client id ID-member, and the
+// --host nodes shared out, member k starting on node k (round) with the others as failover.
+mqtt::ConnectOptions member_connect(const SubscriberOptions& options, std::uint32_t member);
 
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args);
 int run_subscriber(const SubscriberOptions& options);

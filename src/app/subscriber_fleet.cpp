@@ -26,16 +26,12 @@ SubscriberFleet::SubscriberFleet(const SubscriberOptions& options, net::EventLoo
       stats_(options.connections),
       storm_after_s_(options.reconnect_storm_s),
       flapper_(options.flap_every_s) {
-    const std::size_t nodes = mqtt::broker_list(options.connect).size();
     for (std::uint32_t k = 1; k <= options.connections; ++k) {
         auto m = std::make_unique<Member>();
         m->options = options;
         m->options.connections = 1;
         m->options.topics = member_topics(options, k);
-        m->options.connect.client_id = fmt::format("{}-{}", options.connect.client_id, k);
-        // Spread over the --host nodes: subscriber k starts on node k (round), the rest its
-        // failover, as the publisher's fleet spreads its connections.
-        m->options.connect = mqtt::starting_at(m->options.connect, (k - 1) % nodes);
+        m->options.connect = member_connect(options, k);
         m->label = fmt::format("subscriber {} ({})", k, m->options.connect.client_id);
         m->client = mqtt::make_native_client(loop);
         ProgressLine* line = &progress;

@@ -49,6 +49,12 @@ std::vector<std::string> member_topics(const SubscriberOptions& o, std::uint32_t
     return topics;
 }
 
+mqtt::ConnectOptions member_connect(const SubscriberOptions& o, std::uint32_t member) {
+    mqtt::ConnectOptions c = o.connect;
+    c.client_id = fmt::format("{}-{}", o.connect.client_id, member);
+    return mqtt::starting_at(std::move(c), (member - 1) % mqtt::broker_list(o.connect).size());
+}
+
 namespace {
 
 // What to subscribe to and what to follow besides the telemetry.

@@ -251,9 +251,7 @@ void SubscriberRun::handle(const mqtt::Message& m) {
     // cleared there [MQTT-3.3.1-9]): a last value kept from before, not a delivery.
     if (m.retain) return handle_retained(m);
     if (!first_message_) first_message_ = now;
-    properties_.clear();
-    for (const mqtt::UserProperty& p : m.user_properties) properties_.push_back({p.key, p.value});
-    const telemetry::DecodedReading decoded = telemetry::decode_payload(m.payload, properties_);
+    const telemetry::DecodedReading decoded = decode(m);
     const telemetry::Delivery delivery{m.topic, m.payload, now, now_epoch_us(), decoded};
     for (telemetry::MessageSink* sink : sinks_) sink->accept(delivery);
     const std::uint64_t every = options_.output.progress_every;
@@ -272,9 +270,13 @@ void SubscriberRun::handle_retained(const mqtt::Message& m) {
                             m.topic));
         return;
     }
+    retained_->record(m.topic, decode(m));
+}
+
+telemetry::DecodedReading SubscriberRun::decode(const mqtt::Message& m) {
     properties_.clear();
     for (const mqtt::UserProperty& p : m.user_properties) properties_.push_back({p.key, p.value});
-    retained_->record(m.topic, telemetry::decode_payload(m.payload, properties_));
+    return telemetry::decode_payload(m.payload, properties_);
 }
 
 void SubscriberRun::handle_control(const mqtt::Message& m) {

@@ -93,6 +93,9 @@ class SubscriberRun {
     void handle_control(const mqtt::Message& message);
     // A retained telemetry message: checked (--check-retained, after the run), else set aside.
     void handle_retained(const mqtt::Message& message);
+    // The message's reading, with its user properties (an envelope may travel in them); views
+    // into the message and properties_, valid until the next message.
+    telemetry::DecodedReading decode(const mqtt::Message& message);
     // Follows the devices' online/offline, if the broker lets us (a refusal is not fatal).
     void subscribe_to_statuses();
     std::optional<report::DeviceStatus> device_report() const;

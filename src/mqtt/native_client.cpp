@@ -175,7 +175,7 @@ class NativeClient final : public Client, private Session::Handler, private Conn
     // StepTimings: the handshakes of the connection that just came up; one step from `since`.
     void time_transport_steps();
     void time_step(StepTiming::Step step, Clock::time_point since,
-                   ReasonCode reason = ReasonCode::Success);
+                   ReasonCode reason = ReasonCode::Success, bool deliberate = false);
     void throw_if_failed() const {
         if (failure_) throw *failure_;
     }
@@ -459,9 +459,7 @@ void NativeClient::retry_at(Clock::time_point when) {
 
 void NativeClient::end_outage(const protocol::Connack& c) {
     const Outage outage = *outage_;
-    timed({StepTiming::Step::Outage,
-           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - outage.since), true,
-           ReasonCode::Success, outage.deliberate});
+    time_step(StepTiming::Step::Outage, outage.since, ReasonCode::Success, outage.deliberate);
     outage_.reset();
     // Without the session the broker forgot our subscriptions too [MQTT-3.2.2-3]: make them again.
     if (!c.session_present)
@@ -646,9 +644,10 @@ void NativeClient::time_transport_steps() {
         if (took.count() > 0 || step == Step::Tcp) timed({step, took, again});
 }
 
-void NativeClient::time_step(StepTiming::Step step, Clock::time_point since, ReasonCode reason) {
+void NativeClient::time_step(StepTiming::Step step, Clock::time_point since, ReasonCode reason,
+                             bool deliberate) {
     timed({step, std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since),
-           outage_.has_value(), reason});
+           outage_.has_value(), reason, deliberate});
 }
 
 void NativeClient::flush_soon() {
