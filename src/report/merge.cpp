@@ -217,8 +217,11 @@ void count_ledger(SubscriberReport& out, const telemetry::Verifier& joined) {
     out.summaries = joined.summaries();
     out.latency_us = summarize(joined.latency());
     out.recovered_by_repair = joined.recovered();
-    const telemetry::Verdict judged =
-        telemetry::judge(telemetry::failed_checks(t, joined.latency(), out.thresholds), {});
+    std::vector<std::string> checks = telemetry::failed_checks(t, joined.latency(), out.thresholds);
+    if (out.retained)
+        for (std::string& f : telemetry::retained_failed_checks(totals_of(*out.retained)))
+            checks.push_back(std::move(f));
+    const telemetry::Verdict judged = telemetry::judge(std::move(checks), {});
     out.failed_checks = judged.failed;
     out.verified = judged.verified();
     out.exit_status = judged.exit_status;
@@ -264,6 +267,7 @@ SubscriberReport join_members(std::vector<Named<SubscriberReport>> named) {
     out.exit_status = 0;
     if (named.empty()) return out;
     telemetry::Verifier joined;
+    std::optional<telemetry::RetainedTotals> retained;
     std::vector<SubscriberReport> reports;
     reports.reserve(named.size());
     for (Named<SubscriberReport>& member : named) {
@@ -280,6 +284,10 @@ SubscriberReport join_members(std::vector<Named<SubscriberReport>> named) {
             if (!out.connections) out.connections.emplace();
             add_connections(*out.connections, *r.connections);
         }
+        if (r.retained) {
+            if (!retained) retained.emplace();
+            telemetry::add_retained(*retained, totals_of(*r.retained));
+        }
         reports.push_back(std::move(r));
     }
     out.thresholds = reports.front().thresholds;
@@ -288,6 +296,7 @@ SubscriberReport join_members(std::vector<Named<SubscriberReport>> named) {
             return r.share_group && r.share_group == reports.front().share_group;
         }))
         out.share_group = reports.front().share_group;
+    if (retained) out.retained = retained_of(*retained);
     count_ledger(out, joined);
     out.slowest_devices = slowest_devices(reports);
     out.latency_by_shard = latency_by_shard(reports);

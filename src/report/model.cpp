@@ -36,6 +36,10 @@ Retained retained_of(const telemetry::RetainedTotals& t) {
     return {t.devices, t.current, t.stale, t.missing, t.unreadable, t.examples};
 }
 
+telemetry::RetainedTotals totals_of(const Retained& r) {
+    return {r.devices, r.current, r.stale, r.missing, r.unreadable, r.examples};
+}
+
 void add_connections(Connections& into, const Connections& o) {
     into.planned += o.planned;
     into.connected += o.connected;

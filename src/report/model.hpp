@@ -288,6 +288,7 @@ struct Retained {
     }
 };
 Retained retained_of(const telemetry::RetainedTotals& totals);
+telemetry::RetainedTotals totals_of(const Retained& retained);
 
 // Connection workloads (--connections, --connect-only, --reconnect-storm): how the
 // connections went, and each step's time as a histogram.

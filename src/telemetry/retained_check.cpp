@@ -59,18 +59,33 @@ RetainedTotals RetainedCheck::totals() const {
 }
 
 std::vector<std::string> RetainedCheck::failed_checks() const {
-    const RetainedTotals t = totals();
+    return retained_failed_checks(totals());
+}
+
+std::vector<std::string> retained_failed_checks(const RetainedTotals& t) {
+    const std::string first = t.examples.empty() ? "" : "; the first: " + t.examples.front();
     std::vector<std::string> failed;
     if (t.stale > 0 || t.missing > 0)
-        failed.push_back(fmt::format(
-            "retained last values: {} of {} devices stale and {} missing; the first: {}", t.stale,
-            t.devices, t.missing, t.examples.front()));
+        failed.push_back(
+            fmt::format("retained last values: {} of {} devices stale and {} missing{}", t.stale,
+                        t.devices, t.missing, first));
     if (t.unreadable > 0)
-        failed.push_back(fmt::format("retained last values: {} retained messages unreadable: {}",
-                                     t.unreadable, examples_.front()));
+        failed.push_back(fmt::format(
+            "retained last values: {} retained messages unreadable{}", t.unreadable,
+            t.stale + t.missing > 0 || t.examples.empty() ? "" : ": " + t.examples.front()));
     if (t.devices == 0)
         failed.push_back("retained last values: no device of a summarised run to check");
     return failed;
+}
+
+void add_retained(RetainedTotals& into, const RetainedTotals& other) {
+    into.devices += other.devices;
+    into.current += other.current;
+    into.stale += other.stale;
+    into.missing += other.missing;
+    into.unreadable += other.unreadable;
+    for (const std::string& e : other.examples)
+        if (into.examples.size() < kExamples) into.examples.push_back(e);
 }
 
 }  // namespace telemetry

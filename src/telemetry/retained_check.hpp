@@ -23,6 +23,11 @@ struct RetainedTotals {
     std::vector<std::string> examples;  // the first few stale, missing or unreadable, in words
 };
 
+// One line per kind of problem; empty when every device's last value is current.
+std::vector<std::string> retained_failed_checks(const RetainedTotals& totals);
+// Two checks' totals as one (mqtt_report): counts added, the first examples kept.
+void add_retained(RetainedTotals& into, const RetainedTotals& other);
+
 class RetainedCheck {
   public:
     // The devices to check and their last readings ((run, device) -> seq:

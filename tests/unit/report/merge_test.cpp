@@ -115,6 +115,33 @@ TEST(MergeSubscribers, IndependentSubscribersAreAFanOutEachJudgedOnItsOwn) {
     EXPECT_EQ(v.failed[0].rfind("b.json (independent): missing 1", 0), 0u) << v.failed[0];
 }
 
+TEST(MergeSubscribers, ARetainedLastValueOneSubscriberFoundStaleFailsTheMergedRun) {
+    // Both ledgers are complete; b's --check-retained found a device's last value stale. The
+    // merge keeps both checks' counts and b's failure, named as b's.
+    telemetry::DeliveryLedger a, b;
+    for (auto* l : {&a, &b}) {
+        l->expect(kSummary);
+        for (std::uint64_t seq = 1; seq <= 3; ++seq)
+            for (const char* device : {"a", "b"}) l->record("r1", device, seq);
+    }
+    Input in_a = independent("a.json", a), in_b = independent("b.json", b);
+    in_a.doc["retained"] = {{"devices", 2}, {"current", 2},    {"stale", 0},
+                            {"missing", 0}, {"unreadable", 0}, {"examples", json::array()}};
+    in_b.doc["retained"] = {
+        {"devices", 2},    {"current", 1},
+        {"stale", 1},      {"missing", 0},
+        {"unreadable", 0}, {"examples", {"a of run r1: reading 2 retained, the last is 3"}}};
+    const auto typed = merge_subscribers({std::move(in_a), std::move(in_b)});
+    ASSERT_TRUE(typed.retained.has_value());
+    EXPECT_EQ(typed.retained->devices, 4U);
+    EXPECT_EQ(typed.retained->stale, 1U);
+    EXPECT_FALSE(typed.verified);
+    ASSERT_EQ(typed.failed_checks.size(), 1U);
+    EXPECT_EQ(typed.failed_checks[0].rfind("b.json (independent): retained last values: 1 of 2", 0),
+              0U)
+        << typed.failed_checks[0];
+}
+
 TEST(MergeSubscribers, AShareGroupAndAnIndependentSubscriberEachReceiveEverything) {
     // The group's members split the run between them; c alone got all of it.
     telemetry::DeliveryLedger m1, m2, c;
