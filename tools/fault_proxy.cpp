@@ -67,6 +67,16 @@ struct Pipe {
     double tokens{0};
     Clock::time_point refilled{Clock::now()};
 
+    // Something can be written now: a chunk is due and, throttled, a byte's worth of tokens
+    // has built up. Only then is the socket polled for writing; a writable socket with nothing
+    // to write would wake poll() at once, a busy loop.
+    bool ready(const Mode& mode, Clock::time_point now) const {
+        if (queue.empty() || queue.front().first > now) return false;
+        if (mode.kind != Mode::Throttle) return true;
+        const double elapsed = std::chrono::duration<double>(now - refilled).count();
+        return tokens + static_cast<double>(mode.value) * elapsed >= 1.0;
+    }
+
     // Writes what is due; false when the peer is gone.
     bool flush(const Mode& mode, Clock::time_point now) {
         if (mode.kind == Mode::Throttle) {
@@ -178,10 +188,13 @@ int main(int argc, char** argv) {
             const bool forwarding = mode.kind != Mode::Blackhole && !l->held;
             const short want_in = forwarding ? POLLIN : 0;
             fds.push_back({l->client,
-                           static_cast<short>(want_in | (l->down.queue.empty() ? 0 : POLLOUT)), 0});
+                           static_cast<short>(want_in | (l->down.ready(mode, now) ? POLLOUT : 0)),
+                           0});
             fds.push_back({l->upstream,
-                           static_cast<short>(want_in | (l->up.queue.empty() ? 0 : POLLOUT)), 0});
+                           static_cast<short>(want_in | (l->up.ready(mode, now) ? POLLOUT : 0)),
+                           0});
         }
+        // At most 5 ms: a delayed chunk falls due, or throttled tokens build up, meanwhile.
         ::poll(fds.data(), fds.size(), 5);
 
         if (fds[0].revents & POLLIN) {
