@@ -135,18 +135,18 @@ TEST(Delivery, LossInADroppingBrokerIsRepairedInEitherEnvelope) {
                                       "-p",
                                       broker.port_str(),
                                       "-n",
-                                      "20000",
+                                      "10000",
                                       "-r",
                                       "5000",
                                       "--replay-buffer",
-                                      "20000",
+                                      "10000",
                                       "--report",
                                       (dir / "pub.json").string()};
         args.insert(args.end(), payload.begin(), payload.end());
         ChildProcess publisher(args, dir / "pub.out", dir / "pub.err");
-        ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 2000, 20s));
+        ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 1000, 20s));
         subscriber->signal(SIGSTOP);
-        ASSERT_TRUE(wait_for_count(dir / "pub.err", "confirmed ", 10000, 60s))
+        ASSERT_TRUE(wait_for_count(dir / "pub.err", "confirmed ", 5000, 60s))
             << read_file(dir / "pub.err");
         subscriber->signal(SIGCONT);
         ASSERT_EQ(publisher.wait(120s), 0) << read_file(dir / "pub.err");
@@ -157,7 +157,7 @@ TEST(Delivery, LossInADroppingBrokerIsRepairedInEitherEnvelope) {
         EXPECT_GT(rep.at("recovered_by_repair").get<std::uint64_t>(), 0u);
         EXPECT_EQ(rep.at("missing"), 0);
         EXPECT_EQ(rep.at("malformed"), 0);
-        EXPECT_EQ(rep.at("unique"), 20000);
+        EXPECT_EQ(rep.at("unique"), 10000);
     }
 }
 
