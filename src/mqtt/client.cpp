@@ -50,6 +50,12 @@ std::optional<PublishId> Client::publish_with_properties(std::string_view, std::
     throw Error(ErrorKind::Protocol, "this engine does not send MQTT 5 user properties");
 }
 
+std::optional<PublishId> Client::publish_correlated(std::string_view, std::string_view, QoS,
+                                                    const Correlation&) {
+    throw Error(ErrorKind::Protocol,
+                "this engine does not send MQTT 5 request/response properties");
+}
+
 std::optional<PublishId> Client::publish_retained(std::string_view, std::string_view, QoS) {
     throw Error(ErrorKind::Protocol, "this engine does not publish retained messages");
 }

@@ -121,6 +121,17 @@ struct Message {
     QoS qos;
     bool retain;
     std::span<const UserProperty> user_properties{};  // MQTT 5; in the order received
+    // MQTT 5 request/response [MQTT-4.10]: where the sender wants its answer, and the bytes it
+    // wants back with it to tell answers apart. Empty when absent.
+    std::string_view response_topic{};
+    std::string_view correlation_data{};
+};
+
+// What a request or a response carries besides its payload (MQTT 5, 3.3.2.3.5-6): a request
+// names its Response Topic, an answer echoes the request's Correlation Data.
+struct Correlation {
+    std::string_view response_topic;
+    std::string_view correlation_data;
 };
 
 // Identifies a message from publish() to its confirmation. Unique among the messages in flight
@@ -212,6 +223,11 @@ class Client {
     virtual std::optional<PublishId> publish_with_properties(
         std::string_view topic, std::string_view payload, QoS qos,
         std::span<const UserProperty> properties);
+    // The same as publish() with a Response Topic and Correlation Data (the empty ones left
+    // out). Throws Error over MQTT 3.1.1, which has neither, and in engines without them.
+    virtual std::optional<PublishId> publish_correlated(std::string_view topic,
+                                                        std::string_view payload, QoS qos,
+                                                        const Correlation& correlation);
     // Closes the connection that publishes `topic` without DISCONNECT, as a device that loses
     // power does (the broker publishes its will), and reconnects it after `away`; its
     // unconfirmed messages are sent again then. Returns false if that connection is not up.

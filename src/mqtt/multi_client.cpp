@@ -154,9 +154,15 @@ std::optional<PublishId> MultiClient::publish_retained(std::string_view topic,
     return routed(topic, payload, qos, {}, true);
 }
 
+std::optional<PublishId> MultiClient::publish_correlated(std::string_view topic,
+                                                         std::string_view payload, QoS qos,
+                                                         const Correlation& correlation) {
+    return routed(topic, payload, qos, {}, false, &correlation);
+}
+
 std::optional<PublishId> MultiClient::routed(std::string_view topic, std::string_view payload,
                                              QoS qos, std::span<const UserProperty> properties,
-                                             bool retain) {
+                                             bool retain, const Correlation* correlation) {
     throw_if_failed();
     const std::size_t index = owner_of(topic);
     if (index >= members_.size()) return std::nullopt;  // not yet opened by the ramp
@@ -165,7 +171,8 @@ std::optional<PublishId> MultiClient::routed(std::string_view topic, std::string
         member_lost(index);  // learnt here: the engine reconnects it
         return std::nullopt;
     }
-    const auto id = retain ? m.client->publish_retained(topic, payload, qos)
+    const auto id = retain        ? m.client->publish_retained(topic, payload, qos)
+                    : correlation ? m.client->publish_correlated(topic, payload, qos, *correlation)
                     : properties.empty()
                         ? m.client->publish(topic, payload, qos)
                         : m.client->publish_with_properties(topic, payload, qos, properties);

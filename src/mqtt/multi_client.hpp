@@ -54,6 +54,8 @@ class MultiClient final : public Client {
         std::span<const UserProperty> properties) override;
     std::optional<PublishId> publish_retained(std::string_view topic, std::string_view payload,
                                               QoS qos) override;
+    std::optional<PublishId> publish_correlated(std::string_view topic, std::string_view payload,
+                                                QoS qos, const Correlation& correlation) override;
     // Drops the connection that owns `topic` (a device that loses power) and brings it back
     // after `away`.
     bool vanish_for(std::string_view topic, std::chrono::milliseconds away) override;
@@ -74,7 +76,8 @@ class MultiClient final : public Client {
     struct Member;
     // Hands the message to the connection that owns `topic`.
     std::optional<PublishId> routed(std::string_view topic, std::string_view payload, QoS qos,
-                                    std::span<const UserProperty> properties, bool retain);
+                                    std::span<const UserProperty> properties, bool retain,
+                                    const Correlation* correlation = nullptr);
     // The connection that publishes `topic`: the first for topics none owns.
     std::size_t owner_of(std::string_view topic) const;
     void open_due();  // the ramp: opens the connections due by now

@@ -70,6 +70,8 @@ class NativeClient final : public Client, private Session::Handler, private Conn
             protocol::append_user_property(properties_, p.key, p.value);
         return publish_with(topic, payload, qos, false, properties_);
     }
+    std::optional<PublishId> publish_correlated(std::string_view topic, std::string_view payload,
+                                                QoS qos, const Correlation& c) override;
     bool vanish_for(std::string_view topic, std::chrono::milliseconds away) override;
     void poll(std::chrono::microseconds timeout) override;
     std::size_t in_flight() const override {
@@ -105,8 +107,10 @@ class NativeClient final : public Client, private Session::Handler, private Conn
             if (const auto* pair =
                     std::get_if<std::pair<std::string, std::string>>(&property.value))
                 received_properties_.push_back({pair->first, pair->second});
-        deliver(
-            Message{p.topic, p.payload, static_cast<QoS>(p.qos), p.retain, received_properties_});
+        using protocol::PropertyId;
+        deliver(Message{p.topic, p.payload, static_cast<QoS>(p.qos), p.retain, received_properties_,
+                        p.properties.text(PropertyId::ResponseTopic).value_or(""),
+                        p.properties.text(PropertyId::CorrelationData).value_or("")});
     }
     void on_confirmed(std::uint16_t id, ReasonCode reason, Clock::time_point at) override {
         // Without our own pause before this read: the gauge must see the broker's queue, not
@@ -656,6 +660,22 @@ void NativeClient::flush_soon() {
         flush_timer_.reset();
         flush_and_confirm_qos0();
     });
+}
+
+std::optional<PublishId> NativeClient::publish_correlated(std::string_view topic,
+                                                          std::string_view payload, QoS qos,
+                                                          const Correlation& c) {
+    if (session_ && session_->version() != protocol::Version::V5)
+        throw Error(ErrorKind::Protocol,
+                    "MQTT 3.1.1 has no Response Topic or Correlation Data (they are MQTT 5's)");
+    properties_.clear();
+    using protocol::PropertyId;
+    if (!c.response_topic.empty())
+        protocol::append_string_property(properties_, PropertyId::ResponseTopic, c.response_topic);
+    if (!c.correlation_data.empty())
+        protocol::append_string_property(properties_, PropertyId::CorrelationData,
+                                         c.correlation_data);
+    return publish_with(topic, payload, qos, false, properties_);
 }
 
 std::optional<PublishId> NativeClient::publish_with(std::string_view topic,

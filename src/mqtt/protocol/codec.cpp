@@ -302,6 +302,11 @@ std::size_t encode_publish(std::string_view topic, std::string_view payload, std
     return start;
 }
 
+void append_string_property(std::string& properties, PropertyId id, std::string_view value) {
+    put_u8(properties, static_cast<std::uint8_t>(id));
+    put_str(properties, value);
+}
+
 void append_user_property(std::string& properties, std::string_view key, std::string_view value) {
     put_u8(properties, static_cast<std::uint8_t>(PropertyId::UserProperty));
     put_str(properties, key);

@@ -204,6 +204,9 @@ std::size_t encode_publish(std::string_view topic, std::string_view payload, std
                            std::string& out, std::string_view properties = {});
 // Appends one User Property (3.3.2.3.7) to an encoded property list.
 void append_user_property(std::string& properties, std::string_view key, std::string_view value);
+// Appends a string or binary property (both a two-byte length and the bytes, 1.5.4 and 1.5.6),
+// such as the Response Topic (3.3.2.3.5) or the Correlation Data (3.3.2.3.6).
+void append_string_property(std::string& properties, PropertyId id, std::string_view value);
 
 enum class DecodeStatus { Ok, NeedMore, Malformed };
 

@@ -121,6 +121,24 @@ TEST(Codec, APublishCarriesUserPropertiesInTheirOrderAndOnlyOverMqtt5) {
     EXPECT_EQ(out, "\x32\x09\x00\x03"s + "a/b" + "\x00\x07"s + "hi") << "3.1.1 has none";
 }
 
+TEST(Codec, ARequestCarriesItsResponseTopicAndBinaryCorrelationData) {
+    std::string properties;
+    const std::string correlation(
+        "\x00\xff"
+        "7",
+        3);
+    append_string_property(properties, PropertyId::ResponseTopic, "replies/c1");
+    append_string_property(properties, PropertyId::CorrelationData, correlation);
+    std::string out;
+    encode_publish("devices/1/cmd", "go", 1, false, false, 9, Version::V5, out, properties);
+    const DecodeResult d = decode(out, Version::V5);
+    ASSERT_EQ(d.status, DecodeStatus::Ok) << d.error;
+    const auto& p = std::get<Publish>(d.packet);
+    EXPECT_EQ(p.properties.text(PropertyId::ResponseTopic), "replies/c1");
+    EXPECT_EQ(p.properties.text(PropertyId::CorrelationData), correlation);
+    EXPECT_EQ(p.payload, "go");
+}
+
 TEST(Codec, RemainingLengthUsesUpToFourBytes) {
     const std::string payload(200'000, 'x');
     std::string out;
