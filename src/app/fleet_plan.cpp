@@ -80,6 +80,11 @@ sim::DeviceFleet make_device_fleet(const RunPlan& plan, std::uint64_t seed, std:
     return sim::DeviceFleet(setups, seed, std::move(run_id));
 }
 
+std::string command_topic_of(const PublisherOptions& o, const RunPlan& run, std::uint64_t device) {
+    const DeviceSpec& d = run.devices[device];
+    return expand_device_template(o.command_topic, d.id, d.n, run.groups[d.group].name);
+}
+
 std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& o, const RunPlan& run) {
     const std::uint64_t n = o.per_device ? o.devices : o.connections;
     std::vector<mqtt::ConnectionPlan> plans(n);
@@ -90,6 +95,7 @@ std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& o, co
         const DeviceGroup& group = run.groups[d.group];
         mqtt::ConnectionPlan& plan = plans[device % n];
         plan.topics.push_back(d.topic);
+        if (o.commands) plan.subscriptions.push_back(command_topic_of(o, run, device));
         if (!o.per_device) continue;
         // A device is its connection: its id names the client, and the broker says "offline"
         // for it when it vanishes without DISCONNECT.

@@ -39,6 +39,10 @@ std::string transport_of(const PublisherOptions& options, const RunPlan& plan,
 
 sim::DeviceFleet make_device_fleet(const RunPlan& plan, std::uint64_t seed, std::string run_id);
 
+// --commands: the topic `device` (an index into plan.devices) takes its commands on.
+std::string command_topic_of(const PublisherOptions& options, const RunPlan& plan,
+                             std::uint64_t device);
+
 std::vector<mqtt::ConnectionPlan> connection_plans(const PublisherOptions& options,
                                                    const RunPlan& plan);
 

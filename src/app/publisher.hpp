@@ -73,7 +73,14 @@ struct PublisherOptions {
     // --retain: every reading retained, so the broker keeps each device's last value for
     // subscribers that come later (mqtt_subscriber --check-retained checks them).
     bool retain{false};
-    std::string csv_file;  // --csv: the per-second timeline
+    // --commands: every device subscribes to its command topic (a template: {device}, {n},
+    // {group}) and answers what arrives (app/command_responder.hpp), while the run lasts.
+    bool commands{false};
+    std::string command_topic{"devices/{device}/cmd"};
+    double command_service_ms{0.0};    // from a command's receipt to its answer
+    double command_failure_rate{0.0};  // the share of commands that fail (from --seed)
+    bool command_dedupe{true};         // a redelivered command is recognised, not run again
+    std::string csv_file;              // --csv: the per-second timeline
     // End-to-end repair (telemetry/repair.hpp): keep the last N payloads and answer requests
     // on <repair_topic>/<run>, for up to repair_linger_s after the run summary.
     std::size_t replay_buffer{0};

@@ -155,6 +155,26 @@ void add_run_flags(CLI::App& cli, PublisherOptions& o) {
     cli.add_flag("--retain", o.retain,
                  "Publish every reading retained: the broker keeps each device's last value for "
                  "later subscribers (mqtt_subscriber --check-retained checks them)");
+    cli.add_flag("--commands", o.commands,
+                 "The devices take commands (mqtt_commander): each subscribes to its "
+                 "--command-topic and answers what arrives, accepted at once and done after "
+                 "--command-service-ms, on the command's Response Topic (MQTT 5) or the reply "
+                 "topic it names");
+    cli.add_option("--command-topic", o.command_topic,
+                   "A device's command topic ({device}, {n}, {group} as in profiles)")
+        ->capture_default_str();
+    cli.add_option("--command-service-ms", o.command_service_ms,
+                   "How long a device takes to execute a command")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3'600'000.0));
+    cli.add_option("--command-failure-rate", o.command_failure_rate,
+                   "The share of commands that fail (0 to 1; which ones follows --seed)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    cli.add_option("--command-dedupe", o.command_dedupe,
+                   "on (default): a device recognises a redelivered command by its id and does "
+                   "not run it again; off: it runs it again (and its answer says so)")
+        ->capture_default_str();
     cli.add_flag("--require-subscribers", o.require_subscribers,
                  "Fail the run (exit 1) when the broker says a message had no subscriber (MQTT 5 "
                  "reason 0x10); without it such messages are counted (no_subscribers) and warned "
@@ -316,6 +336,10 @@ std::optional<std::string> validate_publisher(PublisherOptions& p, CLI::App& cli
         return std::string("--retain needs --client native");
     if (p.retain && p.payload.envelope == telemetry::Envelope::Properties)
         return std::string("--retain sends no user properties: not with --envelope properties");
+    if (p.commands && p.engine != mqtt::Engine::Native)
+        return std::string("--commands needs --client native");
+    if (p.commands)
+        if (auto e = validate_topic_name("--command-topic", p.command_topic)) return e;
     if (p.from_profile()) {
         if (auto e = validate_fleet(p)) return e;
         return apply_shard(p);

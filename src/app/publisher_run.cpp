@@ -94,7 +94,38 @@ PublisherRun::PublisherRun(const PublisherOptions& options, RunPlan plan, mqtt::
             reconnected_at_ = Clock::now();
         }
     });
-    client_.on_message([this](const mqtt::Message& m) { handle_repair(m); });
+    if (options.commands)
+        commands_.emplace(sim::CommandBehaviour{
+            std::chrono::microseconds(static_cast<std::int64_t>(options.command_service_ms * 1000)),
+            options.command_failure_rate, options.command_dedupe, options.seed});
+    client_.on_message([this](const mqtt::Message& m) { handle_message(m); });
+}
+
+void PublisherRun::handle_message(const mqtt::Message& m) {
+    if (commands_ && m.topic != options_.repair_topic + "/" + run_id_)
+        return commands_->on_command(m, Clock::now());
+    handle_repair(m);
+}
+
+void PublisherRun::subscribe_to_commands() {
+    if (!commands_) return;
+    // A fleet's connections subscribe to their own devices' topics; one connection to all of
+    // them, up to 1,000 filters per SUBSCRIBE (10,000 devices are a few SUBACKs).
+    constexpr std::size_t kPerSubscribe = 1000;
+    std::vector<std::string> filters;
+    for (std::uint64_t d = 0; d < plan_.devices.size() && !options_.fleet(); ++d) {
+        filters.push_back(command_topic_of(options_, plan_, d));
+        if (filters.size() == kPerSubscribe || d + 1 == plan_.devices.size())
+            client_.subscribe(std::exchange(filters, {}), mqtt::QoS::AtLeastOnce);
+    }
+    progress_.info(fmt::format("commands: each of {} devices takes its commands on {}",
+                               plan_.devices.size(), options_.command_topic));
+}
+
+void PublisherRun::answer_commands() {
+    if (commands_)
+        commands_->send_due(client_, Clock::now(),
+                            [this](mqtt::PublishId id) { in_flight_.control(id); });
 }
 
 void PublisherRun::keep_state(PublisherState& state) {
@@ -170,6 +201,7 @@ void PublisherRun::connect() {
     warn_about_unstated_window();
     if (repair_.enabled())
         client_.subscribe({options_.repair_topic + "/" + run_id_}, mqtt::QoS::AtLeastOnce);
+    subscribe_to_commands();
     // The schedule starts now, not before the connect.
     pacer_ = sim::RatePacer(options_.rate, Clock::now());
     wall_start_ = std::chrono::system_clock::now();
@@ -182,6 +214,7 @@ void PublisherRun::publish_all() {
         ++polls_;
         if (window_full()) ++window_full_polls_;
         client_.poll(time_to_wait());
+        answer_commands();
         tick();
         maybe_report_progress();
     }
@@ -300,6 +333,7 @@ void PublisherRun::drain() {
                         options_.drain_timeout_s, client_.in_flight()));
     while (client_.in_flight() > 0 && Clock::now() < deadline && !stop_now_requested()) {
         client_.poll(kMaxWait);
+        answer_commands();
         tick();
     }
 }
@@ -656,6 +690,11 @@ report::PublisherReport PublisherRun::report() const {
     r.schedule_lag = schedule_report();
     r.schedule_lag_state = schedule_lag_.state();  // for mqtt_report's merge
     if (const auto cap = receive_maximum_cap()) r.receive_maximum_cap = *cap;
+    if (commands_) {
+        const CommandResponder::Counts k = commands_->counts();
+        r.commands = report::DeviceCommands{k.received,   k.executed,     k.executed_again,
+                                            k.recognised, k.answers_sent, k.unreadable};
+    }
     return r;
 }
 

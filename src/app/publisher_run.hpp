@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/command_responder.hpp"
 #include "app/console.hpp"
 #include "app/fleet_plan.hpp"
 #include "app/in_flight_tracker.hpp"
@@ -116,6 +117,12 @@ class PublisherRun {
     bool window_full() const { return client_.in_flight() >= window(); }
     void drain();
     void send_summary();
+    // A message for us: a repair request, or a device's command (--commands).
+    void handle_message(const mqtt::Message& message);
+    // --commands: the devices' subscriptions over one connection (a fleet's connections make
+    // their own), and the answers that are due.
+    void subscribe_to_commands();
+    void answer_commands();
     // End-to-end repair: answer requests until the consumer is done or the linger ends.
     void handle_repair(const mqtt::Message& message);
     void publish_repairs();
@@ -209,7 +216,8 @@ class PublisherRun {
     PublisherState* state_{nullptr};               // --state-dir
     std::uint64_t resumed_from_{0};  // messages before it were confirmed by an earlier process
     std::optional<mqtt::AdaptiveWindow> adaptive_;
-    RepairResponder repair_;  // --replay-buffer
+    RepairResponder repair_;                    // --replay-buffer
+    std::optional<CommandResponder> commands_;  // --commands
 };
 
 }  // namespace app

@@ -26,6 +26,8 @@ struct MultiClient::Member {
     std::unique_ptr<Client> client;
     bool up{false};
     std::optional<PublishId> birth_id;  // its birth message, while unconfirmed
+    bool subscribed{false};             // its plan's subscriptions were made (the engine
+                                        // makes them again after a reconnect)
 };
 
 MultiClient::MultiClient(net::EventLoop& loop, std::vector<ConnectionPlan> plans,
@@ -85,10 +87,9 @@ void MultiClient::open_due() {
             outer.id = combined(index, confirmation.id);
             confirm(outer);
         });
-        if (index == 0) {
+        if (index == 0 || !plan.subscriptions.empty())
             c.on_message([this](const Message& m) { deliver(m); });
-            c.on_batch_end([this] { batch_ended(); });
-        }
+        if (index == 0) c.on_batch_end([this] { batch_ended(); });
         ConnectOptions o =
             starting_at(plan.endpoint ? through(options_, *plan.endpoint) : options_, plan.broker);
         o.client_id = plan.client_id;
@@ -109,7 +110,8 @@ void MultiClient::member_connected(std::size_t index) {
         window_ = 0;
         for (const auto& member : members_) window_ += member->client->window();
     }
-    if (!plans_[index].birth || m.birth_id) return;
+    const ConnectionPlan& plan = plans_[index];
+    if ((!plan.birth || m.birth_id) && (plan.subscriptions.empty() || m.subscribed)) return;
     // Not from inside the engine's CONNACK handling: from the loop, right after it.
     births_due_.push_back(index);
     if (!birth_timer_)
@@ -120,8 +122,13 @@ void MultiClient::publish_births() {
     birth_timer_.reset();
     for (const std::size_t index : std::exchange(births_due_, {})) {
         Member& m = *members_[index];
+        if (!m.client->connected()) continue;
+        if (!m.subscribed && !plans_[index].subscriptions.empty()) {
+            m.client->start_subscribe(plans_[index].subscriptions, QoS::AtLeastOnce);
+            m.subscribed = true;
+        }
+        if (!plans_[index].birth || m.birth_id) continue;
         const auto& birth = *plans_[index].birth;
-        if (m.birth_id || !m.client->connected()) continue;
         // Retained, so a consumer that subscribes later still sees the device online.
         m.birth_id = m.client->publish_retained(birth.first, birth.second, QoS::AtLeastOnce);
         if (m.birth_id) ++in_flight_;

@@ -2,7 +2,8 @@
 // One Client over many MQTT connections on one event loop: a fleet in which every device (or
 // every group of devices) is a connection of its own, with its own client id, last will and
 // reconnects, as real devices are. publish() routes by topic to the connection that owns it;
-// subscriptions, received messages and topics no connection owns use the first connection.
+// start_subscribe() and topics no connection owns use the first connection, a plan's own
+// subscriptions its connection; messages received on any connection are delivered.
 //
 // Ids: a message's PublishId is (connection << 32) | the connection's own id (which is below
 // 2^32). At most 65,536 connections (a process here is limited to ~20,000 open files anyway).
@@ -26,6 +27,10 @@ struct ConnectionPlan {
     // will); its confirmation is not reported as a message's.
     std::optional<std::pair<std::string, std::string>> birth;  // topic, payload
     std::string bind_address;  // overrides ConnectOptions::bind_address
+    // This connection's own subscriptions at QoS 1 (a device's command topic), made when it
+    // connects and again after a reconnect that lost the session; its messages are delivered
+    // like the first connection's.
+    std::vector<std::string> subscriptions;
     // Its own way to the broker (a profile group's host), shared by the group's connections;
     // none: the ConnectOptions'.
     std::shared_ptr<const BrokerEndpoint> endpoint;
@@ -83,6 +88,7 @@ class MultiClient final : public Client {
     void open_due();  // the ramp: opens the connections due by now
     void member_connected(std::size_t index);
     void member_lost(std::size_t index);
+    // After a CONNACK, from the loop: its own subscriptions (once) and its birth message.
     void publish_births();
     void throw_if_failed() const {
         if (failure_) throw *failure_;
@@ -100,7 +106,7 @@ class MultiClient final : public Client {
     std::size_t window_{0};
     net::EventLoop::Clock::time_point ramp_start_{};
     std::optional<net::EventLoop::TimerId> ramp_timer_;
-    std::vector<std::size_t> births_due_;  // connected, birth message not yet published
+    std::vector<std::size_t> births_due_;  // connected; birth or own subscriptions still to make
     std::optional<net::EventLoop::TimerId> birth_timer_;
     std::optional<Error> failure_;
 };

@@ -433,6 +433,22 @@ struct Churn {
     }
 };
 
+// --commands: what the devices did with the commands that reached them.
+struct DeviceCommands {
+    std::uint64_t received{}, executed{}, executed_again{}, recognised{}, answers_sent{};
+    std::uint64_t unreadable{};
+
+    template <class Self, class Field>
+    static void fields(Self& s, Field&& f) {
+        f("received", s.received);
+        f("executed", s.executed);
+        f("executed_again", s.executed_again);
+        f("recognised", s.recognised);
+        f("answers_sent", s.answers_sent);
+        f("unreadable", s.unreadable);
+    }
+};
+
 // How far the publisher fell behind its --rate/--interval schedule.
 struct ScheduleLag {
     bool paced{false};
@@ -480,6 +496,7 @@ struct PublisherReport {
     ScheduleLag schedule_lag;
     Json schedule_lag_state;                           // the lag histogram, for the merge
     std::optional<std::uint64_t> receive_maximum_cap;  // the broker's, when it capped the window
+    std::optional<DeviceCommands> commands;            // --commands
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
@@ -520,6 +537,7 @@ struct PublisherReport {
         f("schedule_lag", s.schedule_lag);
         f("schedule_lag_state", s.schedule_lag_state);
         f("receive_maximum_cap", s.receive_maximum_cap);
+        f("commands", s.commands);
     }
 };
 

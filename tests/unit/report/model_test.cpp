@@ -40,6 +40,7 @@ std::map<std::string, Fields> model() {
             {"Retained", fields_of<Retained>()},
             {"Member", fields_of<Member>()},
             {"Churn", fields_of<Churn>()},
+            {"DeviceCommands", fields_of<DeviceCommands>()},
             {"ScheduleLag", fields_of<ScheduleLag>()},
             {"Thresholds", fields_of<telemetry::Thresholds>()}};
 }

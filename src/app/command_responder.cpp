@@ -1,0 +1,54 @@
+#include "app/command_responder.hpp"
+
+#include <fmt/format.h>
+
+namespace app {
+
+void CommandResponder::on_command(const mqtt::Message& m, Clock::time_point now) {
+    const std::int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+    ++received_;
+    std::string error;
+    const auto command = telemetry::decode_command(m.payload, error);
+    if (!command) {
+        if (unreadable_++ == 0)
+            first_unreadable_ = fmt::format("a command on {} is unreadable: {}", m.topic, error);
+        return;
+    }
+    const sim::CommandExecutor::Answers a = executor_.take(*command, now_us);
+    queue(now, a.accepted, m, command->reply_to);
+    queue(now + a.after, a.final, m, command->reply_to);
+}
+
+void CommandResponder::queue(Clock::time_point at, const telemetry::CommandAnswer& answer,
+                             const mqtt::Message& command, const std::string& reply_to) {
+    const bool v5 = !command.response_topic.empty();
+    due_.emplace(
+        at, Outgoing{v5 ? std::string(command.response_topic) : reply_to,
+                     telemetry::encode_answer(answer), std::string(command.correlation_data), v5});
+}
+
+std::optional<mqtt::PublishId> CommandResponder::send_next(mqtt::Client& client,
+                                                           Clock::time_point now) {
+    if (due_.empty() || due_.begin()->first > now) return std::nullopt;
+    const Outgoing& o = due_.begin()->second;
+    if (o.topic.empty()) {  // a 3.1.1 command without reply_to: nowhere to answer
+        due_.erase(due_.begin());
+        return send_next(client, now);
+    }
+    const auto id = o.v5 ? client.publish_correlated(o.topic, o.payload, mqtt::QoS::AtLeastOnce,
+                                                     {"", o.correlation})
+                         : client.publish(o.topic, o.payload, mqtt::QoS::AtLeastOnce);
+    if (!id) return std::nullopt;  // the window is full: next time
+    due_.erase(due_.begin());
+    ++answers_sent_;
+    return id;
+}
+
+CommandResponder::Counts CommandResponder::counts() const {
+    return {received_,     executor_.executed(), executor_.executed_again(), executor_.recognised(),
+            answers_sent_, unreadable_};
+}
+
+}  // namespace app

@@ -1,0 +1,105 @@
+// Devices that take commands (mqtt_publisher --commands), driven by Mosquitto's own clients as
+// an independent commander: each command is accepted and answered on its Response Topic with
+// its Correlation Data (MQTT 5), or on the reply topic it names (MQTT 3.1.1); a redelivery is
+// recognised by a deduplicating device and executed again by one that does not deduplicate.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace harness;
+
+std::string command_json(int id, const std::string& device, const std::string& reply_to) {
+    return R"({"run":"c1","command":)" + std::to_string(id) + R"(,"device":")" + device +
+           R"(","seq":)" + std::to_string(id) + R"(,"sent_us":1,"name":"apply","reply_to":")" +
+           reply_to + R"("})";
+}
+
+// Sends one command with mosquitto_pub: MQTT 5 with a Response Topic and Correlation Data, or
+// MQTT 3.1.1 with neither.
+void send(const Broker& broker, const TempDir& dir, const std::string& topic,
+          const std::string& payload, bool v5) {
+    std::vector<std::string> args{
+        "mosquitto_pub", "-p", broker.port_str(), "-q", "1", "-t", topic, "-m", payload};
+    if (v5)
+        args.insert(args.end(), {"-V", "5", "-D", "publish", "response-topic", "replies/t", "-D",
+                                 "publish", "correlation-data", "corr-1"});
+    const RunResult r = run(args, dir.path(), 20s);
+    ASSERT_EQ(r.status, 0) << r.err;
+}
+
+// The answers mosquitto_sub printed, one per line: "correlation|payload".
+std::vector<std::string> answers(const std::string& out) {
+    std::vector<std::string> lines;
+    std::size_t at = 0;
+    while (at < out.size()) {
+        const std::size_t end = out.find('\n', at);
+        lines.push_back(out.substr(at, end - at));
+        at = end == std::string::npos ? out.size() : end + 1;
+    }
+    return lines;
+}
+
+// `connections`: "1" (every device over one connection) or "per-device" (each its own, which
+// subscribes to its own command topic).
+void answered_by_devices(const std::string& dedupe, const std::string& connections) {
+    Broker broker;
+    TempDir dir;
+    ChildProcess replies({"mosquitto_sub", "-p", broker.port_str(), "-V", "5", "-q", "1", "-t",
+                          "replies/t", "-C", "6", "-W", "60", "-F", "%D|%p"},
+                         dir / "replies.out", dir / "replies.err");
+    ChildProcess devices(
+        {publisher_path(), "-p", broker.port_str(), "-n", "600", "-r", "200", "-d", "3",
+         "--commands", "--command-service-ms", "50", "--command-dedupe", dedupe, "--connections",
+         connections, "--report", (dir / "pub.json").string()},
+        dir / "pub.out", dir / "pub.err");
+    ASSERT_TRUE(wait_for_text(dir / "pub.err", "commands: each of 3 devices", 30s))
+        << read_file(dir / "pub.err");
+    const std::string command = command_json(1, "sensor-0002", "replies/t");
+    send(broker, dir, "devices/sensor-0002/cmd", command, true);
+    send(broker, dir, "devices/sensor-0002/cmd", command, true);  // as a redelivery would
+    send(broker, dir, "devices/sensor-0003/cmd", command_json(2, "sensor-0003", "replies/t"),
+         false);
+    ASSERT_EQ(replies.wait(60s), 0) << read_file(dir / "replies.err");
+    ASSERT_EQ(devices.wait(60s), 0) << read_file(dir / "pub.err");
+    const std::vector<std::string> lines = answers(read_file(dir / "replies.out"));
+    ASSERT_EQ(lines.size(), 6u) << read_file(dir / "replies.out");
+    int accepted = 0, ok = 0, again = 0, correlated = 0;
+    for (const std::string& l : lines) {
+        accepted += l.find(R"("result":"accepted")") != std::string::npos;
+        ok += l.find(R"("result":"ok")") != std::string::npos;
+        again += l.find(R"("executions":2)") != std::string::npos;
+        correlated += l.rfind("corr-1|", 0) == 0;
+    }
+    EXPECT_EQ(accepted, 3);
+    EXPECT_EQ(ok, 3);
+    EXPECT_EQ(correlated, 4) << "both MQTT 5 commands' answers carry their Correlation Data";
+    const auto report = read_json(dir / "pub.json");
+    const auto& counts = report.at("commands");
+    EXPECT_EQ(counts.at("received"), 3);
+    EXPECT_EQ(counts.at("answers_sent"), 6);
+    if (dedupe == "on") {
+        EXPECT_EQ(again, 0);
+        EXPECT_EQ(counts.at("executed"), 2);
+        EXPECT_EQ(counts.at("recognised"), 1);
+    } else {
+        EXPECT_EQ(again, 2) << "the redelivery's accepted and ok say executions 2";
+        EXPECT_EQ(counts.at("executed_again"), 1);
+    }
+}
+
+TEST(Commands, EachDeviceOnItsOwnConnectionAnswersItsCommandsAndRecognisesARedelivery) {
+    answered_by_devices("on", "per-device");
+}
+
+TEST(Commands, ADeviceThatDoesNotDeduplicateExecutesARedeliveryAgainAndSaysSo) {
+    answered_by_devices("off", "1");
+}
+
+}  // namespace
