@@ -369,6 +369,8 @@ void finish_publisher(PublisherOptions& p) {
     // now and then.
     if (p.fleet() && p.window_auto) p.connect.max_inflight = PublisherOptions::kFleetWindow;
     if (p.fleet()) p.window_auto = false;
+    if (p.window_auto && p.engine == mqtt::Engine::Libmosquitto)
+        p.window_max = std::min(p.window_max, PublisherOptions::kLibmosquittoWindowMax);
     if (p.window_auto) p.connect.max_inflight = p.window_max + PublisherOptions::kControlRoom;
     if (!p.bind_addresses.empty() && !p.fleet()) p.connect.bind_address = p.bind_addresses[0];
 }

@@ -48,6 +48,17 @@ TEST(PublisherOptions, WindowIsAutoOrAFixedNumberAndQos0KeepsAFixedOne) {
     EXPECT_FALSE(qos0.options->window_auto) << "no confirmations to steer by at QoS 0";
 }
 
+TEST(PublisherOptions, AnAutoWindowOverLibmosquittoStaysWhereItsCostPerMessageIsLow) {
+    const auto automatic = parse_publisher_args(pub({"--client", "libmosquitto", "-V", "311"}));
+    ASSERT_TRUE(automatic.options) << automatic.err;
+    EXPECT_EQ(automatic.options->window_max, PublisherOptions::kLibmosquittoWindowMax);
+    EXPECT_EQ(automatic.options->connect.max_inflight,
+              PublisherOptions::kLibmosquittoWindowMax + PublisherOptions::kControlRoom);
+    const auto fixed = parse_publisher_args(pub({"--client", "libmosquitto", "-w", "5000"}));
+    ASSERT_TRUE(fixed.options) << fixed.err;
+    EXPECT_EQ(fixed.options->connect.max_inflight, 5000u) << "a fixed window is the user's";
+}
+
 TEST(PublisherOptions, MosquittoPubShortFlagsWork) {
     const auto p = parse_publisher_args(pub({"-h", "broker", "-p", "1884", "-q", "2", "-i", "me",
                                              "-u", "user", "-P", "pw", "-t", "x/{device}"}));
