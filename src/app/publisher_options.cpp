@@ -155,8 +155,26 @@ void add_run_flags(CLI::App& cli, PublisherOptions& o) {
     cli.add_flag("--retain", o.retain,
                  "Publish every reading retained: the broker keeps each device's last value for "
                  "later subscribers (mqtt_subscriber --check-retained checks them)");
+    cli.add_flag("--require-subscribers", o.require_subscribers,
+                 "Fail the run (exit 1) when the broker says a message had no subscriber (MQTT 5 "
+                 "reason 0x10); without it such messages are counted (no_subscribers) and warned "
+                 "about once");
+    auto* interval =
+        cli.add_option("--interval", o.interval_ms,
+                       "Each device sends every MS milliseconds (the devices take turns, evenly "
+                       "spaced): the same as --rate devices*1000/MS")
+            ->check(CLI::Range(0.001, 86'400'000.0));
+    cli.add_option("--duration", o.duration_s,
+                   "Run for S seconds at the rate (--rate or --interval): the same as --count "
+                   "rate*S")
+        ->check(CLI::Range(0.001, 31'536'000.0));
+    cli.get_option("--rate")->excludes(interval);
+}
+
+// --commands: devices that take commands and answer them.
+void add_command_flags(CLI::App& cli, PublisherOptions& o) {
     cli.add_flag("--commands", o.commands,
-                 "The devices take commands (mqtt_commander): each subscribes to its "
+                 "The devices take commands (from any MQTT client): each subscribes to its "
                  "--command-topic and answers what arrives, accepted at once and done after "
                  "--command-service-ms, on the command's Response Topic (MQTT 5) or the reply "
                  "topic it names");
@@ -175,20 +193,6 @@ void add_run_flags(CLI::App& cli, PublisherOptions& o) {
                    "on (default): a device recognises a redelivered command by its id and does "
                    "not run it again; off: it runs it again (and its answer says so)")
         ->capture_default_str();
-    cli.add_flag("--require-subscribers", o.require_subscribers,
-                 "Fail the run (exit 1) when the broker says a message had no subscriber (MQTT 5 "
-                 "reason 0x10); without it such messages are counted (no_subscribers) and warned "
-                 "about once");
-    auto* interval =
-        cli.add_option("--interval", o.interval_ms,
-                       "Each device sends every MS milliseconds (the devices take turns, evenly "
-                       "spaced): the same as --rate devices*1000/MS")
-            ->check(CLI::Range(0.001, 86'400'000.0));
-    cli.add_option("--duration", o.duration_s,
-                   "Run for S seconds at the rate (--rate or --interval): the same as --count "
-                   "rate*S")
-        ->check(CLI::Range(0.001, 31'536'000.0));
-    cli.get_option("--rate")->excludes(interval);
 }
 
 // The simulated devices and what each message carries; repair and resume.
@@ -388,6 +392,7 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     add_session_flags(cli, o.connect);
     add_run_flags(cli, o);
     add_device_flags(cli, o);
+    add_command_flags(cli, o);
     add_payload_flags(cli, o);
     add_fleet_flags(cli, o);
     add_profile_flag(cli, o);

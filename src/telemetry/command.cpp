@@ -5,8 +5,6 @@
 namespace telemetry {
 namespace {
 
-using Json = nlohmann::json;
-
 const char* result_name(CommandResult r) {
     switch (r) {
         case CommandResult::Accepted:
@@ -20,17 +18,17 @@ const char* result_name(CommandResult r) {
 }
 
 // The object in `payload`, or null with `error` set.
-Json parsed(std::string_view payload, std::string& error) {
-    Json j = Json::parse(payload, nullptr, false);
+nlohmann::json parsed(std::string_view payload, std::string& error) {
+    nlohmann::json j = nlohmann::json::parse(payload, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         error = "not a JSON object";
-        return Json();
+        return nlohmann::json();
     }
     return j;
 }
 
 template <class T>
-bool take(const Json& j, const char* key, T& into, std::string& error) {
+bool take(const nlohmann::json& j, const char* key, T& into, std::string& error) {
     const auto it = j.find(key);
     if (it == j.end()) {
         error = std::string("no \"") + key + "\"";
@@ -38,7 +36,7 @@ bool take(const Json& j, const char* key, T& into, std::string& error) {
     }
     try {
         into = it->get<T>();
-    } catch (const Json::exception&) {
+    } catch (const nlohmann::json::exception&) {
         error = std::string("\"") + key + "\" has the wrong type";
         return false;
     }
@@ -48,26 +46,27 @@ bool take(const Json& j, const char* key, T& into, std::string& error) {
 }  // namespace
 
 std::string encode_command(const Command& c) {
-    return Json{{"run", c.run},         {"command", c.id}, {"device", c.device},    {"seq", c.seq},
-                {"sent_us", c.sent_us}, {"name", c.name},  {"reply_to", c.reply_to}}
+    return nlohmann::json{{"run", c.run},          {"command", c.id},      {"device", c.device},
+                          {"seq", c.seq},          {"sent_us", c.sent_us}, {"name", c.name},
+                          {"reply_to", c.reply_to}}
         .dump();
 }
 
 std::string encode_answer(const CommandAnswer& a) {
-    return Json{{"run", a.run},
-                {"command", a.id},
-                {"device", a.device},
-                {"seq", a.seq},
-                {"result", result_name(a.result)},
-                {"executions", a.executions},
-                {"duplicate", a.duplicate},
-                {"received_us", a.received_us},
-                {"answered_us", a.answered_us}}
+    return nlohmann::json{{"run", a.run},
+                          {"command", a.id},
+                          {"device", a.device},
+                          {"seq", a.seq},
+                          {"result", result_name(a.result)},
+                          {"executions", a.executions},
+                          {"duplicate", a.duplicate},
+                          {"received_us", a.received_us},
+                          {"answered_us", a.answered_us}}
         .dump();
 }
 
 std::optional<Command> decode_command(std::string_view payload, std::string& error) {
-    const Json j = parsed(payload, error);
+    const nlohmann::json j = parsed(payload, error);
     Command c;
     if (j.is_null() || !take(j, "run", c.run, error) || !take(j, "command", c.id, error) ||
         !take(j, "device", c.device, error) || !take(j, "seq", c.seq, error) ||
@@ -78,7 +77,7 @@ std::optional<Command> decode_command(std::string_view payload, std::string& err
 }
 
 std::optional<CommandAnswer> decode_answer(std::string_view payload, std::string& error) {
-    const Json j = parsed(payload, error);
+    const nlohmann::json j = parsed(payload, error);
     CommandAnswer a;
     std::string result;
     if (j.is_null() || !take(j, "run", a.run, error) || !take(j, "command", a.id, error) ||
