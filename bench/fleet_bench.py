@@ -190,7 +190,7 @@ def subscribers_main(args):
               flush=True)
 
 
-def run_connect_storm(connections, connect_rate, seconds):
+def run_connect_storm(connections, connect_rate, seconds, connect_timeout=None):
     d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-connect-storm-"))
     procs = []
     try:
@@ -201,6 +201,8 @@ def run_connect_storm(connections, connect_rate, seconds):
                str(connections), "--connect-rate", str(connect_rate), "--hold", str(seconds),
                "--reconnect-storm", str(seconds / 3), "-t", "bench/{n}/#", "-i", "storm",
                "--report", str(d / "r.json")]
+        if connect_timeout:
+            cmd += ["--connect-timeout", f"{connect_timeout:g}"]
         broker_cpu0 = cpu_seconds(broker.pid)
         t0 = time.time()
         with open(d / "out", "w") as out, open(d / "err", "w") as err:
@@ -232,7 +234,7 @@ def connect_storm_main(args):
         return f"{s[key] / 1000:.2f}" if s else "-"
 
     for n in (int(x) for x in args.connect_storm.split(",")):
-        r = run_connect_storm(n, args.connect_rate, args.duration)
+        r = run_connect_storm(n, args.connect_rate, args.duration, args.connect_timeout)
         c = r["c"]
         pair = lambda step: f"{ms(step, c, 'p50')} / {ms(step, c, 'p99')} ms"  # noqa: E731
         verdict = "passed" if r["status"] == 0 else "FAILED: " + "; ".join(r["failed_checks"])
@@ -330,6 +332,8 @@ def main():
                     help="fan-out: N subscribers in one process for each N (see above)")
     ap.add_argument("--messages", type=int, default=20_000,
                     help="--subscribers: messages per run")
+    ap.add_argument("--connect-timeout", type=float,
+                    help="--connect-storm: each connection's --connect-timeout (default 10 s)")
     ap.add_argument("--connect-storm", metavar="LIST",
                     help="connections as the workload: N held connections for each N (see above)")
     args = ap.parse_args()
