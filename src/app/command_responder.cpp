@@ -24,9 +24,10 @@ void CommandResponder::on_command(const mqtt::Message& m, Clock::time_point now)
 void CommandResponder::queue(Clock::time_point at, const telemetry::CommandAnswer& answer,
                              const mqtt::Message& command, const std::string& reply_to) {
     const bool v5 = !command.response_topic.empty();
-    due_.emplace(
-        at, Outgoing{v5 ? std::string(command.response_topic) : reply_to,
-                     telemetry::encode_answer(answer), std::string(command.correlation_data), v5});
+    due_.emplace(at,
+                 Outgoing{v5 ? std::string(command.response_topic) : reply_to,
+                          telemetry::encode_answer(answer), std::string(command.correlation_data),
+                          std::string(command.topic), v5});
 }
 
 std::optional<mqtt::PublishId> CommandResponder::send_next(mqtt::Client& client,
@@ -37,9 +38,9 @@ std::optional<mqtt::PublishId> CommandResponder::send_next(mqtt::Client& client,
         due_.erase(due_.begin());
         return send_next(client, now);
     }
-    const auto id = o.v5 ? client.publish_correlated(o.topic, o.payload, mqtt::QoS::AtLeastOnce,
-                                                     {"", o.correlation})
-                         : client.publish(o.topic, o.payload, mqtt::QoS::AtLeastOnce);
+    // Over MQTT 3.1.1 the answer has no properties, but still leaves by the device's connection.
+    const auto id = client.publish_correlated(o.topic, o.payload, mqtt::QoS::AtLeastOnce,
+                                              {"", o.v5 ? o.correlation : "", o.request_topic});
     if (!id) return std::nullopt;  // the window is full: next time
     due_.erase(due_.begin());
     ++answers_sent_;

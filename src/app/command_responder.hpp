@@ -47,7 +47,8 @@ class CommandResponder {
   private:
     struct Outgoing {
         std::string topic, payload, correlation;
-        bool v5{false};  // answer with the Correlation Data (MQTT 5)
+        std::string request_topic;  // the device's command topic: answered over its connection
+        bool v5{false};             // answer with the Correlation Data (MQTT 5)
     };
     std::optional<mqtt::PublishId> send_next(mqtt::Client& client, Clock::time_point now);
     void queue(Clock::time_point at, const telemetry::CommandAnswer& answer,

@@ -132,6 +132,9 @@ struct Message {
 struct Correlation {
     std::string_view response_topic;
     std::string_view correlation_data;
+    // An answer's request came on this topic: a client of many connections answers on the one
+    // subscribed to it (a device answers over its own connection). Not sent.
+    std::string_view request_topic{};
 };
 
 // Identifies a message from publish() to its confirmation. Unique among the messages in flight
@@ -224,7 +227,8 @@ class Client {
         std::string_view topic, std::string_view payload, QoS qos,
         std::span<const UserProperty> properties);
     // The same as publish() with a Response Topic and Correlation Data (the empty ones left
-    // out). Throws Error over MQTT 3.1.1, which has neither, and in engines without them.
+    // out). Throws Error where there is one to send over MQTT 3.1.1, which has neither, and in
+    // engines without them.
     virtual std::optional<PublishId> publish_correlated(std::string_view topic,
                                                         std::string_view payload, QoS qos,
                                                         const Correlation& correlation);

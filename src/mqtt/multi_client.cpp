@@ -36,9 +36,12 @@ MultiClient::MultiClient(net::EventLoop& loop, std::vector<ConnectionPlan> plans
     if (plans_.empty() || plans_.size() > kMaxConnections)
         throw std::invalid_argument(
             fmt::format("{} connections: 1 to {} are possible", plans_.size(), kMaxConnections));
-    for (std::size_t i = 0; i < plans_.size(); ++i)
+    for (std::size_t i = 0; i < plans_.size(); ++i) {
         for (const std::string& topic : plans_[i].topics)
             route_.emplace(topic, static_cast<std::uint32_t>(i));
+        for (const std::string& filter : plans_[i].subscriptions)
+            subscriber_of_.emplace(filter, static_cast<std::uint32_t>(i));
+    }
 }
 
 MultiClient::~MultiClient() {
@@ -164,14 +167,17 @@ std::optional<PublishId> MultiClient::publish_retained(std::string_view topic,
 std::optional<PublishId> MultiClient::publish_correlated(std::string_view topic,
                                                          std::string_view payload, QoS qos,
                                                          const Correlation& correlation) {
-    return routed(topic, payload, qos, {}, false, &correlation);
+    const auto via = subscriber_of_.find(std::string(correlation.request_topic));
+    return routed(topic, payload, qos, {}, false, &correlation,
+                  via == subscriber_of_.end() ? owner_of(topic) : via->second);
 }
 
 std::optional<PublishId> MultiClient::routed(std::string_view topic, std::string_view payload,
                                              QoS qos, std::span<const UserProperty> properties,
-                                             bool retain, const Correlation* correlation) {
+                                             bool retain, const Correlation* correlation,
+                                             std::optional<std::size_t> through) {
     throw_if_failed();
-    const std::size_t index = owner_of(topic);
+    const std::size_t index = through ? *through : owner_of(topic);
     if (index >= members_.size()) return std::nullopt;  // not yet opened by the ramp
     Member& m = *members_[index];
     if (!m.client->connected()) {

@@ -79,10 +79,11 @@ class MultiClient final : public Client {
 
   private:
     struct Member;
-    // Hands the message to the connection that owns `topic`.
+    // Hands the message to the connection that owns `topic` (or to connection `through`).
     std::optional<PublishId> routed(std::string_view topic, std::string_view payload, QoS qos,
                                     std::span<const UserProperty> properties, bool retain,
-                                    const Correlation* correlation = nullptr);
+                                    const Correlation* correlation = nullptr,
+                                    std::optional<std::size_t> through = std::nullopt);
     // The connection that publishes `topic`: the first for topics none owns.
     std::size_t owner_of(std::string_view topic) const;
     void open_due();  // the ramp: opens the connections due by now
@@ -99,7 +100,8 @@ class MultiClient final : public Client {
     double connect_rate_;
     ConnectOptions options_;
     std::vector<std::unique_ptr<Member>> members_;
-    std::unordered_map<std::string, std::uint32_t> route_;  // topic -> connection
+    std::unordered_map<std::string, std::uint32_t> route_;          // topic -> connection
+    std::unordered_map<std::string, std::uint32_t> subscriber_of_;  // own filter -> connection
     std::size_t opened_{0};
     std::size_t up_{0};
     std::size_t in_flight_{0};

@@ -665,7 +665,8 @@ void NativeClient::flush_soon() {
 std::optional<PublishId> NativeClient::publish_correlated(std::string_view topic,
                                                           std::string_view payload, QoS qos,
                                                           const Correlation& c) {
-    if (session_ && session_->version() != protocol::Version::V5)
+    const bool properties = !c.response_topic.empty() || !c.correlation_data.empty();
+    if (properties && session_ && session_->version() != protocol::Version::V5)
         throw Error(ErrorKind::Protocol,
                     "MQTT 3.1.1 has no Response Topic or Correlation Data (they are MQTT 5's)");
     properties_.clear();

@@ -95,6 +95,24 @@ TEST_F(FleetClient, PublishGoesOutOnTheConnectionThatOwnsTheTopicAndItsIdNamesIt
     EXPECT_EQ(fleet.in_flight(), 0U);
 }
 
+TEST_F(FleetClient, AnAnswerLeavesOnTheConnectionSubscribedToItsRequestsTopic) {
+    std::vector<ConnectionPlan> plans = devices(3);
+    for (std::size_t i = 0; i < plans.size(); ++i)
+        plans[i].subscriptions = {"c/dev-" + std::to_string(i)};
+    MultiClient fleet(loop_, plans, 0);
+    fleet.start_connect(options());
+    ASSERT_TRUE(run_until(loop_, [&] { return fleet.connected() && fleet.in_flight() == 0; }));
+    const auto id =
+        fleet.publish_correlated("replies", "done", QoS::AtLeastOnce, {"", "", "c/dev-1"});
+    ASSERT_TRUE(id);
+    EXPECT_EQ(*id >> 32, 1U) << "the device's own connection, not the first";
+    ASSERT_TRUE(run_until(loop_, [&] { return fleet.in_flight() == 0; }));
+    const auto it = std::find_if(broker_.received.begin(), broker_.received.end(),
+                                 [](const auto& r) { return r.topic == "replies"; });
+    ASSERT_NE(it, broker_.received.end());
+    EXPECT_EQ(it->client_id, "dev-1");
+}
+
 TEST_F(FleetClient, AnOrderlyEndSaysOfflineRetainedBeforeDisconnecting) {
     MultiClient fleet(loop_, devices(4), 0);
     fleet.start_connect(options());
