@@ -541,6 +541,52 @@ struct PublisherReport {
     }
 };
 
+// mqtt_commander's report: the command ledger (telemetry/command_ledger.hpp) and its verdict.
+struct CommanderReport {
+    std::string program{"mqtt_commander"};
+    std::string run;
+    std::uint64_t devices{};
+    std::uint64_t sent{}, delivered{}, answered{}, answered_late{}, failed{}, lost{}, pending{};
+    std::uint64_t executed_twice{}, duplicate_answers{}, out_of_order{}, unknown{};
+    Latency round_trip_us, to_device_us, device_work_us, from_device_us;
+    std::vector<std::string> silent_devices;  // devices with lost commands, the first few
+    double elapsed_s{};
+    std::string end_reason;
+    std::vector<std::string> failed_checks;
+    bool verified{false};
+    int exit_status{-1};
+    std::string command;
+
+    template <class Self, class Field>
+    static void fields(Self& s, Field&& f) {
+        f("program", s.program);
+        f("run", s.run);
+        f("devices", s.devices);
+        f("sent", s.sent);
+        f("delivered", s.delivered);
+        f("answered", s.answered);
+        f("answered_late", s.answered_late);
+        f("failed", s.failed);
+        f("lost", s.lost);
+        f("pending", s.pending);
+        f("executed_twice", s.executed_twice);
+        f("duplicate_answers", s.duplicate_answers);
+        f("out_of_order", s.out_of_order);
+        f("unknown", s.unknown);
+        f("round_trip_us", s.round_trip_us);
+        f("to_device_us", s.to_device_us);
+        f("device_work_us", s.device_work_us);
+        f("from_device_us", s.from_device_us);
+        f("silent_devices", s.silent_devices);
+        f("elapsed_s", s.elapsed_s);
+        f("end_reason", s.end_reason);
+        f("failed_checks", s.failed_checks);
+        f("verified", s.verified);
+        f("exit_status", s.exit_status);
+        f("command", s.command);
+    }
+};
+
 // JSON for every type above: each field under its name, read back by the same list.
 namespace detail {
 template <class T>

@@ -102,4 +102,69 @@ TEST(Commands, ADeviceThatDoesNotDeduplicateExecutesARedeliveryAgainAndSaysSo) {
     answered_by_devices("off", "1");
 }
 
+// A fleet of `devices` that take commands for about `seconds`, and a commander sending `count`
+// to `commanded` devices at 100/s; the commander's result.
+RunResult command_fleet(const Broker& broker, const TempDir& dir, int devices, int commanded,
+                        int count, const std::vector<std::string>& extra = {}) {
+    ChildProcess fleet({publisher_path(), "-p", broker.port_str(), "-d", std::to_string(devices),
+                        "-r", "100", "--duration", "6", "--connections", "per-device", "--commands",
+                        "--command-service-ms", "10"},
+                       dir / "pub.out", dir / "pub.err");
+    EXPECT_TRUE(wait_for_text(dir / "pub.err", "commands: each of", 30s))
+        << read_file(dir / "pub.err");
+    std::vector<std::string> args{commander_path(),
+                                  "-p",
+                                  broker.port_str(),
+                                  "-d",
+                                  std::to_string(commanded),
+                                  "-n",
+                                  std::to_string(count),
+                                  "-r",
+                                  "100",
+                                  "--report",
+                                  (dir / "c.json").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = run(args, dir.path(), 60s);
+    EXPECT_EQ(fleet.wait(60s), 0) << read_file(dir / "pub.err");
+    return r;
+}
+
+TEST(Commands, ACommanderAccountsForEveryCommandToAFleetExactly) {
+    Broker broker;
+    TempDir dir;
+    const RunResult r = command_fleet(broker, dir, 20, 20, 300);
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("mqtt_commander: VERIFIED: sent 300, delivered 300, answered 300 "
+                         "(failed 0), late 0, lost 0, executed twice 0, out of order 0"),
+              std::string::npos)
+        << r.out;
+    const auto report = read_json(dir / "c.json");
+    EXPECT_EQ(report.at("answered"), 300);
+    EXPECT_EQ(report.at("round_trip_us").at("count"), 300);
+    EXPECT_GE(report.at("device_work_us").at("p50").get<std::int64_t>(), 9'000)
+        << "each device takes its 10 ms";
+}
+
+TEST(Commands, ADeviceThatNeverAnswersIsNamedAndFailsTheRun) {
+    Broker broker;
+    TempDir dir;
+    // Three devices commanded, two in the fleet: sensor-0003's commands go unanswered.
+    const RunResult r = command_fleet(broker, dir, 2, 3, 30, {"--command-timeout", "1"});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("lost 10 > --max-lost-commands 0: no final answer from sensor-0003 "
+                         "(10 unanswered)"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(read_json(dir / "c.json").at("lost"), 10);
+}
+
+TEST(Commands, ACommanderThatCannotReachItsBrokerSaysSoAndExitsThree) {
+    TempDir dir;
+    const RunResult r = run(
+        {commander_path(), "-p", std::to_string(free_port()), "-n", "1", "--give-up-after", "1"},
+        dir.path(), 30s);
+    EXPECT_EQ(r.status, 3) << r.out << r.err;
+    EXPECT_NE(r.err.find("mqtt_commander:"), std::string::npos) << r.err;
+}
+
 }  // namespace

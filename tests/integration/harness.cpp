@@ -271,6 +271,10 @@ Broker::~Broker() {
     process_->wait(10s);
 }
 
+std::string commander_path() {
+    return MQTT_COMMANDER_PATH;
+}
+
 std::string publisher_path() {
     return MQTT_PUBLISHER_PATH;
 }

@@ -123,6 +123,7 @@ BrokerSettings bridged_to(std::uint16_t port);
 
 // Paths of the built programs and the project's files, set by CMake.
 std::string publisher_path();
+std::string commander_path();
 std::string subscriber_path();
 fs::path project_config();
 fs::path project_dir();

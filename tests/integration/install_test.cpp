@@ -16,7 +16,8 @@
 namespace harness {
 namespace {
 
-const std::vector<std::string> kPrograms{"mqtt_publisher", "mqtt_subscriber", "mqtt_report"};
+const std::vector<std::string> kPrograms{"mqtt_publisher", "mqtt_subscriber", "mqtt_commander",
+                                         "mqtt_report"};
 
 // Every flag of a program's --help: the option lines' first word, "-h,--host" split at commas.
 std::set<std::string> help_flags(const std::string& program, const fs::path& dir) {

@@ -41,6 +41,7 @@ std::map<std::string, Fields> model() {
             {"Member", fields_of<Member>()},
             {"Churn", fields_of<Churn>()},
             {"DeviceCommands", fields_of<DeviceCommands>()},
+            {"CommanderReport", fields_of<CommanderReport>()},
             {"ScheduleLag", fields_of<ScheduleLag>()},
             {"Thresholds", fields_of<telemetry::Thresholds>()}};
 }

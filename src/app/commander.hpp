@@ -1,0 +1,40 @@
+#pragma once
+// mqtt_commander: sends commands to the devices of a fleet (mqtt_publisher --commands) at a
+// rate, open loop, and keeps the ledger of what came back (telemetry/command_ledger.hpp):
+// delivered, answered, late, lost, executed twice, out of order, and the round trip with its
+// legs. Its verdict and exit status follow the same rules as the other programs'.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "app/cli_common.hpp"
+#include "mqtt/engines.hpp"
+
+namespace app {
+
+inline constexpr const char* kCommanderProgram = "mqtt_commander";
+
+struct CommanderOptions {
+    mqtt::ConnectOptions connect;
+    mqtt::Engine engine{mqtt::Engine::Native};
+    OutputOptions output;
+    std::uint64_t devices{10};  // commands go to devices 1..N in turn, as the publisher names them
+    std::string device_prefix{"sensor-"};
+    std::uint64_t count{100};  // commands in all
+    double rate{10.0};         // commands per second (0: all at once)
+    std::string command_topic{"devices/{device}/cmd"};
+    std::string reply_topic{"commands/{run}/replies"};  // {run}: the run id
+    std::string name{"apply"};
+    std::string run_id;  // empty: random
+    double command_timeout_s{5.0};
+    // Thresholds: each broken one fails the run with its own line.
+    std::uint64_t max_lost{0};
+    std::uint64_t max_executed_twice{0};
+    double max_p99_ms{0.0};  // 0: none
+};
+
+Parsed<CommanderOptions> parse_commander_args(const std::vector<std::string>& args);
+int run_commander(const CommanderOptions& options);
+
+}  // namespace app

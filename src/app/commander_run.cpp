@@ -1,0 +1,241 @@
+#include "app/commander_run.hpp"
+
+#include <fmt/format.h>
+
+#include <random>
+
+#include "app/exit_status.hpp"
+#include "app/fleet_profile.hpp"
+#include "app/output_file.hpp"
+#include "app/signals.hpp"
+#include "net/event_loop.hpp"
+#include "sim/sensor_model.hpp"
+#include "telemetry/command.hpp"
+
+namespace app {
+namespace {
+
+constexpr auto kMaxWait = std::chrono::milliseconds(100);
+
+std::string random_id() {
+    std::random_device rd;
+    return fmt::format("{:08x}", rd());
+}
+
+std::string replace_all(std::string text, const std::string& what, const std::string& with) {
+    for (std::size_t at = text.find(what); at != std::string::npos;
+         at = text.find(what, at + with.size()))
+        text.replace(at, what.size(), with);
+    return text;
+}
+
+std::int64_t epoch_us(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+CommanderRun::CommanderRun(const CommanderOptions& options, mqtt::Client& client,
+                           ProgressLine& progress, StopRequested stop_requested)
+    : options_(options),
+      client_(client),
+      progress_(progress),
+      stop_requested_(std::move(stop_requested)),
+      run_id_(options.run_id.empty() ? random_id() : options.run_id),
+      reply_topic_(replace_all(options.reply_topic, "{run}", run_id_)),
+      ledger_(std::chrono::microseconds(
+          static_cast<std::int64_t>(options.command_timeout_s * 1'000'000))),
+      pacer_(options.rate, Clock::now()),
+      started_(Clock::now()),
+      next_progress_(options.output.progress_every) {
+    client_.on_message([this](const mqtt::Message& m) { on_message(m); });
+}
+
+int CommanderRun::run() {
+    try {
+        connect();
+    } catch (const mqtt::Error& e) {
+        print_error(kCommanderProgram, e.what());
+        return finish("broker-error", {{"the connection", kBrokerError, "broker-error", true}});
+    }
+    try {
+        while (sent_ < options_.count && !stop_requested_()) {
+            send_due();
+            client_.poll(kMaxWait);
+            show_progress();
+        }
+        await_answers();
+    } catch (const mqtt::Error& e) {
+        print_error(kCommanderProgram, e.what());
+        return finish("connection-lost",
+                      {{"the connection", kBrokerError, "connection-lost", true}});
+    }
+    client_.disconnect();
+    if (stop_requested_()) return finish("interrupted", {{"the run", kInterrupted, "interrupted"}});
+    return finish("complete", {});
+}
+
+void CommanderRun::connect() {
+    client_.connect(options_.connect);
+    client_.subscribe({reply_topic_}, mqtt::QoS::AtLeastOnce);
+    progress_.info(
+        fmt::format("connected to {}:{} ({}), run {}: {} commands to {} devices at "
+                    "{:g}/s, answers on {}",
+                    options_.connect.host, options_.connect.port, client_.protocol_description(),
+                    run_id_, options_.count, options_.devices, options_.rate, reply_topic_));
+    started_ = Clock::now();
+    wall_start_ = std::chrono::system_clock::now();
+    pacer_ = sim::RatePacer(options_.rate, started_);
+}
+
+void CommanderRun::send_due() {
+    const std::uint64_t due = std::min(options_.count, pacer_.due_by(Clock::now()));
+    while (sent_ < due && send(sent_, pacer_.due_time(sent_))) ++sent_;
+}
+
+bool CommanderRun::send(std::uint64_t k, Clock::time_point due) {
+    const std::uint64_t device = k % options_.devices + 1;
+    telemetry::Command c;
+    c.run = run_id_;
+    c.id = k + 1;
+    c.device = sim::device_id(options_.device_prefix, device);
+    c.seq = k / options_.devices + 1;
+    // Open loop: the time it was due, so that a commander that falls behind shows as latency.
+    c.sent_us = epoch_us(wall_start_ +
+                         std::chrono::duration_cast<std::chrono::microseconds>(due - started_));
+    c.name = options_.name;
+    c.reply_to = reply_topic_;
+    const std::string topic = expand_device_template(options_.command_topic, c.device, device, "");
+    const std::string correlation = std::to_string(c.id);
+    if (!client_.publish_correlated(topic, telemetry::encode_command(c), mqtt::QoS::AtLeastOnce,
+                                    {reply_topic_, correlation}))
+        return false;
+    ledger_.sent(c, due);
+    return true;
+}
+
+void CommanderRun::on_message(const mqtt::Message& m) {
+    std::string error;
+    const auto answer = telemetry::decode_answer(m.payload, error);
+    if (!answer) {
+        if (unreadable_++ == 0)
+            progress_.warn(fmt::format("an answer on {} is unreadable: {}", m.topic, error));
+        return;
+    }
+    if (answer->run != run_id_) return;  // another run's
+    ledger_.answered(*answer, Clock::now(), epoch_us(std::chrono::system_clock::now()));
+}
+
+void CommanderRun::await_answers() {
+    // Until every command has its final answer, or the last one's timeout has passed.
+    const auto timeout = std::chrono::microseconds(
+        static_cast<std::int64_t>(options_.command_timeout_s * 1'000'000));
+    const auto until = Clock::now() + timeout;
+    while (!ledger_.settled() && Clock::now() < until && !stop_requested_()) {
+        client_.poll(kMaxWait);
+        show_progress();
+    }
+}
+
+void CommanderRun::show_progress() {
+    const std::uint64_t every = options_.output.progress_every;
+    const telemetry::CommandTotals t = ledger_.totals(Clock::now());
+    if (every == 0 || t.answered < next_progress_) return;
+    next_progress_ = (t.answered / every + 1) * every;
+    progress_.update(
+        fmt::format("sent {} delivered {} answered {} late {} failed {} | p99 {:.2f} ms", t.sent,
+                    t.delivered, t.answered, t.answered_late, t.failed,
+                    static_cast<double>(ledger_.round_trip().percentile(0.99)) / 1000));
+}
+
+}  // namespace app
+
+namespace app {
+
+std::vector<std::string> CommanderRun::failed_checks(const telemetry::CommandTotals& t) const {
+    std::vector<std::string> checks;
+    if (t.lost > options_.max_lost) {
+        const auto silent = ledger_.silent_devices(Clock::now(), 5);
+        std::string names;
+        for (const std::string& s : silent) names += (names.empty() ? "" : ", ") + s;
+        checks.push_back(fmt::format("lost {} > --max-lost-commands {}: no final answer from {}",
+                                     t.lost, options_.max_lost, names));
+    }
+    if (t.executed_twice > options_.max_executed_twice)
+        checks.push_back(fmt::format("executed twice {} > --max-duplicate-executions {}",
+                                     t.executed_twice, options_.max_executed_twice));
+    if (t.answered_late > 0)
+        checks.push_back(fmt::format("answered late {} (after --command-timeout {:g} s)",
+                                     t.answered_late, options_.command_timeout_s));
+    if (t.unknown > 0)
+        checks.push_back(fmt::format("{} answers to commands this run never sent", t.unknown));
+    const double p99_ms = static_cast<double>(ledger_.round_trip().percentile(0.99)) / 1000;
+    if (options_.max_p99_ms > 0 && p99_ms > options_.max_p99_ms)
+        checks.push_back(fmt::format("round trip p99 {:.2f} ms > --max-command-p99-ms {:g}", p99_ms,
+                                     options_.max_p99_ms));
+    if (t.sent == 0) checks.push_back("no command was sent");
+    return checks;
+}
+
+int CommanderRun::finish(const std::string& end_reason, std::vector<telemetry::Ending> endings) {
+    const telemetry::CommandTotals t = ledger_.totals(Clock::now());
+    const telemetry::Verdict verdict = telemetry::judge(failed_checks(t), endings);
+    report::CommanderReport& r = report_;
+    r.run = run_id_;
+    r.devices = options_.devices;
+    r.sent = t.sent;
+    r.delivered = t.delivered;
+    r.answered = t.answered;
+    r.answered_late = t.answered_late;
+    r.failed = t.failed;
+    r.lost = t.lost;
+    r.pending = t.pending;
+    r.executed_twice = t.executed_twice;
+    r.duplicate_answers = t.duplicate_answers;
+    r.out_of_order = t.out_of_order;
+    r.unknown = t.unknown;
+    r.round_trip_us = report::summarize(ledger_.round_trip());
+    r.to_device_us = report::summarize(ledger_.to_device());
+    r.device_work_us = report::summarize(ledger_.device_work());
+    r.from_device_us = report::summarize(ledger_.from_device());
+    r.silent_devices = ledger_.silent_devices(Clock::now(), 10);
+    r.elapsed_s = std::chrono::duration<double>(Clock::now() - started_).count();
+    r.end_reason = end_reason;
+    r.failed_checks = verdict.failed;
+    r.verified = verdict.verified();
+    r.exit_status = verdict.exit_status;
+    r.command = options_.output.command;
+    progress_.finish();
+    std::printf(
+        "%s: %s: sent %llu, delivered %llu, answered %llu (failed %llu), late %llu, lost "
+        "%llu, executed twice %llu, out of order %llu in %.2f s; round trip p50 %.2f ms "
+        "p99 %.2f ms\n",
+        kCommanderProgram, verdict.verified() ? "VERIFIED" : "NOT VERIFIED",
+        static_cast<unsigned long long>(t.sent), static_cast<unsigned long long>(t.delivered),
+        static_cast<unsigned long long>(t.answered), static_cast<unsigned long long>(t.failed),
+        static_cast<unsigned long long>(t.answered_late), static_cast<unsigned long long>(t.lost),
+        static_cast<unsigned long long>(t.executed_twice),
+        static_cast<unsigned long long>(t.out_of_order), r.elapsed_s,
+        static_cast<double>(r.round_trip_us.p50) / 1000,
+        static_cast<double>(r.round_trip_us.p99) / 1000);
+    for (const std::string& f : verdict.failed)
+        std::printf("%s: failed: %s\n", kCommanderProgram, f.c_str());
+    std::fflush(stdout);
+    return verdict.exit_status;
+}
+
+int run_commander(const CommanderOptions& options) {
+    install_stop_signals();
+    const OutputFile report_file(kCommanderProgram, "the report file", options.output.report_file);
+    if (!report_file.prepare()) return kUsageError;
+    warn_about_connection(kCommanderProgram, options.connect);
+    ProgressLine progress(kCommanderProgram, !options.output.quiet);
+    net::EventLoop loop;
+    const auto client = mqtt::make_client(options.engine, loop);
+    CommanderRun run(options, *client, progress, stop_requested);
+    const int status = run.run();
+    report_file.write(report::take_into_json(report::CommanderReport(run.report())).dump(2) + "\n");
+    return status;
+}
+
+}  // namespace app
