@@ -15,21 +15,21 @@
 namespace app {
 namespace {
 
-constexpr auto kMaxWait = std::chrono::milliseconds(100);
+constexpr auto kCommanderPoll = std::chrono::milliseconds(100);
 
-std::string random_id() {
+std::string random_commander_run_id() {
     std::random_device rd;
     return fmt::format("{:08x}", rd());
 }
 
-std::string replace_all(std::string text, const std::string& what, const std::string& with) {
+std::string with_run_id(std::string text, const std::string& what, const std::string& with) {
     for (std::size_t at = text.find(what); at != std::string::npos;
          at = text.find(what, at + with.size()))
         text.replace(at, what.size(), with);
     return text;
 }
 
-std::int64_t epoch_us(std::chrono::system_clock::time_point t) {
+std::int64_t commander_epoch_us(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
 }
 
@@ -41,8 +41,8 @@ CommanderRun::CommanderRun(const CommanderOptions& options, mqtt::Client& client
       client_(client),
       progress_(progress),
       stop_requested_(std::move(stop_requested)),
-      run_id_(options.run_id.empty() ? random_id() : options.run_id),
-      reply_topic_(replace_all(options.reply_topic, "{run}", run_id_)),
+      run_id_(options.run_id.empty() ? random_commander_run_id() : options.run_id),
+      reply_topic_(with_run_id(options.reply_topic, "{run}", run_id_)),
       ledger_(std::chrono::microseconds(
           static_cast<std::int64_t>(options.command_timeout_s * 1'000'000))),
       pacer_(options.rate, Clock::now()),
@@ -61,7 +61,7 @@ int CommanderRun::run() {
     try {
         while (sent_ < options_.count && !stop_requested_()) {
             send_due();
-            client_.poll(kMaxWait);
+            client_.poll(kCommanderPoll);
             show_progress();
         }
         await_answers();
@@ -101,8 +101,8 @@ bool CommanderRun::send(std::uint64_t k, Clock::time_point due) {
     c.device = sim::device_id(options_.device_prefix, device);
     c.seq = k / options_.devices + 1;
     // Open loop: the time it was due, so that a commander that falls behind shows as latency.
-    c.sent_us = epoch_us(wall_start_ +
-                         std::chrono::duration_cast<std::chrono::microseconds>(due - started_));
+    c.sent_us = commander_epoch_us(
+        wall_start_ + std::chrono::duration_cast<std::chrono::microseconds>(due - started_));
     c.name = options_.name;
     c.reply_to = reply_topic_;
     const std::string topic = expand_device_template(options_.command_topic, c.device, device, "");
@@ -123,7 +123,7 @@ void CommanderRun::on_message(const mqtt::Message& m) {
         return;
     }
     if (answer->run != run_id_) return;  // another run's
-    ledger_.answered(*answer, Clock::now(), epoch_us(std::chrono::system_clock::now()));
+    ledger_.answered(*answer, Clock::now(), commander_epoch_us(std::chrono::system_clock::now()));
 }
 
 void CommanderRun::await_answers() {
@@ -132,7 +132,7 @@ void CommanderRun::await_answers() {
         static_cast<std::int64_t>(options_.command_timeout_s * 1'000'000));
     const auto until = Clock::now() + timeout;
     while (!ledger_.settled() && Clock::now() < until && !stop_requested_()) {
-        client_.poll(kMaxWait);
+        client_.poll(kCommanderPoll);
         show_progress();
     }
 }
@@ -177,7 +177,8 @@ std::vector<std::string> CommanderRun::failed_checks(const telemetry::CommandTot
     return checks;
 }
 
-int CommanderRun::finish(const std::string& end_reason, std::vector<telemetry::Ending> endings) {
+int CommanderRun::finish(const std::string& end_reason,
+                         const std::vector<telemetry::Ending>& endings) {
     const telemetry::CommandTotals t = ledger_.totals(Clock::now());
     const telemetry::Verdict verdict = telemetry::judge(failed_checks(t), endings);
     report::CommanderReport& r = report_;

@@ -41,7 +41,7 @@ class CommanderRun {
     void on_message(const mqtt::Message& message);
     void show_progress();
     std::vector<std::string> failed_checks(const telemetry::CommandTotals& totals) const;
-    int finish(const std::string& end_reason, std::vector<telemetry::Ending> endings);
+    int finish(const std::string& end_reason, const std::vector<telemetry::Ending>& endings);
 
     const CommanderOptions& options_;
     mqtt::Client& client_;
