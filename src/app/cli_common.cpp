@@ -443,4 +443,24 @@ mqtt::BrokerEndpoint endpoint_of(const std::string& hosts, const mqtt::ConnectOp
     return endpoint;
 }
 
+std::string replace_all(std::string_view text, std::string_view what, const std::string& with) {
+    std::string out;
+    for (std::size_t at = 0;;) {
+        const auto n = text.find(what, at);
+        out += text.substr(at, n - at);
+        if (n == std::string_view::npos) return out;
+        out += with;
+        at = n + what.size();
+    }
+}
+
+std::string random_run_id() {
+    std::random_device rd;
+    return fmt::format("{:08x}", rd());
+}
+
+std::int64_t epoch_us(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
 }  // namespace app

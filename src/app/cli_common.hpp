@@ -2,10 +2,12 @@
 // Command-line pieces both programs share: connection flags, output flags, and turning
 // CLI11's outcome into an exit status.
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/exit_status.hpp"
@@ -57,6 +59,12 @@ mqtt::BrokerEndpoint endpoint_of(const std::string& hosts, const mqtt::ConnectOp
 // Warnings about the connection settings, printed once before a run (--insecure).
 void warn_about_connection(const std::string& program, const mqtt::ConnectOptions& options);
 std::optional<std::string> validate_topic_name(const std::string& flag, const std::string& topic);
+// `text` with every `what` replaced by `with` (topic templates: {n}, {s}, {run}).
+std::string replace_all(std::string_view text, std::string_view what, const std::string& with);
+// A run id when none was given: 8 random hex digits.
+std::string random_run_id();
+// Microseconds since the epoch of `t` (the wall clock messages are stamped with).
+std::int64_t epoch_us(std::chrono::system_clock::time_point t);
 
 // The outcome of parsing a command line: options to run with, or an exit status and the text
 // to print (help on stdout, a one-line error on stderr).

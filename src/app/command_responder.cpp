@@ -1,13 +1,13 @@
 #include "app/command_responder.hpp"
 
+#include "app/cli_common.hpp"
+
 #include <fmt/format.h>
 
 namespace app {
 
 void CommandResponder::on_command(const mqtt::Message& m, Clock::time_point now) {
-    const std::int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
+    const std::int64_t now_us = epoch_us(std::chrono::system_clock::now());
     ++received_;
     std::string error;
     const auto command = telemetry::decode_command(m.payload, error);

@@ -17,22 +17,6 @@ namespace {
 
 constexpr auto kCommanderPoll = std::chrono::milliseconds(100);
 
-std::string random_commander_run_id() {
-    std::random_device rd;
-    return fmt::format("{:08x}", rd());
-}
-
-std::string with_run_id(std::string text, const std::string& what, const std::string& with) {
-    for (std::size_t at = text.find(what); at != std::string::npos;
-         at = text.find(what, at + with.size()))
-        text.replace(at, what.size(), with);
-    return text;
-}
-
-std::int64_t commander_epoch_us(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
 }  // namespace
 
 CommanderRun::CommanderRun(const CommanderOptions& options, mqtt::Client& client,
@@ -41,8 +25,8 @@ CommanderRun::CommanderRun(const CommanderOptions& options, mqtt::Client& client
       client_(client),
       progress_(progress),
       stop_requested_(std::move(stop_requested)),
-      run_id_(options.run_id.empty() ? random_commander_run_id() : options.run_id),
-      reply_topic_(with_run_id(options.reply_topic, "{run}", run_id_)),
+      run_id_(options.run_id.empty() ? random_run_id() : options.run_id),
+      reply_topic_(replace_all(options.reply_topic, "{run}", run_id_)),
       ledger_(std::chrono::microseconds(
           static_cast<std::int64_t>(options.command_timeout_s * 1'000'000))),
       pacer_(options.rate, Clock::now()),
@@ -101,8 +85,8 @@ bool CommanderRun::send(std::uint64_t k, Clock::time_point due) {
     c.device = sim::device_id(options_.device_prefix, device);
     c.seq = k / options_.devices + 1;
     // Open loop: the time it was due, so that a commander that falls behind shows as latency.
-    c.sent_us = commander_epoch_us(
-        wall_start_ + std::chrono::duration_cast<std::chrono::microseconds>(due - started_));
+    c.sent_us = epoch_us(wall_start_ +
+                         std::chrono::duration_cast<std::chrono::microseconds>(due - started_));
     c.name = options_.name;
     c.reply_to = reply_topic_;
     const std::string topic = expand_device_template(options_.command_topic, c.device, device, "");
@@ -123,7 +107,7 @@ void CommanderRun::on_message(const mqtt::Message& m) {
         return;
     }
     if (answer->run != run_id_) return;  // another run's
-    ledger_.answered(*answer, Clock::now(), commander_epoch_us(std::chrono::system_clock::now()));
+    ledger_.answered(*answer, Clock::now(), epoch_us(std::chrono::system_clock::now()));
 }
 
 void CommanderRun::await_answers() {
@@ -139,8 +123,8 @@ void CommanderRun::await_answers() {
 
 void CommanderRun::show_progress() {
     const std::uint64_t every = options_.output.progress_every;
+    if (every == 0 || ledger_.answered() < next_progress_) return;
     const telemetry::CommandTotals t = ledger_.totals(Clock::now());
-    if (every == 0 || t.answered < next_progress_) return;
     next_progress_ = (t.answered / every + 1) * every;
     progress_.update(
         fmt::format("sent {} delivered {} answered {} late {} failed {} | p99 {:.2f} ms", t.sent,

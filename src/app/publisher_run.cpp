@@ -30,11 +30,6 @@ constexpr double kShowLagMs = 50.0;
 // No confirmation for this long with messages in flight is a stall worth a progress line.
 constexpr auto kStallAfter = std::chrono::seconds(2);
 
-std::string random_run_id() {
-    std::random_device rd;
-    return fmt::format("{:08x}", rd());
-}
-
 // One encoder per group of the plan: the group's own payload, or the flags'.
 std::vector<telemetry::PayloadEncoder> payload_encoders(const RunPlan& plan,
                                                         const PublisherOptions& options) {

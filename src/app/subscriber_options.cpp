@@ -16,19 +16,6 @@ std::vector<std::string> telemetry_filters(const SubscriberOptions& o) {
     return shared;
 }
 
-namespace {
-std::string replace_all(std::string_view text, std::string_view what, const std::string& with) {
-    std::string out;
-    for (std::size_t at = 0;;) {
-        const auto n = text.find(what, at);
-        out += text.substr(at, n - at);
-        if (n == std::string_view::npos) return out;
-        out += with;
-        at = n + what.size();
-    }
-}
-}  // namespace
-
 std::string expand_member_template(std::string_view filter, std::uint32_t member) {
     return replace_all(filter, "{n}", std::to_string(member));
 }

@@ -49,9 +49,7 @@ constexpr auto kRepairEvery = std::chrono::seconds(2);
 constexpr auto kShareQuiet = std::chrono::seconds(2);
 
 std::int64_t now_epoch_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return epoch_us(std::chrono::system_clock::now());
 }
 
 // The filters for a line: the first few, and how many in all (a subscription-heavy load has

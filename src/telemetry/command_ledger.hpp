@@ -46,6 +46,8 @@ class CommandLedger {
     CommandTotals totals(Clock::time_point now) const;
     // Every command has its final answer.
     bool settled() const { return open_ == 0; }
+    // Commands with a final answer so far (without totals()' walk over every command).
+    std::uint64_t answered() const { return counts_.answered; }
     // The devices with commands still unanswered as of `now` past their timeout, at most `n`,
     // each with how many (a device that never answers is named).
     std::vector<std::string> silent_devices(Clock::time_point now, std::size_t n) const;
