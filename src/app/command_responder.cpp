@@ -30,20 +30,11 @@ void CommandResponder::queue(Clock::time_point at, const telemetry::CommandAnswe
                           std::string(command.topic), v5});
 }
 
-std::optional<mqtt::PublishId> CommandResponder::send_next(mqtt::Client& client,
-                                                           Clock::time_point now) {
-    if (due_.empty() || due_.begin()->first > now) return std::nullopt;
-    const Outgoing& o = due_.begin()->second;
-    if (o.topic.empty()) {  // a 3.1.1 command without reply_to: nowhere to answer
-        due_.erase(due_.begin());
-        return send_next(client, now);
-    }
+std::optional<mqtt::PublishId> CommandResponder::send(mqtt::Client& client, const Outgoing& o) {
     // Over MQTT 3.1.1 the answer has no properties, but still leaves by the device's connection.
     const auto id = client.publish_correlated(o.topic, o.payload, mqtt::QoS::AtLeastOnce,
                                               {"", o.v5 ? o.correlation : "", o.request_topic});
-    if (!id) return std::nullopt;  // the window is full: next time
-    due_.erase(due_.begin());
-    ++answers_sent_;
+    if (id) ++answers_sent_;
     return id;
 }
 

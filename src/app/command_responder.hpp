@@ -29,10 +29,23 @@ class CommandResponder {
     // counted, and the first named (first_unreadable()).
     void on_command(const mqtt::Message& message, Clock::time_point now);
     // Publishes the answers that are due, while the client takes them; each sent one's id goes
-    // to `sent` (its confirmation is not a reading's).
+    // to `sent` (its confirmation is not a reading's). An answer whose connection has no room
+    // (its window is full, or it is reconnecting) waits without holding up other devices'
+    // answers; at most kSkipped of them are passed over per call, which bounds the walk.
     template <class Sent>
     void send_due(mqtt::Client& client, Clock::time_point now, Sent&& sent) {
-        while (auto id = send_next(client, now)) sent(*id);
+        std::size_t skipped = 0;
+        for (auto it = due_.begin(); it != due_.end() && it->first <= now && skipped < kSkipped;) {
+            if (it->second.topic.empty()) {  // a 3.1.1 command without reply_to: nowhere to answer
+                it = due_.erase(it);
+            } else if (const auto id = send(client, it->second)) {
+                sent(*id);
+                it = due_.erase(it);
+            } else {
+                ++skipped;
+                ++it;
+            }
+        }
     }
 
     struct Counts {
@@ -43,6 +56,12 @@ class CommandResponder {
     // The first unreadable command and why, for a warning; empty when none.
     const std::string& first_unreadable() const { return first_unreadable_; }
     bool answering() const { return !due_.empty(); }
+    // When the next answer after `now` falls due (those due by now wait for room, which a
+    // PUBACK makes), so that the loop wakes for it; none when none is.
+    std::optional<Clock::time_point> next_due_after(Clock::time_point now) const {
+        const auto next = due_.upper_bound(now);
+        return next == due_.end() ? std::nullopt : std::optional(next->first);
+    }
 
   private:
     struct Outgoing {
@@ -50,7 +69,8 @@ class CommandResponder {
         std::string request_topic;  // the device's command topic: answered over its connection
         bool v5{false};             // answer with the Correlation Data (MQTT 5)
     };
-    std::optional<mqtt::PublishId> send_next(mqtt::Client& client, Clock::time_point now);
+    static constexpr std::size_t kSkipped = 64;
+    std::optional<mqtt::PublishId> send(mqtt::Client& client, const Outgoing& answer);
     void queue(Clock::time_point at, const telemetry::CommandAnswer& answer,
                const mqtt::Message& command, const std::string& reply_to);
 

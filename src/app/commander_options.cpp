@@ -54,6 +54,7 @@ std::optional<std::string> validate_commander(const CommanderOptions& o) {
 
 Parsed<CommanderOptions> parse_commander_args(const std::vector<std::string>& args) {
     CommanderOptions o;
+    o.connect.give_up_after = std::chrono::seconds(300);  // as the other programs
     CLI::App cli{
         "mqtt_commander - sends commands to simulated devices (mqtt_publisher "
         "--commands) and accounts for every one: delivered, answered, late, lost, "

@@ -31,8 +31,10 @@ CommanderRun::CommanderRun(const CommanderOptions& options, mqtt::Client& client
           static_cast<std::int64_t>(options.command_timeout_s * 1'000'000))),
       pacer_(options.rate, Clock::now()),
       started_(Clock::now()),
-      next_progress_(options.output.progress_every) {
+      next_progress_(options.output.progress_every),
+      reconnects_(progress, started_, !options.connect.clean_session) {
     client_.on_message([this](const mqtt::Message& m) { on_message(m); });
+    client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
 }
 
 int CommanderRun::run() {
@@ -184,6 +186,7 @@ int CommanderRun::finish(const std::string& end_reason,
     r.device_work_us = report::summarize(ledger_.device_work());
     r.from_device_us = report::summarize(ledger_.from_device());
     r.silent_devices = ledger_.silent_devices(Clock::now(), 10);
+    r.reconnects = reconnects_.rows();
     r.elapsed_s = std::chrono::duration<double>(Clock::now() - started_).count();
     r.end_reason = end_reason;
     r.failed_checks = verdict.failed;

@@ -11,6 +11,7 @@
 
 #include "app/commander.hpp"
 #include "app/console.hpp"
+#include "app/reconnect_log.hpp"
 #include "mqtt/client.hpp"
 #include "report/model.hpp"
 #include "sim/rate_pacer.hpp"
@@ -53,6 +54,7 @@ class CommanderRun {
     Clock::time_point started_;
     std::uint64_t sent_{0}, next_progress_{0}, unreadable_{0};
     std::chrono::system_clock::time_point wall_start_;
+    ReconnectLog reconnects_;
     report::CommanderReport report_;
 };
 

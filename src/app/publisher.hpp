@@ -86,6 +86,7 @@ struct PublisherOptions {
     double command_service_ms{0.0};    // from a command's receipt to its answer
     double command_failure_rate{0.0};  // the share of commands that fail (from --seed)
     bool command_dedupe{true};         // a redelivered command is recognised, not run again
+    double command_linger_s{0.0};      // answering commands after the telemetry ends
     std::string csv_file;              // --csv: the per-second timeline
     // End-to-end repair (telemetry/repair.hpp): keep the last N payloads and answer requests
     // on <repair_topic>/<run>, for up to repair_linger_s after the run summary.
@@ -110,6 +111,8 @@ struct PublisherOptions {
     Spread spread{Spread::RoundRobin};
     std::string status_topic{"sensors/{device}/status"};  // per-device: retained online/offline
     static constexpr std::size_t kFleetWindow = 8;        // per connection, unless --window N
+    // A device that takes commands sends two answers per command beside its readings.
+    static constexpr std::size_t kFleetCommandWindow = 32;
     // Fleets: each device's interval varies by up to this share of it (sim/fleet_schedule.hpp).
     double jitter{0.1};
     // --churn: this share of the devices (per-device connections) each vanish once without

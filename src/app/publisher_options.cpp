@@ -193,6 +193,11 @@ void add_command_flags(CLI::App& cli, PublisherOptions& o) {
                    "on (default): a device recognises a redelivered command by its id and does "
                    "not run it again; off: it runs it again (and its answer says so)")
         ->capture_default_str();
+    cli.add_option("--command-linger", o.command_linger_s,
+                   "Seconds the devices keep taking commands after their telemetry ends "
+                   "(answers already due are sent in any case)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 86'400.0));
 }
 
 // The simulated devices and what each message carries; repair and resume.
@@ -371,7 +376,9 @@ void finish_publisher(PublisherOptions& p) {
     // messages (progress, summary) keep room of their own.
     // A fleet's window is per connection: a few messages each, for devices that send
     // now and then.
-    if (p.fleet() && p.window_auto) p.connect.max_inflight = PublisherOptions::kFleetWindow;
+    if (p.fleet() && p.window_auto)
+        p.connect.max_inflight =
+            p.commands ? PublisherOptions::kFleetCommandWindow : PublisherOptions::kFleetWindow;
     if (p.fleet()) p.window_auto = false;
     if (p.window_auto && p.engine == mqtt::Engine::Libmosquitto)
         p.window_max = std::min(p.window_max, PublisherOptions::kLibmosquittoWindowMax);

@@ -113,6 +113,14 @@ void PublisherRun::subscribe_to_commands() {
         if (filters.size() == kPerSubscribe || d + 1 == plan_.devices.size())
             client_.subscribe(std::exchange(filters, {}), mqtt::QoS::AtLeastOnce);
     }
+    // A fleet's connections subscribe as they come up: the devices take commands once every
+    // SUBACK is in, and only then is it said (a commander may start on that line).
+    const auto until = Clock::now() + options_.connect.connect_timeout;
+    while (!client_.subscriptions_acknowledged() && Clock::now() < until) client_.poll(kMaxWait);
+    if (!client_.subscriptions_acknowledged())
+        progress_.warn(
+            "not every device's command subscription was acknowledged within "
+            "--connect-timeout: commands sent to them now are lost");
     progress_.info(fmt::format("commands: each of {} devices takes its commands on {}",
                                plan_.devices.size(), options_.command_topic));
 }
@@ -175,6 +183,7 @@ int PublisherRun::run() {
             drain();
             send_summary();
             linger_for_repairs();
+            linger_for_commands();
         }))
         return finish(*end);
     client_.disconnect();
@@ -237,6 +246,27 @@ void PublisherRun::publish_repairs() {
         ++counters_.repaired;
         repair_.sent();
     }
+}
+
+void PublisherRun::linger_for_commands() {
+    if (!commands_) return;
+    // Devices take commands for --command-linger after their telemetry; the answers due by
+    // then leave within --drain-timeout.
+    const auto linger =
+        std::chrono::milliseconds(static_cast<std::int64_t>(options_.command_linger_s * 1000));
+    const auto drain_timeout =
+        std::chrono::milliseconds(static_cast<std::int64_t>(options_.drain_timeout_s * 1000));
+    const auto until = Clock::now() + linger;
+    if (linger.count() > 0)
+        progress_.info(fmt::format("taking commands for {:g} s more (--command-linger)",
+                                   options_.command_linger_s));
+    while (!stop_requested_() && (Clock::now() < until || commands_->answering()) &&
+           Clock::now() < until + drain_timeout) {
+        client_.poll(answer_wait());
+        answer_commands();
+        tick();
+    }
+    drain();
 }
 
 void PublisherRun::linger_for_repairs() {
@@ -307,6 +337,17 @@ std::int64_t PublisherRun::scheduled_epoch_us(Clock::time_point due) const {
 }
 
 std::chrono::microseconds PublisherRun::time_to_wait() const {
+    return std::min(telemetry_wait(), answer_wait());
+}
+
+std::chrono::microseconds PublisherRun::answer_wait() const {
+    if (!commands_) return kMaxWait;  // the reference run's loop: no clock read
+    const auto now = Clock::now();
+    const auto answer = commands_->next_due_after(now);
+    return answer ? pacing_wait(*answer - now) : std::chrono::microseconds(kMaxWait);
+}
+
+std::chrono::microseconds PublisherRun::telemetry_wait() const {
     if (schedule_) return fleet_time_to_wait();
     if (window_full() || !client_.connected()) return kMaxWait;
     if (counters_.published < options_.count && pacer_.paced()) {

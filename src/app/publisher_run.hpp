@@ -106,6 +106,8 @@ class PublisherRun {
     // Messages the schedule (--rate, --count) wants published by now.
     std::uint64_t due_now() const;
     std::chrono::microseconds time_to_wait() const;
+    std::chrono::microseconds telemetry_wait() const;
+    std::chrono::microseconds answer_wait() const;  // until the next answer falls due
     // Telemetry messages allowed in flight now: the adaptive window's, or the engine's.
     std::size_t window() const;
     // The engine's window; for QoS 2 where the broker did not state its own, at most
@@ -122,6 +124,7 @@ class PublisherRun {
     // --commands: the devices' subscriptions over one connection (a fleet's connections make
     // their own), and the answers that are due.
     void subscribe_to_commands();
+    void linger_for_commands();
     void answer_commands();
     // End-to-end repair: answer requests until the consumer is done or the linger ends.
     void handle_repair(const mqtt::Message& message);

@@ -257,6 +257,10 @@ class Client {
     void disconnect() noexcept { disconnect(SessionAfter::End); }
     // Whether on_batch_end holds back acknowledgements (see there).
     virtual bool acknowledges_after_batch_end() const { return false; }
+    // Whether every connection's own subscriptions (MultiClient's ConnectionPlan) have their
+    // SUBACK; a refused one is thrown by poll(). One connection subscribes by subscribe(),
+    // which waits for its SUBACK: always true.
+    virtual bool subscriptions_acknowledged() const { return true; }
 
     // --- Blocking helpers for a program with one client: they poll() until done.
 

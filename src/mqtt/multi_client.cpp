@@ -28,6 +28,7 @@ struct MultiClient::Member {
     std::optional<PublishId> birth_id;  // its birth message, while unconfirmed
     bool subscribed{false};             // its plan's subscriptions were made (the engine
                                         // makes them again after a reconnect)
+    bool acknowledged{false};           // and their SUBACK came
 };
 
 MultiClient::MultiClient(net::EventLoop& loop, std::vector<ConnectionPlan> plans,
@@ -41,6 +42,7 @@ MultiClient::MultiClient(net::EventLoop& loop, std::vector<ConnectionPlan> plans
             route_.emplace(topic, static_cast<std::uint32_t>(i));
         for (const std::string& filter : plans_[i].subscriptions)
             subscriber_of_.emplace(filter, static_cast<std::uint32_t>(i));
+        subscribing_ += plans_[i].subscriptions.empty() ? 0 : 1;
     }
 }
 
@@ -92,6 +94,8 @@ void MultiClient::open_due() {
         });
         if (index == 0 || !plan.subscriptions.empty())
             c.on_message([this](const Message& m) { deliver(m); });
+        if (!plan.subscriptions.empty())
+            c.on_step_timed([this, index](const StepTiming& t) { member_step(index, t); });
         if (index == 0) c.on_batch_end([this] { batch_ended(); });
         ConnectOptions o =
             starting_at(plan.endpoint ? through(options_, *plan.endpoint) : options_, plan.broker);
@@ -119,6 +123,20 @@ void MultiClient::member_connected(std::size_t index) {
     births_due_.push_back(index);
     if (!birth_timer_)
         birth_timer_ = loop_.add_timer(LoopClock::now(), [this] { publish_births(); });
+}
+
+void MultiClient::member_step(std::size_t index, const StepTiming& step) {
+    Member& m = *members_[index];
+    if (step.step != StepTiming::Step::Suback || m.acknowledged) return;
+    if (is_failure(step.reason)) {
+        if (!failure_)
+            failure_ = suback_refusal(
+                options_.host, options_.port,
+                plans_[index].client_id + ": " + plans_[index].subscriptions.front(), step.reason);
+        return;
+    }
+    m.acknowledged = true;
+    ++acknowledged_;
 }
 
 void MultiClient::publish_births() {

@@ -73,6 +73,8 @@ class MultiClient final : public Client {
     using Client::disconnect;
     void disconnect(SessionAfter after) noexcept override;
 
+    bool subscriptions_acknowledged() const override { return acknowledged_ == subscribing_; }
+
     std::size_t connections() const { return plans_.size(); }
     std::size_t connections_up() const { return up_; }
     std::size_t connections_opened() const { return opened_; }
@@ -88,6 +90,8 @@ class MultiClient final : public Client {
     std::size_t owner_of(std::string_view topic) const;
     void open_due();  // the ramp: opens the connections due by now
     void member_connected(std::size_t index);
+    // A member's step: its first SUBACK acknowledges its plan's subscriptions, or refuses them.
+    void member_step(std::size_t index, const StepTiming& step);
     void member_lost(std::size_t index);
     // After a CONNACK, from the loop: its own subscriptions (once) and its birth message.
     void publish_births();
@@ -104,6 +108,7 @@ class MultiClient final : public Client {
     std::unordered_map<std::string, std::uint32_t> subscriber_of_;  // own filter -> connection
     std::size_t opened_{0};
     std::size_t up_{0};
+    std::size_t subscribing_{0}, acknowledged_{0};  // members with subscriptions; with SUBACK
     std::size_t in_flight_{0};
     std::size_t window_{0};
     net::EventLoop::Clock::time_point ramp_start_{};

@@ -550,6 +550,7 @@ struct CommanderReport {
     std::uint64_t executed_twice{}, duplicate_answers{}, out_of_order{}, unknown{};
     Latency round_trip_us, to_device_us, device_work_us, from_device_us;
     std::vector<std::string> silent_devices;  // devices with lost commands, the first few
+    std::vector<Reconnect> reconnects;
     double elapsed_s{};
     std::string end_reason;
     std::vector<std::string> failed_checks;
@@ -578,6 +579,7 @@ struct CommanderReport {
         f("device_work_us", s.device_work_us);
         f("from_device_us", s.from_device_us);
         f("silent_devices", s.silent_devices);
+        f("reconnects", s.reconnects);
         f("elapsed_s", s.elapsed_s);
         f("end_reason", s.end_reason);
         f("failed_checks", s.failed_checks);

@@ -306,6 +306,82 @@ TEST(Fault, ConnectionsResetMidRun) {
     record("connections reset twice (proxy)", s, longest_outage(p, s));
 }
 
+// Half a fleet of devices that take commands (every odd device deduplicates by command id,
+// every even one does not), through the proxy with 200 ms each way so that commands are always
+// in flight, and a commander sending 600 at 100/s; Mosquitto restarts gracefully mid-run. The
+// devices' telemetry ends after 3 s; they take commands for 7 s more (--command-linger).
+TEST(Fault, ABrokerRestartMidCommandsMakesOnlyDevicesThatDoNotDeduplicateExecuteTwice) {
+    // Fault: a graceful broker restart while commands are on their way. The commands whose
+    // PUBACK was still on the wire are delivered again (DUP). Expected: lost 0; executed twice
+    // only by the devices without deduplication, as many as they executed again.
+    Broker broker;
+    TempDir dir;
+    Proxy proxy(broker, dir);
+    proxy.set("delay 200");
+    std::vector<std::optional<ChildProcess>> halves(2);
+    for (int half = 1; half <= 2; ++half) {
+        const std::string name = "dev" + str(half);
+        halves[half - 1].emplace(std::vector<std::string>{publisher_path(),
+                                                          "-p",
+                                                          proxy.port(),
+                                                          "-d",
+                                                          "20",
+                                                          "-r",
+                                                          "20",
+                                                          "--shard",
+                                                          str(half) + "/2",
+                                                          "--run-id",
+                                                          "restart-commands",
+                                                          "--duration",
+                                                          "3",
+                                                          "--command-linger",
+                                                          "7",
+                                                          "--connections",
+                                                          "per-device",
+                                                          "--session",
+                                                          "persistent",
+                                                          "--reconnect-max",
+                                                          "0.5",
+                                                          "--commands",
+                                                          "--command-service-ms",
+                                                          "10",
+                                                          "--command-dedupe",
+                                                          half == 1 ? "on" : "off",
+                                                          "--report",
+                                                          (dir / (name + ".json")).string()},
+                                 dir / (name + ".out"), dir / (name + ".err"));
+        ASSERT_TRUE(wait_for_text(dir / (name + ".err"), "commands: each of", 30s))
+            << read_file(dir / (name + ".err"));
+    }
+    ChildProcess commander({commander_path(), "-p", broker.port_str(), "-d", "20", "-n", "600",
+                            "-r", "100", "--session", "persistent", "--reconnect-max", "0.5",
+                            "--report", (dir / "c.json").string()},
+                           dir / "c.out", dir / "c.err");
+    ASSERT_TRUE(wait_for_text(dir / "c.err", "connected to", 30s)) << read_file(dir / "c.err");
+    std::this_thread::sleep_for(3s);  // of the 6 s of commands
+    broker.restart();
+    const auto status = commander.wait(120s);
+    for (auto& h : halves) ASSERT_EQ(h->wait(120s), 0);
+    const auto c = read_json(dir / "c.json"), on = read_json(dir / "dev1.json").at("commands"),
+               off = read_json(dir / "dev2.json").at("commands");
+    EXPECT_EQ(c.at("sent"), 600) << c.dump();
+    EXPECT_EQ(c.at("answered"), 600);
+    EXPECT_EQ(c.at("lost"), 0);
+    EXPECT_EQ(on.at("executed_again"), 0) << on.dump();
+    EXPECT_GT(on.at("recognised"), 0) << "the restart redelivered to the deduplicating half too";
+    EXPECT_GT(off.at("executed_again"), 0) << off.dump();
+    EXPECT_EQ(c.at("executed_twice"), off.at("executed_again"))
+        << "each execution again shows in the commander's ledger";
+    EXPECT_EQ(status, 1) << "--max-duplicate-executions 0 fails the run";
+    EXPECT_NE(read_file(dir / "c.out").find("failed: executed twice"), std::string::npos);
+    const nlohmann::json row{
+        {"expected", 600}, {"missing", c.at("lost")}, {"duplicates", c.at("executed_twice")}};
+    record("broker restart mid-commands (half without dedupe)", row,
+           longest_outage(c, read_json(dir / "dev1.json")),
+           "without dedupe executed " + off.at("executed_again").dump() +
+               " again, with dedupe recognised " + on.at("recognised").dump());
+}
+
 TEST(Fault, SlowConsumerBuildsABacklog) {
     // Fault: the subscriber stops (SIGSTOP) while the publisher sends 750,000 messages (CI:
     // 50,000), then continues. Expected: lost 0: the broker's queue limit is above it.

@@ -77,6 +77,13 @@ class FakeClient final : public mqtt::Client {
         max_in_flight = std::max(max_in_flight, in_flight_.size());
         return id;
     }
+    // An answer leaves by its request's connection: refused while that topic's is down.
+    std::optional<mqtt::PublishId> publish_correlated(std::string_view topic,
+                                                      std::string_view payload, mqtt::QoS qos,
+                                                      const mqtt::Correlation& c) override {
+        if (down_topics.count(std::string(c.request_topic)) != 0) return std::nullopt;
+        return publish(topic, payload, qos);
+    }
     void poll(std::chrono::microseconds timeout) override {
         ++polls;
         if (!connected_) {
