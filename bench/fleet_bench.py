@@ -31,6 +31,13 @@ way in (--reconnect-storm); the connect rate achieved, TCP / CONNACK / SUBACK p5
 how the storm came back (outage p50, p99, max), the process's RSS per connection and the
 broker's CPU and RSS.
   scripts/fleet-bench --connect-storm 1000,10000 --connect-rate 0 --duration 30
+
+--commands: devices that take commands beside their telemetry. The fleet as above (--devices,
+--interval-ms, --duration; default 10,000 x 1/s for 60 s) with --commands, each device's 10 ms
+of work, and one mqtt_commander sending each device one command every --command-every s
+(default 10) for the same time: the telemetry ledger and the command ledger, each exact or not,
+and the command round trip p50 and p99, lost and executed twice.
+  scripts/fleet-bench --commands --devices 10000
 """
 import argparse
 import json
@@ -318,6 +325,79 @@ def cluster_main(args):
           f"{mb(r['broker_cpu_pct'])} | {mb(r['broker_rss_mb'])} |", flush=True)
 
 
+def run_commands(devices, interval_ms, seconds, connect_rate, command_every_s):
+    """The fleet with --commands and a commander beside it; both ledgers and the round trip."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="mqtt-fleet-bench-commands-"))
+    count = round(devices * 1000 / interval_ms * seconds)
+    commands = max(1, round(devices * seconds / command_every_s))
+    procs = []
+    try:
+        port = free_port()
+        broker = start_broker(d, port, config="mosquitto-fleet.conf")
+        procs.append(broker)
+        sub = start_ready_subscriber(
+            [str(BIN / "mqtt_subscriber"), "-p", str(port), "--progress-every", "0", "-C",
+             str(count), "--idle-timeout", "60", "--report", str(d / "sub.json")], d, procs, 20)
+        pub_cmd = [str(BIN / "mqtt_publisher"), "-p", str(port), "-d", str(devices),
+                   "--connections", "per-device", "--connect-rate", str(connect_rate),
+                   "--interval", str(interval_ms), "--duration", str(seconds), "--commands",
+                   "--command-service-ms", "10", "--command-linger", "20", "--progress-every",
+                   "0", "--report", str(d / "pub.json")]
+        with open(d / "pub.err", "w") as pe:
+            pub = subprocess.Popen(timed(pub_cmd, d / "pub.time"), stdout=subprocess.DEVNULL,
+                                   stderr=pe)
+        procs.append(pub)
+        if not wait_text(d / "pub.err", "commands: each of", 120):
+            raise RuntimeError("the fleet did not come up:\n" + (d / "pub.err").read_text()[-2000:])
+        cmd_cmd = [str(BIN / "mqtt_commander"), "-p", str(port), "-d", str(devices), "-n",
+                   str(commands), "-r", str(devices / command_every_s), "--progress-every", "0",
+                   "--report", str(d / "cmd.json")]
+        with open(d / "cmd.out", "w") as co, open(d / "cmd.err", "w") as ce:
+            commander = subprocess.Popen(timed(cmd_cmd, d / "cmd.time"), stdout=co, stderr=ce)
+        procs.append(commander)
+        cmd_status = commander.wait(timeout=seconds * 3 + 300)
+        pub_status = pub.wait(timeout=seconds * 3 + 300)
+        sub_status = sub.wait(timeout=120)
+        c = json.loads((d / "cmd.json").read_text())
+        s = json.loads((d / "sub.json").read_text())
+        k = json.loads((d / "pub.json").read_text())["commands"]
+        return {
+            "devices": devices, "count": count, "commands": commands,
+            "telemetry_verified": sub_status == 0 and s["verified"] and s["unique"] == count,
+            "unique": s["unique"], "telemetry_p99_ms": s["latency_us"]["p99"] / 1000,
+            "commands_verified": cmd_status == 0 and c["verified"], "c": c, "k": k,
+            "pub_status": pub_status, "pub_cpu": read_time(d / "pub.time")[0],
+            "cmd_cpu": read_time(d / "cmd.time")[0],
+            "verdict": (d / "cmd.out").read_text().strip(),
+        }
+    finally:
+        stop_all(procs, kill=True)
+
+
+def commands_main(args):
+    devices = args.devices or 10_000
+    print(f"Mosquitto with config/mosquitto-fleet.conf; {devices:,} devices, one connection each, "
+          f"telemetry every {args.interval_ms / 1000:g} s and a command every "
+          f"{args.command_every:g} s per device for {args.duration:g} s; 10 ms of work each\n")
+    r = run_commands(devices, args.interval_ms, args.duration, args.connect_rate,
+                     args.command_every)
+    c, k = r["c"], r["k"]
+    print("| telemetry messages | verified: telemetry / commands | telemetry p99 | commands | "
+          "answered | lost | executed twice | late | "
+          "round trip p50 / p99 | to device p99 | back p99 | CPU s devices / commander |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"| {r['count']:,} | {'yes' if r['telemetry_verified'] else 'NO'} ({r['unique']:,}) / "
+          f"{'yes' if r['commands_verified'] else 'NO'} | {r['telemetry_p99_ms']:.1f} ms | "
+          f"{c['sent']:,} | {c['answered']:,} | {c['lost']} | {c['executed_twice']} | "
+          f"{c['answered_late']} | {c['round_trip_us']['p50'] / 1000:.1f} / "
+          f"{c['round_trip_us']['p99'] / 1000:.1f} ms | {c['to_device_us']['p99'] / 1000:.1f} ms "
+          f"| {c['from_device_us']['p99'] / 1000:.1f} ms | {r['pub_cpu']:.1f} / "
+          f"{r['cmd_cpu']:.1f} |")
+    print(f"\ndevices: received {k['received']:,}, executed {k['executed']:,}, answers "
+          f"{k['answers_sent']:,}; {r['verdict']}")
+    return 0 if r["telemetry_verified"] and r["commands_verified"] else 1
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -336,8 +416,14 @@ def main():
                     help="--connect-storm: each connection's --connect-timeout (default 10 s)")
     ap.add_argument("--connect-storm", metavar="LIST",
                     help="connections as the workload: N held connections for each N (see above)")
+    ap.add_argument("--commands", action="store_true",
+                    help="devices take commands beside their telemetry (see above)")
+    ap.add_argument("--command-every", type=float, default=10,
+                    help="--commands: seconds between one device's commands")
     args = ap.parse_args()
     limit = raise_file_limit()
+    if args.commands:
+        return commands_main(args)
     if args.connect_storm:
         return connect_storm_main(args)
     if args.subscribers:
@@ -363,4 +449,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -47,7 +47,7 @@ int CommanderRun::run() {
     try {
         while (sent_ < options_.count && !stop_requested_()) {
             send_due();
-            client_.poll(kCommanderPoll);
+            client_.poll(until_next_due());
             show_progress();
         }
         await_answers();
@@ -77,6 +77,15 @@ void CommanderRun::connect() {
 void CommanderRun::send_due() {
     const std::uint64_t due = std::min(options_.count, pacer_.due_by(Clock::now()));
     while (sent_ < due && send(sent_, pacer_.due_time(sent_))) ++sent_;
+}
+
+std::chrono::microseconds CommanderRun::until_next_due() const {
+    // Wake when the next command is due: a late send would count as the device's latency.
+    if (sent_ >= options_.count || client_.in_flight() >= client_.window()) return kCommanderPoll;
+    const auto until = pacer_.due_time(sent_) - Clock::now();
+    if (until <= Clock::duration::zero()) return std::chrono::microseconds(0);
+    return std::min<std::chrono::microseconds>(
+        std::chrono::ceil<std::chrono::microseconds>(until), kCommanderPoll);
 }
 
 bool CommanderRun::send(std::uint64_t k, Clock::time_point due) {

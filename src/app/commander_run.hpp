@@ -35,6 +35,7 @@ class CommanderRun {
   private:
     void connect();
     void send_due();
+    std::chrono::microseconds until_next_due() const;
     // Command k (0-based): device k mod devices, its seq k / devices + 1; false while the
     // window is full.
     bool send(std::uint64_t k, Clock::time_point due);
