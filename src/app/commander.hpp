@@ -31,7 +31,8 @@ struct CommanderOptions {
     // Thresholds: each broken one fails the run with its own line.
     std::uint64_t max_lost{0};
     std::uint64_t max_executed_twice{0};
-    double max_p99_ms{0.0};  // 0: none
+    double max_p99_ms{0.0};           // 0: none
+    std::string csv_file, html_file;  // the per-second timeline; the HTML page
 };
 
 Parsed<CommanderOptions> parse_commander_args(const std::vector<std::string>& args);

@@ -39,6 +39,8 @@ void add_command_run_flags(CLI::App& cli, CommanderOptions& o) {
                    "Fail when the round trip's p99 is above MS (0: no limit)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
+    cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");
 }
 
 std::optional<std::string> validate_commander(const CommanderOptions& o) {

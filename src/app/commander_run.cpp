@@ -6,9 +6,11 @@
 
 #include "app/exit_status.hpp"
 #include "app/fleet_profile.hpp"
+#include "app/metrics_output.hpp"
 #include "app/output_file.hpp"
 #include "app/signals.hpp"
 #include "net/event_loop.hpp"
+#include "report/html_report.hpp"
 #include "sim/sensor_model.hpp"
 #include "telemetry/command.hpp"
 
@@ -32,7 +34,8 @@ CommanderRun::CommanderRun(const CommanderOptions& options, mqtt::Client& client
       pacer_(options.rate, Clock::now()),
       started_(Clock::now()),
       next_progress_(options.output.progress_every),
-      reconnects_(progress, started_, !options.connect.clean_session) {
+      reconnects_(progress, started_, !options.connect.clean_session),
+      timeline_(started_) {
     client_.on_message([this](const mqtt::Message& m) { on_message(m); });
     client_.on_reconnected([this](const mqtt::Reconnection& r) { reconnects_.record(r); });
 }
@@ -48,7 +51,7 @@ int CommanderRun::run() {
         while (sent_ < options_.count && !stop_requested_()) {
             send_due();
             client_.poll(until_next_due());
-            show_progress();
+            tick();
         }
         await_answers();
     } catch (const mqtt::Error& e) {
@@ -72,6 +75,7 @@ void CommanderRun::connect() {
     started_ = Clock::now();
     wall_start_ = std::chrono::system_clock::now();
     pacer_ = sim::RatePacer(options_.rate, started_);
+    timeline_ = telemetry::Timeline<telemetry::CommanderSecond>(started_);
 }
 
 void CommanderRun::send_due() {
@@ -84,8 +88,8 @@ std::chrono::microseconds CommanderRun::until_next_due() const {
     if (sent_ >= options_.count || client_.in_flight() >= client_.window()) return kCommanderPoll;
     const auto until = pacer_.due_time(sent_) - Clock::now();
     if (until <= Clock::duration::zero()) return std::chrono::microseconds(0);
-    return std::min<std::chrono::microseconds>(
-        std::chrono::ceil<std::chrono::microseconds>(until), kCommanderPoll);
+    return std::min<std::chrono::microseconds>(std::chrono::ceil<std::chrono::microseconds>(until),
+                                               kCommanderPoll);
 }
 
 bool CommanderRun::send(std::uint64_t k, Clock::time_point due) {
@@ -128,8 +132,56 @@ void CommanderRun::await_answers() {
     const auto until = Clock::now() + timeout;
     while (!ledger_.settled() && Clock::now() < until && !stop_requested_()) {
         client_.poll(kCommanderPoll);
-        show_progress();
+        tick();
     }
+}
+
+void CommanderRun::tick() {
+    const auto now = Clock::now();
+    if (timeline_.due(now)) add_timeline_row(now);
+    show_progress();
+}
+
+void CommanderRun::add_timeline_row(Clock::time_point now) {
+    telemetry::CommanderSecond row;
+    row.sent = sent_;
+    row.delivered = ledger_.delivered();
+    row.answered = ledger_.answered();
+    row.waiting = sent_ - std::min(sent_, row.answered);
+    const telemetry::LatencyHistogram second = ledger_.take_second_round_trip();
+    row.round_trip_p50_us = second.percentile(0.50);
+    row.round_trip_p99_us = second.percentile(0.99);
+    timeline_.add(now, row.answered, row);
+}
+
+void CommanderRun::write_metrics(metrics::Exposition& out) const {
+    const telemetry::CommandTotals t = ledger_.totals(Clock::now());
+    out.counter("mqtt_commander_sent_total", "Commands sent", t.sent);
+    out.counter("mqtt_commander_delivered_total", "Commands their device said it got", t.delivered);
+    out.counter("mqtt_commander_answered_total", "Commands with a final answer (ok or failed)",
+                t.answered);
+    out.counter("mqtt_commander_failed_total", "Commands their device failed", t.failed);
+    out.counter("mqtt_commander_answered_late_total", "Final answers after --command-timeout",
+                t.answered_late);
+    out.counter("mqtt_commander_executed_twice_total", "Commands a device executed more than once",
+                t.executed_twice);
+    out.counter("mqtt_commander_out_of_order_total",
+                "Final answers that came before an earlier command's of the same device",
+                t.out_of_order);
+    out.gauge("mqtt_commander_lost", "Commands without a final answer past their timeout",
+              static_cast<double>(t.lost));
+    out.gauge("mqtt_commander_pending", "Commands waiting for their final answer",
+              static_cast<double>(t.pending));
+    out.gauge("mqtt_commander_connected", "1 while connected to the broker",
+              client_.connected() ? 1 : 0);
+    out.histogram("mqtt_commander_round_trip_seconds", "A command's schedule to its final answer",
+                  ledger_.round_trip());
+    out.histogram("mqtt_commander_to_device_seconds",
+                  "A command's schedule to its device's receipt", ledger_.to_device());
+    out.histogram("mqtt_commander_device_work_seconds", "The device's receipt to its final answer",
+                  ledger_.device_work());
+    out.histogram("mqtt_commander_from_device_seconds",
+                  "The device's final answer to its arrival here", ledger_.from_device());
 }
 
 void CommanderRun::show_progress() {
@@ -196,12 +248,16 @@ int CommanderRun::finish(const std::string& end_reason,
     r.from_device_us = report::summarize(ledger_.from_device());
     r.silent_devices = ledger_.silent_devices(Clock::now(), 10);
     r.reconnects = reconnects_.rows();
+    if (timeline_.tail_due(Clock::now())) add_timeline_row(Clock::now());
+    r.timeline = telemetry::to_json(timeline_.rows());
+    r.started_epoch_s = timeline_.started_epoch_s();
     r.elapsed_s = std::chrono::duration<double>(Clock::now() - started_).count();
     r.end_reason = end_reason;
     r.failed_checks = verdict.failed;
     r.verified = verdict.verified();
     r.exit_status = verdict.exit_status;
     r.command = options_.output.command;
+    r.host = host_name();
     progress_.finish();
     std::printf(
         "%s: %s: sent %llu, delivered %llu, answered %llu (failed %llu), late %llu, lost "
@@ -227,10 +283,19 @@ int run_commander(const CommanderOptions& options) {
     if (!report_file.prepare()) return kUsageError;
     warn_about_connection(kCommanderProgram, options.connect);
     ProgressLine progress(kCommanderProgram, !options.output.quiet);
-    net::EventLoop loop;
+    const OutputFile csv_file(kCommanderProgram, "the CSV file", options.csv_file);
+    const OutputFile html_file(kCommanderProgram, "the HTML file", options.html_file);
+    if (!csv_file.prepare() || !html_file.prepare()) return kUsageError;
+    net::EventLoop loop;  // the client's, and the metrics endpoint's
     const auto client = mqtt::make_client(options.engine, loop);
     CommanderRun run(options, *client, progress, stop_requested);
+    MetricsOutput metrics(kCommanderProgram, options.output);
+    if (!metrics.start(loop, progress,
+                       [&run](metrics::Exposition& out) { run.write_metrics(out); }))
+        return kUsageError;
     const int status = run.run();
+    csv_file.write(run.timeline_csv());
+    if (html_file.wanted()) html_file.write(report::render_html(nullptr, nullptr, &run.report()));
     report_file.write(report::take_into_json(report::CommanderReport(run.report())).dump(2) + "\n");
     return status;
 }

@@ -12,10 +12,13 @@
 #include "app/commander.hpp"
 #include "app/console.hpp"
 #include "app/reconnect_log.hpp"
+#include "metrics/exposition.hpp"
 #include "mqtt/client.hpp"
 #include "report/model.hpp"
 #include "sim/rate_pacer.hpp"
 #include "telemetry/command_ledger.hpp"
+#include "telemetry/report.hpp"
+#include "telemetry/timeline.hpp"
 #include "telemetry/verdict.hpp"
 
 namespace app {
@@ -31,6 +34,9 @@ class CommanderRun {
     // The whole run; prints the verdict line and returns the exit status. Never throws.
     int run();
     const report::CommanderReport& report() const { return report_; }
+    std::string timeline_csv() const { return telemetry::timeline_csv(timeline_.rows()); }
+    // --metrics-port: the ledger as it stands.
+    void write_metrics(metrics::Exposition& out) const;
 
   private:
     void connect();
@@ -41,6 +47,8 @@ class CommanderRun {
     bool send(std::uint64_t k, Clock::time_point due);
     void await_answers();
     void on_message(const mqtt::Message& message);
+    void tick();  // a timeline row when one is due, and progress
+    void add_timeline_row(Clock::time_point now);
     void show_progress();
     std::vector<std::string> failed_checks(const telemetry::CommandTotals& totals) const;
     int finish(const std::string& end_reason, const std::vector<telemetry::Ending>& endings);
@@ -56,6 +64,7 @@ class CommanderRun {
     std::uint64_t sent_{0}, next_progress_{0}, unreadable_{0};
     std::chrono::system_clock::time_point wall_start_;
     ReconnectLog reconnects_;
+    telemetry::Timeline<telemetry::CommanderSecond> timeline_;
     report::CommanderReport report_;
 };
 

@@ -47,6 +47,12 @@ std::optional<report::SubscriberReport> subscribers(std::vector<report::Input> i
     return report::merge_subscribers(std::move(inputs));
 }
 
+std::optional<report::CommanderReport> commanders(std::vector<report::Input> inputs) {
+    if (inputs.empty()) return std::nullopt;
+    if (inputs.size() == 1) return report::read_commander(std::move(inputs.front()));
+    return report::merge_commanders(std::move(inputs));
+}
+
 std::optional<report::PublisherReport> publishers(std::vector<report::Input> inputs) {
     if (inputs.empty()) return std::nullopt;
     if (inputs.size() == 1) return report::read_publisher(std::move(inputs.front()));
@@ -71,7 +77,7 @@ void write(const std::string& path, const std::string& text) {
 }
 
 struct Args {
-    std::vector<std::string> pub_paths, sub_paths;
+    std::vector<std::string> pub_paths, sub_paths, cmd_paths;
     std::string html_path, json_path;
 };
 
@@ -89,10 +95,14 @@ std::optional<int> parse(int argc, char** argv, Args& args) {
         ->allow_extra_args(false);
     cli.add_option("--subscriber", args.sub_paths, "mqtt_subscriber --report file (repeatable)")
         ->allow_extra_args(false);
+    cli.add_option("--commander", args.cmd_paths,
+                   "mqtt_commander --report file (repeatable: one per shard's commander); its "
+                   "command ledger beside the telemetry's, in the verdict too")
+        ->allow_extra_args(false);
     cli.add_option("-o,--output", args.html_path, "HTML file to write");
     cli.add_option("--json", args.json_path,
                    "JSON file to write: {\"verified\", \"failed_checks\", \"publisher\", "
-                   "\"subscriber\"}, each part of the shape its program writes "
+                   "\"subscriber\", \"commander\"}, each part of the shape its program writes "
                    "(src/report/README.md)");
     add_version_flag(cli);
     cli.footer(
@@ -107,8 +117,8 @@ std::optional<int> parse(int argc, char** argv, Args& args) {
         cli.parse(argc, argv);
         if (args.html_path.empty() && args.json_path.empty())
             throw CLI::ValidationError("give -o FILE.html, --json FILE or both");
-        if (args.pub_paths.empty() && args.sub_paths.empty())
-            throw CLI::ValidationError("give --publisher, --subscriber or both");
+        if (args.pub_paths.empty() && args.sub_paths.empty() && args.cmd_paths.empty())
+            throw CLI::ValidationError("give --publisher, --subscriber, --commander or several");
     } catch (const CLI::CallForHelp&) {
         std::fputs(cli.help().c_str(), stdout);
         return 0;
@@ -140,15 +150,17 @@ std::string fan_out_line(const report::SubscriberReport& sub) {
 telemetry::Verdict judge_and_write(const Args& args, std::string& fan_out) {
     auto pub = publishers(load_all(args.pub_paths));
     auto sub = subscribers(load_all(args.sub_paths));
+    auto cmd = commanders(load_all(args.cmd_paths));
     if (sub && !sub->consumers.empty()) fan_out = fan_out_line(*sub);
-    telemetry::Verdict verdict = report::verdict(pointer(pub), pointer(sub));
+    telemetry::Verdict verdict = report::verdict(pointer(pub), pointer(sub), pointer(cmd));
     if (!args.html_path.empty())
-        write(args.html_path, report::render_html(pointer(pub), pointer(sub)));
+        write(args.html_path, report::render_html(pointer(pub), pointer(sub), pointer(cmd)));
     if (!args.json_path.empty())
         write(args.json_path, nlohmann::json{{"verified", verdict.verified()},
                                              {"failed_checks", verdict.failed},
                                              {"publisher", taken(std::move(pub))},
-                                             {"subscriber", taken(std::move(sub))}}
+                                             {"subscriber", taken(std::move(sub))},
+                                             {"commander", taken(std::move(cmd))}}
                                   .dump(2));
     return verdict;
 }
@@ -164,9 +176,11 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "mqtt_report: error: %s\n", e.what());
         return kUsageError;
     }
-    std::printf("mqtt_report: %s: %zu publisher and %zu subscriber reports\n",
+    const std::string commanders =
+        args.cmd_paths.empty() ? "" : fmt::format(", {} commander", args.cmd_paths.size());
+    std::printf("mqtt_report: %s: %zu publisher%s and %zu subscriber reports\n",
                 verdict.verified() ? "VERIFIED" : "NOT VERIFIED", args.pub_paths.size(),
-                args.sub_paths.size());
+                commanders.c_str(), args.sub_paths.size());
     if (!fan_out.empty()) std::printf("mqtt_report: %s\n", fan_out.c_str());
     for (const std::string& f : verdict.failed) std::printf("mqtt_report: failed: %s\n", f.c_str());
     return verdict.verified() ? kSuccess : kVerificationFailed;

@@ -326,9 +326,24 @@ double us(std::int64_t v) {
     return static_cast<double>(v);
 }
 
+// The commands' part of the top line.
+std::string commands_line(const CommanderReport& c) {
+    return fmt::format(
+        "{} commands · {} answered · {} lost · {} executed twice · round trip p99 {}",
+        grouped(c.sent), grouped(c.answered), grouped(c.lost), grouped(c.executed_twice),
+        ms(us(c.round_trip_us.p99)));
+}
+
 // The one line at the top: the verdict and the run's counts.
-std::string verdict_section(const PublisherReport* pub, const SubscriberReport* sub) {
-    const bool verified = verdict(pub, sub).verified();
+std::string verdict_section(const PublisherReport* pub, const SubscriberReport* sub,
+                            const CommanderReport* cmd) {
+    if (pub == nullptr && sub == nullptr) {
+        return fmt::format(
+                   R"~(<h1 id="verdict" class="{}">{} — {}</h1>)~", cmd->verified ? "pass" : "fail",
+                   cmd->verified ? "VERIFIED" : "NOT VERIFIED", escape(commands_line(*cmd))) +
+               "\n";
+    }
+    const bool verified = verdict(pub, sub).verified() && (cmd == nullptr || cmd->verified);
     // A share-group member cannot know what is missing: the other members have it.
     const bool share = sub != nullptr && sub->sharing();
     std::string line = fmt::format("{} sent", grouped(pub ? pub->published : sub->expected));
@@ -343,6 +358,7 @@ std::string verdict_section(const PublisherReport* pub, const SubscriberReport* 
                                 grouped(sub->malformed));
         line += " · p99 " + ms(us(sub->latency_us.p99));
     }
+    if (cmd) line += " · " + commands_line(*cmd);
     const char* word = verified ? (share ? "SHARE VERIFIED" : "VERIFIED")
                                 : (share ? "SHARE NOT VERIFIED" : "NOT VERIFIED");
     std::string html = fmt::format(R"~(<h1 id="verdict" class="{}">{} — {}</h1>)~",
@@ -498,12 +514,56 @@ std::string gaps_section(const std::vector<Gap>& gaps) {
     return html + "</table>\n";
 }
 
+// The command ledger: its counts and failed checks, the round trip and its legs, over time.
+std::string commands_section(const CommanderReport& c) {
+    std::string html = "<h2>Commands</h2>";
+    if (!c.failed_checks.empty()) {
+        html += R"~(<ul class="failed" id="command-failed-checks">)~";
+        for (const std::string& f : c.failed_checks) html += "<li>" + escape(f) + "</li>";
+        html += "</ul>";
+    }
+    html += R"~(<table id="commands">)~";
+    for (const auto& [name, n] : std::initializer_list<std::pair<const char*, std::uint64_t>>{
+             {"sent", c.sent},
+             {"delivered", c.delivered},
+             {"answered", c.answered},
+             {"failed", c.failed},
+             {"answered late", c.answered_late},
+             {"lost", c.lost},
+             {"executed twice", c.executed_twice},
+             {"out of order", c.out_of_order}})
+        html += fmt::format("<tr><th>{}</th><td>{}</td></tr>", name, grouped(n));
+    html +=
+        "</table>\n<h2>Command latency</h2><table id=\"command-latency\"><tr><th></th>"
+        "<th>p50</th><th>p99</th><th>max</th></tr>";
+    for (const auto& [name, l] : std::initializer_list<std::pair<const char*, const Latency*>>{
+             {"round trip", &c.round_trip_us},
+             {"to the device", &c.to_device_us},
+             {"the device's work", &c.device_work_us},
+             {"back from the device", &c.from_device_us}})
+        html += fmt::format("<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td></tr>", name,
+                            ms(us(l->p50)), ms(us(l->p99)), ms(us(l->max)));
+    html += "</table>\n" + histogram_chart(c.round_trip_us.buckets) + "\n";
+    html += "<h2>Commands over time</h2>" +
+            line_chart(
+                "command-chart", "milliseconds",
+                {{"round trip p50", "#2e7d32", column(c.timeline, "round_trip_p50_us", 0.001)},
+                 {"round trip p99", "#c62828", column(c.timeline, "round_trip_p99_us", 0.001)}}) +
+            line_chart("command-rate-chart", "answers per second",
+                       {{"answers/s", "#1565c0", column(c.timeline, "msgs_per_sec")}}) +
+            "\n";
+    return html;
+}
+
 }  // namespace
 
-std::string render_html(const PublisherReport* pub, const SubscriberReport* sub) {
-    if (pub == nullptr && sub == nullptr) return {};
+std::string render_html(const PublisherReport* pub, const SubscriberReport* sub,
+                        const CommanderReport* cmd) {
+    if (pub == nullptr && sub == nullptr && cmd == nullptr) return {};
     std::string html = kStyle;
-    html += verdict_section(pub, sub);
+    html += verdict_section(pub, sub, cmd);
+    if (cmd) html += commands_section(*cmd);
+    if (pub == nullptr && sub == nullptr) return html + "</body></html>\n";
     html += run_section(pub, sub);
     html += figures_section(pub, sub);
     html += charts_section(pub, sub);

@@ -9,7 +9,9 @@
 
 namespace report {
 
-// Either report may be null (a subscriber writes its own report without the publisher's).
-std::string render_html(const PublisherReport* publisher, const SubscriberReport* subscriber);
+// Any report may be null (a subscriber writes its own report without the publisher's); the
+// commander's, when given, adds the command ledger and joins the verdict.
+std::string render_html(const PublisherReport* publisher, const SubscriberReport* subscriber,
+                        const CommanderReport* commander = nullptr);
 
 }  // namespace report

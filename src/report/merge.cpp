@@ -237,6 +237,10 @@ PublisherReport read_publisher(Input in) {
     return read_as<PublisherReport>(std::move(in), "mqtt_publisher");
 }
 
+CommanderReport read_commander(Input in) {
+    return read_as<CommanderReport>(std::move(in), "mqtt_commander");
+}
+
 namespace {
 // Each input read as its program's report (moved, not copied), named by its file for the
 // members table and errors.
@@ -490,6 +494,76 @@ PublisherReport merge_publishers(std::vector<Input> inputs) {
 
 namespace {
 
+void add_command_counts(CommanderReport& into, const CommanderReport& r) {
+    into.devices += r.devices;
+    into.sent += r.sent;
+    into.delivered += r.delivered;
+    into.answered += r.answered;
+    into.answered_late += r.answered_late;
+    into.failed += r.failed;
+    into.lost += r.lost;
+    into.pending += r.pending;
+    into.executed_twice += r.executed_twice;
+    into.duplicate_answers += r.duplicate_answers;
+    into.out_of_order += r.out_of_order;
+    into.unknown += r.unknown;
+    into.round_trip_us = merged(into.round_trip_us, r.round_trip_us);
+    into.to_device_us = merged(into.to_device_us, r.to_device_us);
+    into.device_work_us = merged(into.device_work_us, r.device_work_us);
+    into.from_device_us = merged(into.from_device_us, r.from_device_us);
+}
+
+void command_member(CommanderReport& out, const std::string& name, const CommanderReport& r) {
+    Member m = member_row(name, r);
+    m.run = r.run;
+    out.members.push_back(std::move(m));
+    for (const std::string& d : r.silent_devices)
+        if (out.silent_devices.size() < 10) out.silent_devices.push_back(d);
+    for (const std::string& f : r.failed_checks) out.failed_checks.push_back(name + ": " + f);
+    append_reconnects(out.reconnects, r.reconnects, name);
+}
+
+}  // namespace
+
+CommanderReport merge_commanders(std::vector<Input> inputs) {
+    std::vector<Named<CommanderReport>> named = read_named(std::move(inputs), &read_commander);
+    CommanderReport out;
+    out.merged = true;
+    out.end_reason = "merged";
+    std::set<std::string> runs;
+    std::vector<CommanderReport> reports;
+    reports.reserve(named.size());
+    for (Named<CommanderReport>& member : named) {
+        const CommanderReport& r = reports.emplace_back(std::move(member.report));
+        add_command_counts(out, r);
+        command_member(out, member.name, r);
+        runs.insert(r.run);
+        out.elapsed_s = std::max(out.elapsed_s, r.elapsed_s);
+    }
+    for (const std::string& r : runs) out.run += (out.run.empty() ? "" : ",") + r;
+    out.started_epoch_s = earliest_start(reports);
+    out.timeline = merge_timelines(timelines(reports));
+    const telemetry::Verdict v = verdict(nullptr, nullptr, &out);
+    out.verified = v.verified();
+    out.exit_status = v.exit_status;
+    return out;
+}
+
+namespace {
+
+void commander_checks(const CommanderReport& c, std::vector<std::string>& checks,
+                      std::vector<telemetry::Ending>& endings) {
+    for (const std::string& f : c.failed_checks) checks.push_back("commands: " + f);
+    if (!c.merged) {
+        endings.push_back({"the commander", c.exit_status, c.end_reason, !c.failed_checks.empty()});
+        return;
+    }
+    if (c.members.empty()) checks.push_back("commands: no commander report");
+    for (const Member& m : c.members)
+        endings.push_back({"commander " + m.report, m.exit_status, m.end_reason,
+                           m.exit_status == telemetry::kChecksFailed});
+}
+
 void publisher_checks(const PublisherReport& p, std::vector<std::string>& checks,
                       std::vector<telemetry::Ending>& endings) {
     if (p.unconfirmed > 0)
@@ -506,7 +580,8 @@ void publisher_checks(const PublisherReport& p, std::vector<std::string>& checks
 
 }  // namespace
 
-telemetry::Verdict verdict(const PublisherReport* publisher, const SubscriberReport* subscriber) {
+telemetry::Verdict verdict(const PublisherReport* publisher, const SubscriberReport* subscriber,
+                           const CommanderReport* commander) {
     std::vector<std::string> checks;
     std::vector<telemetry::Ending> endings;
     if (subscriber != nullptr) {
@@ -518,6 +593,7 @@ telemetry::Verdict verdict(const PublisherReport* publisher, const SubscriberRep
                                !checks.empty()});
     }
     if (publisher != nullptr) publisher_checks(*publisher, checks, endings);
+    if (commander != nullptr) commander_checks(*commander, checks, endings);
     return telemetry::judge(std::move(checks), endings);
 }
 

@@ -33,6 +33,7 @@ struct Input {
 // subscriber's state is most of its report.
 SubscriberReport read_subscriber(Input in);
 PublisherReport read_publisher(Input in);
+CommanderReport read_commander(Input in);
 
 // A report already read, with the name of its file.
 template <class Report>
@@ -45,10 +46,14 @@ struct Named {
 SubscriberReport merge_subscribers(std::vector<Input> inputs);
 SubscriberReport merge_subscribers(std::vector<Named<SubscriberReport>> reports);
 PublisherReport merge_publishers(std::vector<Input> inputs);
+// Commanders of one run's shards (each commanding its own devices): counts added, latencies
+// merged bucket by bucket, each member's failed checks kept under its name.
+CommanderReport merge_commanders(std::vector<Input> inputs);
 
-// The verdict of the reports (either may be null), by telemetry::judge: the subscribers' ledger
+// The verdict of the reports (any may be null), by telemetry::judge: the subscribers' ledger
 // decides, as for one subscriber; publishers that left messages unconfirmed or ended in error
-// fail it too.
-telemetry::Verdict verdict(const PublisherReport* publisher, const SubscriberReport* subscriber);
+// fail it too, and so does a command ledger with a failed check.
+telemetry::Verdict verdict(const PublisherReport* publisher, const SubscriberReport* subscriber,
+                           const CommanderReport* commander = nullptr);
 
 }  // namespace report

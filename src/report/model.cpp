@@ -32,6 +32,12 @@ telemetry::LatencyHistogram histogram_of(const Latency& l) {
 }
 }  // namespace
 
+Latency merged(const Latency& a, const Latency& b) {
+    telemetry::LatencyHistogram h = histogram_of(a);
+    h.merge(histogram_of(b));
+    return summarize(h);
+}
+
 Retained retained_of(const telemetry::RetainedTotals& t) {
     return {t.devices, t.current, t.stale, t.missing, t.unreadable, t.examples};
 }

@@ -93,6 +93,8 @@ struct Latency {
     }
 };
 Latency summarize(const telemetry::LatencyHistogram& h);
+// Two summaries as one, bucket by bucket (within the histogram's 0.4% resolution).
+Latency merged(const Latency& a, const Latency& b);
 
 struct Gap {
     std::string run, device;
@@ -552,11 +554,15 @@ struct CommanderReport {
     std::vector<std::string> silent_devices;  // devices with lost commands, the first few
     std::vector<Reconnect> reconnects;
     double elapsed_s{};
+    double started_epoch_s{};
+    Json timeline = Json::array();  // rows: telemetry::CommanderSecond
     std::string end_reason;
     std::vector<std::string> failed_checks;
     bool verified{false};
     int exit_status{-1};
-    std::string command;
+    std::string host, command;  // where and how it ran (empty when merged: see members)
+    bool merged{false};
+    std::vector<Member> members;  // merged only
 
     template <class Self, class Field>
     static void fields(Self& s, Field&& f) {
@@ -581,11 +587,16 @@ struct CommanderReport {
         f("silent_devices", s.silent_devices);
         f("reconnects", s.reconnects);
         f("elapsed_s", s.elapsed_s);
+        f("started_epoch_s", s.started_epoch_s);
+        f("timeline", s.timeline);
         f("end_reason", s.end_reason);
         f("failed_checks", s.failed_checks);
         f("verified", s.verified);
         f("exit_status", s.exit_status);
+        f("host", s.host);
         f("command", s.command);
+        f("merged", s.merged);
+        f("members", s.members);
     }
 };
 

@@ -53,6 +53,7 @@ void CommandLedger::final_answer(Sent& c, const CommandAnswer& a, Clock::time_po
     const auto took = std::chrono::duration_cast<std::chrono::microseconds>(now - c.scheduled);
     if (took > timeout_) ++counts_.answered_late;
     round_trip_.record(took.count());
+    second_round_trip_.record(took.count());
     device_work_.record(a.answered_us - a.received_us);
     from_device_.record(now_us - a.answered_us);
     std::uint64_t& last = last_answered_seq_[c.device];

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "telemetry/command.hpp"
@@ -48,11 +49,14 @@ class CommandLedger {
     bool settled() const { return open_ == 0; }
     // Commands with a final answer so far (without totals()' walk over every command).
     std::uint64_t answered() const { return counts_.answered; }
+    std::uint64_t delivered() const { return counts_.delivered; }
     // The devices with commands still unanswered as of `now` past their timeout, at most `n`,
     // each with how many (a device that never answers is named).
     std::vector<std::string> silent_devices(Clock::time_point now, std::size_t n) const;
 
     const LatencyHistogram& round_trip() const { return round_trip_; }
+    // The round trips recorded since the last call (a timeline's second), and starts anew.
+    LatencyHistogram take_second_round_trip() { return std::exchange(second_round_trip_, {}); }
     const LatencyHistogram& to_device() const { return to_device_; }
     const LatencyHistogram& device_work() const { return device_work_; }
     const LatencyHistogram& from_device() const { return from_device_; }
@@ -74,6 +78,7 @@ class CommandLedger {
     std::uint64_t open_{0};
     CommandTotals counts_;  // all but lost and pending, which depend on the time
     LatencyHistogram round_trip_, to_device_, device_work_, from_device_;
+    LatencyHistogram second_round_trip_;
 };
 
 }  // namespace telemetry

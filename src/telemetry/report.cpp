@@ -34,6 +34,30 @@ nlohmann::json to_json(const std::vector<SubscriberSecond>& timeline) {
     return rows;
 }
 
+nlohmann::json to_json(const std::vector<CommanderSecond>& timeline) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : timeline)
+        rows.push_back({{"t", r.t_s},
+                        {"sent", r.sent},
+                        {"delivered", r.delivered},
+                        {"answered", r.answered},
+                        {"waiting", r.waiting},
+                        {"msgs_per_sec", r.msgs_per_sec},
+                        {"round_trip_p50_us", r.round_trip_p50_us},
+                        {"round_trip_p99_us", r.round_trip_p99_us}});
+    return rows;
+}
+
+std::string timeline_csv(const std::vector<CommanderSecond>& timeline) {
+    std::string csv =
+        "t_s,sent,delivered,answered,waiting,msgs_per_sec,round_trip_p50_us,round_trip_p99_us\n";
+    for (const auto& r : timeline)
+        csv +=
+            fmt::format("{:.3f},{},{},{},{},{:.1f},{},{}\n", r.t_s, r.sent, r.delivered, r.answered,
+                        r.waiting, r.msgs_per_sec, r.round_trip_p50_us, r.round_trip_p99_us);
+    return csv;
+}
+
 std::string timeline_csv(const std::vector<PublisherSecond>& timeline) {
     std::string csv =
         "t_s,published,confirmed,in_flight,window,msgs_per_sec,puback_p50_us,puback_p99_us,"

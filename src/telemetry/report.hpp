@@ -32,7 +32,17 @@ struct SubscriberSecond {
     std::int64_t p50_us{}, p99_us{};
 };
 
+// mqtt_commander's second: cumulative counts, answers per second, the second's round trip.
+struct CommanderSecond {
+    double t_s{};
+    std::uint64_t sent{}, delivered{}, answered{}, waiting{};  // waiting: sent, not answered
+    double msgs_per_sec{};                                     // final answers per second
+    std::int64_t round_trip_p50_us{}, round_trip_p99_us{};
+};
+
 nlohmann::json to_json(const std::vector<PublisherSecond>& timeline);
+nlohmann::json to_json(const std::vector<CommanderSecond>& timeline);
+std::string timeline_csv(const std::vector<CommanderSecond>& timeline);
 nlohmann::json to_json(const std::vector<SubscriberSecond>& timeline);
 std::string timeline_csv(const std::vector<PublisherSecond>& timeline);
 std::string timeline_csv(const std::vector<SubscriberSecond>& timeline);

@@ -129,10 +129,18 @@ RunResult command_fleet(const Broker& broker, const TempDir& dir, int devices, i
     return r;
 }
 
+RunResult report_tool(const TempDir& dir, const std::vector<std::string>& args) {
+    std::vector<std::string> argv{MQTT_REPORT_PATH};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, dir.path(), 60s);
+}
+
 TEST(Commands, ACommanderAccountsForEveryCommandToAFleetExactly) {
     Broker broker;
     TempDir dir;
-    const RunResult r = command_fleet(broker, dir, 20, 20, 300);
+    const RunResult r =
+        command_fleet(broker, dir, 20, 20, 300,
+                      {"--csv", (dir / "c.csv").string(), "--html", (dir / "c.html").string()});
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("mqtt_commander: VERIFIED: sent 300, delivered 300, answered 300 "
                          "(failed 0), late 0, lost 0, executed twice 0, out of order 0"),
@@ -143,6 +151,25 @@ TEST(Commands, ACommanderAccountsForEveryCommandToAFleetExactly) {
     EXPECT_EQ(report.at("round_trip_us").at("count"), 300);
     EXPECT_GE(report.at("device_work_us").at("p50").get<std::int64_t>(), 9'000)
         << "each device takes its 10 ms";
+    // The timeline: a row a second, the last one with every answer.
+    const auto& timeline = report.at("timeline");
+    ASSERT_GE(timeline.size(), 3u);
+    EXPECT_EQ(timeline.back().at("answered"), 300);
+    EXPECT_GT(timeline.at(1).at("round_trip_p99_us").get<std::int64_t>(), 9'000);
+    EXPECT_EQ(read_file(dir / "c.csv").rfind("t_s,sent,delivered,answered,waiting,", 0), 0u);
+    EXPECT_NE(read_file(dir / "c.html").find(R"(<h1 id="verdict" class="pass">VERIFIED)"),
+              std::string::npos);
+    // mqtt_report: the same commander twice, as two shards' would be, merges exactly.
+    const RunResult merged =
+        report_tool(dir, {"--commander", (dir / "c.json").string(), "--commander",
+                          (dir / "c.json").string(), "--json", (dir / "m.json").string()});
+    ASSERT_EQ(merged.status, 0) << merged.out << merged.err;
+    EXPECT_NE(merged.out.find("VERIFIED: 0 publisher, 2 commander and 0 subscriber reports"),
+              std::string::npos)
+        << merged.out;
+    const auto m = read_json(dir / "m.json").at("commander");
+    EXPECT_EQ(m.at("sent"), 600);
+    EXPECT_EQ(m.at("round_trip_us").at("count"), 600);
 }
 
 TEST(Commands, ADeviceThatNeverAnswersIsNamedAndFailsTheRun) {
@@ -156,6 +183,12 @@ TEST(Commands, ADeviceThatNeverAnswersIsNamedAndFailsTheRun) {
               std::string::npos)
         << r.out;
     EXPECT_EQ(read_json(dir / "c.json").at("lost"), 10);
+    const RunResult report = report_tool(
+        dir, {"--commander", (dir / "c.json").string(), "-o", (dir / "c.html").string()});
+    EXPECT_EQ(report.status, 1) << report.out << report.err;
+    EXPECT_NE(report.out.find("mqtt_report: failed: commands: lost 10 > --max-lost-commands 0"),
+              std::string::npos)
+        << report.out;
 }
 
 TEST(Commands, ACommanderThatCannotReachItsBrokerSaysSoAndExitsThree) {

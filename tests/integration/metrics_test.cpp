@@ -180,6 +180,34 @@ TEST_F(Metrics, TheLibmosquittoEngineServesThemToo) {
     EXPECT_EQ(pub.wait(60s), 0) << read_file(dir / "pub.err");
 }
 
+TEST_F(Metrics, TheCommanderServesItsLedgerMidRun) {
+    Broker broker;
+    TempDir dir;
+    const std::uint16_t port = free_port();
+    ChildProcess devices({publisher_path(), "-p", broker.port_str(), "-d", "5", "-r", "10",
+                          "--duration", "8", "--connections", "per-device", "--commands"},
+                         dir / "pub.out", dir / "pub.err");
+    ASSERT_TRUE(wait_for_text(dir / "pub.err", "commands: each of", 30s));
+    ChildProcess commander(
+        {commander_path(), "-p", broker.port_str(), "-d", "5", "-n", "400", "-r", "100", "--report",
+         (dir / "c.json").string(), "--metrics-port", "127.0.0.1:" + std::to_string(port)},
+        dir / "c.out", dir / "c.err");
+    ASSERT_TRUE(wait_for_text(dir / "c.err", "connected to", 30s)) << read_file(dir / "c.err");
+    std::this_thread::sleep_for(1500ms);
+    const std::string text = body_of(http_get(port, "/metrics"));
+    const RunResult check = promtool_check(dir, text, "commander");
+    EXPECT_EQ(check.status, 0) << check.out << check.err << "\n" << text;
+    const double sent = sample(text, "mqtt_commander_sent_total");
+    EXPECT_GT(sent, 0);
+    EXPECT_LT(sent, 400) << "mid-run";
+    EXPECT_EQ(sample(text, "mqtt_commander_round_trip_seconds_count"),
+              sample(text, "mqtt_commander_answered_total"));
+    EXPECT_EQ(sample(text, "mqtt_commander_connected"), 1);
+    ASSERT_EQ(commander.wait(60s), 0) << read_file(dir / "c.out");
+    EXPECT_EQ(read_json(dir / "c.json").at("answered"), 400);
+    ASSERT_EQ(devices.wait(60s), 0);
+}
+
 TEST(MetricsPort, ThatCannotBeUsedIsAUsageErrorNamingIt) {
     Broker broker;
     TempDir dir;

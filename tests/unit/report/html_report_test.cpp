@@ -147,3 +147,52 @@ TEST(HtmlReport, AShareMemberSaysItsShareInsteadOfMissing) {
 }
 }  // namespace
 }  // namespace telemetry
+
+namespace telemetry {
+namespace {
+
+report::CommanderReport commander_report(bool verified) {
+    LatencyHistogram h;
+    h.record(11'000);
+    report::CommanderReport c;
+    c.sent = 600;
+    c.answered = verified ? 600 : 590;
+    c.lost = 600 - c.answered;
+    c.round_trip_us = c.to_device_us = c.device_work_us = c.from_device_us = report::summarize(h);
+    c.timeline =
+        to_json(std::vector<CommanderSecond>{{1.0, 100, 100, 99, 1, 99.0, 11'000, 11'000}});
+    c.verified = verified;
+    if (!verified) c.failed_checks = {"lost 10 > --max-lost-commands 0"};
+    return c;
+}
+
+TEST(HtmlReport, ACommandersPageHasItsLedgerLatencyAndCharts) {
+    const report::CommanderReport c = commander_report(true);
+    const std::string html = report::render_html(nullptr, nullptr, &c);
+    EXPECT_NE(
+        html.find(
+            R"(<h1 id="verdict" class="pass">VERIFIED — 600 commands · 600 answered · 0 lost)"),
+        std::string::npos)
+        << html;
+    EXPECT_NE(html.find(R"(id="commands")"), std::string::npos);
+    EXPECT_NE(html.find(R"(id="command-latency")"), std::string::npos);
+    EXPECT_NE(html.find(R"(id="command-chart")"), std::string::npos);
+    EXPECT_NE(html.find("<th>the device's work</th><td>11.0"), std::string::npos) << html;
+}
+
+TEST(HtmlReport, CommandsThatFailedFailTheTelemetrysVerdictLine) {
+    const report::CommanderReport c = commander_report(false);
+    report::PublisherReport p;
+    p.published = p.confirmed = 10;
+    p.exit_status = 0;
+    const std::string html = report::render_html(&p, nullptr, &c);
+    EXPECT_NE(
+        html.find(
+            R"(<h1 id="verdict" class="fail">NOT VERIFIED — 10 sent · 10 confirmed · 600 commands · 590 answered · 10 lost)"),
+        std::string::npos)
+        << html;
+    EXPECT_NE(html.find("<li>lost 10 &gt; --max-lost-commands 0</li>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace telemetry

@@ -319,3 +319,89 @@ TEST(MergePublishers, AnUnconfirmedOrFailedShardFailsTheVerdict) {
 
 }  // namespace
 }  // namespace report
+
+namespace report {
+namespace {
+
+// A commander's report as mqtt_commander writes it, `answered` of `sent` answered (one
+// round trip each of `rt_us`), the rest lost.
+Input commander(const std::string& name, std::uint64_t sent, std::uint64_t answered,
+                std::int64_t rt_us, double started) {
+    telemetry::LatencyHistogram h;
+    for (std::uint64_t i = 0; i < answered; ++i) h.record(rt_us);
+    CommanderReport r;
+    r.run = "c-" + name;
+    r.devices = 10;
+    r.sent = sent;
+    r.delivered = r.answered = answered;
+    r.lost = sent - answered;
+    r.round_trip_us = summarize(h);
+    r.started_epoch_s = started;
+    r.timeline = json::array({{{"t", 1.0}, {"sent", sent}, {"answered", answered}}});
+    r.end_reason = "complete";
+    r.verified = r.lost == 0;
+    r.exit_status = r.verified ? 0 : 1;
+    if (!r.verified) {
+        r.failed_checks = {"lost " + std::to_string(r.lost) + " > --max-lost-commands 0"};
+        r.silent_devices = {"sensor-0003 (" + std::to_string(r.lost) + " unanswered)"};
+    }
+    return {name, json(r)};
+}
+
+TEST(MergeCommanders, CountsAddLatenciesMergeByBucketAndTimelinesSumOnTheWallClock) {
+    const CommanderReport merged = merge_commanders({commander("c1.json", 100, 100, 10'000, 1000.0),
+                                                     commander("c2.json", 50, 50, 40'000, 1000.0)});
+    EXPECT_TRUE(merged.merged);
+    EXPECT_EQ(merged.sent, 150u);
+    EXPECT_EQ(merged.answered, 150u);
+    EXPECT_EQ(merged.devices, 20u);
+    EXPECT_EQ(merged.round_trip_us.count, 150u);
+    EXPECT_NEAR(static_cast<double>(merged.round_trip_us.p50), 10'000, 100);
+    EXPECT_NEAR(static_cast<double>(merged.round_trip_us.p99), 40'000, 400)
+        << "the slower shard's third decides the p99";
+    EXPECT_EQ(merged.timeline.at(0).at("answered"), 150);
+    EXPECT_EQ(merged.members.size(), 2u);
+    EXPECT_EQ(merged.run, "c-c1.json,c-c2.json");
+    EXPECT_TRUE(merged.verified);
+    EXPECT_TRUE(verdict(nullptr, nullptr, &merged).verified());
+}
+
+TEST(MergeCommanders, AShardThatLostCommandsFailsTheRunUnderItsOwnName) {
+    const CommanderReport merged = merge_commanders({commander("c1.json", 100, 100, 10'000, 1000.0),
+                                                     commander("c2.json", 50, 40, 10'000, 1000.0)});
+    EXPECT_EQ(merged.lost, 10u);
+    EXPECT_FALSE(merged.verified);
+    EXPECT_EQ(merged.exit_status, 1);
+    ASSERT_EQ(merged.silent_devices.size(), 1u);
+    const telemetry::Verdict v = verdict(nullptr, nullptr, &merged);
+    ASSERT_EQ(v.failed.size(), 1u) << v.failed.size();
+    EXPECT_EQ(v.failed[0], "commands: c2.json: lost 10 > --max-lost-commands 0");
+}
+
+TEST(MergeCommanders, ACommandLedgerThatFailedFailsAVerifiedTelemetryRun) {
+    const CommanderReport failed = read_commander(commander("c.json", 10, 9, 1'000, 1.0));
+    PublisherReport pub;
+    pub.published = pub.confirmed = 10;
+    pub.exit_status = 0;
+    EXPECT_TRUE(verdict(&pub, nullptr).verified());
+    const telemetry::Verdict v = verdict(&pub, nullptr, &failed);
+    EXPECT_FALSE(v.verified());
+    EXPECT_EQ(v.exit_status, 1);
+    EXPECT_EQ(v.failed.size(), 1u) << "the commander's exit 1 is explained by its check";
+}
+
+TEST(MergeCommanders, AnotherProgramsReportIsRefusedByName) {
+    EXPECT_THROW(
+        {
+            try {
+                merge_commanders({{"pub.json", json{{"program", "mqtt_publisher"}}}});
+            } catch (const std::runtime_error& e) {
+                EXPECT_STREQ(e.what(), "pub.json is not a mqtt_commander report");
+                throw;
+            }
+        },
+        std::runtime_error);
+}
+
+}  // namespace
+}  // namespace report

@@ -38,6 +38,22 @@ TEST(CommandLedger, AnAnsweredCommandIsDeliveredAndAnsweredWithEachLegTimed) {
     EXPECT_NEAR(static_cast<double>(ledger.from_device().max()), 1000.0, 5.0);
 }
 
+TEST(CommandLedger, EachSecondOfTheTimelineTakesOnlyItsOwnRoundTrips) {
+    CommandLedger ledger(1s);
+    const Command a = command(1, "d1", 1), b = command(2, "d1", 2);
+    ledger.sent(a, t0);
+    ledger.sent(b, t0);
+    ledger.answered(answer(a, CommandResult::Ok), t0 + 2ms, 1'004'000);
+    EXPECT_EQ(ledger.delivered(), 1u);
+    EXPECT_EQ(ledger.take_second_round_trip().count(), 1u);
+    EXPECT_EQ(ledger.take_second_round_trip().count(), 0u) << "taken: the next second starts empty";
+    ledger.answered(answer(b, CommandResult::Ok), t0 + 50ms, 1'004'000);
+    const LatencyHistogram second = ledger.take_second_round_trip();
+    EXPECT_EQ(second.count(), 1u);
+    EXPECT_NEAR(static_cast<double>(second.max()), 50'000.0, 250.0);
+    EXPECT_EQ(ledger.round_trip().count(), 2u) << "the run's histogram keeps both";
+}
+
 TEST(CommandLedger, UnansweredIsPendingUntilItsTimeoutThenLostAndItsDeviceNamed) {
     CommandLedger ledger(1s);
     const Command c = command(1, "d7", 1);
