@@ -45,8 +45,6 @@ void add_command_run_flags(CLI::App& cli, CommanderOptions& o) {
 
 std::optional<std::string> validate_commander(const CommanderOptions& o) {
     if (auto e = validate_connection(o.connect, o.engine)) return e;
-    if (o.engine != mqtt::Engine::Native)
-        return std::string("mqtt_commander needs --client native");
     if (auto e = validate_topic_name("--command-topic", o.command_topic)) return e;
     if (auto e = validate_topic_name("--reply-topic", o.reply_topic)) return e;
     return std::nullopt;

@@ -345,8 +345,6 @@ std::optional<std::string> validate_publisher(PublisherOptions& p, CLI::App& cli
         return std::string("--retain needs --client native");
     if (p.retain && p.payload.envelope == telemetry::Envelope::Properties)
         return std::string("--retain sends no user properties: not with --envelope properties");
-    if (p.commands && p.engine != mqtt::Engine::Native)
-        return std::string("--commands needs --client native");
     if (p.commands)
         if (auto e = validate_topic_name("--command-topic", p.command_topic)) return e;
     if (p.from_profile()) {

@@ -34,6 +34,23 @@ class PropertyList {
             }
         }
     }
+    // A request's Response Topic and Correlation Data, or an answer's Correlation Data.
+    explicit PropertyList(const Correlation& c) {
+        const std::string response(c.response_topic);
+        const bool ok =
+            (response.empty() ||
+             mosquitto_property_add_string(&list_, MQTT_PROP_RESPONSE_TOPIC, response.c_str()) ==
+                 MOSQ_ERR_SUCCESS) &&
+            (c.correlation_data.empty() ||
+             mosquitto_property_add_binary(
+                 &list_, MQTT_PROP_CORRELATION_DATA, c.correlation_data.data(),
+                 static_cast<std::uint16_t>(c.correlation_data.size())) == MOSQ_ERR_SUCCESS);
+        if (!ok) {
+            mosquitto_property_free_all(&list_);
+            throw Error(ErrorKind::Protocol,
+                        "cannot add the correlation properties: out of memory");
+        }
+    }
     ~PropertyList() { mosquitto_property_free_all(&list_); }
     PropertyList(const PropertyList&) = delete;  // owns the list
     PropertyList& operator=(const PropertyList&) = delete;
@@ -49,8 +66,15 @@ class ReceivedProperties {
   public:
     std::span<const UserProperty> read(const mosquitto_property* list) {
         owned_.clear();
+        response_topic_.clear();
+        correlation_data_.clear();
         for (const mosquitto_property* p = list; p != nullptr; p = mosquitto_property_next(p)) {
-            if (mosquitto_property_identifier(p) != MQTT_PROP_USER_PROPERTY) continue;
+            const int id = mosquitto_property_identifier(p);
+            if (id == MQTT_PROP_RESPONSE_TOPIC || id == MQTT_PROP_CORRELATION_DATA) {
+                read_correlation(p, id);
+                continue;
+            }
+            if (id != MQTT_PROP_USER_PROPERTY) continue;
             char* key = nullptr;
             char* value = nullptr;
             mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &key, &value, false);
@@ -63,9 +87,28 @@ class ReceivedProperties {
         return views_;
     }
 
+    const std::string& response_topic() const { return response_topic_; }
+    const std::string& correlation_data() const { return correlation_data_; }
+
   private:
+    void read_correlation(const mosquitto_property* p, int id) {
+        if (id == MQTT_PROP_RESPONSE_TOPIC) {
+            char* topic = nullptr;
+            mosquitto_property_read_string(p, id, &topic, false);
+            response_topic_ = topic != nullptr ? topic : "";
+            std::free(topic);
+            return;
+        }
+        void* data = nullptr;
+        std::uint16_t length = 0;
+        mosquitto_property_read_binary(p, id, &data, &length, false);
+        correlation_data_.assign(static_cast<const char*>(data), data != nullptr ? length : 0);
+        std::free(data);
+    }
+
     std::vector<std::pair<std::string, std::string>> owned_;
     std::vector<UserProperty> views_;
+    std::string response_topic_, correlation_data_;
 };
 
 // mosquitto_lib_init/cleanup once per process, for as long as any client exists.
@@ -102,6 +145,8 @@ class LibmosquittoClient final : public Client {
     std::optional<PublishId> publish_with_properties(
         std::string_view topic, std::string_view payload, QoS qos,
         std::span<const UserProperty> properties) override;
+    std::optional<PublishId> publish_correlated(std::string_view topic, std::string_view payload,
+                                                QoS qos, const Correlation& c) override;
     void poll(std::chrono::microseconds timeout) override;
     std::size_t in_flight() const override { return published_at_.size(); }
     std::size_t window() const override { return options_.max_inflight; }
@@ -116,6 +161,8 @@ class LibmosquittoClient final : public Client {
     void disconnect(SessionAfter after) noexcept override;
 
   private:
+    std::optional<PublishId> publish_listed(std::string_view topic, std::string_view payload,
+                                            QoS qos, const PropertyList& list);
     static LibmosquittoClient& self(void* userdata) {
         return *static_cast<LibmosquittoClient*>(userdata);
     }
@@ -184,12 +231,16 @@ void LibmosquittoClient::set_callbacks() {
     mosquitto_message_v5_callback_set(mosq_, [](mosquitto*, void* ud, const mosquitto_message* m,
                                                 const mosquitto_property* properties) {
         auto& c = self(ud);
+        ReceivedProperties& received = c.received_properties_;
+        const auto user = received.read(properties);
         c.deliver(
             Message{m->topic,
                     {static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)},
                     static_cast<QoS>(m->qos),
                     m->retain,
-                    c.received_properties_.read(properties)});
+                    user,
+                    received.response_topic(),
+                    received.correlation_data()});
     });
     mosquitto_disconnect_callback_set(
         mosq_, [](mosquitto*, void* ud, int) { self(ud).connected_ = false; });
@@ -327,10 +378,27 @@ std::optional<PublishId> LibmosquittoClient::publish_with_properties(
         throw error(ErrorKind::Protocol,
                     "user properties need MQTT 5; this connection speaks "
                     "MQTT 3.1.1");
+    return publish_listed(topic, payload, qos, PropertyList(properties));
+}
+
+std::optional<PublishId> LibmosquittoClient::publish_correlated(std::string_view topic,
+                                                                std::string_view payload, QoS qos,
+                                                                const Correlation& c) {
+    throw_if_failed();
+    if (published_at_.size() >= options_.max_inflight) return std::nullopt;
+    const bool properties = !c.response_topic.empty() || !c.correlation_data.empty();
+    if (properties && version_ != ProtocolVersion::V5)
+        throw error(ErrorKind::Protocol,
+                    "MQTT 3.1.1 has no Response Topic or Correlation Data (they are MQTT 5's)");
+    return publish_listed(topic, payload, qos, PropertyList(c));
+}
+
+std::optional<PublishId> LibmosquittoClient::publish_listed(std::string_view topic,
+                                                            std::string_view payload, QoS qos,
+                                                            const PropertyList& list) {
     topic_.assign(topic);
     int mid = 0;
     const auto now = std::chrono::steady_clock::now();
-    const PropertyList list(properties);
     // QoS 0 counts as confirmed once handed over: libmosquitto reports its write later, if at
     // all, with an id we no longer track.
     const int rc =

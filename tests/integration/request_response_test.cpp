@@ -1,6 +1,7 @@
 // MQTT 5 request/response through a real Mosquitto [MQTT-4.10]: the Response Topic and the
 // Correlation Data a requester sends arrive with the request, and the answer carries the
-// Correlation Data back; two native clients on one loop, as a commander and a device would be.
+// Correlation Data back; a native client and a libmosquitto one, each as the device and as the
+// commander.
 
 #include <gtest/gtest.h>
 
@@ -24,8 +25,9 @@ struct Received {
 
 std::unique_ptr<mqtt::Client> connected(net::EventLoop& loop, const Broker& broker,
                                         const std::string& id, std::optional<Received>& inbox,
-                                        const std::string& filter) {
-    auto c = mqtt::make_native_client(loop);
+                                        const std::string& filter,
+                                        mqtt::Engine engine = mqtt::Engine::Native) {
+    auto c = mqtt::make_client(engine, loop);
     c->on_message([&inbox](const mqtt::Message& m) {
         inbox = Received{std::string(m.topic), std::string(m.payload),
                          std::string(m.response_topic), std::string(m.correlation_data)};
@@ -49,12 +51,18 @@ bool poll_until(mqtt::Client& a, mqtt::Client& b, Done done) {
     return done();
 }
 
-TEST(RequestResponse, TheCorrelationDataOfARequestComesBackWithItsAnswer) {
+class RequestResponse : public ::testing::TestWithParam<mqtt::Engine> {};
+
+// The device on each engine, the commander on the other (libmosquitto answers a native
+// requester, and the other way round).
+TEST_P(RequestResponse, TheCorrelationDataOfARequestComesBackWithItsAnswer) {
     Broker broker;
     net::EventLoop loop;
     std::optional<Received> at_device, at_commander;
-    auto device = connected(loop, broker, "device-1", at_device, "devices/1/cmd");
-    auto commander = connected(loop, broker, "commander", at_commander, "replies/commander");
+    const mqtt::Engine other =
+        GetParam() == mqtt::Engine::Native ? mqtt::Engine::Libmosquitto : mqtt::Engine::Native;
+    auto device = connected(loop, broker, "device-1", at_device, "devices/1/cmd", GetParam());
+    auto commander = connected(loop, broker, "commander", at_commander, "replies/commander", other);
     const std::string correlation(
         "\x00\x01\xff"
         "cmd-7",
@@ -79,5 +87,12 @@ TEST(RequestResponse, TheCorrelationDataOfARequestComesBackWithItsAnswer) {
     EXPECT_EQ(at_commander->correlation_data, correlation);
     EXPECT_EQ(at_commander->response_topic, "") << "an answer names no Response Topic";
 }
+
+INSTANTIATE_TEST_SUITE_P(DeviceOnEachEngine, RequestResponse,
+                         testing::Values(mqtt::Engine::Native, mqtt::Engine::Libmosquitto),
+                         [](const auto& engine) {
+                             return engine.param == mqtt::Engine::Native ? "native"
+                                                                         : "libmosquitto";
+                         });
 
 }  // namespace
