@@ -9,7 +9,8 @@ namespace app {
 MetricsOutput::MetricsOutput(std::string program, const OutputOptions& options)
     : program_(std::move(program)), options_(options) {}
 
-bool MetricsOutput::start(net::EventLoop& loop, ProgressLine& progress, Write write) {
+bool MetricsOutput::start(net::EventLoop& loop, ProgressLine& progress, Write write,
+                          metrics::HttpEndpoint::Ready ready) {
     if (!options_.metrics) return true;
     try {
         endpoint_ = std::make_unique<metrics::HttpEndpoint>(loop, *options_.metrics,
@@ -23,6 +24,7 @@ bool MetricsOutput::start(net::EventLoop& loop, ProgressLine& progress, Write wr
         print_error(program_, std::string("--metrics-port: ") + e.what());
         return false;
     }
+    endpoint_->on_ready_probe(std::move(ready));
     progress.info("metrics at " + endpoint_->url());
     return true;
 }

@@ -17,9 +17,10 @@ class MetricsOutput {
     using Write = std::function<void(metrics::Exposition&)>;  // the run's own metrics
 
     MetricsOutput(std::string program, const OutputOptions& options);
-    // Starts listening (if --metrics-port was given) and says where. False, after one error
-    // line, when the address cannot be used.
-    bool start(net::EventLoop& loop, ProgressLine& progress, Write write);
+    // Starts listening (if --metrics-port was given) and says where; /readyz answers 200 while
+    // `ready` says so. False, after one error line, when the address cannot be used.
+    bool start(net::EventLoop& loop, ProgressLine& progress, Write write,
+               metrics::HttpEndpoint::Ready ready = {});
 
   private:
     std::string program_;

@@ -70,6 +70,9 @@ struct PublisherOptions {
     std::string payload_size_text, payload_template, payload_file;
     std::string run_id;  // empty: random
     double drain_timeout_s{30.0};
+    // --wait-for-start S: wait up to S seconds for the run's retained start (a consumer's
+    // --announce-start) and begin at its time; 0: begin at once.
+    double wait_for_start_s{0.0};
     // --max-schedule-lag-ms: with a schedule (--rate, --interval, a fleet), a message sent later
     // than this after it was due fails the run; 0 = never.
     double max_schedule_lag_ms{1000.0};
@@ -131,6 +134,16 @@ struct PublisherOptions {
 
 // Readings each device of `group` sends in `duration_s`: at least one.
 std::uint64_t readings_per_device(const DeviceGroup& group, double duration_s);
+
+// --shard I/N, or auto/N with I from a Kubernetes Indexed Job's completion index (0-based,
+// null when the variable is not set); an error says what is wrong.
+inline constexpr const char* kShardIndexVariable = "JOB_COMPLETION_INDEX";
+inline constexpr const char* kRunIdVariable = "MQTT_TELEMETRY_RUN_ID";  // --run-id's default
+struct Shard {
+    std::uint32_t index{}, count{};
+    std::string error;
+};
+Shard parse_shard(const std::string& text, const char* completion_index);
 
 Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& args);
 int run_publisher(const PublisherOptions& options);

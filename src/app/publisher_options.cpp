@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 #include "app/exit_status.hpp"
 #include "app/payload_options.hpp"
@@ -88,6 +89,35 @@ std::optional<std::string> apply_profile(PublisherOptions& p, const CLI::App& cl
     }
     return std::nullopt;
 }
+
+}  // namespace
+
+Shard parse_shard(const std::string& text, const char* completion_index) {
+    unsigned i = 0, n = 0;
+    char slash = 0, rest = 0;
+    const bool automatic = text.rfind("auto/", 0) == 0;
+    const int fields = automatic ? std::sscanf(text.c_str() + 5, "%u%c", &n, &rest) + 2
+                                 : std::sscanf(text.c_str(), "%u%c%u%c", &i, &slash, &n, &rest);
+    if (fields != 3 || (!automatic && slash != '/') || n < 1 || n > 65535)
+        return {0, 0, "must be I/N with 1 <= I <= N <= 65535 (e.g. 2/3), or auto/N"};
+    if (automatic) {
+        if (completion_index == nullptr)
+            return {0, 0,
+                    fmt::format("auto/{} takes the shard from {}, which is not set (Kubernetes "
+                                "sets it in an Indexed Job's pods)",
+                                n, kShardIndexVariable)};
+        unsigned index = 0;
+        if (std::sscanf(completion_index, "%u%c", &index, &rest) != 1 || index >= n)
+            return {0, 0,
+                    fmt::format("auto/{}: {}={} is not a shard's index (0 to {})", n,
+                                kShardIndexVariable, completion_index, n - 1)};
+        i = index + 1;
+    }
+    if (i < 1 || i > n) return {0, 0, "must be I/N with 1 <= I <= N <= 65535, e.g. 2/3"};
+    return {i, n, {}};
+}
+
+namespace {
 
 // --shard I/N: this process keeps its devices and their messages (count and rate).
 std::optional<std::string> apply_shard(PublisherOptions& p) {
@@ -217,7 +247,9 @@ void add_device_flags(CLI::App& cli, PublisherOptions& o) {
                    "dropout, marked in the payload's \"fault\"); 0 for none")
         ->capture_default_str()
         ->check(CLI::Range(0.0, 1.0));
-    cli.add_option("--run-id", o.run_id, "Run id written into every message (default: random)");
+    cli.add_option("--run-id", o.run_id,
+                   "Run id written into every message (default: $MQTT_TELEMETRY_RUN_ID, or "
+                   "random)");
     cli.add_option("--drain-timeout", o.drain_timeout_s,
                    "Seconds to wait for outstanding confirmations at the end or on Ctrl-C")
         ->capture_default_str()
@@ -310,23 +342,17 @@ void add_profile_flag(CLI::App& cli, PublisherOptions& o) {
 // One shard of several publishers sharing a run.
 void add_shard_flag(CLI::App& cli, PublisherOptions& o) {
     cli.add_option_function<std::string>(
-           "--shard",
-           [&o](const std::string& value) {
-               const auto slash = value.find('/');
-               o.shard = static_cast<std::uint32_t>(std::stoul(value.substr(0, slash)));
-               o.shards = static_cast<std::uint32_t>(std::stoul(value.substr(slash + 1)));
-           },
-           "I/N: this process is shard I of N publishers sharing one run (the same --run-id): "
-           "it sends the devices d with d % N = I-1 (ids and values as in one process) and "
-           "their messages; the subscriber waits for all N summaries")
-        ->check([](const std::string& v) -> std::string {
-            unsigned i = 0, n = 0;
-            char slash = 0, rest = 0;
-            if (std::sscanf(v.c_str(), "%u%c%u%c", &i, &slash, &n, &rest) != 3 || slash != '/' ||
-                i < 1 || i > n || n > 65535)
-                return "must be I/N with 1 <= I <= N <= 65535, e.g. 2/3";
-            return {};
-        });
+        "--shard",
+        [&o](const std::string& value) {
+            const Shard shard = parse_shard(value, std::getenv(kShardIndexVariable));
+            if (!shard.error.empty()) throw CLI::ValidationError("--shard", shard.error);
+            o.shard = shard.index;
+            o.shards = shard.count;
+        },
+        "I/N: this process is shard I of N publishers sharing one run (the same --run-id): "
+        "it sends the devices d with d % N = I-1 (ids and values as in one process) and "
+        "their messages; the subscriber waits for all N summaries. auto/N: I is "
+        "JOB_COMPLETION_INDEX + 1 (a Kubernetes Indexed Job's pod)");
 }
 
 // Checks the options together and derives the count and rate; the problem, if any.
@@ -336,8 +362,12 @@ std::optional<std::string> validate_publisher(PublisherOptions& p, CLI::App& cli
     if (auto e = validate_connection(p.connect, p.engine)) return e;
     if (p.device_prefix.size() > 56 || !telemetry::is_plain_identifier(p.device_prefix + "0"))
         return "--device-prefix must be at most 56 characters of [A-Za-z0-9._-]";
+    if (const char* from_env = std::getenv(kRunIdVariable); p.run_id.empty() && from_env)
+        p.run_id = from_env;  // one manifest for every shard
     if (!p.run_id.empty() && !telemetry::is_plain_identifier(p.run_id))
         return "--run-id must be 1-64 characters of [A-Za-z0-9._-]";
+    if (p.wait_for_start_s > 0 && p.run_id.empty())
+        return std::string("--wait-for-start needs --run-id: the start names the run");
     if (auto e = validate_topic_name("--topic", p.topic)) return e;
     if (auto e = validate_topic_name("--control-topic", p.control_topic)) return e;
     if (auto e = validate_payload(p, cli)) return e;
@@ -402,6 +432,11 @@ Parsed<PublisherOptions> parse_publisher_args(const std::vector<std::string>& ar
     add_fleet_flags(cli, o);
     add_profile_flag(cli, o);
     add_shard_flag(cli, o);
+    cli.add_option("--wait-for-start", o.wait_for_start_s,
+                   "Wait up to SECONDS for the run's start on telemetry/run-start/RUN (retained, "
+                   "from mqtt_subscriber --announce-start) and begin at its time: N shards "
+                   "begin together, after the consumers listen")
+        ->check(CLI::Range(0.0, 86'400.0));
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     add_output_flags(cli, o.output);
     cli.footer(

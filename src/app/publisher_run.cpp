@@ -12,6 +12,7 @@
 #include "app/signals.hpp"
 #include "telemetry/payload.hpp"
 #include "telemetry/repair.hpp"
+#include "telemetry/run_start.hpp"
 #include "telemetry/run_summary.hpp"
 
 namespace app {
@@ -97,6 +98,16 @@ PublisherRun::PublisherRun(const PublisherOptions& options, RunPlan plan, mqtt::
 }
 
 void PublisherRun::handle_message(const mqtt::Message& m) {
+    if (options_.wait_for_start_s > 0 && m.topic == telemetry::run_start_topic(run_id_)) {
+        std::string error;
+        if (auto start = telemetry::decode_run_start(m.payload, error);
+            start && start->run == run_id_)
+            start_ = start;
+        else
+            progress_.warn(fmt::format("the start on {} is unusable: {}", m.topic,
+                                       start ? "it names run " + start->run : error));
+        return;
+    }
     if (commands_ && m.topic != options_.repair_topic + "/" + run_id_)
         return commands_->on_command(m, Clock::now());
     handle_repair(m);
@@ -206,6 +217,7 @@ void PublisherRun::connect() {
     if (repair_.enabled())
         client_.subscribe({options_.repair_topic + "/" + run_id_}, mqtt::QoS::AtLeastOnce);
     subscribe_to_commands();
+    await_start();
     // The schedule starts now, not before the connect.
     pacer_ = sim::RatePacer(options_.rate, Clock::now());
     wall_start_ = std::chrono::system_clock::now();
@@ -246,6 +258,37 @@ void PublisherRun::publish_repairs() {
         ++counters_.repaired;
         repair_.sent();
     }
+}
+
+void PublisherRun::await_start() {
+    if (options_.wait_for_start_s <= 0) return;
+    const std::string topic = telemetry::run_start_topic(run_id_);
+    client_.subscribe({topic}, mqtt::QoS::AtLeastOnce);
+    progress_.info(fmt::format("waiting up to {:g} s for the start of run {} on {}",
+                               options_.wait_for_start_s, run_id_, topic));
+    const auto until =
+        Clock::now() +
+        std::chrono::milliseconds(static_cast<std::int64_t>(options_.wait_for_start_s * 1000));
+    while (!start_ && Clock::now() < until && !stop_requested_()) client_.poll(kMaxWait);
+    if (stop_requested_()) return;
+    if (!start_)
+        throw RunEndError(EndReason::NoStart,
+                          fmt::format("no start for run {} on {} within --wait-for-start {:g} s "
+                                      "(is a consumer with --announce-start up?)",
+                                      run_id_, topic, options_.wait_for_start_s));
+    if (start_->shards != options_.shards)
+        throw RunEndError(EndReason::StartMismatch,
+                          fmt::format("the start of run {} is for {} shards, this is shard {}/{}",
+                                      run_id_, start_->shards, options_.shard, options_.shards));
+    // Every shard begins at the announced instant (a replacement shard, later: at once).
+    const auto wait = std::chrono::microseconds(start_->start_epoch_us -
+                                                epoch_us(std::chrono::system_clock::now()));
+    progress_.info(fmt::format("run {} of {} shards begins in {:.3f} s", run_id_, start_->shards,
+                               std::max(0.0, std::chrono::duration<double>(wait).count())));
+    const auto begin = Clock::now() + wait;
+    while (Clock::now() < begin && !stop_requested_())
+        client_.poll(std::min<std::chrono::microseconds>(
+            std::chrono::ceil<std::chrono::microseconds>(begin - Clock::now()), kMaxWait));
 }
 
 void PublisherRun::linger_for_commands() {

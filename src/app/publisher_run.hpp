@@ -33,6 +33,7 @@
 #include "telemetry/latency_histogram.hpp"
 #include "telemetry/payload_encoder.hpp"
 #include "telemetry/report.hpp"
+#include "telemetry/run_start.hpp"
 #include "telemetry/timeline.hpp"
 
 namespace app {
@@ -125,6 +126,8 @@ class PublisherRun {
     // their own), and the answers that are due.
     void subscribe_to_commands();
     void linger_for_commands();
+    // --wait-for-start: the run's start, then its instant.
+    void await_start();
     void answer_commands();
     // End-to-end repair: answer requests until the consumer is done or the linger ends.
     void handle_repair(const mqtt::Message& message);
@@ -221,6 +224,7 @@ class PublisherRun {
     std::optional<mqtt::AdaptiveWindow> adaptive_;
     RepairResponder repair_;                    // --replay-buffer
     std::optional<CommandResponder> commands_;  // --commands
+    std::optional<telemetry::RunStart> start_;  // --wait-for-start: the run's start, once here
 };
 
 }  // namespace app

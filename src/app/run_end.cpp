@@ -30,6 +30,10 @@ std::string_view end_reason_name(EndReason reason) {
             return "unconfirmed";
         case EndReason::BehindSchedule:
             return "behind-schedule";
+        case EndReason::NoStart:
+            return "no-start";
+        case EndReason::StartMismatch:
+            return "start-mismatch";
     }
     return "unknown";
 }
@@ -46,7 +50,10 @@ int exit_status_for(EndReason reason) {
         case EndReason::BrokerError:
         case EndReason::ConnectionLost:
         case EndReason::LocalError:
+        case EndReason::NoStart:
             return kBrokerError;
+        case EndReason::StartMismatch:
+            return kUsageError;
         case EndReason::Rejected:
         case EndReason::NoSubscribers:
         case EndReason::Unconfirmed:

@@ -3,6 +3,7 @@
 
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,8 @@ enum class EndReason {
     NoSubscribers,   // publisher, --require-subscribers: the broker had none for some messages
     Unconfirmed,     // publisher: confirmations outlasted --drain-timeout
     BehindSchedule,  // publisher: messages went out later than --max-schedule-lag-ms
+    NoStart,         // publisher, --wait-for-start: the run's start never came
+    StartMismatch,   // publisher, --wait-for-start: the start names another number of shards
 };
 
 struct RunEnd {
@@ -38,6 +41,17 @@ std::string_view end_reason_name(EndReason reason);
 // errors, 130 interrupted (app/exit_status.hpp).
 int exit_status_for(EndReason reason);
 
+// A step that ends the run for a reason of its own, with its one-line message.
+class RunEndError : public std::runtime_error {
+  public:
+    RunEndError(EndReason reason, const std::string& message)
+        : std::runtime_error(message), reason_(reason) {}
+    EndReason reason() const { return reason_; }
+
+  private:
+    EndReason reason_;
+};
+
 // Runs `step`; an exception becomes a RunEnd (an mqtt::Error as `on_mqtt_error`, anything else
 // as LocalError), printed as one error line by the caller. Without one, returns nothing.
 template <typename Step>
@@ -47,6 +61,8 @@ std::optional<RunEnd> guarded(EndReason on_mqtt_error, Step step) {
         return std::nullopt;
     } catch (const mqtt::Error& e) {
         return RunEnd{on_mqtt_error, e.what()};
+    } catch (const RunEndError& e) {
+        return RunEnd{e.reason(), e.what()};
     } catch (const std::exception& e) {
         return RunEnd{EndReason::LocalError, e.what()};
     }

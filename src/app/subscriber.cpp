@@ -65,8 +65,9 @@ int run_subscriber(const SubscriberOptions& o) {
     const auto client = mqtt::make_client(options.engine, loop);
     SubscriberRun run(options, *client, progress, stop_requested);
     MetricsOutput metrics(kSubscriberProgram, o.output);
-    if (!metrics.start(loop, progress,
-                       [&run](metrics::Exposition& out) { run.write_metrics(out); }))
+    if (!metrics.start(
+            loop, progress, [&run](metrics::Exposition& out) { run.write_metrics(out); },
+            [&run] { return run.ready(); }))
         return kUsageError;
     PrintSink printer(stdout);
     if (options.print) run.add_sink(printer);

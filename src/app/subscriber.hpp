@@ -23,6 +23,11 @@ struct SubscriberOptions {
     int qos{1};         // of the telemetry subscription; control topics are always QoS 1
     bool print{false};  // --print: intact readings as JSON lines on stdout (app/print_sink.hpp)
     std::string control_topic{"telemetry/run-summary"};
+    // --announce-start N: once subscribed, publish the retained start of run start_run for N
+    // publisher shards (telemetry/run_start.hpp), start_delay_s ahead, unless one is there.
+    std::uint32_t announce_shards{0};
+    std::string start_run;  // --start-run, or $MQTT_TELEMETRY_RUN_ID
+    double start_delay_s{2.0};
     // Devices' retained online/offline (a fleet's births and wills); empty: not followed.
     std::string status_topic{"sensors/+/status"};
     // End-to-end repair (telemetry/repair.hpp): missing ranges are asked for on <topic>/<run>.

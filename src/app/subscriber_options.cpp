@@ -1,11 +1,14 @@
 #include <fmt/format.h>
 
+#include <cstdlib>
+
 #include "app/cli_parse.hpp"
 #include "app/exit_status.hpp"
 #include "app/subscriber.hpp"
 #include "mqtt/protocol/topic_filter.hpp"
 #include "store/reading_store.hpp"
 #include "telemetry/device_status.hpp"
+#include "telemetry/payload.hpp"
 
 namespace app {
 
@@ -60,6 +63,18 @@ void add_subscription_flags(CLI::App& cli, SubscriberOptions& o) {
                  "lines then go to stderr");
     cli.add_option("--control-topic", o.control_topic, "Topic of the publishers' run summaries")
         ->capture_default_str();
+    cli.add_option("--announce-start", o.announce_shards,
+                   "Once subscribed, announce the start of run --start-run for N publisher "
+                   "shards (retained on telemetry/run-start/RUN; mqtt_publisher "
+                   "--wait-for-start), unless another consumer did")
+        ->check(CLI::Range(1, 65535));
+    cli.add_option("--start-run", o.start_run,
+                   "The run --announce-start starts (default: $MQTT_TELEMETRY_RUN_ID)");
+    cli.add_option("--start-delay", o.start_delay_s,
+                   "Seconds from the announcement to the start, at least (rounded up to a "
+                   "whole 5 s, so that consumers announcing together name the same instant)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 3600.0));
     cli.add_option("--status-topic", o.status_topic,
                    "Follow the devices' online/offline status here (one '+' level: the device); "
                    "\"\" to not follow it")
@@ -196,6 +211,21 @@ std::optional<std::string> validate_fleet(const SubscriberOptions& s) {
     return std::nullopt;
 }
 
+std::optional<std::string> validate_announcement(const SubscriberOptions& s) {
+    if (s.announce_shards == 0) return std::nullopt;
+    if (s.start_run.empty())
+        return std::string("--announce-start needs --start-run (or MQTT_TELEMETRY_RUN_ID)");
+    if (!telemetry::is_plain_identifier(s.start_run))
+        return "--start-run must be 1-64 characters of [A-Za-z0-9._-]";
+    if (s.engine != mqtt::Engine::Native)
+        return std::string("--announce-start needs --client native (a retained publish)");
+    if (s.connections > 1 || s.connect_only)
+        return std::string(
+            "--announce-start is one consumer's: not with --connections or "
+            "--connect-only");
+    return std::nullopt;
+}
+
 std::optional<std::string> validate_subscriber(const SubscriberOptions& s) {
     if (auto e = validate_connection(s.connect, s.engine)) return e;
     for (const std::string& t : s.topics) {
@@ -206,6 +236,7 @@ std::optional<std::string> validate_subscriber(const SubscriberOptions& s) {
             return std::string("--topic with {n} (the subscriber's number) needs --connections");
     }
     if (auto e = validate_topic_name("--control-topic", s.control_topic)) return e;
+    if (auto e = validate_announcement(s)) return e;
     if (!s.status_topic.empty()) try {
             telemetry::DeviceStatusBoard board(s.status_topic);
         } catch (const std::invalid_argument& e) {
@@ -254,6 +285,7 @@ void finish_subscriber(SubscriberOptions& s) {
 
 Parsed<SubscriberOptions> parse_subscriber_args(const std::vector<std::string>& args) {
     SubscriberOptions o;
+    if (const char* run = std::getenv("MQTT_TELEMETRY_RUN_ID")) o.start_run = run;
     o.connect.max_inflight = 16;  // the subscriber publishes only repair requests
     o.connect.give_up_after = std::chrono::seconds(300);
     // Persistent by default: messages published while we reconnect wait for us in the broker.

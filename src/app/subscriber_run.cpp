@@ -1,5 +1,7 @@
 #include "app/subscriber_run.hpp"
 
+#include "telemetry/run_start.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -36,6 +38,9 @@ telemetry::DeliveryLedger::TopicScope scope_of(const std::vector<std::string>& f
 }
 
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
+// --announce-start: how long to look for a start already retained, and the grid of start times.
+constexpr auto kStartLookup = std::chrono::seconds(1);
+constexpr auto kStartGrid = std::chrono::microseconds(5'000'000);
 // --check-retained: how long the retained messages may take after subscribing again.
 constexpr auto kRetainedWait = std::chrono::seconds(5);
 // A loop round longer than the poll interval by this much means the process was suspended.
@@ -178,11 +183,43 @@ void SubscriberRun::connect_and_subscribe() {
     }
     client_.subscribe(filters, static_cast<mqtt::QoS>(options_.qos));
     subscribe_to_statuses();
+    announce_start();
     ready_at_ = Clock::now();
+    subscribed_ = true;
     progress_.info(fmt::format("subscribed to {} and {} on {}:{} ({}) (ready)",
                                join(telemetry_filters(options_)), options_.control_topic,
                                options_.connect.host, options_.connect.port,
                                client_.protocol_description()));
+}
+
+void SubscriberRun::announce_start() {
+    if (options_.announce_shards == 0) return;
+    const std::string topic = telemetry::run_start_topic(options_.start_run);
+    // A start already retained (another consumer's, or ours before a restart) stands.
+    client_.subscribe({topic}, mqtt::QoS::AtLeastOnce);
+    const auto look_until = Clock::now() + kStartLookup;
+    while (!start_seen_ && Clock::now() < look_until) client_.poll(kPollInterval);
+    if (start_seen_) {
+        progress_.info(fmt::format("the start of run {} is announced already", options_.start_run));
+        return;
+    }
+    const telemetry::RunStart start{
+        options_.start_run, options_.announce_shards,
+        telemetry::start_on_grid(now_epoch_us(),
+                                 static_cast<std::int64_t>(options_.start_delay_s * 1e6),
+                                 kStartGrid.count())};
+    std::optional<mqtt::PublishId> id;
+    const auto until = Clock::now() + options_.connect.connect_timeout;
+    while (!(id = client_.publish_retained(topic, telemetry::encode_run_start(start),
+                                           mqtt::QoS::AtLeastOnce)) &&
+           Clock::now() < until)
+        client_.poll(kPollInterval);
+    while (client_.in_flight() > 0 && Clock::now() < until) client_.poll(kPollInterval);
+    if (!id || client_.in_flight() > 0)
+        throw mqtt::Error(mqtt::ErrorKind::Protocol,
+                          "the broker did not confirm the run's start on " + topic);
+    progress_.info(fmt::format("announced the start of run {} for {} shards on {}",
+                               options_.start_run, options_.announce_shards, topic));
 }
 
 void SubscriberRun::subscribe_to_statuses() {
@@ -238,6 +275,10 @@ bool SubscriberRun::checking_retained(Clock::time_point now) {
 
 void SubscriberRun::handle(const mqtt::Message& m) {
     const auto now = Clock::now();
+    if (m.topic.rfind(telemetry::kRunStartTopics, 0) == 0) {  // a start barrier's, never a reading
+        start_seen_ = start_seen_ || m.topic == telemetry::run_start_topic(options_.start_run);
+        return;
+    }
     last_message_ = now;
     if (m.topic == options_.control_topic) return handle_control(m);
     if (statuses_)

@@ -77,6 +77,8 @@ class SubscriberRun {
 
     // Its counters, gauges and end-to-end latency for a /metrics scrape (--metrics-port).
     void write_metrics(metrics::Exposition& out) const;
+    // Subscribed and connected: /readyz answers 200 (a readiness probe before the publishers).
+    bool ready() const { return subscribed_ && client_.connected(); }
 
     // The --report document, --csv timeline and the data of the --html page, after run().
     report::SubscriberReport report() const;
@@ -98,6 +100,7 @@ class SubscriberRun {
     telemetry::DecodedReading decode(const mqtt::Message& message);
     // Follows the devices' online/offline, if the broker lets us (a refusal is not fatal).
     void subscribe_to_statuses();
+    void announce_start();  // --announce-start
     std::optional<report::DeviceStatus> device_report() const;
     std::vector<report::SlowDevice> slowest_devices() const;
     // Each publisher shard's latency, for runs of several shards (which may take other paths).
@@ -154,6 +157,8 @@ class SubscriberRun {
     std::optional<Clock::time_point> first_message_;
     Clock::time_point last_message_{};
     Clock::time_point ready_at_{};
+    bool subscribed_{false};  // the "(ready)" moment has come
+    bool start_seen_{false};  // --announce-start: the run's start is retained already
     std::uint64_t next_progress_;
     SubscriberState* state_{nullptr};
     Clock::time_point repair_requested_at_{};

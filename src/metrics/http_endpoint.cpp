@@ -197,13 +197,16 @@ std::string HttpEndpoint::answer(const std::string& head) {
     path = path.substr(0, path.find('?'));
     if (method != "GET" && method != "HEAD")
         return Exchange::status_only(405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
-    if (path == "/") {
-        const std::string body = "Metrics at /metrics\n";
+    const auto text = [&method](const std::string& body) {
         return fmt::format(
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "
             "{}\r\nConnection: close\r\n\r\n{}",
             body.size(), method == "HEAD" ? "" : body);
-    }
+    };
+    if (path == "/") return text("Metrics at /metrics, readiness at /readyz\n");
+    if (path == "/healthz") return text("ok\n");
+    if (path == "/readyz")
+        return !ready_ || ready_() ? text("ready\n") : Exchange::status_only(503, "Not Ready");
     if (path != "/metrics") return Exchange::status_only(404, "Not Found");
     ++scrapes_;
     const std::string body = render_();

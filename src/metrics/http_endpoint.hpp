@@ -27,6 +27,7 @@ std::optional<ListenAddress> parse_listen_address(const std::string& text);
 class HttpEndpoint final : private net::EventLoop::Watcher {
   public:
     using Render = std::function<std::string()>;  // the /metrics body, made per scrape
+    using Ready = std::function<bool()>;          // /readyz: 200 while true, 503 before
     static constexpr std::size_t kMaxClients = 32;
     static constexpr std::size_t kMaxRequest = std::size_t{8} * 1024;
     static constexpr auto kClientDeadline = std::chrono::seconds(10);
@@ -37,6 +38,9 @@ class HttpEndpoint final : private net::EventLoop::Watcher {
     HttpEndpoint(const HttpEndpoint&) = delete;  // the loop holds pointers to it
     HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
+    // /readyz for a readiness probe (without one it answers 200 once listening); /healthz
+    // answers 200 while the loop runs (a liveness probe).
+    void on_ready_probe(Ready ready) { ready_ = std::move(ready); }
     std::uint16_t port() const { return port_; }  // the bound port (useful with port 0)
     std::string url() const;
     std::uint64_t scrapes() const { return scrapes_; }
@@ -52,6 +56,7 @@ class HttpEndpoint final : private net::EventLoop::Watcher {
 
     net::EventLoop& loop_;
     Render render_;
+    Ready ready_;
     net::FileDescriptor listener_;
     std::string address_;
     std::uint16_t port_{0};

@@ -199,3 +199,86 @@ TEST(Cluster, AFleetOverAHostListPutsEveryOtherDeviceOnEachNode) {
 
 }  // namespace
 }  // namespace harness
+namespace harness {
+namespace {
+
+// A shard as a Kubernetes Indexed Job runs it: its index and the run id in the environment.
+std::unique_ptr<ChildProcess> indexed_shard(const Broker& broker, const TempDir& dir, int index,
+                                            const std::vector<std::string>& extra,
+                                            const std::string& shards = "auto/2",
+                                            const std::string& count = "6000") {
+    const std::string name = "shard-" + std::to_string(index);
+    std::vector<std::string> argv{"/usr/bin/env",
+                                  "JOB_COMPLETION_INDEX=" + std::to_string(index),
+                                  "MQTT_TELEMETRY_RUN_ID=job-1",
+                                  publisher_path(),
+                                  "-p",
+                                  broker.port_str(),
+                                  "-d",
+                                  "10",
+                                  "-n",
+                                  count,
+                                  "-r",
+                                  "3000",
+                                  "--shard",
+                                  shards,
+                                  "--report",
+                                  (dir / (name + ".json")).string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<ChildProcess>(argv, dir / (name + ".out"), dir / (name + ".err"));
+}
+
+TEST(Shards, IndexedJobShardsWaitForTheStartTheConsumerAnnouncesAndVerifyAsOneRun) {
+    Broker broker;
+    TempDir dir;
+    // The shards come first, as pods may: they wait for the consumer's start.
+    auto s0 = indexed_shard(broker, dir, 0, {"--wait-for-start", "60"});
+    auto s1 = indexed_shard(broker, dir, 1, {"--wait-for-start", "60"});
+    ASSERT_TRUE(
+        wait_for_text(dir / "shard-1.err", "waiting up to 60 s for the start of run job-1", 20s))
+        << read_file(dir / "shard-1.err");
+    ChildProcess sub(
+        {subscriber_path(), "-p", broker.port_str(), "--announce-start", "2", "--start-run",
+         "job-1", "--start-delay", "0", "--report", (dir / "sub.json").string()},
+        dir / "sub.out", dir / "sub.err");
+    ASSERT_EQ(s0->wait(60s), 0) << read_file(dir / "shard-0.err");
+    ASSERT_EQ(s1->wait(60s), 0) << read_file(dir / "shard-1.err");
+    ASSERT_EQ(sub.wait(60s), 0) << read_file(dir / "sub.out") << read_file(dir / "sub.err");
+    for (const char* shard : {"shard-0.err", "shard-1.err"})
+        EXPECT_NE(read_file(dir / shard).find("run job-1 of 2 shards begins in"), std::string::npos)
+            << read_file(dir / shard);
+    EXPECT_NE(read_file(dir / "sub.err").find("announced the start of run job-1 for 2 shards"),
+              std::string::npos);
+    const auto s = read_json(dir / "sub.json");
+    EXPECT_EQ(s.at("unique"), 6000);
+    EXPECT_EQ(s.at("missing"), 0);
+    EXPECT_TRUE(s.at("verified").get<bool>());
+    EXPECT_EQ(read_json(dir / "shard-1.json").at("shard"), nlohmann::json::array({2, 2}));
+    // A shard that replaces a failed one finds the start retained and begins at once; a run
+    // whose start names other shards is a usage error; one whose start never comes, exit 3.
+    auto again = indexed_shard(broker, dir, 1, {"--wait-for-start", "5"}, "auto/2", "20");
+    EXPECT_EQ(again->wait(60s), 0) << read_file(dir / "shard-1.err");
+    auto other = indexed_shard(broker, dir, 0, {"--wait-for-start", "5"}, "auto/3");
+    EXPECT_EQ(other->wait(60s), 2) << read_file(dir / "shard-0.err");
+    EXPECT_NE(read_file(dir / "shard-0.err")
+                  .find("the start of run job-1 is for 2 shards, this "
+                        "is shard 1/3"),
+              std::string::npos)
+        << read_file(dir / "shard-0.err");
+}
+
+TEST(Shards, AShardWhoseStartNeverComesSaysSoAndExitsThree) {
+    Broker broker;
+    TempDir dir;
+    auto shard = indexed_shard(broker, dir, 0, {"--wait-for-start", "1"});
+    EXPECT_EQ(shard->wait(60s), 3);
+    EXPECT_NE(read_file(dir / "shard-0.err")
+                  .find("no start for run job-1 on telemetry/run-start/job-1 within "
+                        "--wait-for-start 1 s"),
+              std::string::npos)
+        << read_file(dir / "shard-0.err");
+    EXPECT_EQ(read_json(dir / "shard-0.json").at("end_reason"), "no-start");
+}
+
+}  // namespace
+}  // namespace harness

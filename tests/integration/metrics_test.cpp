@@ -96,6 +96,8 @@ TEST_F(Metrics, BothProgramsServeValidMetricsMidRunThatEndAtTheReport) {
     const std::string pub_text = body_of(http_get(pub_port, "/metrics"));
     const std::string sub_text = body_of(http_get(sub_port, "/metrics"));
     ASSERT_EQ(first_pub.rfind("HTTP/1.1 200 OK", 0), 0U) << first_pub;
+    EXPECT_EQ(http_get(sub_port, "/readyz").rfind("HTTP/1.1 200 OK", 0), 0U)
+        << "subscribed: ready for the publishers";
     ASSERT_EQ(first_sub.rfind("HTTP/1.1 200 OK", 0), 0U) << first_sub;
     EXPECT_NE(first_pub.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
 

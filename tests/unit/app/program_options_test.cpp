@@ -413,3 +413,32 @@ TEST(WindowBudget, TheOptionsTakeNoWindowTheSessionWouldLowerQuietly) {
                     .options);
 }
 }  // namespace
+
+namespace app {
+namespace {
+
+TEST(ShardOption, AutoTakesTheShardFromAnIndexedJobsCompletionIndex) {
+    const Shard first = parse_shard("auto/4", "0"), last = parse_shard("auto/4", "3");
+    EXPECT_EQ(first.index, 1u);
+    EXPECT_EQ(last.index, 4u);
+    EXPECT_EQ(last.count, 4u);
+    EXPECT_TRUE(last.error.empty());
+    const Shard given = parse_shard("2/3", nullptr);
+    EXPECT_EQ(given.index, 2u);
+    EXPECT_EQ(given.count, 3u);
+}
+
+TEST(ShardOption, AutoWithoutOrBeyondItsIndexSaysWhy) {
+    EXPECT_EQ(parse_shard("auto/4", nullptr).error,
+              "auto/4 takes the shard from JOB_COMPLETION_INDEX, which is not set (Kubernetes "
+              "sets it in an Indexed Job's pods)");
+    EXPECT_EQ(parse_shard("auto/4", "4").error,
+              "auto/4: JOB_COMPLETION_INDEX=4 is not a shard's index (0 to 3)");
+    EXPECT_NE(parse_shard("auto/4", "x").error, "");
+    EXPECT_NE(parse_shard("auto/0", "0").error, "");
+    EXPECT_NE(parse_shard("3/2", nullptr).error, "");
+    EXPECT_NE(parse_shard("auto/", "0").error, "");
+}
+
+}  // namespace
+}  // namespace app

@@ -119,6 +119,18 @@ TEST_F(Endpoint, OtherPathsMethodsAndGarbageGetTheirStatus) {
     EXPECT_EQ(renders_, 0);
 }
 
+TEST_F(Endpoint, ReadinessFollowsItsProbeAndHealthIsAlwaysOk) {
+    bool ready = false;
+    endpoint_.on_ready_probe([&ready] { return ready; });
+    EXPECT_EQ(exchange("GET /readyz HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 503", 0), 0U);
+    EXPECT_EQ(exchange("GET /healthz HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 200", 0), 0U);
+    ready = true;
+    const std::string answer = exchange("GET /readyz HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0U) << answer;
+    EXPECT_EQ(answer.substr(answer.size() - 6), "ready\n");
+    EXPECT_EQ(renders_, 0) << "a probe renders no metrics";
+}
+
 TEST_F(Endpoint, OversizedRequestIsRefused) {
     const std::string huge = "GET /metrics HTTP/1.1\r\nX: " + std::string(20000, 'a');
     EXPECT_EQ(exchange(huge).rfind("HTTP/1.1 431", 0), 0U);
