@@ -63,7 +63,8 @@ int run_publisher(const PublisherOptions& o) {
                                                   {"device_prefix", o.device_prefix},
                                                   {"topic", o.topic},
                                                   {"qos", o.qos},
-                                                  {"seed", o.seed}});
+                                                  {"seed", o.seed},
+                                                  {"shard", {o.shard, o.shards}}});
         if (state->resuming() && !o.run_id.empty() && o.run_id != state->run_id())
             throw state::StateError("--run-id " + o.run_id + " is not the run " + state->run_id() +
                                     " saved in " + o.state_dir);

@@ -129,8 +129,7 @@ std::optional<std::string> apply_shard(PublisherOptions& p) {
         return fmt::format("--shard {}/{}: more shards than --devices ({})", p.shard, p.shards,
                            p.devices);
     if (p.from_profile()) return std::string("--shard does not take a --profile yet");
-    if (!p.state_dir.empty() || p.replay_buffer > 0)
-        return std::string("--shard does not take --state-dir or --replay-buffer yet");
+    if (p.replay_buffer > 0) return std::string("--shard does not take --replay-buffer yet");
     const sim::MessageNumbering numbering{p.devices};
     std::uint64_t mine = 0, count = 0;
     for (std::uint64_t d = p.shard - 1; d < p.devices; d += p.shards) {
