@@ -519,7 +519,8 @@ void command_member(CommanderReport& out, const std::string& name, const Command
     out.members.push_back(std::move(m));
     for (const std::string& d : r.silent_devices)
         if (out.silent_devices.size() < 10) out.silent_devices.push_back(d);
-    for (const std::string& f : r.failed_checks) out.failed_checks.push_back(name + ": " + f);
+    for (const std::string& f : r.failed_checks)
+        out.failed_checks.push_back(fmt::format("{}: {}", name, f));
     append_reconnects(out.reconnects, r.reconnects, name);
 }
 
