@@ -106,8 +106,11 @@ bool CommanderRun::send(std::uint64_t k, Clock::time_point due) {
     c.reply_to = reply_topic_;
     const std::string topic = expand_device_template(options_.command_topic, c.device, device, "");
     const std::string correlation = std::to_string(c.id);
+    // Over MQTT 3.1.1 (no properties) the devices answer on the command's reply_to.
+    const mqtt::Correlation properties =
+        client_.speaks_mqtt5() ? mqtt::Correlation{reply_topic_, correlation} : mqtt::Correlation{};
     if (!client_.publish_correlated(topic, telemetry::encode_command(c), mqtt::QoS::AtLeastOnce,
-                                    {reply_topic_, correlation}))
+                                    properties))
         return false;
     ledger_.sent(c, due);
     return true;

@@ -248,6 +248,9 @@ class Client {
     // Whether the broker stated how many messages it takes in flight (MQTT 5 Receive Maximum,
     // 65,535 when absent). Over MQTT 3.1.1 it cannot, and window() is only our own limit.
     virtual bool broker_states_window() const = 0;
+    // The connection speaks MQTT 5 (which is when the broker states its window): properties
+    // such as a Response Topic can be sent.
+    bool speaks_mqtt5() const { return broker_states_window(); }
     // The protocol in use once connected, e.g. "MQTT 5" or "MQTT 3.1.1 (the broker refused 5)".
     virtual std::string protocol_description() const = 0;
     // Sends DISCONNECT and closes the connection. A persistent MQTT 5 session ends with it

@@ -191,6 +191,14 @@ TEST(Commands, ADeviceThatNeverAnswersIsNamedAndFailsTheRun) {
         << report.out;
 }
 
+TEST(Commands, OverMqtt311TheDevicesAnswerOnTheReplyTopicEachCommandNames) {
+    Broker broker;
+    TempDir dir;
+    const RunResult r = command_fleet(broker, dir, 5, 5, 50, {"-V", "311"});
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    EXPECT_EQ(read_json(dir / "c.json").at("answered"), 50);
+}
+
 TEST(Commands, ACommanderThatCannotReachItsBrokerSaysSoAndExitsThree) {
     TempDir dir;
     const RunResult r = run(
