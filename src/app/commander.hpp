@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "app/cli_common.hpp"
+#include "app/fleet_profile.hpp"
 #include "mqtt/engines.hpp"
 
 namespace app {
@@ -33,7 +34,25 @@ struct CommanderOptions {
     std::uint64_t max_executed_twice{0};
     double max_p99_ms{0.0};           // 0: none
     std::string csv_file, html_file;  // the per-second timeline; the HTML page
+    // Which devices: -d N of --device-prefix, or a fleet profile's (--profile), one group of it
+    // (--group); then a seeded share of them (--sample, --seed).
+    std::string profile, group;
+    double sample{1.0};
+    std::uint64_t seed{1};
 };
+
+// A device commands go to: its id, its number in its group and the group (for {device}, {n}
+// and {group} in --command-topic).
+struct CommandTarget {
+    std::string id;
+    std::uint64_t n{};
+    std::string group;
+};
+
+// The devices to command, in the order commands go to them in turn. Throws std::runtime_error
+// naming what is wrong (no such group, a sample of no device).
+std::vector<CommandTarget> command_targets(const CommanderOptions& options,
+                                           const std::vector<DeviceGroup>& profile_groups);
 
 Parsed<CommanderOptions> parse_commander_args(const std::vector<std::string>& args);
 int run_commander(const CommanderOptions& options);

@@ -39,6 +39,18 @@ void add_command_run_flags(CLI::App& cli, CommanderOptions& o) {
                    "Fail when the round trip's p99 is above MS (0: no limit)")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
+    auto* profile = cli.add_option("--profile", o.profile,
+                                   "Command the devices of this fleet profile (the publisher's "
+                                   "--profile) instead of -d");
+    cli.add_option("--group", o.group, "Only the devices of this group of the --profile")
+        ->needs(profile);
+    profile->excludes(cli.get_option("--devices"));
+    profile->excludes(cli.get_option("--device-prefix"));
+    cli.add_option("--sample", o.sample,
+                   "Command this share of the devices (0 to 1], a subset chosen by --seed")
+        ->capture_default_str()
+        ->check(CLI::Range(0.000001, 1.0));
+    cli.add_option("--seed", o.seed, "Chooses the --sample")->capture_default_str();
     cli.add_option("--csv", o.csv_file, "Write the per-second timeline as CSV to FILE");
     cli.add_option("--html", o.html_file, "Write a self-contained HTML report to FILE");
 }

@@ -13,6 +13,7 @@
 #include "report/html_report.hpp"
 #include "sim/sensor_model.hpp"
 #include "telemetry/command.hpp"
+#include "telemetry/splitmix64.hpp"
 
 namespace app {
 namespace {
@@ -21,9 +22,11 @@ constexpr auto kCommanderPoll = std::chrono::milliseconds(100);
 
 }  // namespace
 
-CommanderRun::CommanderRun(const CommanderOptions& options, mqtt::Client& client,
-                           ProgressLine& progress, StopRequested stop_requested)
+CommanderRun::CommanderRun(const CommanderOptions& options, std::vector<CommandTarget> targets,
+                           mqtt::Client& client, ProgressLine& progress,
+                           StopRequested stop_requested)
     : options_(options),
+      targets_(std::move(targets)),
       client_(client),
       progress_(progress),
       stop_requested_(std::move(stop_requested)),
@@ -71,7 +74,7 @@ void CommanderRun::connect() {
         fmt::format("connected to {}:{} ({}), run {}: {} commands to {} devices at "
                     "{:g}/s, answers on {}",
                     options_.connect.host, options_.connect.port, client_.protocol_description(),
-                    run_id_, options_.count, options_.devices, options_.rate, reply_topic_));
+                    run_id_, options_.count, targets_.size(), options_.rate, reply_topic_));
     started_ = Clock::now();
     wall_start_ = std::chrono::system_clock::now();
     pacer_ = sim::RatePacer(options_.rate, started_);
@@ -93,18 +96,19 @@ std::chrono::microseconds CommanderRun::until_next_due() const {
 }
 
 bool CommanderRun::send(std::uint64_t k, Clock::time_point due) {
-    const std::uint64_t device = k % options_.devices + 1;
+    const CommandTarget& target = targets_[k % targets_.size()];
     telemetry::Command c;
     c.run = run_id_;
     c.id = k + 1;
-    c.device = sim::device_id(options_.device_prefix, device);
-    c.seq = k / options_.devices + 1;
+    c.device = target.id;
+    c.seq = k / targets_.size() + 1;
     // Open loop: the time it was due, so that a commander that falls behind shows as latency.
     c.sent_us = epoch_us(wall_start_ +
                          std::chrono::duration_cast<std::chrono::microseconds>(due - started_));
     c.name = options_.name;
     c.reply_to = reply_topic_;
-    const std::string topic = expand_device_template(options_.command_topic, c.device, device, "");
+    const std::string topic =
+        expand_device_template(options_.command_topic, c.device, target.n, target.group);
     const std::string correlation = std::to_string(c.id);
     // Over MQTT 3.1.1 (no properties) the devices answer on the command's reply_to.
     const mqtt::Correlation properties =
@@ -233,7 +237,7 @@ int CommanderRun::finish(const std::string& end_reason,
     const telemetry::Verdict verdict = telemetry::judge(failed_checks(t), endings);
     report::CommanderReport& r = report_;
     r.run = run_id_;
-    r.devices = options_.devices;
+    r.devices = targets_.size();
     r.sent = t.sent;
     r.delivered = t.delivered;
     r.answered = t.answered;
@@ -280,10 +284,50 @@ int CommanderRun::finish(const std::string& end_reason,
     return verdict.exit_status;
 }
 
+std::vector<CommandTarget> command_targets(const CommanderOptions& o,
+                                           const std::vector<DeviceGroup>& profile_groups) {
+    std::vector<CommandTarget> all;
+    if (o.profile.empty()) {
+        for (std::uint64_t n = 1; n <= o.devices; ++n)
+            all.push_back({sim::device_id(o.device_prefix, n), n, ""});
+    } else {
+        std::string names;
+        for (const DeviceGroup& g : profile_groups) {
+            names += (names.empty() ? "" : ", ") + g.name;
+            if (!o.group.empty() && g.name != o.group) continue;
+            for (std::uint64_t n = 1; n <= g.devices; ++n)
+                all.push_back({sim::device_id(g.id_prefix, n), n, g.name});
+        }
+        if (all.empty())
+            throw std::runtime_error(
+                fmt::format("--group {}: {} has the groups {}", o.group, o.profile, names));
+    }
+    if (o.sample >= 1.0) return all;
+    std::vector<CommandTarget> sample;
+    for (CommandTarget& t : all) {
+        telemetry::SplitMix64 draw(o.seed ^ std::hash<std::string>{}(t.id));
+        if (static_cast<double>(draw() >> 11) * 0x1.0p-53 < o.sample)
+            sample.push_back(std::move(t));
+    }
+    if (sample.empty())
+        throw std::runtime_error(
+            fmt::format("--sample {:g} of {} devices is none of them", o.sample, all.size()));
+    return sample;
+}
+
 int run_commander(const CommanderOptions& options) {
     install_stop_signals();
     const OutputFile report_file(kCommanderProgram, "the report file", options.output.report_file);
     if (!report_file.prepare()) return kUsageError;
+    std::vector<CommandTarget> targets;
+    try {
+        targets = command_targets(options, options.profile.empty()
+                                               ? std::vector<DeviceGroup>{}
+                                               : load_fleet_profile(options.profile).groups);
+    } catch (const std::runtime_error& e) {  // ProfileError too
+        print_error(kCommanderProgram, e.what());
+        return kUsageError;
+    }
     warn_about_connection(kCommanderProgram, options.connect);
     ProgressLine progress(kCommanderProgram, !options.output.quiet);
     const OutputFile csv_file(kCommanderProgram, "the CSV file", options.csv_file);
@@ -291,7 +335,7 @@ int run_commander(const CommanderOptions& options) {
     if (!csv_file.prepare() || !html_file.prepare()) return kUsageError;
     net::EventLoop loop;  // the client's, and the metrics endpoint's
     const auto client = mqtt::make_client(options.engine, loop);
-    CommanderRun run(options, *client, progress, stop_requested);
+    CommanderRun run(options, std::move(targets), *client, progress, stop_requested);
     MetricsOutput metrics(kCommanderProgram, options.output);
     if (!metrics.start(loop, progress,
                        [&run](metrics::Exposition& out) { run.write_metrics(out); }))

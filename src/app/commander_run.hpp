@@ -28,8 +28,9 @@ class CommanderRun {
     using Clock = std::chrono::steady_clock;
     using StopRequested = std::function<bool()>;
 
-    CommanderRun(const CommanderOptions& options, mqtt::Client& client, ProgressLine& progress,
-                 StopRequested stop_requested);
+    // `targets`: the devices commands go to in turn (command_targets()), at least one.
+    CommanderRun(const CommanderOptions& options, std::vector<CommandTarget> targets,
+                 mqtt::Client& client, ProgressLine& progress, StopRequested stop_requested);
 
     // The whole run; prints the verdict line and returns the exit status. Never throws.
     int run();
@@ -42,7 +43,7 @@ class CommanderRun {
     void connect();
     void send_due();
     std::chrono::microseconds until_next_due() const;
-    // Command k (0-based): device k mod devices, its seq k / devices + 1; false while the
+    // Command k (0-based): target k mod targets, its seq k / targets + 1; false while the
     // window is full.
     bool send(std::uint64_t k, Clock::time_point due);
     void await_answers();
@@ -54,6 +55,7 @@ class CommanderRun {
     int finish(const std::string& end_reason, const std::vector<telemetry::Ending>& endings);
 
     const CommanderOptions& options_;
+    const std::vector<CommandTarget> targets_;
     mqtt::Client& client_;
     ProgressLine& progress_;
     StopRequested stop_requested_;

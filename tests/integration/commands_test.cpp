@@ -199,6 +199,26 @@ TEST(Commands, OverMqtt311TheDevicesAnswerOnTheReplyTopicEachCommandNames) {
     EXPECT_EQ(read_json(dir / "c.json").at("answered"), 50);
 }
 
+TEST(Commands, ACommanderCommandsOneGroupOfAFleetProfile) {
+    Broker broker;
+    TempDir dir;
+    const std::string profile = (project_dir() / "config/profiles/home.toml").string();
+    ChildProcess fleet({publisher_path(), "-p", broker.port_str(), "--profile", profile,
+                        "--duration", "6", "--connections", "per-device", "--commands"},
+                       dir / "pub.out", dir / "pub.err");
+    ASSERT_TRUE(wait_for_text(dir / "pub.err", "commands: each of", 30s))
+        << read_file(dir / "pub.err");
+    const RunResult r =
+        run({commander_path(), "-p", broker.port_str(), "--profile", profile, "--group", "room",
+             "-n", "20", "-r", "50", "--report", (dir / "c.json").string()},
+            dir.path(), 60s);
+    EXPECT_EQ(fleet.wait(60s), 0) << read_file(dir / "pub.err");
+    ASSERT_EQ(r.status, 0) << r.out << r.err;
+    const auto report = read_json(dir / "c.json");
+    EXPECT_EQ(report.at("devices"), 4) << "room-0001 ... room-0004";
+    EXPECT_EQ(report.at("answered"), 20);
+}
+
 TEST(Commands, ACommanderThatCannotReachItsBrokerSaysSoAndExitsThree) {
     TempDir dir;
     const RunResult r = run(

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "app/cli_common.hpp"
+#include "app/commander.hpp"
 #include "app/fleet_plan.hpp"
 #include "app/publisher.hpp"
 #include "app/subscriber.hpp"
@@ -438,6 +439,46 @@ TEST(ShardOption, AutoWithoutOrBeyondItsIndexSaysWhy) {
     EXPECT_NE(parse_shard("auto/0", "0").error, "");
     EXPECT_NE(parse_shard("3/2", nullptr).error, "");
     EXPECT_NE(parse_shard("auto/", "0").error, "");
+}
+
+}  // namespace
+}  // namespace app
+
+namespace app {
+namespace {
+
+TEST(CommandTargets, AllDevicesAGroupOfAProfileOrASeededSample) {
+    CommanderOptions o;
+    o.devices = 3;
+    const auto all = command_targets(o, {});
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[2].id, "sensor-0003");
+    EXPECT_EQ(all[2].n, 3u);
+    DeviceGroup rooms, doors;
+    rooms.name = "room";
+    rooms.devices = 2;
+    rooms.id_prefix = "room-";
+    doors.name = "door";
+    doors.devices = 3;
+    doors.id_prefix = "door-";
+    o.profile = "home.toml";
+    o.group = "door";
+    const auto group = command_targets(o, {rooms, doors});
+    ASSERT_EQ(group.size(), 3u);
+    EXPECT_EQ(group[0].id, "door-0001");
+    EXPECT_EQ(group[0].group, "door");
+    o.group = "attic";
+    EXPECT_THROW(command_targets(o, {rooms, doors}), std::runtime_error);
+    o.profile.clear();
+    o.group.clear();
+    o.devices = 10'000;
+    o.sample = 0.1;
+    const auto sample = command_targets(o, {});
+    EXPECT_GT(sample.size(), 850u);
+    EXPECT_LT(sample.size(), 1150u);
+    EXPECT_EQ(command_targets(o, {}).front().id, sample.front().id) << "the same --seed";
+    o.seed = 2;
+    EXPECT_NE(command_targets(o, {}).front().id, sample.front().id);
 }
 
 }  // namespace
