@@ -24,6 +24,8 @@ struct CommanderOptions {
     std::string device_prefix{"sensor-"};
     std::uint64_t count{100};  // commands in all
     double rate{10.0};         // commands per second (0: all at once)
+    double every_s{0.0};       // --every: one command per device this often (sets the rate)
+    double duration_s{0.0};    // --duration: commands for this long (sets the count)
     std::string command_topic{"devices/{device}/cmd"};
     std::string reply_topic{"commands/{run}/replies"};  // {run}: the run id
     std::string name{"apply"};

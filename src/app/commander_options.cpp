@@ -13,9 +13,17 @@ void add_command_run_flags(CLI::App& cli, CommanderOptions& o) {
     cli.add_option("-n,--count", o.count, "Commands to send in all")
         ->capture_default_str()
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
-    cli.add_option("-r,--rate", o.rate, "Commands per second, 0 = all at once")
-        ->capture_default_str()
-        ->check(CLI::Range(0.0, 1e7));
+    auto* rate = cli.add_option("-r,--rate", o.rate, "Commands per second, 0 = all at once")
+                     ->capture_default_str()
+                     ->check(CLI::Range(0.0, 1e7));
+    cli.add_option("--every", o.every_s,
+                   "One command per device every SECONDS (the rate follows from the devices)")
+        ->check(CLI::Range(0.001, 86'400.0))
+        ->excludes(rate);
+    cli.add_option("--duration", o.duration_s,
+                   "Send commands for SECONDS at the rate (the count follows)")
+        ->check(CLI::Range(0.001, 31'536'000.0))
+        ->excludes(cli.get_option("--count"));
     cli.add_option("--command-topic", o.command_topic,
                    "A device's command topic ({device}: its id)")
         ->capture_default_str();
@@ -57,6 +65,8 @@ void add_command_run_flags(CLI::App& cli, CommanderOptions& o) {
 
 std::optional<std::string> validate_commander(const CommanderOptions& o) {
     if (auto e = validate_connection(o.connect, o.engine)) return e;
+    if (o.duration_s > 0 && o.rate <= 0 && o.every_s <= 0)
+        return std::string("--duration needs a --rate or --every");
     if (auto e = validate_topic_name("--command-topic", o.command_topic)) return e;
     if (auto e = validate_topic_name("--reply-topic", o.reply_topic)) return e;
     return std::nullopt;

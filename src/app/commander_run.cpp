@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <random>
 
 #include "app/exit_status.hpp"
@@ -328,6 +329,12 @@ int run_commander(const CommanderOptions& options) {
         print_error(kCommanderProgram, e.what());
         return kUsageError;
     }
+    // --every and --duration in rate and count, once the devices are known.
+    CommanderOptions paced = options;
+    if (options.every_s > 0) paced.rate = static_cast<double>(targets.size()) / options.every_s;
+    if (options.duration_s > 0)
+        paced.count = std::max<std::uint64_t>(
+            1, static_cast<std::uint64_t>(std::llround(paced.rate * options.duration_s)));
     warn_about_connection(kCommanderProgram, options.connect);
     ProgressLine progress(kCommanderProgram, !options.output.quiet);
     const OutputFile csv_file(kCommanderProgram, "the CSV file", options.csv_file);
@@ -335,8 +342,8 @@ int run_commander(const CommanderOptions& options) {
     if (!csv_file.prepare() || !html_file.prepare()) return kUsageError;
     net::EventLoop loop;  // the client's, and the metrics endpoint's
     const auto client = mqtt::make_client(options.engine, loop);
-    CommanderRun run(options, std::move(targets), *client, progress, stop_requested);
-    MetricsOutput metrics(kCommanderProgram, options.output);
+    CommanderRun run(paced, std::move(targets), *client, progress, stop_requested);
+    MetricsOutput metrics(kCommanderProgram, paced.output);
     if (!metrics.start(loop, progress,
                        [&run](metrics::Exposition& out) { run.write_metrics(out); }))
         return kUsageError;

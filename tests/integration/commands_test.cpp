@@ -210,13 +210,13 @@ TEST(Commands, ACommanderCommandsOneGroupOfAFleetProfile) {
         << read_file(dir / "pub.err");
     const RunResult r =
         run({commander_path(), "-p", broker.port_str(), "--profile", profile, "--group", "room",
-             "-n", "20", "-r", "50", "--report", (dir / "c.json").string()},
+             "--every", "0.2", "--duration", "1", "--report", (dir / "c.json").string()},
             dir.path(), 60s);
     EXPECT_EQ(fleet.wait(60s), 0) << read_file(dir / "pub.err");
     ASSERT_EQ(r.status, 0) << r.out << r.err;
     const auto report = read_json(dir / "c.json");
     EXPECT_EQ(report.at("devices"), 4) << "room-0001 ... room-0004";
-    EXPECT_EQ(report.at("answered"), 20);
+    EXPECT_EQ(report.at("answered"), 20) << "4 devices, one each every 0.2 s, for 1 s";
 }
 
 TEST(Commands, ACommanderThatCannotReachItsBrokerSaysSoAndExitsThree) {
