@@ -10,6 +10,8 @@ path), and then each rendered run must hold together:
     command is defined for its container;
   - the dashboard ConfigMap holds dashboards/mqtt-telemetry.json exactly.
 usage: deploy_manifests.py DEPLOY_DIR DASHBOARD_JSON PROGRAM_DIR
+       deploy_manifests.py --pod-command DEPLOY_DIR KIND/NAME ROOT [VAR=VALUE...]   a pod's
+           shell command, for the simulated Job (IndexedJob.*)
 """
 import copy
 import json
@@ -169,7 +171,30 @@ def check_run(where, docs, dashboard, program_dir):
                     "it: see deploy/kubernetes/README.md)")
 
 
+def pod_command(deploy, workload, root, overrides):
+    """The shell command of `workload` (KIND/NAME) in the base, as its pod would run it: every
+    $(VAR) of its ConfigMap and env (and `overrides`, VAR=VALUE) replaced, its volumes' mount
+    paths moved under `root`."""
+    docs = load_kustomization(deploy / "base")
+    kind, name = workload.split("/")
+    doc = named(docs, kind, name)
+    container = doc["spec"]["template"]["spec"]["containers"][0]
+    values = dict(named(docs, "ConfigMap", "telemetry-run")["data"])
+    values.update({e["name"]: e["value"] for e in container.get("env", []) if "value" in e})
+    values.update(o.split("=", 1) for o in overrides)
+    text = container["args"][-1]
+    text = re.sub(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)",
+                  lambda m: values.get(m.group(1), m.group(0)), text)
+    for mount in container.get("volumeMounts", []):
+        text = text.replace(mount["mountPath"] + "/", f"{root}{mount['mountPath']}/")
+        text = re.sub(re.escape(mount["mountPath"]) + r"(?=[;\s])", f"{root}{mount['mountPath']}", text)
+    return text
+
+
 def main():
+    if sys.argv[1] == "--pod-command":  # for the simulated Job (IndexedJob.*)
+        print(pod_command(pathlib.Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]))
+        return 0
     deploy, dashboard_file, program_dir = (pathlib.Path(a) for a in sys.argv[1:4])
     dashboard = json.loads(dashboard_file.read_text())
     folders = [deploy / "base"] + sorted(p for p in (deploy / "overlays").iterdir() if p.is_dir())

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
 #include <thread>
 
 #include "harness.hpp"
@@ -76,9 +77,9 @@ TEST(IndexedJob, FourShardsAndTwoConsumersVerifyAsOneRunThroughAShardKilledAndRe
     // The group's members share one node (each node of a bridge delivers its own copy to a
     // group subscribed there); the first announces the start once it listens.
     auto m1 = consumer(
-        b, dir, "m1",
+        b, dir, "telemetry-consumers-0",
         {"--announce-start", std::to_string(kShards), "--start-run", kRun, "--start-delay", "1"});
-    auto m2 = consumer(b, dir, "m2");
+    auto m2 = consumer(b, dir, "telemetry-consumers-1");
     std::vector<std::unique_ptr<ChildProcess>> pods;
     for (int i = 0; i < kShards; ++i) pods.push_back(pod(i % 2 == 0 ? a : b, dir, i));
     // Index 2 dies mid-run (an evicted pod); the Job starts its replacement with the same
@@ -94,19 +95,32 @@ TEST(IndexedJob, FourShardsAndTwoConsumersVerifyAsOneRunThroughAShardKilledAndRe
     EXPECT_NE(read_file(dir / "shard-2.err").find("resuming run job-k8s after message"),
               std::string::npos)
         << read_file(dir / "shard-2.err");
-    ASSERT_EQ(m1->wait(60s), 0) << read_file(dir / "m1.err") << read_file(dir / "m1.out");
-    ASSERT_EQ(m2->wait(60s), 0) << read_file(dir / "m2.err") << read_file(dir / "m2.out");
+    for (const auto* m : {&m1, &m2}) ASSERT_EQ((*m)->wait(60s), 0);
 
-    // The Job's last step: one verdict over every pod's report.
-    std::vector<std::string> argv{MQTT_REPORT_PATH};
-    for (int i = 0; i < kShards; ++i)
-        argv.insert(argv.end(),
-                    {"--publisher", (dir / ("shard-" + std::to_string(i) + ".json")).string()});
-    argv.insert(argv.end(), {"--subscriber", (dir / "m1.json").string(), "--subscriber",
-                             (dir / "m2.json").string(), "--json", (dir / "run.json").string()});
-    const RunResult verdict = run(argv, dir.path());
-    ASSERT_EQ(verdict.status, 0) << verdict.out << verdict.err;
-    const nlohmann::json doc = read_json(dir / "run.json");
+    // The Job's last step, the verdict Job's own shell command from deploy/kubernetes: it waits
+    // for every pod's status file (as the pods' commands write them), then one mqtt_report.
+    fs::create_directories(dir / "pod/reports");
+    for (const std::string name : {"shard-0", "shard-1", "shard-2", "shard-3",
+                                   "telemetry-consumers-0", "telemetry-consumers-1"}) {
+        ASSERT_TRUE(fs::exists(dir / (name + ".json"))) << name;
+        fs::copy_file(dir / (name + ".json"), dir / "pod/reports" / (name + ".json"));
+        std::ofstream(dir / "pod/reports" / (name + ".status")) << "0\n";
+    }
+    const RunResult command =
+        run({"/usr/bin/python3", (project_dir() / "tests/deploy_manifests.py").string(),
+             "--pod-command", (project_dir() / "deploy/kubernetes").string(),
+             "Job/telemetry-verdict", (dir / "pod").string()},
+            dir.path());
+    ASSERT_EQ(command.status, 0) << command.err;
+    const std::string bin = fs::path(subscriber_path()).parent_path().string();
+    const RunResult verdict =
+        run({"/usr/bin/env", "PATH=" + bin + ":/usr/bin:/bin", "/bin/sh", "-c", command.out},
+            dir.path());
+    ASSERT_EQ(verdict.status, 0) << command.out << verdict.out << verdict.err;
+    EXPECT_NE(verdict.out.find("mqtt_report: VERIFIED: 4 publisher and 2 subscriber reports"),
+              std::string::npos)
+        << verdict.out;
+    const nlohmann::json doc = read_json(dir / "pod/reports/run.json");
     const nlohmann::json& sub = doc.at("subscriber");
     EXPECT_EQ(sub.at("unique"), 80000);
     EXPECT_EQ(sub.at("expected"), 80000);
