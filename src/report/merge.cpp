@@ -426,6 +426,19 @@ void add_schedule(ScheduleLag& into, const ScheduleLag& s) {
     into.limit_ms = std::max(into.limit_ms, s.limit_ms);
 }
 
+// The devices' side of commands (--commands), over every shard that took them.
+void add_device_commands(std::optional<DeviceCommands>& into,
+                         const std::optional<DeviceCommands>& r) {
+    if (!r) return;
+    if (!into) into.emplace();
+    into->received += r->received;
+    into->executed += r->executed;
+    into->executed_again += r->executed_again;
+    into->recognised += r->recognised;
+    into->answers_sent += r->answers_sent;
+    into->unreadable += r->unreadable;
+}
+
 void add_counts(PublisherReport& into, const PublisherReport& r) {
     into.devices += r.devices;
     into.requested += r.requested;
@@ -443,6 +456,7 @@ void add_counts(PublisherReport& into, const PublisherReport& r) {
     into.churn.dropped += r.churn.dropped;
     into.churn.returned += r.churn.returned;
     add_schedule(into.schedule_lag, r.schedule_lag);
+    add_device_commands(into.commands, r.commands);
 }
 
 }  // namespace

@@ -405,3 +405,27 @@ TEST(MergeCommanders, AnotherProgramsReportIsRefusedByName) {
 
 }  // namespace
 }  // namespace report
+
+namespace report {
+namespace {
+
+TEST(MergePublishers, TheDevicesCommandCountsAddUpOverTheShardsThatTookThem) {
+    const auto shard = [](std::uint64_t executed, bool commands) {
+        PublisherReport r;
+        r.published = r.confirmed = 10;
+        r.exit_status = 0;
+        if (commands)
+            r.commands = DeviceCommands{executed + 1, executed, 1, 0, 2 * executed + 2, 0};
+        return Input{"p.json", json(r)};
+    };
+    const PublisherReport merged =
+        merge_publishers({shard(5, true), shard(7, true), shard(0, false)});
+    ASSERT_TRUE(merged.commands.has_value());
+    EXPECT_EQ(merged.commands->executed, 12u);
+    EXPECT_EQ(merged.commands->executed_again, 2u);
+    EXPECT_EQ(merged.commands->received, 14u);
+    EXPECT_FALSE(merge_publishers({shard(0, false)}).commands.has_value());
+}
+
+}  // namespace
+}  // namespace report
