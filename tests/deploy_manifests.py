@@ -10,8 +10,8 @@ path), and then each rendered run must hold together:
     command is defined for its container;
   - the dashboard ConfigMap holds dashboards/mqtt-telemetry.json exactly.
 usage: deploy_manifests.py DEPLOY_DIR DASHBOARD_JSON PROGRAM_DIR
-       deploy_manifests.py --pod-command DEPLOY_DIR KIND/NAME ROOT [VAR=VALUE...]   a pod's
-           shell command, for the simulated Job (IndexedJob.*)
+       deploy_manifests.py --pod DEPLOY_DIR KIND/NAME ROOT [VAR=VALUE...]   a pod's
+           environment and shell command, for the simulated Job (IndexedJob.*)
 """
 import copy
 import json
@@ -165,6 +165,12 @@ def check_run(where, docs, dashboard, program_dir):
         for c in workload["spec"]["template"]["spec"]["containers"]:
             names = set(values) | {e["name"] for e in c.get("env", [])}
             check_commands(f"{where} {workload['metadata']['name']}", c, names, program_dir)
+    for workload in (shards_job, consumers):
+        for c in workload["spec"]["template"]["spec"]["containers"]:
+            ports = {p["containerPort"] for p in c.get("ports", []) if p.get("name") == "metrics"}
+            if ports != {int(values.get("METRICS_PORT", 0))}:
+                fail(where, f"{workload['metadata']['name']}: port metrics {ports} is not "
+                            f"METRICS_PORT {values.get('METRICS_PORT')}")
     board = named(docs, "ConfigMap", "telemetry-grafana-dashboard")
     if board is None or json.loads(board["data"]["mqtt-telemetry.json"]) != dashboard:
         fail(where, "the dashboard ConfigMap is not dashboards/mqtt-telemetry.json (regenerate "
@@ -172,9 +178,10 @@ def check_run(where, docs, dashboard, program_dir):
 
 
 def pod_command(deploy, workload, root, overrides):
-    """The shell command of `workload` (KIND/NAME) in the base, as its pod would run it: every
-    $(VAR) of its ConfigMap and env (and `overrides`, VAR=VALUE) replaced, its volumes' mount
-    paths moved under `root`."""
+    """What a pod of `workload` (KIND/NAME) in the base runs, as JSON: "env", its environment
+    (its ConfigMap, its env, then `overrides`, VAR=VALUE: what Kubernetes would set, such as
+    JOB_COMPLETION_INDEX or POD_NAME), and "command", its shell command with every $(VAR)
+    replaced and its volumes' mount paths moved under `root`."""
     docs = load_kustomization(deploy / "base")
     kind, name = workload.split("/")
     doc = named(docs, kind, name)
@@ -188,11 +195,11 @@ def pod_command(deploy, workload, root, overrides):
     for mount in container.get("volumeMounts", []):
         text = text.replace(mount["mountPath"] + "/", f"{root}{mount['mountPath']}/")
         text = re.sub(re.escape(mount["mountPath"]) + r"(?=[;\s])", f"{root}{mount['mountPath']}", text)
-    return text
+    return json.dumps({"env": values, "command": text})
 
 
 def main():
-    if sys.argv[1] == "--pod-command":  # for the simulated Job (IndexedJob.*)
+    if sys.argv[1] == "--pod":  # for the simulated Job (IndexedJob.*)
         print(pod_command(pathlib.Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]))
         return 0
     deploy, dashboard_file, program_dir = (pathlib.Path(a) for a in sys.argv[1:4])
