@@ -137,18 +137,27 @@ TEST_F(Metrics, TheGrafanaDashboardQueriesOnlyMetricsTheProgramsServe) {
     const std::uint16_t sub_port = free_port();
     auto sub = start_subscriber(broker.port_str(), dir,
                                 {"--metrics-port", "127.0.0.1:" + std::to_string(sub_port)});
-    ChildProcess pub({publisher_path(), "-p", broker.port_str(), "-n", "4000", "-r", "2000",
-                      "--metrics-port", "127.0.0.1:" + std::to_string(pub_port)},
-                     dir / "pub.out", dir / "pub.err");
+    const std::uint16_t commander_port = free_port();
+    // The publisher's devices also take commands, from a commander serving its metrics too.
+    ChildProcess pub(
+        {publisher_path(), "-p", broker.port_str(), "-n", "4000", "-r", "2000", "--commands",
+         "--command-linger", "3", "--metrics-port", "127.0.0.1:" + std::to_string(pub_port)},
+        dir / "pub.out", dir / "pub.err");
     ASSERT_TRUE(wait_for_count(dir / "sub.err", "received ", 1000, 60s));
+    ChildProcess commander({commander_path(), "-p", broker.port_str(), "-n", "20", "-r", "100",
+                            "--metrics-port", "127.0.0.1:" + std::to_string(commander_port)},
+                           dir / "c.out", dir / "c.err");
+    ASSERT_TRUE(wait_for_text(dir / "c.err", "connected to", 30s)) << read_file(dir / "c.err");
     std::set<std::string> served = families(body_of(http_get(pub_port, "/metrics")));
     served.merge(families(body_of(http_get(sub_port, "/metrics"))));
+    served.merge(families(body_of(http_get(commander_port, "/metrics"))));
+    ASSERT_EQ(commander.wait(60s), 0) << read_file(dir / "c.out");
     ASSERT_EQ(pub.wait(60s), 0);
     ASSERT_EQ(sub->wait(60s), 0);
 
     const nlohmann::json dashboard = read_json(project_dir() / "dashboards/mqtt-telemetry.json");
     std::set<std::string> queried;
-    const std::regex metric("\\b((mqtt_publisher|mqtt_subscriber|process)_[a-z_]+)");
+    const std::regex metric("\\b((mqtt_publisher|mqtt_subscriber|mqtt_commander|process)_[a-z_]+)");
     for (const auto& panel : dashboard.at("panels"))
         for (const auto& target : panel.at("targets")) {
             const std::string expr = target.at("expr");
