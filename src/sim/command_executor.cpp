@@ -10,8 +10,7 @@ bool CommandExecutor::fails(const telemetry::Command& c) const {
     if (behaviour_.failure_rate <= 0.0) return false;
     telemetry::SplitMix64 draw(behaviour_.seed ^ (c.id * 0x9E3779B97F4A7C15ULL) ^
                                std::hash<std::string>{}(c.device));
-    const double u = static_cast<double>(draw() >> 11) * 0x1.0p-53;  // uniform in [0, 1)
-    return u < behaviour_.failure_rate;
+    return draw.uniform() < behaviour_.failure_rate;
 }
 
 CommandExecutor::Answers CommandExecutor::take(const telemetry::Command& c, std::int64_t now_us) {

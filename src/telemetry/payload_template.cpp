@@ -150,7 +150,7 @@ void PayloadTemplate::render(const Reading& r, std::uint64_t stream, std::string
                 break;
             }
             case Field::RandFloat: {
-                const double unit = static_cast<double>(random() >> 11) * 0x1.0p-53;
+                const double unit = random.uniform();
                 fmt::format_to(to, "{:.4f}", p.low + unit * (p.high - p.low));
                 break;
             }

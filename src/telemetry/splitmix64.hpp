@@ -21,6 +21,9 @@ class SplitMix64 {
         return z ^ (z >> 31);
     }
 
+    // Uniform in [0, 1): the top 53 bits of the next value.
+    double uniform() { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
+
   private:
     std::uint64_t state_;
 };
