@@ -51,10 +51,28 @@ struct CommandTarget {
     std::string group;
 };
 
-// The devices to command, in the order commands go to them in turn. Throws std::runtime_error
-// naming what is wrong (no such group, a sample of no device).
-std::vector<CommandTarget> command_targets(const CommanderOptions& options,
-                                           const std::vector<DeviceGroup>& profile_groups);
+// The devices to command, in the order commands go to them in turn: -d N of --device-prefix,
+// made when asked for (a fleet of millions costs nothing up front), or those listed (a
+// profile's, a sample).
+class CommandTargets {
+  public:
+    CommandTargets(std::string prefix, std::uint64_t devices)
+        : prefix_(std::move(prefix)), devices_(devices) {}
+    explicit CommandTargets(std::vector<CommandTarget> listed)
+        : devices_(listed.size()), listed_(std::move(listed)) {}
+    std::uint64_t size() const { return devices_; }
+    CommandTarget at(std::uint64_t i) const;
+
+  private:
+    std::string prefix_;
+    std::uint64_t devices_;
+    std::vector<CommandTarget> listed_;  // empty: sensor ids of prefix_ 1..devices_
+};
+
+// The targets the options choose. Throws std::runtime_error naming what is wrong (no such
+// group, a sample of no device).
+CommandTargets command_targets(const CommanderOptions& options,
+                               const std::vector<DeviceGroup>& profile_groups);
 
 Parsed<CommanderOptions> parse_commander_args(const std::vector<std::string>& args);
 int run_commander(const CommanderOptions& options);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "app/exit_status.hpp"
@@ -23,7 +24,7 @@ constexpr auto kCommanderPoll = std::chrono::milliseconds(100);
 
 }  // namespace
 
-CommanderRun::CommanderRun(const CommanderOptions& options, std::vector<CommandTarget> targets,
+CommanderRun::CommanderRun(const CommanderOptions& options, CommandTargets targets,
                            mqtt::Client& client, ProgressLine& progress,
                            StopRequested stop_requested)
     : options_(options),
@@ -97,7 +98,7 @@ std::chrono::microseconds CommanderRun::until_next_due() const {
 }
 
 bool CommanderRun::send(std::uint64_t k, Clock::time_point due) {
-    const CommandTarget& target = targets_[k % targets_.size()];
+    const CommandTarget target = targets_.at(k % targets_.size());
     telemetry::Command c;
     c.run = run_id_;
     c.id = k + 1;
@@ -285,42 +286,53 @@ int CommanderRun::finish(const std::string& end_reason,
     return verdict.exit_status;
 }
 
-std::vector<CommandTarget> command_targets(const CommanderOptions& o,
-                                           const std::vector<DeviceGroup>& profile_groups) {
+CommandTarget CommandTargets::at(std::uint64_t i) const {
+    if (!listed_.empty()) return listed_[i];
+    return {sim::device_id(prefix_, i + 1), i + 1, ""};
+}
+
+namespace {
+
+std::vector<CommandTarget> profile_targets(const CommanderOptions& o,
+                                           const std::vector<DeviceGroup>& groups) {
     std::vector<CommandTarget> all;
-    if (o.profile.empty()) {
-        for (std::uint64_t n = 1; n <= o.devices; ++n)
-            all.push_back({sim::device_id(o.device_prefix, n), n, ""});
-    } else {
-        std::string names;
-        for (const DeviceGroup& g : profile_groups) {
-            names += (names.empty() ? "" : ", ") + g.name;
-            if (!o.group.empty() && g.name != o.group) continue;
-            for (std::uint64_t n = 1; n <= g.devices; ++n)
-                all.push_back({sim::device_id(g.id_prefix, n), n, g.name});
-        }
-        if (all.empty())
-            throw std::runtime_error(
-                fmt::format("--group {}: {} has the groups {}", o.group, o.profile, names));
+    std::string names;
+    for (const DeviceGroup& g : groups) {
+        names += (names.empty() ? "" : ", ") + g.name;
+        if (!o.group.empty() && g.name != o.group) continue;
+        for (std::uint64_t n = 1; n <= g.devices; ++n)
+            all.push_back({sim::device_id(g.id_prefix, n), n, g.name});
     }
+    if (all.empty())
+        throw std::runtime_error(
+            fmt::format("--group {}: {} has the groups {}", o.group, o.profile, names));
+    return all;
+}
+
+}  // namespace
+
+CommandTargets command_targets(const CommanderOptions& o,
+                               const std::vector<DeviceGroup>& profile_groups) {
+    CommandTargets all = o.profile.empty() ? CommandTargets(o.device_prefix, o.devices)
+                                           : CommandTargets(profile_targets(o, profile_groups));
     if (o.sample >= 1.0) return all;
     std::vector<CommandTarget> sample;
-    for (CommandTarget& t : all) {
+    for (std::uint64_t i = 0; i < all.size(); ++i) {
+        CommandTarget t = all.at(i);
         telemetry::SplitMix64 draw(o.seed ^ std::hash<std::string>{}(t.id));
-        if (static_cast<double>(draw() >> 11) * 0x1.0p-53 < o.sample)
-            sample.push_back(std::move(t));
+        if (draw.uniform() < o.sample) sample.push_back(std::move(t));
     }
     if (sample.empty())
         throw std::runtime_error(
             fmt::format("--sample {:g} of {} devices is none of them", o.sample, all.size()));
-    return sample;
+    return CommandTargets(std::move(sample));
 }
 
 int run_commander(const CommanderOptions& options) {
     install_stop_signals();
     const OutputFile report_file(kCommanderProgram, "the report file", options.output.report_file);
     if (!report_file.prepare()) return kUsageError;
-    std::vector<CommandTarget> targets;
+    std::optional<CommandTargets> targets;
     try {
         targets = command_targets(options, options.profile.empty()
                                                ? std::vector<DeviceGroup>{}
@@ -331,7 +343,7 @@ int run_commander(const CommanderOptions& options) {
     }
     // --every and --duration in rate and count, once the devices are known.
     CommanderOptions paced = options;
-    if (options.every_s > 0) paced.rate = static_cast<double>(targets.size()) / options.every_s;
+    if (options.every_s > 0) paced.rate = static_cast<double>(targets->size()) / options.every_s;
     if (options.duration_s > 0)
         paced.count = std::max<std::uint64_t>(
             1, static_cast<std::uint64_t>(std::llround(paced.rate * options.duration_s)));
@@ -342,7 +354,7 @@ int run_commander(const CommanderOptions& options) {
     if (!csv_file.prepare() || !html_file.prepare()) return kUsageError;
     net::EventLoop loop;  // the client's, and the metrics endpoint's
     const auto client = mqtt::make_client(options.engine, loop);
-    CommanderRun run(paced, std::move(targets), *client, progress, stop_requested);
+    CommanderRun run(paced, std::move(*targets), *client, progress, stop_requested);
     MetricsOutput metrics(kCommanderProgram, paced.output);
     if (!metrics.start(loop, progress,
                        [&run](metrics::Exposition& out) { run.write_metrics(out); }))

@@ -29,8 +29,8 @@ class CommanderRun {
     using StopRequested = std::function<bool()>;
 
     // `targets`: the devices commands go to in turn (command_targets()), at least one.
-    CommanderRun(const CommanderOptions& options, std::vector<CommandTarget> targets,
-                 mqtt::Client& client, ProgressLine& progress, StopRequested stop_requested);
+    CommanderRun(const CommanderOptions& options, CommandTargets targets, mqtt::Client& client,
+                 ProgressLine& progress, StopRequested stop_requested);
 
     // The whole run; prints the verdict line and returns the exit status. Never throws.
     int run();
@@ -55,7 +55,7 @@ class CommanderRun {
     int finish(const std::string& end_reason, const std::vector<telemetry::Ending>& endings);
 
     const CommanderOptions& options_;
-    const std::vector<CommandTarget> targets_;
+    const CommandTargets targets_;
     mqtt::Client& client_;
     ProgressLine& progress_;
     StopRequested stop_requested_;

@@ -452,8 +452,8 @@ TEST(CommandTargets, AllDevicesAGroupOfAProfileOrASeededSample) {
     o.devices = 3;
     const auto all = command_targets(o, {});
     ASSERT_EQ(all.size(), 3u);
-    EXPECT_EQ(all[2].id, "sensor-0003");
-    EXPECT_EQ(all[2].n, 3u);
+    EXPECT_EQ(all.at(2).id, "sensor-0003");
+    EXPECT_EQ(all.at(2).n, 3u);
     DeviceGroup rooms, doors;
     rooms.name = "room";
     rooms.devices = 2;
@@ -465,8 +465,8 @@ TEST(CommandTargets, AllDevicesAGroupOfAProfileOrASeededSample) {
     o.group = "door";
     const auto group = command_targets(o, {rooms, doors});
     ASSERT_EQ(group.size(), 3u);
-    EXPECT_EQ(group[0].id, "door-0001");
-    EXPECT_EQ(group[0].group, "door");
+    EXPECT_EQ(group.at(0).id, "door-0001");
+    EXPECT_EQ(group.at(0).group, "door");
     o.group = "attic";
     EXPECT_THROW(command_targets(o, {rooms, doors}), std::runtime_error);
     o.profile.clear();
@@ -476,9 +476,9 @@ TEST(CommandTargets, AllDevicesAGroupOfAProfileOrASeededSample) {
     const auto sample = command_targets(o, {});
     EXPECT_GT(sample.size(), 850u);
     EXPECT_LT(sample.size(), 1150u);
-    EXPECT_EQ(command_targets(o, {}).front().id, sample.front().id) << "the same --seed";
+    EXPECT_EQ(command_targets(o, {}).at(0).id, sample.at(0).id) << "the same --seed";
     o.seed = 2;
-    EXPECT_NE(command_targets(o, {}).front().id, sample.front().id);
+    EXPECT_NE(command_targets(o, {}).at(0).id, sample.at(0).id);
 }
 
 }  // namespace
