@@ -508,6 +508,24 @@ PublisherReport merge_publishers(std::vector<Input> inputs) {
 
 namespace {
 
+// The commanders' latencies, merged bucket by bucket and summarised once at the end.
+struct CommandLatencies {
+    telemetry::LatencyHistogram round_trip, to_device, device_work, from_device;
+
+    void add(const CommanderReport& r) {
+        round_trip.merge(histogram_of(r.round_trip_us));
+        to_device.merge(histogram_of(r.to_device_us));
+        device_work.merge(histogram_of(r.device_work_us));
+        from_device.merge(histogram_of(r.from_device_us));
+    }
+    void summarise_into(CommanderReport& out) const {
+        out.round_trip_us = summarize(round_trip);
+        out.to_device_us = summarize(to_device);
+        out.device_work_us = summarize(device_work);
+        out.from_device_us = summarize(from_device);
+    }
+};
+
 void add_command_counts(CommanderReport& into, const CommanderReport& r) {
     into.devices += r.devices;
     into.sent += r.sent;
@@ -521,10 +539,6 @@ void add_command_counts(CommanderReport& into, const CommanderReport& r) {
     into.duplicate_answers += r.duplicate_answers;
     into.out_of_order += r.out_of_order;
     into.unknown += r.unknown;
-    into.round_trip_us = merged(into.round_trip_us, r.round_trip_us);
-    into.to_device_us = merged(into.to_device_us, r.to_device_us);
-    into.device_work_us = merged(into.device_work_us, r.device_work_us);
-    into.from_device_us = merged(into.from_device_us, r.from_device_us);
 }
 
 void command_member(CommanderReport& out, const std::string& name, const CommanderReport& r) {
@@ -548,14 +562,17 @@ CommanderReport merge_commanders(std::vector<Input> inputs) {
     std::set<std::string> runs;
     std::vector<CommanderReport> reports;
     reports.reserve(named.size());
+    CommandLatencies latencies;
     for (Named<CommanderReport>& member : named) {
         const CommanderReport& r = reports.emplace_back(std::move(member.report));
         add_command_counts(out, r);
+        latencies.add(r);
         command_member(out, member.name, r);
         runs.insert(r.run);
         out.elapsed_s = std::max(out.elapsed_s, r.elapsed_s);
     }
     for (const std::string& r : runs) out.run += (out.run.empty() ? "" : ",") + r;
+    latencies.summarise_into(out);
     out.started_epoch_s = earliest_start(reports);
     out.timeline = merge_timelines(timelines(reports));
     const telemetry::Verdict v = verdict(nullptr, nullptr, &out);

@@ -22,20 +22,11 @@ Latency summarize(const telemetry::LatencyHistogram& h) {
     return l;
 }
 
-namespace {
-// A histogram with the summary's bucket counts (each at its bucket's lowest value).
 telemetry::LatencyHistogram histogram_of(const Latency& l) {
     telemetry::LatencyHistogram h;
     for (const auto& [from, to, count] : l.buckets)
         for (std::int64_t i = 0; i < count; ++i) h.record(from);
     return h;
-}
-}  // namespace
-
-Latency merged(const Latency& a, const Latency& b) {
-    telemetry::LatencyHistogram h = histogram_of(a);
-    h.merge(histogram_of(b));
-    return summarize(h);
 }
 
 Retained retained_of(const telemetry::RetainedTotals& t) {

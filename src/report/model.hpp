@@ -93,8 +93,9 @@ struct Latency {
     }
 };
 Latency summarize(const telemetry::LatencyHistogram& h);
-// Two summaries as one, bucket by bucket (within the histogram's 0.4% resolution).
-Latency merged(const Latency& a, const Latency& b);
+// A histogram with the summary's bucket counts (each at its bucket's lowest value), to merge
+// summaries bucket by bucket (within the histogram's 0.4% resolution).
+telemetry::LatencyHistogram histogram_of(const Latency& l);
 
 struct Gap {
     std::string run, device;
