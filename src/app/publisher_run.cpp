@@ -287,8 +287,7 @@ void PublisherRun::await_start() {
                                std::max(0.0, std::chrono::duration<double>(wait).count())));
     const auto begin = Clock::now() + wait;
     while (Clock::now() < begin && !stop_requested_())
-        client_.poll(std::min<std::chrono::microseconds>(
-            std::chrono::ceil<std::chrono::microseconds>(begin - Clock::now()), kMaxWait));
+        client_.poll(pacing_wait(begin - Clock::now()));
 }
 
 void PublisherRun::linger_for_commands() {
